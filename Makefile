@@ -1,0 +1,49 @@
+# Two commands set everything up on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k amount"`.
+PYTEST_ARGS ?=
+
+.PHONY: run chat test lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -e '.[test]'
+	touch $@
+
+## Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat.
+run: $(VENV)/.installed
+	$(PY) -m bot
+
+## Console chat only.
+chat: $(VENV)/.installed
+	$(PY) -m bot chat
+
+## Lint, format check and the whole test suite.
+test: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	@# pytest exits 5 when nothing is collected: a failure for the whole suite,
+	@# but fine when PYTEST_ARGS deliberately selects nothing.
+	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ] && [ -n "$(PYTEST_ARGS)" ]; then echo "no test selected by PYTEST_ARGS"; exit 0; fi; \
+	  exit $$rc; }
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+
+format: $(VENV)/.installed-test
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: $(VENV)/.installed
+	$(PY) bench/flow.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
