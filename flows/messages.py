@@ -1,0 +1,85 @@
+"""Channel-neutral inputs the flow accepts and replies it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """Free text typed by the user."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    """A button press: the question it belonged to and the option chosen."""
+
+    question: str
+    value: str
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One file the user sent. ``sha256`` is None when it was not downloaded (too big)."""
+
+    name: str
+    mime: str
+    size: int
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class FilesInput:
+    """One or more files sent together (a Telegram album is one input)."""
+
+    files: tuple[EvidenceFile, ...]
+
+
+@dataclass(frozen=True)
+class CommandInput:
+    """A slash command such as ``/back``; ``arg`` is the rest of the line."""
+
+    name: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class UnsupportedInput:
+    """Something the flow cannot take: a voice note, sticker, location, contact…"""
+
+    kind: str
+
+
+Input = TextInput | ChoiceInput | FilesInput | CommandInput | UnsupportedInput
+
+CALLBACK_SEPARATOR = ":"
+# Telegram limits callback data to 64 bytes; every button the flow makes fits.
+MAX_CALLBACK_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the user; ``data`` is ``question:value``."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send: plain text (no markup) and optional rows of buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def parse_callback(data: str) -> ChoiceInput | None:
+    """Read button data back into a choice; None when it is not in our format."""
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    question, sep, value = data.partition(CALLBACK_SEPARATOR)
+    if not sep or not question or not value:
+        return None
+    return ChoiceInput(question=question, value=value)

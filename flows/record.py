@@ -1,0 +1,53 @@
+"""The plain, storable form of one person's conversation."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ConversationRecord:
+    """State name, answers and bookkeeping of one user's report in progress.
+
+    This is what storage keeps. It holds only JSON-compatible values so any
+    storage can serialise it with :meth:`to_dict` and restore it with
+    :meth:`from_dict`. Times are POSIX seconds (UTC).
+    """
+
+    user_id: int
+    state: str
+    lang: str = "ko"
+    answers: dict[str, Any] = field(default_factory=dict)
+    # Questions visited before the current one, oldest first; ``/back`` pops it.
+    history: list[str] = field(default_factory=list)
+    # Identifies this draft across retries: submitting the same draft twice
+    # must yield the same case.
+    draft_id: str = ""
+    # Set once the draft was submitted.
+    case_number: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    reminded_at: float | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a deep, JSON-compatible copy."""
+        return copy.deepcopy(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConversationRecord:
+        """Build a record from :meth:`to_dict` output (a deep copy is taken)."""
+        data = copy.deepcopy(data)
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version > SCHEMA_VERSION:
+            raise ValueError(f"conversation schema {version} is newer than {SCHEMA_VERSION}")
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def copy(self) -> ConversationRecord:
+        """Return an independent copy."""
+        return ConversationRecord.from_dict(self.to_dict())

@@ -1,0 +1,34 @@
+"""Persistence: conversations in progress, submitted cases, evidence, the case index,
+processed update ids and the audit log, behind one small contract (:class:`Storage`)."""
+
+from storage.base import Storage
+from storage.errors import (
+    CaseNotFound,
+    CorruptFile,
+    EvidenceNotFound,
+    StorageError,
+)
+from storage.records import (
+    AuditEntry,
+    Case,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CaseSummary,
+    EvidenceRef,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Case",
+    "CaseDraft",
+    "CaseFilter",
+    "CaseNotFound",
+    "CaseStatus",
+    "CaseSummary",
+    "CorruptFile",
+    "EvidenceNotFound",
+    "EvidenceRef",
+    "Storage",
+    "StorageError",
+]

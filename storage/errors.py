@@ -1,0 +1,26 @@
+"""The root of every error storage raises."""
+
+from pathlib import Path
+
+
+class StorageError(Exception):
+    """Base class for errors raised by :mod:`storage`."""
+
+
+class CaseNotFound(StorageError):
+    """No case has that number."""
+
+
+class EvidenceNotFound(StorageError):
+    """No evidence file has that sha256."""
+
+
+class CorruptFile(StorageError):
+    """A file could not be read; it was moved aside (quarantined), never replaced."""
+
+    def __init__(self, path: Path, quarantined_to: Path | None, reason: str) -> None:
+        where = f", moved to {quarantined_to}" if quarantined_to else ""
+        super().__init__(f"unreadable file {path}{where}: {reason}")
+        self.path = path
+        self.quarantined_to = quarantined_to
+        self.reason = reason

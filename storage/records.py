@@ -1,0 +1,172 @@
+"""Typed records that go in and out of storage; storage hands out copies only."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class CaseStatus(StrEnum):
+    """Where a submitted case is in review."""
+
+    SUBMITTED = "submitted"
+    DOCUMENTS_REQUESTED = "documents_requested"
+    DOCUMENTS_RECEIVED = "documents_received"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """One evidence file attached to a case: content hash plus what the user sent."""
+
+    sha256: str
+    name: str
+    mime: str
+    size: int
+
+
+@dataclass
+class CaseDraft:
+    """Everything a submission carries; storage adds the number, status and times."""
+
+    draft_id: str
+    user_id: int
+    lang: str
+    policy_id: str
+    reporter_type: str  # "general" | "small_business" | "company"
+    service: str  # service id from the policy, "other" with service_other
+    paid: bool
+    monetary: bool
+    tier: str  # tier id from the policy
+    service_other: str | None = None
+    amount: int | None = None
+    tentative_support: int | None = None  # KRW cash of the tier, None when not cash
+    channel_cash: bool = False
+    business_number: str | None = None
+    description: str | None = None
+    evidence: list[EvidenceRef] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Case(CaseDraft):
+    """A submitted damage report."""
+
+    case_number: str = ""
+    status: CaseStatus = CaseStatus.SUBMITTED
+    final_amount: int | None = None
+    created_at: float = 0.0
+    submitted_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a deep, JSON-compatible copy."""
+        data = asdict(self)
+        data["status"] = str(self.status)
+        return copy.deepcopy(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Case:
+        """Build a case from :meth:`to_dict` output."""
+        data = copy.deepcopy(data)
+        data["evidence"] = [EvidenceRef(**e) for e in data.get("evidence", [])]
+        data["status"] = CaseStatus(data.get("status", CaseStatus.SUBMITTED))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def summary(self) -> CaseSummary:
+        """Return the index row of this case."""
+        return CaseSummary(
+            case_number=self.case_number,
+            user_id=self.user_id,
+            submitted_at=self.submitted_at,
+            updated_at=self.updated_at,
+            status=self.status,
+            tier=self.tier,
+            reporter_type=self.reporter_type,
+            service=self.service,
+            paid=self.paid,
+            monetary=self.monetary,
+            amount=self.amount,
+            final_amount=self.final_amount,
+            evidence_sha256=tuple(e.sha256 for e in self.evidence),
+        )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of the case index: enough to list, filter and count without opening cases."""
+
+    case_number: str
+    user_id: int
+    submitted_at: float
+    updated_at: float
+    status: CaseStatus
+    tier: str
+    reporter_type: str
+    service: str
+    paid: bool
+    monetary: bool
+    amount: int | None
+    final_amount: int | None
+    evidence_sha256: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = str(self.status)
+        data["evidence_sha256"] = list(self.evidence_sha256)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseSummary:
+        data = dict(data)
+        data["status"] = CaseStatus(data["status"])
+        data["evidence_sha256"] = tuple(data.get("evidence_sha256", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases to list; every field left as None matches everything."""
+
+    submitted_from: float | None = None  # inclusive, POSIX seconds
+    submitted_to: float | None = None  # exclusive
+    status: CaseStatus | None = None
+    tier: str | None = None
+    reporter_type: str | None = None
+    service: str | None = None
+    user_id: int | None = None
+
+    def matches(self, row: CaseSummary) -> bool:
+        """Tell whether an index row passes this filter."""
+        return (
+            (self.submitted_from is None or row.submitted_at >= self.submitted_from)
+            and (self.submitted_to is None or row.submitted_at < self.submitted_to)
+            and (self.status is None or row.status == self.status)
+            and (self.tier is None or row.tier == self.tier)
+            and (self.reporter_type is None or row.reporter_type == self.reporter_type)
+            and (self.service is None or row.service == self.service)
+            and (self.user_id is None or row.user_id == self.user_id)
+        )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log: who did what to which case, when, and why."""
+
+    at: float
+    actor: str  # "user:<id>", "staff:<id>" or "system"
+    action: str  # e.g. "case.created", "case.status", "conversation.deleted"
+    case_number: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditEntry:
+        return cls(**copy.deepcopy(data))
