@@ -5,6 +5,7 @@ from storage.base import Storage
 from storage.errors import (
     CaseNotFound,
     CorruptFile,
+    DataDirInUse,
     EvidenceNotFound,
     StorageError,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "CorruptFile",
+    "DataDirInUse",
     "EvidenceNotFound",
     "EvidenceRef",
     "Storage",

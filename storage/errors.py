@@ -24,3 +24,11 @@ class CorruptFile(StorageError):
         self.path = path
         self.quarantined_to = quarantined_to
         self.reason = reason
+
+
+class DataDirInUse(StorageError):
+    """Another process holds the data directory (one process owns it at a time)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"data directory {data_dir} is in use by another process")
+        self.data_dir = data_dir

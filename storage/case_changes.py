@@ -1,0 +1,78 @@
+"""What creating and updating a case does to the record and the audit log, for every storage."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from storage.records import AuditEntry, Case, CaseDraft, CaseStatus, EvidenceRef
+
+
+def case_from_draft(draft: CaseDraft, case_number: str, now: float) -> Case:
+    """Return the new case for a draft: status SUBMITTED, all three times ``now``."""
+    fields = {f.name: copy.deepcopy(getattr(draft, f.name)) for f in dataclasses.fields(CaseDraft)}
+    return Case(
+        **fields,
+        case_number=case_number,
+        status=CaseStatus.SUBMITTED,
+        created_at=now,
+        submitted_at=now,
+        updated_at=now,
+    )
+
+
+def created_entry(case: Case) -> AuditEntry:
+    """Return the audit entry that records a case's creation."""
+    return AuditEntry(
+        at=case.created_at,
+        actor=f"user:{case.user_id}",
+        action="case.created",
+        case_number=case.case_number,
+        detail={"draft_id": case.draft_id, "tier": case.tier},
+    )
+
+
+def apply_update(
+    case: Case,
+    *,
+    actor: str,
+    now: float,
+    status: CaseStatus | None,
+    final_amount: int | None,
+    reason: str,
+    add_evidence: Iterable[EvidenceRef],
+) -> tuple[Case, AuditEntry] | None:
+    """Return the updated copy of ``case`` and its audit entry, or None when nothing changes.
+
+    Evidence already attached (same sha256) is not attached twice.
+    """
+    new = Case.from_dict(case.to_dict())
+    changes: dict[str, Any] = {}
+    if status is not None and CaseStatus(status) != case.status:
+        new.status = CaseStatus(status)
+        changes["status"] = {"from": str(case.status), "to": str(new.status)}
+    if final_amount is not None and final_amount != case.final_amount:
+        new.final_amount = final_amount
+        changes["final_amount"] = {"from": case.final_amount, "to": final_amount}
+    known = {e.sha256 for e in case.evidence}
+    added = []
+    for ref in add_evidence:
+        if ref.sha256 not in known:
+            known.add(ref.sha256)
+            new.evidence.append(ref)
+            added.append(dataclasses.asdict(ref))
+    if added:
+        changes["evidence_added"] = added
+    if not changes:
+        return None
+    new.updated_at = now
+    entry = AuditEntry(
+        at=now,
+        actor=actor,
+        action="case.updated",
+        case_number=case.case_number,
+        detail={"changes": changes, "reason": reason},
+    )
+    return new, entry

@@ -1,0 +1,218 @@
+"""The case index: summaries of every case in memory, behind an append-only log on disk."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from storage.jsonl_log import DamagedLog, JsonLinesLog
+from storage.records import AuditEntry, CaseFilter, CaseSummary
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A change to a case that was announced in the index but maybe not finished.
+
+    Every change to a case file is bracketed by two index lines: a ``begin``
+    line (fsync'd before the case file is touched) and a ``row`` line with the
+    case's new summary (after the file and the audit entry are written). A
+    ``begin`` without its ``row`` after a crash names the one case file whose
+    summary may be stale, so start-up re-reads that file instead of all of them.
+    """
+
+    seq: int
+    case_number: str
+    draft_id: str | None  # set when the intent creates a case
+    audit: AuditEntry | None  # the entry the change writes, replayed on recovery
+
+
+class CaseIndex:
+    """Case summaries for listing and export, and the draft id -> case number map.
+
+    The log holds three kinds of JSON lines::
+
+        {"op": "begin", "seq": 7, "case_number": "...", "draft_id": "..." | null, "audit": {...}}
+        {"op": "row", "seq": 7, "draft_id": "...", "row": {...CaseSummary...}}
+        {"op": "abandon", "seq": 7}
+
+    Rows for the same case supersede earlier ones (last one wins). A ``begin``
+    that creates a case also reserves the number for the draft, durably, before
+    the case file exists: that is what makes ``create_case`` idempotent across
+    crashes. The whole log can be rebuilt from the case files.
+    """
+
+    def __init__(self, log_file: JsonLinesLog) -> None:
+        self._log = log_file
+        self._lock = threading.Lock()
+        self._rows: dict[str, CaseSummary] = {}
+        self._drafts: dict[str, str] = {}  # draft id -> case number (created or reserved)
+        self._taken: set[str] = set()  # numbers of cases and reservations, never handed out again
+        self._pending: dict[int, Intent] = {}
+        self._next_seq = 0
+
+    # -- loading -----------------------------------------------------------------------
+    def load(self) -> list[Intent]:
+        """Read the log and open it for appending; return the intents left unfinished.
+
+        Raises :class:`storage.jsonl_log.DamagedLog` when a line other than the
+        last cannot be read; the caller then rebuilds from the case files.
+        """
+        self._clear()
+        for value in self._log.scan(repair=True, strict=True):
+            self._apply(value)
+        self._log.open()
+        return sorted(self._pending.values(), key=lambda i: i.seq)
+
+    def _clear(self) -> None:
+        self._rows.clear()
+        self._drafts.clear()
+        self._taken.clear()
+        self._pending.clear()
+        self._next_seq = 0
+
+    def _apply(self, value: Any) -> None:
+        try:
+            op = value["op"]
+            seq = int(value["seq"])
+            if op == "begin":
+                number = value["case_number"]
+                draft_id = value.get("draft_id")
+                audit = value.get("audit")
+                intent = Intent(
+                    seq, number, draft_id, AuditEntry.from_dict(audit) if audit else None
+                )
+                self._pending[seq] = intent
+                self._taken.add(number)
+                if draft_id:
+                    self._drafts[draft_id] = number
+            elif op == "row":
+                row = _summary_from_dict(value["row"])
+                self._rows[row.case_number] = row
+                self._taken.add(row.case_number)
+                if value.get("draft_id"):
+                    self._drafts[value["draft_id"]] = row.case_number
+                self._pending.pop(seq, None)
+            elif op == "abandon":
+                self._pending.pop(seq, None)
+            else:
+                raise ValueError(f"unknown op {op!r}")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DamagedLog(self._log.path, 0, f"bad index entry: {exc}") from exc
+        self._next_seq = max(self._next_seq, seq + 1)
+
+    def rebuild(self, cases: Iterable[tuple[CaseSummary, str]]) -> int:
+        """Replace the log with one row per case (summary, draft id); return the count."""
+        self._clear()
+        lines = []
+        for seq, (summary, draft_id) in enumerate(cases):
+            lines.append({"op": "row", "seq": seq, "draft_id": draft_id, "row": summary.to_dict()})
+            self._rows[summary.case_number] = _interned(summary)
+            self._taken.add(summary.case_number)
+            self._drafts[draft_id] = summary.case_number
+        self._next_seq = len(lines)
+        self._log.rewrite(lines)
+        self._log.open()
+        return len(lines)
+
+    # -- lookups -----------------------------------------------------------------------
+    def case_number_for_draft(self, draft_id: str) -> str | None:
+        with self._lock:
+            return self._drafts.get(draft_id)
+
+    def has_row(self, case_number: str) -> bool:
+        with self._lock:
+            return case_number in self._rows
+
+    def row(self, case_number: str) -> CaseSummary | None:
+        with self._lock:
+            return self._rows.get(case_number)
+
+    def list(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
+        """Return matching rows, oldest submission first (rows are immutable: no copy needed)."""
+        with self._lock:
+            rows = list(self._rows.values())
+        if filter is not None and filter != CaseFilter():
+            rows = [r for r in rows if filter.matches(r)]
+        rows.sort(key=lambda r: (r.submitted_at, r.case_number))
+        return rows
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+    # -- changes -----------------------------------------------------------------------
+    def begin(
+        self,
+        case_number: str,
+        *,
+        draft_id: str | None,
+        audit: AuditEntry | None,
+        new_number: bool,
+    ) -> int | None:
+        """Announce a change to a case durably; return its sequence number.
+
+        With ``new_number`` the number is first checked against every case and
+        reservation known here; None means it is taken and another must be drawn.
+        """
+        with self._lock:
+            if new_number and case_number in self._taken:
+                return None
+            seq = self._next_seq
+            self._next_seq += 1
+            intent = Intent(seq, case_number, draft_id, audit)
+            self._pending[seq] = intent
+            self._taken.add(case_number)
+            if draft_id:
+                self._drafts[draft_id] = case_number
+        # The caller holds the lock of this draft and of this case, so lines
+        # about one draft or one case reach the file in the order of the calls;
+        # the index lock is not held across the fsync.
+        self._log.append(
+            {
+                "op": "begin",
+                "seq": seq,
+                "case_number": case_number,
+                "draft_id": draft_id,
+                "audit": audit.to_dict() if audit else None,
+            }
+        )
+        return seq
+
+    def commit(self, seq: int, summary: CaseSummary, draft_id: str) -> None:
+        """Record the case's new summary durably, finishing intent ``seq``."""
+        self._log.append({"op": "row", "seq": seq, "draft_id": draft_id, "row": summary.to_dict()})
+        with self._lock:
+            self._rows[summary.case_number] = _interned(summary)
+            self._drafts[draft_id] = summary.case_number
+            self._pending.pop(seq, None)
+
+    def abandon(self, seq: int) -> None:
+        """Mark intent ``seq`` as finished without a change to its case."""
+        self._log.append({"op": "abandon", "seq": seq})
+        with self._lock:
+            self._pending.pop(seq, None)
+
+    def close(self) -> None:
+        self._log.close()
+
+
+_SHARED_STRINGS = ("tier", "service", "reporter_type")
+
+
+def _summary_from_dict(data: dict[str, Any]) -> CaseSummary:
+    data = dict(data)
+    for name in _SHARED_STRINGS:
+        if isinstance(data.get(name), str):
+            data[name] = sys.intern(data[name])
+    return CaseSummary.from_dict(data)
+
+
+def _interned(row: CaseSummary) -> CaseSummary:
+    # 105,000 rows share a handful of tier, service and reporter-type strings;
+    # interning them saves several MB of duplicate strings in memory.
+    shared = {n: sys.intern(v) for n in _SHARED_STRINGS if isinstance(v := getattr(row, n), str)}
+    return dataclasses.replace(row, **shared)

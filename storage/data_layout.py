@@ -1,0 +1,119 @@
+"""Where each kind of file lives under the data directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.durable_files import DIR_MODE, fsync_dir, make_dir
+
+# Entity files are spread over 256 sub-folders by the first two hex digits of a
+# hash of their key: about 410 files per folder at 105,000 entities, so no
+# folder grows large enough to slow down lookups, listing or backups.
+FAN_OUT = [f"{i:02x}" for i in range(256)]
+CASE_SUFFIX = ".json"
+CONVERSATION_SUFFIX = ".json"
+
+
+def fan_out(key: str) -> str:
+    """Return the sub-folder name for an entity key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:2]
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """The file tree of a TinyDB data directory::
+
+    conversations/ab/<user id>.json    one TinyDB file per conversation in progress
+    cases/ab/<case number>.json         one TinyDB file per submitted case
+    evidence/ab/<sha256>                evidence bytes, content-addressed
+    case_index.jsonl                    append-only index of cases (rebuildable)
+    audit.jsonl                         append-only audit log
+    update_ids.jsonl                    recently processed Telegram update ids
+    tmp/                                temporary files of writes in flight
+    quarantine/                         unreadable files, moved aside
+    .lock                               held (flock) by the one process using the folder
+    """
+
+    root: Path
+
+    @property
+    def conversations_dir(self) -> Path:
+        return self.root / "conversations"
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / "evidence"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def index_file(self) -> Path:
+        return self.root / "case_index.jsonl"
+
+    @property
+    def audit_file(self) -> Path:
+        return self.root / "audit.jsonl"
+
+    @property
+    def update_ids_file(self) -> Path:
+        return self.root / "update_ids.jsonl"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
+
+    def conversation_file(self, user_id: int) -> Path:
+        key = str(int(user_id))
+        return self.conversations_dir / fan_out(key) / (key + CONVERSATION_SUFFIX)
+
+    def case_file(self, case_number: str) -> Path:
+        """Path of a case; ``case_number`` must already be canonical (it becomes a file name)."""
+        return self.cases_dir / fan_out(case_number) / (case_number + CASE_SUFFIX)
+
+    def evidence_file(self, sha256: str) -> Path:
+        """Path of an evidence file; ``sha256`` must already be checked to be 64 hex digits."""
+        return self.evidence_dir / sha256[:2] / sha256
+
+    def create_dirs(self) -> None:
+        """Create every folder (owner-only), including all fan-out sub-folders."""
+        for folder in (self.root, self.tmp_dir, self.quarantine_dir):
+            make_dir(folder)
+        for parent in (self.conversations_dir, self.cases_dir, self.evidence_dir):
+            make_dir(parent)
+            missing = set(FAN_OUT) - set(os.listdir(parent))
+            for name in sorted(missing):
+                os.mkdir(parent / name, DIR_MODE)
+                os.chmod(parent / name, DIR_MODE)
+            if missing:
+                fsync_dir(parent)  # one flush makes all the new names durable
+
+    def iter_case_files(self) -> Iterator[Path]:
+        yield from _iter_files(self.cases_dir, CASE_SUFFIX)
+
+    def iter_conversation_files(self) -> Iterator[Path]:
+        yield from _iter_files(self.conversations_dir, CONVERSATION_SUFFIX)
+
+
+def _iter_files(parent: Path, suffix: str) -> Iterator[Path]:
+    for name in FAN_OUT:
+        try:
+            entries = sorted(os.scandir(parent / name), key=lambda e: e.name)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(suffix) and entry.is_file():
+                yield Path(entry.path)

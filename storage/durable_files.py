@@ -1,0 +1,158 @@
+"""Crash-safe file operations under one data directory: atomic writes, exclusive creation,
+owner-only permissions and a quarantine for files that cannot be read."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the directory's entries (created, renamed, removed names) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) as owner-only folders, durably.
+
+    A new folder's own name lives in its parent, so the parent is fsync'd too:
+    otherwise a crash could lose the folder together with every file in it.
+    """
+    if path.is_dir():
+        return
+    make_dir(path.parent)
+    try:
+        os.mkdir(path, DIR_MODE)
+    except FileExistsError:
+        return
+    os.chmod(path, DIR_MODE)  # the umask may have taken bits away; never adds any
+    fsync_dir(path.parent)
+
+
+class DurableFiles:
+    """Writes whole files so that after a crash each holds either its old or its new bytes.
+
+    Every write goes to a private temporary file in ``tmp_dir`` (same file
+    system as the targets), is fsync'd, then renamed or linked into place, and
+    the target folder is fsync'd before the call returns. Whoever owns the
+    data directory empties ``tmp_dir`` at start-up (:meth:`clear_tmp`): what is
+    left there belongs to writes that never returned.
+    """
+
+    def __init__(self, tmp_dir: Path, quarantine_dir: Path, *, fsync: bool = True) -> None:
+        # fsync=False exists for bulk loading test and benchmark fixtures only;
+        # TinyDBStorage never turns it off.
+        self._tmp_dir = tmp_dir
+        self._quarantine_dir = quarantine_dir
+        self._fsync = fsync
+        self._names = itertools.count()
+        self._quarantine_lock = threading.Lock()  # two moves must not pick one name
+
+    def clear_tmp(self) -> int:
+        """Remove leftovers of interrupted writes; return how many there were."""
+        removed = 0
+        for entry in os.scandir(self._tmp_dir):
+            os.unlink(entry.path)
+            removed += 1
+        return removed
+
+    def _write_tmp(self, data: bytes) -> str:
+        name = os.path.join(self._tmp_dir, f"{os.getpid()}-{next(self._names)}.tmp")
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self._fsync:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(name)
+            raise
+        os.close(fd)
+        return name
+
+    def replace(self, path: Path, data: bytes) -> None:
+        """Atomically make ``path`` hold ``data`` (created or replaced)."""
+        tmp = self._write_tmp(data)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        if self._fsync:
+            fsync_dir(path.parent)
+
+    def create(self, path: Path, data: bytes) -> None:
+        """Atomically create ``path`` holding ``data``; raise FileExistsError if it exists.
+
+        ``os.link`` fails when the name is taken, like ``O_EXCL``, and unlike
+        ``O_EXCL`` it never exposes a half-written file under the final name.
+        """
+        tmp = self._write_tmp(data)
+        try:
+            os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        if self._fsync:
+            fsync_dir(path.parent)
+
+    def delete(self, path: Path) -> bool:
+        """Remove ``path`` durably; return False when it did not exist."""
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        if self._fsync:
+            fsync_dir(path.parent)
+        return True
+
+    def quarantine(self, path: Path, root: Path, reason: str) -> Path | None:
+        """Move an unreadable file aside, keeping its bytes; return where it went.
+
+        The new name keeps the path relative to ``root`` (slashes become ``__``)
+        and the time, so several generations of the same file can sit side by
+        side. Returns None when the file is already gone.
+        """
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            relative = Path(path.name)
+        with self._quarantine_lock:
+            target = self._free_name("__".join(relative.parts))
+            try:
+                os.rename(path, target)
+            except FileNotFoundError:
+                return None
+        fsync_dir(self._quarantine_dir)
+        fsync_dir(path.parent)
+        log.error("quarantined unreadable file %s to %s: %s", path, target, reason)
+        return target
+
+    def keep_bytes(self, name: str, data: bytes) -> Path:
+        """Store bytes cut from a file (e.g. a torn log line) in the quarantine folder."""
+        with self._quarantine_lock:
+            target = self._free_name(name)
+            self.create(target, data)
+        return target
+
+    def _free_name(self, base: str) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        for n in itertools.count():
+            target = self._quarantine_dir / f"{base}.{stamp}.{n}"
+            if not target.exists():
+                return target
+        raise AssertionError("unreachable")

@@ -1,0 +1,110 @@
+"""One entity per small TinyDB file, written atomically through a custom TinyDB storage."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage as TinyDBStorageBase
+from tinydb.table import Document
+
+from storage.durable_files import DurableFiles
+from storage.errors import CorruptFile
+
+# Each entity file is a TinyDB database with one table holding one document.
+DOC_ID = 1
+
+
+class WriteMode(Enum):
+    """How an :class:`EntityFileStorage` treats the file it stands for."""
+
+    READ_MODIFY = "read_modify"  # read what is there, replace it atomically on write
+    REPLACE = "replace"  # ignore what is there (read sees nothing), replace on write
+    CREATE = "create"  # the file must not exist yet; write fails with FileExistsError
+
+
+class EntityFileStorage(TinyDBStorageBase):
+    """A TinyDB storage for one small JSON file that is never rewritten in place.
+
+    ``write`` hands the serialised database to :class:`DurableFiles`, which
+    writes a temporary file, fsyncs it, renames (or, for CREATE, links) it over
+    the target and fsyncs the folder: readers and crashes see the old file or
+    the new one, never a mix. ``read`` raises ValueError for a file that is not
+    a TinyDB JSON document; :class:`EntityFiles` turns that into quarantine.
+    """
+
+    def __init__(self, path: Path, *, files: DurableFiles, mode: WriteMode) -> None:
+        super().__init__()
+        self._path = path
+        self._files = files
+        self._mode = mode
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        # Return None to tell TinyDB the database is empty: for REPLACE and
+        # CREATE the old contents (if any) must not leak into the new file.
+        if self._mode is not WriteMode.READ_MODIFY:
+            return None
+        try:
+            raw = self._path.read_bytes()
+        except FileNotFoundError:
+            return None
+        data = json.loads(raw)  # ValueError (JSON or UTF-8) for damaged bytes
+        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+            raise ValueError("not a TinyDB database (an object of tables)")
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        if self._mode is WriteMode.CREATE:
+            self._files.create(self._path, payload)
+        else:
+            self._files.replace(self._path, payload)
+
+
+class EntityFiles:
+    """Loads and stores single-document TinyDB files under ``root``.
+
+    A file that cannot be read is moved to quarantine and reported as
+    :class:`storage.CorruptFile` with its path; it is never overwritten or deleted.
+    """
+
+    def __init__(self, root: Path, files: DurableFiles) -> None:
+        self._root = root
+        self._files = files
+
+    def _db(self, path: Path, mode: WriteMode) -> TinyDB:
+        return TinyDB(path, storage=EntityFileStorage, files=self._files, mode=mode)
+
+    def load(self, path: Path, table: str) -> dict[str, Any] | None:
+        """Return the stored document, or None when the file does not exist."""
+        try:
+            with self._db(path, WriteMode.READ_MODIFY) as db:
+                doc = db.table(table).get(doc_id=DOC_ID)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise self.corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+        if doc is None:
+            if path.exists():
+                raise self.corrupt(path, f"no document {DOC_ID} in table {table!r}")
+            return None
+        return dict(doc)
+
+    def save(self, path: Path, table: str, doc: dict[str, Any]) -> None:
+        """Create or replace the file so it holds exactly ``doc``."""
+        with self._db(path, WriteMode.REPLACE) as db:
+            db.table(table).insert(Document(doc, doc_id=DOC_ID))
+
+    def create(self, path: Path, table: str, doc: dict[str, Any]) -> None:
+        """Create the file holding ``doc``; raise FileExistsError when it exists."""
+        with self._db(path, WriteMode.CREATE) as db:
+            db.table(table).insert(Document(doc, doc_id=DOC_ID))
+
+    def delete(self, path: Path) -> bool:
+        return self._files.delete(path)
+
+    def corrupt(self, path: Path, reason: str) -> CorruptFile:
+        """Quarantine ``path`` and return the error that reports it."""
+        moved = self._files.quarantine(path, self._root, reason)
+        return CorruptFile(path, moved, reason)

@@ -1,0 +1,184 @@
+"""The in-memory storage: the contract without a disk, for tests and the console chat."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from flows.record import ConversationRecord
+from storage.base import Storage
+from storage.case_changes import apply_update, case_from_draft, created_entry
+from storage.case_numbers import new_case_number, normalize_case_number
+from storage.errors import CaseNotFound, EvidenceNotFound
+from storage.evidence_files import check_sha256
+from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.update_ids import DEFAULT_KEEP, RecentUpdateIds
+
+
+class MemoryStorage(Storage):
+    """Everything in dictionaries behind one lock; nothing survives the process.
+
+    Records are stored as JSON text and rebuilt on the way out, so callers get
+    copies and the same values (tuples come back as lists, non-JSON values are
+    refused with TypeError) as from a storage on disk.
+    """
+
+    def __init__(self, *, keep_update_ids: int = DEFAULT_KEEP) -> None:
+        self._lock = threading.RLock()
+        self._conversations: dict[int, str] = {}
+        self._cases: dict[str, str] = {}
+        self._rows: dict[str, CaseSummary] = {}
+        self._drafts: dict[str, str] = {}
+        self._evidence: dict[str, bytes] = {}
+        self._update_ids = RecentUpdateIds(keep_update_ids)
+        self._audit: list[str] = []
+
+    # -- conversations -----------------------------------------------------------------
+    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+        with self._lock:
+            data = self._conversations.get(user_id)
+        return None if data is None else ConversationRecord.from_dict(json.loads(data))
+
+    def save_conversation(self, record: ConversationRecord) -> None:
+        data = _dump(record.to_dict())
+        with self._lock:
+            self._conversations[record.user_id] = data
+
+    def delete_conversation(self, user_id: int) -> None:
+        with self._lock:
+            self._conversations.pop(user_id, None)
+
+    def iter_conversations(self) -> Iterator[ConversationRecord]:
+        with self._lock:
+            snapshot = list(self._conversations.values())
+        for data in snapshot:
+            yield ConversationRecord.from_dict(json.loads(data))
+
+    # -- cases -------------------------------------------------------------------------
+    def create_case(self, draft: CaseDraft, now: float) -> Case:
+        if not draft.draft_id:
+            raise ValueError("create_case needs a draft_id: it is what makes submitting idempotent")
+        with self._lock:
+            existing = self._drafts.get(draft.draft_id)
+            if existing is not None:
+                case = _case(self._cases[existing])
+                if case.user_id != draft.user_id:
+                    raise ValueError(f"draft {draft.draft_id!r} belongs to another user")
+                return case
+            number = new_case_number()
+            while number in self._cases:
+                number = new_case_number()
+            case = case_from_draft(draft, number, now)
+            data = _dump(case.to_dict())
+            self._cases[number] = data
+            self._rows[number] = case.summary()
+            self._drafts[draft.draft_id] = number
+            self._audit.append(_dump(created_entry(case).to_dict()))
+        return _case(data)
+
+    def get_case(self, case_number: str) -> Case | None:
+        number = normalize_case_number(case_number)
+        with self._lock:
+            data = self._cases.get(number) if number else None
+        return None if data is None else _case(data)
+
+    def update_case(
+        self,
+        case_number: str,
+        *,
+        actor: str,
+        now: float,
+        status: CaseStatus | None = None,
+        final_amount: int | None = None,
+        reason: str = "",
+        add_evidence: tuple = (),
+    ) -> Case:
+        number = normalize_case_number(case_number)
+        with self._lock:
+            data = self._cases.get(number) if number else None
+            if data is None:
+                raise CaseNotFound(case_number)
+            change = apply_update(
+                _case(data),
+                actor=actor,
+                now=now,
+                status=status,
+                final_amount=final_amount,
+                reason=reason,
+                add_evidence=add_evidence,
+            )
+            if change is None:
+                return _case(data)
+            new, entry = change
+            line = _dump(entry.to_dict())
+            self._cases[new.case_number] = _dump(new.to_dict())
+            self._rows[new.case_number] = new.summary()
+            self._audit.append(line)
+        return new
+
+    def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
+        with self._lock:
+            rows = list(self._rows.values())
+        if filter is not None:
+            rows = [r for r in rows if filter.matches(r)]
+        rows.sort(key=lambda r: (r.submitted_at, r.case_number))
+        return rows
+
+    # -- evidence ----------------------------------------------------------------------
+    def put_evidence(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            self._evidence.setdefault(digest, bytes(data))
+        return digest
+
+    def open_evidence(self, sha256: str) -> BinaryIO:
+        with self._lock:
+            data = self._evidence.get(check_sha256(sha256))
+        if data is None:
+            raise EvidenceNotFound(sha256)
+        return io.BytesIO(data)
+
+    def evidence_size(self, sha256: str) -> int:
+        with self._lock:
+            data = self._evidence.get(check_sha256(sha256))
+        if data is None:
+            raise EvidenceNotFound(sha256)
+        return len(data)
+
+    # -- update ids --------------------------------------------------------------------
+    def seen_update(self, update_id: int) -> bool:
+        with self._lock:
+            return update_id in self._update_ids
+
+    def mark_update(self, update_id: int) -> None:
+        with self._lock:
+            self._update_ids.add(int(update_id))
+
+    # -- audit -------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        line = _dump(entry.to_dict())
+        with self._lock:
+            self._audit.append(line)
+
+    def iter_audit(self, case_number: str | None = None) -> Iterator[AuditEntry]:
+        wanted = None
+        if case_number is not None:
+            wanted = normalize_case_number(case_number) or case_number
+        with self._lock:
+            snapshot = list(self._audit)
+        for line in snapshot:
+            entry = AuditEntry.from_dict(json.loads(line))
+            if wanted is None or entry.case_number == wanted:
+                yield entry
+
+
+def _dump(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _case(data: str) -> Case:
+    return Case.from_dict(json.loads(data))

@@ -1,0 +1,397 @@
+"""The TinyDB storage: one small, atomically replaced TinyDB file per entity, plus append-only logs."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flows.record import ConversationRecord
+from storage.base import Storage
+from storage.case_changes import apply_update, case_from_draft, created_entry
+from storage.case_index import CaseIndex, Intent
+from storage.case_numbers import new_case_number, normalize_case_number
+from storage.data_layout import DataLayout
+from storage.durable_files import FILE_MODE, DurableFiles
+from storage.entity_files import EntityFiles
+from storage.errors import CaseNotFound, CorruptFile, DataDirInUse
+from storage.evidence_files import EvidenceFiles
+from storage.jsonl_log import DamagedLog, JsonLinesLog
+from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.update_ids import DEFAULT_KEEP, UpdateIdFile
+
+log = logging.getLogger(__name__)
+
+CASE_TABLE = "case"
+CONVERSATION_TABLE = "conversation"
+
+
+class _LockStripes:
+    """A fixed set of locks picked by key: per-key locking without a lock per key."""
+
+    def __init__(self, count: int = 64) -> None:
+        self._locks = [threading.Lock() for _ in range(count)]
+
+    def __call__(self, key: str) -> threading.Lock:
+        return self._locks[hash(key) % len(self._locks)]
+
+
+class TinyDBStorage(Storage):
+    """Storage in a data directory of small TinyDB files and append-only JSON-lines logs.
+
+    One process at a time owns the directory (an ``flock`` on ``.lock``; a
+    second opener gets :class:`storage.DataDirInUse`). Opening it finishes or
+    rolls back whatever a crash interrupted: temporary files are removed, torn
+    log tails are cut off (and kept in quarantine), the case index is rebuilt
+    from the case files when missing or damaged, and changes announced in the
+    index but not finished are settled by re-reading those case files.
+
+    ``create_case`` writes, in this order and each fsync'd: a ``begin`` line in
+    the index (reserving the number for the draft), the case file (created
+    exclusively, so a number is never given twice), the audit entry, and the
+    index row. A crash at any point leaves either no case and a reservation
+    (submitting again creates the case under the reserved number) or the case,
+    which opening completes; never two cases for one draft. A crash between the
+    audit entry and the row can leave the creation audited twice, the second
+    entry marked ``"recovered": true``; an entry is never lost.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        keep_update_ids: int = DEFAULT_KEEP,
+        rebuild_index: bool = False,
+    ) -> None:
+        """Open (creating if needed) the data directory.
+
+        ``rebuild_index`` rebuilds the case index from the case files instead of
+        reading it, as ``python -m bot reindex`` does through :func:`rebuild_index`.
+        """
+        self.data_dir = Path(data_dir)
+        self._layout = DataLayout(self.data_dir)
+        self._layout.create_dirs()
+        self._lock_fd: int | None = _lock_data_dir(self._layout)
+        try:
+            self._files = DurableFiles(self._layout.tmp_dir, self._layout.quarantine_dir)
+            leftovers = self._files.clear_tmp()
+            if leftovers:
+                log.warning("%s: removed %d unfinished temporary files", self.data_dir, leftovers)
+            self._entities = EntityFiles(self.data_dir, self._files)
+            self._evidence = EvidenceFiles(self._layout, self._files)
+            self._draft_locks = _LockStripes()
+            self._case_locks = _LockStripes()
+            self._audit = JsonLinesLog(self._layout.audit_file, self._files)
+            self._audit.repair_tail()
+            self._audit.open()
+            self._update_ids = UpdateIdFile(
+                JsonLinesLog(self._layout.update_ids_file, self._files), keep_update_ids
+            )
+            self._update_ids.load()
+            self._index = CaseIndex(JsonLinesLog(self._layout.index_file, self._files))
+            self._open_index(force_rebuild=rebuild_index)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening -----------------------------------------------------------------------
+    def _open_index(self, *, force_rebuild: bool) -> None:
+        pending: list[Intent] = []
+        rebuild = force_rebuild
+        missing = not self._layout.index_file.exists()
+        rebuild = rebuild or missing
+        if not rebuild:
+            try:
+                pending = self._index.load()
+            except DamagedLog as exc:
+                moved = self._files.quarantine(self._layout.index_file, self.data_dir, str(exc))
+                log.error("case index damaged (%s), moved to %s; rebuilding", exc, moved)
+                rebuild = True
+        if rebuild:
+            count = self._index.rebuild(self._scan_cases())
+            if missing and count:
+                log.warning("%s: case index was missing; rebuilt from case files", self.data_dir)
+            log.info("%s: case index rebuilt with %d cases", self.data_dir, count)
+            return
+        for intent in pending:
+            self._settle(intent)
+
+    def _scan_cases(self) -> Iterator[tuple[CaseSummary, str]]:
+        for path in self._layout.iter_case_files():
+            number = path.name.removesuffix(".json")
+            try:
+                case = self._read_case(number)
+            except CorruptFile:
+                continue  # quarantined and logged; the rebuilt index leaves it out
+            if case is not None:
+                yield case.summary(), case.draft_id
+
+    def _settle(self, intent: Intent) -> None:
+        """Finish an intent a crash interrupted, from what its case file says now."""
+        try:
+            case = self._read_case(intent.case_number)
+        except CorruptFile:
+            case = None
+        if intent.draft_id is not None:
+            applied = case is not None and case.draft_id == intent.draft_id
+        else:
+            applied = case is not None and self._index.row(case.case_number) != case.summary()
+        if not applied:
+            # A creation that never wrote its file leaves the number reserved
+            # for the draft (the begin line stays); an update left no trace.
+            self._index.abandon(intent.seq)
+            return
+        assert case is not None
+        if intent.audit is not None:
+            detail = {**intent.audit.detail, "recovered": True}
+            self._append_audit(replace(intent.audit, detail=detail))
+        self._index.commit(intent.seq, case.summary(), case.draft_id)
+
+    # -- conversations -----------------------------------------------------------------
+    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+        path = self._layout.conversation_file(user_id)
+        doc = self._entities.load(path, CONVERSATION_TABLE)
+        if doc is None:
+            return None
+        try:
+            record = ConversationRecord.from_dict(doc)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise self._entities.corrupt(path, f"not a conversation: {exc}") from exc
+        if record.user_id != user_id:
+            raise self._entities.corrupt(path, f"holds user {record.user_id}, not {user_id}")
+        return record
+
+    def save_conversation(self, record: ConversationRecord) -> None:
+        path = self._layout.conversation_file(record.user_id)
+        self._entities.save(path, CONVERSATION_TABLE, record.to_dict())
+
+    def delete_conversation(self, user_id: int) -> None:
+        self._entities.delete(self._layout.conversation_file(user_id))
+
+    def iter_conversations(self) -> Iterator[ConversationRecord]:
+        """Yield every readable conversation; unreadable ones are quarantined, logged and skipped.
+
+        One damaged file must not stop reminders and expiry for everybody else.
+        """
+        for path in self._layout.iter_conversation_files():
+            try:
+                user_id = int(path.name.removesuffix(".json"))
+            except ValueError:
+                continue
+            try:
+                record = self.load_conversation(user_id)
+            except CorruptFile:
+                continue
+            if record is not None:
+                yield record
+
+    # -- cases -------------------------------------------------------------------------
+    def _read_case(self, number: str) -> Case | None:
+        path = self._layout.case_file(number)
+        doc = self._entities.load(path, CASE_TABLE)
+        if doc is None:
+            return None
+        try:
+            case = Case.from_dict(doc)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise self._entities.corrupt(path, f"not a case: {exc}") from exc
+        if case.case_number != number:
+            raise self._entities.corrupt(path, f"holds case {case.case_number!r}")
+        return case
+
+    def create_case(self, draft: CaseDraft, now: float) -> Case:
+        if not draft.draft_id:
+            raise ValueError("create_case needs a draft_id: it is what makes submitting idempotent")
+        with self._draft_locks(draft.draft_id):
+            number = self._index.case_number_for_draft(draft.draft_id)
+            if number is not None:
+                case = self._resume_draft(number, draft, now)
+                if case is not None:
+                    return case
+            while True:
+                number = new_case_number()
+                case = case_from_draft(draft, number, now)
+                audit = created_entry(case)
+                seq = self._index.begin(
+                    number, draft_id=draft.draft_id, audit=audit, new_number=True
+                )
+                if seq is None:
+                    continue  # drawn before: draw again
+                if self._write_new_case(seq, case, audit):
+                    return case_copy(case)
+
+    def _resume_draft(self, number: str, draft: CaseDraft, now: float) -> Case | None:
+        """Return the case an earlier submit of this draft created or reserved, or None."""
+        with self._case_locks(number):
+            existing = self._read_case(number)
+            if existing is not None:
+                if existing.draft_id != draft.draft_id:
+                    return None  # the reserved number went to another case: draw a new one
+                if existing.user_id != draft.user_id:
+                    raise ValueError(f"draft {draft.draft_id!r} belongs to another user")
+                if not self._index.has_row(number):
+                    # Created, but an error cut the call short before the row.
+                    seq = self._index.begin(number, draft_id=None, audit=None, new_number=False)
+                    self._index.commit(seq, existing.summary(), existing.draft_id)
+                return existing
+        # Reserved by a submit that crashed before writing the case file.
+        case = case_from_draft(draft, number, now)
+        audit = created_entry(case)
+        seq = self._index.begin(number, draft_id=draft.draft_id, audit=audit, new_number=False)
+        if seq is not None and self._write_new_case(seq, case, audit):
+            return case_copy(case)
+        return None
+
+    def _write_new_case(self, seq: int, case: Case, audit: AuditEntry) -> bool:
+        """Create the case file, audit and index it; False when the number is taken on disk."""
+        with self._case_locks(case.case_number):
+            try:
+                self._entities.create(
+                    self._layout.case_file(case.case_number), CASE_TABLE, case.to_dict()
+                )
+            except FileExistsError:
+                self._index.abandon(seq)
+                return False
+            self._append_audit(audit)
+            self._index.commit(seq, case.summary(), case.draft_id)
+        return True
+
+    def get_case(self, case_number: str) -> Case | None:
+        number = normalize_case_number(case_number)
+        if number is None:
+            return None
+        return self._read_case(number)
+
+    def update_case(
+        self,
+        case_number: str,
+        *,
+        actor: str,
+        now: float,
+        status: CaseStatus | None = None,
+        final_amount: int | None = None,
+        reason: str = "",
+        add_evidence: tuple = (),
+    ) -> Case:
+        number = normalize_case_number(case_number)
+        if number is None:
+            raise CaseNotFound(case_number)
+        with self._case_locks(number):
+            case = self._read_case(number)
+            if case is None:
+                raise CaseNotFound(case_number)
+            change = apply_update(
+                case,
+                actor=actor,
+                now=now,
+                status=status,
+                final_amount=final_amount,
+                reason=reason,
+                add_evidence=add_evidence,
+            )
+            if change is None:
+                return case
+            new, entry = change
+            seq = self._index.begin(number, draft_id=None, audit=entry, new_number=False)
+            assert seq is not None
+            self._entities.save(self._layout.case_file(number), CASE_TABLE, new.to_dict())
+            self._append_audit(entry)
+            self._index.commit(seq, new.summary(), new.draft_id)
+            return new
+
+    def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
+        return self._index.list(filter)
+
+    # -- evidence ----------------------------------------------------------------------
+    def put_evidence(self, data: bytes) -> str:
+        return self._evidence.put(data)
+
+    def open_evidence(self, sha256: str) -> BinaryIO:
+        return self._evidence.open(sha256)
+
+    def evidence_size(self, sha256: str) -> int:
+        return self._evidence.size(sha256)
+
+    # -- update ids --------------------------------------------------------------------
+    def seen_update(self, update_id: int) -> bool:
+        return update_id in self._update_ids
+
+    def mark_update(self, update_id: int) -> None:
+        self._update_ids.mark(update_id)
+
+    # -- audit -------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._append_audit(entry)
+
+    def _append_audit(self, entry: AuditEntry) -> None:
+        self._audit.append(entry.to_dict())
+
+    def iter_audit(self, case_number: str | None = None) -> Iterator[AuditEntry]:
+        wanted = None
+        if case_number is not None:
+            wanted = normalize_case_number(case_number) or case_number
+        # Read only what was complete when asked: a line being appended meanwhile
+        # is not half-read, and the generator never sees its own later appends.
+        end = self._audit.size()
+        for value in self._audit.scan(repair=False, strict=False, end=end):
+            entry = _audit_entry(value)
+            if entry is None:
+                log.warning("%s: skipped an audit line that is not an entry", self._audit.path)
+                continue
+            if wanted is None or entry.case_number == wanted:
+                yield entry
+
+    # -- lifetime ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the logs and release the data directory; calling it twice is harmless."""
+        for name in ("_audit", "_update_ids", "_index"):
+            part = getattr(self, name, None)
+            if part is not None:
+                part.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+
+def rebuild_index(data_dir: Path) -> int:
+    """Rebuild the case index of ``data_dir`` from its case files; return the number of cases.
+
+    Unreadable case files are quarantined and left out. Raises
+    :class:`storage.DataDirInUse` while another process (e.g. the running bot)
+    has the directory open.
+    """
+    store = TinyDBStorage(Path(data_dir), rebuild_index=True)
+    try:
+        return len(store._index)
+    finally:
+        store.close()
+
+
+def case_copy(case: Case) -> Case:
+    """Return an independent copy of a case."""
+    return Case.from_dict(case.to_dict())
+
+
+def _audit_entry(value: Any) -> AuditEntry | None:
+    try:
+        return AuditEntry.from_dict(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _lock_data_dir(layout: DataLayout) -> int:
+    fd = os.open(layout.lock_file, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataDirInUse(layout.root) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

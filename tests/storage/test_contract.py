@@ -1,0 +1,331 @@
+"""The storage contract, run against every implementation through the ``store`` fixture."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from storage import (
+    AuditEntry,
+    CaseFilter,
+    CaseNotFound,
+    CaseStatus,
+    EvidenceNotFound,
+    EvidenceRef,
+)
+from storage.case_numbers import is_valid_case_number, new_case_number
+
+# -- conversations -----------------------------------------------------------------------
+
+
+def test_missing_conversation_is_none(store):
+    assert store.load_conversation(1) is None
+
+
+def test_conversation_round_trip(store, make_conversation):
+    record = make_conversation(7, answers={"amount": "30만 원", "nested": {"a": [1, 2]}})
+    store.save_conversation(record)
+    assert store.load_conversation(7) == record
+
+
+def test_conversation_is_copied_in_and_out(store, make_conversation):
+    record = make_conversation(7)
+    store.save_conversation(record)
+    record.answers["amount"] = "changed after save"
+    loaded = store.load_conversation(7)
+    assert "amount" not in loaded.answers
+    loaded.history.append("changed after load")
+    assert store.load_conversation(7).history == ["ask_reporter_type", "ask_service"]
+
+
+def test_saving_again_replaces(store, make_conversation):
+    store.save_conversation(make_conversation(7, state="ask_amount"))
+    store.save_conversation(make_conversation(7, state="confirm", updated_at=1_666_000_999.0))
+    loaded = store.load_conversation(7)
+    assert loaded.state == "confirm"
+    assert loaded.updated_at == 1_666_000_999.0
+
+
+def test_storage_keeps_the_times_it_is_given(store, make_conversation):
+    store.save_conversation(make_conversation(7, created_at=1.5, updated_at=2.5, reminded_at=3.5))
+    loaded = store.load_conversation(7)
+    assert (loaded.created_at, loaded.updated_at, loaded.reminded_at) == (1.5, 2.5, 3.5)
+
+
+def test_delete_conversation(store, make_conversation):
+    store.save_conversation(make_conversation(7))
+    store.delete_conversation(7)
+    assert store.load_conversation(7) is None
+    store.delete_conversation(7)  # deleting a missing one is not an error
+
+
+def test_iter_conversations(store, make_conversation):
+    for user_id in (1, 2, 3):
+        store.save_conversation(make_conversation(user_id))
+    store.delete_conversation(2)
+    assert sorted(r.user_id for r in store.iter_conversations()) == [1, 3]
+
+
+def test_unserialisable_answers_are_refused_and_nothing_is_stored(store, make_conversation):
+    with pytest.raises(TypeError):
+        store.save_conversation(make_conversation(7, answers={"bad": object()}))
+    assert store.load_conversation(7) is None
+
+
+# -- cases -------------------------------------------------------------------------------
+
+
+def test_create_case(store, make_draft):
+    draft = make_draft()
+    case = store.create_case(draft, now=1_666_100_000.0)
+    assert is_valid_case_number(case.case_number)
+    assert case.status is CaseStatus.SUBMITTED
+    assert case.created_at == case.submitted_at == case.updated_at == 1_666_100_000.0
+    assert case.final_amount is None
+    assert (case.draft_id, case.user_id, case.amount) == (draft.draft_id, draft.user_id, 250_000)
+    assert store.get_case(case.case_number) == case
+
+
+def test_case_numbers_differ(store, make_draft):
+    numbers = {store.create_case(make_draft(), now=1.0).case_number for _ in range(50)}
+    assert len(numbers) == 50
+
+
+def test_create_case_is_idempotent_per_draft(store, make_draft):
+    draft = make_draft()
+    first = store.create_case(draft, now=1.0)
+    again = store.create_case(draft, now=2.0)
+    assert again == first
+    assert len(store.list_cases()) == 1
+    assert [e.action for e in store.iter_audit(first.case_number)] == ["case.created"]
+
+
+def test_create_case_needs_a_draft_id(store, make_draft):
+    with pytest.raises(ValueError):
+        store.create_case(make_draft(draft_id=""), now=1.0)
+
+
+def test_a_draft_id_of_another_user_is_refused(store, make_draft):
+    store.create_case(make_draft(draft_id="shared", user_id=1), now=1.0)
+    with pytest.raises(ValueError):
+        store.create_case(make_draft(draft_id="shared", user_id=2), now=1.0)
+
+
+def test_case_is_copied_in_and_out(store, make_draft):
+    draft = make_draft()
+    case = store.create_case(draft, now=1.0)
+    draft.answers["later"] = True
+    case.answers["mutated"] = True
+    loaded = store.get_case(case.case_number)
+    assert "later" not in loaded.answers
+    assert "mutated" not in loaded.answers
+
+
+def test_get_case_is_tolerant_of_how_the_number_is_typed(store, make_draft):
+    number = store.create_case(make_draft(), now=1.0).case_number
+    compact = number.replace("-", "")
+    for typed in (number.lower(), compact, f" {compact[:4]} {compact[4:]} ", f"{number}\n"):
+        assert store.get_case(typed).case_number == number
+
+
+def test_get_case_of_unknown_or_malformed_number_is_none(store, make_draft):
+    number = store.create_case(make_draft(), now=1.0).case_number
+    typo = number[:-1] + ("2" if number[-1] != "2" else "3")
+    assert store.get_case(typo) is None
+    assert store.get_case("") is None
+    assert store.get_case("../../etc/passwd") is None
+
+
+def test_update_case_status_and_amount_with_audit(store, make_draft):
+    case = store.create_case(make_draft(), now=1.0)
+    updated = store.update_case(
+        case.case_number,
+        actor="staff:9",
+        now=5.0,
+        status=CaseStatus.APPROVED,
+        final_amount=30_000,
+        reason="sales records match",
+    )
+    assert updated.status is CaseStatus.APPROVED
+    assert updated.final_amount == 30_000
+    assert updated.updated_at == 5.0
+    assert updated.submitted_at == 1.0
+    assert store.get_case(case.case_number) == updated
+    entries = list(store.iter_audit(case.case_number))
+    assert [e.action for e in entries] == ["case.created", "case.updated"]
+    last = entries[-1]
+    assert (last.actor, last.at, last.case_number) == ("staff:9", 5.0, case.case_number)
+    assert last.detail["changes"]["status"] == {"from": "submitted", "to": "approved"}
+    assert last.detail["changes"]["final_amount"] == {"from": None, "to": 30_000}
+    assert last.detail["reason"] == "sales records match"
+
+
+def test_update_without_change_writes_nothing(store, make_draft):
+    case = store.create_case(make_draft(), now=1.0)
+    same = store.update_case(case.case_number, actor="staff:9", now=5.0, status=case.status)
+    assert same == case
+    assert len(list(store.iter_audit(case.case_number))) == 1
+
+
+def test_update_adds_evidence_once(store, make_draft):
+    case = store.create_case(make_draft(), now=1.0)
+    sha = store.put_evidence(b"receipt")
+    ref = EvidenceRef(sha256=sha, name="receipt.jpg", mime="image/jpeg", size=7)
+    store.update_case(case.case_number, actor="user:1", now=2.0, add_evidence=(ref,))
+    again = store.update_case(case.case_number, actor="user:1", now=3.0, add_evidence=(ref,))
+    assert again.evidence == [ref]
+    assert again.updated_at == 2.0
+    assert store.list_cases()[0].evidence_sha256 == (sha,)
+
+
+def test_update_unknown_case(store):
+    with pytest.raises(CaseNotFound):
+        store.update_case("AAA-AAA-AAA", actor="staff:1", now=1.0, status=CaseStatus.PAID)
+    with pytest.raises(CaseNotFound):
+        store.update_case("not a number", actor="staff:1", now=1.0, status=CaseStatus.PAID)
+
+
+def test_list_cases_oldest_first_with_filters(store, make_draft):
+    a = store.create_case(make_draft(tier="cash_30000", user_id=1), now=300.0)
+    b = store.create_case(make_draft(tier="cash_50000", user_id=2), now=100.0)
+    c = store.create_case(
+        make_draft(tier="review", reporter_type="company", service="kakaomap", user_id=1), now=200.0
+    )
+    store.update_case(c.case_number, actor="staff:1", now=400.0, status=CaseStatus.REJECTED)
+
+    def numbers(f=None):
+        return [row.case_number for row in store.list_cases(f)]
+
+    assert numbers() == [b.case_number, c.case_number, a.case_number]
+    assert numbers(CaseFilter()) == numbers()
+    assert numbers(CaseFilter(status=CaseStatus.REJECTED)) == [c.case_number]
+    assert numbers(CaseFilter(status=CaseStatus.SUBMITTED)) == [b.case_number, a.case_number]
+    assert numbers(CaseFilter(tier="cash_50000")) == [b.case_number]
+    assert numbers(CaseFilter(reporter_type="company")) == [c.case_number]
+    assert numbers(CaseFilter(service="kakaomap")) == [c.case_number]
+    assert numbers(CaseFilter(user_id=1)) == [c.case_number, a.case_number]
+    assert numbers(CaseFilter(submitted_from=100.0, submitted_to=300.0)) == [
+        b.case_number,
+        c.case_number,
+    ]
+
+
+def test_list_rows_follow_the_latest_update(store, make_draft):
+    case = store.create_case(make_draft(), now=1.0)
+    store.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.APPROVED)
+    store.update_case(case.case_number, actor="staff:1", now=3.0, final_amount=50_000)
+    (row,) = store.list_cases()
+    assert (row.status, row.final_amount, row.updated_at) == (CaseStatus.APPROVED, 50_000, 3.0)
+    assert row == store.get_case(case.case_number).summary()
+
+
+# -- evidence ----------------------------------------------------------------------------
+
+
+def test_evidence_round_trip(store):
+    data = b"\x89PNG screenshot bytes"
+    sha = store.put_evidence(data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert store.evidence_size(sha) == len(data)
+    with store.open_evidence(sha) as handle:
+        assert handle.read() == data
+
+
+def test_evidence_put_is_idempotent(store):
+    assert store.put_evidence(b"same") == store.put_evidence(b"same")
+    assert store.put_evidence(b"") == hashlib.sha256(b"").hexdigest()
+
+
+@pytest.mark.parametrize("sha", ["0" * 64, "../" + "a" * 61, "A" * 64, "abc", ""])
+def test_missing_or_malformed_evidence(store, sha):
+    with pytest.raises(EvidenceNotFound):
+        store.open_evidence(sha)
+    with pytest.raises(EvidenceNotFound):
+        store.evidence_size(sha)
+
+
+# -- update ids --------------------------------------------------------------------------
+
+
+def test_update_ids(store):
+    assert not store.seen_update(100)
+    store.mark_update(100)
+    store.mark_update(100)
+    assert store.seen_update(100)
+    assert not store.seen_update(101)
+
+
+def test_update_ids_are_bounded(make_store):
+    store = make_store(keep_update_ids=3)
+    for update_id in range(1, 6):
+        store.mark_update(update_id)
+    assert [store.seen_update(i) for i in range(1, 6)] == [False, False, True, True, True]
+
+
+# -- audit -------------------------------------------------------------------------------
+
+
+def test_audit_in_order_and_by_case(store):
+    number = new_case_number()
+    entries = [
+        AuditEntry(at=1.0, actor="system", action="bot.started"),
+        AuditEntry(at=2.0, actor="staff:1", action="case.note", case_number=number),
+        AuditEntry(at=3.0, actor="user:5", action="conversation.deleted", detail={"why": "reset"}),
+    ]
+    for entry in entries:
+        store.append_audit(entry)
+    assert list(store.iter_audit()) == entries
+    assert list(store.iter_audit(number.lower().replace("-", " "))) == [entries[1]]
+
+
+def test_audit_entries_are_copies(store):
+    entry = AuditEntry(at=1.0, actor="system", action="x", detail={"k": [1]})
+    store.append_audit(entry)
+    entry.detail["k"].append(2)
+    (stored,) = store.iter_audit()
+    assert stored.detail == {"k": [1]}
+
+
+# -- threads -----------------------------------------------------------------------------
+
+
+def test_concurrent_creates_give_distinct_numbers(store, make_draft):
+    drafts = [make_draft() for _ in range(80)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        cases = list(pool.map(lambda d: store.create_case(d, now=1.0), drafts))
+    assert len({c.case_number for c in cases}) == 80
+    assert len(store.list_cases()) == 80
+
+
+def test_concurrent_submits_of_one_draft_make_one_case(store, make_draft):
+    draft = make_draft()
+    barrier = threading.Barrier(8)
+
+    def submit(_):
+        barrier.wait()
+        return store.create_case(draft, now=1.0).case_number
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = set(pool.map(submit, range(8)))
+    assert len(numbers) == 1
+    assert len(store.list_cases()) == 1
+
+
+def test_concurrent_updates_and_conversations(store, make_draft, make_conversation):
+    case = store.create_case(make_draft(), now=1.0)
+
+    def work(i):
+        store.save_conversation(make_conversation(i))
+        store.update_case(case.case_number, actor=f"staff:{i}", now=10.0 + i, final_amount=i)
+        store.mark_update(i)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(1, 41)))
+    final = store.get_case(case.case_number)
+    assert store.list_cases() == [final.summary()]
+    assert len(list(store.iter_audit(case.case_number))) == 41
+    assert all(store.seen_update(i) for i in range(1, 41))
+    assert len(list(store.iter_conversations())) == 40

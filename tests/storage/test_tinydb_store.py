@@ -1,0 +1,356 @@
+"""What only the TinyDB storage on disk must do: survive reopening, damage and crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from storage import AuditEntry, CaseStatus, CorruptFile, DataDirInUse
+from storage.data_layout import DataLayout
+from storage.tinydb_store import TinyDBStorage, rebuild_index
+
+
+def reopen(store: TinyDBStorage) -> TinyDBStorage:
+    store.close()
+    return TinyDBStorage(store.data_dir)
+
+
+def quarantined(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "quarantine").iterdir())
+
+
+def index_lines(data_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in DataLayout(data_dir).index_file.read_text().splitlines()]
+
+
+def rows_rebuilt_from_case_files(data_dir: Path) -> list:
+    rebuild_index(data_dir)
+    with_rebuilt = TinyDBStorage(data_dir)
+    try:
+        return with_rebuilt.list_cases()
+    finally:
+        with_rebuilt.close()
+
+
+# -- reopening ---------------------------------------------------------------------------
+
+
+def test_everything_survives_reopening(tiny, make_draft, make_conversation):
+    tiny.save_conversation(make_conversation(7))
+    draft = make_draft()
+    case = tiny.create_case(draft, now=1.0)
+    tiny.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.PAID)
+    sha = tiny.put_evidence(b"photo")
+    tiny.mark_update(555)
+    tiny.append_audit(AuditEntry(at=3.0, actor="system", action="note"))
+
+    store = reopen(tiny)
+    try:
+        assert store.load_conversation(7) == make_conversation(7)
+        assert store.get_case(case.case_number).status is CaseStatus.PAID
+        assert store.create_case(draft, now=9.0).case_number == case.case_number
+        assert len(store.list_cases()) == 1
+        with store.open_evidence(sha) as handle:
+            assert handle.read() == b"photo"
+        assert store.seen_update(555)
+        assert [e.action for e in store.iter_audit()] == ["case.created", "case.updated", "note"]
+    finally:
+        store.close()
+
+
+def test_one_process_owns_the_data_dir(tiny, data_dir):
+    with pytest.raises(DataDirInUse):
+        TinyDBStorage(data_dir)
+    with pytest.raises(DataDirInUse):
+        rebuild_index(data_dir)
+    tiny.close()
+    TinyDBStorage(data_dir).close()
+
+
+def test_close_releases_every_file_handle(data_dir, make_draft):
+    fds_before = set(os.listdir("/proc/self/fd"))
+    store = TinyDBStorage(data_dir)
+    store.create_case(make_draft(), now=1.0)
+    store.mark_update(1)
+    store.close()
+    store.close()  # twice is harmless
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+
+
+def test_leftover_temporary_files_are_removed_on_open(tiny, data_dir):
+    tiny.close()
+    leftover = data_dir / "tmp" / "123-4.tmp"
+    leftover.write_bytes(b"half a write")
+    TinyDBStorage(data_dir).close()
+    assert not leftover.exists()
+
+
+def test_files_and_folders_are_owner_only(tiny, data_dir, make_draft, make_conversation):
+    tiny.save_conversation(make_conversation(7))
+    tiny.create_case(make_draft(), now=1.0)
+    tiny.put_evidence(b"id card scan")
+    tiny.mark_update(1)
+    checked = 0
+    for folder, _dirs, files in os.walk(data_dir):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+        for name in files:
+            path = os.path.join(folder, name)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+            checked += 1
+    assert checked >= 7
+
+
+# -- damaged files -----------------------------------------------------------------------
+
+
+def test_corrupt_case_file_is_quarantined_and_reported(tiny, data_dir, make_draft):
+    case = tiny.create_case(make_draft(), now=1.0)
+    path = DataLayout(data_dir).case_file(case.case_number)
+    path.write_bytes(b'{"case": {"1": {"case_number": ')
+    with pytest.raises(CorruptFile) as raised:
+        tiny.get_case(case.case_number)
+    assert raised.value.path == path
+    assert str(path) in str(raised.value)
+    assert not path.exists()
+    (moved,) = quarantined(data_dir)
+    assert raised.value.quarantined_to == moved
+    assert moved.read_bytes() == b'{"case": {"1": {"case_number": '
+    assert tiny.get_case(case.case_number) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe not utf-8",
+        b"",
+        b"[]",
+        b'{"conversation": {"1": {"state": "x"}}}',  # no user_id
+        b'{"conversation": {"2": {"user_id": 7, "state": "x"}}}',  # not document 1
+        b'{"conversation": {"1": {"user_id": 8, "state": "x"}}}',  # someone else's
+    ],
+)
+def test_corrupt_conversation_is_quarantined_and_reported(tiny, data_dir, content):
+    path = DataLayout(data_dir).conversation_file(7)
+    path.write_bytes(content)
+    with pytest.raises(CorruptFile) as raised:
+        tiny.load_conversation(7)
+    assert raised.value.path == path
+    assert [p.read_bytes() for p in quarantined(data_dir)] == [content]
+    assert tiny.load_conversation(7) is None  # the caller can start the user afresh
+
+
+def test_iterating_conversations_skips_and_quarantines_damaged_ones(
+    tiny, data_dir, make_conversation
+):
+    tiny.save_conversation(make_conversation(1))
+    tiny.save_conversation(make_conversation(2))
+    DataLayout(data_dir).conversation_file(2).write_bytes(b"{not json")
+    assert [r.user_id for r in tiny.iter_conversations()] == [1]
+    assert len(quarantined(data_dir)) == 1
+
+
+def test_torn_last_index_line_is_cut_and_kept(tiny, data_dir, make_draft):
+    cases = [tiny.create_case(make_draft(), now=float(i)) for i in range(3)]
+    tiny.close()
+    index = DataLayout(data_dir).index_file
+    with open(index, "ab") as handle:
+        handle.write(b'{"op":"row","seq":99,"row":{"case_nu')
+    store = TinyDBStorage(data_dir)
+    try:
+        assert [r.case_number for r in store.list_cases()] == [c.case_number for c in cases]
+        assert index.read_bytes().endswith(b"\n")
+        (kept,) = quarantined(data_dir)
+        assert kept.read_bytes() == b'{"op":"row","seq":99,"row":{"case_nu'
+        store.create_case(make_draft(), now=10.0)  # appends start on a clean line
+    finally:
+        store.close()
+    assert all(isinstance(line, dict) for line in index_lines(data_dir))
+
+
+def test_missing_index_is_rebuilt_from_case_files(tiny, data_dir, make_draft):
+    cases = [tiny.create_case(make_draft(), now=float(i)) for i in range(5)]
+    tiny.update_case(cases[0].case_number, actor="staff:1", now=9.0, status=CaseStatus.APPROVED)
+    before = tiny.list_cases()
+    tiny.close()
+    DataLayout(data_dir).index_file.unlink()
+    store = TinyDBStorage(data_dir)
+    try:
+        assert store.list_cases() == before
+        # the draft -> case number map comes back too
+        draft = make_draft(draft_id=cases[2].draft_id, user_id=cases[2].user_id)
+        assert store.create_case(draft, now=99.0).case_number == cases[2].case_number
+    finally:
+        store.close()
+
+
+def test_damaged_index_is_quarantined_and_rebuilt(tiny, data_dir, make_draft):
+    for i in range(4):
+        tiny.create_case(make_draft(), now=float(i))
+    before = tiny.list_cases()
+    tiny.close()
+    index = DataLayout(data_dir).index_file
+    lines = index.read_bytes().splitlines(keepends=True)
+    lines[1] = b"\x00\x00garbage\n"
+    index.write_bytes(b"".join(lines))
+    store = TinyDBStorage(data_dir)
+    try:
+        assert store.list_cases() == before
+        (kept,) = quarantined(data_dir)
+        assert b"garbage" in kept.read_bytes()
+    finally:
+        store.close()
+
+
+def test_rebuild_index_counts_cases_and_leaves_out_unreadable_ones(tiny, data_dir, make_draft):
+    cases = [tiny.create_case(make_draft(), now=float(i)) for i in range(6)]
+    tiny.close()
+    DataLayout(data_dir).case_file(cases[3].case_number).write_bytes(b"garbage")
+    assert rebuild_index(data_dir) == 5
+    assert len(quarantined(data_dir)) == 1
+    store = TinyDBStorage(data_dir)
+    try:
+        assert cases[3].case_number not in {r.case_number for r in store.list_cases()}
+    finally:
+        store.close()
+
+
+def test_torn_audit_and_update_id_lines_are_tolerated(tiny, data_dir):
+    tiny.append_audit(AuditEntry(at=1.0, actor="system", action="one"))
+    tiny.mark_update(1)
+    tiny.close()
+    layout = DataLayout(data_dir)
+    with open(layout.audit_file, "ab") as handle:
+        handle.write(b'{"at": 2.0, "actor": "sys')
+    with open(layout.update_ids_file, "ab") as handle:
+        handle.write(b"12")
+    store = TinyDBStorage(data_dir)
+    try:
+        store.append_audit(AuditEntry(at=3.0, actor="system", action="three"))
+        store.mark_update(3)
+        assert [e.action for e in store.iter_audit()] == ["one", "three"]
+        assert store.seen_update(1) and store.seen_update(3) and not store.seen_update(12)
+    finally:
+        store.close()
+    assert len(quarantined(data_dir)) == 2
+
+
+def test_update_id_file_is_compacted_and_stays_bounded(data_dir):
+    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    for update_id in range(1, 24):
+        store.mark_update(update_id)
+    store.close()
+    assert len(DataLayout(data_dir).update_ids_file.read_text().splitlines()) <= 10
+    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    try:
+        assert [i for i in range(1, 24) if store.seen_update(i)] == [19, 20, 21, 22, 23]
+    finally:
+        store.close()
+
+
+# -- interrupted writes (an exception stands in for the crash) ---------------------------
+
+
+class Crash(BaseException):
+    """Stands in for the process dying at that point."""
+
+
+def test_interrupted_create_before_the_case_file_keeps_the_number_reserved(
+    tiny, data_dir, make_draft, monkeypatch
+):
+    draft = make_draft()
+
+    def die(*args, **kwargs):
+        raise Crash
+
+    monkeypatch.setattr(tiny._entities, "create", die)
+    with pytest.raises(Crash):
+        tiny.create_case(draft, now=1.0)
+    (begin,) = [line for line in index_lines(data_dir) if line["op"] == "begin"]
+    monkeypatch.undo()
+    store = reopen(tiny)
+    try:
+        assert store.list_cases() == []
+        case = store.create_case(draft, now=2.0)
+        assert case.case_number == begin["case_number"]
+        assert len(store.list_cases()) == 1
+    finally:
+        store.close()
+
+
+def test_interrupted_create_after_the_case_file_is_completed_on_open(
+    tiny, data_dir, make_draft, monkeypatch
+):
+    draft = make_draft()
+
+    def die(*args, **kwargs):
+        raise Crash
+
+    monkeypatch.setattr(tiny, "_append_audit", die)
+    with pytest.raises(Crash):
+        tiny.create_case(draft, now=1.0)
+    monkeypatch.undo()
+    store = reopen(tiny)
+    try:
+        (row,) = store.list_cases()
+        assert store.create_case(draft, now=2.0).case_number == row.case_number
+        (entry,) = store.iter_audit(row.case_number)
+        assert entry.action == "case.created"
+        assert entry.detail["recovered"] is True
+        assert store.list_cases() == [row]
+    finally:
+        store.close()
+    assert rows_rebuilt_from_case_files(data_dir) == [row]
+
+
+def test_interrupted_update_is_settled_from_the_case_file(tiny, data_dir, make_draft, monkeypatch):
+    case = tiny.create_case(make_draft(), now=1.0)
+
+    def die(*args, **kwargs):
+        raise Crash
+
+    monkeypatch.setattr(tiny._index, "commit", die)
+    with pytest.raises(Crash):
+        tiny.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.REJECTED)
+    monkeypatch.undo()
+    store = reopen(tiny)
+    try:
+        (row,) = store.list_cases()
+        assert row.status is CaseStatus.REJECTED
+        assert row == store.get_case(case.case_number).summary()
+        actions = [e.action for e in store.iter_audit(case.case_number)]
+        assert actions[:2] == ["case.created", "case.updated"]
+    finally:
+        store.close()
+
+
+def test_interrupted_update_before_the_case_file_changes_nothing(
+    tiny, data_dir, make_draft, monkeypatch
+):
+    case = tiny.create_case(make_draft(), now=1.0)
+
+    def die(*args, **kwargs):
+        raise Crash
+
+    monkeypatch.setattr(tiny._entities, "save", die)
+    with pytest.raises(Crash):
+        tiny.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.REJECTED)
+    monkeypatch.undo()
+    store = reopen(tiny)
+    try:
+        assert store.list_cases() == [case.summary()]
+        assert [e.action for e in store.iter_audit()] == ["case.created"]
+    finally:
+        store.close()
+
+
+def test_a_case_file_holding_another_number_is_corrupt(tiny, data_dir, make_draft):
+    a = tiny.create_case(make_draft(), now=1.0)
+    b = tiny.create_case(make_draft(), now=2.0)
+    layout = DataLayout(data_dir)
+    layout.case_file(b.case_number).write_bytes(layout.case_file(a.case_number).read_bytes())
+    with pytest.raises(CorruptFile):
+        tiny.get_case(b.case_number)
