@@ -191,7 +191,9 @@ def _bracket_tier(rule: Rule, amount: int | None, boundary: str) -> str:
     if amount is None:
         return rule.above
     for bracket in rule.brackets:
-        inside = amount <= bracket.up_to if boundary == "upper_inclusive" else amount < bracket.up_to
+        inside = (
+            amount <= bracket.up_to if boundary == "upper_inclusive" else amount < bracket.up_to
+        )
         if inside:
             return bracket.tier
     return rule.above
@@ -227,7 +229,9 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
         raise PolicyError("policy.amount_cap must be a positive integer (KRW)")
 
     reporter_types = tuple(
-        ReporterType(id=_str(r, "id", f"reporter_types[{i}]"), name=_text(r, f"reporter_types[{i}]"))
+        ReporterType(
+            id=_str(r, "id", f"reporter_types[{i}]"), name=_text(r, f"reporter_types[{i}]")
+        )
         for i, r in enumerate(_list(raw, "reporter_types"))
     )
     type_ids = _unique([r.id for r in reporter_types], "reporter_types")
@@ -240,7 +244,9 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
     tiers = {key: _tier(key, value) for key, value in _table(raw, "tiers").items()}
     rules = tuple(_rule(r, i, tiers, type_ids) for i, r in enumerate(_list(raw, "rules")))
     if not rules or rules[-1].when:
-        raise PolicyError("rules: the last rule must have an empty `when` so every report gets a tier")
+        raise PolicyError(
+            "rules: the last rule must have an empty `when` so every report gets a tier"
+        )
 
     channel_cash = None
     if "channel_cash" in raw:
@@ -278,7 +284,8 @@ def _service(raw: Mapping[str, Any], i: int) -> Service:
         name=_text(raw, where),
         billing=billing,
         substitutes=tuple(
-            _text_value(s, f"{where}.substitutes[{j}]") for j, s in enumerate(raw.get("substitutes", []))
+            _text_value(s, f"{where}.substitutes[{j}]")
+            for j, s in enumerate(raw.get("substitutes", []))
         ),
         other=bool(raw.get("other", False)),
     )
@@ -303,7 +310,8 @@ def _tier(key: str, raw: Any) -> Tier:
         support=support,
         needs_evidence=bool(raw.get("needs_evidence", False)),
         documents=tuple(
-            _text_value(d, f"{where}.documents[{j}]") for j, d in enumerate(raw.get("documents", []))
+            _text_value(d, f"{where}.documents[{j}]")
+            for j, d in enumerate(raw.get("documents", []))
         ),
     )
 
@@ -331,7 +339,10 @@ def _rule(raw: Mapping[str, Any], i: int, tiers: Mapping[str, Tier], type_ids: s
             raise PolicyError(f"{where}: use either `tier` or `brackets` + `above`, not both")
         return Rule(when=tuple(when.items()), tier=known(raw["tier"], "tier"))
     brackets = tuple(
-        Bracket(up_to=_positive(b, "up_to", f"{where}.brackets[{j}]"), tier=known(b.get("tier"), f"brackets[{j}].tier"))
+        Bracket(
+            up_to=_positive(b, "up_to", f"{where}.brackets[{j}]"),
+            tier=known(b.get("tier"), f"brackets[{j}].tier"),
+        )
         for j, b in enumerate(raw.get("brackets", []))
     )
     if not brackets:

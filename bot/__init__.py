@@ -1,0 +1,1 @@
+"""Channels: the console chat, Telegram, the aiohttp server, and the ``python -m bot`` CLI."""

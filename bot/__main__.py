@@ -1,0 +1,100 @@
+"""Command-line entry point and composition root: ``python -m bot [run|chat|reindex]``.
+
+Settings are read once here and every object is built here and passed down;
+nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.errors import BotError
+from bot.intake import IntakeService
+from bot.settings import Settings, load_settings
+from flows.conversation import IntakeFlow
+from flows.errors import FlowError
+from flows.policy import load_policy
+from storage import Storage, StorageError
+
+log = logging.getLogger("bot")
+
+
+def build_storage(settings: Settings) -> Storage:
+    """The TinyDB store under DATA_DIR, the default for every channel."""
+    from storage.tinydb_store import TinyDBStorage
+
+    return TinyDBStorage(settings.data_dir)
+
+
+def build_service(settings: Settings, storage: Storage) -> IntakeService:
+    flow = IntakeFlow(load_policy(settings.policy), expire_days=settings.draft_expire_days)
+    return IntakeService(flow, storage, default_lang=settings.default_lang)
+
+
+def run_chat(settings: Settings, lang: str | None) -> int:
+    from bot.console import ConsoleChat
+
+    storage = build_storage(settings)
+    try:
+        service = build_service(settings, storage)
+        return ConsoleChat(service, lang=lang or settings.default_lang).run()
+    finally:
+        storage.close()
+
+
+def run_default(settings: Settings) -> int:
+    """Telegram when a token is set, else the console chat."""
+    if settings.telegram_bot_token:
+        print("Telegram channel is not available in this build yet; starting the console chat.")
+    else:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set, so this is the console chat.\n"
+            "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.\n",
+            file=sys.stderr,
+        )
+    return run_chat(settings, None)
+
+
+def run_reindex(settings: Settings) -> int:
+    from storage.tinydb_store import rebuild_index
+
+    count = rebuild_index(settings.data_dir)
+    print(f"index rebuilt from {count} case files in {settings.data_dir}")
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Outage damage-report intake bot"
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the bot (Telegram with a token, else the console chat)")
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
+    sub.add_parser("reindex", help="rebuild the case index from the case files")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+        if args.command == "chat":
+            return run_chat(settings, args.lang)
+        if args.command == "reindex":
+            return run_reindex(settings)
+        return run_default(settings)
+    except (BotError, FlowError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

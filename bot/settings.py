@@ -1,0 +1,89 @@
+"""Typed settings read once from the environment at start-up (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+from flows.texts import CATALOG
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; built by :func:`load_settings`, passed down explicitly."""
+
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str | None = None
+    telegram_file_base_url: str | None = None
+    data_dir: Path = Path("data")
+    staff_ids: frozenset[int] = field(default_factory=frozenset)
+    staff_web_token: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    policy: Path | None = None  # None: the bundled 1015 policy
+    default_lang: str = "ko"
+    draft_expire_days: int = 14
+
+    def __repr__(self) -> str:  # never print secrets, even by accident in a log line
+        hidden = {"telegram_bot_token", "staff_web_token", "webhook_secret"}
+        shown = ", ".join(
+            f"{name}={'***' if name in hidden and getattr(self, name) else getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+        )
+        return f"Settings({shown})"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``environ`` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def integer(name: str, default: int) -> int:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+    staff: set[int] = set()
+    for part in (get("STAFF_IDS") or "").replace(";", ",").split(","):
+        if part.strip():
+            try:
+                staff.add(int(part))
+            except ValueError:
+                raise ConfigError(
+                    f"STAFF_IDS must list Telegram user ids, got {part.strip()!r}"
+                ) from None
+
+    lang = get("DEFAULT_LANG") or "ko"
+    if lang not in CATALOG:
+        raise ConfigError(f"DEFAULT_LANG must be one of {sorted(CATALOG)}, got {lang!r}")
+    port = integer("PORT", 8080)
+    if not 0 < port < 65536:
+        raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
+    policy = get("POLICY")
+    return Settings(
+        telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+        telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
+        telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL"),
+        data_dir=Path(get("DATA_DIR") or "data"),
+        staff_ids=frozenset(staff),
+        staff_web_token=get("STAFF_WEB_TOKEN"),
+        webhook_url=get("WEBHOOK_URL"),
+        webhook_secret=get("WEBHOOK_SECRET"),
+        host=get("HOST") or "127.0.0.1",
+        port=port,
+        policy=Path(policy) if policy else None,
+        default_lang=lang,
+        draft_expire_days=integer("DRAFT_EXPIRE_DAYS", 14),
+    )

@@ -1,0 +1,853 @@
+"""One step of an intake conversation: a stored record plus an input gives replies and a new record.
+
+:class:`IntakeFlow` is pure: it reads nothing and writes nothing. The caller loads the
+record, calls :meth:`IntakeFlow.handle`, stores what :class:`Outcome` says (evidence
+bytes, the case, the record, in that order) and only then sends the replies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.amount import format_amount, parse_amount
+from flows.bizno import parse_business_number
+from flows.errors import AmountError, BusinessNumberError
+from flows.evidence import EvidenceRules, format_size
+from flows.machine import DRAFT_STATES, QUESTIONS, Draft, build_machine, fire, path_of
+from flows.messages import (
+    Button,
+    ChoiceInput,
+    CommandInput,
+    EvidenceFile,
+    FilesInput,
+    Input,
+    Reply,
+    TextInput,
+    UnsupportedInput,
+)
+from flows.policy import Policy, TierDecision, decide_tier
+from flows.record import ConversationRecord
+from flows.texts import CATALOG, pick_lang, t
+
+MAX_DESCRIPTION = 1000
+MAX_SERVICE_NAME = 100
+# Deep-link payloads of /start that preselect a reporter type (t.me/bot?start=sb).
+START_PAYLOADS = {
+    "sb": "small_business",
+    "biz": "small_business",
+    "co": "company",
+    "user": "general",
+}
+LANG_QUESTION = "lang"
+TIER_KIND_NAMES = {
+    "review": {"ko": "협의체 심사", "en": "Committee review"},
+    "terms": {"ko": "서비스 약관에 따른 보상", "en": "Under the service's terms"},
+    "package": {"ko": "이용자 지원 패키지", "en": "All-user package"},
+}
+
+YES_WORDS = frozenset({"네", "예", "응", "어", "넵", "네네", "맞아요", "yes", "y", "ok", "okay"})
+NO_WORDS = frozenset({"아니요", "아니오", "아뇨", "아니", "no", "n", "nope"})
+# Typed words that mean a button, per question and option value.
+SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
+    ("consent", "agree"): YES_WORDS | {"동의", "동의함", "동의합니다", "agree"},
+    ("consent", "decline"): NO_WORDS | {"거부", "동의안함", "비동의", "decline"},
+    ("paid", "paid"): frozenset({"유료", "paid"}),
+    ("paid", "free"): frozenset({"무료", "free"}),
+    ("monetary", "yes"): YES_WORDS | {"있어요", "있음"},
+    ("monetary", "no"): NO_WORDS | {"없어요", "없음", "문의", "의견"},
+    ("amount_confirm", "yes"): YES_WORDS,
+    ("amount_confirm", "no"): NO_WORDS | {"다시"},
+    ("channel", "yes"): YES_WORDS,
+    ("channel", "no"): NO_WORDS,
+    ("evidence", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
+    ("evidence", "skip"): frozenset({"건너뛰기", "없어요", "없음", "skip", "none"}),
+    ("summary", "submit"): frozenset({"접수", "제출", "submit"}),
+    ("resume", "continue"): frozenset({"이어서", "계속", "continue"}),
+    ("resume", "restart"): frozenset({"처음부터", "다시", "restart"}),
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a confirmed report carries into a case (the caller adds the case number)."""
+
+    draft_id: str
+    user_id: int
+    lang: str
+    policy_id: str
+    reporter_type: str
+    service: str
+    paid: bool
+    monetary: bool
+    tier: str
+    service_other: str | None = None
+    amount: int | None = None
+    tentative_support: int | None = None
+    channel_cash: bool = False
+    business_number: str | None = None
+    description: str | None = None
+    evidence: tuple[EvidenceFile, ...] = ()
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """The result of one input.
+
+    ``record`` None means the conversation is over and must be forgotten. Store
+    ``accepted_files`` first, then create the case for ``submission`` (and call
+    :meth:`IntakeFlow.complete_submission`), then save the record, then reply.
+    """
+
+    record: ConversationRecord | None
+    replies: list[Reply]
+    accepted_files: tuple[EvidenceFile, ...] = ()
+    submission: Submission | None = None
+
+
+class IntakeFlow:
+    """The damage-report conversation under one compensation policy."""
+
+    def __init__(
+        self, policy: Policy, rules: EvidenceRules | None = None, *, expire_days: int = 14
+    ) -> None:
+        self.policy = policy
+        self.rules = rules or EvidenceRules()
+        self.expire_days = expire_days
+        self.machine = build_machine()
+
+    # -- entry points ------------------------------------------------------------------
+    def new_record(self, user_id: int, lang: str, now: float) -> ConversationRecord:
+        """Return a fresh draft at the consent question."""
+        return ConversationRecord(
+            user_id=user_id,
+            state="consent",
+            lang=lang,
+            draft_id=uuid.uuid4().hex,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def handle(
+        self,
+        record: ConversationRecord | None,
+        message: Input,
+        *,
+        user_id: int,
+        now: float,
+        language_code: str | None = None,
+        default_lang: str = "ko",
+    ) -> Outcome:
+        """Apply one input to the user's conversation (None when they have none)."""
+        if record is None:
+            return self._first_contact(
+                message, user_id, now, pick_lang(language_code, default_lang)
+            )
+        step = _Step(self, record.copy(), now)
+        step.run(message)
+        return step.outcome()
+
+    def complete_submission(
+        self, record: ConversationRecord, case_number: str, now: float
+    ) -> Outcome:
+        """Finish a submission once its case exists: keep only what identifies it."""
+        decision = self.decision(record.answers)
+        done = ConversationRecord(
+            user_id=record.user_id,
+            state="submitted",
+            lang=record.lang,
+            draft_id=record.draft_id,
+            case_number=case_number,
+            created_at=record.created_at,
+            updated_at=now,
+        )
+        text = t(
+            record.lang,
+            "submitted",
+            case_number=case_number,
+            tier=self.tier_label(decision, record.lang),
+        )
+        return Outcome(record=done, replies=[Reply(text)])
+
+    def prompt(self, record: ConversationRecord) -> Reply:
+        """The current question of a conversation, with its buttons (to ask again)."""
+        return _Step(self, record.copy(), record.updated_at).prompt()
+
+    # -- policy views ---------------------------------------------------------------------
+    def decision(self, answers: dict[str, Any]) -> TierDecision:
+        return decide_tier(answers, self.policy)
+
+    def tier_label(self, decision: TierDecision, lang: str) -> str:
+        """A one-line name of the decided tier, Channel cash included."""
+        extra = decision.channel_cash.support if decision.channel_cash else None
+        return self.tier_name(decision.tier.id, lang, channel_cash=extra)
+
+    def tier_name(self, tier_id: str, lang: str, *, channel_cash: int | None = None) -> str:
+        """A one-line name of a tier for summaries and case lists (the id if unknown)."""
+        tier = self.policy.tiers.get(tier_id)
+        if tier is None:
+            return tier_id
+        if tier.kind == "cash" and tier.support:
+            label = ("현금 " if lang == "ko" else "Cash ") + format_amount(tier.support, lang)
+        else:
+            label = TIER_KIND_NAMES[tier.kind]["en" if lang == "en" else "ko"]
+        if channel_cash:
+            extra = format_amount(channel_cash, lang)
+            label += f" + 채널 메시지 캐시 {extra}" if lang == "ko" else f" + Channel cash {extra}"
+        return label
+
+    def _first_contact(self, message: Input, user_id: int, now: float, lang: str) -> Outcome:
+        if isinstance(message, CommandInput) and message.name in ("help", "privacy"):
+            return Outcome(record=None, replies=[Reply(self._command_text(message.name, lang))])
+        record = self.new_record(user_id, lang, now)
+        step = _Step(self, record, now)
+        if isinstance(message, CommandInput) and message.name == "start":
+            step.apply_start_payload(message.arg)
+        elif isinstance(message, CommandInput) and message.name == "lang":
+            step.run(message)
+            return step.outcome()
+        step.ask()
+        return step.outcome()
+
+    def _command_text(self, name: str, lang: str) -> str:
+        return (
+            t(lang, "privacy", expire_days=self.expire_days) if name == "privacy" else t(lang, name)
+        )
+
+
+class _Step:
+    """The work of one input on one record; collects replies as it goes."""
+
+    def __init__(self, flow: IntakeFlow, record: ConversationRecord, now: float) -> None:
+        self.flow = flow
+        self.policy = flow.policy
+        self.record = record
+        self.now = now
+        self.replies: list[Reply] = []
+        self.notes: list[str] = []  # said before the next prompt, in the same message
+        self.accepted: list[EvidenceFile] = []
+        self.submission: Submission | None = None
+        self.forget = False
+
+    @property
+    def lang(self) -> str:
+        return self.record.lang
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.record.answers
+
+    def t(self, key: str, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    def outcome(self) -> Outcome:
+        if self.forget:
+            return Outcome(record=None, replies=self.replies)
+        self.record.updated_at = self.now
+        self.record.reminded_at = None
+        return Outcome(
+            record=self.record,
+            replies=self.replies,
+            accepted_files=tuple(self.accepted),
+            submission=self.submission,
+        )
+
+    # -- dispatch -------------------------------------------------------------------------
+    def run(self, message: Input) -> None:
+        state = self.record.state
+        if isinstance(message, CommandInput):
+            self.command(message)
+        elif isinstance(message, ChoiceInput) and message.question == LANG_QUESTION:
+            self.set_lang(message.value)
+        elif state == "submitted":
+            self.say(self.t("already_submitted", case_number=self.record.case_number or "-"))
+        elif isinstance(message, UnsupportedInput):
+            self.reask("hint.unsupported")
+        elif isinstance(message, FilesInput):
+            if state == "evidence":
+                self.take_files(message.files)
+            else:
+                self.reask("hint.no_files_here")
+        elif isinstance(message, ChoiceInput):
+            if message.question != state:
+                self.reask("hint.stale_button")
+            elif not self.valid_option(message.value):
+                self.reask("hint.use_buttons")
+            else:
+                self.choose(message.value)
+        elif isinstance(message, TextInput):
+            self.text(message.text)
+
+    def command(self, message: CommandInput) -> None:
+        name, state = message.name, self.record.state
+        if name == "start":
+            if state == "submitted":
+                self.fresh_draft()
+            elif state in DRAFT_STATES and state != "consent":
+                self.record.history.append(state)
+                fire(self.flow.machine, self.draft(), "pause")
+                self.sync()
+                self.ask()
+            else:
+                self.ask()
+        elif name == "cancel":
+            if state == "submitted":
+                self.say(self.t("already_submitted", case_number=self.record.case_number or "-"))
+            else:
+                self.forget = True
+                self.say(self.t("cancelled"))
+        elif name == "back":
+            self.back()
+        elif name in ("help", "privacy"):
+            self.say(self.flow._command_text(name, self.lang))
+            self.ask_if_open()
+        elif name == "lang":
+            arg = message.arg.strip().lower()
+            if arg in CATALOG:
+                self.set_lang(arg)
+            else:
+                buttons = (
+                    (
+                        Button("한국어", f"{LANG_QUESTION}:ko"),
+                        Button("English", f"{LANG_QUESTION}:en"),
+                    ),
+                )
+                self.replies.append(Reply(self.t("lang.choose"), buttons))
+        else:
+            self.reask("hint.unknown_command")
+
+    def set_lang(self, lang: str) -> None:
+        if lang not in CATALOG:
+            self.reask("hint.use_buttons")
+            return
+        self.record.lang = lang
+        self.say(self.t("lang.set"))
+        self.ask_if_open()
+
+    def back(self) -> None:
+        state = self.record.state
+        if state in ("submitted", "resume"):
+            self.ask()
+            return
+        if state == "edit_menu":
+            target = "summary"
+        elif self.record.history:
+            target = self.record.history.pop()
+        else:
+            self.reask("back.first")
+            return
+        fire(self.flow.machine, self.draft(), "jump", target)
+        self.sync(target)
+        self.ask()
+
+    # -- answers ----------------------------------------------------------------------------
+    def text(self, raw: str) -> None:
+        text = clean_text(raw)
+        state = self.record.state
+        if state in FREE_TEXT:
+            FREE_TEXT[state](self, text)
+            return
+        if state == "evidence" and not self.match_option(text):
+            self.reask("hint.text_at_evidence")
+            return
+        value = self.match_option(text)
+        if value is None:
+            self.reask("hint.empty" if not text else "hint.use_buttons")
+        else:
+            self.choose(value)
+
+    def choose(self, value: str) -> None:
+        state = self.record.state
+        a = self.answers
+        if state == "consent":
+            if value == "decline":
+                self.forget = True
+                self.say(self.t("declined"))
+                return
+            a["consent"] = True
+        elif state == "reporter_type":
+            window = self.policy.window_for(value, dt.datetime.fromtimestamp(self.now, dt.UTC))
+            if not window.open:
+                name = self.policy.reporter_type(value).name(self.lang)
+                if window.opens:
+                    self.reask(
+                        "hint.window_not_open", reporter_type=name, date=window.opens.isoformat()
+                    )
+                else:
+                    self.reask("hint.window_closed", reporter_type=name, date=str(window.closed_on))
+                return
+            a["reporter_type"] = value
+        elif state == "service":
+            if a.get("service") != value:
+                a.pop("paid", None)
+            a["service"] = value
+            service = self.policy.service(value)
+            if service.billing != "both":
+                a["paid"] = service.billing == "paid"
+        elif state == "paid":
+            a["paid"] = value == "paid"
+        elif state == "monetary":
+            a["monetary"] = value == "yes"
+        elif state == "amount_confirm":
+            if value == "no":
+                fire(self.flow.machine, self.draft(), "retry_amount")
+                self.sync()
+                self.ask()
+                return
+            a["amount_confirmed"] = True
+            self.say_tier()
+        elif state == "channel":
+            a["has_channel"] = value == "yes"
+            cash = self.flow.decision(a).channel_cash
+            if cash:
+                self.notes.append(cash.text(self.lang))
+        elif state == "evidence":
+            if self.needs_files() and not a.get("evidence"):
+                self.reask("file.required")
+                return
+            a["evidence_done"] = True
+        elif state == "summary":
+            self.summary_choice(value)
+            return
+        elif state == "edit_menu":
+            self.edit(value)
+            return
+        elif state == "resume":
+            if value == "restart":
+                self.fresh_draft()
+            else:
+                target = self.record.history.pop() if self.record.history else "consent"
+                fire(self.flow.machine, self.draft(), "jump", target)
+                self.sync(target)
+                self.ask()
+            return
+        self.advance()
+
+    def answer_service_other(self, text: str) -> None:
+        if not text:
+            self.reask("hint.empty")
+        elif len(text) > MAX_SERVICE_NAME:
+            self.reask("hint.too_long", max=MAX_SERVICE_NAME)
+        else:
+            self.answers["service_other"] = text
+            self.advance()
+
+    def answer_description(self, text: str) -> None:
+        if not text:
+            self.reask("hint.empty")
+        elif len(text) > MAX_DESCRIPTION:
+            self.reask("hint.too_long", max=MAX_DESCRIPTION)
+        else:
+            self.answers["description"] = text
+            self.advance()
+
+    def answer_amount(self, text: str) -> None:
+        try:
+            amount = parse_amount(text, cap=self.policy.amount_cap)
+        except AmountError as exc:
+            cap = format_amount(self.policy.amount_cap, self.lang)
+            self.reask(f"amount.{exc.reason}", cap=cap)
+            return
+        self.answers["amount"] = amount
+        self.answers["amount_confirmed"] = False
+        self.advance()
+
+    def answer_business_number(self, text: str) -> None:
+        try:
+            self.answers["business_number"] = parse_business_number(text)
+        except BusinessNumberError as exc:
+            self.reask(f"bizno.{exc.reason}")
+            return
+        self.advance()
+
+    def take_files(self, files: tuple[EvidenceFile, ...]) -> None:
+        stored: list[dict[str, Any]] = self.answers.setdefault("evidence", [])
+        known = {f["sha256"] for f in stored}
+        received, problems = [], []
+        for f in files:
+            name = f.name or "file"
+            if f.size > self.flow.rules.max_file_bytes:
+                size, limit = format_size(f.size), format_size(self.flow.rules.max_file_bytes)
+                problems.append(self.t("file.too_big", name=name, size=size, max=limit))
+            elif not self.flow.rules.type_allowed(f.name, f.mime):
+                problems.append(self.t("file.bad_type", name=name))
+            elif f.size == 0:
+                problems.append(self.t("file.empty", name=name))
+            elif f.sha256 is None:
+                problems.append(self.t("file.not_downloaded", name=name))
+            elif f.sha256 in known:
+                problems.append(self.t("file.duplicate", name=name))
+            elif len(stored) >= self.flow.rules.max_files:
+                problems.append(self.t("file.too_many", max=self.flow.rules.max_files, name=name))
+            else:
+                stored.append({"sha256": f.sha256, "name": name, "mime": f.mime, "size": f.size})
+                known.add(f.sha256)
+                self.accepted.append(f)
+                received.append(name)
+        if received:
+            self.notes.append(self.t("file.received", names=", ".join(received)))
+        self.notes.extend(problems)
+        self.ask()
+
+    def summary_choice(self, value: str) -> None:
+        if value == "submit":
+            self.submission = self.build_submission()
+            fire(self.flow.machine, self.draft(), "submit")
+            self.sync()
+        elif value == "edit":
+            fire(self.flow.machine, self.draft(), "edit")
+            self.sync()
+            self.ask()
+        else:
+            self.forget = True
+            self.say(self.t("cancelled"))
+
+    def edit(self, field_name: str) -> None:
+        if field_name == "summary":
+            target = "summary"
+        else:
+            target = field_name
+            if target in self.record.history:
+                del self.record.history[self.record.history.index(target) :]
+        fire(self.flow.machine, self.draft(), "jump", target)
+        self.sync(target)
+        self.ask()
+
+    # -- moving -------------------------------------------------------------------------------
+    def draft(self) -> Draft:
+        self._draft = Draft(self.record.state, self.answers, self.policy)
+        return self._draft
+
+    def sync(self, expected: str | None = None) -> None:
+        """Copy the state the machine reached back into the record."""
+        self.record.state = self._draft.state
+        assert expected is None or self.record.state == expected, (self.record.state, expected)
+
+    def advance(self) -> None:
+        """Go forward, skipping questions already answered (after /back or an edit)."""
+        for _ in range(len(QUESTIONS) + 1):
+            source = self.record.state
+            if not fire(self.flow.machine, self.draft(), "advance"):
+                break
+            self.sync()
+            self.record.history.append(source)
+            if not self.answered(self.record.state):
+                break
+        self.ask()
+
+    def answered(self, state: str) -> bool:
+        a = self.answers
+        return {
+            "consent": bool(a.get("consent")),
+            "reporter_type": "reporter_type" in a,
+            "service": "service" in a,
+            "service_other": bool(a.get("service_other")),
+            "paid": "paid" in a,
+            "monetary": "monetary" in a,
+            "description": bool(a.get("description")),
+            "amount": "amount" in a,
+            "amount_confirm": bool(a.get("amount_confirmed")),
+            "business_number": "business_number" in a,
+            "channel": "has_channel" in a,
+            "evidence": bool(a.get("evidence_done"))
+            and not (self.needs_files() and not a.get("evidence")),
+        }.get(state, False)
+
+    def needs_files(self) -> bool:
+        return (
+            bool(self.answers.get("monetary")) and self.flow.decision(self.answers).needs_evidence
+        )
+
+    def fresh_draft(self) -> None:
+        self.record = self.flow.new_record(self.record.user_id, self.lang, self.now)
+        self.ask()
+
+    def apply_start_payload(self, payload: str) -> None:
+        reporter_type = START_PAYLOADS.get(payload.strip().lower())
+        if reporter_type and self.policy.reporter_type(reporter_type):
+            self.answers["reporter_type"] = reporter_type
+
+    # -- speaking -------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        self.replies.append(Reply(text))
+
+    def reask(self, hint_key: str, **values: object) -> None:
+        self.notes.append(self.t(hint_key, **values))
+        self.ask()
+
+    def ask_if_open(self) -> None:
+        if self.record.state != "submitted":
+            self.ask()
+
+    def ask(self) -> None:
+        reply = self.prompt()
+        if self.notes:
+            reply = Reply("\n".join(self.notes) + "\n\n" + reply.text, reply.buttons)
+            self.notes.clear()
+        self.replies.append(reply)
+
+    def say_tier(self) -> None:
+        decision = self.flow.decision(self.answers)
+        lines = [self.t("tier.header"), "", decision.tier.text(self.lang)]
+        if decision.substitutes:
+            names = ", ".join(s(self.lang) for s in decision.substitutes)
+            lines.append(self.t("tier.substitutes", substitutes=names))
+        lines += [
+            "",
+            self.t("tier.package", package=self.policy.package(self.lang)),
+            self.t("tier.footer"),
+        ]
+        self.say("\n".join(lines))
+
+    def prompt(self) -> Reply:
+        state = self.record.state
+        text = self.question_text(state)
+        current = self.current_answer(state)
+        if current:
+            text += "\n" + self.t("current_answer", answer=current)
+        return Reply(text, self.buttons(state))
+
+    def question_text(self, state: str) -> str:
+        a = self.answers
+        if state == "paid":
+            return self.t("paid", service=self.service_name())
+        if state == "description":
+            return self.t("description", max=MAX_DESCRIPTION)
+        if state == "amount_confirm":
+            return self.t("amount_confirm", amount=format_amount(a["amount"], self.lang))
+        if state == "evidence":
+            count = len(a.get("evidence", []))
+            if self.needs_files():
+                docs = "\n".join(f"• {d(self.lang)}" for d in self.flow.decision(a).tier.documents)
+                text = self.t("evidence.required", documents=docs)
+            else:
+                text = self.t("evidence.optional")
+            return text + ("\n" + self.t("evidence.count", count=count) if count else "")
+        if state == "summary":
+            return self.t("summary", lines="\n".join(self.summary_lines()))
+        if state == "submitted":
+            return self.t("already_submitted", case_number=self.record.case_number or "-")
+        return self.t(state)
+
+    def options(self, state: str) -> list[tuple[str, str]]:
+        """(value, label) of each button of a question, in display order."""
+        lang, a = self.lang, self.answers
+        if state == "consent":
+            return [("agree", self.t("consent.yes")), ("decline", self.t("consent.no"))]
+        if state == "reporter_type":
+            return [(r.id, r.name(lang)) for r in self.policy.reporter_types]
+        if state == "service":
+            return [(s.id, s.name(lang)) for s in self.policy.services]
+        if state == "paid":
+            return [("paid", self.t("paid.yes")), ("free", self.t("paid.no"))]
+        if state in ("monetary", "amount_confirm", "channel"):
+            return [("yes", self.t(f"{state}.yes")), ("no", self.t(f"{state}.no"))]
+        if state == "evidence":
+            if a.get("evidence") or self.needs_files():
+                return [("done", self.t("evidence.done"))]
+            return [("skip", self.t("evidence.skip"))]
+        if state == "summary":
+            return [
+                ("submit", self.t("summary.submit")),
+                ("edit", self.t("summary.edit")),
+                ("cancel", self.t("summary.cancel")),
+            ]
+        if state == "edit_menu":
+            fields = [q for q in self.path() if q in EDITABLE]
+            return [(q, self.t(f"field.{FIELD_KEY.get(q, q)}")) for q in fields] + [
+                ("summary", self.t("edit_menu.back"))
+            ]
+        if state == "resume":
+            return [("continue", self.t("resume.continue")), ("restart", self.t("resume.restart"))]
+        return []
+
+    def buttons(self, state: str) -> tuple[tuple[Button, ...], ...]:
+        options = self.options(state)
+        per_row = (
+            2
+            if state in ("service", "paid", "monetary", "amount_confirm", "channel", "consent")
+            else 1
+        )
+        if state == "monetary":
+            per_row = 1
+        buttons = [Button(label, f"{state}:{value}") for value, label in options]
+        return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+    def valid_option(self, value: str) -> bool:
+        # "done" and "skip" both finish the evidence step, whichever button is shown.
+        if self.record.state == "evidence":
+            return value in ("done", "skip")
+        return any(v == value for v, _ in self.options(self.record.state))
+
+    def match_option(self, text: str) -> str | None:
+        """Read typed text as a button: its number, its label or a common word for it."""
+        options = self.options(self.record.state)
+        if not options or not text:
+            return None
+        key = fold(text)
+        if key.isdigit() and 1 <= int(key) <= len(options):
+            return options[int(key) - 1][0]
+        for value, label in options:
+            if key in (fold(label), fold(value)) or key in _FOLDED_SYNONYMS.get(
+                (self.record.state, value), ()
+            ):
+                return value
+        return None
+
+    # -- summary ----------------------------------------------------------------------------------
+    def path(self) -> list[str]:
+        return path_of(self.flow.machine, self.answers, self.policy)
+
+    def service_name(self) -> str:
+        a = self.answers
+        service = self.policy.service(a.get("service", ""))
+        if service is None:
+            return "-"
+        if service.other and a.get("service_other"):
+            return a["service_other"]
+        return service.name(self.lang)
+
+    def current_answer(self, state: str) -> str | None:
+        """The kept answer of a question being revisited, in words."""
+        if state in (
+            "consent",
+            "amount_confirm",
+            "evidence",
+            "summary",
+            "edit_menu",
+            "resume",
+            "submitted",
+        ):
+            return None
+        return self.answer_text(state)
+
+    def answer_text(self, state: str) -> str | None:
+        a, lang = self.answers, self.lang
+        if state == "reporter_type" and "reporter_type" in a:
+            return self.policy.reporter_type(a["reporter_type"]).name(lang)
+        if state == "service" and "service" in a:
+            return self.policy.service(a["service"]).name(lang)
+        if state == "service_other":
+            return a.get("service_other")
+        if state == "paid" and "paid" in a:
+            return self.t("value.paid" if a["paid"] else "value.free")
+        if state == "monetary" and "monetary" in a:
+            return self.t("value.yes_loss" if a["monetary"] else "value.no_loss")
+        if state == "description":
+            return a.get("description")
+        if state == "amount" and "amount" in a:
+            return format_amount(a["amount"], lang)
+        if state == "business_number":
+            return a.get("business_number")
+        if state == "channel" and "has_channel" in a:
+            return self.t("value.runs_channel" if a["has_channel"] else "value.no_channel")
+        if state == "evidence":
+            files = a.get("evidence", [])
+            return self.t("value.files", count=len(files)) if files else self.t("value.no_files")
+        return None
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for q in self.path():
+            if q in EDITABLE:
+                lines.append(
+                    f"• {self.t('field.' + FIELD_KEY.get(q, q))}: {self.answer_text(q) or '-'}"
+                )
+        decision = self.flow.decision(self.answers)
+        lines.append(f"• {self.t('field.tier')}: {self.flow.tier_label(decision, self.lang)}")
+        return lines
+
+    def build_submission(self) -> Submission:
+        a, path = self.answers, self.path()
+        decision = self.flow.decision(a)
+        monetary = bool(a.get("monetary"))
+        evidence = tuple(
+            EvidenceFile(name=f["name"], mime=f["mime"], size=f["size"], sha256=f["sha256"])
+            for f in a.get("evidence", [])
+            if "evidence" in path
+        )
+        return Submission(
+            draft_id=self.record.draft_id,
+            user_id=self.record.user_id,
+            lang=self.lang,
+            policy_id=self.policy.id,
+            reporter_type=a["reporter_type"],
+            service=a["service"],
+            service_other=a.get("service_other") if "service_other" in path else None,
+            paid=bool(a.get("paid")),
+            monetary=monetary,
+            tier=decision.tier.id,
+            amount=a.get("amount") if monetary else None,
+            tentative_support=decision.tier.support,
+            channel_cash=decision.channel_cash is not None,
+            business_number=a.get("business_number") if "business_number" in path else None,
+            description=a.get("description") if "description" in path else None,
+            evidence=evidence,
+            answers={k: v for k, v in a.items() if k in _answer_keys(path)},
+        )
+
+
+FREE_TEXT = {
+    "service_other": _Step.answer_service_other,
+    "description": _Step.answer_description,
+    "amount": _Step.answer_amount,
+    "business_number": _Step.answer_business_number,
+}
+# Answers a user can change from the summary, and the text key naming each.
+EDITABLE = (
+    "reporter_type",
+    "service",
+    "service_other",
+    "paid",
+    "monetary",
+    "description",
+    "amount",
+    "business_number",
+    "channel",
+    "evidence",
+)
+FIELD_KEY = {"channel": "channel"}
+_KEYS_OF = {
+    "consent": ("consent",),
+    "amount": ("amount",),
+    "amount_confirm": ("amount_confirmed",),
+    "channel": ("has_channel",),
+    "evidence": ("evidence", "evidence_done"),
+}
+
+
+def _answer_keys(path: list[str]) -> set[str]:
+    keys: set[str] = set()
+    for q in path:
+        keys.update(_KEYS_OF.get(q, (q,)))
+    return keys
+
+
+# Bidirectional overrides can disguise text in staff views; joiners inside emoji are kept.
+_BIDI_CONTROLS = frozenset(
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters and bidi overrides (keeping line breaks) and surrounding space."""
+    kept = (
+        ch
+        for ch in text
+        if ch in "\n\t"
+        or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS)
+    )
+    return "".join(kept).strip()
+
+
+def fold(text: str) -> str:
+    """Normalise typed text for matching button labels: width, case, spaces, punctuation."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+_FOLDED_SYNONYMS = {key: frozenset(fold(word) for word in words) for key, words in SYNONYMS.items()}

@@ -1,0 +1,490 @@
+"""Every path of the intake conversation, through the pure flow."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.messages import ChoiceInput, CommandInput, TextInput, UnsupportedInput, parse_callback
+
+
+def start_as(talk, reporter_type: str, service: str = "kakaomap") -> None:
+    talk.command("start")
+    assert talk.state == "consent"
+    talk.press("agree")
+    assert talk.state == "reporter_type"
+    talk.press(reporter_type)
+    assert talk.state == "service"
+    talk.press(service)
+
+
+def report_amount(talk, amount: str) -> None:
+    assert talk.state == "amount"
+    talk.say(amount)
+    assert talk.state == "amount_confirm"
+    talk.press("yes")
+
+
+def small_business_report(talk, amount: str, *, channel: bool = True) -> None:
+    start_as(talk, "small_business", "talk_channel")
+    assert talk.state == "paid"
+    talk.press("free")
+    talk.press("yes")  # monetary loss
+    report_amount(talk, amount)
+    assert talk.state == "business_number"
+    talk.say("220-81-62517")
+    assert talk.state == "channel"
+    talk.press("yes" if channel else "no")
+    assert talk.state == "evidence"
+
+
+# -- whole paths ------------------------------------------------------------------------------
+
+
+def test_small_business_full_report_gets_tier_and_case_number(talk, receipt):
+    small_business_report(talk, "35만 원")
+    talk.files(receipt(1), receipt(2))
+    assert "receipt1.jpg, receipt2.jpg" in talk.text
+    talk.press("done")
+    assert talk.state == "summary"
+    assert "350,000원" in talk.text and "현금 50,000원" in talk.text and "220-81-62517" in talk.text
+    talk.press("submit")
+    assert talk.state == "submitted"
+    assert "접수번호: CASE1" in talk.text
+    sub = talk.submitted[0].submission
+    assert (sub.reporter_type, sub.service, sub.paid, sub.monetary) == (
+        "small_business",
+        "talk_channel",
+        False,
+        True,
+    )
+    assert (sub.amount, sub.tier, sub.tentative_support, sub.channel_cash) == (
+        350_000,
+        "cash_50k",
+        50_000,
+        True,
+    )
+    assert [f.name for f in sub.evidence] == ["receipt1.jpg", "receipt2.jpg"]
+    assert talk.record.answers == {}  # nothing personal kept in the finished conversation
+
+
+def test_tier_is_shown_right_after_the_amount_is_confirmed(talk):
+    start_as(talk, "small_business")
+    talk.press("yes")
+    talk.say("300000")
+    assert talk.text.startswith("300,000원 맞으신가요?")
+    talk.press("yes")
+    assert "현금 3만 원 지원 대상" in talk.text
+    assert "이모티콘 3종" in talk.text  # the package every user gets
+    assert "T맵" in talk.text  # KakaoMap had substitutes
+    assert talk.state == "business_number"
+
+
+@pytest.mark.parametrize(
+    ("amount", "tier"),
+    [
+        ("299,999원", "cash_30k"),
+        ("300,000원", "cash_30k"),
+        ("300,001원", "cash_50k"),
+        ("500,000원", "cash_50k"),
+        ("500,001원", "review"),
+        ("1억 2천만원", "review"),
+    ],
+)
+def test_small_business_brackets_on_both_sides_of_each_boundary(talk, receipt, amount, tier):
+    small_business_report(talk, amount, channel=False)
+    if tier == "review":
+        talk.files(receipt())
+    talk.press("done")
+    talk.press("submit")
+    assert talk.submitted[0].submission.tier == tier
+
+
+def test_general_user_free_service_gets_the_package(talk):
+    start_as(talk, "general", "kakaomap")
+    assert talk.state == "monetary"  # KakaoMap is free only: no paid question
+    talk.press("yes")
+    report_amount(talk, "5만원")
+    assert "모든 이용자 지원 패키지" in talk.text
+    assert talk.state == "evidence"  # general users skip the business questions
+    talk.press("skip")
+    talk.press("submit")
+    sub = talk.submitted[0].submission
+    assert (sub.tier, sub.business_number, sub.channel_cash) == ("general_package", None, False)
+
+
+def test_company_above_500k_needs_review_and_evidence(talk, receipt):
+    start_as(talk, "company", "kakao_login")
+    talk.press("yes")
+    report_amount(talk, "2,000만원")
+    assert "협의체 심사" in talk.text
+    assert talk.state == "evidence"
+    assert "통장 사본" in talk.text  # the documents the review needs are listed
+    talk.press("done")
+    assert talk.state == "evidence"
+    assert "1개 이상 필요" in talk.text
+    talk.files(receipt())
+    talk.press("done")
+    talk.press("submit")
+    assert talk.submitted[0].submission.tier == "review"
+
+
+def test_paid_service_is_under_its_terms(talk):
+    start_as(talk, "general", "kakaotalk")
+    assert talk.state == "paid"
+    talk.press("paid")
+    talk.press("yes")
+    report_amount(talk, "9,900원")
+    assert "약관에 따라" in talk.text
+    talk.press("skip")
+    talk.press("submit")
+    assert talk.submitted[0].submission.tier == "paid_terms"
+
+
+def test_paid_only_service_skips_the_paid_question(talk):
+    start_as(talk, "general", "gifts")
+    assert talk.state == "monetary"
+    assert talk.answers["paid"] is True
+
+
+def test_non_monetary_report_takes_the_short_path(talk):
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    assert talk.state == "description"
+    talk.say("메일이 언제 복구되나요?")
+    assert talk.state == "summary"
+    assert "메일이 언제 복구되나요?" in talk.text
+    talk.press("submit")
+    sub = talk.submitted[0].submission
+    assert (sub.monetary, sub.amount, sub.tier) == (False, None, "non_monetary")
+    assert sub.description == "메일이 언제 복구되나요?"
+
+
+def test_other_service_asks_for_its_name(talk):
+    start_as(talk, "general", "other")
+    assert talk.state == "service_other"
+    talk.say("카카오웹툰")
+    assert talk.state == "paid"
+    talk.press("free")
+    talk.press("no")
+    talk.say("의견이에요")
+    talk.press("submit")
+    assert talk.submitted[0].submission.service_other == "카카오웹툰"
+
+
+def test_declining_consent_ends_and_stores_nothing(talk):
+    talk.command("start")
+    talk.press("decline")
+    assert talk.record is None
+    assert "아무 정보도 저장하지 않았어요" in talk.text
+
+
+def test_english_follows_the_client_language(make_talk):
+    talk = make_talk(lang="en-US")
+    talk.command("start")
+    assert "Do you agree?" in talk.text
+    talk.press("agree")
+    assert talk.text == "Who are you reporting as?"
+
+
+# -- back, edit, cancel, start over ---------------------------------------------------------------
+
+
+def test_back_returns_to_previous_question_keeping_the_answer(talk):
+    start_as(talk, "small_business", "kakaomap")
+    talk.press("yes")
+    talk.say("35만")
+    talk.command("back")
+    assert talk.state == "amount"
+    assert "지금 답: 350,000원" in talk.text
+    talk.command("back")
+    assert talk.state == "monetary"
+    talk.command("back")
+    assert talk.state == "service"
+    assert talk.answers["amount"] == 350_000  # earlier answers are kept
+
+
+def test_back_at_first_question_says_so(talk):
+    talk.command("start")
+    talk.command("back")
+    assert talk.state == "consent"
+    assert "첫 질문" in talk.text
+
+
+def test_back_then_answer_skips_questions_already_answered(talk):
+    small_business_report(talk, "20만")
+    talk.command("back")
+    talk.command("back")
+    assert talk.state == "business_number"
+    talk.say("2208162517")
+    assert talk.state == "evidence"  # channel was answered before: not asked again
+
+
+def test_edit_from_summary_comes_straight_back(talk):
+    small_business_report(talk, "20만")
+    talk.press("skip")
+    assert talk.state == "summary"
+    talk.press("edit")
+    assert talk.state == "edit_menu"
+    assert "amount" in talk.button_values()
+    talk.press("amount")
+    talk.say("45만원")
+    talk.press("yes")
+    assert "현금 5만 원 지원 대상" in talk.text
+    assert talk.state == "summary"
+    assert "450,000원" in talk.text
+
+
+def test_edit_that_raises_the_tier_to_review_asks_for_evidence(talk, receipt):
+    small_business_report(talk, "20만")
+    talk.press("skip")
+    talk.press("edit")
+    talk.press("amount")
+    talk.say("300만원")
+    talk.press("yes")
+    assert talk.state == "evidence"
+    talk.files(receipt())
+    talk.press("done")
+    assert talk.state == "summary"
+
+
+def test_edit_reporter_type_to_small_business_asks_the_new_questions(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    report_amount(talk, "10만")
+    talk.press("skip")
+    talk.press("edit")
+    talk.press("reporter_type")
+    talk.press("small_business")
+    assert talk.state == "business_number"
+    talk.say("220-81-62517")
+    talk.press("no")
+    assert talk.state == "summary"
+
+
+def test_edit_menu_back_returns_to_summary(talk):
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    talk.say("질문")
+    talk.press("edit")
+    talk.press("summary")
+    assert talk.state == "summary"
+    talk.press("edit")
+    talk.command("back")
+    assert talk.state == "summary"
+
+
+def test_cancel_forgets_the_draft(talk):
+    start_as(talk, "general")
+    talk.command("cancel")
+    assert talk.record is None
+    assert "지웠어요" in talk.text
+
+
+def test_cancel_from_summary_button(talk):
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    talk.say("질문")
+    talk.press("cancel")
+    assert talk.record is None
+
+
+def test_start_over_a_draft_asks_continue_or_restart(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.command("start")
+    assert talk.state == "resume"
+    talk.press("continue")
+    assert talk.state == "monetary"
+    talk.command("start")
+    talk.press("restart")
+    assert talk.state == "consent"
+    assert talk.answers == {}
+
+
+def test_start_after_submitting_begins_a_new_report(talk):
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    talk.say("질문")
+    talk.press("submit")
+    first_draft = talk.record.draft_id
+    talk.say("hello?")
+    assert "이미 끝났어요" in talk.text and "CASE1" in talk.text
+    talk.command("start")
+    assert talk.state == "consent" and talk.record.draft_id != first_draft
+
+
+def test_deep_link_preselects_small_business(talk):
+    talk.command("start", "sb")
+    talk.press("agree")
+    assert talk.state == "service"
+    assert talk.answers["reporter_type"] == "small_business"
+
+
+def test_language_switch_keeps_the_question(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.command("lang", "en")
+    assert talk.record.lang == "en"
+    assert "Did the outage cost you money" in talk.text
+    assert talk.state == "monetary"
+    talk.command("lang")
+    assert talk.button_values() == ["ko", "en"]
+    talk.send(ChoiceInput("lang", "ko"))
+    assert "금전 피해" in talk.text
+
+
+# -- invalid input at every step -------------------------------------------------------------------
+
+CHOICE_STEPS = {
+    "consent": lambda t: t.command("start"),
+    "reporter_type": lambda t: (t.command("start"), t.press("agree")),
+    "service": lambda t: (t.command("start"), t.press("agree"), t.press("general")),
+    "paid": lambda t: start_as(t, "general", "kakaotalk"),
+    "monetary": lambda t: start_as(t, "general", "kakaomap"),
+    "amount_confirm": lambda t: (start_as(t, "general", "kakaomap"), t.press("yes"), t.say("1만")),
+    "channel": lambda t: (small_business_report(t, "1만"), t.command("back")),
+    "evidence": lambda t: small_business_report(t, "1만"),
+    "summary": lambda t: (small_business_report(t, "1만"), t.press("skip")),
+}
+
+
+@pytest.mark.parametrize("step", sorted(CHOICE_STEPS))
+@pytest.mark.parametrize(
+    "bad",
+    [
+        TextInput("뭐라고요?"),
+        TextInput("   "),
+        TextInput("\x00\x07"),
+        UnsupportedInput("sticker"),
+        ChoiceInput("reporter_type_x", "forged"),
+        CommandInput("nonsense"),
+    ],
+    ids=["text", "blank", "control", "sticker", "forged", "command"],
+)
+def test_invalid_input_reasks_the_same_question_and_keeps_answers(make_talk, step, bad):
+    talk = make_talk()
+    CHOICE_STEPS[step](talk)
+    assert talk.state == step
+    before = dict(talk.answers)
+    talk.send(bad)
+    assert talk.state == step
+    assert talk.answers == before
+    assert talk.replies and talk.replies[-1].buttons  # asked again, with its buttons
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("", "금액을 숫자로"),
+        ("모르겠어요", "금액을 찾지 못했어요"),
+        ("0원", "0원은"),
+        ("-5만원", "0원보다 커야"),
+        ("30~50만", "범위"),
+        ("30만원 50만원", "여러 개"),
+        ("300000.5", "소수점"),
+        ("9999억", "다시 확인"),
+    ],
+)
+def test_bad_amounts_get_a_specific_hint(talk, text, hint):
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.say(text)
+    assert talk.state == "amount"
+    assert hint in talk.text
+    assert talk.answers["monetary"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("12345", "10자리"), ("220-81-62518", "맞지 않아요"), ("000-00-00000", "쓸 수 없는 번호")],
+)
+def test_bad_business_numbers_get_a_specific_hint(talk, text, hint):
+    start_as(talk, "small_business", "kakaomap")
+    talk.press("yes")
+    report_amount(talk, "10만")
+    talk.say(text)
+    assert talk.state == "business_number"
+    assert hint in talk.text
+
+
+def test_free_text_limits(talk):
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    talk.say("가" * 1001)
+    assert talk.state == "description" and "1000자까지" in talk.text
+    talk.say("  \u202e가나다\u202c  ")
+    assert talk.answers["description"] == "가나다"
+
+
+def test_stale_button_is_refused_politely(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.send(ChoiceInput("reporter_type", "company"))
+    assert "이미 지나간 질문" in talk.text
+    assert talk.answers["reporter_type"] == "general"
+    assert talk.state == "monetary"
+
+
+def test_files_outside_the_evidence_step_are_refused(talk, receipt):
+    start_as(talk, "general", "kakaomap")
+    talk.files(receipt())
+    assert talk.state == "monetary" and "지금은 파일을 받지 않아요" in talk.text
+
+
+def test_evidence_limits_each_have_a_reason(talk, receipt):
+    small_business_report(talk, "1만")
+    talk.files(
+        receipt(1, size=30 * 1024 * 1024, name="big.pdf", mime="application/pdf"),
+        receipt(2, name="virus.exe", mime="application/x-msdownload"),
+        receipt(3, size=0),
+        receipt(4),
+        receipt(4, name="again.jpg"),
+    )
+    text = talk.text
+    assert "big.pdf: 파일이 너무 커요(30MB)" in text
+    assert "virus.exe: 받을 수 없는 형식" in text
+    assert "빈 파일" in text
+    assert "이미 받은 파일이에요: again.jpg" in text
+    assert [f["name"] for f in talk.answers["evidence"]] == ["receipt4.jpg"]
+    talk.files(*(receipt(n) for n in range(10, 20)))
+    assert len(talk.answers["evidence"]) == 10
+    assert "최대 10개" in talk.text
+
+
+def test_octet_stream_documents_are_judged_by_extension(talk, receipt):
+    small_business_report(talk, "1만")
+    talk.files(receipt(1, name="매출.xlsx", mime="application/octet-stream"))
+    assert talk.answers["evidence"][0]["name"] == "매출.xlsx"
+
+
+def test_typed_labels_and_numbers_answer_buttons(talk):
+    talk.command("start")
+    talk.say("동의해요")
+    assert talk.state == "reporter_type"
+    talk.say("2")
+    assert talk.answers["reporter_type"] == "small_business"
+    talk.say("카카오맵")
+    assert talk.answers["service"] == "kakaomap"
+    talk.say("네")
+    assert talk.state == "amount"
+
+
+def test_every_button_fits_telegram_callback_data(talk):
+    small_business_report(talk, "1만")
+    talk.press("skip")
+    talk.press("edit")
+    for reply in talk.replies:
+        for row in reply.buttons:
+            for button in row:
+                assert len(button.data.encode()) <= 64
+                assert parse_callback(button.data) == ChoiceInput(*button.data.split(":", 1))
+
+
+def test_help_and_privacy_do_not_lose_the_question(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.command("help")
+    assert "/cancel" in talk.text and talk.state == "monetary"
+    talk.command("privacy")
+    assert "보관 기간" in talk.text and talk.state == "monetary"
+
+
+def test_help_without_a_conversation_stores_nothing(talk):
+    talk.command("help")
+    assert talk.record is None
