@@ -16,3 +16,12 @@ class AmountError(FlowError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class BusinessNumberError(FlowError):
+    """A business registration number was refused; ``reason`` names why, for a specific hint."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
