@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -36,18 +35,34 @@ class ConversationRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a deep, JSON-compatible copy."""
-        return copy.deepcopy(asdict(self))
+        return {name: copy_json(getattr(self, name)) for name in _FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConversationRecord:
         """Build a record from :meth:`to_dict` output (a deep copy is taken)."""
-        data = copy.deepcopy(data)
         version = data.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise ValueError(f"conversation schema {version} is newer than {SCHEMA_VERSION}")
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: copy_json(v) for k, v in data.items() if k in _FIELDS})
 
     def copy(self) -> ConversationRecord:
         """Return an independent copy."""
-        return ConversationRecord.from_dict(self.to_dict())
+        return ConversationRecord(**{name: copy_json(getattr(self, name)) for name in _FIELDS})
+
+
+_FIELDS = tuple(f.name for f in fields(ConversationRecord))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def copy_json(value: Any) -> Any:
+    """Deep-copy JSON-shaped data (dicts, lists, scalars); much cheaper than copy.deepcopy."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else copy_json(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else copy_json(v) for v in value]
+    raise TypeError(f"not JSON-shaped: {kind.__name__}")
