@@ -25,6 +25,21 @@ AMOUNT_REASONS = (
 
 DEFAULT_CAP = 100_000_000_000
 
+# How ambiguous input is read; tests/flows/test_amount.py pins each choice.
+# - The thousands separator is a comma. "300 000" is two numbers ("several"), and a
+#   point before exactly three digits ("300.000", "1.500만") is "unreadable", since
+#   in much of Europe it groups thousands.
+# - k is a thousand and m a million (1.5m = 1,500,000); the bot echoes the amount
+#   back before it is kept, so a reader who meant 만 by m can correct it.
+# - Big units must descend: "5만 3억" and "30만 50만" are two amounts ("several").
+# - 영 and 공 are not digits: Korean numerals with units never need a zero, and
+#   영원 or 공짜 are words.
+# - A bound (이상, 이하, 넘게, 까지, 30만원대, over) counts as a "range": the
+#   compensation brackets are bounded at 30만 and 50만, so "30만원 이상" decides nothing.
+# - Hedges (약, 정도, 쯤, about) and unknown words around a single number are
+#   ignored; the same amount written twice ("300000원 (삼십만원)") is "several".
+# - Another currency ($, 달러, 엔, usd) is "unreadable": no exchange rate is guessed.
+
 # Token kinds. A *coefficient* is a number waiting for its unit (3 in 3천, 30 in
 # 30만); a small unit (십 백 천) scales within a 만-group, a big unit (만 억 조, k, m)
 # scales a whole group. Everything else marks the edge of a number.
@@ -299,8 +314,9 @@ def _symbol_kind(text: str, at: int, char: str) -> str:
         return _BREAK
     kind = _SYMBOLS.get(char, _BREAK)
     if kind == _DASH:
-        # A minus sign stands apart in front of a number ("-30만"); "30-50" is a range.
-        before_free = at == 0 or text[at - 1].isspace()
+        # A minus sign is glued to the number after it and to no word before it:
+        # "-30만", "(-30만)". "30-50" is a range, "피해액-30만" a label, "- 30만" a bullet.
+        before_free = at == 0 or not text[at - 1].isalnum()
         after_number = at + 1 < len(text) and text[at + 1] in _NUMERAL_CHARS
         if before_free and after_number:
             return _SIGN

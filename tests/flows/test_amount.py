@@ -85,6 +85,7 @@ ACCEPTED = [
     ("numeral-syllables-in-words", "오늘 백화점에서 30만원", 300_000),
     ("isanghada-is-not-isang", "이상하네요 30만원", 300_000),
     ("dash-inside-a-label", "피해액-30만원", 300_000),
+    ("dash-as-a-bullet", "- 30만원", 300_000),
 ]
 
 # (id, text, reason)
@@ -101,6 +102,7 @@ REFUSED = [
     ("minus-sign", "-30만원", "negative"),
     ("minus-word", "마이너스 30만원", "negative"),
     ("minus-before-hangul", "-삼십만원", "negative"),
+    ("minus-in-parentheses", "(-30만)", "negative"),
     ("range-tilde", "30~50만", "range"),
     ("range-dash", "30-50만원", "range"),
     ("range-units-both-sides", "30만~50만", "range"),
