@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from storage.documents import audit_view, summary_view
 from storage.jsonl_log import DamagedLog, JsonLinesLog
 from storage.records import AuditEntry, CaseFilter, CaseSummary
 
@@ -107,16 +108,19 @@ class CaseIndex:
     def rebuild(self, cases: Iterable[tuple[CaseSummary, str]]) -> int:
         """Replace the log with one row per case (summary, draft id); return the count."""
         self._clear()
-        lines = []
-        for seq, (summary, draft_id) in enumerate(cases):
-            lines.append({"op": "row", "seq": seq, "draft_id": draft_id, "row": summary.to_dict()})
-            self._rows[summary.case_number] = _interned(summary)
-            self._taken.add(summary.case_number)
-            self._drafts[draft_id] = summary.case_number
-        self._next_seq = len(lines)
-        self._log.rewrite(lines)
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for summary, draft_id in cases:
+                seq = self._next_seq
+                self._next_seq += 1
+                self._rows[summary.case_number] = _interned(summary)
+                self._taken.add(summary.case_number)
+                self._drafts[draft_id] = summary.case_number
+                yield {"op": "row", "seq": seq, "draft_id": draft_id, "row": summary_view(summary)}
+
+        self._log.rewrite(rows())
         self._log.open()
-        return len(lines)
+        return len(self._rows)
 
     # -- lookups -----------------------------------------------------------------------
     def case_number_for_draft(self, draft_id: str) -> str | None:
@@ -177,14 +181,16 @@ class CaseIndex:
                 "seq": seq,
                 "case_number": case_number,
                 "draft_id": draft_id,
-                "audit": audit.to_dict() if audit else None,
+                "audit": audit_view(audit) if audit else None,
             }
         )
         return seq
 
     def commit(self, seq: int, summary: CaseSummary, draft_id: str) -> None:
         """Record the case's new summary durably, finishing intent ``seq``."""
-        self._log.append({"op": "row", "seq": seq, "draft_id": draft_id, "row": summary.to_dict()})
+        self._log.append(
+            {"op": "row", "seq": seq, "draft_id": draft_id, "row": summary_view(summary)}
+        )
         with self._lock:
             self._rows[summary.case_number] = _interned(summary)
             self._drafts[draft_id] = summary.case_number

@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -69,13 +70,14 @@ class DurableFiles:
             removed += 1
         return removed
 
-    def _write_tmp(self, data: bytes) -> str:
+    def _write_tmp(self, chunks: Iterable[bytes]) -> str:
         name = os.path.join(self._tmp_dir, f"{os.getpid()}-{next(self._names)}.tmp")
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
             if self._fsync:
                 os.fsync(fd)
         except BaseException:
@@ -85,9 +87,9 @@ class DurableFiles:
         os.close(fd)
         return name
 
-    def replace(self, path: Path, data: bytes) -> None:
-        """Atomically make ``path`` hold ``data`` (created or replaced)."""
-        tmp = self._write_tmp(data)
+    def replace(self, path: Path, data: bytes | Iterable[bytes]) -> None:
+        """Atomically make ``path`` hold ``data`` (bytes, or chunks of bytes streamed to disk)."""
+        tmp = self._write_tmp((data,) if isinstance(data, bytes | bytearray) else data)
         try:
             os.replace(tmp, path)
         except BaseException:
@@ -102,7 +104,7 @@ class DurableFiles:
         ``os.link`` fails when the name is taken, like ``O_EXCL``, and unlike
         ``O_EXCL`` it never exposes a half-written file under the final name.
         """
-        tmp = self._write_tmp(data)
+        tmp = self._write_tmp((data,))
         try:
             os.link(tmp, path)
         finally:

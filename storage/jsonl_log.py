@@ -174,12 +174,15 @@ class JsonLinesLog:
             return 0
 
     def rewrite(self, values: Iterable[Any]) -> None:
-        """Atomically replace the whole file with these lines (compaction, rebuild)."""
-        data = b"".join(encode_line(v) for v in values)
+        """Atomically replace the whole file with these lines (compaction, rebuild).
+
+        ``values`` may be a generator: lines are streamed to disk in batches,
+        so rewriting 105,000 index rows never holds them all in memory.
+        """
         with self._lock:
             reopen = self._fd is not None
             self._close_fd()
-            self._files.replace(self.path, data)
+            self._files.replace(self.path, _batched_lines(values))
             if reopen:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, FILE_MODE)
 
@@ -191,6 +194,20 @@ class JsonLinesLog:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _batched_lines(values: Iterable[Any], batch_bytes: int = 1 << 20) -> Iterator[bytes]:
+    batch: list[bytes] = []
+    size = 0
+    for value in values:
+        line = encode_line(value)
+        batch.append(line)
+        size += len(line)
+        if size >= batch_bytes:
+            yield b"".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
 def _parse(raw: bytes) -> tuple[Any, bool]:

@@ -17,6 +17,7 @@ from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_index import CaseIndex, Intent
 from storage.case_numbers import new_case_number, normalize_case_number
 from storage.data_layout import DataLayout
+from storage.documents import audit_view, case_view
 from storage.durable_files import FILE_MODE, DurableFiles
 from storage.entity_files import EntityFiles
 from storage.errors import CaseNotFound, CorruptFile, DataDirInUse
@@ -114,7 +115,7 @@ class TinyDBStorage(Storage):
                 rebuild = True
         if rebuild:
             count = self._index.rebuild(self._scan_cases())
-            if missing and count:
+            if missing and count and not force_rebuild:
                 log.warning("%s: case index was missing; rebuilt from case files", self.data_dir)
             log.info("%s: case index rebuilt with %d cases", self.data_dir, count)
             return
@@ -223,7 +224,7 @@ class TinyDBStorage(Storage):
                 if seq is None:
                     continue  # drawn before: draw again
                 if self._write_new_case(seq, case, audit):
-                    return case_copy(case)
+                    return case  # built here from copies of the draft: nobody else holds it
 
     def _resume_draft(self, number: str, draft: CaseDraft, now: float) -> Case | None:
         """Return the case an earlier submit of this draft created or reserved, or None."""
@@ -244,7 +245,7 @@ class TinyDBStorage(Storage):
         audit = created_entry(case)
         seq = self._index.begin(number, draft_id=draft.draft_id, audit=audit, new_number=False)
         if seq is not None and self._write_new_case(seq, case, audit):
-            return case_copy(case)
+            return case
         return None
 
     def _write_new_case(self, seq: int, case: Case, audit: AuditEntry) -> bool:
@@ -252,7 +253,7 @@ class TinyDBStorage(Storage):
         with self._case_locks(case.case_number):
             try:
                 self._entities.create(
-                    self._layout.case_file(case.case_number), CASE_TABLE, case.to_dict()
+                    self._layout.case_file(case.case_number), CASE_TABLE, case_view(case)
                 )
             except FileExistsError:
                 self._index.abandon(seq)
@@ -299,7 +300,7 @@ class TinyDBStorage(Storage):
             new, entry = change
             seq = self._index.begin(number, draft_id=None, audit=entry, new_number=False)
             assert seq is not None
-            self._entities.save(self._layout.case_file(number), CASE_TABLE, new.to_dict())
+            self._entities.save(self._layout.case_file(number), CASE_TABLE, case_view(new))
             self._append_audit(entry)
             self._index.commit(seq, new.summary(), new.draft_id)
             return new
@@ -329,7 +330,7 @@ class TinyDBStorage(Storage):
         self._append_audit(entry)
 
     def _append_audit(self, entry: AuditEntry) -> None:
-        self._audit.append(entry.to_dict())
+        self._audit.append(audit_view(entry))
 
     def iter_audit(self, case_number: str | None = None) -> Iterator[AuditEntry]:
         wanted = None
@@ -370,11 +371,6 @@ def rebuild_index(data_dir: Path) -> int:
         return len(store._index)
     finally:
         store.close()
-
-
-def case_copy(case: Case) -> Case:
-    """Return an independent copy of a case."""
-    return Case.from_dict(case.to_dict())
 
 
 def _audit_entry(value: Any) -> AuditEntry | None:
