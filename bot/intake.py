@@ -17,22 +17,42 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flows.conversation import IntakeFlow, Outcome, Submission
-from flows.messages import CommandInput, EvidenceFile, FilesInput, Input, Reply
+from flows.machine import DRAFT_STATES
+from flows.messages import Button, ChoiceInput, CommandInput, EvidenceFile, FilesInput, Input, Reply
 from flows.record import ConversationRecord
 from flows.texts import pick_lang, t
-from storage import CaseDraft, CaseFilter, CorruptFile, EvidenceRef, Storage
+from storage import AuditEntry, CaseDraft, CaseFilter, CorruptFile, EvidenceRef, Storage
+
+DELETE_QUESTION = "delete"
+DAY = 24 * 3600
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file as a channel received it; ``data`` is None when it was too big to fetch."""
+    """A file as a channel received it; ``data`` is None when it was not fetched."""
 
     name: str
     mime: str
     size: int
     data: bytes | None
+
+
+@dataclass(frozen=True)
+class IncomingFiles:
+    """Files sent together; ``group`` is an album id whose items arrive one by one."""
+
+    files: tuple[IncomingFile, ...]
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a reminder/expiry check did: replies to send, and when to look again (or None)."""
+
+    replies: list[Reply]
+    next_check: float | None
 
 
 class IntakeService:
@@ -45,23 +65,28 @@ class IntakeService:
         *,
         clock: Callable[[], float] = time.time,
         default_lang: str = "ko",
+        remind_after: float = DAY,
     ) -> None:
         self.flow = flow
         self.storage = storage
         self.clock = clock
         self.default_lang = default_lang
+        self.remind_after = remind_after
+        self.expire_after = flow.expire_days * DAY
 
     def handle(
         self,
         user_id: int,
-        message: Input | tuple[IncomingFile, ...],
+        message: Input | IncomingFiles | tuple[IncomingFile, ...],
         *,
         language_code: str | None = None,
+        input_id: int | None = None,
     ) -> list[Reply]:
         """Process one input of one user and return the replies to send.
 
         Not safe to call concurrently for the same user: channels serialise per user.
-        A tuple of :class:`IncomingFile` is one submission of files (an album).
+        ``input_id`` (a Telegram update id) makes a redelivered input re-ask the
+        current question instead of applying the answer a second time.
         """
         now = self.clock()
         try:
@@ -70,12 +95,28 @@ class IntakeService:
             log.error("conversation of user %s unreadable: %s", user_id, exc)
             lang = pick_lang(language_code, self.default_lang)
             return [Reply(t(lang, "error.corrupt"))]
+        if (
+            input_id is not None
+            and record is not None
+            and record.last_input_id is not None
+            and input_id <= record.last_input_id
+        ):
+            return [self.flow.prompt(record)]
 
         blobs: dict[str, bytes] = {}
         if isinstance(message, tuple):
+            message = IncomingFiles(message)
+        if isinstance(message, IncomingFiles):
             message = self._files_input(message, blobs)
+        lang = self._lang(record, language_code)
         if isinstance(message, CommandInput) and message.name == "status":
-            return [self.status_reply(user_id, self._lang(record, language_code))]
+            return [self.status_reply(user_id, lang)]
+        if isinstance(message, CommandInput) and message.name == "delete_my_data":
+            return [self.delete_question(lang)]
+        if isinstance(message, ChoiceInput) and message.question == DELETE_QUESTION:
+            return self.delete_my_data(
+                user_id, record, lang, confirmed=message.value == "yes", now=now
+            )
 
         outcome = self.flow.handle(
             record,
@@ -93,7 +134,10 @@ class IntakeService:
         if outcome.record is None:
             if record is not None:
                 self.storage.delete_conversation(user_id)
+                self._drop_unreferenced_evidence(record)
         else:
+            if input_id is not None:
+                outcome.record.last_input_id = input_id
             self.storage.save_conversation(outcome.record)
         return outcome.replies
 
@@ -116,7 +160,98 @@ class IntakeService:
             )
         return Reply("\n".join(lines))
 
+    def delete_question(self, lang: str) -> Reply:
+        buttons = (
+            (
+                Button(t(lang, "delete.yes"), f"{DELETE_QUESTION}:yes"),
+                Button(t(lang, "delete.no"), f"{DELETE_QUESTION}:no"),
+            ),
+        )
+        return Reply(t(lang, "delete.confirm"), buttons)
+
+    def delete_my_data(
+        self,
+        user_id: int,
+        record: ConversationRecord | None,
+        lang: str,
+        *,
+        confirmed: bool,
+        now: float,
+    ) -> list[Reply]:
+        """Drop the draft and its files; record a deletion request for submitted cases."""
+        if not confirmed:
+            return [Reply(t(lang, "delete.kept"))]
+        lines = []
+        if record is not None and record.state != "submitted":
+            self.storage.delete_conversation(user_id)
+            self._drop_unreferenced_evidence(record)
+            lines.append(t(lang, "delete.done"))
+        elif record is not None:
+            self.storage.delete_conversation(user_id)
+        cases = self.storage.list_cases(CaseFilter(user_id=user_id))
+        for case in cases:
+            self.storage.append_audit(
+                AuditEntry(
+                    at=now,
+                    actor=f"user:{user_id}",
+                    action="privacy.deletion_requested",
+                    case_number=case.case_number,
+                )
+            )
+        if cases:
+            lines.append(t(lang, "delete.requested", count=len(cases)))
+        return [Reply("\n".join(lines) if lines else t(lang, "delete.nothing"))]
+
+    def sweep(self, user_id: int) -> SweepResult:
+        """Remind a user of a silent draft once, or expire it; say when to look again."""
+        now = self.clock()
+        try:
+            record = self.storage.load_conversation(user_id)
+        except CorruptFile:
+            return SweepResult([], None)
+        if record is None or record.state not in (*DRAFT_STATES, "resume"):
+            return SweepResult([], None)
+        silent = now - record.updated_at
+        days = self.flow.expire_days
+        if silent >= self.expire_after:
+            self.storage.delete_conversation(user_id)
+            self._drop_unreferenced_evidence(record)
+            self.storage.append_audit(
+                AuditEntry(
+                    at=now, actor="system", action="draft.expired", detail={"user_id": user_id}
+                )
+            )
+            return SweepResult([Reply(t(record.lang, "expired", days=days))], None)
+        if record.reminded_at is None and silent >= self.remind_after:
+            record.reminded_at = now
+            self.storage.save_conversation(record)
+            prompt = self.flow.prompt(record)
+            text = t(record.lang, "reminder", days=days) + "\n\n" + prompt.text
+            return SweepResult([Reply(text, prompt.buttons)], record.updated_at + self.expire_after)
+        due = record.updated_at + (
+            self.remind_after if record.reminded_at is None else self.expire_after
+        )
+        return SweepResult([], due)
+
+    def next_check(self, record: ConversationRecord) -> float | None:
+        """When the sweep should next look at this conversation (None: never)."""
+        if record.state not in (*DRAFT_STATES, "resume"):
+            return None
+        if record.reminded_at is None:
+            return record.updated_at + self.remind_after
+        return record.updated_at + self.expire_after
+
     # -- internals ------------------------------------------------------------------------
+    def _drop_unreferenced_evidence(self, record: ConversationRecord) -> None:
+        """Delete a forgotten draft's files unless a submitted case holds the same bytes."""
+        hashes = {f["sha256"] for f in record.answers.get("evidence", [])}
+        if not hashes:
+            return
+        for row in self.storage.list_cases():  # content-addressed: another case may share a file
+            hashes.difference_update(row.evidence_sha256)
+        for digest in hashes:
+            self.storage.delete_evidence(digest)
+
     def _submit(self, outcome: Outcome, now: float) -> Outcome:
         submission = outcome.submission
         assert submission is not None and outcome.record is not None
@@ -124,16 +259,16 @@ class IntakeService:
         done = self.flow.complete_submission(outcome.record, case.case_number, now)
         return Outcome(record=done.record, replies=outcome.replies + done.replies)
 
-    def _files_input(self, files: tuple[IncomingFile, ...], blobs: dict[str, bytes]) -> FilesInput:
+    def _files_input(self, incoming: IncomingFiles, blobs: dict[str, bytes]) -> FilesInput:
         evidence = []
-        for f in files:
+        for f in incoming.files:
             digest = None
             if f.data is not None:
                 digest = hashlib.sha256(f.data).hexdigest()
                 blobs[digest] = f.data
             size = len(f.data) if f.data is not None else f.size
             evidence.append(EvidenceFile(name=f.name, mime=f.mime, size=size, sha256=digest))
-        return FilesInput(tuple(evidence))
+        return FilesInput(tuple(evidence), group=incoming.group)
 
     def _lang(self, record: ConversationRecord | None, language_code: str | None) -> str:
         return record.lang if record else pick_lang(language_code, self.default_lang)

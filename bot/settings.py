@@ -28,6 +28,8 @@ class Settings:
     policy: Path | None = None  # None: the bundled 1015 policy
     default_lang: str = "ko"
     draft_expire_days: int = 14
+    # Messages per second to Telegram overall (PTB's AIORateLimiter); 0 turns it off.
+    telegram_max_rate: int = 30
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a log line
         hidden = {"telegram_bot_token", "staff_web_token", "webhook_secret"}
@@ -86,4 +88,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         policy=Path(policy) if policy else None,
         default_lang=lang,
         draft_expire_days=integer("DRAFT_EXPIRE_DAYS", 14),
+        telegram_max_rate=integer("TELEGRAM_MAX_RATE", 30),
     )

@@ -19,9 +19,11 @@ from flows.errors import AmountError, BusinessNumberError
 from flows.evidence import EvidenceRules, format_size
 from flows.machine import DRAFT_STATES, QUESTIONS, Draft, build_machine, fire, path_of
 from flows.messages import (
+    AlbumEndInput,
     Button,
     ChoiceInput,
     CommandInput,
+    EditedInput,
     EvidenceFile,
     FilesInput,
     Input,
@@ -43,6 +45,8 @@ START_PAYLOADS = {
     "user": "general",
 }
 LANG_QUESTION = "lang"
+# Answers key holding an album whose items arrived but whose reply is still due.
+ALBUM_KEY = "_album"
 TIER_KIND_NAMES = {
     "review": {"ko": "협의체 심사", "en": "Committee review"},
     "terms": {"ko": "서비스 약관에 따른 보상", "en": "Under the service's terms"},
@@ -259,6 +263,14 @@ class _Step:
     # -- dispatch -------------------------------------------------------------------------
     def run(self, message: Input) -> None:
         state = self.record.state
+        album = self.answers.get(ALBUM_KEY)
+        if album and not (isinstance(message, FilesInput) and message.group == album["group"]):
+            self.notes.extend(self.pop_album())  # a lost album end: report it before going on
+            if isinstance(message, AlbumEndInput):
+                self.ask_if_open()
+                return
+        if isinstance(message, AlbumEndInput):
+            return  # nothing pending: that album was already reported
         if isinstance(message, CommandInput):
             self.command(message)
         elif isinstance(message, ChoiceInput) and message.question == LANG_QUESTION:
@@ -267,9 +279,13 @@ class _Step:
             self.say(self.t("already_submitted", case_number=self.record.case_number or "-"))
         elif isinstance(message, UnsupportedInput):
             self.reask("hint.unsupported")
+        elif isinstance(message, EditedInput):
+            self.reask("hint.edited")
         elif isinstance(message, FilesInput):
             if state == "evidence":
-                self.take_files(message.files)
+                self.take_files(message.files, message.group)
+            elif message.group:
+                self.hold_album_problems(message.group, [self.t("hint.no_files_here")])
             else:
                 self.reask("hint.no_files_here")
         elif isinstance(message, ChoiceInput):
@@ -464,7 +480,7 @@ class _Step:
             return
         self.advance()
 
-    def take_files(self, files: tuple[EvidenceFile, ...]) -> None:
+    def take_files(self, files: tuple[EvidenceFile, ...], group: str | None = None) -> None:
         stored: list[dict[str, Any]] = self.answers.setdefault("evidence", [])
         known = {f["sha256"] for f in stored}
         received, problems = [], []
@@ -488,10 +504,32 @@ class _Step:
                 known.add(f.sha256)
                 self.accepted.append(f)
                 received.append(name)
+        if group:
+            self.hold_album_problems(group, problems, received)
+            return
         if received:
             self.notes.append(self.t("file.received", names=", ".join(received)))
         self.notes.extend(problems)
         self.ask()
+
+    def hold_album_problems(
+        self, group: str, problems: list[str], received: list[str] = ()
+    ) -> None:
+        """Keep what an album item brought for the album's one reply; say nothing yet."""
+        album = self.answers.setdefault(ALBUM_KEY, {"group": group, "received": [], "problems": []})
+        album["received"].extend(received)
+        for problem in problems:
+            if problem not in album["problems"]:
+                album["problems"].append(problem)
+
+    def pop_album(self) -> list[str]:
+        """The lines reporting a finished album, and forget it."""
+        album = self.answers.pop(ALBUM_KEY, None) or {}
+        lines = []
+        if album.get("received"):
+            lines.append(self.t("file.received", names=", ".join(album["received"])))
+        lines.extend(album.get("problems", []))
+        return lines
 
     def summary_choice(self, value: str) -> None:
         if value == "submit":

@@ -32,9 +32,22 @@ class EvidenceFile:
 
 @dataclass(frozen=True)
 class FilesInput:
-    """One or more files sent together (a Telegram album is one input)."""
+    """One or more files sent together.
+
+    ``group`` names an album whose items arrive one by one (Telegram's
+    ``media_group_id``): each is stored at once without a reply, and
+    :class:`AlbumEndInput` then answers once for the whole album.
+    """
 
     files: tuple[EvidenceFile, ...]
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class AlbumEndInput:
+    """No more items of album ``group`` are coming: time for its one reply."""
+
+    group: str
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,20 @@ class UnsupportedInput:
     kind: str
 
 
-Input = TextInput | ChoiceInput | FilesInput | CommandInput | UnsupportedInput
+@dataclass(frozen=True)
+class EditedInput:
+    """The user edited an earlier message; edits are not applied to answers."""
+
+
+Input = (
+    TextInput
+    | ChoiceInput
+    | FilesInput
+    | AlbumEndInput
+    | CommandInput
+    | UnsupportedInput
+    | EditedInput
+)
 
 CALLBACK_SEPARATOR = ":"
 # Telegram limits callback data to 64 bytes; every button the flow makes fits.

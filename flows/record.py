@@ -31,6 +31,10 @@ class ConversationRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     reminded_at: float | None = None
+    # Id of the last channel input applied (a Telegram update id). An input with
+    # an id at or below it was applied already: redelivered after a crash between
+    # saving and replying, it must re-ask, not apply twice.
+    last_input_id: int | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

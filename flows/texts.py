@@ -118,6 +118,7 @@ KO: dict[str, str] = {
     "hint.text_at_evidence": (
         "증빙 자료는 사진이나 파일로 보내 주세요. 다 보내셨으면 '다 보냈어요'를 눌러 주세요."
     ),
+    "hint.edited": "고친 메시지는 답으로 반영되지 않아요. 새 메시지로 다시 보내 주세요.",
     "hint.unknown_command": "모르는 명령이에요. /help 로 쓸 수 있는 명령을 볼 수 있어요.",
     "hint.window_closed": "{reporter_type} 접수는 {date}에 마감됐어요. 다른 유형이면 다시 골라 주세요.",
     "hint.window_not_open": "{reporter_type} 접수는 {date}부터 받아요. 그때 다시 찾아 주세요.",
@@ -177,6 +178,25 @@ KO: dict[str, str] = {
     "status.approved": "지원 확정",
     "status.rejected": "지원 불가",
     "status.paid": "지급 완료",
+    "delete.confirm": (
+        "작성 중인 접수와 보내신 파일을 지우고, 이미 접수된 건은 담당자에게 삭제를 요청할게요. 진행할까요?"
+    ),
+    "delete.yes": "네, 지워 주세요",
+    "delete.no": "아니요",
+    "delete.done": "작성 중이던 접수와 파일을 지웠어요.",
+    "delete.requested": "이미 접수된 {count}건은 담당자가 확인한 뒤 삭제하고 알려 드릴게요.",
+    "delete.nothing": "지울 정보가 없어요.",
+    "delete.kept": "아무것도 지우지 않았어요.",
+    "reminder": (
+        "작성하던 피해 접수가 아직 끝나지 않았어요. 이어서 하시려면 아래 질문에 답해 주세요.\n"
+        "{days}일 동안 답이 없으면 작성 내용이 지워져요."
+    ),
+    "expired": (
+        "작성하던 피해 접수가 {days}일 동안 멈춰 있어서 지웠어요.\n"
+        "다시 접수하시려면 /start 를 눌러 주세요."
+    ),
+    "group_chat": "피해 접수는 1:1 대화에서만 받아요. 저에게 직접 메시지를 보내 주세요.",
+    "file.download_failed": "{name}: 파일을 내려받지 못했어요. 잠시 뒤 다시 보내 주세요.",
     "error.internal": (
         "죄송해요. 잠시 문제가 생겼어요. 입력하신 내용은 그대로 있어요. 잠시 뒤 다시 보내 주세요."
     ),
@@ -290,6 +310,7 @@ EN: dict[str, str] = {
         "Please answer with text or the buttons."
     ),
     "hint.text_at_evidence": "Please send evidence as photos or files, then tap 'Done'.",
+    "hint.edited": "Edited messages don't change your answers. Please send a new message instead.",
     "hint.unknown_command": "I don't know that command. /help lists the ones you can use.",
     "hint.window_closed": (
         "Reports from {reporter_type} closed on {date}. Pick another type if that's not you."
@@ -351,6 +372,26 @@ EN: dict[str, str] = {
     "status.approved": "Approved",
     "status.rejected": "Not eligible",
     "status.paid": "Paid",
+    "delete.confirm": (
+        "This deletes your draft and the files you sent, and asks staff to delete reports "
+        "already submitted. Go ahead?"
+    ),
+    "delete.yes": "Yes, delete",
+    "delete.no": "No",
+    "delete.done": "Your draft and its files are deleted.",
+    "delete.requested": "Staff will review and delete your {count} submitted report(s) and let you know.",
+    "delete.nothing": "There is nothing to delete.",
+    "delete.kept": "Nothing was deleted.",
+    "reminder": (
+        "Your damage report isn't finished yet. To continue, answer the question below.\n"
+        "Without an answer in {days} days the draft is deleted."
+    ),
+    "expired": (
+        "Your damage report draft was deleted after {days} days without an answer.\n"
+        "Send /start to report again."
+    ),
+    "group_chat": "Reports are taken in private chats only. Please message me directly.",
+    "file.download_failed": "{name}: the download failed. Please send it again in a moment.",
     "error.internal": (
         "Sorry, something went wrong on our side. Your answers are safe. "
         "Please send that again in a moment."

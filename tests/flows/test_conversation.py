@@ -488,3 +488,61 @@ def test_help_and_privacy_do_not_lose_the_question(talk):
 def test_help_without_a_conversation_stores_nothing(talk):
     talk.command("help")
     assert talk.record is None
+
+
+# -- albums and edited messages ---------------------------------------------------------------------
+
+
+def test_album_items_are_kept_at_once_and_answered_together(talk, receipt):
+    from flows.messages import AlbumEndInput, FilesInput
+
+    small_business_report(talk, "1만")
+    assert talk.send(FilesInput((receipt(1),), group="g1")) == []
+    assert (
+        talk.send(
+            FilesInput((receipt(2, name="virus.exe", mime="application/x-msdownload"),), group="g1")
+        )
+        == []
+    )
+    assert talk.send(FilesInput((receipt(3),), group="g1")) == []
+    assert [f["name"] for f in talk.answers["evidence"]] == ["receipt1.jpg", "receipt3.jpg"]
+    talk.send(AlbumEndInput("g1"))
+    assert len(talk.replies) == 1
+    assert talk.text.startswith(
+        "받았어요: receipt1.jpg, receipt3.jpg\nvirus.exe: 받을 수 없는 형식"
+    )
+    assert talk.state == "evidence" and "_album" not in talk.answers
+    assert talk.send(AlbumEndInput("g1")) == []  # a late duplicate end says nothing
+
+
+def test_album_whose_end_was_lost_is_reported_with_the_next_input(talk, receipt):
+    from flows.messages import FilesInput
+
+    small_business_report(talk, "1만")
+    talk.send(FilesInput((receipt(1),), group="g1"))
+    talk.press("done")
+    assert talk.state == "summary"
+    assert talk.text.startswith("받았어요: receipt1.jpg")
+    assert "_album" not in talk.answers
+
+
+def test_album_at_a_step_without_files_gets_one_hint(talk, receipt):
+    from flows.messages import AlbumEndInput, FilesInput
+
+    start_as(talk, "general", "kakaomap")
+    talk.send(FilesInput((receipt(1),), group="g9"))
+    talk.send(FilesInput((receipt(2),), group="g9"))
+    talk.send(AlbumEndInput("g9"))
+    assert talk.text.count("지금은 파일을 받지 않아요") == 1
+    assert talk.state == "monetary" and "evidence" not in talk.answers
+
+
+def test_edited_message_is_not_applied(talk):
+    from flows.messages import EditedInput
+
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.say("10만")
+    talk.send(EditedInput())
+    assert "고친 메시지는 답으로 반영되지 않아요" in talk.text
+    assert talk.answers["amount"] == 100_000 and talk.state == "amount_confirm"
