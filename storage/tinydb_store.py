@@ -149,8 +149,7 @@ class TinyDBStorage(Storage):
             return
         assert case is not None
         if intent.audit is not None:
-            detail = {**intent.audit.detail, "recovered": True}
-            self._append_audit(replace(intent.audit, detail=detail))
+            self._append_audit(_recovered(intent.audit))
         self._index.commit(intent.seq, case.summary(), case.draft_id)
 
     # -- conversations -----------------------------------------------------------------
@@ -161,7 +160,7 @@ class TinyDBStorage(Storage):
             return None
         try:
             record = ConversationRecord.from_dict(doc)
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise self._entities.corrupt(path, f"not a conversation: {exc}") from exc
         if record.user_id != user_id:
             raise self._entities.corrupt(path, f"holds user {record.user_id}, not {user_id}")
@@ -199,7 +198,7 @@ class TinyDBStorage(Storage):
             return None
         try:
             case = Case.from_dict(doc)
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise self._entities.corrupt(path, f"not a case: {exc}") from exc
         if case.case_number != number:
             raise self._entities.corrupt(path, f"holds case {case.case_number!r}")
@@ -236,8 +235,12 @@ class TinyDBStorage(Storage):
                 if existing.user_id != draft.user_id:
                     raise ValueError(f"draft {draft.draft_id!r} belongs to another user")
                 if not self._index.has_row(number):
-                    # Created, but an error cut the call short before the row.
-                    seq = self._index.begin(number, draft_id=None, audit=None, new_number=False)
+                    # Created, but an error (not a crash: opening settles those)
+                    # cut the call short before the row; the audit entry may be
+                    # missing too, so write it again, marked as recovered.
+                    entry = _recovered(created_entry(existing))
+                    seq = self._index.begin(number, draft_id=None, audit=entry, new_number=False)
+                    self._append_audit(entry)
                     self._index.commit(seq, existing.summary(), existing.draft_id)
                 return existing
         # Reserved by a submit that crashed before writing the case file.
@@ -371,6 +374,11 @@ def rebuild_index(data_dir: Path) -> int:
         return len(store._index)
     finally:
         store.close()
+
+
+def _recovered(entry: AuditEntry) -> AuditEntry:
+    """The entry again, marked as written after the fact (it may be there already)."""
+    return replace(entry, detail={**entry.detail, "recovered": True})
 
 
 def _audit_entry(value: Any) -> AuditEntry | None:

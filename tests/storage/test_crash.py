@@ -19,7 +19,9 @@ from storage.tinydb_store import TinyDBStorage, rebuild_index
 REPO = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
 KILLS = 25
-TIME_BUDGET_S = 35.0
+MIN_KILLS = 20
+# Past this, stop after MIN_KILLS even on a slow machine (a bound, not an assertion).
+TIME_BUDGET_S = 30.0
 
 
 def run_and_kill(data_dir: Path, out: Path, seed: int, rng: random.Random) -> None:
@@ -63,8 +65,9 @@ def test_nothing_promised_is_lost_across_kills(tmp_path):
             if line.startswith("case "):
                 _, draft_id, number = line.split()
                 printed[draft_id].add(number)
-    assert time.monotonic() - started < TIME_BUDGET_S, f"seed {seed}"
-    assert len(printed) >= KILLS, "the workload barely created cases"
+        if kill + 1 >= MIN_KILLS and time.monotonic() - started > TIME_BUDGET_S:
+            break
+    assert len(printed) >= MIN_KILLS, "the workload barely created cases"
 
     # One draft, one case number, however often it was submitted again.
     assert all(len(numbers) == 1 for numbers in printed.values()), f"seed {seed}"
@@ -99,6 +102,12 @@ def test_nothing_promised_is_lost_across_kills(tmp_path):
     for log_file in (layout.index_file, layout.audit_file, layout.update_ids_file):
         for line in log_file.read_text().splitlines():
             json.loads(line)
+    audited = set()
+    for line in layout.audit_file.read_text().splitlines():
+        entry = json.loads(line)
+        if entry["action"] == "case.created":
+            audited.add(entry["case_number"])
+    assert {row.case_number for row in rows} <= audited, "a case without its audit entry"
     for path in layout.evidence_dir.glob("*/*"):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
 

@@ -354,3 +354,21 @@ def test_a_case_file_holding_another_number_is_corrupt(tiny, data_dir, make_draf
     layout.case_file(b.case_number).write_bytes(layout.case_file(a.case_number).read_bytes())
     with pytest.raises(CorruptFile):
         tiny.get_case(b.case_number)
+
+
+def test_submit_after_an_error_before_the_row_completes_the_case(tiny, make_draft, monkeypatch):
+    draft = make_draft()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tiny, "_append_audit", fail)
+    with pytest.raises(OSError):
+        tiny.create_case(draft, now=1.0)
+    monkeypatch.undo()
+    assert tiny.list_cases() == []
+    case = tiny.create_case(draft, now=2.0)
+    assert case.created_at == 1.0
+    assert tiny.list_cases() == [case.summary()]
+    (entry,) = tiny.iter_audit(case.case_number)
+    assert (entry.action, entry.detail["recovered"]) == ("case.created", True)
