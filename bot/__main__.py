@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 
+from bot import log_masking
 from bot.errors import BotError
 from bot.intake import IntakeService
 from bot.settings import Settings, load_settings
@@ -47,14 +48,29 @@ def run_chat(settings: Settings, lang: str | None) -> int:
 def run_default(settings: Settings) -> int:
     """Telegram when a token is set, else the console chat."""
     if settings.telegram_bot_token:
-        print("Telegram channel is not available in this build yet; starting the console chat.")
-    else:
-        print(
-            "TELEGRAM_BOT_TOKEN is not set, so this is the console chat.\n"
-            "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.\n",
-            file=sys.stderr,
-        )
+        return run_bot(settings)
+    print(
+        "TELEGRAM_BOT_TOKEN is not set, so this is the console chat.\n"
+        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.\n",
+        file=sys.stderr,
+    )
     return run_chat(settings, None)
+
+
+def run_bot(settings: Settings) -> int:
+    """The Telegram bot, until SIGINT/SIGTERM."""
+    import asyncio
+
+    from bot.server import run_telegram, webhook_url
+
+    webhook_url(settings)  # configuration errors before anything starts
+    log_masking.install(secrets=(settings.telegram_bot_token or "", settings.webhook_secret or ""))
+    storage = build_storage(settings)
+    try:
+        asyncio.run(run_telegram(settings, build_service(settings, storage)))
+    finally:
+        storage.close()
+    return 0
 
 
 def run_reindex(settings: Settings) -> int:
@@ -71,6 +87,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start the bot (Telegram with a token, else the console chat)")
+    sub.add_parser("telegram", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
     sub.add_parser("reindex", help="rebuild the case index from the case files")
@@ -88,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_chat(settings, args.lang)
         if args.command == "reindex":
             return run_reindex(settings)
+        if args.command == "telegram":
+            if not settings.telegram_bot_token:
+                raise BotError("TELEGRAM_BOT_TOKEN is not set (see .env.example)")
+            return run_bot(settings)
         return run_default(settings)
     except (BotError, FlowError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,496 @@
+"""The Telegram channel: python-telegram-bot's Application in front of the intake service.
+
+Each update becomes one channel-neutral input. Per user, updates are processed
+strictly in arrival order (:class:`~bot.sequencer.UserSequencer`); evidence is
+downloaded before the user's turn so a slow download does not hold it longer
+than needed. The intake service saves before it returns replies, and update ids
+are remembered after the replies went out, so a redelivered update never acts
+twice. Replies are plain text (no parse mode), so nothing a user typed can be
+read as markup when it is echoed back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.intake import IncomingFile, IncomingFiles, IntakeService
+from bot.sequencer import UserSequencer
+from bot.settings import Settings
+from flows.messages import (
+    AlbumEndInput,
+    ChoiceInput,
+    CommandInput,
+    EditedInput,
+    Input,
+    Reply,
+    TextInput,
+    UnsupportedInput,
+    parse_callback,
+)
+from flows.texts import pick_lang, t
+
+log = logging.getLogger(__name__)
+
+# Telegram lets bots download files of up to 20 MB.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+SEND_ATTEMPTS = 4
+# The commands a user sees in the menu, per language; staff commands are never listed.
+MENU = {
+    "ko": [
+        ("start", "피해 접수 시작"),
+        ("status", "내 접수 현황"),
+        ("back", "이전 질문으로"),
+        ("cancel", "접수 취소"),
+        ("lang", "언어 바꾸기"),
+        ("privacy", "개인정보 처리 안내"),
+        ("delete_my_data", "내 정보 삭제 요청"),
+        ("help", "도움말"),
+    ],
+    "en": [
+        ("start", "Start a damage report"),
+        ("status", "Your reports"),
+        ("back", "Previous question"),
+        ("cancel", "Cancel the report"),
+        ("lang", "Change language"),
+        ("privacy", "How your data is handled"),
+        ("delete_my_data", "Ask to delete your data"),
+        ("help", "Help"),
+    ],
+}
+UNSUPPORTED_KINDS = (
+    "sticker",
+    "voice",
+    "audio",
+    "video_note",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+)
+
+
+@dataclass
+class _Album:
+    """Items of one album still arriving; its reply is sent once they stop."""
+
+    group: str
+    chat_id: int
+    language_code: str | None
+    timer: asyncio.TimerHandle | None = None
+
+
+class TelegramChannel:
+    """Turns Telegram updates into intake inputs and intake replies into messages."""
+
+    def __init__(
+        self,
+        service: IntakeService,
+        settings: Settings,
+        *,
+        album_quiet_s: float = 1.0,
+        sweep_interval_s: float = 60.0,
+    ) -> None:
+        self.service = service
+        self.storage = service.storage
+        self.settings = settings
+        self.album_quiet_s = album_quiet_s
+        self.sweep_interval_s = sweep_interval_s
+        self.sequencer = UserSequencer()
+        self.application: Application | None = None
+        self._albums: dict[int, _Album] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # user id -> when the sweep should look at their draft next (an early guess is fine:
+        # the sweep checks the stored timestamps and reschedules).
+        self._sweep_due: dict[int, float] = {}
+
+    # -- building ---------------------------------------------------------------------------
+    def build_application(self, *, polling: bool) -> Application:
+        """Build PTB's Application; in webhook mode it has no Updater (our server feeds it)."""
+        s = self.settings
+        builder = ApplicationBuilder().token(s.telegram_bot_token or "")
+        if s.telegram_api_base_url:
+            builder = builder.base_url(s.telegram_api_base_url)
+        if s.telegram_file_base_url:
+            builder = builder.base_file_url(s.telegram_file_base_url)
+        if s.telegram_max_rate > 0:
+            builder = builder.rate_limiter(
+                AIORateLimiter(overall_max_rate=s.telegram_max_rate, max_retries=3)
+            )
+        if not polling:
+            builder = builder.updater(None)
+        # Updates reach accept() one at a time and in order; it takes the user's
+        # ticket and runs the work as a task, which is where concurrency comes from.
+        application = builder.concurrent_updates(False).build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+        self.application = application
+        return application
+
+    async def setup(self) -> None:
+        """Register the command menus (Korean, English and the default)."""
+        bot = self._app().bot
+        scope = BotCommandScopeAllPrivateChats()
+        for lang, entries in MENU.items():
+            commands = [BotCommand(name, description) for name, description in entries]
+            await bot.set_my_commands(commands, scope=scope, language_code=lang)
+        default = [BotCommand(n, d) for n, d in MENU[self.settings.default_lang]]
+        await bot.set_my_commands(default, scope=scope)
+
+    # -- receiving --------------------------------------------------------------------------
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Take the update's place in line and process it in the background (polling mode)."""
+        if isinstance(update, Update):
+            self._spawn(self.accept(update))
+
+    def accept(self, update: Update) -> Coroutine[Any, Any, None]:
+        """Queue an update behind the same user's earlier ones; await the result to finish it.
+
+        Must be called in arrival order, before any ``await``: the ticket is taken here.
+        """
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None:
+            return self._forget(update)
+        if chat.type != ChatType.PRIVATE:
+            return self._refuse_group(update)
+        album = self._albums.get(user.id)
+        message = update.message
+        joins_album = (
+            album is not None and message is not None and message.media_group_id == album.group
+        )
+        if album is not None and not joins_album:
+            # Something else arrived: answer for the album first, in its place in line.
+            self._spawn(self._close_album(user.id))
+        ticket = self.sequencer.take(user.id)
+        return self._process(update, user.id, chat.id, ticket)
+
+    async def _process(self, update: Update, user_id: int, chat_id: int, ticket: int) -> None:
+        language_code = update.effective_user.language_code if update.effective_user else None
+        try:
+            message = await self._to_input(update)
+        except Exception:  # a broken download must not lose the user's turn
+            log.exception("could not read update %s", update.update_id)
+            message = None
+        async with self.sequencer.turn(user_id, ticket):
+            if self.storage.seen_update(update.update_id):
+                return
+            query = update.callback_query
+            if message is None:
+                if query is not None:
+                    await self._answer_query(query.id)
+                await asyncio.to_thread(self.storage.mark_update, update.update_id)
+                return
+            try:
+                replies = await asyncio.to_thread(
+                    self.service.handle,
+                    user_id,
+                    message,
+                    language_code=language_code,
+                    input_id=update.update_id,
+                )
+            except Exception:
+                log.exception("update %s of user %s failed", update.update_id, user_id)
+                lang = pick_lang(language_code, self.settings.default_lang)
+                replies = [Reply(t(lang, "error.internal"))]
+            if query is not None:
+                await self._answer_query(query.id)
+                await self._mark_choice(query.message, query.data)
+            await self._send_all(chat_id, replies)
+            await asyncio.to_thread(self.storage.mark_update, update.update_id)
+            self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
+            if isinstance(message, IncomingFiles) and message.group:
+                self._album_item_done(user_id, chat_id, message.group, language_code)
+
+    async def _to_input(self, update: Update) -> Input | IncomingFiles | None:
+        """Read what the user did; download files (outside the user's turn)."""
+        if update.callback_query is not None:
+            choice = parse_callback(update.callback_query.data or "")
+            # A button we did not make is treated like a stale one: refused politely.
+            return choice or ChoiceInput(question="?", value="?")
+        if update.edited_message is not None:
+            return EditedInput()
+        message = update.message
+        if message is None:
+            return None
+        if message.photo:
+            photo = message.photo[-1]  # the largest size
+            name = f"photo_{photo.file_unique_id}.jpg"
+            data = await self._download(photo.file_id, photo.file_size)
+            files = (
+                IncomingFile(
+                    name=name,
+                    mime="image/jpeg",
+                    size=photo.file_size or len(data or b""),
+                    data=data,
+                ),
+            )
+            return IncomingFiles(files, group=message.media_group_id)
+        attachment = message.document or message.video or message.animation
+        if attachment is not None:
+            name = getattr(attachment, "file_name", None) or f"file_{attachment.file_unique_id}"
+            mime = attachment.mime_type or "application/octet-stream"
+            size = attachment.file_size or 0
+            wanted = self.service.flow.rules.type_allowed(name, mime) and size <= DOWNLOAD_LIMIT
+            data = await self._download(attachment.file_id, size) if wanted else None
+            files = (IncomingFile(name=name, mime=mime, size=size, data=data),)
+            return IncomingFiles(files, group=message.media_group_id)
+        for kind in UNSUPPORTED_KINDS:
+            if getattr(message, kind, None):
+                return UnsupportedInput(kind)
+        text = message.text
+        if text is None:
+            return UnsupportedInput("other")
+        if text.startswith("/") and len(text) > 1:
+            head, _, arg = text[1:].partition(" ")
+            name = head.split("@", 1)[0].lower()  # "/start@MyBot" in a client that adds it
+            return CommandInput(name=name, arg=arg.strip())
+        return TextInput(text)
+
+    async def _download(self, file_id: str, size: int | None) -> bytes | None:
+        """Fetch a file's bytes; None when it is over the Bot API's 20 MB or fails."""
+        if size is not None and size > DOWNLOAD_LIMIT:
+            return None
+        bot = self._app().bot
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                file = await bot.get_file(file_id)
+                return bytes(await file.download_as_bytearray())
+            except BadRequest as exc:  # "file is too big" and the like: not worth retrying
+                log.info("file %s not downloadable: %s", file_id, exc.message)
+                return None
+            except (NetworkError, RetryAfter) as exc:
+                await asyncio.sleep(_backoff(exc, attempt))
+        return None
+
+    # -- albums -------------------------------------------------------------------------------
+    def _album_item_done(
+        self, user_id: int, chat_id: int, group: str, language_code: str | None
+    ) -> None:
+        album = self._albums.get(user_id)
+        if album is None or album.group != group:
+            album = self._albums[user_id] = _Album(group, chat_id, language_code)
+        if album.timer is not None:
+            album.timer.cancel()
+        loop = asyncio.get_running_loop()
+        album.timer = loop.call_later(
+            self.album_quiet_s, lambda: self._spawn(self._close_album(user_id))
+        )
+
+    async def _close_album(self, user_id: int) -> None:
+        """Send the album's one reply, in the user's line like any update."""
+        album = self._albums.pop(user_id, None)
+        if album is None:
+            return
+        if album.timer is not None:
+            album.timer.cancel()
+        ticket = self.sequencer.take(user_id)
+        async with self.sequencer.turn(user_id, ticket):
+            try:
+                replies = await asyncio.to_thread(
+                    self.service.handle,
+                    user_id,
+                    AlbumEndInput(album.group),
+                    language_code=album.language_code,
+                )
+            except Exception:
+                log.exception("closing album of user %s failed", user_id)
+                return
+            await self._send_all(album.chat_id, replies)
+
+    # -- sending --------------------------------------------------------------------------------
+    async def _send_all(self, chat_id: int, replies: list[Reply]) -> None:
+        bot = self._app().bot
+        for reply in replies:
+            pieces = _chunks(reply.text)
+            for i, piece in enumerate(pieces):
+                markup = (
+                    _keyboard(reply) if i == len(pieces) - 1 else None
+                )  # buttons under the last piece
+                await self._call(
+                    lambda p=piece, m=markup: bot.send_message(chat_id, p, reply_markup=m)
+                )
+
+    async def _answer_query(self, query_id: str) -> None:
+        with contextlib.suppress(TelegramError):
+            await self._call(lambda: self._app().bot.answer_callback_query(query_id), attempts=1)
+
+    async def _mark_choice(self, message: Any, data: str | None) -> None:
+        """Take the keyboard off the message whose button was pressed, showing the choice."""
+        if not isinstance(message, Message) or not message.reply_markup:
+            return
+        label = next(
+            (
+                b.text
+                for row in message.reply_markup.inline_keyboard
+                for b in row
+                if b.callback_data == data
+            ),
+            None,
+        )
+        bot = self._app().bot
+        try:
+            if label and message.text:
+                text = f"{message.text}\n\n✓ {label}"
+                await self._call(
+                    lambda: bot.edit_message_text(text, message.chat_id, message.message_id),
+                    attempts=2,
+                )
+            else:
+                await self._call(
+                    lambda: bot.edit_message_reply_markup(message.chat_id, message.message_id),
+                    attempts=2,
+                )
+        except TelegramError as exc:  # e.g. the message is too old to edit: not worth more
+            log.info("could not clear keyboard of message %s: %s", message.message_id, exc)
+
+    async def _call(
+        self, make: Callable[[], Awaitable[Any]], *, attempts: int = SEND_ATTEMPTS
+    ) -> Any:
+        """Call the Bot API, retrying network errors and flood waits with backoff."""
+        for attempt in range(attempts):
+            try:
+                return await make()
+            except Forbidden:  # the user blocked the bot: nothing to deliver
+                log.info("user blocked the bot; reply dropped")
+                return None
+            except (RetryAfter, NetworkError) as exc:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(_backoff(exc, attempt))
+        return None
+
+    async def _refuse_group(self, update: Update) -> None:
+        """In a group the bot takes no report; it asks to be messaged directly (once per update)."""
+        if self.storage.seen_update(update.update_id):
+            return
+        message = update.effective_message
+        chat = update.effective_chat
+        lang = pick_lang(update.effective_user.language_code if update.effective_user else None)
+        if message is not None and chat is not None and chat.type != ChatType.CHANNEL:
+            with contextlib.suppress(TelegramError):
+                await self._call(
+                    lambda: self._app().bot.send_message(chat.id, t(lang, "group_chat")), attempts=2
+                )
+        await asyncio.to_thread(self.storage.mark_update, update.update_id)
+
+    async def _forget(self, update: Update) -> None:
+        await asyncio.to_thread(self.storage.mark_update, update.update_id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error(
+            "unhandled error for update %s",
+            getattr(update, "update_id", None),
+            exc_info=context.error,
+        )
+
+    # -- reminders and expiry ------------------------------------------------------------------------
+    async def sweep_forever(self) -> None:
+        """Remind silent drafts once and expire abandoned ones, from stored timestamps.
+
+        One scan of the stored conversations at start (so it survives restarts), then
+        only the users the bot heard from are added as they come.
+        """
+        for user_id, at in (await asyncio.to_thread(self._initial_schedule)).items():
+            self._sweep_due.setdefault(user_id, at)
+        while True:
+            await self.sweep_due_now()
+            await asyncio.sleep(self.sweep_interval_s)
+
+    async def sweep_due_now(self) -> None:
+        now = self.service.clock()
+        for user_id in [user for user, at in self._sweep_due.items() if at <= now]:
+            self._sweep_due.pop(user_id, None)
+            next_check = await self.sweep_user(user_id)
+            if next_check is not None:
+                self._sweep_due.setdefault(user_id, next_check)
+
+    async def sweep_user(self, user_id: int) -> float | None:
+        ticket = self.sequencer.take(user_id)
+        async with self.sequencer.turn(user_id, ticket):
+            result = await asyncio.to_thread(self.service.sweep, user_id)
+            if result.replies:
+                await self._send_all(user_id, result.replies)
+            return result.next_check
+
+    def _initial_schedule(self) -> dict[int, float]:
+        schedule = {}
+        for record in self.storage.iter_conversations():
+            at = self.service.next_check(record)
+            if at is not None:
+                schedule[record.user_id] = at
+        return schedule
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for updates in progress (on shutdown), closing open albums first."""
+        for user_id in list(self._albums):
+            self._spawn(self._close_album(user_id))
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _app(self) -> Application:
+        assert self.application is not None, "build_application() first"
+        return self.application
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def _chunks(text: str) -> list[str]:
+    """Split a text at line breaks into pieces Telegram accepts (4,096 characters each)."""
+    limit = MessageLimit.MAX_TEXT_LENGTH
+    if len(text) <= limit:
+        return [text]
+    pieces, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) + 1 > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    pieces.append(current)
+    return pieces
+
+
+def _backoff(exc: Exception, attempt: int) -> float:
+    if isinstance(exc, RetryAfter):
+        retry = exc.retry_after
+        return float(retry.total_seconds() if hasattr(retry, "total_seconds") else retry)
+    return min(0.5 * 2**attempt, 8.0)

@@ -1,0 +1,63 @@
+"""The bot's own aiohttp server: the Telegram webhook, a health check (and later the staff web)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+
+from bot.telegram import TelegramChannel
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CHANNEL_KEY = web.AppKey("channel", TelegramChannel)
+SECRET_KEY = web.AppKey("webhook_secret", str)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Answer a load balancer's or monitor's liveness check."""
+    return web.json_response({"status": "ok"})
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Take one update from Telegram; answer 200 only once it is processed and saved.
+
+    Telegram sends a chat's next update only after a 2xx, and retries failures, so
+    answering late keeps the order and answering 5xx on failure gets a redelivery
+    (which the update id and the conversation's last input id make harmless).
+    """
+    secret = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(secret.encode(), request.app[SECRET_KEY].encode()):
+        return web.Response(status=403, text="forbidden")
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return web.Response(status=400, text="bad json")
+    channel = request.app[CHANNEL_KEY]
+    try:
+        update = Update.de_json(data, channel.application.bot if channel.application else None)
+    except Exception:  # malformed update: Telegram would retry a 5xx forever, so 400
+        log.warning("malformed update refused")
+        return web.Response(status=400, text="bad update")
+    if update is None:
+        return web.Response(status=400, text="bad update")
+    await channel.accept(update)
+    return web.Response(status=200)
+
+
+def create_app(
+    *, channel: TelegramChannel | None = None, webhook_secret: str | None = None
+) -> web.Application:
+    """Build the web application; the webhook route exists only in webhook mode."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_get("/healthz", healthz)
+    if channel is not None and webhook_secret:
+        app[CHANNEL_KEY] = channel
+        app[SECRET_KEY] = webhook_secret
+        app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+    return app
