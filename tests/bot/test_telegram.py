@@ -1,0 +1,326 @@
+"""The Telegram bot end to end: real update JSON, the real Application, a local Bot API over HTTP.
+
+Every scripted conversation runs twice: with long polling and with the webhook on the
+bot's own aiohttp server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import replace
+
+import aiohttp
+import pytest
+
+from bot.intake import IntakeService
+from bot.server import run_telegram
+from bot.settings import Settings
+from flows.conversation import IntakeFlow
+from flows.policy import load_policy
+from storage.tinydb_store import TinyDBStorage
+from tests.support.bot_api import BotAPIStandIn
+
+SECRET = "s3cret-token_for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningBot:
+    """The real bot process logic (run_telegram) as a task, with helpers to talk to it."""
+
+    def __init__(self, api: BotAPIStandIn, settings: Settings, mode: str) -> None:
+        self.api = api
+        self.settings = settings
+        self.mode = mode
+        self.storage: TinyDBStorage | None = None
+        self.task: asyncio.Task | None = None
+        self.stop_event = asyncio.Event()
+
+    async def start(self) -> None:
+        self.storage = TinyDBStorage(self.settings.data_dir)
+        service = IntakeService(IntakeFlow(load_policy()), self.storage)
+        ready = asyncio.Event()
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(
+            run_telegram(
+                self.settings, service, stop=self.stop_event, ready=ready, album_quiet_s=0.3
+            )
+        )
+        done, _ = await asyncio.wait(
+            {self.task, asyncio.ensure_future(ready.wait())},
+            timeout=15,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if self.task in done:
+            self.task.result()  # raise the start-up error
+        assert ready.is_set()
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, 15)
+        self.storage.close()
+
+    async def send(self, update: dict, *, replies: int = 1) -> list[dict]:
+        """Deliver an update and wait for the bot's replies to the user's chat."""
+        chat_id = (
+            update.get("message")
+            or update.get("edited_message")
+            or update["callback_query"]["message"]
+        )["chat"]["id"]
+        before = len(self.api.messages_to(chat_id))
+        if self.mode == "webhook":
+            assert await self.api.deliver(update) == 200
+        else:
+            self.api.queue(update)
+        if replies:
+            messages = await self.api.wait_for_messages(chat_id, before + replies, timeout=10)
+            return messages[before:]
+        return []
+
+
+class Person:
+    """A Telegram user talking to the bot."""
+
+    def __init__(self, bot: RunningBot, user_id: int, language_code: str = "ko") -> None:
+        self.bot = bot
+        self.api = bot.api
+        self.user = self.api.user(user_id, first_name=f"User{user_id}", language_code=language_code)
+        self.id = user_id
+
+    async def say(self, text: str, replies: int = 1) -> str:
+        if text.startswith("/"):
+            update = self.api.command_update(self.user, text)
+        else:
+            update = self.api.text_update(self.user, text)
+        return self.text(await self.bot.send(update, replies=replies))
+
+    async def press(self, value: str, replies: int = 1) -> str:
+        message, data = self.find_button(value)
+        update = self.api.callback_update(self.user, data, message_id=message["message_id"])
+        return self.text(await self.bot.send(update, replies=replies))
+
+    def find_button(self, value: str) -> tuple[dict, str]:
+        for message in reversed(self.api.messages_to(self.id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["callback_data"].split(":", 1)[1] == value:
+                        return message, button["callback_data"]
+        raise AssertionError(f"no button {value!r} in {self.last}")
+
+    @property
+    def last(self) -> str:
+        return self.api.messages_to(self.id)[-1]["text"]
+
+    @staticmethod
+    def text(messages: list[dict]) -> str:
+        return "\n".join(m.get("text", "") for m in messages)
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def bot(request, tmp_path):
+    mode = request.param
+    async with BotAPIStandIn() as api:
+        port = free_port()
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            data_dir=tmp_path / "data",
+            host="127.0.0.1",
+            port=port,
+            webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if mode == "webhook" else None,
+            webhook_secret=SECRET if mode == "webhook" else None,
+            telegram_max_rate=0,
+        )
+        running = RunningBot(api, settings, mode)
+        await running.start()
+        yield running
+        if not running.task.done():
+            await running.stop()
+
+
+async def start_small_business(person: Person) -> None:
+    assert "동의하시나요?" in await person.say("/start")
+    assert "어떤 분이신가요?" in await person.press("agree")
+    await person.press("small_business")
+    await person.press("talk_channel")
+    await person.press("free")
+    assert "피해 금액을 적어 주세요" in await person.press("yes")
+
+
+async def test_small_business_report_with_an_album(bot):
+    person = Person(bot, 5001)
+    await start_small_business(person)
+    assert "350,000원 맞으신가요?" in await person.say("35만 원")
+    text = await person.press("yes", replies=2)
+    assert "현금 5만 원 지원 대상" in text and "사업자등록번호" in text
+    await person.say("220-81-62517")
+    text = await person.press("yes")
+    assert "채널 메시지 캐시 5만 원" in text and "증빙 자료" in text
+
+    # An album of two receipts: two updates with one media_group_id, one reply.
+    api = bot.api
+    before = len(api.messages_to(person.id))
+    for n in (1, 2):
+        update = api.photo_update(person.user, b"\xff\xd8receipt-%d" % n, media_group_id="album-1")
+        await bot.send(update, replies=0)
+    messages = await api.wait_for_messages(person.id, before + 1)
+    assert messages[-1]["text"].startswith("받았어요: photo_")
+    assert messages[-1]["text"].count("photo_") == 2
+    await asyncio.sleep(0.5)
+    assert messages[-1] == api.messages_to(person.id)[-1]  # one reply for the album, not two
+
+    assert "접수 내용을 확인해 주세요" in await person.press("done")
+    text = await person.press("submit")
+    assert "접수번호:" in text and "현금 50,000원 + 채널 메시지 캐시 50,000원" in text
+    case_number = text.split("접수번호: ")[1].split()[0]
+    case = bot.storage.get_case(case_number)
+    assert case.tier == "cash_50k" and len(case.evidence) == 2
+    status = await person.say("/status")
+    assert case_number in status and "현금 50,000원" in status and "접수됨" in status
+
+
+async def test_pressed_buttons_are_cleared_and_marked(bot):
+    person = Person(bot, 5002)
+    await person.say("/start")
+    consent = bot.api.messages_to(person.id)[-1]
+    await person.press("agree")
+    edited = next(
+        m for m in bot.api.messages_to(person.id) if m["message_id"] == consent["message_id"]
+    )
+    assert not (edited.get("reply_markup") or {}).get("inline_keyboard")
+    assert edited["text"].endswith("✓ 동의해요")
+
+
+async def test_general_user_free_service_gets_the_package(bot):
+    person = Person(bot, 5003, language_code="en")
+    await person.say("/start")
+    await person.press("agree")
+    await person.press("general")
+    await person.press("kakaomap")
+    await person.press("yes")
+    await person.say("50000")
+    text = await person.press("yes", replies=2)
+    assert "package every user gets" in text
+    await person.press("skip")
+    text = await person.press("submit")
+    assert "Case number:" in text and "All-user package" in text
+
+
+async def test_company_above_500k_goes_to_review(bot):
+    person = Person(bot, 5004)
+    await person.say("/start")
+    await person.press("agree")
+    await person.press("company")
+    await person.press("kakao_login")
+    await person.press("yes")
+    await person.say("1,200만원")
+    text = await person.press("yes", replies=2)
+    assert "협의체 심사 대상" in text and "통장 사본" in text
+    doc = bot.api.document_update(person.user, b"%PDF-1.4 sales", "매출.pdf", "application/pdf")
+    assert "받았어요: 매출.pdf" in Person.text(await bot.send(doc))
+    await person.press("done")
+    text = await person.press("submit")
+    assert "협의체 심사" in text
+
+
+async def test_restart_mid_conversation_resumes(bot):
+    person = Person(bot, 5005)
+    await start_small_business(person)
+    await bot.stop()
+    await bot.start()
+    # The draft survived: the amount question is still the one being answered.
+    assert "350,000원 맞으신가요?" in await person.say("35만 원")
+
+
+async def test_same_update_twice_has_one_effect(bot):
+    if bot.mode != "webhook":
+        pytest.skip("polling redelivers only after a crash; webhook retries are the everyday case")
+    person = Person(bot, 5006)
+    await person.say("/start")
+    await person.press("agree")
+    await person.press("general")
+    await person.press("daum")
+    update = bot.api.callback_update(
+        person.user, "monetary:no", message_id=bot.api.messages_to(person.id)[-1]["message_id"]
+    )
+    await bot.send(update)
+    count = len(bot.api.messages_to(person.id))
+    await bot.send(update, replies=0)
+    await asyncio.sleep(0.3)  # time for a wrong second reply to show up
+    assert len(bot.api.messages_to(person.id)) == count
+    assert bot.storage.load_conversation(person.id).state == "description"
+
+
+async def test_forged_and_stale_buttons_are_refused_politely(bot):
+    person = Person(bot, 5007)
+    await person.say("/start")
+    await person.press("agree")
+    message_id = bot.api.messages_to(person.id)[-1]["message_id"]
+    forged = bot.api.callback_update(person.user, "amount:9999999", message_id=message_id)
+    assert "버튼" in Person.text(await bot.send(forged))
+    junk = bot.api.callback_update(person.user, "no-separator", message_id=message_id)
+    assert "지나간 질문" in Person.text(await bot.send(junk))
+    assert bot.storage.load_conversation(person.id).state == "reporter_type"
+
+
+async def test_unsupported_messages_and_groups_get_clear_hints(bot):
+    person = Person(bot, 5008)
+    await person.say("/start")
+    assert "스티커" in Person.text(await bot.send(bot.api.sticker_update(person.user)))
+    group = bot.api.text_update(person.user, "/start", chat_type="group", chat_id=-100123)
+    if bot.mode == "webhook":
+        assert await bot.api.deliver(group) == 200
+    else:
+        bot.api.queue(group)
+    messages = await bot.api.wait_for_messages(-100123, 1)
+    assert "1:1 대화" in messages[0]["text"]
+    assert bot.storage.load_conversation(person.id).state == "consent"
+
+
+async def test_too_big_document_is_explained(bot):
+    person = Person(bot, 5009)
+    await start_small_business(person)
+    await person.say("10만")
+    await person.press("yes", replies=2)
+    await person.say("220-81-62517")
+    await person.press("no")
+    big = bot.api.document_update(
+        person.user, None, "장부.pdf", "application/pdf", file_size=25 * 1024 * 1024
+    )
+    assert "장부.pdf: 파일이 너무 커요(25MB)" in Person.text(await bot.send(big))
+
+
+async def test_command_menus_are_set_in_both_languages(bot):
+    languages = {key.language_code for key in bot.api.commands}
+    assert {"ko", "en"} <= languages
+    for commands in bot.api.commands.values():
+        names = {c["command"] for c in commands}
+        assert "start" in names and "export" not in names
+
+
+async def test_webhook_refuses_a_wrong_secret(bot):
+    if bot.mode != "webhook":
+        pytest.skip("webhook only")
+    url = f"http://127.0.0.1:{bot.settings.port}/telegram/webhook"
+    update = bot.api.text_update(bot.api.user(5010), "/start")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        ) as r:
+            assert r.status == 403
+        async with session.post(url, json=update) as r:
+            assert r.status == 403
+        async with session.get(f"http://127.0.0.1:{bot.settings.port}/healthz") as r:
+            assert r.status == 200 and (await r.json())["status"] == "ok"
+    assert bot.api.messages_to(5010) == []
+    assert bot.api.webhook["secret_token"] == SECRET
+
+
+def test_settings_replace_is_available():
+    assert replace(Settings(), port=1).port == 1
