@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,9 @@ class TelegramChannel:
     # -- building ---------------------------------------------------------------------------
     def build_application(self, *, polling: bool) -> Application:
         """Build PTB's Application; in webhook mode it has no Updater (our server feeds it)."""
+        # Opt in to durations as timedelta (PTB's next major default); without it PTB
+        # warns from inside RetryAfter on every flood-control answer.
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
         s = self.settings
         builder = ApplicationBuilder().token(s.telegram_bot_token or "")
         if s.telegram_api_base_url:

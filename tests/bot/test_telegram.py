@@ -324,3 +324,13 @@ async def test_webhook_refuses_a_wrong_secret(bot):
 
 def test_settings_replace_is_available():
     assert replace(Settings(), port=1).port == 1
+
+
+async def test_flood_control_and_server_errors_are_retried_without_losing_the_reply(bot):
+    person = Person(bot, 5011)
+    bot.api.fail_next("sendMessage", 429, retry_after=1)
+    assert "동의하시나요?" in await person.say("/start")
+    bot.api.fail_next("sendMessage", 502, times=2)
+    assert "어떤 분이신가요?" in await person.press("agree")
+    sends = [c for c in bot.api.calls if c.method.lower() == "sendmessage"]
+    assert sum(not c.ok for c in sends) == 3  # the failures happened and were retried
