@@ -122,6 +122,11 @@ class CaseIndex:
         self._log.open()
         return len(self._rows)
 
+    def mark_taken(self, case_number: str) -> None:
+        """Never hand out this number (e.g. a case file that had to be quarantined)."""
+        with self._lock:
+            self._taken.add(case_number)
+
     # -- lookups -----------------------------------------------------------------------
     def case_number_for_draft(self, draft_id: str) -> str | None:
         with self._lock:

@@ -118,9 +118,22 @@ class TinyDBStorage(Storage):
             if missing and count and not force_rebuild:
                 log.warning("%s: case index was missing; rebuilt from case files", self.data_dir)
             log.info("%s: case index rebuilt with %d cases", self.data_dir, count)
-            return
-        for intent in pending:
-            self._settle(intent)
+        else:
+            for intent in pending:
+                self._settle(intent)
+        # A quarantined case file no longer holds its number on disk, and a
+        # rebuilt index does not know it: keep it out of the draw all the same.
+        for number in self._quarantined_case_numbers():
+            self._index.mark_taken(number)
+
+    def _quarantined_case_numbers(self) -> Iterator[str]:
+        prefix = self._layout.cases_dir.name + "__"
+        for name in os.listdir(self._layout.quarantine_dir):
+            if name.startswith(prefix):
+                # cases__<fan-out>__<number>.json.<time>.<n>, see DurableFiles.quarantine
+                number = normalize_case_number(name.split("__")[-1].split(".")[0])
+                if number is not None:
+                    yield number
 
     def _scan_cases(self) -> Iterator[tuple[CaseSummary, str]]:
         for path in self._layout.iter_case_files():

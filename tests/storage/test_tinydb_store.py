@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storage import AuditEntry, CaseStatus, CorruptFile, DataDirInUse
+from storage import AuditEntry, CaseStatus, CorruptFile, DataDirInUse, tinydb_store
+from storage.case_numbers import new_case_number
 from storage.data_layout import DataLayout
 from storage.tinydb_store import TinyDBStorage, rebuild_index
 
@@ -372,3 +373,55 @@ def test_submit_after_an_error_before_the_row_completes_the_case(tiny, make_draf
     assert tiny.list_cases() == [case.summary()]
     (entry,) = tiny.iter_audit(case.case_number)
     assert (entry.action, entry.detail["recovered"]) == ("case.created", True)
+
+
+# -- case numbers are unique on disk, not only by probability ----------------------------
+
+
+def draw_first(monkeypatch, *numbers: str) -> None:
+    """Make the next draws return ``numbers`` before random ones."""
+    queue = list(numbers)
+    real = tinydb_store.new_case_number
+    monkeypatch.setattr(tinydb_store, "new_case_number", lambda: queue.pop(0) if queue else real())
+
+
+def test_a_number_in_the_index_is_drawn_again(tiny, make_draft, monkeypatch):
+    first = tiny.create_case(make_draft(), now=1.0)
+    draw_first(monkeypatch, first.case_number)
+    second = tiny.create_case(make_draft(), now=2.0)
+    assert second.case_number != first.case_number
+    assert tiny.get_case(first.case_number) == first
+
+
+def test_a_case_file_unknown_to_the_index_is_never_overwritten(
+    tiny, data_dir, make_draft, monkeypatch
+):
+    first = tiny.create_case(make_draft(), now=1.0)
+    stray_number = new_case_number()
+    layout = DataLayout(data_dir)
+    stray = (
+        layout.case_file(first.case_number)
+        .read_bytes()
+        .replace(first.case_number.encode(), stray_number.encode())
+    )
+    layout.case_file(stray_number).write_bytes(stray)
+    draw_first(monkeypatch, stray_number)
+    second = tiny.create_case(make_draft(), now=2.0)
+    assert second.case_number not in (first.case_number, stray_number)
+    assert layout.case_file(stray_number).read_bytes() == stray
+
+
+def test_a_quarantined_number_is_not_handed_out_again(tiny, data_dir, make_draft, monkeypatch):
+    case = tiny.create_case(make_draft(), now=1.0)
+    DataLayout(data_dir).case_file(case.case_number).write_bytes(b"damaged")
+    with pytest.raises(CorruptFile):
+        tiny.get_case(case.case_number)
+    tiny.close()
+    rebuild_index(data_dir)
+    store = TinyDBStorage(data_dir)
+    try:
+        assert store.list_cases() == []
+        draw_first(monkeypatch, case.case_number)
+        assert store.create_case(make_draft(), now=2.0).case_number != case.case_number
+    finally:
+        store.close()
