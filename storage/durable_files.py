@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Iterable
@@ -59,6 +60,10 @@ class DurableFiles:
         self._tmp_dir = tmp_dir
         self._quarantine_dir = quarantine_dir
         self._fsync = fsync
+        # Unique per instance, so two instances in one process never pick the
+        # same temporary name (O_EXCL would fail, and create() would take that
+        # FileExistsError for a taken target).
+        self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._names = itertools.count()
         self._quarantine_lock = threading.Lock()  # two moves must not pick one name
 
@@ -71,7 +76,7 @@ class DurableFiles:
         return removed
 
     def _write_tmp(self, chunks: Iterable[bytes]) -> str:
-        name = os.path.join(self._tmp_dir, f"{os.getpid()}-{next(self._names)}.tmp")
+        name = os.path.join(self._tmp_dir, f"{self._prefix}-{next(self._names)}.tmp")
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
             for chunk in chunks:
