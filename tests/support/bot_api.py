@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 import re
+import signal
 import socket
 import time
 from collections import deque
@@ -40,7 +41,7 @@ _NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 _CHAT_ACTIONS = frozenset(
-    {
+    [
         "typing",
         "upload_photo",
         "record_video",
@@ -52,10 +53,10 @@ _CHAT_ACTIONS = frozenset(
         "find_location",
         "record_video_note",
         "upload_video_note",
-    }
+    ]
 )
 _BUTTON_ACTIONS = frozenset(
-    {
+    [
         "url",
         "callback_data",
         "web_app",
@@ -66,13 +67,13 @@ _BUTTON_ACTIONS = frozenset(
         "copy_text",
         "callback_game",
         "pay",
-    }
+    ]
 )
 # PTB sends every parameter as a form field, JSON-encoding all values except strings (see
 # telegram.request.RequestParameter.json_value). These parameters are strings on Telegram's side,
 # so a text such as "123" or "true" must stay a string instead of being read as JSON.
 _STRING_PARAMS = frozenset(
-    {
+    [
         "text",
         "caption",
         "parse_mode",
@@ -89,11 +90,11 @@ _STRING_PARAMS = frozenset(
         "thumbnail",
         "business_connection_id",
         "emoji",
-    }
+    ]
 )
 # Parameters that are JSON objects or arrays; a JSON request body may still carry them as strings.
 _JSON_PARAMS = frozenset(
-    {
+    [
         "reply_markup",
         "allowed_updates",
         "commands",
@@ -102,7 +103,7 @@ _JSON_PARAMS = frozenset(
         "caption_entities",
         "reply_parameters",
         "link_preview_options",
-    }
+    ]
 )
 _NGINX_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -879,8 +880,9 @@ class BotAPIStandIn:
 
     def _chat_of(self, user: JSONDict, chat_type: str, chat_id: int | None) -> JSONDict:
         if chat_type == "private":
-            default = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-            return self._chats.setdefault(user["id"] if chat_id is None else chat_id, default)
+            private_id = user["id"] if chat_id is None else chat_id
+            default = {"id": private_id, "type": "private", "first_name": user["first_name"]}
+            return self._chats.setdefault(private_id, default)
         if chat_type not in ("group", "supergroup"):
             raise ValueError(f"unsupported chat type for a user's message: {chat_type}")
         group_id = -1_000_000_000_000 - user["id"] if chat_id is None else chat_id
@@ -1391,18 +1393,21 @@ async def _serve(port: int, token: str) -> None:
             api.url,
             api.url,
         )
-        await asyncio.Event().wait()  # until interrupted
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the stand-in as a process until interrupted."""
+    """Run the stand-in as a process until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m tests.support.bot_api", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
     parser.add_argument("--token", default="123456:TEST-TOKEN", help="the bot token to accept")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.port, args.token))
+    asyncio.run(_serve(args.port, args.token))
 
 
 if __name__ == "__main__":

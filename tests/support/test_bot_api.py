@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import json
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from telegram import (
     Bot,
     BotCommand,
@@ -19,6 +20,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.constants import ChatAction
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -132,6 +134,11 @@ async def test_edits_change_the_recorded_message(api: BotAPIStandIn, bot: Bot) -
     with pytest.raises(BadRequest, match="not found"):
         await bot.edit_message_text("x", KIM, 99)
 
+    assert await bot.delete_message(KIM, sent.message_id)
+    assert api.messages_to(KIM) == []
+    with pytest.raises(BadRequest, match="not found"):
+        await bot.delete_message(KIM, sent.message_id)
+
 
 async def test_editing_text_without_markup_drops_the_keyboard(api: BotAPIStandIn, bot: Bot) -> None:
     api.user(KIM)
@@ -155,6 +162,27 @@ async def test_sending_fails_as_on_telegram(api: BotAPIStandIn, bot: Bot) -> Non
     with pytest.raises(Forbidden, match="blocked"):
         await bot.send_message(KIM, "hello")
     assert api.messages_to(KIM) == []
+
+
+async def test_chat_actions_are_checked(api: BotAPIStandIn, bot: Bot) -> None:
+    api.user(KIM)
+    assert await bot.send_chat_action(KIM, ChatAction.UPLOAD_DOCUMENT)
+    assert api.calls[-1].params == {"chat_id": KIM, "action": "upload_document"}
+    with pytest.raises(BadRequest, match=r"(?i)wrong parameter action"):
+        await bot.send_chat_action(KIM, "dancing")
+
+
+async def test_json_bodies_and_query_strings_are_read_too(api: BotAPIStandIn) -> None:
+    api.user(KIM)
+    markup = {"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}
+    url = f"{api.base_url}{api.token}/sendMessage"
+    async with ClientSession() as session:
+        body = {"chat_id": str(KIM), "text": "json", "reply_markup": json.dumps(markup)}
+        async with session.post(url, json=body) as response:
+            assert (await response.json())["result"]["reply_markup"] == markup
+        async with session.get(url, params={"chat_id": KIM, "text": "query"}) as response:
+            assert (await response.json())["result"]["text"] == "query"
+    assert [m["text"] for m in api.messages_to(KIM)] == ["json", "query"]
 
 
 async def test_html_parse_mode_gives_text_and_entities(api: BotAPIStandIn, bot: Bot) -> None:
@@ -264,10 +292,7 @@ async def test_a_photo_downloads_byte_for_byte(api: BotAPIStandIn, bot: Bot) -> 
     assert largest.file_size == len(data)
 
     file = await bot.get_file(largest.file_id)
-    assert (
-        file.file_path
-        == f"{api.base_file_url}{api.token}/{file.file_path.split(api.token + '/')[1]}"
-    )
+    assert file.file_path.startswith(f"{api.base_file_url}{api.token}/photos/")
     assert bytes(await file.download_as_bytearray()) == data
     thumbnail = await bot.get_file(update.message.photo[0].file_id)
     assert bytes(await thumbnail.download_as_bytearray()) != data
