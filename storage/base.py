@@ -86,6 +86,13 @@ class Storage(ABC):
     def evidence_size(self, sha256: str) -> int:
         """Return the size in bytes of a stored evidence file (raises EvidenceNotFound)."""
 
+    @abstractmethod
+    def delete_evidence(self, sha256: str) -> None:
+        """Delete a stored evidence file; deleting a missing one is not an error.
+
+        Files are shared by content: the caller makes sure no case still holds it.
+        """
+
     # -- processed Telegram update ids --------------------------------------------
     @abstractmethod
     def seen_update(self, update_id: int) -> bool:

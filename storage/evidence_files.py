@@ -8,7 +8,7 @@ import re
 from typing import BinaryIO
 
 from storage.data_layout import DataLayout
-from storage.durable_files import DurableFiles
+from storage.durable_files import DurableFiles, fsync_dir
 from storage.errors import EvidenceNotFound
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -47,6 +47,12 @@ class EvidenceFiles:
             return open(self._layout.evidence_file(check_sha256(sha256)), "rb")
         except FileNotFoundError:
             raise EvidenceNotFound(sha256) from None
+
+    def delete(self, sha256: str) -> None:
+        path = self._layout.evidence_file(check_sha256(sha256))
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            fsync_dir(path.parent)  # the deletion itself survives a crash
 
     def size(self, sha256: str) -> int:
         try:

@@ -142,6 +142,10 @@ class MemoryStorage(Storage):
             raise EvidenceNotFound(sha256)
         return io.BytesIO(data)
 
+    def delete_evidence(self, sha256: str) -> None:
+        with self._lock:
+            self._evidence.pop(check_sha256(sha256), None)
+
     def evidence_size(self, sha256: str) -> int:
         with self._lock:
             data = self._evidence.get(check_sha256(sha256))

@@ -331,6 +331,9 @@ class TinyDBStorage(Storage):
     def open_evidence(self, sha256: str) -> BinaryIO:
         return self._evidence.open(sha256)
 
+    def delete_evidence(self, sha256: str) -> None:
+        self._evidence.delete(sha256)
+
     def evidence_size(self, sha256: str) -> int:
         return self._evidence.size(sha256)
 

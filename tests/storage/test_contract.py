@@ -329,3 +329,13 @@ def test_concurrent_updates_and_conversations(store, make_draft, make_conversati
     assert len(list(store.iter_audit(case.case_number))) == 41
     assert all(store.seen_update(i) for i in range(1, 41))
     assert len(list(store.iter_conversations())) == 40
+
+
+def test_delete_evidence(store):
+    digest = store.put_evidence(b"receipt")
+    store.delete_evidence(digest)
+    with pytest.raises(EvidenceNotFound):
+        store.evidence_size(digest)
+    store.delete_evidence(digest)  # deleting a missing file is fine
+    with pytest.raises(EvidenceNotFound):
+        store.delete_evidence("../../etc/passwd")
