@@ -18,12 +18,24 @@ from dataclasses import dataclass
 
 from flows.conversation import IntakeFlow, Outcome, Submission
 from flows.machine import DRAFT_STATES
-from flows.messages import Button, ChoiceInput, CommandInput, EvidenceFile, FilesInput, Input, Reply
+from flows.messages import (
+    Button,
+    ChoiceInput,
+    CommandInput,
+    EvidenceFile,
+    FilesInput,
+    Input,
+    Reply,
+    SupplementInput,
+)
 from flows.record import ConversationRecord
 from flows.texts import pick_lang, t
-from storage import AuditEntry, CaseDraft, CaseFilter, CorruptFile, EvidenceRef, Storage
+from storage import AuditEntry, CaseDraft, CaseFilter, CaseStatus, CorruptFile, EvidenceRef, Storage
 
 DELETE_QUESTION = "delete"
+# Button under a document request: "docs:<case number>" opens the supplement step.
+DOCUMENTS_QUESTION = "docs"
+REQUEST_ACTION = "review.documents_requested"
 DAY = 24 * 3600
 
 log = logging.getLogger(__name__)
@@ -117,6 +129,16 @@ class IntakeService:
             return self.delete_my_data(
                 user_id, record, lang, confirmed=message.value == "yes", now=now
             )
+        if isinstance(message, ChoiceInput) and message.question == DOCUMENTS_QUESTION:
+            case = self.storage.get_case(message.value)
+            if (
+                case is None
+                or case.user_id != user_id
+                or case.status != CaseStatus.DOCUMENTS_REQUESTED
+            ):
+                # Someone else's or an unknown number gets the same answer: nothing to learn.
+                return [Reply(t(lang, "supplement.not_open", case_number=message.value[:20]))]
+            message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
 
         outcome = self.flow.handle(
             record,
@@ -131,6 +153,8 @@ class IntakeService:
             self.storage.put_evidence(blobs[f.sha256])
         if outcome.submission is not None:
             outcome = self._submit(outcome, now)
+        if outcome.supplement is not None:
+            outcome = self._attach_documents(outcome, user_id, now)
         if outcome.record is None:
             if record is not None:
                 self.storage.delete_conversation(user_id)
@@ -241,7 +265,39 @@ class IntakeService:
             return record.updated_at + self.remind_after
         return record.updated_at + self.expire_after
 
+    def requested_documents(self, case_number: str) -> str:
+        """What staff last asked this case for (from the audit log)."""
+        documents = ""
+        for entry in self.storage.iter_audit(case_number):
+            if entry.action == REQUEST_ACTION:
+                documents = str(entry.detail.get("documents", ""))
+        return documents
+
     # -- internals ------------------------------------------------------------------------
+    def _attach_documents(self, outcome: Outcome, user_id: int, now: float) -> Outcome:
+        """Attach the documents a user sent to their case; it is then 'documents received'."""
+        done = outcome.supplement
+        assert done is not None
+        case = self.storage.get_case(done.case_number)
+        lang = outcome.record.lang if outcome.record else self.default_lang
+        open_statuses = (CaseStatus.DOCUMENTS_REQUESTED, CaseStatus.DOCUMENTS_RECEIVED)
+        if case is None or case.user_id != user_id or case.status not in open_statuses:
+            note = Reply(t(lang, "supplement.not_open", case_number=done.case_number))
+            return Outcome(record=outcome.record, replies=[note])
+        refs = tuple(
+            EvidenceRef(sha256=f.sha256 or "", name=f.name, mime=f.mime, size=f.size)
+            for f in done.files
+        )
+        self.storage.update_case(
+            done.case_number,
+            actor=f"user:{user_id}",
+            now=now,
+            status=CaseStatus.DOCUMENTS_RECEIVED,
+            add_evidence=refs,
+            reason="documents sent by the user",
+        )
+        return outcome
+
     def _drop_unreferenced_evidence(self, record: ConversationRecord) -> None:
         """Delete a forgotten draft's files unless a submitted case holds the same bytes."""
         hashes = {f["sha256"] for f in record.answers.get("evidence", [])}

@@ -322,7 +322,21 @@ class TelegramChannel:
             await self._send_all(album.chat_id, replies)
 
     # -- sending --------------------------------------------------------------------------------
-    async def _send_all(self, chat_id: int, replies: list[Reply]) -> None:
+    async def notify(self, user_id: int, replies: list[Reply]) -> None:
+        """Send a message the bot starts (review news), in the user's line of updates.
+
+        Raises :class:`telegram.error.Forbidden` when the user blocked the bot, so the
+        caller can record that the user was not told.
+        """
+        ticket = self.sequencer.take(user_id)
+        async with self.sequencer.turn(user_id, ticket):
+            await self._send_all(
+                user_id, replies, raise_forbidden=True
+            )  # private chat id == user id
+
+    async def _send_all(
+        self, chat_id: int, replies: list[Reply], *, raise_forbidden: bool = False
+    ) -> None:
         bot = self._app().bot
         for reply in replies:
             pieces = _chunks(reply.text)

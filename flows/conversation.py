@@ -28,6 +28,7 @@ from flows.messages import (
     FilesInput,
     Input,
     Reply,
+    SupplementInput,
     TextInput,
     UnsupportedInput,
 )
@@ -47,6 +48,8 @@ START_PAYLOADS = {
 LANG_QUESTION = "lang"
 # Answers key holding an album whose items arrived but whose reply is still due.
 ALBUM_KEY = "_album"
+# Answers key holding documents being sent for a submitted case (the supplement state).
+SUPPLEMENT_KEY = "_supplement"
 TIER_KIND_NAMES = {
     "review": {"ko": "협의체 심사", "en": "Committee review"},
     "terms": {"ko": "서비스 약관에 따른 보상", "en": "Under the service's terms"},
@@ -69,6 +72,7 @@ SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
     ("channel", "no"): NO_WORDS,
     ("evidence", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
     ("evidence", "skip"): frozenset({"건너뛰기", "없어요", "없음", "skip", "none"}),
+    ("supplement", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
     ("summary", "submit"): frozenset({"접수", "제출", "submit"}),
     ("resume", "continue"): frozenset({"이어서", "계속", "continue"}),
     ("resume", "restart"): frozenset({"처음부터", "다시", "restart"}),
@@ -98,6 +102,14 @@ class Submission:
     answers: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SupplementDone:
+    """Documents a user sent for a submitted case; the caller attaches them to it."""
+
+    case_number: str
+    files: tuple[EvidenceFile, ...]
+
+
 @dataclass
 class Outcome:
     """The result of one input.
@@ -111,6 +123,7 @@ class Outcome:
     replies: list[Reply]
     accepted_files: tuple[EvidenceFile, ...] = ()
     submission: Submission | None = None
+    supplement: SupplementDone | None = None
 
 
 class IntakeFlow:
@@ -207,6 +220,17 @@ class IntakeFlow:
     def _first_contact(self, message: Input, user_id: int, now: float, lang: str) -> Outcome:
         if isinstance(message, CommandInput) and message.name in ("help", "privacy"):
             return Outcome(record=None, replies=[Reply(self._command_text(message.name, lang))])
+        if isinstance(message, SupplementInput):  # documents asked for after the draft was gone
+            record = ConversationRecord(
+                user_id=user_id,
+                state="submitted",
+                lang=lang,
+                case_number=message.case_number,
+                created_at=now,
+            )
+            step = _Step(self, record, now)
+            step.run(message)
+            return step.outcome()
         record = self.new_record(user_id, lang, now)
         step = _Step(self, record, now)
         if isinstance(message, CommandInput) and message.name == "start":
@@ -235,6 +259,7 @@ class _Step:
         self.notes: list[str] = []  # said before the next prompt, in the same message
         self.accepted: list[EvidenceFile] = []
         self.submission: Submission | None = None
+        self.supplement: SupplementDone | None = None
         self.forget = False
 
     @property
@@ -258,6 +283,7 @@ class _Step:
             replies=self.replies,
             accepted_files=tuple(self.accepted),
             submission=self.submission,
+            supplement=self.supplement,
         )
 
     # -- dispatch -------------------------------------------------------------------------
@@ -271,10 +297,14 @@ class _Step:
                 return
         if isinstance(message, AlbumEndInput):
             return  # nothing pending: that album was already reported
-        if isinstance(message, CommandInput):
+        if isinstance(message, SupplementInput):
+            self.open_supplement(message)
+        elif isinstance(message, CommandInput):
             self.command(message)
         elif isinstance(message, ChoiceInput) and message.question == LANG_QUESTION:
             self.set_lang(message.value)
+        elif state == "supplement" and not isinstance(message, UnsupportedInput | EditedInput):
+            self.supplement_input(message)
         elif state == "submitted":
             self.say(self.t("already_submitted", case_number=self.record.case_number or "-"))
         elif isinstance(message, UnsupportedInput):
@@ -300,6 +330,9 @@ class _Step:
 
     def command(self, message: CommandInput) -> None:
         name, state = message.name, self.record.state
+        if state == "supplement" and name in ("cancel", "back", "start"):
+            self.close_supplement("supplement.stopped")
+            return
         if name == "start":
             if state == "submitted":
                 self.fresh_draft()
@@ -481,7 +514,10 @@ class _Step:
         self.advance()
 
     def take_files(self, files: tuple[EvidenceFile, ...], group: str | None = None) -> None:
-        stored: list[dict[str, Any]] = self.answers.setdefault("evidence", [])
+        if self.record.state == "supplement":
+            stored: list[dict[str, Any]] = self.answers[SUPPLEMENT_KEY]["files"]
+        else:
+            stored = self.answers.setdefault("evidence", [])
         known = {f["sha256"] for f in stored}
         received, problems = [], []
         for f in files:
@@ -554,6 +590,61 @@ class _Step:
         fire(self.flow.machine, self.draft(), "jump", target)
         self.sync(target)
         self.ask()
+
+    # -- documents for a submitted case ----------------------------------------------------------
+    def open_supplement(self, message: SupplementInput) -> None:
+        if self.record.state != "supplement":
+            self.record.history.append(self.record.state)
+        elif self.answers.get(SUPPLEMENT_KEY, {}).get("case") == message.case_number:
+            self.ask()  # the button pressed twice: just ask again
+            return
+        self.answers[SUPPLEMENT_KEY] = {
+            "case": message.case_number,
+            "documents": message.documents,
+            "files": [],
+        }
+        fire(self.flow.machine, self.draft(), "open_supplement")
+        self.sync()
+        self.ask()
+
+    def supplement_input(self, message: Input) -> None:
+        if isinstance(message, FilesInput):
+            self.take_files(message.files, message.group)
+            return
+        value = None
+        if isinstance(message, ChoiceInput):
+            value = message.value if message.question == "supplement" else None
+            if value is None:
+                self.reask("hint.stale_button")
+                return
+        elif isinstance(message, TextInput):
+            value = self.match_option(clean_text(message.text))
+        if value != "done":
+            self.reask("hint.text_at_evidence")
+            return
+        files = self.answers[SUPPLEMENT_KEY]["files"]
+        if not files:
+            self.reask("supplement.none")
+            return
+        case_number = self.answers[SUPPLEMENT_KEY]["case"]
+        self.supplement = SupplementDone(
+            case_number=case_number,
+            files=tuple(EvidenceFile(f["name"], f["mime"], f["size"], f["sha256"]) for f in files),
+        )
+        self.close_supplement("supplement.done", count=len(files), case_number=case_number)
+
+    def close_supplement(self, key: str, **values: object) -> None:
+        """Leave the supplement step and go back to where the user was."""
+        self.answers.pop(SUPPLEMENT_KEY, None)
+        target = self.record.history.pop() if self.record.history else "submitted"
+        fire(self.flow.machine, self.draft(), "jump", target)
+        self.sync(target)
+        self.notes.append(self.t(key, **values))
+        if target == "submitted":
+            self.say("\n".join(self.notes))
+            self.notes.clear()
+        else:
+            self.ask()
 
     # -- moving -------------------------------------------------------------------------------
     def draft(self) -> Draft:
@@ -669,6 +760,15 @@ class _Step:
             return self.t("summary", lines="\n".join(self.summary_lines()))
         if state == "submitted":
             return self.t("already_submitted", case_number=self.record.case_number or "-")
+        if state == "supplement":
+            sup = a.get(SUPPLEMENT_KEY, {})
+            text = self.t(
+                "supplement",
+                case_number=sup.get("case", "-"),
+                documents=sup.get("documents") or "-",
+            )
+            count = len(sup.get("files", []))
+            return text + ("\n" + self.t("evidence.count", count=count) if count else "")
         return self.t(state)
 
     def options(self, state: str) -> list[tuple[str, str]]:
@@ -701,6 +801,8 @@ class _Step:
             ]
         if state == "resume":
             return [("continue", self.t("resume.continue")), ("restart", self.t("resume.restart"))]
+        if state == "supplement":
+            return [("done", self.t("evidence.done"))]
         return []
 
     def buttons(self, state: str) -> tuple[tuple[Button, ...], ...]:

@@ -37,9 +37,13 @@ QUESTIONS = (
     "evidence",
 )
 # summary: confirm or edit; edit_menu: pick an answer to change; resume: continue or
-# restart a draft after /start; submitted: a case exists; closed: forget the draft.
-STATES = (*QUESTIONS, "summary", "edit_menu", "resume", "submitted", "closed")
+# restart a draft after /start; submitted: a case exists; supplement: sending documents
+# staff asked for, for one submitted case; closed: forget the draft.
+STATES = (*QUESTIONS, "summary", "edit_menu", "resume", "submitted", "supplement", "closed")
 DRAFT_STATES = (*QUESTIONS, "summary", "edit_menu")
+# Where a jump may land, and where it may start.
+JUMP_TARGETS = (*DRAFT_STATES, "resume", "submitted")
+JUMP_SOURCES = (*DRAFT_STATES, "resume", "supplement")
 
 # The forward path. Order matters: the first transition whose conditions hold wins.
 TRANSITIONS: list[dict[str, Any]] = [
@@ -77,9 +81,11 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "pause", "source": list(DRAFT_STATES), "dest": "resume"},
     {"trigger": "restart", "source": ["resume", "submitted"], "dest": "consent"},
     {"trigger": "cancel", "source": [*DRAFT_STATES, "resume"], "dest": "closed"},
+    {"trigger": "open_supplement", "source": [*JUMP_TARGETS, "supplement"], "dest": "supplement"},
 ]
-# Triggers drawn in the README diagram. ``pause`` (/start) and ``cancel`` (/cancel) leave
-# every question and ``jump`` (/back, edits, resuming) returns to any earlier one; drawn,
+# Triggers drawn in the README diagram. ``pause`` (/start), ``cancel`` (/cancel) and
+# ``open_supplement`` (staff asked for documents) leave every question, and ``jump``
+# (/back, edits, resuming, finishing a supplement) returns to an earlier state; drawn,
 # they would bury the path, so the README states them in words.
 DIAGRAM_TRIGGERS = frozenset({"advance", "retry_amount", "decline", "edit", "submit", "restart"})
 
@@ -97,13 +103,8 @@ class TargetIs:
 def jump_transitions() -> list[dict[str, Any]]:
     """Edges that let /back, edits and resuming return to any earlier state."""
     return [
-        {
-            "trigger": "jump",
-            "source": [*DRAFT_STATES, "resume"],
-            "dest": d,
-            "conditions": TargetIs(d),
-        }
-        for d in DRAFT_STATES
+        {"trigger": "jump", "source": list(JUMP_SOURCES), "dest": d, "conditions": TargetIs(d)}
+        for d in JUMP_TARGETS
     ]
 
 

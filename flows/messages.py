@@ -66,6 +66,17 @@ class UnsupportedInput:
 
 
 @dataclass(frozen=True)
+class SupplementInput:
+    """Open the document step for a submitted case staff asked more documents for.
+
+    The channel checks that the case is the user's and waiting for documents.
+    """
+
+    case_number: str
+    documents: str = ""
+
+
+@dataclass(frozen=True)
 class EditedInput:
     """The user edited an earlier message; edits are not applied to answers."""
 

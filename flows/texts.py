@@ -178,6 +178,30 @@ KO: dict[str, str] = {
     "status.approved": "지원 확정",
     "status.rejected": "지원 불가",
     "status.paid": "지급 완료",
+    "supplement": (
+        "접수번호 {case_number}에 붙일 서류를 사진이나 파일로 보내 주세요.\n"
+        "필요한 서류: {documents}\n"
+        "다 보내셨으면 '다 보냈어요'를 눌러 주세요."
+    ),
+    "supplement.none": "아직 받은 서류가 없어요. 사진이나 파일을 보내 주세요.",
+    "supplement.done": "보완 서류 {count}개를 접수번호 {case_number}에 붙였어요. 담당자가 확인할게요.",
+    "supplement.stopped": "서류 보내기를 멈췄어요. 요청 메시지의 '서류 보내기'로 언제든 다시 할 수 있어요.",
+    "supplement.not_open": "접수번호 {case_number}는 지금 서류를 받지 않아요.",
+    "review.documents_requested": (
+        "접수번호 {case_number}의 심사에 서류 보완이 필요해요.\n"
+        "필요한 서류: {documents}\n"
+        "{note}"
+        "{deadline}까지 아래 '서류 보내기'를 누르고 사진이나 파일을 보내 주세요."
+    ),
+    "review.send_documents": "서류 보내기",
+    "review.approved": (
+        "접수번호 {case_number}의 지원이 확정됐어요.\n지원 금액: {amount}\n{note}지급 일정은 따로 안내해 드릴게요."
+    ),
+    "review.rejected": (
+        "검토 결과 접수번호 {case_number}는 지원 대상에 해당하지 않아요.\n사유: {reason}\n"
+        "궁금한 점이 있으시면 이 대화로 문의해 주세요."
+    ),
+    "review.paid": "접수번호 {case_number}의 지원금 {amount}을 보내 드렸어요.",
     "delete.confirm": (
         "작성 중인 접수와 보내신 파일을 지우고, 이미 접수된 건은 담당자에게 삭제를 요청할게요. 진행할까요?"
     ),
@@ -372,6 +396,30 @@ EN: dict[str, str] = {
     "status.approved": "Approved",
     "status.rejected": "Not eligible",
     "status.paid": "Paid",
+    "supplement": (
+        "Please send the documents for case {case_number} as photos or files.\n"
+        "Needed: {documents}\n"
+        "Tap 'Done' when finished."
+    ),
+    "supplement.none": "No documents received yet. Please send a photo or file.",
+    "supplement.done": "{count} document(s) attached to case {case_number}. Our staff will check them.",
+    "supplement.stopped": "Stopped sending documents. Tap 'Send documents' in the request to start again.",
+    "supplement.not_open": "Case {case_number} is not waiting for documents.",
+    "review.documents_requested": (
+        "Case {case_number} needs more documents for the review.\n"
+        "Needed: {documents}\n"
+        "{note}"
+        "Please tap 'Send documents' below and send photos or files by {deadline}."
+    ),
+    "review.send_documents": "Send documents",
+    "review.approved": (
+        "Support for case {case_number} is approved.\nAmount: {amount}\n{note}We'll tell you the payment date separately."
+    ),
+    "review.rejected": (
+        "After review, case {case_number} is not eligible for support.\nReason: {reason}\n"
+        "If you have questions, ask in this chat."
+    ),
+    "review.paid": "The support of {amount} for case {case_number} has been paid.",
     "delete.confirm": (
         "This deletes your draft and the files you sent, and asks staff to delete reports "
         "already submitted. Go ahead?"

@@ -8,7 +8,7 @@ from bot.intake import IncomingFile, IntakeService
 from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
-from storage import CaseFilter
+from storage import CaseFilter, EvidenceNotFound
 from storage.memory import MemoryStorage
 from storage.tinydb_store import TinyDBStorage
 
@@ -84,3 +84,73 @@ def test_declined_consent_leaves_nothing_stored(service):
 
 def test_status_without_cases(service):
     assert "아직 접수된 건이 없어요" in service.handle(3, CommandInput("status"))[0].text
+
+
+def test_redelivered_input_reasks_instead_of_applying_twice(service):
+    """Pins: a crash after saving but before replying; the update comes again."""
+    service.handle(4, CommandInput("start"), input_id=100)
+    service.handle(4, ChoiceInput("consent", "agree"), input_id=101)
+    service.handle(4, ChoiceInput("reporter_type", "general"), input_id=102)
+    again = service.handle(4, ChoiceInput("reporter_type", "general"), input_id=102)
+    record = service.storage.load_conversation(4)
+    assert record.state == "service" and record.last_input_id == 102
+    assert "어떤 서비스" in again[0].text  # the current question, asked again
+
+
+def test_delete_my_data_drops_the_draft_and_its_files(service):
+    run_to_summary(service, user=6)
+    record = service.storage.load_conversation(6)
+    hashes = [f["sha256"] for f in record.answers["evidence"]]
+    ask = service.handle(6, CommandInput("delete_my_data"))[0]
+    assert [b.data for row in ask.buttons for b in row] == ["delete:yes", "delete:no"]
+    assert "아무것도 지우지 않았어요" in service.handle(6, ChoiceInput("delete", "no"))[0].text
+    done = service.handle(6, ChoiceInput("delete", "yes"))[0].text
+    assert "지웠어요" in done
+    assert service.storage.load_conversation(6) is None
+    for digest in hashes:
+        with pytest.raises(EvidenceNotFound):
+            service.storage.evidence_size(digest)
+
+
+def test_delete_my_data_after_submitting_records_a_request_for_staff(service):
+    run_to_summary(service, user=8)
+    press(service, 8, "submit")
+    number = service.storage.load_conversation(8).case_number
+    text = service.handle(8, ChoiceInput("delete", "yes"))[0].text
+    assert "1건" in text
+    actions = [e.action for e in service.storage.iter_audit(number)]
+    assert "privacy.deletion_requested" in actions
+    assert service.storage.get_case(number) is not None  # staff decide; evidence stays for them
+
+
+def test_cancelled_draft_keeps_files_another_case_holds(service):
+    """Pins: content-addressed files are shared; forgetting a draft must not break a case."""
+    run_to_summary(service, user=10)
+    press(service, 10, "submit")
+    run_to_summary(service, user=11)  # the same two files
+    service.handle(11, CommandInput("cancel"))
+    case = service.storage.get_case(service.storage.load_conversation(10).case_number)
+    assert service.storage.evidence_size(case.evidence[0].sha256) == 5
+
+
+def test_sweep_reminds_once_then_expires(storage):
+    now = [1_700_000_000.0]
+    service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    service.handle(12, CommandInput("start"))
+    service.handle(12, ChoiceInput("consent", "agree"))
+    record = service.storage.load_conversation(12)
+    assert service.next_check(record) == record.updated_at + 24 * 3600
+    assert service.sweep(12).replies == []
+    now[0] += 25 * 3600
+    result = service.sweep(12)
+    assert (
+        "아직 끝나지 않았어요" in result.replies[0].text
+        and "어떤 분이신가요?" in result.replies[0].text
+    )
+    assert result.replies[0].buttons  # the question's buttons come along
+    assert service.sweep(12).replies == []  # only one reminder
+    now[0] += 14 * 24 * 3600
+    result = service.sweep(12)
+    assert "14일 동안 멈춰 있어서 지웠어요" in result.replies[0].text
+    assert service.storage.load_conversation(12) is None
+    assert result.next_check is None

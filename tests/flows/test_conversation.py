@@ -546,3 +546,59 @@ def test_edited_message_is_not_applied(talk):
     talk.send(EditedInput())
     assert "고친 메시지는 답으로 반영되지 않아요" in talk.text
     assert talk.answers["amount"] == 100_000 and talk.state == "amount_confirm"
+
+
+# -- documents staff asked for, after submitting ------------------------------------------------------
+
+
+def submitted_general(talk) -> None:
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    talk.say("문의")
+    talk.press("submit")
+    assert talk.state == "submitted"
+
+
+def test_supplement_collects_files_for_a_submitted_case(talk, receipt):
+    from flows.messages import SupplementInput
+
+    submitted_general(talk)
+    talk.send(SupplementInput("K2345-6789", "통장 사본"))
+    assert talk.state == "supplement"
+    assert "K2345-6789" in talk.text and "통장 사본" in talk.text
+    talk.press("done")
+    assert "아직 받은 서류가 없어요" in talk.text and talk.state == "supplement"
+    talk.files(receipt(7))
+    talk.press("done")
+    out_done = talk.submitted  # unchanged: supplement makes no new case
+    assert len(out_done) == 1
+    assert talk.state == "submitted"
+    assert "보완 서류 1개를 접수번호 K2345-6789에 붙였어요" in talk.text
+    assert "_supplement" not in talk.answers
+
+
+def test_supplement_outcome_names_the_case_and_files(flow, receipt):
+    from flows.messages import ChoiceInput, FilesInput, SupplementInput
+
+    out = flow.handle(None, SupplementInput("K2345-6789", "매출 자료"), user_id=3, now=1.0)
+    assert out.record.state == "supplement"
+    out = flow.handle(out.record, FilesInput((receipt(1), receipt(2))), user_id=3, now=2.0)
+    assert [f.name for f in out.accepted_files] == ["receipt1.jpg", "receipt2.jpg"]
+    out = flow.handle(out.record, ChoiceInput("supplement", "done"), user_id=3, now=3.0)
+    assert out.supplement.case_number == "K2345-6789"
+    assert [f.sha256 for f in out.supplement.files] == [receipt(1).sha256, receipt(2).sha256]
+    assert out.record.state == "submitted"
+
+
+def test_supplement_in_the_middle_of_a_draft_returns_to_the_draft(talk, receipt):
+    from flows.messages import SupplementInput
+
+    start_as(talk, "general", "kakaomap")
+    talk.send(SupplementInput("K2345-6789", "영수증"))
+    talk.command("cancel")
+    assert "서류 보내기를 멈췄어요" in talk.text
+    assert talk.state == "monetary" and talk.answers["service"] == "kakaomap"
+    talk.send(SupplementInput("K2345-6789", "영수증"))
+    talk.files(receipt(1))
+    talk.say("완료")
+    assert talk.state == "monetary" and "evidence" not in talk.answers

@@ -1,0 +1,149 @@
+"""The review workflow: allowed transitions, audit entries, and the user told in their chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.intake import IncomingFile, IntakeService
+from bot.staff.review import ReviewService
+from flows.conversation import IntakeFlow
+from flows.messages import ChoiceInput, CommandInput, TextInput
+from flows.policy import load_policy
+from flows.review import ReviewError, allowed_actions, build_review_machine, next_status
+from storage import CaseNotFound, CaseStatus
+from storage.memory import MemoryStorage
+from storage.tinydb_store import TinyDBStorage
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+def storage(request, tmp_path):
+    store = MemoryStorage() if request.param == "memory" else TinyDBStorage(tmp_path / "data")
+    yield store
+    store.close()
+
+
+class Inbox:
+    """Collects what the bot would send to each user."""
+
+    def __init__(self) -> None:
+        self.sent: dict[int, list] = {}
+
+    async def __call__(self, user_id, replies) -> None:
+        self.sent.setdefault(user_id, []).extend(replies)
+
+
+@pytest.fixture
+def intake(storage):
+    return IntakeService(IntakeFlow(load_policy()), storage)
+
+
+def submit_review_case(intake: IntakeService, user: int = 21, lang: str = "ko") -> str:
+    """A small business above 500,000 KRW: the review tier."""
+    intake.handle(user, CommandInput("start"), language_code=lang)
+    for value in ("agree", "small_business", "kakaomap", "yes"):
+        intake.handle(user, ChoiceInput(intake.storage.load_conversation(user).state, value))
+    intake.handle(user, TextInput("80만원"))
+    intake.handle(user, ChoiceInput("amount_confirm", "yes"))
+    intake.handle(user, TextInput("220-81-62517"))
+    intake.handle(user, ChoiceInput("channel", "no"))
+    intake.handle(user, (IncomingFile("장부.pdf", "application/pdf", 4, b"book"),))
+    intake.handle(user, ChoiceInput("evidence", "done"))
+    intake.handle(user, ChoiceInput("summary", "submit"))
+    return intake.storage.load_conversation(user).case_number
+
+
+def test_review_table():
+    machine = build_review_machine()
+    assert allowed_actions(machine, "submitted") == ["request_documents", "approve", "reject"]
+    assert allowed_actions(machine, "documents_requested") == ["request_documents", "reject"]
+    assert allowed_actions(machine, "approved") == ["pay"]
+    assert allowed_actions(machine, "paid") == []
+    assert next_status(machine, "documents_received", "approve") == "approved"
+    with pytest.raises(ReviewError, match="cannot pay a case that is submitted"):
+        next_status(machine, "submitted", "pay")
+
+
+async def test_documents_requested_then_sent_then_approved_and_paid(intake, storage):
+    number = submit_review_case(intake)
+    inbox = Inbox()
+    review = ReviewService(storage, notify=inbox)
+    await review.request_documents(
+        number, staff="staff:9", documents="통장 사본, 매출 장부", note="이번 달 안에요"
+    )
+    told = inbox.sent[21][-1]
+    assert (
+        "통장 사본, 매출 장부" in told.text
+        and number in told.text
+        and "이번 달 안에요" in told.text
+    )
+    (button,) = told.buttons[0]
+    assert button.data == f"docs:{number}" and button.label == "서류 보내기"
+    assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
+
+    # The user presses the button, sends a file, and says done.
+    opened = intake.handle(21, ChoiceInput("docs", number))[-1].text
+    assert number in opened and "통장 사본, 매출 장부" in opened
+    intake.handle(21, (IncomingFile("통장.jpg", "image/jpeg", 5, b"bank!"),))
+    done = intake.handle(21, ChoiceInput("supplement", "done"))[-1].text
+    assert f"보완 서류 1개를 접수번호 {number}에 붙였어요" in done
+    case = storage.get_case(number)
+    assert case.status == CaseStatus.DOCUMENTS_RECEIVED
+    assert [e.name for e in case.evidence] == ["장부.pdf", "통장.jpg"]
+
+    await review.approve(number, staff="staff:9", final_amount=120_000, note="증빙 확인")
+    assert "120,000원" in inbox.sent[21][-1].text
+    await review.mark_paid(number, staff="staff:9")
+    assert "120,000원을 보내 드렸어요" in inbox.sent[21][-1].text
+    case = storage.get_case(number)
+    assert (case.status, case.final_amount) == (CaseStatus.PAID, 120_000)
+
+    entries = list(storage.iter_audit(number))
+    actions = [e.action for e in entries]
+    for action in ("review.documents_requested", "review.approved", "review.paid"):
+        assert action in actions
+    staff_entries = [e for e in entries if e.actor == "staff:9"]
+    assert all(e.at > 0 for e in staff_entries)
+    assert any(e.actor == "user:21" for e in entries if e.action == "case.updated")
+
+
+async def test_rejection_is_told_in_the_users_language(intake, storage):
+    number = submit_review_case(intake, user=22, lang="en")
+    inbox = Inbox()
+    review = ReviewService(storage, notify=inbox)
+    await review.reject(number, staff="staff:9", reason="No proof of lost sales")
+    assert (
+        "not eligible" in inbox.sent[22][-1].text
+        and "No proof of lost sales" in inbox.sent[22][-1].text
+    )
+    with pytest.raises(ReviewError):
+        await review.approve(number, staff="staff:9", final_amount=1)
+    with pytest.raises(ReviewError):
+        await review.reject(number, staff="staff:9", reason="  ")
+    with pytest.raises(CaseNotFound):
+        await review.approve("NOPE", staff="staff:9", final_amount=1)
+
+
+async def test_documents_button_of_someone_else_or_a_closed_case_does_nothing(intake, storage):
+    number = submit_review_case(intake, user=23)
+    assert (
+        "서류를 받지 않아요" in intake.handle(23, ChoiceInput("docs", number))[-1].text
+    )  # not requested
+    review = ReviewService(storage, notify=Inbox())
+    await review.request_documents(number, staff="staff:9", documents="영수증")
+    intake.handle(24, CommandInput("start"))
+    assert (
+        "서류를 받지 않아요" in intake.handle(24, ChoiceInput("docs", number))[-1].text
+    )  # not theirs
+    assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
+
+
+async def test_a_blocked_user_is_recorded_not_told(intake, storage):
+    number = submit_review_case(intake, user=25)
+
+    async def blocked(user_id, replies):
+        raise PermissionError("blocked")
+
+    review = ReviewService(storage, notify=blocked)
+    await review.approve(number, staff="staff:9", final_amount=30_000)
+    assert storage.get_case(number).status == CaseStatus.APPROVED
+    assert "review.notify_failed" in [e.action for e in storage.iter_audit(number)]
