@@ -428,13 +428,18 @@ class TelegramChannel:
         One scan of the stored conversations at start (so it survives restarts), then
         only the users the bot heard from are added as they come.
         """
-        for user_id, at in (await asyncio.to_thread(self._initial_schedule)).items():
-            self._sweep_due.setdefault(user_id, at)
+        await self.load_schedule()
         while True:
             await self.sweep_due_now()
             await asyncio.sleep(self.sweep_interval_s)
 
+    async def load_schedule(self) -> None:
+        """Schedule every stored draft from its timestamps (one scan, in a worker thread)."""
+        for user_id, at in (await asyncio.to_thread(self._initial_schedule)).items():
+            self._sweep_due.setdefault(user_id, at)
+
     async def sweep_due_now(self) -> None:
+        """Remind or expire every draft whose time has come."""
         now = self.service.clock()
         for user_id in [user for user, at in self._sweep_due.items() if at <= now]:
             self._sweep_due.pop(user_id, None)

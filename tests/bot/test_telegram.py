@@ -334,3 +334,40 @@ async def test_flood_control_and_server_errors_are_retried_without_losing_the_re
     assert "어떤 분이신가요?" in await person.press("agree")
     sends = [c for c in bot.api.calls if c.method.lower() == "sendmessage"]
     assert sum(not c.ok for c in sends) == 3  # the failures happened and were retried
+
+
+async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path):
+    """The schedule comes from stored timestamps: a new channel (after a restart) finds the draft."""
+    from bot.telegram import TelegramChannel
+    from flows.messages import ChoiceInput, CommandInput
+
+    now = [1_700_000_000.0]
+    async with BotAPIStandIn() as api:
+        api.user(77)
+        storage = TinyDBStorage(tmp_path / "data")
+        service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+        service.handle(77, CommandInput("start"))
+        service.handle(77, ChoiceInput("consent", "agree"))
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=0,
+        )
+        channel = TelegramChannel(service, settings)  # as after a restart: nothing in memory
+        async with channel.build_application(polling=False):
+            await channel.load_schedule()
+            await channel.sweep_due_now()
+            assert api.messages_to(77) == []  # not due yet
+            now[0] += 25 * 3600
+            await channel.sweep_due_now()
+            (reminder,) = api.messages_to(77)
+            assert (
+                "아직 끝나지 않았어요" in reminder["text"]
+                and reminder["reply_markup"]["inline_keyboard"]
+            )
+            now[0] += 14 * 24 * 3600
+            await channel.sweep_due_now()
+            assert "14일 동안 멈춰 있어서 지웠어요" in api.messages_to(77)[-1]["text"]
+        assert storage.load_conversation(77) is None
+        storage.close()
