@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k amount"`.
 PYTEST_ARGS ?=
 
-.PHONY: run chat test lint format bench clean
+.PHONY: run chat test lint format bench clean browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,17 @@ run: $(VENV)/.installed
 chat: $(VENV)/.installed
 	$(PY) -m bot chat
 
+# The browser tests drive Debian's Chromium (with CJK fonts so Korean renders).
+# As root (CI) it is installed when missing; elsewhere those tests say so and skip.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
 ## Lint, format check and the whole test suite.
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	@# pytest exits 5 when nothing is collected: a failure for the whole suite,
