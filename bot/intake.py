@@ -31,6 +31,7 @@ from flows.messages import (
 from flows.record import ConversationRecord
 from flows.texts import pick_lang, t
 from storage import AuditEntry, CaseDraft, CaseFilter, CaseStatus, CorruptFile, EvidenceRef, Storage
+from storage.case_numbers import normalize_case_number
 
 DELETE_QUESTION = "delete"
 # Button under a document request: "docs:<case number>" opens the supplement step.
@@ -122,6 +123,8 @@ class IntakeService:
             message = self._files_input(message, blobs)
         lang = self._lang(record, language_code)
         if isinstance(message, CommandInput) and message.name == "status":
+            if message.arg.strip():
+                return [self.case_status_reply(user_id, message.arg, lang)]
             return [self.status_reply(user_id, lang)]
         if isinstance(message, CommandInput) and message.name == "delete_my_data":
             return [self.delete_question(lang)]
@@ -183,6 +186,22 @@ class IntakeService:
                 t(lang, "status.line", case_number=row.case_number, tier=tier_name, status=status)
             )
         return Reply("\n".join(lines))
+
+    def case_status_reply(self, user_id: int, typed: str, lang: str) -> Reply:
+        """One case by number; a typo is caught by the check character.
+
+        An unknown number and another user's number get the same answer, so
+        guessing numbers tells nothing.
+        """
+        number = normalize_case_number(typed)
+        if number is None:
+            return Reply(t(lang, "status.bad_number"))
+        case = self.storage.get_case(number)
+        if case is None or case.user_id != user_id:
+            return Reply(t(lang, "status.not_found"))
+        tier = self.flow.tier_name(case.tier, lang)
+        status = t(lang, f"status.{case.status}")
+        return Reply(t(lang, "status.line", case_number=case.case_number, tier=tier, status=status))
 
     def delete_question(self, lang: str) -> Reply:
         buttons = (

@@ -9,6 +9,7 @@ from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from storage import CaseFilter, EvidenceNotFound
+from storage.case_numbers import new_case_number
 from storage.memory import MemoryStorage
 from storage.tinydb_store import TinyDBStorage
 
@@ -154,3 +155,18 @@ def test_sweep_reminds_once_then_expires(storage):
     assert "14일 동안 멈춰 있어서 지웠어요" in result.replies[0].text
     assert service.storage.load_conversation(12) is None
     assert result.next_check is None
+
+
+def test_status_by_number_catches_typos_and_hides_other_users_cases(service):
+    run_to_summary(service, user=30)
+    press(service, 30, "submit")
+    number = service.storage.load_conversation(30).case_number
+    mine = service.handle(30, CommandInput("status", number.lower().replace("-", " ")))[0].text
+    assert number in mine and "협의체 심사" in mine
+    typo = number[:-1] + ("A" if number[-1] != "A" else "B")
+    assert "다시 확인해 주세요" in service.handle(30, CommandInput("status", typo))[0].text
+    others = service.handle(31, CommandInput("status", number))[0].text
+    unknown = service.handle(31, CommandInput("status", new_case_number()))[0].text
+    assert number not in others
+    # A real number that is someone else's looks exactly like a number that does not exist.
+    assert others == unknown
