@@ -1,0 +1,822 @@
+"""Benchmark whole conversations in webhook mode: our bot against a textbook PTB bot, over loopback.
+
+Simulated users (a mix of small businesses, general users and companies) each
+run a full report, from /start to the case number, against the Bot API stand-in
+(``tests/support/bot_api.py``); each waits for the bot's reply before its next
+update, as a person does, and at most ``--concurrency`` of them are mid-report
+at once (``--burst``: all of them start together). Webhook POSTs go through at
+most 40 connections, Telegram's default ``max_connections``.
+
+Each bot runs in its own process, so its CPU time and peak RSS are its own and
+it never shares an event loop with the load: first ``python -m bot telegram``
+(TinyDB storage, durable after every step), then the peer in
+``bench/peers/ptb_conversation.py`` (ConversationHandler + PicklePersistence),
+each on a fresh stand-in and data directory. The stand-in and the simulated
+users share this process: the users must build callback updates from the
+stand-in's record of sent messages, and on two cores this gives the bot one
+core and the harness the other (the harness's CPU use is printed, to show when
+it, not the bot, is the limit).
+
+Latency is from just before the webhook POST is sent to the moment the stand-in
+receives that user's first sendMessage, both read from this process's monotonic
+clock: an upper bound on "update received to reply requested". The rate
+limiter is off (TELEGRAM_MAX_RATE=0): the stand-in is not Telegram and does not
+throttle. Prints progress and tables and, as the last line, JSON (see
+../shared/docs/benchmarks.md, section bench/e2e.py).
+
+``--profile`` runs our bot under cProfile (one profiler per thread, CPU time per
+thread) and prints where its CPU time goes; its throughput is then not comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import itertools
+import json
+import os
+import pstats
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.bot_api import BotAPIStandIn, Call, JSONDict
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER = ROOT / "bench" / "peers" / "ptb_conversation.py"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET = "e2e-bench-secret"
+TELEGRAM_CONNECTIONS = 40  # setWebhook's max_connections default
+FIRST_USER_ID = 7_000_000_000
+STEP_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a user does: press a button (``question:value``), type text or a command."""
+
+    kind: str  # "press" | "text"
+    value: str
+    replies: int = 1  # sendMessage calls the step is answered with
+
+
+def press(data: str, replies: int = 1) -> Step:
+    return Step("press", data, replies)
+
+
+def say(text: str, replies: int = 1) -> Step:
+    return Step("text", text, replies)
+
+
+# Three full reports; the amount confirmation is answered with the tier and the next question.
+SCRIPTS: dict[str, tuple[Step, ...]] = {
+    "small_business": (
+        say("/start"),
+        press("consent:agree"),
+        press("reporter_type:small_business"),
+        press("service:talk_channel"),
+        press("paid:free"),
+        press("monetary:yes"),
+        say("35만 원"),
+        press("amount_confirm:yes", replies=2),
+        say("220-81-62517"),
+        press("channel:yes"),
+        press("evidence:skip"),
+        press("summary:submit"),
+    ),
+    "general": (
+        say("/start"),
+        press("consent:agree"),
+        press("reporter_type:general"),
+        press("service:kakaomap"),
+        press("monetary:yes"),
+        say("50000"),
+        press("amount_confirm:yes", replies=2),
+        press("evidence:skip"),
+        press("summary:submit"),
+    ),
+    "company": (
+        say("/start"),
+        press("consent:agree"),
+        press("reporter_type:company"),
+        press("service:kakao_t"),
+        press("paid:paid"),
+        press("monetary:yes"),
+        say("1,200만원"),
+        press("amount_confirm:yes", replies=2),
+        press("evidence:skip"),
+        press("summary:submit"),
+    ),
+}
+KINDS = tuple(SCRIPTS)
+SUBMITTED_MARK = "접수번호"  # in the last reply of a finished report, in both bots
+
+
+# -- the stand-in, with O(1) bookkeeping per call ------------------------------------------------
+@dataclass
+class ChatLog:
+    """What the bot did in one user's chat, as the simulated user needs it."""
+
+    sends: list[float] = field(default_factory=list)  # arrival of each sendMessage
+    events: list[tuple[str, float]] = field(default_factory=list)  # every call about this chat
+    buttons: dict[str, int] = field(default_factory=dict)  # callback data -> newest message
+    last_text: str = ""
+    waiter: tuple[int, asyncio.Future[None]] | None = None
+
+    async def wait_for_sends(self, count: int, timeout: float) -> None:
+        if len(self.sends) >= count:
+            return
+        future = asyncio.get_running_loop().create_future()
+        self.waiter = (count, future)
+        try:
+            await asyncio.wait_for(future, timeout)
+        finally:
+            self.waiter = None
+
+
+class RecordingStandIn(BotAPIStandIn):
+    """The stand-in, also filing each call under its chat as it is recorded.
+
+    ``wait_for_messages`` wakes every waiter on every call and rescans the chat
+    (O(users x calls) with hundreds of users waiting), and ``messages_to`` deep
+    copies a chat; this hooks the stand-in's two recording points instead, so
+    the harness's cost per call stays constant.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chats: dict[int, ChatLog] = {}
+        self.query_chats: dict[str, int] = {}  # callback query id -> chat, for answers
+
+    def _store(self, chat: JSONDict, fields: JSONDict, markup: JSONDict | None) -> JSONDict:
+        message = super()._store(chat, fields, markup)
+        log = self.chats.get(chat["id"])
+        if log is not None:
+            for row in (markup or {}).get("inline_keyboard", ()):
+                for button in row:
+                    log.buttons[button["callback_data"]] = message["message_id"]
+            log.last_text = message.get("text") or ""
+        return message
+
+    def _record(self, call: Call) -> None:
+        super()._record(call)
+        if not call.ok:
+            return
+        if call.method == "answerCallbackQuery":
+            chat_id = self.query_chats.pop(str(call.params.get("callback_query_id")), None)
+        else:
+            chat_id = call.params.get("chat_id")
+        log = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if log is None:
+            return
+        log.events.append((call.method, call.at))
+        if call.method == "sendMessage":
+            log.sends.append(call.at)
+            if log.waiter is not None and len(log.sends) >= log.waiter[0]:
+                future = log.waiter[1]
+                if not future.done():
+                    future.set_result(None)
+
+
+# -- the simulated users ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sample:
+    """Timings of one delivered update, in seconds on this process's monotonic clock."""
+
+    kind: str
+    posted: float
+    acked: float  # the webhook's 2xx arrived
+    first_send: float
+    last_send: float
+    answer: float | None  # answerCallbackQuery
+    edit: float | None  # the pressed message edited
+
+
+@dataclass
+class RunStats:
+    samples: list[Sample] = field(default_factory=list)
+    completed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    wall_s: float = 0.0
+
+
+class Users:
+    """Runs users' conversations against whichever bot set the stand-in's webhook."""
+
+    def __init__(self, api: RecordingStandIn, think_s: float = 0.0) -> None:
+        self.api = api
+        self.think_s = think_s
+        self.connections = asyncio.Semaphore(TELEGRAM_CONNECTIONS)
+
+    async def run(self, user_ids: list[int], concurrency: int, progress: str = "") -> RunStats:
+        stats = RunStats()
+        queue = iter(user_ids)
+        started = time.monotonic()
+        total = len(user_ids)
+        ticker = asyncio.create_task(self._progress(stats, total, started, progress))
+
+        async def worker() -> None:
+            for user_id in queue:
+                kind = KINDS[user_id % len(KINDS)]
+                try:
+                    await self.converse(user_id, kind, stats)
+                    stats.completed += 1
+                except Exception as exc:  # counted and shown; the other users go on
+                    stats.failures[f"{type(exc).__name__}: {exc}"[:160]] += 1
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, total)))))
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+        stats.wall_s = time.monotonic() - started
+        return stats
+
+    async def _progress(self, stats: RunStats, total: int, started: float, label: str) -> None:
+        if not label:
+            return
+        while True:
+            await asyncio.sleep(5)
+            done = stats.completed + sum(stats.failures.values())
+            elapsed = time.monotonic() - started
+            print(
+                f"  {label}: {done}/{total} users, {len(stats.samples)} updates, "
+                f"{len(stats.samples) / elapsed:.0f} updates/s",
+                flush=True,
+            )
+
+    async def converse(self, user_id: int, kind: str, stats: RunStats) -> None:
+        api = self.api
+        user = api.user(user_id, first_name=f"User{user_id % 100_000}", language_code="ko")
+        log = api.chats[user_id] = ChatLog()
+        for n, step in enumerate(SCRIPTS[kind]):
+            if n and self.think_s:  # reading the reply before answering it
+                await asyncio.sleep(self.think_s)
+            if step.kind == "press":
+                message_id = log.buttons.get(step.value)
+                if message_id is None:
+                    raise AssertionError(f"no button {step.value} after {log.last_text[:40]!r}")
+                update = api.callback_update(user, step.value, message_id=message_id)
+                api.query_chats[update["callback_query"]["id"]] = user_id
+            else:
+                update = api.text_update(user, step.value)
+            sends_before, events_before = len(log.sends), len(log.events)
+            async with self.connections:
+                posted = time.monotonic()
+                status = await api.deliver(update, timeout=STEP_TIMEOUT_S)
+                acked = time.monotonic()
+            if status != 200:
+                raise AssertionError(f"webhook answered {status} to {step.value}")
+            try:
+                await log.wait_for_sends(sends_before + step.replies, STEP_TIMEOUT_S)
+            except TimeoutError:
+                raise AssertionError(f"no reply to {step.value} in {STEP_TIMEOUT_S}s") from None
+            events = log.events[events_before:]
+            stats.samples.append(
+                Sample(
+                    kind=step.kind,
+                    posted=posted,
+                    acked=acked,
+                    first_send=log.sends[sends_before],
+                    last_send=log.sends[sends_before + step.replies - 1],
+                    answer=next((at for m, at in events if m == "answerCallbackQuery"), None),
+                    edit=next((at for m, at in events if m == "editMessageText"), None),
+                )
+            )
+        if SUBMITTED_MARK not in log.last_text:
+            raise AssertionError(f"report not submitted; last reply {log.last_text[:60]!r}")
+
+
+# -- the bots' processes ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """A bot to measure: how to start it and what to call it."""
+
+    name: str
+    command: list[str]
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def proc_status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User plus system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class BotProcess:
+    """One bot in its own process, pointed at the stand-in in webhook mode."""
+
+    def __init__(self, target: Target, api: BotAPIStandIn, data_dir: Path) -> None:
+        self.target = target
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=api.token,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            TELEGRAM_FILE_BASE_URL=api.base_file_url,
+            WEBHOOK_URL=f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}",
+            WEBHOOK_SECRET=SECRET,
+            HOST="127.0.0.1",
+            PORT=str(self.port),
+            DATA_DIR=str(data_dir),
+            TELEGRAM_MAX_RATE="0",
+            # The repo first; a caller's PYTHONPATH stays (e.g. to try a package in both bots).
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            **target.extra_env,
+        )
+        self.log_path = data_dir.parent / f"{target.name}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            target.command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    async def ready(self, api: BotAPIStandIn) -> None:
+        """Wait until the bot set its webhook and its server accepts connections."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.target.name} exited at start-up: {self.log_tail()}")
+            if api.webhook is not None:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                except OSError:
+                    pass
+                else:
+                    writer.close()
+                    await writer.wait_closed()
+                    return
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"{self.target.name} not ready in {START_TIMEOUT_S}s: {self.log_tail()}")
+
+    def cpu_s(self) -> float:
+        return proc_cpu_s(self.proc.pid)
+
+    def peak_rss_mb(self) -> float:
+        return proc_status_kb(self.proc.pid, "VmHWM") / 1024
+
+    async def stop(self) -> int:
+        """SIGTERM, as a deployment would stop it; SIGKILL if it hangs."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def log_tail(self, lines: int = 15) -> str:
+        self._log.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+# -- one measured run ---------------------------------------------------------------------------------
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of values, in ms; values are in seconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+
+
+async def measure(target: Target, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Start the bot, warm it up, run the users and read its CPU and memory."""
+    data_dir = work / target.name / "data"
+    data_dir.mkdir(parents=True)
+    async with RecordingStandIn() as api:
+        bot = BotProcess(target, api, data_dir)
+        try:
+            await bot.ready(api)
+            users = Users(api, args.think_ms / 1000)
+            ids = itertools.count(FIRST_USER_ID)
+            if args.warmup:
+                warm = await users.run([next(ids) for _ in range(args.warmup)], args.warmup)
+                if warm.failures:
+                    raise RuntimeError(f"{target.name} warm-up failed: {dict(warm.failures)}")
+            user_ids = [next(ids) for _ in range(args.users)]
+            concurrency = args.users if args.burst else args.concurrency
+            calls_before = len(api.calls)
+            cpu_before, own_before = bot.cpu_s(), time.process_time()
+            stats = await users.run(user_ids, concurrency, progress=target.name)
+            cpu, own = bot.cpu_s() - cpu_before, time.process_time() - own_before
+            calls = len(api.calls) - calls_before
+            rss = bot.peak_rss_mb()
+        finally:
+            code = await bot.stop()
+        if code not in (0, -signal.SIGTERM):
+            print(f"  {target.name} exited with {code}:\n{bot.log_tail()}", flush=True)
+    samples = stats.samples
+    updates = len(samples)
+    wall = stats.wall_s or float("nan")
+    latency = [s.first_send - s.posted for s in samples]
+    result: dict[str, Any] = {
+        "name": target.name,
+        "users": args.users,
+        "completed": stats.completed,
+        "failed": sum(stats.failures.values()),
+        "failures": dict(stats.failures.most_common(5)),
+        "updates": updates,
+        "wall_s": wall,
+        "updates_per_s": updates / wall,
+        "p50_ms": pct(latency, 0.50),
+        "p99_ms": pct(latency, 0.99),
+        "max_ms": pct(latency, 1.0),
+        "last_reply_p99_ms": pct([s.last_send - s.posted for s in samples], 0.99),
+        "ack_p50_ms": pct([s.acked - s.posted for s in samples], 0.50),
+        "ack_p99_ms": pct([s.acked - s.posted for s in samples], 0.99),
+        "bot_cpu_pct": 100 * cpu / wall,
+        "bot_cpu_ms_per_update": 1000 * cpu / max(updates, 1),
+        "harness_cpu_pct": 100 * own / wall,
+        "api_calls_per_update": calls / max(updates, 1),
+        "peak_rss_mb": rss,
+        "stages": stages(samples),
+    }
+    if args.profile_out and target.name == "ours":
+        result["profile"] = str(args.profile_out)
+    return result
+
+
+def stages(samples: list[Sample]) -> dict[str, dict[str, float]]:
+    """Median ms from the POST to each thing the bot did, for button presses and texts."""
+    table: dict[str, dict[str, float]] = {}
+    for kind in ("press", "text"):
+        mine = [s for s in samples if s.kind == kind]
+        if not mine:
+            continue
+        row = {
+            "answer": [s.answer - s.posted for s in mine if s.answer is not None],
+            "edit": [s.edit - s.posted for s in mine if s.edit is not None],
+            "first_send": [s.first_send - s.posted for s in mine],
+            "last_send": [s.last_send - s.posted for s in mine],
+            "ack": [s.acked - s.posted for s in mine],
+        }
+        table[kind] = {k: round(pct(v, 0.5), 2) for k, v in row.items() if v}
+        table[kind]["count"] = len(mine)
+    return table
+
+
+# -- profiling (a child mode of this script) ----------------------------------------------------------
+def profiled_child(out: Path, run: Callable[[], object]) -> None:
+    """Run ``run`` with a cProfile per thread (CPU time per thread) and merge them into ``out``.
+
+    cProfile sees only the thread that enables it, and our bot does its storage
+    work in asyncio.to_thread workers, so each new thread starts its own profiler.
+    """
+    profilers: list[cProfile.Profile] = []
+    lock = threading.Lock()
+
+    def start_in_thread(frame: Any, event: str, arg: Any) -> None:
+        profiler = cProfile.Profile(time.thread_time)
+        with lock:
+            profilers.append(profiler)
+        profiler.enable()
+
+    main = cProfile.Profile(time.thread_time)
+    threading.setprofile(start_in_thread)
+    main.enable()
+    try:
+        run()
+    finally:
+        main.disable()
+        threading.setprofile(None)  # type: ignore[arg-type]
+        stats = pstats.Stats(main)
+        with lock:
+            for profiler in profilers:
+                stats.add(profiler)
+        stats.dump_stats(str(out))
+
+
+def run_our_bot() -> object:
+    from bot.__main__ import main
+
+    return main(["telegram"])
+
+
+HTTPX = "httpx + httpcore + h11 + anyio (PTB's Bot API client)"
+FLOWS = "flows + transitions (the intake state machine, texts, parsing)"
+STORAGE = "storage + tinydb (conversation files, logs, update ids)"
+LOOP = "asyncio event loop, tasks, to_thread, threads"
+# Where a file's own time goes: the first needle found in its path names the area.
+CATEGORIES = (
+    ("<frozen importlib", "import machinery (imports at run time)"),
+    ("/importlib/", "import machinery (imports at run time)"),
+    ("/telegram/", "PTB (Update.de_json, Bot methods, request building)"),
+    ("/httpx/", HTTPX),
+    ("/httpcore/", HTTPX),
+    ("/h11/", HTTPX),
+    ("/anyio/", HTTPX),
+    ("/aiohttp/", "aiohttp server (webhook requests)"),
+    ("/multidict/", "aiohttp server (webhook requests)"),
+    ("/yarl/", "aiohttp server (webhook requests)"),
+    ("/transitions/", FLOWS),
+    ("/tinydb/", STORAGE),
+    ("/asyncio/", LOOP),
+    ("/concurrent/", LOOP),
+    ("/selectors.py", LOOP),
+    ("/threading.py", LOOP),
+    ("/json/", "json"),
+    ("/logging/", "logging"),
+    (f"{ROOT}/flows/", FLOWS),
+    (f"{ROOT}/storage/", STORAGE),
+    (f"{ROOT}/bot/", "bot (channel, sequencer, intake service, webhook route)"),
+)
+FILE_CALLS = (
+    "posix.fsync",
+    "posix.write",
+    "posix.replace",
+    "posix.open",
+    "posix.close",
+    "posix.link",
+    "posix.unlink",
+    "posix.read",
+    "posix.fstat",
+)
+SOCKET_CALLS = (
+    "'send' of '_socket",
+    "'recv' of '_socket",
+    "'recv_into' of '_socket",
+    "'sendto' of",
+    "'poll' of 'select.epoll'",
+    "'connect' of '_socket",
+)
+# (path ending, function, what it is): inclusive CPU time worth knowing about.
+HOT_SPOTS = (
+    ("bot/web.py", "telegram_webhook", "webhook route: parse, Update.de_json, accept, process"),
+    ("bot/telegram.py", "_process", "channel: one update's turn (everything below)"),
+    ("bot/intake.py", "handle", "intake: load, flow, save (in a worker thread)"),
+    ("flows/conversation.py", "handle", "flows: IntakeFlow.handle"),
+    ("storage/tinydb_store.py", "load_conversation", "storage: load_conversation"),
+    ("storage/tinydb_store.py", "save_conversation", "storage: save_conversation (2 fsyncs)"),
+    ("storage/tinydb_store.py", "mark_update", "storage: mark_update (1 fsync)"),
+    ("storage/tinydb_store.py", "create_case", "storage: create_case (on submit)"),
+    ("telegram/_update.py", "de_json", "PTB: Update.de_json"),
+    ("telegram/_bot.py", "_post", "PTB: every Bot API call, build + HTTP + parse"),
+    ("telegram/request/_httpxrequest.py", "do_request", "PTB: the HTTP part (httpx)"),
+    (
+        "httpcore/_async/connection_pool.py",
+        "_assign_requests_to_connections",
+        "httpcore: pool scan per request (checks every pooled connection)",
+    ),
+    (
+        "httpcore/_synchronization.py",
+        "current_async_library",
+        "httpcore: `import sniffio` (not installed) per lock/event/semaphore",
+    ),
+)
+
+
+def category(filename: str) -> str:
+    path = filename.replace("\\", "/")
+    for needle, label in CATEGORIES:
+        if needle in path:
+            return label
+    return "other Python"
+
+
+def areas(func: Any, entry: Any) -> list[tuple[str, float]]:
+    """Split a function's own time into areas; a built-in's goes to its callers' areas.
+
+    System calls that move bytes to disk or sockets keep areas of their own.
+    """
+    filename, _, name = func
+    tottime, callers = entry[2], entry[4]
+    if filename != "~":
+        return [(category(filename), tottime)]
+    if any(call in name for call in FILE_CALLS):
+        return [("file system calls (write, fsync, rename, open)", tottime)]
+    if any(call in name for call in SOCKET_CALLS):
+        return [("socket send/recv and epoll", tottime)]
+    return [
+        ("other built-ins" if caller[0] == "~" else category(caller[0]), edge[2])
+        for caller, edge in callers.items()
+    ] or [("other built-ins", tottime)]
+
+
+def print_profile(path: Path, updates: int) -> dict[str, float]:
+    """Print our bot's CPU time by area, its hot spots and costliest functions, per update."""
+    stats = pstats.Stats(str(path))
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    by_area: defaultdict[str, float] = defaultdict(float)
+    for func, entry in raw.items():
+        for area, seconds in areas(func, entry):
+            by_area[area] += seconds
+    total = sum(by_area.values())
+    per = max(updates, 1)
+    print(
+        f"\nour bot's CPU time by area, {per} updates (cProfile per thread, CPU clock; "
+        "the profiler inflates Python-heavy code, so read shares rather than ms)"
+    )
+    print(f"{'area':<66} {'ms/update':>10} {'share':>7}")
+    for area, seconds in sorted(by_area.items(), key=lambda kv: -kv[1]):
+        print(f"{area:<66} {1000 * seconds / per:>10.3f} {100 * seconds / total:>6.1f}%")
+    print(f"{'total':<66} {1000 * total / per:>10.3f}")
+    print("\nhot spots, inclusive (callees too), ms/update and calls/update")
+    for suffix, name, label in HOT_SPOTS:
+        found = [
+            entry
+            for (filename, _, fname), entry in raw.items()
+            if fname == name and filename.replace("\\", "/").endswith(suffix)
+        ]
+        cumtime = sum(e[3] for e in found)
+        calls = sum(e[1] for e in found)
+        print(f"  {1000 * cumtime / per:8.3f} {calls / per:7.1f}  {label}")
+    print("\ncostliest functions by own time: own ms, inclusive ms, calls (all per update)")
+    rows = sorted(raw.items(), key=lambda kv: -kv[1][2])[:20]
+    for (filename, line, name), (_, calls, tottime, cumtime, _) in rows:
+        where = name if filename == "~" else f"{_short(filename)}:{line}({name})"
+        print(
+            f"  {1000 * tottime / per:7.3f} {1000 * cumtime / per:8.3f} {calls / per:7.1f}  {where}"
+        )
+    return {area: round(1000 * s / per, 3) for area, s in by_area.items()}
+
+
+def _short(filename: str) -> str:
+    parts = filename.replace("\\", "/").split("/")
+    for anchor in ("site-packages", "main", "lib"):
+        if anchor in parts:
+            return "/".join(parts[len(parts) - parts[::-1].index(anchor) :])
+    return "/".join(parts[-2:])
+
+
+# -- reporting -----------------------------------------------------------------------------------------
+def print_table(results: list[dict[str, Any]]) -> None:
+    head = (
+        f"{'bot':<8} {'users':>6} {'done':>6} {'failed':>6} {'updates':>8} {'wall s':>7} "
+        f"{'upd/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'2xx p99':>8} "
+        f"{'bot CPU':>8} {'CPU ms/upd':>10} {'harness':>8} {'calls/upd':>9} {'RSS MB':>7}"
+    )
+    print("\n" + head)
+    for r in results:
+        print(
+            f"{r['name']:<8} {r['users']:>6} {r['completed']:>6} {r['failed']:>6} "
+            f"{r['updates']:>8} {r['wall_s']:>7.1f} {r['updates_per_s']:>7.0f} "
+            f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.1f} {r['ack_p99_ms']:>8.2f} "
+            f"{r['bot_cpu_pct']:>7.0f}% {r['bot_cpu_ms_per_update']:>10.2f} "
+            f"{r['harness_cpu_pct']:>7.0f}% {r['api_calls_per_update']:>9.2f} "
+            f"{r['peak_rss_mb']:>7.1f}"
+        )
+    print(
+        "\nmedian ms from the webhook POST to each thing the bot did (press: a button; text: typed)"
+    )
+    print(
+        f"{'bot':<8} {'update':<7} {'count':>6} {'answer':>7} {'edit':>7} {'1st send':>9} "
+        f"{'last send':>10} {'2xx':>7}"
+    )
+    for r in results:
+        for kind, row in r["stages"].items():
+            cells = [
+                f"{row[k]:>{w}.2f}" if k in row else f"{'-':>{w}}"
+                for k, w in (
+                    ("answer", 7),
+                    ("edit", 7),
+                    ("first_send", 9),
+                    ("last_send", 10),
+                    ("ack", 7),
+                )
+            ]
+            print(f"{r['name']:<8} {kind:<7} {row['count']:>6} " + " ".join(cells))
+    for r in results:
+        if r["failures"]:
+            print(f"\n{r['name']} failures (most common): {r['failures']}")
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    python = sys.executable
+    ours_command = [python, "-m", "bot", "telegram"]
+    if args.profile_out:
+        ours_command = [python, str(Path(__file__).resolve()), "--profile-child", args.profile_out]
+    peer_env = (
+        {"PEER_CONCURRENT_UPDATES": str(args.peer_concurrent)} if args.peer_concurrent else {}
+    )
+    targets = [Target("ours", ours_command)]
+    if not args.skip_peer:
+        targets.append(Target("peer", [python, str(PEER)], peer_env))
+    load = (
+        "burst: every user starts at once"
+        if args.burst
+        else f"at most {args.concurrency} users mid-report at once"
+    )
+    print(
+        f"e2e webhook bench: {args.users} users ({', '.join(KINDS)} in turn), {load}; "
+        f"webhook POSTs over at most {TELEGRAM_CONNECTIONS} connections; Bot API stand-in "
+        "on 127.0.0.1, no rate limiter (TELEGRAM_MAX_RATE=0: the stand-in is not Telegram); "
+        f"{os.cpu_count()} CPUs",
+        flush=True,
+    )
+    results = []
+    with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
+        for target in targets:
+            print(f"{target.name}: {' '.join(Path(c).name for c in target.command)}", flush=True)
+            results.append(await measure(target, args, Path(tmp)))
+    print_table(results)
+    ours = results[0]
+    peer = results[1] if len(results) > 1 else None
+    summary: dict[str, Any] = {
+        "bench": "e2e",
+        "mode": "webhook",
+        "users": args.users,
+        "updates": ours["updates"],
+        "updates_per_s": round(ours["updates_per_s"], 1),
+        "p50_ms": round(ours["p50_ms"], 2),
+        "p99_ms": round(ours["p99_ms"], 2),
+        "peer_updates_per_s": round(peer["updates_per_s"], 1) if peer else None,
+        "ratio_vs_peer": round(ours["updates_per_s"] / peer["updates_per_s"], 3) if peer else None,
+        "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "load": "burst" if args.burst else "closed loop",
+        "concurrency": args.users if args.burst else args.concurrency,
+        "think_ms": args.think_ms,
+        "failed_users": ours["failed"] + (peer["failed"] if peer else 0),
+        "max_ms": round(ours["max_ms"], 2),
+        "ack_p99_ms": round(ours["ack_p99_ms"], 2),
+        "bot_cpu_ms_per_update": round(ours["bot_cpu_ms_per_update"], 3),
+        "api_calls_per_update": round(ours["api_calls_per_update"], 2),
+        "harness_cpu_pct": round(ours["harness_cpu_pct"]),
+        "peer_p50_ms": round(peer["p50_ms"], 2) if peer else None,
+        "peer_p99_ms": round(peer["p99_ms"], 2) if peer else None,
+        "peer_peak_rss_mb": round(peer["peak_rss_mb"], 1) if peer else None,
+        "peer_bot_cpu_ms_per_update": round(peer["bot_cpu_ms_per_update"], 3) if peer else None,
+        "peer_concurrent_updates": args.peer_concurrent or False,
+        "rate_limiter": False,
+    }
+    if args.profile_out:
+        summary["profiled"] = True
+        summary["profile_ms_per_update"] = print_profile(Path(args.profile_out), ours["updates"])
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200, help="simulated users (default 200)")
+    parser.add_argument(
+        "--concurrency", type=int, default=50, help="users mid-report at once (default 50)"
+    )
+    parser.add_argument("--burst", action="store_true", help="every user starts at once")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="pause between a reply and the user's next update (default 0: as fast as replies)",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=9, help="users run before measuring (default 9)"
+    )
+    parser.add_argument(
+        "--peer-concurrent",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the peer with PTB's concurrent_updates=N (default: off, PTB's default)",
+    )
+    parser.add_argument("--skip-peer", action="store_true", help="measure only our bot")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile our bot (cProfile per thread) and print where its CPU time goes",
+    )
+    parser.add_argument("--profile-child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.profile_child:  # this process is our bot, run under the profiler
+        profiled_child(Path(args.profile_child), run_our_bot)
+        return 0
+    args.profile_out = None
+    if args.profile:
+        args.profile_out = str(Path(tempfile.gettempdir()) / f"e2e-ours-{os.getpid()}.prof")
+    summary = asyncio.run(run(args))
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
