@@ -68,6 +68,17 @@ class CaseIndex:
         self._log.open()
         return sorted(self._pending.values(), key=lambda i: i.seq)
 
+    def load_snapshot(self) -> None:
+        """Read the log as it is, for a reader beside the writing process.
+
+        Nothing is repaired or opened for appending: a torn last line (a write in
+        flight) and any unreadable line are skipped, and unfinished creations are
+        left to the writer.
+        """
+        self._clear()
+        for value in self._log.scan(repair=False, strict=False):
+            self._apply(value)
+
     def _clear(self) -> None:
         self._rows.clear()
         self._drafts.clear()

@@ -1,0 +1,138 @@
+"""A read-only view of a TinyDB data directory, for staff tools running beside the bot.
+
+The bot holds the data directory's lock; exports and statistics must not wait for
+it to stop. Every write in this store is atomic (temp file + rename) and every log
+append is a whole line, so reading needs no lock: this store reads a snapshot of
+the case index and the case files as they are, and never writes, repairs or
+quarantines anything (that stays the owner's job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from tinydb import TinyDB
+
+from flows.record import ConversationRecord
+from storage.base import Storage
+from storage.case_index import CaseIndex
+from storage.case_numbers import normalize_case_number
+from storage.data_layout import CONVERSATION_SUFFIX, DataLayout
+from storage.durable_files import DurableFiles
+from storage.entity_files import DOC_ID
+from storage.errors import CorruptFile, EvidenceNotFound, StorageError
+from storage.evidence_files import check_sha256
+from storage.jsonl_log import JsonLinesLog
+from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE
+
+
+class ReadOnly(StorageError):
+    """A write was attempted on a read-only store."""
+
+
+class ReadOnlyStorage(Storage):
+    """Cases, evidence, conversations and the audit log as they are on disk; no writes."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self._layout = DataLayout(self.data_dir)
+        if not self._layout.index_file.exists() and not self._layout.cases_dir.exists():
+            raise StorageError(f"{self.data_dir} holds no cases (is DATA_DIR right?)")
+        # DurableFiles is only needed by the log's repair path, which is never taken here.
+        files = DurableFiles(self._layout.tmp_dir, self._layout.quarantine_dir)
+        self._index = CaseIndex(JsonLinesLog(self._layout.index_file, files))
+        self._index.load_snapshot()
+        self._audit = JsonLinesLog(self._layout.audit_file, files)
+
+    def _read(self, path: Path, table: str) -> dict[str, Any] | None:
+        if not path.exists():
+            return None
+        try:
+            with TinyDB(path, access_mode="r") as db:
+                doc = db.table(table).get(doc_id=DOC_ID)
+        except (ValueError, TypeError, AttributeError, OSError) as exc:
+            raise CorruptFile(path, None, f"{type(exc).__name__}: {exc}") from exc
+        return dict(doc) if doc is not None else None
+
+    # -- reading ------------------------------------------------------------------------
+    def get_case(self, case_number: str) -> Case | None:
+        number = normalize_case_number(case_number)  # it becomes a file name: canonical only
+        if number is None:
+            return None
+        doc = self._read(self._layout.case_file(number), CASE_TABLE)
+        return Case.from_dict(doc) if doc else None
+
+    def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
+        return self._index.list(filter)
+
+    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+        doc = self._read(self._layout.conversation_file(user_id), CONVERSATION_TABLE)
+        return ConversationRecord.from_dict(doc) if doc else None
+
+    def iter_conversations(self) -> Iterator[ConversationRecord]:
+        for path in sorted(self._layout.conversations_dir.glob(f"*/*{CONVERSATION_SUFFIX}")):
+            doc = self._read(path, CONVERSATION_TABLE)
+            if doc:
+                yield ConversationRecord.from_dict(doc)
+
+    def open_evidence(self, sha256: str) -> BinaryIO:
+        try:
+            return open(self._layout.evidence_file(check_sha256(sha256)), "rb")
+        except FileNotFoundError:
+            raise EvidenceNotFound(sha256) from None
+
+    def evidence_size(self, sha256: str) -> int:
+        try:
+            return self._layout.evidence_file(check_sha256(sha256)).stat().st_size
+        except FileNotFoundError:
+            raise EvidenceNotFound(sha256) from None
+
+    def iter_audit(self, case_number: str | None = None) -> Iterator[AuditEntry]:
+        for value in self._audit.scan(repair=False, strict=False):
+            entry = AuditEntry.from_dict(value)
+            if case_number is None or entry.case_number == case_number:
+                yield entry
+
+    def seen_update(self, update_id: int) -> bool:
+        return False  # update ids are the bot's business
+
+    # -- writing: refused -----------------------------------------------------------------
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        raise ReadOnly(f"{self.data_dir} is open read-only")
+
+    def save_conversation(self, record: ConversationRecord) -> None:
+        self._refuse()
+
+    def delete_conversation(self, user_id: int) -> None:
+        self._refuse()
+
+    def create_case(self, draft: CaseDraft, now: float) -> Case:
+        return self._refuse()
+
+    def update_case(
+        self,
+        case_number: str,
+        *,
+        actor: str,
+        now: float,
+        status: CaseStatus | None = None,
+        final_amount: int | None = None,
+        reason: str = "",
+        add_evidence: tuple = (),
+    ) -> Case:
+        return self._refuse()
+
+    def put_evidence(self, data: bytes) -> str:
+        return self._refuse()
+
+    def delete_evidence(self, sha256: str) -> None:
+        self._refuse()
+
+    def mark_update(self, update_id: int) -> None:
+        self._refuse()
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._refuse()

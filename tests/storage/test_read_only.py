@@ -1,0 +1,64 @@
+"""The read-only store: staff tools read a data directory while the bot holds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.record import ConversationRecord
+from storage import CaseDraft, CaseFilter, CaseStatus, EvidenceRef
+from storage.read_only import ReadOnly, ReadOnlyStorage
+from storage.tinydb_store import TinyDBStorage
+
+
+def draft(n: int, sha: str) -> CaseDraft:
+    return CaseDraft(
+        draft_id=f"d{n}",
+        user_id=n,
+        lang="ko",
+        policy_id="kakao_1015",
+        reporter_type="small_business",
+        service="kakaomap",
+        paid=False,
+        monetary=True,
+        tier="cash_30k",
+        amount=100_000 + n,
+        evidence=[EvidenceRef(sha256=sha, name="r.jpg", mime="image/jpeg", size=3)],
+    )
+
+
+def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
+    owner = TinyDBStorage(tmp_path)  # holds the data directory's lock, like the bot
+    sha = owner.put_evidence(b"abc")
+    cases = [owner.create_case(draft(n, sha), now=1_700_000_000 + n) for n in range(3)]
+    owner.update_case(
+        cases[0].case_number, actor="staff:kim", now=1_700_000_100, status=CaseStatus.APPROVED
+    )
+    owner.save_conversation(ConversationRecord(user_id=7, state="amount", answers={"amount": 5}))
+    # A write in flight: the last index line is torn.
+    with owner._layout.index_file.open("ab") as fh:
+        fh.write(b'{"op":"row","seq"')
+    before = owner._layout.index_file.read_bytes()
+
+    reader = ReadOnlyStorage(tmp_path)
+    assert [r.case_number for r in reader.list_cases()] == [c.case_number for c in cases]
+    assert (
+        reader.list_cases(CaseFilter(status=CaseStatus.APPROVED))[0].case_number
+        == cases[0].case_number
+    )
+    assert reader.get_case(cases[1].case_number.lower()) == owner.get_case(cases[1].case_number)
+    assert reader.get_case("../../etc/passwd") is None
+    with reader.open_evidence(sha) as fh:
+        assert fh.read() == b"abc"
+    assert [e.action for e in reader.iter_audit(cases[0].case_number)] == [
+        e.action for e in owner.iter_audit(cases[0].case_number)
+    ]
+    assert reader.load_conversation(7).answers == {"amount": 5}
+    assert [r.user_id for r in reader.iter_conversations()] == [7]
+    with pytest.raises(ReadOnly):
+        reader.save_conversation(ConversationRecord(user_id=8, state="consent"))
+    with pytest.raises(ReadOnly):
+        reader.update_case(cases[0].case_number, actor="x", now=0, status=CaseStatus.PAID)
+    assert (
+        owner._layout.index_file.read_bytes() == before
+    )  # nothing repaired behind the owner's back
+    owner.close()
