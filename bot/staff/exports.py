@@ -1,0 +1,695 @@
+"""Case exports for staff (CSV for Excel, XLSX, JSON lines, an evidence zip), shared by every door.
+
+The CLI, the Telegram ``/export`` command and the staff web all call these
+functions; none of them knows where its output goes.
+
+Choosing and reading cases: :func:`select_rows` filters the case index (no
+case file is opened) and :func:`select_cases` then reads one full case at a
+time with ``storage.get_case``, so an export of 105,000 cases never holds more
+than one full case in memory; the writers stream their output.
+
+How a CSV cell is made safe for Excel (see :func:`spreadsheet_text`):
+
+- The file is UTF-8 with a BOM: without it Korean Excel reads it as CP949.
+- *Formula injection*: a text cell that starts with ``= + - @``, a tab or a
+  carriage return (or their full-width forms ``＝ ＋ － ＠``, which a Korean
+  keyboard produces) is prefixed with a single quote, as OWASP's CSV-injection
+  guidance says. Excel then shows text instead of evaluating it.
+- *Type guessing*: Excel ignores CSV quoting when it guesses types, so a quoted
+  ``"220-81-62517"``, ``"0101234"`` or ``"1/2"`` still turns into a number or a
+  date, dropping leading zeros and rounding past 15 digits. A text cell that
+  Excel would read as a number, a date or a time (only digits, separators,
+  signs, currency and percent signs, month names or 년/월/일/시/분/초 units) gets
+  the same leading quote. That covers the user id (always digits) and the
+  business registration number (digits and hyphens). The other well-known
+  trick, ``="0101234"``, is itself a formula: it breaks every non-Excel reader
+  and is exactly what the injection rule forbids.
+- The cost: the quote is a character of the CSV data, so readers other than
+  Excel see it (and Excel may show it when the file is opened directly). The
+  CSV is therefore the format for a quick look in Excel; the XLSX keeps every
+  value exact and typed (IDs are text cells with the ``@`` format, amounts are
+  numbers with a 원 format, no prefix needed), and JSON lines are the lossless
+  format for programs.
+
+In XLSX a cell is text or a formula by its type, not by its first character,
+so text cells are written as strings whatever they start with (openpyxl would
+otherwise make ``=...`` a formula and ``#N/A`` an error). Cells that start
+with a formula character also get Excel's *quote prefix* style, the hidden
+quote a person types, so that editing such a cell in Excel keeps it text.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from bot.staff import StaffError
+from bot.staff.flags import Flag, compute_flags, flag_name
+from flows.conversation import IntakeFlow
+from flows.policy import KST, Policy
+from flows.texts import t
+from storage.base import Storage
+from storage.documents import case_view
+from storage.errors import CorruptFile, EvidenceNotFound
+from storage.records import Case, CaseFilter, CaseStatus, CaseSummary
+
+log = logging.getLogger(__name__)
+
+LANGS = ("ko", "en")
+FORMATS = ("csv", "xlsx", "json")
+FILE_SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "json": ".jsonl"}
+
+FlagMap = Mapping[str, frozenset[Flag]]
+
+
+class FilterError(StaffError):
+    """An export or statistics filter names something the policy does not know."""
+
+
+# -- choosing cases --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which cases to export: the :class:`storage.CaseFilter` fields plus ``flagged``.
+
+    ``flagged`` True keeps only cases with a flag, False only cases without
+    one, None both. Times are POSIX seconds; :func:`kst_days` turns Korean
+    dates into them.
+    """
+
+    submitted_from: float | None = None  # inclusive
+    submitted_to: float | None = None  # exclusive
+    status: CaseStatus | None = None
+    tier: str | None = None
+    reporter_type: str | None = None
+    service: str | None = None
+    user_id: int | None = None
+    flagged: bool | None = None
+
+    def case_filter(self) -> CaseFilter:
+        """The part of this filter the case index answers by itself."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(CaseFilter)}
+        return CaseFilter(**fields)
+
+
+def kst_days(first: dt.date | None, last: dt.date | None) -> tuple[float | None, float | None]:
+    """Return ``(submitted_from, submitted_to)`` covering Korean dates ``first`` to ``last``, both whole."""
+    start = None if first is None else dt.datetime.combine(first, dt.time(), KST).timestamp()
+    end = None
+    if last is not None:
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), KST).timestamp()
+    return start, end
+
+
+def check_filter(filter: ExportFilter, policy: Policy) -> None:
+    """Raise :class:`FilterError` when the filter names a tier, type or service the policy lacks."""
+    known = {
+        "tier": list(policy.tiers),
+        "reporter_type": [r.id for r in policy.reporter_types],
+        "service": [s.id for s in policy.services],
+    }
+    for name, ids in known.items():
+        value = getattr(filter, name)
+        if value is not None and value not in ids:
+            raise FilterError(
+                f"unknown {name.replace('_', ' ')} {value!r}; use one of: {', '.join(ids)}"
+            )
+    if filter.status is not None and not isinstance(filter.status, CaseStatus):
+        raise FilterError(f"status must be a CaseStatus, got {filter.status!r}")
+    if (
+        filter.submitted_from is not None
+        and filter.submitted_to is not None
+        and filter.submitted_from >= filter.submitted_to
+    ):
+        raise FilterError("the date range is empty: the first day is after the last")
+
+
+def select_rows(
+    storage: Storage, filter: ExportFilter | None = None, flags: FlagMap | None = None
+) -> list[CaseSummary]:
+    """Return the index rows of the matching cases, oldest submission first.
+
+    ``flags`` are the flags of every case (see :func:`compute_flags`); they are
+    computed here when ``filter.flagged`` needs them and none are given.
+    """
+    filter = filter or ExportFilter()
+    rows = storage.list_cases(filter.case_filter())
+    if filter.flagged is None:
+        return rows
+    if flags is None:
+        flags = compute_flags(storage.list_cases())
+    return [row for row in rows if (row.case_number in flags) == filter.flagged]
+
+
+def select_cases(
+    storage: Storage, filter: ExportFilter | None = None, flags: FlagMap | None = None
+) -> Iterator[Case]:
+    """Yield the full matching cases one at a time, oldest submission first."""
+    return read_cases(storage, select_rows(storage, filter, flags))
+
+
+def read_cases(storage: Storage, rows: Iterable[CaseSummary]) -> Iterator[Case]:
+    """Yield the full case of each index row, one at a time.
+
+    A case whose file is missing or unreadable (storage quarantines it) is
+    logged and skipped, so one damaged file does not stop an export; the
+    writers return how many cases they wrote, for the caller to compare.
+    """
+    for row in rows:
+        try:
+            case = storage.get_case(row.case_number)
+        except CorruptFile as exc:
+            log.warning("export: skipped case %s: %s", row.case_number, exc)
+            continue
+        if case is None:
+            log.warning("export: skipped case %s: in the index but not stored", row.case_number)
+            continue
+        yield case
+
+
+# -- names staff read ------------------------------------------------------------------
+
+
+class Labels:
+    """Names, in one language, of what cases store as ids: types, services, tiers, statuses."""
+
+    def __init__(self, policy: Policy, lang: str = "ko") -> None:
+        if lang not in LANGS:
+            raise FilterError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
+        self.policy = policy
+        self.lang = lang
+        flow = IntakeFlow(policy)
+        tiers = {tier_id: flow.tier_name(tier_id, lang) for tier_id in policy.tiers}
+        # Reporters see one name for two package tiers ("이용자 지원 패키지");
+        # staff counting and filtering must tell them apart.
+        names = list(tiers.values())
+        self._tiers = {
+            tier_id: f"{name} ({tier_id})" if names.count(name) > 1 else name
+            for tier_id, name in tiers.items()
+        }
+        self._types = {r.id: r.name(lang) for r in policy.reporter_types}
+        self._services = {s.id: s.name(lang) for s in policy.services}
+        self._other_services = {s.id for s in policy.services if s.other}
+        self._statuses = {status: t(lang, f"status.{status}") for status in CaseStatus}
+        self._yes, self._no = ("yes", "no") if lang == "en" else ("예", "아니요")
+        self._paid, self._free = ("paid", "free") if lang == "en" else ("유료", "무료")
+
+    def reporter_type(self, type_id: str) -> str:
+        return self._types.get(type_id, type_id)
+
+    def service(self, service_id: str, typed: str | None = None) -> str:
+        """The service's name; for the policy's "other" service, what the user typed."""
+        if service_id in self._other_services and typed:
+            return typed
+        return self._services.get(service_id, service_id)
+
+    def tier(self, tier_id: str) -> str:
+        return self._tiers.get(tier_id, tier_id)
+
+    def status(self, status: str) -> str:
+        return self._statuses.get(status, str(status))
+
+    def paid(self, paid: bool) -> str:
+        return self._paid if paid else self._free
+
+    def yes_no(self, value: bool) -> str:
+        return self._yes if value else self._no
+
+    def flags(self, flags: Iterable[Flag]) -> str:
+        return ", ".join(flag_name(f, self.lang) for f in sorted(flags))
+
+
+# -- columns ---------------------------------------------------------------------------
+
+# What a column holds decides how each format writes it.
+ID, TEXT, WHEN, AMOUNT, COUNT = "id", "text", "when", "amount", "count"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    ko: str
+    en: str
+    kind: str
+    width: int  # XLSX column width, in characters
+
+    def title(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ko
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("case_number", "접수번호", "Case number", ID, 14),
+    Column("submitted_at", "접수 일시(KST)", "Submitted at (KST)", WHEN, 20),
+    Column("status", "상태", "Status", TEXT, 14),
+    Column("reporter_type", "신고자 유형", "Reporter type", TEXT, 16),
+    Column("service", "서비스", "Service", TEXT, 22),
+    Column("paid", "유료/무료", "Paid/free", TEXT, 9),
+    Column("monetary", "금전 피해", "Monetary loss", TEXT, 9),
+    Column("amount", "피해 금액(원)", "Amount (KRW)", AMOUNT, 15),
+    Column("tier", "지원 구간", "Tier", TEXT, 24),
+    Column("tentative_support", "잠정 지원금(원)", "Tentative support (KRW)", AMOUNT, 15),
+    Column("channel_cash", "채널 메시지 캐시", "Channel message cash", TEXT, 9),
+    Column("final_amount", "최종 지원금(원)", "Final amount (KRW)", AMOUNT, 15),
+    Column("business_number", "사업자등록번호", "Business registration no.", ID, 16),
+    Column("description", "피해 내용", "Description", TEXT, 60),
+    Column("evidence_count", "증빙 파일 수", "Evidence files", COUNT, 8),
+    Column("user_id", "이용자 ID", "User ID", ID, 14),
+    Column("lang", "언어", "Language", TEXT, 6),
+    Column("flags", "검토 표시", "Flags", TEXT, 28),
+)
+
+
+def headers(lang: str = "ko") -> list[str]:
+    """The column titles of the CSV and XLSX exports."""
+    return [c.title(lang) for c in COLUMNS]
+
+
+def case_values(case: Case, labels: Labels, flags: FlagMap | None) -> list[Any]:
+    """One export row, typed by column kind (str, int or None; an aware datetime for WHEN)."""
+    return [
+        case.case_number,
+        submitted_kst(case),
+        labels.status(case.status),
+        labels.reporter_type(case.reporter_type),
+        labels.service(case.service, case.service_other),
+        labels.paid(case.paid),
+        labels.yes_no(case.monetary),
+        case.amount,
+        labels.tier(case.tier),
+        case.tentative_support,
+        labels.yes_no(case.channel_cash),
+        case.final_amount,
+        case.business_number,
+        case.description,
+        len(case.evidence),
+        str(case.user_id),
+        case.lang,
+        labels.flags(flags.get(case.case_number, ())) if flags else "",
+    ]
+
+
+def submitted_kst(case: Case) -> dt.datetime:
+    """When the case was submitted, in Korean time, to the second."""
+    return dt.datetime.fromtimestamp(int(case.submitted_at), KST)
+
+
+# -- making text safe for spreadsheets -------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_MONTHS = re.compile(
+    r"(?<![a-z])(?:january|february|march|april|june|july|august|september|october|"
+    r"november|december|jan|feb|mar|apr|may|jun|jul|aug|sept|sep|oct|nov|dec)\.?(?![a-z])",
+    re.IGNORECASE,
+)
+_TIME_UNITS = re.compile(
+    r"년|월|일|시|분|초|오전|오후|(?<![a-z])[ap]\.?m\.?(?![a-z])", re.IGNORECASE
+)
+_NUMERIC = re.compile(r"[\d\s.,:/\\\-+()%$€£¥₩eE]*")
+_DIGIT = re.compile(r"\d")
+# Control characters other than tab, line feed and carriage return: XML (so
+# XLSX) cannot hold them and Excel shows garbage for them in a CSV.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Numbers, dates and times that need words are short; longer text is not tried
+# word by word (descriptions are up to 1,000 characters).
+_MAX_WORDY_DATE = 40
+
+
+def spreadsheet_text(value: str) -> str:
+    """Return ``value`` as a CSV cell that Excel shows as this text, neither formula nor number.
+
+    A single quote is put in front where Excel would otherwise evaluate the
+    cell or convert it; other values are returned unchanged (see the module
+    docstring for the rule and its cost).
+    """
+    if value.startswith(FORMULA_STARTS) or _excel_would_convert(value):
+        return "'" + value
+    return value
+
+
+def without_controls(value: str) -> str:
+    """``value`` with control characters other than tab and line breaks shown as U+FFFD."""
+    return _CONTROLS.sub("\ufffd", value)
+
+
+def _excel_would_convert(value: str) -> bool:
+    """Tell whether Excel could read this text as a number, a date or a time.
+
+    Errs on the side of yes: a needless quote costs one character, a missed one
+    loses leading zeros or turns an id into a date.
+    """
+    if _DIGIT.search(value) is None:
+        return False
+    if _NUMERIC.fullmatch(value) is not None:
+        return True
+    if len(value) > _MAX_WORDY_DATE:
+        return False
+    folded = unicodedata.normalize("NFKC", value)  # Excel reads full-width forms too
+    folded = _TIME_UNITS.sub("", _MONTHS.sub("", folded))
+    return _NUMERIC.fullmatch(folded) is not None
+
+
+# -- CSV -------------------------------------------------------------------------------
+
+
+def write_csv(
+    cases: Iterable[Case],
+    out: BinaryIO,
+    policy: Policy,
+    *,
+    lang: str = "ko",
+    flags: FlagMap | None = None,
+) -> int:
+    """Write the cases as CSV for Excel (UTF-8 with BOM, CRLF); return how many were written."""
+    labels = Labels(policy, lang)
+    kinds = [c.kind for c in COLUMNS]
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
+    count = 0
+    try:
+        writer = csv.writer(text)
+        writer.writerow(headers(lang))
+        for case in cases:
+            values = case_values(case, labels, flags)
+            writer.writerow([_csv_cell(kind, v) for kind, v in zip(kinds, values, strict=True)])
+            count += 1
+    finally:
+        text.flush()
+        text.detach()  # the caller owns ``out``: do not close it with the wrapper
+    return count
+
+
+def _csv_cell(kind: str, value: Any) -> str | int:
+    if value is None:
+        return ""
+    if kind == WHEN:
+        return value.isoformat()
+    if kind in (AMOUNT, COUNT):
+        return value
+    return spreadsheet_text(without_controls(value))
+
+
+# -- XLSX ------------------------------------------------------------------------------
+
+AMOUNT_FORMATS = {"ko": '#,##0"원"', "en": '"KRW "#,##0'}
+WHEN_FORMAT = "yyyy-mm-dd hh:mm:ss"
+TEXT_FORMAT = "@"
+SHEET_TITLES = {"ko": "접수 목록", "en": "Cases"}
+XLSX_MAX_CHARS = 32_767  # Excel's limit per cell
+
+
+def write_xlsx(
+    cases: Iterable[Case],
+    out: BinaryIO,
+    policy: Policy,
+    *,
+    lang: str = "ko",
+    flags: FlagMap | None = None,
+) -> int:
+    """Write the cases as one XLSX sheet; return how many were written.
+
+    openpyxl's write-only mode streams rows to a temporary file, so memory
+    stays flat. The header row is bold and frozen and carries an autofilter.
+    """
+    labels = Labels(policy, lang)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_TITLES[lang])
+    # Column widths and the frozen pane come before the first row in write-only mode.
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    sheet.append([_header_cell(sheet, title) for title in headers(lang)])
+
+    amount_format = AMOUNT_FORMATS[lang]
+    kinds = [c.kind for c in COLUMNS]
+    count = 0
+    for case in cases:
+        values = case_values(case, labels, flags)
+        row: list[Any] = []
+        for kind, value in zip(kinds, values, strict=True):
+            if value is None or value == "":
+                row.append(None)
+            elif kind == AMOUNT:
+                row.append(_styled(sheet, value, amount_format))
+            elif kind == WHEN:
+                # Excel has no time zones: the KST wall clock, the header says KST.
+                row.append(_styled(sheet, value.replace(tzinfo=None), WHEN_FORMAT))
+            elif kind == ID:
+                row.append(_text_cell(sheet, value, TEXT_FORMAT))
+            elif kind == TEXT:
+                row.append(_text_cell(sheet, value, None))
+            else:
+                row.append(value)
+        sheet.append(row)
+        count += 1
+    last = get_column_letter(len(COLUMNS))
+    sheet.auto_filter.ref = f"A1:{last}{count + 1}"  # written after the rows
+    workbook.save(out)
+    return count
+
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _header_cell(sheet: Any, title: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=title)
+    cell.font = _HEADER_FONT
+    cell.fill = _HEADER_FILL
+    return cell
+
+
+def _styled(sheet: Any, value: Any, number_format: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _text_cell(sheet: Any, value: str, number_format: str | None) -> Any:
+    """A cell that holds ``value`` as text, whatever it looks like."""
+    risky = value.startswith(FORMULA_STARTS) or value in ERROR_CODES
+    value = xlsx_text(value)
+    if number_format is None and not risky:
+        return value  # a plain str: openpyxl writes it as an inline string
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # never "f" (formula) or "e" (error), whatever the text says
+    if number_format is not None:
+        cell.number_format = number_format
+    if risky:
+        cell.quotePrefix = True
+    return cell
+
+
+def xlsx_text(value: str) -> str:
+    """``value`` as XLSX can hold it: control characters replaced, cut to Excel's limit.
+
+    Line breaks become LF, Excel's line break within a cell: XML readers turn a
+    bare CR into LF anyway, so writing CR would not survive a round trip.
+    """
+    value = without_controls(value.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(value) > XLSX_MAX_CHARS:
+        value = value[: XLSX_MAX_CHARS - 1] + "…"
+    return value
+
+
+# -- JSON lines ------------------------------------------------------------------------
+
+
+def write_jsonl(
+    cases: Iterable[Case],
+    out: BinaryIO,
+    policy: Policy | None = None,
+    *,
+    lang: str = "ko",
+    flags: FlagMap | None = None,
+) -> int:
+    """Write one JSON object per line (UTF-8, no BOM): the full case plus its flags.
+
+    Each line is ``Case.to_dict()`` (so ``Case.from_dict`` reads it back) with
+    two more keys: ``submitted_at_kst`` (ISO 8601) and ``flags`` (flag ids).
+    ``policy`` and ``lang`` are accepted for a uniform call; ids need no names here.
+    """
+    count = 0
+    for case in cases:
+        record = case_view(case)
+        record["submitted_at_kst"] = submitted_kst(case).isoformat()
+        record["flags"] = sorted(flags.get(case.case_number, ())) if flags else []
+        out.write(json.dumps(record, ensure_ascii=False).encode())
+        out.write(b"\n")
+        count += 1
+    return count
+
+
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_jsonl}
+
+
+# -- evidence zip ----------------------------------------------------------------------
+
+MANIFEST_NAME = "manifest.json"
+_CHUNK = 1024 * 1024
+# Windows refuses these as file names, with any extension ("con.txt" too).
+_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"]
+    + [f"com{i}" for i in range(10)]
+    + [f"lpt{i}" for i in range(10)]
+    + ["com¹", "com²", "com³", "lpt¹", "lpt²", "lpt³"]
+)
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
+_MAX_NAME_BYTES = 200  # under the 255 of common file systems, with room for " (12)"
+# Already compressed: storing them is as small and much faster than deflating.
+_STORED_PREFIXES = ("image/", "video/", "audio/", "application/pdf", "application/zip")
+
+
+def safe_file_name(name: str, fallback: str = "file") -> str:
+    """Return a name that is safe as one file in a folder on Windows, macOS and Linux.
+
+    Keeps only the last path component (``a/b\\c.jpg`` gives ``c.jpg``), drops
+    control and bidi-format characters (which can disguise an extension),
+    replaces characters Windows forbids, trims dots and spaces at the ends
+    (so ``..`` and hidden dot-files go), renames reserved Windows names
+    (``con.txt`` gives ``_con.txt``) and shortens long names keeping the
+    extension. Korean names are NFC-normalised (macOS sends decomposed jamo).
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(_name_char(ch) for ch in name)
+    name = _WINDOWS_FORBIDDEN.sub("_", name).strip(" .")
+    if not name:
+        name = fallback
+    if name.split(".")[0].rstrip(" ").casefold() in _RESERVED:
+        name = "_" + name
+    return _shorten(name)
+
+
+def _name_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Zs":
+        return " "  # e.g. the ideographic space of Korean input
+    if category[0] in ("C", "Z"):
+        return ""  # controls, NUL, bidi overrides, line and paragraph separators
+    return ch
+
+
+def _shorten(name: str) -> str:
+    if len(name.encode()) <= _MAX_NAME_BYTES:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, dot, suffix = name, "", ""
+    budget = _MAX_NAME_BYTES - len((dot + suffix).encode())
+    stem = stem.encode()[:budget].decode(errors="ignore").rstrip(" .")
+    return stem + dot + suffix
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… when the folder has it (ignoring case, as Windows does)."""
+    candidate = name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    n = 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{stem} ({n}){dot}{suffix}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def write_evidence_zip(cases: Iterable[Case], storage: Storage, out: BinaryIO) -> int:
+    """Write the cases' evidence as a zip with a folder per case; return the number of files.
+
+    Files keep safe versions of their original names (:func:`safe_file_name`,
+    made unique within the folder). ``manifest.json`` at the root lists every
+    evidence reference: case, original and stored name, mime, size and the
+    sha256 of the bytes in the zip, with ``status`` "ok", "missing" (not in
+    storage; no file) or "sha256_mismatch" (stored bytes differ from the hash
+    the case records; the file is included so staff can look). ``out`` may be
+    unseekable (a pipe); file contents are streamed, never read whole.
+    """
+    manifest: list[dict[str, Any]] = []
+    written = 0
+    with zipfile.ZipFile(out, "w", allowZip64=True) as archive:
+        for case in cases:
+            folder = safe_file_name(case.case_number, fallback="case")
+            taken: set[str] = set()
+            when = submitted_kst(case).timetuple()[:6]
+            for ref in case.evidence:
+                entry: dict[str, Any] = {
+                    "case_number": case.case_number,
+                    "original_name": ref.name,
+                    "stored_name": None,
+                    "mime": ref.mime,
+                    "size": None,
+                    "sha256": None,
+                    "status": "missing",
+                }
+                manifest.append(entry)
+                try:
+                    source = storage.open_evidence(ref.sha256)
+                except EvidenceNotFound:
+                    log.warning(
+                        "evidence zip: %s of case %s is missing", ref.sha256, case.case_number
+                    )
+                    continue
+                stored = _unique(safe_file_name(ref.name), taken)
+                info = zipfile.ZipInfo(
+                    f"{folder}/{stored}", date_time=max(when, (1980, 1, 1, 0, 0, 0))
+                )
+                info.compress_type = (
+                    zipfile.ZIP_STORED
+                    if (ref.mime or "").startswith(_STORED_PREFIXES)
+                    else zipfile.ZIP_DEFLATED
+                )
+                info.external_attr = 0o644 << 16
+                digest = hashlib.sha256()
+                size = 0
+                with source, archive.open(info, "w", force_zip64=True) as target:
+                    while chunk := source.read(_CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        target.write(chunk)
+                entry.update(
+                    stored_name=f"{folder}/{stored}",
+                    size=size,
+                    sha256=digest.hexdigest(),
+                    status="ok" if digest.hexdigest() == ref.sha256 else "sha256_mismatch",
+                )
+                written += 1
+        manifest_bytes = json.dumps(
+            {"files": manifest, "count": written}, ensure_ascii=False, indent=1
+        ).encode()
+        archive.writestr(MANIFEST_NAME, manifest_bytes)
+    return written
+
+
+def export_cases(
+    format: str,
+    cases: Iterable[Case],
+    out: BinaryIO,
+    policy: Policy,
+    *,
+    lang: str = "ko",
+    flags: FlagMap | None = None,
+) -> int:
+    """Write ``cases`` in ``format`` ("csv", "xlsx" or "json"); return how many were written."""
+    try:
+        writer = WRITERS[format]
+    except KeyError:
+        raise FilterError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}") from None
+    return writer(cases, out, policy, lang=lang, flags=flags)
