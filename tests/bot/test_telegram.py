@@ -7,141 +7,24 @@ bot's own aiohttp server.
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import replace
 
 import aiohttp
 import pytest
 
 from bot.intake import IntakeService
-from bot.server import run_telegram
 from bot.settings import Settings
 from flows.conversation import IntakeFlow
 from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
 from tests.support.bot_api import BotAPIStandIn
-
-SECRET = "s3cret-token_for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.running_bot import MODES, SECRET, Person, running_bot
 
 
-class RunningBot:
-    """The real bot process logic (run_telegram) as a task, with helpers to talk to it."""
-
-    def __init__(self, api: BotAPIStandIn, settings: Settings, mode: str) -> None:
-        self.api = api
-        self.settings = settings
-        self.mode = mode
-        self.storage: TinyDBStorage | None = None
-        self.task: asyncio.Task | None = None
-        self.stop_event = asyncio.Event()
-
-    async def start(self) -> None:
-        self.storage = TinyDBStorage(self.settings.data_dir)
-        service = IntakeService(IntakeFlow(load_policy()), self.storage)
-        ready = asyncio.Event()
-        self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(
-            run_telegram(
-                self.settings, service, stop=self.stop_event, ready=ready, album_quiet_s=0.3
-            )
-        )
-        done, _ = await asyncio.wait(
-            {self.task, asyncio.ensure_future(ready.wait())},
-            timeout=15,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        if self.task in done:
-            self.task.result()  # raise the start-up error
-        assert ready.is_set()
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        await asyncio.wait_for(self.task, 15)
-        self.storage.close()
-
-    async def send(self, update: dict, *, replies: int = 1) -> list[dict]:
-        """Deliver an update and wait for the bot's replies to the user's chat."""
-        chat_id = (
-            update.get("message")
-            or update.get("edited_message")
-            or update["callback_query"]["message"]
-        )["chat"]["id"]
-        before = len(self.api.messages_to(chat_id))
-        if self.mode == "webhook":
-            assert await self.api.deliver(update) == 200
-        else:
-            self.api.queue(update)
-        if replies:
-            messages = await self.api.wait_for_messages(chat_id, before + replies, timeout=10)
-            return messages[before:]
-        return []
-
-
-class Person:
-    """A Telegram user talking to the bot."""
-
-    def __init__(self, bot: RunningBot, user_id: int, language_code: str = "ko") -> None:
-        self.bot = bot
-        self.api = bot.api
-        self.user = self.api.user(user_id, first_name=f"User{user_id}", language_code=language_code)
-        self.id = user_id
-
-    async def say(self, text: str, replies: int = 1) -> str:
-        if text.startswith("/"):
-            update = self.api.command_update(self.user, text)
-        else:
-            update = self.api.text_update(self.user, text)
-        return self.text(await self.bot.send(update, replies=replies))
-
-    async def press(self, value: str, replies: int = 1) -> str:
-        message, data = self.find_button(value)
-        update = self.api.callback_update(self.user, data, message_id=message["message_id"])
-        return self.text(await self.bot.send(update, replies=replies))
-
-    def find_button(self, value: str) -> tuple[dict, str]:
-        for message in reversed(self.api.messages_to(self.id)):
-            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
-                for button in row:
-                    if button["callback_data"].split(":", 1)[1] == value:
-                        return message, button["callback_data"]
-        raise AssertionError(f"no button {value!r} in {self.last}")
-
-    @property
-    def last(self) -> str:
-        return self.api.messages_to(self.id)[-1]["text"]
-
-    @staticmethod
-    def text(messages: list[dict]) -> str:
-        return "\n".join(m.get("text", "") for m in messages)
-
-
-@pytest.fixture(params=["polling", "webhook"])
+@pytest.fixture(params=MODES)
 async def bot(request, tmp_path):
-    mode = request.param
-    async with BotAPIStandIn() as api:
-        port = free_port()
-        settings = Settings(
-            telegram_bot_token=api.token,
-            telegram_api_base_url=api.base_url,
-            telegram_file_base_url=api.base_file_url,
-            data_dir=tmp_path / "data",
-            host="127.0.0.1",
-            port=port,
-            webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if mode == "webhook" else None,
-            webhook_secret=SECRET if mode == "webhook" else None,
-            telegram_max_rate=0,
-        )
-        running = RunningBot(api, settings, mode)
-        await running.start()
+    async with running_bot(tmp_path / "data", request.param) as running:
         yield running
-        if not running.task.done():
-            await running.stop()
 
 
 async def start_small_business(person: Person) -> None:

@@ -1,0 +1,230 @@
+"""The real bot (run_telegram) as an asyncio task against the local Bot API stand-in, with people to talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from bot.intake import IntakeService
+from bot.server import run_telegram
+from bot.settings import Settings
+from flows.conversation import IntakeFlow
+from flows.policy import load_policy
+from storage.tinydb_store import TinyDBStorage
+from tests.support.bot_api import BotAPIStandIn
+
+SECRET = "s3cret-token_for-tests"
+MODES = ("polling", "webhook")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bot_settings(api: BotAPIStandIn, data_dir: Path, mode: str) -> Settings:
+    """Settings that point the bot at the stand-in, on a free loopback port."""
+    port = free_port()
+    webhook = mode == "webhook"
+    return Settings(
+        telegram_bot_token=api.token,
+        telegram_api_base_url=api.base_url,
+        telegram_file_base_url=api.base_file_url,
+        data_dir=data_dir,
+        host="127.0.0.1",
+        port=port,
+        webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if webhook else None,
+        webhook_secret=SECRET if webhook else None,
+        telegram_max_rate=0,
+    )
+
+
+def chat_of(update: dict) -> int | None:
+    """The chat an update's replies go to (None for updates without one)."""
+    for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if key in update:
+            return update[key]["chat"]["id"]
+    if "callback_query" in update:
+        return update["callback_query"]["message"]["chat"]["id"]
+    return None
+
+
+class RunningBot:
+    """The real bot process logic (run_telegram) as a task, with helpers to talk to it."""
+
+    def __init__(self, api: BotAPIStandIn, settings: Settings, mode: str) -> None:
+        self.api = api
+        self.settings = settings
+        self.mode = mode
+        self.storage: TinyDBStorage | None = None
+        self.task: asyncio.Task | None = None
+        self.stop_event = asyncio.Event()
+
+    async def start(self) -> None:
+        self.storage = TinyDBStorage(self.settings.data_dir)
+        service = IntakeService(IntakeFlow(load_policy()), self.storage)
+        ready = asyncio.Event()
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(
+            run_telegram(
+                self.settings, service, stop=self.stop_event, ready=ready, album_quiet_s=0.3
+            )
+        )
+        waiter = asyncio.ensure_future(ready.wait())
+        done, _ = await asyncio.wait(
+            {self.task, waiter}, timeout=15, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiter.cancel()
+        if self.task in done:
+            self.task.result()  # raise the start-up error
+        assert ready.is_set()
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, 15)
+        self.storage.close()
+
+    async def send(self, update: dict, *, replies: int = 1) -> list[dict]:
+        """Deliver an update and wait for the bot's replies to the user's chat."""
+        chat_id = chat_of(update)
+        before = len(self.api.messages_to(chat_id))
+        if self.mode == "webhook":
+            assert await self.api.deliver(update) == 200
+        else:
+            self.api.queue(update)
+        if replies:
+            messages = await self.api.wait_for_messages(chat_id, before + replies, timeout=10)
+            return messages[before:]
+        return []
+
+    async def process(self, update: dict, *, timeout: float = 10) -> list[dict]:
+        """Deliver an update, wait until the bot is done with it, and return what it sent there.
+
+        Works when no reply is the right answer: the webhook answers once the update is
+        processed, and in polling mode every path ends by remembering the update id.
+        """
+        chat_id = chat_of(update)
+        before = len(self.api.messages_to(chat_id)) if chat_id is not None else 0
+        if self.mode == "webhook":
+            assert await self.api.deliver(update) == 200
+        else:
+            self.api.queue(update)
+            async with asyncio.timeout(timeout):
+                while not self.storage.seen_update(update["update_id"]):
+                    await asyncio.sleep(0.005)
+        return self.api.messages_to(chat_id)[before:] if chat_id is not None else []
+
+
+@contextlib.asynccontextmanager
+async def running_bot(data_dir: Path, mode: str) -> AsyncIterator[RunningBot]:
+    """A stand-in plus the real bot talking to it, stopped (if still running) on exit."""
+    async with BotAPIStandIn() as api:
+        running = RunningBot(api, bot_settings(api, data_dir, mode), mode)
+        await running.start()
+        try:
+            yield running
+        finally:
+            if not running.task.done():
+                await running.stop()
+
+
+class Person:
+    """A Telegram user talking to the bot."""
+
+    def __init__(
+        self,
+        bot: RunningBot,
+        user_id: int,
+        language_code: str | None = "ko",
+        *,
+        username: str | None = None,
+    ) -> None:
+        self.bot = bot
+        self.api = bot.api
+        self.user = self.api.user(
+            user_id, first_name=f"User{user_id}", language_code=language_code, username=username
+        )
+        self.id = user_id
+
+    async def say(self, text: str, replies: int = 1) -> str:
+        if text.startswith("/"):
+            update = self.api.command_update(self.user, text)
+        else:
+            update = self.api.text_update(self.user, text)
+        return self.text(await self.bot.send(update, replies=replies))
+
+    async def press(self, value: str, replies: int = 1) -> str:
+        message, data = self.find_button(value)
+        update = self.api.callback_update(self.user, data, message_id=message["message_id"])
+        return self.text(await self.bot.send(update, replies=replies))
+
+    def find_button(self, value: str) -> tuple[dict, str]:
+        for message in reversed(self.api.messages_to(self.id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["callback_data"].split(":", 1)[1] == value:
+                        return message, button["callback_data"]
+        raise AssertionError(f"no button {value!r} in {self.last}")
+
+    @property
+    def last(self) -> str:
+        return self.api.messages_to(self.id)[-1]["text"]
+
+    @staticmethod
+    def text(messages: list[dict]) -> str:
+        return "\n".join(m.get("text", "") for m in messages)
+
+
+# Button presses and texts that walk a small business (KakaoTalk Channel, free use, 10만 원)
+# from /start to each question; ("press", v) taps the button v, ("say", t) sends t, and the
+# number is how many messages the bot answers with.
+WALK: tuple[tuple[str, str, str, int], ...] = (
+    # (the step reached after this action, kind, value, replies)
+    ("consent", "say", "/start", 1),
+    ("reporter_type", "press", "agree", 1),
+    ("service", "press", "small_business", 1),
+    ("paid", "press", "talk_channel", 1),
+    ("monetary", "press", "free", 1),
+    ("amount", "press", "yes", 1),
+    ("amount_confirm", "say", "10만 원", 1),
+    ("business_number", "press", "yes", 2),
+    ("channel", "say", "220-81-62517", 1),
+    ("evidence", "press", "no", 1),
+    ("summary", "press", "skip", 1),
+)
+# Steps off the main walk: where they branch from, and the action that reaches them.
+BRANCHES: dict[str, tuple[str, str, str, int]] = {
+    "service_other": ("service", "press", "other", 1),
+    "description": ("monetary", "press", "no", 1),
+    "edit_menu": ("summary", "press", "edit", 1),
+    "resume": ("amount", "say", "/start", 1),
+    "submitted": ("summary", "press", "submit", 1),
+}
+STEPS = ("first_contact", *(step for step, *_ in WALK), *BRANCHES)
+
+
+async def walk_to(person: Person, step: str) -> None:
+    """Drive a person with no conversation to ``step`` through the real bot."""
+    if step == "first_contact":
+        return
+    if step in BRANCHES:
+        origin, kind, value, replies = BRANCHES[step]
+        await walk_to(person, origin)
+        await _act(person, kind, value, replies)
+        return
+    for reached, kind, value, replies in WALK:
+        await _act(person, kind, value, replies)
+        if reached == step:
+            return
+    raise ValueError(f"no walk to {step!r}")
+
+
+async def _act(person: Person, kind: str, value: str, replies: int) -> None:
+    if kind == "press":
+        await person.press(value, replies=replies)
+    else:
+        await person.say(value, replies=replies)
