@@ -1,0 +1,206 @@
+"""The staff commands of ``python -m bot``: ``export`` (CSV, XLSX, JSON lines, evidence zip) and ``stats``.
+
+``bot/__main__.py`` adds them with :func:`register` and hands the parsed
+arguments to :func:`run`. The commands read the data directory through
+:class:`storage.read_only.ReadOnlyStorage`, which takes no lock, so they run
+while the bot serves; the Telegram and web doors call :mod:`bot.staff.exports`
+with the bot's own storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from bot.settings import Settings
+from bot.staff import StaffError
+from bot.staff.exports import (
+    FILE_SUFFIXES,
+    FORMATS,
+    LANGS,
+    ExportFilter,
+    FilterError,
+    check_filter,
+    export_cases,
+    kst_days,
+    read_cases,
+    select_rows,
+    write_evidence_zip,
+)
+from bot.staff.flags import compute_flags
+from bot.staff.stats import compute_stats, render_text
+from flows.errors import FlowError
+from flows.policy import KST, Policy, load_policy
+from storage import Storage, StorageError
+from storage.records import CaseStatus
+
+COMMANDS = ("export", "stats")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``export`` and ``stats`` to the ``python -m bot`` sub-command parsers."""
+    statuses = ", ".join(CaseStatus)
+    export = subparsers.add_parser(
+        "export",
+        help="export cases for staff (CSV for Excel, XLSX, JSON lines)",
+        description="Export submitted cases. Dates are Korean dates (KST), both ends included.",
+    )
+    export.add_argument("--format", choices=FORMATS, default="csv", help="default: csv")
+    export.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
+    export.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
+    export.add_argument("--status", help=f"one of: {statuses}")
+    export.add_argument("--tier", help="a tier id of the policy, e.g. cash_30k")
+    export.add_argument("--reporter-type", help="general, small_business or company")
+    export.add_argument("--service", help="a service id of the policy, e.g. talk_channel")
+    export.add_argument("--flagged", action="store_true", help="only cases with a flag")
+    export.add_argument("--lang", choices=LANGS, help="language of headers and names")
+    export.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="where to write ('-' for standard output); default: cases-<time>.<ext> here",
+    )
+    export.add_argument("--evidence", metavar="ZIP", help="also write the cases' evidence files")
+    export.set_defaults(staff_command="export")
+
+    stats = subparsers.add_parser("stats", help="print statistics of the submitted cases")
+    stats.add_argument("--lang", choices=LANGS, help="language of the labels")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    stats.set_defaults(staff_command="stats")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``export`` or ``stats``; print a clear error and return 2 when it cannot."""
+    try:
+        policy = load_policy(settings.policy)
+        lang = args.lang or settings.default_lang
+        if args.staff_command == "export":
+            filter = export_filter(args, policy)
+            with _open_storage(settings) as storage:
+                return _export(args, storage, policy, filter, lang)
+        with _open_storage(settings) as storage:
+            return _stats(args, storage, policy, lang)
+    except (StaffError, StorageError, FlowError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the output file or folder cannot be written
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+
+
+def export_filter(args: argparse.Namespace, policy: Policy) -> ExportFilter:
+    """The filter the export options describe; raise FilterError naming a bad option."""
+    start, end = kst_days(_date(args.date_from, "--from"), _date(args.date_to, "--to"))
+    status = None
+    if args.status:
+        try:
+            status = CaseStatus(args.status)
+        except ValueError:
+            raise FilterError(
+                f"unknown status {args.status!r}; use one of: {', '.join(CaseStatus)}"
+            ) from None
+    filter = ExportFilter(
+        submitted_from=start,
+        submitted_to=end,
+        status=status,
+        tier=args.tier,
+        reporter_type=args.reporter_type,
+        service=args.service,
+        flagged=True if args.flagged else None,
+    )
+    check_filter(filter, policy)
+    return filter
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FilterError(f"{option} {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+@contextlib.contextmanager
+def _open_storage(settings: Settings) -> Iterator[Storage]:
+    # Read-only and without the data directory's lock: staff export while the bot serves.
+    from storage.read_only import ReadOnlyStorage
+
+    storage = ReadOnlyStorage(settings.data_dir)
+    try:
+        yield storage
+    finally:
+        storage.close()
+
+
+def _export(
+    args: argparse.Namespace, storage: Storage, policy: Policy, filter: ExportFilter, lang: str
+) -> int:
+    flags = compute_flags(storage.list_cases())
+    rows = select_rows(storage, filter, flags)
+    to_stdout = args.output == "-"
+    path = None if to_stdout else _output_path(args.output, FILE_SUFFIXES[args.format])
+    with _output(path) as out:
+        written = export_cases(
+            args.format, read_cases(storage, rows), out, policy, lang=lang, flags=flags
+        )
+    report = sys.stderr if to_stdout else sys.stdout
+    if path is not None:
+        print(path, file=report)
+    print(f"exported {written:,} of {len(rows):,} matching cases", file=sys.stderr)
+    if args.evidence:
+        with _output(Path(args.evidence)) as out:
+            files = write_evidence_zip(read_cases(storage, rows), storage, out)
+        print(args.evidence, file=report)
+        print(f"wrote {files:,} evidence files", file=sys.stderr)
+    return 0 if written == len(rows) else 1
+
+
+def _output_path(option: str | None, suffix: str) -> Path:
+    if option:
+        return Path(option)
+    stamp = dt.datetime.now(KST).strftime("%Y%m%d-%H%M%S")
+    path = Path.cwd() / f"cases-{stamp}{suffix}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = Path.cwd() / f"cases-{stamp}-{n}{suffix}"
+    return path
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[BinaryIO]:
+    """Standard output, or a file that appears under its name only once complete."""
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    partial = path.with_name(path.name + ".part")
+    try:
+        with open(partial, "wb") as out:
+            yield out
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        raise
+
+
+def _stats(args: argparse.Namespace, storage: Storage, policy: Policy, lang: str) -> int:
+    stats = compute_stats(storage.list_cases())
+    if args.json:
+        print(json.dumps(stats.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(render_text(stats, policy, lang))
+    return 0
