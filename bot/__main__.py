@@ -14,6 +14,7 @@ from bot import log_masking
 from bot.errors import BotError
 from bot.intake import IntakeService
 from bot.settings import Settings, load_settings
+from bot.staff import cli as staff_cli
 from flows.conversation import IntakeFlow
 from flows.errors import FlowError
 from flows.policy import load_policy
@@ -91,6 +92,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
     sub.add_parser("reindex", help="rebuild the case index from the case files")
+    staff_cli.register(sub)
     return parser.parse_args(argv)
 
 
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_chat(settings, args.lang)
         if args.command == "reindex":
             return run_reindex(settings)
+        if args.command in ("export", "stats"):
+            return staff_cli.run(args, settings)
         if args.command == "telegram":
             if not settings.telegram_bot_token:
                 raise BotError("TELEGRAM_BOT_TOKEN is not set (see .env.example)")

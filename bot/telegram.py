@@ -27,13 +27,14 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit
+from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.intake import IncomingFile, IncomingFiles, IntakeService
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
+from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
 from flows.messages import (
     AlbumEndInput,
     ChoiceInput,
@@ -204,6 +205,10 @@ class TelegramChannel:
                     await self._answer_query(query.id)
                 await asyncio.to_thread(self.storage.mark_update, update.update_id)
                 return
+            if self._is_staff_command(user_id, message):
+                await self._staff_command(chat_id, message)
+                await asyncio.to_thread(self.storage.mark_update, update.update_id)
+                return
             try:
                 replies = await asyncio.to_thread(
                     self.service.handle,
@@ -285,6 +290,45 @@ class TelegramChannel:
             except (NetworkError, RetryAfter) as exc:
                 await asyncio.sleep(_backoff(exc, attempt))
         return None
+
+    # -- staff ----------------------------------------------------------------------------------
+    def _is_staff_command(self, user_id: int, message: object) -> bool:
+        return (
+            isinstance(message, CommandInput)
+            and message.name in STAFF_COMMANDS
+            and user_id in self.settings.staff_ids
+        )
+
+    async def _staff_command(self, chat_id: int, message: CommandInput) -> None:
+        """Answer /export or /stats for a staff member; errors become a message, not silence."""
+        bot = self._app().bot
+
+        async def send_text(text: str, is_html: bool) -> None:
+            mode = ParseMode.HTML if is_html else None
+            for piece in _chunks(text):
+                await self._call(lambda p=piece: bot.send_message(chat_id, p, parse_mode=mode))
+
+        async def send_file(path: Any, caption: str) -> None:
+            with path.open("rb") as fh:
+                await self._call(
+                    lambda: bot.send_document(chat_id, fh, filename=path.name, caption=caption),
+                    attempts=1,
+                )
+
+        try:
+            await run_staff_command(
+                message.name,
+                message.arg,
+                storage=self.storage,
+                policy=self.service.flow.policy,
+                default_lang=self.settings.default_lang,
+                send_text=send_text,
+                send_file=send_file,
+                run_blocking=asyncio.to_thread,
+            )
+        except Exception:
+            log.exception("staff command /%s failed", message.name)
+            await send_text("The command failed; the log has the details.", False)
 
     # -- albums -------------------------------------------------------------------------------
     def _album_item_done(

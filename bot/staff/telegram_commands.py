@@ -1,0 +1,140 @@
+"""Staff commands in Telegram: ``/export`` sends a file, ``/stats`` the breakdown. Staff only.
+
+To anyone not in STAFF_IDS these commands do not exist: the conversation answers
+them like any unknown command, and they are never in the command menu.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.staff.exports import (
+    ExportFilter,
+    FilterError,
+    check_filter,
+    export_cases,
+    kst_days,
+    select_cases,
+)
+from bot.staff.flags import compute_flags
+from bot.staff.stats import compute_stats, render_text
+from flows.policy import KST, Policy
+from storage import CaseStatus, Storage
+
+STAFF_COMMANDS = ("export", "stats")
+FORMATS = {"csv": "csv", "xlsx": "xlsx", "json": "jsonl"}
+# Bots may upload documents of up to 50 MB.
+UPLOAD_LIMIT = 50 * 1024 * 1024
+USAGE = (
+    "/export [csv|xlsx|json] [from=YYYY-MM-DD] [to=YYYY-MM-DD] [status=…] [tier=…] "
+    "[type=general|small_business|company] [service=…] [flagged] [en]"
+)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    format: str
+    filter: ExportFilter
+    lang: str
+
+
+def parse_export(arg: str, policy: Policy, default_lang: str) -> ExportRequest:
+    """Read ``/export`` arguments; raise FilterError naming the word it cannot use."""
+    fmt, lang = "csv", default_lang
+    fields: dict[str, str] = {}
+    flagged = None
+    for word in arg.split():
+        key, sep, value = word.partition("=")
+        key = key.lower()
+        if not sep and key in FORMATS:
+            fmt = key
+        elif not sep and key in ("ko", "en"):
+            lang = key
+        elif not sep and key == "flagged":
+            flagged = True
+        elif sep and key in ("from", "to", "status", "tier", "type", "service"):
+            fields[key] = value
+        else:
+            raise FilterError(f"I can't use {word!r}. Usage: {USAGE}")
+    try:
+        first = dt.date.fromisoformat(fields["from"]) if "from" in fields else None
+        last = dt.date.fromisoformat(fields["to"]) if "to" in fields else None
+        status = CaseStatus(fields["status"]) if "status" in fields else None
+    except ValueError as exc:
+        raise FilterError(f"{exc}. Usage: {USAGE}") from None
+    start, end = kst_days(first, last)
+    filter = ExportFilter(
+        submitted_from=start,
+        submitted_to=end,
+        status=status,
+        tier=fields.get("tier"),
+        reporter_type=fields.get("type"),
+        service=fields.get("service"),
+        flagged=flagged,
+    )
+    check_filter(filter, policy)
+    return ExportRequest(format=fmt, filter=filter, lang=lang)
+
+
+def write_export(
+    request: ExportRequest, storage: Storage, policy: Policy, folder: Path
+) -> tuple[Path, int]:
+    """Write the export into ``folder`` (blocking; run it in a thread); return the file and count."""
+    stamp = dt.datetime.now(KST).strftime("%Y%m%d-%H%M")
+    path = folder / f"cases-{stamp}.{FORMATS[request.format]}"
+    flags = compute_flags(storage.list_cases())
+    cases = select_cases(storage, request.filter, flags)
+    with path.open("wb") as out:
+        count = export_cases(request.format, cases, out, policy, lang=request.lang, flags=flags)
+    return path, count
+
+
+def stats_text(storage: Storage, policy: Policy, lang: str) -> str:
+    """The statistics as preformatted HTML (escaped), for a monospace Telegram message."""
+    return (
+        "<pre>"
+        + html.escape(render_text(compute_stats(storage.list_cases()), policy, lang))
+        + "</pre>"
+    )
+
+
+SendText = Callable[[str, bool], Awaitable[None]]  # (text, is_html)
+SendFile = Callable[[Path, str], Awaitable[None]]  # (path, caption)
+
+
+async def run_staff_command(
+    name: str,
+    arg: str,
+    *,
+    storage: Storage,
+    policy: Policy,
+    default_lang: str,
+    send_text: SendText,
+    send_file: SendFile,
+    run_blocking: Callable[..., Awaitable[object]],
+) -> None:
+    """Answer a staff command; ``run_blocking`` runs a function in a worker thread."""
+    if name == "stats":
+        lang = "en" if arg.strip().lower() == "en" else default_lang
+        await send_text(await run_blocking(stats_text, storage, policy, lang), True)
+        return
+    try:
+        request = parse_export(arg, policy, default_lang)
+    except FilterError as exc:
+        await send_text(str(exc), False)
+        return
+    with tempfile.TemporaryDirectory(prefix="export-") as folder:
+        path, count = await run_blocking(write_export, request, storage, policy, Path(folder))
+        if path.stat().st_size > UPLOAD_LIMIT:
+            await send_text(
+                f"{count} cases make a file over Telegram's 50 MB upload limit. "
+                "Narrow the filter, or use the staff web page or `python -m bot export`.",
+                False,
+            )
+            return
+        await send_file(path, f"{count} cases")

@@ -1,0 +1,84 @@
+"""Staff commands in Telegram: /export and /stats for STAFF_IDS, nonexistent for everyone else."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from telegram import Update
+
+from bot.intake import IntakeService
+from bot.settings import Settings
+from bot.telegram import TelegramChannel
+from flows.conversation import IntakeFlow
+from flows.messages import ChoiceInput, CommandInput, TextInput
+from flows.policy import load_policy
+from storage.tinydb_store import TinyDBStorage
+from tests.support.bot_api import BotAPIStandIn
+
+STAFF = 900
+
+
+@pytest.fixture
+async def channel(tmp_path):
+    async with BotAPIStandIn() as api:
+        storage = TinyDBStorage(tmp_path / "data")
+        service = IntakeService(IntakeFlow(load_policy()), storage)
+        for user in (31, 32):  # two users with a submitted non-monetary report each
+            service.handle(user, CommandInput("start"))
+            for value in ("agree", "general", "daum", "no"):
+                service.handle(user, ChoiceInput(storage.load_conversation(user).state, value))
+            service.handle(user, TextInput('=HYPERLINK("http://evil")'))
+            service.handle(user, ChoiceInput("summary", "submit"))
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=0,
+            staff_ids=frozenset({STAFF}),
+        )
+        channel = TelegramChannel(service, settings)
+        channel.api = api
+        async with channel.build_application(polling=False) as application:
+            channel.send = lambda update: channel.accept(Update.de_json(update, application.bot))
+            yield channel
+        storage.close()
+
+
+async def test_staff_export_sends_a_csv_for_excel(channel):
+    api = channel.api
+    staff = api.user(STAFF, language_code="ko")
+    await channel.send(api.command_update(staff, "/export csv type=general"))
+    (document,) = api.documents_sent
+    assert document.file_name.endswith(".csv") and document.caption == "2 cases"
+    assert document.data.startswith(b"\xef\xbb\xbf")  # the BOM Korean Excel needs
+    rows = list(csv.reader(io.StringIO(document.data.decode("utf-8-sig"))))
+    assert len(rows) == 3
+    assert not any(cell.startswith("=") for row in rows for cell in row)  # injection neutralised
+
+
+async def test_staff_export_explains_a_bad_filter(channel):
+    api = channel.api
+    staff = api.user(STAFF)
+    await channel.send(api.command_update(staff, "/export status=lost"))
+    text = api.messages_to(STAFF)[-1]["text"]
+    assert "'lost'" in text and "Usage: /export" in text
+    assert api.documents_sent == []
+
+
+async def test_staff_stats_is_monospace(channel):
+    api = channel.api
+    staff = api.user(STAFF)
+    await channel.send(api.command_update(staff, "/stats"))
+    message = api.messages_to(STAFF)[-1]
+    assert "2" in message["text"]
+    assert any(e["type"] == "pre" for e in message.get("entities", []))
+
+
+@pytest.mark.parametrize("command", ["/export", "/export csv", "/stats"])
+async def test_staff_commands_do_not_exist_for_others(channel, command):
+    api = channel.api
+    await channel.send(api.command_update(api.user(31), command))
+    assert "모르는 명령이에요" in api.messages_to(31)[-1]["text"]
+    assert api.documents_sent == []
