@@ -712,6 +712,29 @@ def print_table(results: list[dict[str, Any]]) -> None:
             print(f"\n{r['name']} failures (most common): {r['failures']}")
 
 
+def print_goals(
+    ours: dict[str, Any], peer: dict[str, Any] | None, in_flight: int, think_ms: float
+) -> None:
+    """Say which of the issue's goals this run met, and what bounds latency in a closed loop."""
+    checks = [
+        (f"{ours['updates_per_s']:.0f} updates/s (goal >= 500)", ours["updates_per_s"] >= 500),
+        (f"p99 {ours['p99_ms']:.1f} ms (goal <= 20)", ours["p99_ms"] <= 20),
+    ]
+    if peer:
+        ratio = ours["updates_per_s"] / peer["updates_per_s"]
+        checks.append((f"{ratio:.2f}x the peer's updates/s (goal >= 0.9)", ratio >= 0.9))
+    print("\ngoals: " + "; ".join(f"{text} {'met' if ok else 'MISSED'}" for text, ok in checks))
+    if not think_ms:
+        # Little's law: with every user answering at once, a saturated bot makes them queue.
+        queueing = 1000 * in_flight / ours["updates_per_s"]
+        print(
+            f"closed loop without think time: {in_flight} users in flight at "
+            f"{ours['updates_per_s']:.0f} updates/s wait about {queueing:.0f} ms per update, "
+            "mostly queueing; a p99 of 20 ms at this load needs "
+            f"{in_flight / 0.020:.0f} updates/s, or fewer users in flight (--concurrency, --think-ms)"
+        )
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     python = sys.executable
     ours_command = [python, "-m", "bot", "telegram"]
@@ -735,6 +758,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         f"{os.cpu_count()} CPUs",
         flush=True,
     )
+    # Other work on the machine shows up in every figure; the load average hints at it.
+    load_before = os.getloadavg()[0]
     results = []
     with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
         for target in targets:
@@ -743,6 +768,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print_table(results)
     ours = results[0]
     peer = results[1] if len(results) > 1 else None
+    in_flight = args.users if args.burst else min(args.users, args.concurrency)
+    print_goals(ours, peer, in_flight, args.think_ms)
+    load_after = os.getloadavg()[0]
     summary: dict[str, Any] = {
         "bench": "e2e",
         "mode": "webhook",
@@ -769,6 +797,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "peer_bot_cpu_ms_per_update": round(peer["bot_cpu_ms_per_update"], 3) if peer else None,
         "peer_concurrent_updates": args.peer_concurrent or False,
         "rate_limiter": False,
+        "loadavg_1m": [round(load_before, 2), round(load_after, 2)],
     }
     if args.profile_out:
         summary["profiled"] = True
