@@ -33,7 +33,7 @@ The rules:
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -83,37 +83,34 @@ def compute_flags(
     has several cases or shares a file depends on all of them.
     """
     rules = rules or FlagRules()
-    cases_of_user: dict[int, list[str]] = defaultdict(list)
-    users_of_file: dict[str, set[int]] = defaultdict(set)
-    cases_of_file: dict[str, list[str]] = defaultdict(list)
+    rows = list(rows)
+    # First pass: counts only, no per-case containers (most cases get no flag).
+    cases_per_user = Counter(row.user_id for row in rows)
+    first_user: dict[str, int] = {}
+    shared: set[str] = set()
     amounts_of_type: dict[str, list[int]] = defaultdict(list)
-    claims: list[tuple[str, str, int]] = []  # (case, reporter type, amount)
-
     for row in rows:
-        cases_of_user[row.user_id].append(row.case_number)
         for sha in row.evidence_sha256:
-            users_of_file[sha].add(row.user_id)
-            cases_of_file[sha].append(row.case_number)
+            if first_user.setdefault(sha, row.user_id) != row.user_id:
+                shared.add(sha)
         if row.monetary and row.amount is not None and row.amount > 0:
             amounts_of_type[row.reporter_type].append(row.amount)
-            claims.append((row.case_number, row.reporter_type, row.amount))
-
-    found: dict[str, set[Flag]] = defaultdict(set)
-    for numbers in cases_of_user.values():
-        if len(numbers) >= rules.repeat_min_cases:
-            for number in numbers:
-                found[number].add(Flag.REPEAT_USER)
-    for sha, users in users_of_file.items():
-        if len(users) > 1:
-            for number in cases_of_file[sha]:
-                found[number].add(Flag.SHARED_EVIDENCE)
     limits = {
         kind: rules.outlier_factor * statistics.median(amounts)
         for kind, amounts in amounts_of_type.items()
         if len(amounts) >= rules.outlier_min_cases
     }
-    for number, kind, amount in claims:
-        limit = limits.get(kind)
-        if limit is not None and amount > limit:
-            found[number].add(Flag.AMOUNT_OUTLIER)
-    return {number: frozenset(flags) for number, flags in found.items()}
+
+    found: dict[str, frozenset[Flag]] = {}
+    for row in rows:
+        flags = []
+        if cases_per_user[row.user_id] >= rules.repeat_min_cases:
+            flags.append(Flag.REPEAT_USER)
+        if shared and not shared.isdisjoint(row.evidence_sha256):
+            flags.append(Flag.SHARED_EVIDENCE)
+        limit = limits.get(row.reporter_type)
+        if limit is not None and row.monetary and row.amount is not None and row.amount > limit:
+            flags.append(Flag.AMOUNT_OUTLIER)
+        if flags:
+            found[row.case_number] = frozenset(flags)
+    return found
