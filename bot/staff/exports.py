@@ -43,6 +43,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -50,7 +51,7 @@ import logging
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -239,8 +240,9 @@ class Labels:
 
 # -- columns ---------------------------------------------------------------------------
 
-# What a column holds decides how each format writes it.
-ID, TEXT, WHEN, AMOUNT, COUNT = "id", "text", "when", "amount", "count"
+# What a column holds decides how each format writes it. A LABEL is a name from
+# the policy or of a status or flag: few distinct values, repeated on every row.
+ID, TEXT, LABEL, WHEN, AMOUNT, COUNT = "id", "text", "label", "when", "amount", "count"
 
 
 @dataclass(frozen=True)
@@ -258,22 +260,22 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("case_number", "접수번호", "Case number", ID, 14),
     Column("submitted_at", "접수 일시(KST)", "Submitted at (KST)", WHEN, 20),
-    Column("status", "상태", "Status", TEXT, 14),
-    Column("reporter_type", "신고자 유형", "Reporter type", TEXT, 16),
+    Column("status", "상태", "Status", LABEL, 14),
+    Column("reporter_type", "신고자 유형", "Reporter type", LABEL, 16),
     Column("service", "서비스", "Service", TEXT, 22),
-    Column("paid", "유료/무료", "Paid/free", TEXT, 9),
-    Column("monetary", "금전 피해", "Monetary loss", TEXT, 9),
+    Column("paid", "유료/무료", "Paid/free", LABEL, 9),
+    Column("monetary", "금전 피해", "Monetary loss", LABEL, 9),
     Column("amount", "피해 금액(원)", "Amount (KRW)", AMOUNT, 15),
-    Column("tier", "지원 구간", "Tier", TEXT, 24),
+    Column("tier", "지원 구간", "Tier", LABEL, 24),
     Column("tentative_support", "잠정 지원금(원)", "Tentative support (KRW)", AMOUNT, 15),
-    Column("channel_cash", "채널 메시지 캐시", "Channel message cash", TEXT, 9),
+    Column("channel_cash", "채널 메시지 캐시", "Channel message cash", LABEL, 9),
     Column("final_amount", "최종 지원금(원)", "Final amount (KRW)", AMOUNT, 15),
     Column("business_number", "사업자등록번호", "Business registration no.", ID, 16),
     Column("description", "피해 내용", "Description", TEXT, 60),
     Column("evidence_count", "증빙 파일 수", "Evidence files", COUNT, 8),
     Column("user_id", "이용자 ID", "User ID", ID, 14),
     Column("lang", "언어", "Language", TEXT, 6),
-    Column("flags", "검토 표시", "Flags", TEXT, 28),
+    Column("flags", "검토 표시", "Flags", LABEL, 28),
 )
 
 
@@ -379,7 +381,7 @@ def write_csv(
 ) -> int:
     """Write the cases as CSV for Excel (UTF-8 with BOM, CRLF); return how many were written."""
     labels = Labels(policy, lang)
-    kinds = [c.kind for c in COLUMNS]
+    cells = [_CSV_CELLS[c.kind] for c in COLUMNS]
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
     count = 0
     try:
@@ -387,7 +389,7 @@ def write_csv(
         writer.writerow(headers(lang))
         for case in cases:
             values = case_values(case, labels, flags)
-            writer.writerow([_csv_cell(kind, v) for kind, v in zip(kinds, values, strict=True)])
+            writer.writerow([cell(v) for cell, v in zip(cells, values, strict=True)])
             count += 1
     finally:
         text.flush()
@@ -395,14 +397,31 @@ def write_csv(
     return count
 
 
-def _csv_cell(kind: str, value: Any) -> str | int:
-    if value is None:
-        return ""
-    if kind == WHEN:
-        return value.isoformat()
-    if kind in (AMOUNT, COUNT):
-        return value
-    return spreadsheet_text(without_controls(value))
+def _csv_text(value: str | None) -> str:
+    return "" if value is None else spreadsheet_text(without_controls(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _csv_label(value: str) -> str:
+    return _csv_text(value)  # the same rule, worked out once per distinct name
+
+
+def _csv_number(value: int | None) -> int | str:
+    return "" if value is None else value
+
+
+def _csv_when(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
+_CSV_CELLS: dict[str, Callable[[Any], str | int]] = {
+    ID: _csv_text,
+    TEXT: _csv_text,
+    LABEL: _csv_label,
+    WHEN: _csv_when,
+    AMOUNT: _csv_number,
+    COUNT: _csv_number,
+}
 
 
 # -- XLSX ------------------------------------------------------------------------------
@@ -452,7 +471,7 @@ def write_xlsx(
                 row.append(_styled(sheet, value.replace(tzinfo=None), WHEN_FORMAT))
             elif kind == ID:
                 row.append(_text_cell(sheet, value, TEXT_FORMAT))
-            elif kind == TEXT:
+            elif kind in (TEXT, LABEL):
                 row.append(_text_cell(sheet, value, None))
             else:
                 row.append(value)
