@@ -1,0 +1,292 @@
+"""Benchmark the staff exports (CSV, XLSX) of every case, and the server-side work of the staff pages.
+
+Setup (not timed): N realistic cases under the 1015 policy are written as case
+files without fsync and the index is rebuilt from them, the same files and
+index the bot writes. Then, against a TinyDBStorage opened on that directory
+(the storage the Telegram and web doors use):
+
+- ``csv_s`` / ``xlsx_s`` / ``jsonl_s``: the whole export as ``python -m bot
+  export`` does it: flags of every case, the index rows, one ``get_case`` per
+  case, the writer, into a file;
+- ``read_s``: the ``get_case`` pass alone, the part of every export the
+  writers do not control;
+- ``list_page_ms``: NOT a web page yet. The server-side work of a list page:
+  filter the index (status + reporter type), take the first page of 50 rows
+  and read those 50 cases in full; median of 20;
+- ``stats_page_ms``: NOT a web page yet. Read every index row, compute the
+  statistics and render them as text; median of 10.
+
+Prints tables and, as the last line, JSON with the keys in
+../shared/docs/benchmarks.md (section bench/export.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.staff.exports import (
+    ExportFilter,
+    export_cases,
+    read_cases,
+    select_rows,
+)
+from bot.staff.flags import compute_flags
+from bot.staff.stats import compute_stats, render_text
+from flows.policy import KST, Policy, decide_tier, load_policy
+from storage.case_changes import case_from_draft
+from storage.case_numbers import new_case_number
+from storage.data_layout import DataLayout
+from storage.documents import case_view
+from storage.durable_files import DurableFiles
+from storage.entity_files import EntityFiles
+from storage.records import CaseDraft, CaseStatus, EvidenceRef
+from storage.tinydb_store import CASE_TABLE, TinyDBStorage, rebuild_index
+
+START = dt.datetime(2022, 10, 19, tzinfo=KST).timestamp()  # the first day of reports
+DAYS = 19
+PAGE = 50
+
+# Shares from the real intake (domain.md): reporter types among reports about Kakao,
+# paid-service damage 17.1 %, money lost on a free service 15.1 % of all reports.
+REPORTER_TYPES = (("general", 0.896), ("small_business", 0.102), ("company", 0.002))
+MEDIAN_LOSS = {"general": 30_000, "small_business": 300_000, "company": 5_000_000}
+DESCRIPTIONS = (
+    "카카오톡 채널로 예약 문의를 받는데 장애 기간 동안 예약을 받지 못해 매출이 줄었습니다.",
+    "카카오 로그인이 안 돼서 업비트에 접속하지 못했고 매도 시점을 놓쳤어요.",
+    "카카오맵이 안 돼서 배달을 제때 못 했습니다. 하루 일당 손해예요.",
+    "선물하기로 보낸 생일 선물이 전달되지 않았어요.",
+    "카카오 T 호출이 안 돼서 손님을 못 받았습니다.",
+    "톡서랍 플러스를 결제했는데 이용하지 못했어요.",
+    "다음 메일로 온 계약서를 못 받아서 계약이 하루 늦어졌습니다.",
+    "빨리 복구해 주세요. 불편이 너무 컸습니다.",
+)
+HOSTILE = ('=HYPERLINK("http://evil.example","click")', "+82 10 1234 5678", "-", "@SUM(A1)")
+
+
+def business_number(rng: random.Random) -> str:
+    """A random number with a valid check digit (see flows/bizno.py)."""
+    while True:
+        digits = [rng.randrange(10) for _ in range(9)]
+        total = sum(d * w for d, w in zip(digits, (1, 3, 7, 1, 3, 7, 1, 3, 5), strict=True))
+        total += digits[8] * 5 // 10
+        digits.append((10 - total % 10) % 10)
+        text = "".join(map(str, digits))
+        if len(set(text)) > 2:
+            return f"{text[:3]}-{text[3:5]}-{text[5:]}"
+
+
+def make_draft(rng: random.Random, policy: Policy, user_id: int, shared: list[str]) -> CaseDraft:
+    """One report as the intake conversation would submit it under the 1015 policy."""
+    kind = rng.choices([k for k, _ in REPORTER_TYPES], [w for _, w in REPORTER_TYPES])[0]
+    paid = rng.random() < 0.171
+    # Of free-service reports, 15.1 / 82.9 lost money; most paid-service damage is money.
+    monetary = rng.random() < (0.8 if paid else 0.151 / 0.829)
+    billing = ("paid", "both") if paid else ("free", "both")
+    services = [s for s in policy.services if s.billing in billing]
+    if kind == "small_business" and rng.random() < 0.5:
+        service = policy.service("talk_channel")
+    else:
+        service = rng.choice(services)
+    amount = None
+    if monetary and rng.random() < 0.97:
+        amount = max(1_000, round(MEDIAN_LOSS[kind] * math.exp(rng.gauss(0, 1.1)), -3))
+    has_channel = kind == "small_business" and rng.random() < 0.4
+    answers = {
+        "reporter_type": kind,
+        "service": service.id,
+        "paid": paid,
+        "monetary": monetary,
+        "amount": amount,
+        "has_channel": has_channel,
+    }
+    decision = decide_tier(answers, policy)
+    refs = []
+    for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+        sha = (
+            rng.choice(shared)
+            if shared and rng.random() < 0.002
+            else f"{rng.getrandbits(256):064x}"
+        )
+        refs.append(EvidenceRef(sha256=sha, name="영수증.jpg", mime="image/jpeg", size=180_000))
+    description = rng.choice(DESCRIPTIONS) * rng.randint(1, 3)
+    if rng.random() < 0.001:
+        description = rng.choice(HOSTILE)
+    return CaseDraft(
+        draft_id=uuid.UUID(int=rng.getrandbits(128)).hex,
+        user_id=user_id,
+        lang="ko" if rng.random() < 0.95 else "en",
+        policy_id=policy.id,
+        reporter_type=kind,
+        service=service.id,
+        service_other="네이버 예약 연동" if service.other else None,
+        paid=paid,
+        monetary=monetary,
+        tier=decision.tier.id,
+        amount=amount,
+        tentative_support=decision.tier.support,
+        channel_cash=decision.channel_cash is not None,
+        business_number=business_number(rng) if kind != "general" else None,
+        description=description,
+        evidence=refs,
+        answers={k: v for k, v in answers.items() if v is not None},
+    )
+
+
+def submission_times(rng: random.Random, count: int) -> list[float]:
+    """About 45,000 of 105,000 in the first five days, fewer each day after."""
+    weights = [9.0 if day < 5 else 4.3 * 0.93 ** (day - 5) for day in range(DAYS)]
+    days = rng.choices(range(DAYS), weights, k=count)
+    return sorted(START + day * 86400 + rng.uniform(7, 24) * 3600 for day in days)
+
+
+def generate(data_dir: Path, count: int, policy: Policy, rng: random.Random) -> None:
+    """Write ``count`` cases without fsync, then rebuild the index from them (setup only)."""
+    layout = DataLayout(data_dir)
+    layout.create_dirs()
+    entities = EntityFiles(
+        data_dir, DurableFiles(layout.tmp_dir, layout.quarantine_dir, fsync=False)
+    )
+    shared: list[str] = []
+    statuses = list(CaseStatus)
+    user_id = 6_000_000_000
+    for i, at in enumerate(submission_times(rng, count)):
+        if rng.random() > 0.03:  # 3 % of reports come from someone who reported before
+            user_id += rng.randrange(1, 50)
+        draft = make_draft(rng, policy, user_id, shared)
+        if draft.evidence and len(shared) < 500:
+            shared.append(draft.evidence[0].sha256)
+        case = case_from_draft(draft, new_case_number(), at)
+        if rng.random() < 0.3:
+            case.status = rng.choice(statuses)
+            case.updated_at = at + 86400
+            if case.status in (CaseStatus.APPROVED, CaseStatus.PAID):
+                case.final_amount = case.tentative_support or 30_000
+        entities.create(layout.case_file(case.case_number), CASE_TABLE, case_view(case))
+        if (i + 1) % 20_000 == 0:
+            print(f"  {i + 1:>7,} cases written", flush=True)
+    assert rebuild_index(data_dir) == count
+    os.sync()
+
+
+def timed(op: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    op()
+    return time.perf_counter() - started
+
+
+def export_to(store: TinyDBStorage, policy: Policy, fmt: str, path: Path) -> int:
+    """The export as ``python -m bot export`` runs it, without the argument parsing."""
+    flags = compute_flags(store.list_cases())
+    rows = select_rows(store, ExportFilter(), flags)
+    with open(path, "wb") as out:
+        return export_cases(fmt, read_cases(store, rows), out, policy, lang="ko", flags=flags)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=105_000)
+    parser.add_argument(
+        "--data-dir", type=Path, help="reuse (or create and keep) this data directory"
+    )
+    args = parser.parse_args()
+    policy = load_policy()
+    root = Path(tempfile.mkdtemp(prefix="bench-export-", dir="/tmp"))
+    data_dir = args.data_dir or root / "data"
+    try:
+        if not (data_dir / "case_index.jsonl").exists():
+            print(f"setup: generating {args.cases:,} cases in {data_dir} (not timed)")
+            setup = timed(lambda: generate(data_dir, args.cases, policy, random.Random(1015)))
+            print(f"  setup took {setup:.1f} s")
+        load_before = os.getloadavg()[0]
+        store = TinyDBStorage(data_dir)
+        try:
+            result = run(store, policy, root)
+        finally:
+            store.close()
+        # Other work on the machine slows every figure; say how busy it was.
+        result["load_avg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+    print()
+    print(f"{'what':<34} | {'time':>10} | note")
+    print(f"{'CSV export, all cases':<34} | {result['csv_s']:>8.2f} s | goal <= 10 s at 105,000")
+    print(f"{'XLSX export, all cases':<34} | {result['xlsx_s']:>8.2f} s | goal <= 60 s at 105,000")
+    print(f"{'JSON lines export, all cases':<34} | {result['jsonl_s']:>8.2f} s |")
+    print(f"{'get_case of every case alone':<34} | {result['read_s']:>8.2f} s | inside each export")
+    print(f"{'flags of every case':<34} | {result['flags_ms']:>7.1f} ms |")
+    print(
+        f"{'list page (server side)':<34} | {result['list_page_ms']:>7.1f} ms "
+        "| index filter + page of 50 read in full; no web page yet"
+    )
+    print(
+        f"{'stats page (server side)':<34} | {result['stats_page_ms']:>7.1f} ms "
+        "| index rows + compute_stats + render_text; no web page yet"
+    )
+    print(
+        f"cases {result['cases']:,}, file sizes: CSV {result['csv_mb']} MB, "
+        f"XLSX {result['xlsx_mb']} MB; peak RSS {result['peak_rss_mb']} MiB; "
+        f"load average before/after {result['load_avg_1m']} on {os.cpu_count()} CPUs"
+    )
+    print(json.dumps(result))
+
+
+def run(store: TinyDBStorage, policy: Policy, root: Path) -> dict:
+    cases = len(store.list_cases())
+    print(f"timing exports of {cases:,} cases")
+    files = {fmt: root / f"cases.{fmt}" for fmt in ("csv", "xlsx", "json")}
+    read_s = timed(lambda: sum(1 for _ in read_cases(store, store.list_cases())))
+    print(f"  get_case pass {read_s:.2f} s")
+    seconds = {}
+    for fmt, path in files.items():
+        seconds[fmt] = timed(lambda fmt=fmt, path=path: export_to(store, policy, fmt, path))
+        print(f"  {fmt:<5} {seconds[fmt]:.2f} s, {path.stat().st_size / 1e6:.1f} MB")
+    flags_ms = 1000 * timed(lambda: compute_flags(store.list_cases()))
+
+    page_filter = ExportFilter(status=CaseStatus.SUBMITTED, reporter_type="small_business")
+
+    def list_page() -> None:
+        rows = select_rows(store, page_filter)[:PAGE]
+        assert len(list(read_cases(store, rows))) == PAGE
+
+    def stats_page() -> None:
+        render_text(compute_stats(store.list_cases()), policy, "ko")
+
+    list_ms = statistics.median(1000 * timed(list_page) for _ in range(20))
+    stats_ms = statistics.median(1000 * timed(stats_page) for _ in range(10))
+    return {
+        "bench": "export",
+        "cases": cases,
+        "csv_s": round(seconds["csv"], 2),
+        "xlsx_s": round(seconds["xlsx"], 2),
+        "list_page_ms": round(list_ms, 1),
+        "stats_page_ms": round(stats_ms, 1),
+        "list_page_measures": "index filter (status+type) + first 50 rows read with get_case; no web page yet",
+        "stats_page_measures": "list_cases + compute_stats + render_text; no web page yet",
+        "jsonl_s": round(seconds["json"], 2),
+        "read_s": round(read_s, 2),
+        "flags_ms": round(flags_ms, 1),
+        "csv_mb": round(files["csv"].stat().st_size / 1e6, 1),
+        "xlsx_mb": round(files["xlsx"].stat().st_size / 1e6, 1),
+    }
+
+
+if __name__ == "__main__":
+    main()
