@@ -8,14 +8,15 @@ at once (``--burst``: all of them start together). Webhook POSTs go through at
 most 40 connections, Telegram's default ``max_connections``.
 
 Each bot runs in its own process, so its CPU time and peak RSS are its own and
-it never shares an event loop with the load: first ``python -m bot telegram``
-(TinyDB storage, durable after every step), then the peer in
+it never shares an event loop with the load: ``python -m bot telegram`` (TinyDB
+storage, durable after every step) and the peer in
 ``bench/peers/ptb_conversation.py`` (ConversationHandler + PicklePersistence),
-each on a fresh stand-in and data directory. The stand-in and the simulated
-users share this process: the users must build callback updates from the
-stand-in's record of sent messages, and on two cores this gives the bot one
-core and the harness the other (the harness's CPU use is printed, to show when
-it, not the bot, is the limit).
+each with its own stand-in and data directory, loaded in alternating rounds
+(``--rounds``) so that other work on the machine hits both alike; only one is
+loaded at a time. The stand-ins and the simulated users share this process:
+the users build callback updates from the stand-in's record of sent messages,
+and on two cores this leaves the bot one core and the harness the other (the
+harness's CPU use is printed, to show when it, not the bot, is the limit).
 
 Latency is from just before the webhook POST is sent to the moment the stand-in
 receives that user's first sendMessage, both read from this process's monotonic
@@ -411,61 +412,106 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
 
 
-async def measure(target: Target, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """Start the bot, warm it up, run the users and read its CPU and memory."""
-    data_dir = work / target.name / "data"
-    data_dir.mkdir(parents=True)
-    async with RecordingStandIn() as api:
-        bot = BotProcess(target, api, data_dir)
-        try:
-            await bot.ready(api)
-            users = Users(api, args.think_ms / 1000)
-            ids = itertools.count(FIRST_USER_ID)
-            if args.warmup:
-                warm = await users.run([next(ids) for _ in range(args.warmup)], args.warmup)
-                if warm.failures:
-                    raise RuntimeError(f"{target.name} warm-up failed: {dict(warm.failures)}")
-            user_ids = [next(ids) for _ in range(args.users)]
-            concurrency = args.users if args.burst else args.concurrency
-            calls_before = len(api.calls)
-            cpu_before, own_before = bot.cpu_s(), time.process_time()
-            stats = await users.run(user_ids, concurrency, progress=target.name)
-            cpu, own = bot.cpu_s() - cpu_before, time.process_time() - own_before
-            calls = len(api.calls) - calls_before
-            rss = bot.peak_rss_mb()
-        finally:
-            code = await bot.stop()
-        if code not in (0, -signal.SIGTERM):
-            print(f"  {target.name} exited with {code}:\n{bot.log_tail()}", flush=True)
-    samples = stats.samples
-    updates = len(samples)
-    wall = stats.wall_s or float("nan")
-    latency = [s.first_send - s.posted for s in samples]
-    result: dict[str, Any] = {
-        "name": target.name,
-        "users": args.users,
-        "completed": stats.completed,
-        "failed": sum(stats.failures.values()),
-        "failures": dict(stats.failures.most_common(5)),
-        "updates": updates,
-        "wall_s": wall,
-        "updates_per_s": updates / wall,
-        "p50_ms": pct(latency, 0.50),
-        "p99_ms": pct(latency, 0.99),
-        "max_ms": pct(latency, 1.0),
-        "last_reply_p99_ms": pct([s.last_send - s.posted for s in samples], 0.99),
-        "ack_p50_ms": pct([s.acked - s.posted for s in samples], 0.50),
-        "ack_p99_ms": pct([s.acked - s.posted for s in samples], 0.99),
-        "bot_cpu_pct": 100 * cpu / wall,
-        "bot_cpu_ms_per_update": 1000 * cpu / max(updates, 1),
-        "harness_cpu_pct": 100 * own / wall,
-        "api_calls_per_update": calls / max(updates, 1),
-        "peak_rss_mb": rss,
-        "stages": stages(samples),
-    }
-    if args.profile_out and target.name == "ours":
-        result["profile"] = str(args.profile_out)
-    return result
+class Measured:
+    """One bot under load: its stand-in, its process, and what its rounds added up to."""
+
+    def __init__(self, target: Target, args: argparse.Namespace, work: Path) -> None:
+        self.target = target
+        self.args = args
+        self.data_dir = work / target.name / "data"
+        self.api = RecordingStandIn()
+        self.bot: BotProcess | None = None
+        self.users = Users(self.api, args.think_ms / 1000)
+        self.ids = itertools.count(FIRST_USER_ID)
+        self.stats = RunStats()
+        self.cpu_s = self.harness_cpu_s = 0.0
+        self.calls = 0
+        self.peak_rss_mb = 0.0
+
+    async def start(self) -> None:
+        """Start the stand-in and the bot, and warm the bot up with a few reports."""
+        self.data_dir.mkdir(parents=True)
+        await self.api.start()
+        self.bot = BotProcess(self.target, self.api, self.data_dir)
+        await self.bot.ready(self.api)
+        warmup = self.args.warmup
+        if warmup:
+            warm = await self.users.run([next(self.ids) for _ in range(warmup)], warmup)
+            if warm.failures:
+                raise RuntimeError(f"{self.target.name} warm-up failed: {dict(warm.failures)}")
+
+    async def round(self, users: int, label: str) -> None:
+        """Run ``users`` more reports and add up their timings, CPU time and Bot API calls."""
+        assert self.bot is not None
+        concurrency = users if self.args.burst else self.args.concurrency
+        calls_before = len(self.api.calls)
+        cpu_before, own_before = self.bot.cpu_s(), time.process_time()
+        stats = await self.users.run([next(self.ids) for _ in range(users)], concurrency, label)
+        self.cpu_s += self.bot.cpu_s() - cpu_before
+        self.harness_cpu_s += time.process_time() - own_before
+        self.calls += len(self.api.calls) - calls_before
+        self.stats.samples += stats.samples
+        self.stats.completed += stats.completed
+        self.stats.failures += stats.failures
+        self.stats.wall_s += stats.wall_s
+
+    async def stop(self) -> None:
+        """Read the bot's peak RSS, then stop it (SIGTERM) and the stand-in."""
+        if self.bot is not None:
+            with contextlib.suppress(OSError):
+                self.peak_rss_mb = self.bot.peak_rss_mb()
+            code = await self.bot.stop()
+            if code not in (0, -signal.SIGTERM):
+                print(f"  {self.target.name} exited with {code}:\n{self.bot.log_tail()}")
+        await self.api.close()
+
+    def result(self) -> dict[str, Any]:
+        samples = self.stats.samples
+        updates = len(samples)
+        wall = self.stats.wall_s or float("nan")
+        latency = [s.first_send - s.posted for s in samples]
+        return {
+            "name": self.target.name,
+            "users": self.args.users,
+            "completed": self.stats.completed,
+            "failed": sum(self.stats.failures.values()),
+            "failures": dict(self.stats.failures.most_common(5)),
+            "updates": updates,
+            "wall_s": wall,
+            "updates_per_s": updates / wall,
+            "p50_ms": pct(latency, 0.50),
+            "p99_ms": pct(latency, 0.99),
+            "max_ms": pct(latency, 1.0),
+            "last_reply_p99_ms": pct([s.last_send - s.posted for s in samples], 0.99),
+            "ack_p50_ms": pct([s.acked - s.posted for s in samples], 0.50),
+            "ack_p99_ms": pct([s.acked - s.posted for s in samples], 0.99),
+            "bot_cpu_pct": 100 * self.cpu_s / wall,
+            "bot_cpu_ms_per_update": 1000 * self.cpu_s / max(updates, 1),
+            "harness_cpu_pct": 100 * self.harness_cpu_s / wall,
+            "api_calls_per_update": self.calls / max(updates, 1),
+            "peak_rss_mb": self.peak_rss_mb,
+            "stages": stages(samples),
+        }
+
+
+async def measure_all(targets: list[Target], args: argparse.Namespace, work: Path) -> list[Any]:
+    """Run the bots in alternating rounds, so a change in the machine's load hits both alike."""
+    measured = [Measured(target, args, work) for target in targets]
+    try:
+        for m in measured:
+            print(f"{m.target.name}: {' '.join(Path(c).name for c in m.target.command)}")
+            await m.start()
+        rounds = max(1, min(args.rounds, args.users))
+        for n in range(rounds):
+            users = args.users // rounds + (1 if n < args.users % rounds else 0)
+            for m in measured:
+                label = f"{m.target.name} round {n + 1}/{rounds}"
+                print(f"  {label}: {users} users", flush=True)
+                await m.round(users, label)
+    finally:
+        for m in measured:
+            await m.stop()
+    return [m.result() for m in measured]
 
 
 def stages(samples: list[Sample]) -> dict[str, dict[str, float]]:
@@ -602,7 +648,7 @@ def category(filename: str) -> str:
     for needle, label in CATEGORIES:
         if needle in path:
             return label
-    return "other Python"
+    return "other Python (mostly the standard library, called by the above)"
 
 
 def areas(func: Any, entry: Any) -> list[tuple[str, float]]:
@@ -760,11 +806,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     # Other work on the machine shows up in every figure; the load average hints at it.
     load_before = os.getloadavg()[0]
-    results = []
     with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
-        for target in targets:
-            print(f"{target.name}: {' '.join(Path(c).name for c in target.command)}", flush=True)
-            results.append(await measure(target, args, Path(tmp)))
+        results = await measure_all(targets, args, Path(tmp))
     print_table(results)
     ours = results[0]
     peer = results[1] if len(results) > 1 else None
@@ -817,6 +860,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         help="pause between a reply and the user's next update (default 0: as fast as replies)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="alternate the bots in this many rounds of users/rounds each (default 2)",
     )
     parser.add_argument(
         "--warmup", type=int, default=9, help="users run before measuring (default 9)"
