@@ -185,7 +185,7 @@ class TelegramChannel:
         )
         if album is not None and not joins_album:
             # Something else arrived: answer for the album first, in its place in line.
-            self._spawn(self._close_album(user.id))
+            self._close_album(user.id)
         ticket = self.sequencer.take(user.id)
         return self._process(update, user.id, chat.id, ticket)
 
@@ -340,18 +340,23 @@ class TelegramChannel:
         if album.timer is not None:
             album.timer.cancel()
         loop = asyncio.get_running_loop()
-        album.timer = loop.call_later(
-            self.album_quiet_s, lambda: self._spawn(self._close_album(user_id))
-        )
+        album.timer = loop.call_later(self.album_quiet_s, lambda: self._close_album(user_id))
 
-    async def _close_album(self, user_id: int) -> None:
-        """Send the album's one reply, in the user's line like any update."""
+    def _close_album(self, user_id: int) -> None:
+        """Queue the album's one reply in the user's line, before anything that comes later.
+
+        The ticket is taken here, synchronously, so an update arriving now is
+        answered after the album, not before it.
+        """
         album = self._albums.pop(user_id, None)
         if album is None:
             return
         if album.timer is not None:
             album.timer.cancel()
         ticket = self.sequencer.take(user_id)
+        self._spawn(self._answer_album(user_id, album, ticket))
+
+    async def _answer_album(self, user_id: int, album: _Album, ticket: int) -> None:
         async with self.sequencer.turn(user_id, ticket):
             try:
                 replies = await asyncio.to_thread(
@@ -517,7 +522,7 @@ class TelegramChannel:
     async def drain(self) -> None:
         """Wait for updates in progress (on shutdown), closing open albums first."""
         for user_id in list(self._albums):
-            self._spawn(self._close_album(user_id))
+            self._close_album(user_id)
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
