@@ -49,6 +49,8 @@ import io
 import json
 import logging
 import re
+import shutil
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -562,6 +564,7 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_jsonl}
 
 MANIFEST_NAME = "manifest.json"
 _CHUNK = 1024 * 1024
+_SPOOL_BYTES = 4 * 1024 * 1024  # a manifest beyond this (about 10,000 files) goes to disk
 # Windows refuses these as file names, with any extension ("con.txt" too).
 _RESERVED = frozenset(
     ["con", "prn", "aux", "nul"]
@@ -635,19 +638,21 @@ def write_evidence_zip(cases: Iterable[Case], storage: Storage, out: BinaryIO) -
 
     Files keep safe versions of their original names (:func:`safe_file_name`,
     made unique within the folder). ``manifest.json`` at the root lists every
-    evidence reference: case, original and stored name, mime, size and the
-    sha256 of the bytes in the zip, with ``status`` "ok", "missing" (not in
-    storage; no file) or "sha256_mismatch" (stored bytes differ from the hash
-    the case records; the file is included so staff can look). ``out`` may be
-    unseekable (a pipe); file contents are streamed, never read whole.
+    evidence reference, one per line: case, original and stored name, mime,
+    size and the sha256 of the bytes in the zip, with ``status`` "ok",
+    "missing" (not in storage; no file) or "sha256_mismatch" (the stored bytes
+    differ from the hash the case records; included so staff can look).
+    ``out`` may be unseekable (a pipe). File contents are streamed and the
+    manifest is spooled to a temporary file, so memory stays flat.
     """
-    manifest: list[dict[str, Any]] = []
     written = 0
-    with zipfile.ZipFile(out, "w", allowZip64=True) as archive:
+    with (
+        tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as manifest,
+        zipfile.ZipFile(out, "w", allowZip64=True) as archive,
+    ):
         for case in cases:
             folder = safe_file_name(case.case_number, fallback="case")
             taken: set[str] = set()
-            when = submitted_kst(case).timetuple()[:6]
             for ref in case.evidence:
                 entry: dict[str, Any] = {
                     "case_number": case.case_number,
@@ -658,43 +663,44 @@ def write_evidence_zip(cases: Iterable[Case], storage: Storage, out: BinaryIO) -
                     "sha256": None,
                     "status": "missing",
                 }
-                manifest.append(entry)
                 try:
                     source = storage.open_evidence(ref.sha256)
                 except EvidenceNotFound:
-                    log.warning(
-                        "evidence zip: %s of case %s is missing", ref.sha256, case.case_number
-                    )
-                    continue
-                stored = _unique(safe_file_name(ref.name), taken)
-                info = zipfile.ZipInfo(
-                    f"{folder}/{stored}", date_time=max(when, (1980, 1, 1, 0, 0, 0))
-                )
-                info.compress_type = (
-                    zipfile.ZIP_STORED
-                    if (ref.mime or "").startswith(_STORED_PREFIXES)
-                    else zipfile.ZIP_DEFLATED
-                )
-                info.external_attr = 0o644 << 16
-                digest = hashlib.sha256()
-                size = 0
-                with source, archive.open(info, "w", force_zip64=True) as target:
-                    while chunk := source.read(_CHUNK):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        target.write(chunk)
-                entry.update(
-                    stored_name=f"{folder}/{stored}",
-                    size=size,
-                    sha256=digest.hexdigest(),
-                    status="ok" if digest.hexdigest() == ref.sha256 else "sha256_mismatch",
-                )
-                written += 1
-        manifest_bytes = json.dumps(
-            {"files": manifest, "count": written}, ensure_ascii=False, indent=1
-        ).encode()
-        archive.writestr(MANIFEST_NAME, manifest_bytes)
+                    log.warning("evidence zip: %s of case %s missing", ref.sha256, case.case_number)
+                else:
+                    stored = f"{folder}/{_unique(safe_file_name(ref.name), taken)}"
+                    with source:
+                        size, sha256 = _add_file(archive, stored, source, ref.mime, case)
+                    status = "ok" if sha256 == ref.sha256 else "sha256_mismatch"
+                    entry.update(stored_name=stored, size=size, sha256=sha256, status=status)
+                    written += 1
+                manifest.write(b",\n" if manifest.tell() else b"\n")
+                manifest.write(json.dumps(entry, ensure_ascii=False).encode())
+        manifest.seek(0)
+        with archive.open(MANIFEST_NAME, "w", force_zip64=True) as target:
+            target.write(f'{{"count": {written}, "files": ['.encode())
+            shutil.copyfileobj(manifest, target)
+            target.write(b"\n]}\n")
     return written
+
+
+def _add_file(
+    archive: zipfile.ZipFile, name: str, source: BinaryIO, mime: str, case: Case
+) -> tuple[int, str]:
+    """Copy ``source`` into the archive as ``name``; return its size and sha256."""
+    when = max(submitted_kst(case).timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # zip's epoch
+    info = zipfile.ZipInfo(name, date_time=when)
+    stored = (mime or "").startswith(_STORED_PREFIXES)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    digest = hashlib.sha256()
+    size = 0
+    with archive.open(info, "w", force_zip64=True) as target:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            target.write(chunk)
+    return size, digest.hexdigest()
 
 
 def export_cases(

@@ -167,3 +167,10 @@ def test_safe_file_name(name: str, safe: str):
 def test_long_names_keep_their_extension():
     name = safe_file_name("가" * 200 + ".jpeg")
     assert name.endswith(".jpeg") and len(name.encode()) <= 200
+
+
+def test_no_evidence_gives_an_empty_manifest(store: Storage, add_case: AddCase):
+    add_case()
+    archive, manifest = bundle(store)
+    assert manifest == {"count": 0, "files": []}
+    assert archive.namelist() == [MANIFEST_NAME]
