@@ -25,8 +25,8 @@ limiter is off (TELEGRAM_MAX_RATE=0): the stand-in is not Telegram and does not
 throttle. Prints progress and tables and, as the last line, JSON (see
 ../shared/docs/benchmarks.md, section bench/e2e.py).
 
-``--profile`` runs our bot under cProfile (one profiler per thread, CPU time per
-thread) and prints where its CPU time goes; its throughput is then not comparable.
+``--profile`` runs the bots under cProfile (one profiler per thread, CPU time per
+thread) and prints where their CPU time goes; their throughput is then not comparable.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import itertools
 import json
 import os
 import pstats
+import runpy
 import signal
 import socket
 import subprocess
@@ -564,7 +565,10 @@ def profiled_child(out: Path, run: Callable[[], object]) -> None:
         stats.dump_stats(str(out))
 
 
-def run_our_bot() -> object:
+def run_bot(which: str) -> object:
+    """Run one of the bots in this process, as its own command line would."""
+    if which == "peer":
+        return runpy.run_path(str(PEER), run_name="__main__")
     from bot.__main__ import main
 
     return main(["telegram"])
@@ -583,6 +587,7 @@ CATEGORIES = (
     ("/httpcore/", HTTPX),
     ("/h11/", HTTPX),
     ("/anyio/", HTTPX),
+    ("/tornado/", "tornado server (the peer's webhook)"),
     ("/aiohttp/", "aiohttp server (webhook requests)"),
     ("/multidict/", "aiohttp server (webhook requests)"),
     ("/yarl/", "aiohttp server (webhook requests)"),
@@ -597,6 +602,7 @@ CATEGORIES = (
     (f"{ROOT}/flows/", FLOWS),
     (f"{ROOT}/storage/", STORAGE),
     (f"{ROOT}/bot/", "bot (channel, sequencer, intake service, webhook route)"),
+    (f"{ROOT}/bench/peers/", "the peer's handlers"),
 )
 FILE_CALLS = (
     "posix.fsync",
@@ -627,6 +633,10 @@ HOT_SPOTS = (
     ("storage/tinydb_store.py", "save_conversation", "storage: save_conversation (2 fsyncs)"),
     ("storage/tinydb_store.py", "mark_update", "storage: mark_update (1 fsync)"),
     ("storage/tinydb_store.py", "create_case", "storage: create_case (on submit)"),
+    ("telegram/ext/_utils/webhookhandler.py", "post", "peer: PTB's tornado webhook handler"),
+    ("telegram/ext/_application.py", "process_update", "peer: Application.process_update"),
+    ("bench/peers/ptb_conversation.py", "take_choice", "peer: answer, edit the pressed message"),
+    ("bench/peers/ptb_conversation.py", "ask", "peer: send the next question"),
     ("telegram/_update.py", "de_json", "PTB: Update.de_json"),
     ("telegram/_bot.py", "_post", "PTB: every Bot API call, build + HTTP + parse"),
     ("telegram/request/_httpxrequest.py", "do_request", "PTB: the HTTP part (httpx)"),
@@ -670,8 +680,8 @@ def areas(func: Any, entry: Any) -> list[tuple[str, float]]:
     ] or [("other built-ins", tottime)]
 
 
-def print_profile(path: Path, updates: int) -> dict[str, float]:
-    """Print our bot's CPU time by area, its hot spots and costliest functions, per update."""
+def print_profile(path: Path, name: str, updates: int) -> dict[str, float]:
+    """Print a bot's CPU time by area, its hot spots and costliest functions, per update."""
     stats = pstats.Stats(str(path))
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     by_area: defaultdict[str, float] = defaultdict(float)
@@ -681,14 +691,16 @@ def print_profile(path: Path, updates: int) -> dict[str, float]:
     total = sum(by_area.values())
     per = max(updates, 1)
     print(
-        f"\nour bot's CPU time by area, {per} updates (cProfile per thread, CPU clock; "
+        f"\n{name}: CPU time by area, {per} updates (cProfile per thread, CPU clock; "
         "the profiler inflates Python-heavy code, so read shares rather than ms)"
     )
     print(f"{'area':<66} {'ms/update':>10} {'share':>7}")
     for area, seconds in sorted(by_area.items(), key=lambda kv: -kv[1]):
         print(f"{area:<66} {1000 * seconds / per:>10.3f} {100 * seconds / total:>6.1f}%")
     print(f"{'total':<66} {1000 * total / per:>10.3f}")
-    print("\nhot spots, inclusive (callees too), ms/update and calls/update")
+    print(
+        "\nhot spots, inclusive (callees too), ms/update and calls/update (resumes for coroutines)"
+    )
     for suffix, name, label in HOT_SPOTS:
         found = [
             entry
@@ -697,6 +709,8 @@ def print_profile(path: Path, updates: int) -> dict[str, float]:
         ]
         cumtime = sum(e[3] for e in found)
         calls = sum(e[1] for e in found)
+        if not calls:
+            continue
         print(f"  {1000 * cumtime / per:8.3f} {calls / per:7.1f}  {label}")
     print("\ncostliest functions by own time: own ms, inclusive ms, calls (all per update)")
     rows = sorted(raw.items(), key=lambda kv: -kv[1][2])[:20]
@@ -783,15 +797,17 @@ def print_goals(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     python = sys.executable
-    ours_command = [python, "-m", "bot", "telegram"]
-    if args.profile_out:
-        ours_command = [python, str(Path(__file__).resolve()), "--profile-child", args.profile_out]
+    commands = {"ours": [python, "-m", "bot", "telegram"], "peer": [python, str(PEER)]}
+    if args.profile_dir:
+        for name in commands:
+            out = str(Path(args.profile_dir) / f"{name}.prof")
+            commands[name] = [python, str(Path(__file__).resolve()), "--profile-child", name, out]
     peer_env = (
         {"PEER_CONCURRENT_UPDATES": str(args.peer_concurrent)} if args.peer_concurrent else {}
     )
-    targets = [Target("ours", ours_command)]
+    targets = [Target("ours", commands["ours"])]
     if not args.skip_peer:
-        targets.append(Target("peer", [python, str(PEER)], peer_env))
+        targets.append(Target("peer", commands["peer"], peer_env))
     load = (
         "burst: every user starts at once"
         if args.burst
@@ -842,9 +858,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rate_limiter": False,
         "loadavg_1m": [round(load_before, 2), round(load_after, 2)],
     }
-    if args.profile_out:
+    if args.profile_dir:
         summary["profiled"] = True
-        summary["profile_ms_per_update"] = print_profile(Path(args.profile_out), ours["updates"])
+        for r in results:
+            path = Path(args.profile_dir) / f"{r['name']}.prof"
+            summary[f"{r['name']}_profile_ms_per_update"] = print_profile(
+                path, r["name"], r["updates"]
+            )
     return summary
 
 
@@ -881,16 +901,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="profile our bot (cProfile per thread) and print where its CPU time goes",
+        help="profile the bots (cProfile per thread) and print where their CPU time goes",
     )
-    parser.add_argument("--profile-child", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.profile_child:  # this process is our bot, run under the profiler
-        profiled_child(Path(args.profile_child), run_our_bot)
+    if args.profile_child:  # this process is one of the bots, run under the profiler
+        which, out = args.profile_child
+        profiled_child(Path(out), lambda: run_bot(which))
         return 0
-    args.profile_out = None
+    args.profile_dir = None
     if args.profile:
-        args.profile_out = str(Path(tempfile.gettempdir()) / f"e2e-ours-{os.getpid()}.prof")
+        args.profile_dir = tempfile.mkdtemp(prefix="e2e-profile-")
+        print(f"profiles go to {args.profile_dir}")
     summary = asyncio.run(run(args))
     print(json.dumps(summary))
     return 0
