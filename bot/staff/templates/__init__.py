@@ -1,0 +1,1 @@
+"""HTML of the staff web pages, built by small functions that escape every value they insert."""

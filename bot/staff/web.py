@@ -1,0 +1,1072 @@
+"""The staff web page under ``/staff``: sign-in, case list and detail, review actions, exports, statistics.
+
+An aiohttp sub-application built by :func:`create_staff_app` and mounted on the
+bot's own server (the one that takes the Telegram webhook), so it runs the same
+way in polling and in webhook mode. It is off unless ``STAFF_WEB_TOKEN`` is set:
+then every ``/staff`` URL answers 404.
+
+Security choices:
+
+- **Sign-in** takes a name (recorded as ``staff:<name>`` in the audit trail)
+  and the shared ``STAFF_WEB_TOKEN``, compared as SHA-256 digests with
+  :func:`hmac.compare_digest` (no timing or length leak). After three wrong
+  tokens in a row an IP address waits 2, 4, 8 ... seconds (at most 15 minutes)
+  before it may try again; failures are logged with the address, never the
+  token. Behind a reverse proxy every client has the proxy's address, so the
+  backoff then holds for everyone: slower sign-in for staff, never a bypass.
+- **Sessions** live in this process's memory (a random 32-byte token -> staff
+  name, CSRF token, language, expiry after 8 hours); a restart signs everyone
+  out. The cookie is ``HttpOnly; SameSite=Strict; Path=/staff`` and also
+  ``Secure`` when the request came over https, directly or through a proxy
+  that sets ``X-Forwarded-Proto: https`` (trusting that header can only make
+  the cookie stricter). Without a session only the sign-in page is served.
+- **CSRF**: every form carries the session's token in a hidden field, checked
+  on every POST (403 on mismatch); the sign-in form uses a double-submit
+  nonce cookie. A POST whose ``Origin`` (or, lacking it, ``Referer``) names
+  another host than ``Host`` / ``X-Forwarded-Host`` is refused too, so a
+  proxy must pass one of those through.
+- **Headers** on every response: a Content-Security-Policy without any script
+  and with the one stylesheet allowed by its hash, ``X-Content-Type-Options:
+  nosniff``, ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY`` and
+  ``Cache-Control: no-store`` (pages hold personal data).
+- **Evidence** is served only to a session, looked up by a sha256 that the case
+  in the URL holds, never by a path. Only JPEG, PNG and WebP whose first bytes
+  confirm the type are shown inline; everything else is an attachment of type
+  ``application/octet-stream``.
+- Every value a user or staff member typed is HTML-escaped where it is shown
+  (:mod:`bot.staff.templates.pages`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import io
+import logging
+import math
+import re
+import secrets
+import time
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+from urllib.parse import quote, urlencode, urlsplit
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.staff.exports import (
+    FILE_SUFFIXES,
+    Labels,
+    export_cases,
+    kst_days,
+    read_cases,
+    write_evidence_zip,
+)
+from bot.staff.flags import Flag, compute_flags
+from bot.staff.review import ReviewService
+from bot.staff.stats import compute_stats
+from bot.staff.templates import pages
+from bot.staff.templates.pages import Document, Frame, ListForm, Paging
+from bot.staff.templates.style import CSS_HASH
+from bot.staff.templates.words import LANGS, word
+from flows.amount import AmountError, parse_amount
+from flows.conversation import IntakeFlow
+from flows.policy import KST, Policy, Text
+from flows.review import STAFF_ACTIONS, ReviewError, allowed_actions
+from storage import AuditEntry, CaseFilter, CaseNotFound, CaseStatus, CaseSummary, EvidenceNotFound
+from storage.base import Storage
+from storage.case_numbers import ALPHABET, normalize_case_number
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/staff"
+SESSION_COOKIE = "staff_session"
+SIGNIN_COOKIE = "staff_signin"
+SESSION_SECONDS = 8 * 3600
+PAGE_SIZE = 50
+FLAGS_MAX_AGE_S = 30.0
+NAME_MAX = 40
+TEXT_MAX = 1000
+CHUNK = 256 * 1024
+
+CSP = (
+    "default-src 'self'; "
+    f"style-src '{CSS_HASH}'; "
+    "img-src 'self' data:; "
+    "script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# An evidence file opened on its own: nothing in it may run or load anything.
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+# The first bytes that prove an image type: only these are ever shown inline.
+IMAGE_MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/x-ndjson; charset=utf-8",
+    "zip": "application/zip",
+}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_.]+")
+
+
+# -- sessions and sign-in throttling ---------------------------------------------------
+
+
+@dataclass
+class StaffSession:
+    """One signed-in browser."""
+
+    token: str
+    staff: str  # the name given at sign-in
+    csrf: str
+    lang: str
+    expires_at: float
+    flash: tuple[str, str] | None = None
+    list_query: str = ""  # the last list filter, for the detail page's back link
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.staff}"
+
+
+class SessionStore:
+    """Sessions in memory, by random token, until they expire (one process only)."""
+
+    def __init__(
+        self, clock: Callable[[], float], *, ttl: float = SESSION_SECONDS, limit: int = 2000
+    ) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._limit = limit
+        self._sessions: dict[str, StaffSession] = {}
+
+    def open(self, staff: str, lang: str) -> StaffSession:
+        """Start a session with fresh tokens (a sign-in never reuses an old cookie)."""
+        now = self._clock()
+        self._sessions = {k: s for k, s in self._sessions.items() if s.expires_at > now}
+        while len(self._sessions) >= self._limit:  # oldest first out: dicts keep insertion order
+            self._sessions.pop(next(iter(self._sessions)))
+        session = StaffSession(
+            token=secrets.token_urlsafe(32),
+            staff=staff,
+            csrf=secrets.token_urlsafe(32),
+            lang=lang,
+            expires_at=now + self._ttl,
+        )
+        self._sessions[session.token] = session
+        return session
+
+    def get(self, token: str | None) -> StaffSession | None:
+        if not token:
+            return None
+        session = self._sessions.get(token)
+        if session is None:
+            return None
+        if session.expires_at <= self._clock():
+            del self._sessions[token]
+            return None
+        return session
+
+    def close(self, token: str | None) -> None:
+        if token:
+            self._sessions.pop(token, None)
+
+
+class SignInThrottle:
+    """Per-address backoff after wrong tokens: three free tries, then 2, 4, 8 ... s, at most 15 min."""
+
+    FREE_TRIES = 3
+    MAX_WAIT_S = 900.0
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._failures: dict[str, tuple[int, float]] = {}  # address -> (in a row, last at)
+
+    def wait_s(self, address: str) -> float:
+        """Seconds before ``address`` may try again (0 when it may now)."""
+        count, last = self._failures.get(address, (0, 0.0))
+        return max(0.0, last + self._delay(count) - self._clock())
+
+    def failed(self, address: str) -> int:
+        """Count a wrong token; return how many in a row."""
+        now = self._clock()
+        if len(self._failures) > 10_000:  # forget addresses whose backoff has long passed
+            self._failures = {
+                a: (n, t) for a, (n, t) in self._failures.items() if now - t < self.MAX_WAIT_S
+            }
+        count = self._failures.get(address, (0, 0.0))[0] + 1
+        self._failures[address] = (count, now)
+        return count
+
+    def succeeded(self, address: str) -> None:
+        self._failures.pop(address, None)
+
+    def _delay(self, count: int) -> float:
+        if count < self.FREE_TRIES:
+            return 0.0
+        return min(2.0 ** (count - self.FREE_TRIES + 1), self.MAX_WAIT_S)
+
+
+class FlagCache:
+    """The flags of every case, recomputed in a thread when older than ``max_age`` seconds.
+
+    Flags read every index row (about 0.3 s at 105,000 cases), too slow for each
+    list page, and they are hints for which half a minute of delay is fine. A
+    page gets the flags at hand while a fresh computation runs in the
+    background; only the very first page waits for one.
+    """
+
+    def __init__(self, storage: Storage, clock: Callable[[], float], max_age: float) -> None:
+        self._storage = storage
+        self._clock = clock
+        self.max_age = max_age
+        self._flags: dict[str, frozenset[Flag]] | None = None
+        self._computed_at = -math.inf
+        self._task: asyncio.Task[None] | None = None
+
+    async def get(self) -> Mapping[str, frozenset[Flag]]:
+        """Return the current flags, starting a recomputation when they are old."""
+        if self._flags is None:
+            await self.refresh()
+        elif self._clock() - self._computed_at > self.max_age:
+            self._start()
+        assert self._flags is not None
+        return self._flags
+
+    async def refresh(self) -> None:
+        """Recompute now (joining a recomputation already running)."""
+        await asyncio.shield(self._start())
+
+    def _start(self) -> asyncio.Task[None]:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._compute())
+        return self._task
+
+    async def _compute(self) -> None:
+        started = self._clock()
+        self._flags = await asyncio.to_thread(lambda: compute_flags(self._storage.list_cases()))
+        self._computed_at = started
+
+    async def close(self) -> None:
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+@dataclass
+class StaffWeb:
+    """Everything the staff handlers share; one per application, no globals."""
+
+    storage: Storage
+    policy: Policy
+    review: ReviewService
+    token_digest: bytes
+    sessions: SessionStore
+    throttle: SignInThrottle
+    flags: FlagCache
+    clock: Callable[[], float]
+    labels: dict[str, Labels] = field(default_factory=dict)
+    flow: IntakeFlow | None = None
+
+    def label(self, lang: str) -> Labels:
+        return self.labels[lang]
+
+
+STAFF_KEY = web.AppKey("staff_web", StaffWeb)
+SESSION_KEY = web.RequestKey("staff_session", StaffSession)
+STARTED_KEY = web.RequestKey("staff_started", float)
+
+
+# -- the application -------------------------------------------------------------------
+
+
+def create_staff_app(
+    *,
+    storage: Storage,
+    policy: Policy,
+    review: ReviewService,
+    settings: Settings,
+    clock: Callable[[], float] = time.time,
+    flags_max_age: float = FLAGS_MAX_AGE_S,
+) -> web.Application:
+    """Build the staff sub-application (mount it at :data:`PREFIX`); empty when no token is set."""
+    app = web.Application()
+    token = settings.staff_web_token
+    if not token:
+        log.warning("staff web disabled: STAFF_WEB_TOKEN is not set, so %s/ answers 404", PREFIX)
+        return app
+    if len(token) < 16:
+        log.warning("STAFF_WEB_TOKEN is short (%d characters); use 16 or more", len(token))
+    app[STAFF_KEY] = StaffWeb(
+        storage=storage,
+        policy=policy,
+        review=review,
+        token_digest=hashlib.sha256(token.encode()).digest(),
+        sessions=SessionStore(clock),
+        throttle=SignInThrottle(clock),
+        flags=FlagCache(storage, clock, flags_max_age),
+        clock=clock,
+        labels={lang: Labels(policy, lang) for lang in LANGS},
+        flow=IntakeFlow(policy),
+    )
+    app.middlewares.append(_session_middleware)
+    app.on_response_prepare.append(_add_headers)
+    app.cleanup_ctx.append(_flags_in_background)
+    r = app.router
+    r.add_get("/signin", signin_form, name="signin")
+    r.add_post("/signin", signin, name="signin_post")
+    r.add_post("/signout", signout, name="signout")
+    r.add_get("/", case_list, name="cases")
+    r.add_get("/stats", statistics, name="stats")
+    r.add_get("/export/{format}", export, name="export")
+    r.add_get("/cases/{number}", case_detail, name="case")
+    r.add_post("/cases/{number}/{action}", review_action, name="action")
+    r.add_get("/cases/{number}/evidence/{sha256}", evidence, name="evidence")
+    log.info("staff web enabled at %s/", PREFIX)
+    return app
+
+
+async def _flags_in_background(app: web.Application) -> AsyncIterator[None]:
+    """Compute the flags once at start-up so the first list page does not wait for them."""
+    flags = app[STAFF_KEY].flags
+    flags._start()
+    yield
+    await flags.close()
+
+
+PUBLIC_ROUTES = frozenset({"signin", "signin_post"})
+
+
+@web.middleware
+async def _session_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Require a session (except for sign-in), check CSRF on POST, and apply ``?lang=``."""
+    request[STARTED_KEY] = time.perf_counter()
+    route = request.match_info.route.name
+    if route in PUBLIC_ROUTES or request.match_info.http_exception is not None:
+        return await handler(request)
+    staff = request.app[STAFF_KEY]
+    session = staff.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        if request.method in ("GET", "HEAD"):
+            target = request.rel_url.path_qs
+            raise web.HTTPSeeOther(f"{PREFIX}/signin?{urlencode({'next': target})}")
+        raise web.HTTPForbidden(text="sign in first")
+    if request.method == "POST":
+        form = await request.post()
+        sent = str(form.get("csrf", ""))
+        if not (
+            hmac.compare_digest(sent.encode(), session.csrf.encode()) and _same_origin(request)
+        ):
+            log.warning("staff POST %s refused: CSRF check failed", request.path)
+            return _html(
+                pages.error_page(
+                    session.lang, word(session.lang, "error.forbidden"), back=f"{PREFIX}/"
+                ),
+                status=403,
+            )
+    elif request.query.get("lang") in LANGS:
+        session.lang = request.query["lang"]
+    request[SESSION_KEY] = session
+    return await handler(request)
+
+
+async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Put the security headers (and the server time so far) on every staff response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Cache-Control", "no-store")
+    started = request.get(STARTED_KEY)
+    if started is not None:
+        elapsed = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+
+
+# -- sign-in ---------------------------------------------------------------------------
+
+
+async def signin_form(request: web.Request) -> web.Response:
+    """Show the sign-in form."""
+    lang = _query_lang(request)
+    return _signin_response(request, lang, next_url=_safe_next(request.query.get("next", "")))
+
+
+async def signin(request: web.Request) -> web.StreamResponse:
+    """Check the name and token; start a session or say no (and slow down repeated failures)."""
+    staff = request.app[STAFF_KEY]
+    address = request.remote or "unknown"
+    form = await request.post()
+    lang = str(form.get("lang", "")) if form.get("lang") in LANGS else "ko"
+    next_url = _safe_next(str(form.get("next", "")))
+    name = clean_name(str(form.get("name", "")))
+    wait = staff.throttle.wait_s(address)
+    if wait > 0:
+        log.warning("staff sign-in from %s refused: backing off for %.0f s", address, wait)
+        response = _signin_response(
+            request,
+            lang,
+            name=name,
+            next_url=next_url,
+            error=word(lang, "signin.throttled", seconds=math.ceil(wait)),
+            status=429,
+        )
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
+    nonce = request.cookies.get(SIGNIN_COOKIE, "")
+    sent = str(form.get("csrf", ""))
+    if (
+        not nonce
+        or not hmac.compare_digest(nonce.encode(), sent.encode())
+        or not _same_origin(request)
+    ):
+        log.warning("staff sign-in from %s refused: CSRF check failed", address)
+        return _signin_response(
+            request,
+            lang,
+            name=name,
+            next_url=next_url,
+            error=word(lang, "signin.expired"),
+            status=403,
+        )
+    given = hashlib.sha256(str(form.get("token", "")).encode()).digest()
+    if not hmac.compare_digest(given, staff.token_digest):
+        count = staff.throttle.failed(address)
+        log.warning("staff sign-in from %s refused: wrong token (%d in a row)", address, count)
+        return _signin_response(
+            request,
+            lang,
+            name=name,
+            next_url=next_url,
+            error=word(lang, "signin.wrong"),
+            status=401,
+        )
+    if not name:
+        return _signin_response(
+            request, lang, next_url=next_url, error=word(lang, "signin.wrong"), status=400
+        )
+    staff.throttle.succeeded(address)
+    staff.sessions.close(request.cookies.get(SESSION_COOKIE))
+    session = staff.sessions.open(name, lang)
+    log.info("staff %r signed in from %s", name, address)
+    response = see_other(next_url or f"{PREFIX}/")
+    _set_cookie(request, response, SESSION_COOKIE, session.token, max_age=SESSION_SECONDS)
+    response.del_cookie(SIGNIN_COOKIE, path=PREFIX)
+    return response
+
+
+async def signout(request: web.Request) -> web.StreamResponse:
+    """End the session."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    staff.sessions.close(session.token)
+    log.info("staff %r signed out", session.staff)
+    response = see_other(f"{PREFIX}/signin?lang={session.lang}")
+    response.del_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+def _signin_response(
+    request: web.Request,
+    lang: str,
+    *,
+    name: str = "",
+    next_url: str = "",
+    error: str = "",
+    status: int = 200,
+) -> web.Response:
+    nonce = request.cookies.get(SIGNIN_COOKIE) or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", nonce):
+        nonce = secrets.token_urlsafe(32)
+    page = pages.signin_page(
+        lang, base=PREFIX, nonce=nonce, name=name, error=error, next_url=next_url
+    )
+    response = _html(page, status=status)
+    _set_cookie(request, response, SIGNIN_COOKIE, nonce, max_age=3600)
+    return response
+
+
+def clean_name(raw: str) -> str:
+    """The staff name as the audit trail records it: printable, single-spaced, at most 40 characters."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(text.split())[:NAME_MAX].strip()
+
+
+# -- the case list ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A parsed list filter; values the policy does not know are dropped, not guessed."""
+
+    form: ListForm
+    filter: CaseFilter
+    flag: str  # "", "any", "none" or a Flag value
+    number: str  # the typed case number, compact and upper case ("" for none)
+    page: int
+
+    def params(self, **changes: object) -> dict[str, str]:
+        """The query parameters that reproduce this filter (empty ones left out)."""
+        form = self.form
+        values = {
+            "from": form.date_from,
+            "to": form.date_to,
+            "status": form.status,
+            "tier": form.tier,
+            "reporter_type": form.reporter_type,
+            "service": form.service,
+            "flag": form.flag,
+            "q": form.q,
+            "sort": "" if form.sort == "newest" else form.sort,
+            "page": "" if self.page == 1 else str(self.page),
+        }
+        values.update({k: str(v) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v}
+
+
+def parse_list_query(query: Mapping[str, str], policy: Policy) -> ListQuery:
+    """Read the list filter from query parameters."""
+
+    def choice(name: str, allowed: set[str]) -> str:
+        value = query.get(name, "")
+        return value if value in allowed else ""
+
+    def day(name: str) -> tuple[str, dt.date | None]:
+        value = query.get(name, "").strip()
+        try:
+            return (value, dt.date.fromisoformat(value)) if _DATE.fullmatch(value) else ("", None)
+        except ValueError:
+            return "", None
+
+    from_text, first = day("from")
+    to_text, last = day("to")
+    start, end = kst_days(first, last)
+    status = choice("status", {str(s) for s in CaseStatus})
+    tier = choice("tier", set(policy.tiers))
+    reporter_type = choice("reporter_type", {r.id for r in policy.reporter_types})
+    service = choice("service", {s.id for s in policy.services})
+    flag = choice("flag", {"any", "none", *(str(f) for f in Flag)})
+    sort = choice("sort", set(pages.SORTS)) or "newest"
+    typed = query.get("q", "")[:40]
+    number = _SEPARATORS.sub("", unicodedata.normalize("NFKC", typed)).upper()
+    if any(ch not in ALPHABET for ch in number):
+        number = "\0"  # matches nothing: a number never holds such characters
+    try:
+        page = max(1, int(query.get("page", "1")))
+    except ValueError:
+        page = 1
+    return ListQuery(
+        form=ListForm(
+            date_from=from_text,
+            date_to=to_text,
+            status=status,
+            tier=tier,
+            reporter_type=reporter_type,
+            service=service,
+            flag=flag,
+            q=typed.strip(),
+            sort=sort,
+        ),
+        filter=CaseFilter(
+            submitted_from=start,
+            submitted_to=end,
+            status=CaseStatus(status) if status else None,
+            tier=tier or None,
+            reporter_type=reporter_type or None,
+            service=service or None,
+        ),
+        flag=flag,
+        number=number,
+        page=page,
+    )
+
+
+def matching_rows(
+    storage: Storage, query: ListQuery, flags: Mapping[str, frozenset[Flag]]
+) -> list[CaseSummary]:
+    """Index rows that pass the whole filter, in the requested order (no case file is opened)."""
+    rows = storage.list_cases(query.filter)  # oldest submission first
+    if query.flag == "any":
+        rows = [r for r in rows if r.case_number in flags]
+    elif query.flag == "none":
+        rows = [r for r in rows if r.case_number not in flags]
+    elif query.flag:
+        wanted = Flag(query.flag)
+        rows = [r for r in rows if wanted in flags.get(r.case_number, ())]
+    if query.number:
+        exact = normalize_case_number(query.number)
+        if exact:
+            rows = [r for r in rows if r.case_number == exact]
+        else:
+            rows = [r for r in rows if query.number in r.case_number.replace("-", "")]
+    sort = query.form.sort
+    if sort == "newest":
+        rows.reverse()
+    elif sort == "amount_desc":
+        rows.sort(key=lambda r: (r.amount is None, -(r.amount or 0)))
+    elif sort == "amount_asc":
+        rows.sort(key=lambda r: (r.amount is None, r.amount or 0))
+    return rows
+
+
+async def case_list(request: web.Request) -> web.Response:
+    """Show one page of the filtered, sorted case list."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    query = parse_list_query(request.query, staff.policy)
+    flags = await staff.flags.get()
+    rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
+    total = len(rows)
+    pages_count = max(1, -(-total // PAGE_SIZE))
+    page = min(query.page, pages_count)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    session.list_query = urlencode(query.params(page=page if page > 1 else ""))
+
+    def at(p: int) -> str | None:
+        if p == page or not 1 <= p <= pages_count:
+            return None
+        return f"{PREFIX}/?{urlencode(query.params(page=p if p > 1 else ''))}"
+
+    paging = Paging(
+        total=total,
+        page=page,
+        pages=pages_count,
+        first=(page - 1) * PAGE_SIZE + 1 if shown else 0,
+        last=(page - 1) * PAGE_SIZE + len(shown),
+        links={"first": at(1), "prev": at(page - 1), "next": at(page + 1), "last": at(pages_count)},
+    )
+    filter_params = query.params(page="", sort="")
+    exports = {
+        "CSV": _url("export/csv", filter_params),
+        "XLSX": _url("export/xlsx", filter_params),
+        "JSON": _url("export/json", filter_params),
+        word(session.lang, "export.zip"): _url("export/zip", filter_params),
+    }
+    page_html = pages.list_page(
+        _frame(request, "cases"),
+        form=query.form,
+        policy=staff.policy,
+        labels=staff.label(session.lang),
+        rows=shown,
+        flags=flags,
+        paging=paging,
+        exports=exports,
+    )
+    return _html(page_html)
+
+
+# -- the case detail and review actions ------------------------------------------------
+
+
+async def case_detail(request: web.Request) -> web.Response:
+    """Show one case with its evidence, flags, review actions and audit trail."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    number = normalize_case_number(request.match_info["number"])
+    case = await asyncio.to_thread(staff.storage.get_case, number) if number else None
+    if case is None:
+        message = word(session.lang, "detail.not_found", number=request.match_info["number"])
+        return _html(pages.error_page(session.lang, message, back=f"{PREFIX}/"), status=404)
+    audit = await asyncio.to_thread(lambda: list(staff.storage.iter_audit(case.case_number)))
+    flags = await staff.flags.get()
+    assert staff.flow is not None
+    tier_name = staff.flow.tier_name(
+        case.tier,
+        session.lang,
+        channel_cash=staff.policy.channel_cash.support
+        if case.channel_cash and staff.policy.channel_cash
+        else None,
+    )
+    page_html = pages.detail_page(
+        _frame(request, "cases"),
+        case=case,
+        policy=staff.policy,
+        labels=staff.label(session.lang),
+        tier_name=tier_name,
+        flags=flags.get(case.case_number, ()),
+        actions=allowed_actions(staff.review.machine, str(case.status)),
+        documents=[
+            Document(str(i), text(session.lang))
+            for i, text in enumerate(_documents(staff.policy, case.tier))
+        ],
+        audit=audit,
+        back_url=f"{PREFIX}/" + (f"?{session.list_query}" if session.list_query else ""),
+    )
+    return _html(page_html)
+
+
+async def review_action(request: web.Request) -> web.StreamResponse:
+    """Take a review action on a case, tell the user, and go back to the case."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    action = request.match_info["action"]
+    number = normalize_case_number(request.match_info["number"])
+    if action not in STAFF_ACTIONS or number is None:
+        raise web.HTTPNotFound()
+    case = await asyncio.to_thread(staff.storage.get_case, number)
+    if case is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    lang = session.lang
+
+    def field(name: str, limit: int = TEXT_MAX) -> str:
+        return str(form.get(name, "")).strip()[:limit]
+
+    back = see_other(f"{PREFIX}/cases/{number}")
+    try:
+        if action == "request_documents":
+            known = _documents(staff.policy, case.tier)
+            chosen = [
+                known[int(v)](case.lang)
+                for v in form.getall("doc", [])
+                if str(v).isdigit() and int(v) < len(known)
+            ]
+            if field("other", 500):
+                chosen.append(field("other", 500))
+            if not chosen:
+                session.flash = ("error", word(lang, "error.documents"))
+                return back
+            await staff.review.request_documents(
+                number, staff=session.actor, documents=", ".join(chosen), note=field("note")
+            )
+        elif action == "approve":
+            amount = parse_final_amount(field("final_amount", 40), staff.policy.amount_cap)
+            if amount is None:
+                session.flash = ("error", word(lang, "error.amount"))
+                return back
+            await staff.review.approve(
+                number, staff=session.actor, final_amount=amount, note=field("note")
+            )
+        elif action == "reject":
+            if not field("reason"):
+                session.flash = ("error", word(lang, "error.reason"))
+                return back
+            await staff.review.reject(number, staff=session.actor, reason=field("reason"))
+        elif action == "pay":
+            if field("confirm") != "yes":
+                session.flash = ("error", word(lang, "error.confirm"))
+                return back
+            await staff.review.mark_paid(number, staff=session.actor)
+    except ReviewError:
+        current = await asyncio.to_thread(staff.storage.get_case, number)
+        status = staff.label(lang).status(str(current.status if current else case.status))
+        session.flash = (
+            "error",
+            word(lang, "error.not_allowed", action=word(lang, f"action.{action}"), status=status),
+        )
+        return back
+    except CaseNotFound:
+        raise web.HTTPNotFound() from None
+    log.info("staff %r: %s on case %s", session.staff, action, number)
+    session.flash = ("ok", word(lang, f"done.{action}"))
+    return back
+
+
+def _documents(policy: Policy, tier_id: str) -> list[Text]:
+    """Documents to offer for a case: its tier's list, else every tier's (each once)."""
+    tier = policy.tiers.get(tier_id)
+    if tier is not None and tier.documents:
+        return list(tier.documents)
+    return list(dict.fromkeys(d for t in policy.tiers.values() for d in t.documents))
+
+
+def parse_final_amount(text: str, cap: int) -> int | None:
+    """A final amount in won: plain digits (0 allowed) or any amount the intake understands."""
+    plain = re.sub(r"[\s,원₩]|KRW", "", text, flags=re.IGNORECASE)
+    if plain.isascii() and plain.isdigit():
+        value = int(plain)
+        return value if value <= cap else None
+    try:
+        return parse_amount(text, cap=cap)
+    except AmountError:
+        return None
+
+
+# -- evidence --------------------------------------------------------------------------
+
+
+async def evidence(request: web.Request) -> web.StreamResponse:
+    """Send one evidence file of a case: images inline once their bytes confirm the type, else as a download."""
+    staff = request.app[STAFF_KEY]
+    number = normalize_case_number(request.match_info["number"])
+    sha256 = request.match_info["sha256"]
+    if number is None or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise web.HTTPNotFound()
+    case = await asyncio.to_thread(staff.storage.get_case, number)
+    ref = next((e for e in case.evidence if e.sha256 == sha256), None) if case else None
+    if ref is None:
+        raise web.HTTPNotFound()
+    try:
+        source = await asyncio.to_thread(staff.storage.open_evidence, sha256)
+    except EvidenceNotFound:
+        raise web.HTTPNotFound() from None
+    with source:
+        head = await asyncio.to_thread(source.read, CHUNK)
+        image = sniff_image(head)
+        inline = image is not None and image == _declared_image(ref.mime)
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": image if inline and image else "application/octet-stream",
+                "Content-Disposition": content_disposition(
+                    "inline" if inline else "attachment", ref.name
+                ),
+                "Content-Security-Policy": EVIDENCE_CSP,
+                "Cache-Control": "private, no-store",
+            }
+        )
+        await response.prepare(request)
+        chunk = head
+        while chunk:
+            await response.write(chunk)
+            chunk = await asyncio.to_thread(source.read, CHUNK)
+    await response.write_eof()
+    return response
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type the first bytes prove (JPEG, PNG or WebP), or None."""
+    for mime, magics in IMAGE_MAGIC.items():
+        if head.startswith(magics):
+            return mime
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _declared_image(mime: str) -> str | None:
+    mime = (mime or "").split(";")[0].strip().lower()
+    return "image/jpeg" if mime == "image/jpg" else mime
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """A Content-Disposition header: an ASCII fallback name plus the UTF-8 original (RFC 6266)."""
+    cleaned = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip() or "file"
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", cleaned)[:100] or "file"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned[:200], safe='')}"
+
+
+# -- exports ---------------------------------------------------------------------------
+
+
+async def export(request: web.Request) -> web.StreamResponse:
+    """Stream the cases of the current filter as CSV, XLSX, JSON lines or an evidence zip."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    kind = request.match_info["format"]
+    if kind not in EXPORT_TYPES:
+        raise web.HTTPNotFound()
+    query = parse_list_query(request.query, staff.policy)
+    flags = await staff.flags.get()
+    rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
+    if query.form.sort == "newest":
+        rows.reverse()  # exports go oldest first, like the CLI's
+    stamp = dt.datetime.fromtimestamp(staff.clock(), KST).strftime("%Y%m%d-%H%M%S")
+    suffix = ".zip" if kind == "zip" else FILE_SUFFIXES[kind]
+    filename = f"{'evidence' if kind == 'zip' else 'cases'}-{stamp}{suffix}"
+    lang = session.lang
+
+    def write(out: BinaryIO) -> int:
+        cases = read_cases(staff.storage, rows)
+        if kind == "zip":
+            return write_evidence_zip(cases, staff.storage, out)
+        return export_cases(kind, cases, out, staff.policy, lang=lang, flags=flags)
+
+    log.info("staff %r exports %d cases as %s", session.staff, len(rows), kind)
+    entry = AuditEntry(
+        at=staff.clock(),
+        actor=session.actor,
+        action="staff.export",
+        detail={"format": kind, "cases": len(rows), "filter": query.params(page="", sort="")},
+    )
+    await asyncio.to_thread(staff.storage.append_audit, entry)
+    return await stream_from_thread(request, write, EXPORT_TYPES[kind], filename)
+
+
+class _ChunkPipe(io.RawIOBase):
+    """A write-only file for a worker thread: full chunks go to the event loop through a bounded queue."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | None]) -> None:
+        super().__init__()
+        self._loop = loop
+        self._queue = queue
+        self._buffer = bytearray()
+        self.abandoned = False  # set by the loop when the client went away
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.abandoned:
+            raise BrokenPipeError("the download was abandoned")
+        self._buffer += data
+        if len(self._buffer) >= CHUNK:
+            self._put(bytes(self._buffer))
+            self._buffer.clear()
+        return len(data)
+
+    def finish(self) -> None:
+        """Send what is buffered and the end mark (from the worker thread)."""
+        if self._buffer and not self.abandoned:
+            self._put(bytes(self._buffer))
+        self._buffer.clear()
+        self._put(None)
+
+    def _put(self, chunk: bytes | None) -> None:
+        # Blocks the worker while the queue is full: the download's pace sets the export's.
+        asyncio.run_coroutine_threadsafe(self._queue.put(chunk), self._loop).result()
+
+
+async def stream_from_thread(
+    request: web.Request, write: Callable[[BinaryIO], int], content_type: str, filename: str
+) -> web.StreamResponse:
+    """Run ``write(out)`` in a thread and stream what it writes as a download.
+
+    Memory stays at a few chunks whatever the size; if the client goes away the
+    writer's next write fails and the thread stops.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)
+    pipe = _ChunkPipe(loop, queue)
+
+    def work() -> int:
+        try:
+            return write(pipe)  # type: ignore[arg-type]
+        finally:
+            pipe.finish()
+
+    worker = asyncio.ensure_future(asyncio.to_thread(work))
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": content_disposition("attachment", filename),
+        }
+    )
+    try:
+        await response.prepare(request)
+        while (chunk := await queue.get()) is not None:
+            await response.write(chunk)
+        written = await worker
+        await response.write_eof()
+    except BaseException:
+        pipe.abandoned = True
+        while not worker.done():  # keep taking chunks so the thread reaches its end
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, worker}, return_when=asyncio.FIRST_COMPLETED)
+            getter.cancel()
+        if worker.done() and not worker.cancelled() and worker.exception() is not None:
+            log.error("export %s failed: %r", filename, worker.exception())
+        raise
+    log.info("export %s: %d written", filename, written)
+    return response
+
+
+# -- statistics ------------------------------------------------------------------------
+
+
+async def statistics(request: web.Request) -> web.Response:
+    """Show the council's breakdown of every case as charts."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    stats = await asyncio.to_thread(lambda: compute_stats(staff.storage.list_cases()))
+    page_html = pages.stats_page(
+        _frame(request, "stats"), stats=stats, policy=staff.policy, labels=staff.label(session.lang)
+    )
+    return _html(page_html)
+
+
+# -- small pieces ----------------------------------------------------------------------
+
+
+def _frame(request: web.Request, here: str) -> Frame:
+    session = request[SESSION_KEY]
+    other = "en" if session.lang == "ko" else "ko"
+    params = {k: v for k, v in request.query.items() if k != "lang"}
+    params["lang"] = other
+    flash, session.flash = session.flash, None
+    return Frame(
+        base=PREFIX,
+        lang=session.lang,
+        staff=session.staff,
+        csrf=session.csrf,
+        here=here,
+        switch_url=f"{request.path}?{urlencode(params)}",
+        flash=flash,
+    )
+
+
+def see_other(location: str) -> web.Response:
+    """A 303 to ``location`` that can still carry cookies (a raised HTTPSeeOther cannot)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def _html(body: str, *, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def _url(path: str, params: Mapping[str, str]) -> str:
+    return f"{PREFIX}/{path}" + (f"?{urlencode(params)}" if params else "")
+
+
+def _query_lang(request: web.Request) -> str:
+    lang = request.query.get("lang", "ko")
+    return lang if lang in LANGS else "ko"
+
+
+def _safe_next(target: str) -> str:
+    """A place to go after sign-in: only a path inside the staff web, never another site."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(f"{PREFIX}/") or "\\" in target:
+        return ""
+    return target
+
+
+def _is_https(request: web.Request) -> bool:
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.secure or forwarded == "https"
+
+
+def _set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, *, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite="Strict",
+        secure=_is_https(request),
+    )
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Tell whether a POST's Origin (or Referer) names this server; absent headers pass."""
+    hosts = {request.host}
+    forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+    if forwarded:
+        hosts.add(forwarded)
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin != "null" and urlsplit(origin).netloc in hosts
+    referer = request.headers.get("Referer")
+    if referer:
+        return urlsplit(referer).netloc in hosts
+    return True  # no browser omits both on a form POST; the CSRF token still decides
