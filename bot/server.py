@@ -14,6 +14,8 @@ from aiohttp import web
 from bot.errors import ConfigError
 from bot.intake import IntakeService
 from bot.settings import Settings
+from bot.staff.review import ReviewService
+from bot.staff.web import create_staff_app
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.web import WEBHOOK_PATH, create_app
 
@@ -60,7 +62,16 @@ async def run_telegram(
     url = webhook_url(settings)
     channel = TelegramChannel(service, settings, album_quiet_s=album_quiet_s)
     application = channel.build_application(polling=url is None)
-    web_app = create_app(channel=channel if url else None, webhook_secret=settings.webhook_secret)
+    # The staff web shares this server in both modes; review news reaches users through the channel.
+    staff = create_staff_app(
+        storage=service.storage,
+        policy=service.flow.policy,
+        review=ReviewService(service.storage, notify=channel.notify),
+        settings=settings,
+    )
+    web_app = create_app(
+        channel=channel if url else None, webhook_secret=settings.webhook_secret, staff=staff
+    )
     stop = stop or _stop_on_signals()
     runner = web.AppRunner(web_app, access_log=None)
     async with application:

@@ -1,4 +1,4 @@
-"""The bot's own aiohttp server: the Telegram webhook, a health check (and later the staff web)."""
+"""The bot's own aiohttp server: the Telegram webhook, a health check and the staff web."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 from telegram import Update
 
+from bot.staff.web import PREFIX as STAFF_PREFIX
 from bot.telegram import TelegramChannel
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,29 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 
 def create_app(
-    *, channel: TelegramChannel | None = None, webhook_secret: str | None = None
+    *,
+    channel: TelegramChannel | None = None,
+    webhook_secret: str | None = None,
+    staff: web.Application | None = None,
 ) -> web.Application:
-    """Build the web application; the webhook route exists only in webhook mode."""
+    """Build the web application; the webhook route exists only in webhook mode.
+
+    ``staff`` is the staff web (:func:`bot.staff.web.create_staff_app`), mounted
+    under ``/staff`` in either mode.
+    """
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
     if channel is not None and webhook_secret:
         app[CHANNEL_KEY] = channel
         app[SECRET_KEY] = webhook_secret
         app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+    if staff is not None:
+        if staff.router.routes():  # an empty staff app is the staff web switched off
+            app.router.add_get(STAFF_PREFIX, _to_staff)
+        app.add_subapp(STAFF_PREFIX, staff)
     return app
+
+
+async def _to_staff(request: web.Request) -> web.Response:
+    """Send ``/staff`` to ``/staff/``, where the staff web's pages live."""
+    raise web.HTTPPermanentRedirect(f"{STAFF_PREFIX}/")
