@@ -1,0 +1,771 @@
+"""The staff web page through aiohttp's test client, against every storage.
+
+Review actions go through a real TelegramChannel to the local Bot API stand-in, so
+"the user is told" means a message with its button arrived over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+import logging
+import re
+import socket
+import struct
+import time
+import zipfile
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.intake import IntakeService
+from bot.server import run_telegram
+from bot.settings import Settings
+from bot.staff.review import ReviewService
+from bot.staff.web import STAFF_KEY, create_staff_app
+from bot.telegram import TelegramChannel
+from bot.web import create_app
+from flows.conversation import IntakeFlow
+from flows.policy import KST, load_policy
+from storage import AuditEntry, Case, CaseDraft, CaseStatus, EvidenceRef, Storage
+from storage.memory import MemoryStorage
+from storage.tinydb_store import TinyDBStorage
+from tests.support.bot_api import BotAPIStandIn
+
+TOKEN = "staff-token-for-tests-0123456789"
+POLICY = load_policy()
+DAY1 = dt.datetime(2022, 10, 19, 9, 0, tzinfo=KST).timestamp()
+DAY = 86400
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CASE_LINK = re.compile(r'href="/staff/cases/([0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3})"')
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A real, tiny PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\x40\x80\xc0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+# -- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    store = MemoryStorage() if request.param == "memory" else TinyDBStorage(tmp_path / "data")
+    yield store
+    store.close()
+
+
+_drafts = itertools.count(1)
+
+
+def add_case(
+    storage: Storage,
+    *,
+    at: float = DAY1,
+    status: CaseStatus | None = None,
+    **fields: object,
+) -> Case:
+    """Store a small business's 250,000 KRW loss on KakaoTalk Channel; keywords override."""
+    n = next(_drafts)
+    values: dict[str, object] = {
+        "draft_id": f"web-{n}",
+        "user_id": 7_000_000 + n,
+        "lang": "ko",
+        "policy_id": POLICY.id,
+        "reporter_type": "small_business",
+        "service": "talk_channel",
+        "paid": False,
+        "monetary": True,
+        "tier": "cash_30k",
+        "amount": 250_000,
+        "tentative_support": 30_000,
+        "description": "예약 문의를 받지 못했어요",
+    }
+    values.update(fields)
+    case = storage.create_case(CaseDraft(**values), now=at)  # type: ignore[arg-type]
+    if status is not None:
+        case = storage.update_case(case.case_number, actor="staff:setup", now=at + 1, status=status)
+    return case
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Inbox:
+    """Collects what the review service would send to users."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, list]] = []
+
+    async def __call__(self, user_id: int, replies: list) -> None:
+        self.sent.append((user_id, replies))
+
+
+class Staff:
+    """One browser of a staff member, on aiohttp's test client."""
+
+    def __init__(self, client: TestClient, app: web.Application) -> None:
+        self.client = client
+        self.app = app
+        self.csrf = ""
+
+    async def sign_in(
+        self, *, name: str = "김담당", token: str = TOKEN, next_url: str = "", headers=None
+    ) -> aiohttp.ClientResponse:
+        form = await self.client.get("/staff/signin")
+        nonce = CSRF.search(await form.text()).group(1)
+        return await self.client.post(
+            "/staff/signin",
+            data={"csrf": nonce, "name": name, "token": token, "lang": "ko", "next": next_url},
+            headers=headers,
+            allow_redirects=False,
+        )
+
+    async def page(self, path: str, status: int = 200) -> str:
+        response = await self.client.get(path, allow_redirects=False)
+        text = await response.text()
+        assert response.status == status, (response.status, text[:300])
+        if found := CSRF.search(text):
+            self.csrf = found.group(1)
+        return text
+
+    async def post(self, path: str, data: dict, *, csrf: bool = True, headers=None):
+        if csrf:
+            data = {"csrf": self.csrf, **data}
+        return await self.client.post(path, data=data, headers=headers, allow_redirects=False)
+
+    async def act(self, number: str, action: str, **fields: object) -> str:
+        """Take a review action from the case page; return the page it leads back to."""
+        await self.page(f"/staff/cases/{number}")
+        response = await self.post(f"/staff/cases/{number}/{action}", fields)
+        assert response.status == 303, await response.text()
+        assert response.headers["Location"] == f"/staff/cases/{number}"
+        return await self.page(f"/staff/cases/{number}")
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    storage: Storage,
+    *,
+    review: ReviewService | None = None,
+    clock: Clock | None = None,
+    token: str | None = TOKEN,
+) -> AsyncIterator[Staff]:
+    """Run the bot's web app with the staff web (add cases first: flags are computed at start)."""
+    staff_app = create_staff_app(
+        storage=storage,
+        policy=POLICY,
+        review=review or ReviewService(storage, notify=Inbox()),
+        settings=Settings(staff_web_token=token),
+        clock=clock or Clock(),
+    )
+    app = create_app(staff=staff_app)
+    async with TestClient(TestServer(app)) as client:
+        yield Staff(client, staff_app)
+
+
+async def signed_in(staff: Staff) -> Staff:
+    response = await staff.sign_in()
+    assert response.status == 303
+    return staff
+
+
+def listed(page: str) -> list[str]:
+    return CASE_LINK.findall(page)
+
+
+# -- sessions and sign-in --------------------------------------------------------------
+
+
+async def test_nothing_without_a_session_but_sign_in_and_healthz(storage):
+    case = add_case(
+        storage, evidence=[EvidenceRef(storage.put_evidence(JPEG), "a.jpg", "image/jpeg", 44)]
+    )
+    async with serve(storage) as staff:
+        client = staff.client
+        for path in (
+            "/staff/",
+            "/staff/stats",
+            f"/staff/cases/{case.case_number}",
+            f"/staff/cases/{case.case_number}/evidence/{case.evidence[0].sha256}",
+            "/staff/export/csv",
+        ):
+            response = await client.get(path, allow_redirects=False)
+            assert response.status == 303, path
+            assert response.headers["Location"].startswith("/staff/signin?next=/staff/")
+        response = await client.post(
+            f"/staff/cases/{case.case_number}/reject", data={"reason": "x"}, allow_redirects=False
+        )
+        assert response.status == 403
+        assert storage.get_case(case.case_number).status == CaseStatus.SUBMITTED
+        assert (await client.get("/healthz")).status == 200
+        response = await client.get("/staff", allow_redirects=False)
+        assert response.headers["Location"] == "/staff/"
+
+        signin = await client.get("/staff/signin")
+        assert signin.status == 200
+        html = await signin.text()
+        assert 'name="token"' in html and 'type="password"' in html and "<script" not in html
+        headers = signin.headers
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        assert "script-src 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store"
+
+
+async def test_sign_in_sets_a_strict_cookie_and_names_the_staff(storage):
+    async with serve(storage) as staff:
+        response = await staff.sign_in(name="  김담당\x07 ")
+        assert response.status == 303 and response.headers["Location"] == "/staff/"
+        cookie = next(
+            c for c in response.headers.getall("Set-Cookie") if c.startswith("staff_session=")
+        )
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/staff" in cookie
+        assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+        page = await staff.page("/staff/")
+        assert "김담당 님" in page
+
+        behind_tls = await staff.sign_in(headers={"X-Forwarded-Proto": "https"})
+        cookie = next(
+            c for c in behind_tls.headers.getall("Set-Cookie") if c.startswith("staff_session=")
+        )
+        assert "Secure" in cookie
+
+
+async def test_wrong_token_is_refused_then_throttled_and_never_logged(storage, caplog):
+    clock = Clock()
+    async with serve(storage, clock=clock) as staff:
+        caplog.set_level(logging.INFO, logger="bot.staff.web")
+        for _ in range(3):
+            response = await staff.sign_in(token="guess-" + TOKEN)
+            assert response.status == 401
+            assert "맞지 않아요" in await response.text()
+            assert not any(
+                c.startswith("staff_session=") for c in response.headers.getall("Set-Cookie", [])
+            )
+        # The fourth try waits, even with the right token.
+        response = await staff.sign_in()
+        assert response.status == 429 and int(response.headers["Retry-After"]) >= 1
+        assert (await staff.client.get("/staff/", allow_redirects=False)).status == 303
+        clock.now += 3
+        response = await staff.sign_in(token="again-wrong")
+        assert response.status == 401
+        response = await staff.sign_in()
+        assert response.status == 429  # four in a row: a longer wait
+        clock.now += 5
+        assert (await staff.sign_in()).status == 303
+        # A success resets the count: three more free tries.
+        for _ in range(3):
+            assert (await staff.sign_in(token="nope")).status == 401
+    assert "wrong token" in caplog.text
+    assert TOKEN not in caplog.text and "guess-" not in caplog.text
+
+
+async def test_sign_in_form_needs_its_nonce_and_a_same_site_origin(storage):
+    async with serve(storage) as staff:
+        await staff.client.get("/staff/signin")
+        response = await staff.client.post(
+            "/staff/signin", data={"name": "김담당", "token": TOKEN}, allow_redirects=False
+        )
+        assert response.status == 403
+        response = await staff.sign_in(headers={"Origin": "https://evil.example"})
+        assert response.status == 403
+        # An off-site "next" is ignored: sign-in never redirects to another site.
+        response = await staff.sign_in(next_url="https://evil.example/staff/")
+        assert response.headers["Location"] == "/staff/"
+        response = await staff.sign_in(next_url="/staff/stats?lang=en")
+        assert response.headers["Location"] == "/staff/stats?lang=en"
+
+
+async def test_post_without_the_csrf_token_is_refused(storage):
+    case = add_case(storage)
+    number = case.case_number
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        await staff.page(f"/staff/cases/{number}")
+        path = f"/staff/cases/{number}/reject"
+        assert (await staff.post(path, {"reason": "증빙 없음"}, csrf=False)).status == 403
+        assert (await staff.post(path, {"reason": "x", "csrf": "forged"}, csrf=False)).status == 403
+        evil = {"Origin": "https://evil.example"}
+        assert (await staff.post(path, {"reason": "x"}, headers=evil)).status == 403
+        evil = {"Referer": "https://evil.example/page"}
+        assert (await staff.post(path, {"reason": "x"}, headers=evil)).status == 403
+        assert (await staff.post("/staff/signout", {}, csrf=False)).status == 403
+        assert storage.get_case(number).status == CaseStatus.SUBMITTED
+        assert not [e for e in storage.iter_audit(number) if e.actor.startswith("staff:김")]
+        # The same form with the token and this site's origin goes through.
+        origin = {"Origin": str(staff.client.make_url("")).rstrip("/")}
+        response = await staff.post(path, {"reason": "증빙 없음"}, headers=origin)
+        assert response.status == 303
+        assert storage.get_case(number).status == CaseStatus.REJECTED
+
+
+async def test_sessions_expire_and_sign_out_ends_them(storage):
+    clock = Clock()
+    async with serve(storage, clock=clock) as staff:
+        await signed_in(staff)
+        await staff.page("/staff/")
+        clock.now += 8 * 3600 + 1
+        await staff.page("/staff/", status=303)
+        await signed_in(staff)
+        await staff.page("/staff/")
+        response = await staff.post("/staff/signout", {})
+        assert response.status == 303 and response.headers["Location"].startswith("/staff/signin")
+        await staff.page("/staff/", status=303)
+
+
+async def test_staff_web_is_off_without_a_token(storage, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.staff.web")
+    async with serve(storage, token=None) as staff:
+        for path in ("/staff/", "/staff/signin", "/staff", "/staff/stats"):
+            assert (await staff.client.get(path, allow_redirects=False)).status == 404, path
+        assert (await staff.client.get("/healthz")).status == 200
+    assert "staff web disabled: STAFF_WEB_TOKEN is not set" in caplog.text
+
+
+# -- the list --------------------------------------------------------------------------
+
+
+async def test_list_filters_sorts_and_pages(storage):
+    # 55 small-business cases over three days, one user with two cases, and a few others.
+    business = [
+        add_case(storage, at=DAY1 + i * 3600 + (i // 24) * DAY, amount=100_000 + i * 1000)
+        for i in range(55)
+    ]
+    general = add_case(
+        storage,
+        at=DAY1 + 5 * DAY,
+        reporter_type="general",
+        tier="general_package",
+        amount=None,
+        monetary=False,
+        service="kakaomap",
+    )
+    again = add_case(
+        storage,
+        at=DAY1 + 6 * DAY,
+        user_id=general.user_id,
+        reporter_type="general",
+        tier="non_monetary",
+        monetary=False,
+        amount=None,
+        service="kakaomap",
+    )
+    big = add_case(
+        storage,
+        at=DAY1 + 2 * DAY,
+        tier="review",
+        amount=9_000_000,
+        status=CaseStatus.DOCUMENTS_REQUESTED,
+    )
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        page = await staff.page("/staff/")
+        assert "전체 58건 중 1–50" in page
+        rows = listed(page)
+        assert len(rows) == 50 and rows[0] == again.case_number  # newest first
+        page2 = await staff.page("/staff/?page=2")
+        assert "전체 58건 중 51–58" in page2
+        assert set(listed(page2)).isdisjoint(rows) and len(listed(page2)) == 8
+        assert listed(await staff.page("/staff/?page=99")) == listed(page2)  # past the end: last
+
+        oldest = listed(await staff.page("/staff/?sort=oldest"))
+        assert oldest[0] == business[0].case_number
+        by_amount = listed(await staff.page("/staff/?sort=amount_desc"))
+        assert by_amount[:2] == [big.case_number, business[-1].case_number]
+        by_amount = listed(await staff.page("/staff/?sort=amount_asc&page=2"))
+        assert by_amount[-2:] == [general.case_number, again.case_number] or set(
+            by_amount[-2:]
+        ) == {general.case_number, again.case_number}  # no amount: last
+
+        page = await staff.page("/staff/?reporter_type=general")
+        assert sorted(listed(page)) == sorted([general.case_number, again.case_number])
+        page = await staff.page("/staff/?status=documents_requested")
+        assert listed(page) == [big.case_number]
+        page = await staff.page("/staff/?tier=review")
+        assert listed(page) == [big.case_number]
+        page = await staff.page("/staff/?service=kakaomap&sort=oldest")
+        assert listed(page) == [general.case_number, again.case_number]
+        first_day = await staff.page("/staff/?from=2022-10-19&to=2022-10-19")
+        assert "전체 15건" in first_day  # 09:00 to 23:00 of the first day, KST
+        assert set(listed(await staff.page("/staff/?flag=repeat_user"))) == {
+            general.case_number,
+            again.case_number,
+        }
+        # 9,000,000 won is more than ten times the small businesses' median.
+        assert listed(await staff.page("/staff/?flag=amount_outlier")) == [big.case_number]
+        assert "전체 55건" in await staff.page("/staff/?flag=none")
+        assert "전체 3건" in await staff.page("/staff/?flag=any")
+
+        number = big.case_number
+        assert listed(await staff.page(f"/staff/?q={number.lower()}")) == [number]
+        assert number in listed(await staff.page(f"/staff/?q={number.replace('-', '')[2:7]}"))
+        assert "조건에 맞는 접수가 없어요" in await staff.page("/staff/?q=<b>")
+        # Unknown values are dropped, not trusted: the form shows "all" again.
+        page = await staff.page("/staff/?status=<script>&tier=nope&sort=evil")
+        assert "전체 58건" in page and "<script>" not in page
+
+        # Filters survive paging and feed the export links.
+        page = await staff.page("/staff/?reporter_type=small_business&sort=oldest")
+        assert 'href="/staff/?reporter_type=small_business&amp;sort=oldest&amp;page=2"' in page
+        assert 'href="/staff/export/csv?reporter_type=small_business"' in page
+
+
+async def test_list_and_detail_escape_what_users_typed(storage):
+    evil = "<script>alert(1)</script>"
+    sha = storage.put_evidence(JPEG)
+    case = add_case(
+        storage,
+        description=evil,
+        service="other",
+        service_other='<img src=x onerror="alert(2)">',
+        business_number="<b>220</b>",
+        answers={"description": evil, "<i>key</i>": ["<u>", 1]},
+        evidence=[EvidenceRef(sha, '"><script>alert(3)</script>.jpg', "image/jpeg", len(JPEG))],
+    )
+    storage.append_audit(
+        AuditEntry(
+            at=DAY1 + 5,
+            actor="staff:<b>x</b>",
+            action="<i>odd</i>",
+            case_number=case.case_number,
+            detail={"reason": evil},
+        )
+    )
+    async with serve(storage) as staff:
+        response = await staff.sign_in(name="<script>alert(4)</script>")
+        assert response.status == 303
+        for path in ("/staff/", f"/staff/cases/{case.case_number}", "/staff/stats"):
+            page = await staff.page(path)
+            assert "<script" not in page and "<img src=x" not in page and "<b>" not in page, path
+            assert "<i>" not in page and "<u>" not in page
+        page = await staff.page(f"/staff/cases/{case.case_number}")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in page
+        assert "&quot;&gt;&lt;script&gt;alert(3)&lt;/script&gt;.jpg" in page
+        assert "&lt;script&gt;alert(4)&lt;/script&gt; 님" in page
+        page = await staff.act(case.case_number, "reject", reason=evil)
+        assert "<script" not in page
+        assert "staff:&lt;script&gt;alert(4)&lt;/script&gt;" in page
+
+
+# -- evidence --------------------------------------------------------------------------
+
+
+async def test_evidence_only_for_its_own_case_with_safe_headers(storage):
+    jpeg = storage.put_evidence(JPEG)
+    png = storage.put_evidence(png_bytes())
+    fake = storage.put_evidence(b"<html><script>alert(1)</script></html>")
+    pdf = storage.put_evidence(b"%PDF-1.4 ...")
+    mine = add_case(
+        storage,
+        evidence=[
+            EvidenceRef(jpeg, "영수증.jpg", "image/jpeg", len(JPEG)),
+            EvidenceRef(png, "화면.png", "image/png", 60),
+            EvidenceRef(fake, "사진.png", "image/png", 38),  # says PNG, is HTML
+            EvidenceRef(pdf, "장부.pdf", "application/pdf", 12),
+        ],
+    )
+    other = add_case(storage)
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        base = f"/staff/cases/{mine.case_number}/evidence"
+
+        response = await staff.client.get(f"{base}/{jpeg}")
+        assert response.status == 200 and await response.read() == JPEG
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert response.headers["Content-Disposition"].startswith("inline;")
+        assert (
+            "filename*=UTF-8''%EC%98%81%EC%88%98%EC%A6%9D.jpg"
+            in response.headers["Content-Disposition"]
+        )
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+
+        response = await staff.client.get(f"{base}/{png}")
+        assert response.headers["Content-Type"] == "image/png"
+
+        for sha in (fake, pdf):
+            response = await staff.client.get(f"{base}/{sha}")
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "application/octet-stream"
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+        # Another case's URL, an unknown hash, a path: nothing.
+        for path in (
+            f"/staff/cases/{other.case_number}/evidence/{jpeg}",
+            f"{base}/{'0' * 64}",
+            f"{base}/..%2F..%2Fcase_index.jsonl",
+            f"{base}/{jpeg.upper()}",
+            f"/staff/cases/AAA-AAA-AAA/evidence/{jpeg}",
+        ):
+            assert (await staff.client.get(path)).status == 404, path
+
+        page = await staff.page(f"/staff/cases/{mine.case_number}")
+        assert f'<img src="{base}/{jpeg}"' in page
+        assert f'<img src="{base}/{pdf}"' not in page and f'href="{base}/{pdf}" download' in page
+
+
+# -- review actions --------------------------------------------------------------------
+
+
+async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(storage, tmp_path):
+    review_case = add_case(storage, tier="review", amount=800_000, tentative_support=None)
+    cash_case = add_case(storage, lang="en")
+    async with BotAPIStandIn() as api:
+        api.user(review_case.user_id)  # users who talked to the bot: their chats exist
+        api.user(cash_case.user_id, language_code="en")
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            data_dir=tmp_path / "bot",
+            telegram_max_rate=0,
+        )
+        channel = TelegramChannel(IntakeService(IntakeFlow(POLICY), storage), settings)
+        application = channel.build_application(polling=False)
+        async with application:
+            review = ReviewService(storage, notify=channel.notify)
+            async with serve(storage, review=review) as staff:
+                await signed_in(staff)
+                number = review_case.case_number
+                page = await staff.act(
+                    number,
+                    "request_documents",
+                    doc=["1", "3"],
+                    other="영업 신고증",
+                    note="11월 말까지 보내 주세요",
+                )
+                assert "서류 보완을 요청하고 이용자에게 알렸어요" in page
+                assert "서류 보완 요청" in page
+                assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
+
+                (message,) = api.messages_to(review_case.user_id)
+                asked = "매출 피해 입증 자료(장부, 매출 내역 등), 사업자 또는 대표자 명의 통장 사본, 영업 신고증"
+                assert asked in message["text"] and number in message["text"]
+                assert "11월 말까지 보내 주세요" in message["text"]
+                (button,) = message["reply_markup"]["inline_keyboard"][0]
+                assert button["text"] == "서류 보내기"
+                assert button["callback_data"] == f"docs:{number}"
+
+                entries = list(storage.iter_audit(number))
+                change = next(
+                    e for e in entries if e.action == "case.updated" and e.actor == "staff:김담당"
+                )
+                assert change.detail["changes"]["status"] == {
+                    "from": "submitted",
+                    "to": "documents_requested",
+                }
+                assert change.detail["reason"] == asked
+                request = next(e for e in entries if e.action == "review.documents_requested")
+                assert request.actor == "staff:김담당" and request.detail["documents"] == asked
+                assert request.at > 0
+                assert "staff:김담당" in page and asked in page  # the audit trail on the page
+
+                # Approving needs the documents first: refused, nothing changes, nobody is told.
+                page = await staff.act(number, "approve", final_amount="100000")
+                assert "할 수 없어요" in page
+                assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
+                assert len(api.messages_to(review_case.user_id)) == 1
+                # Asking for nothing is refused too.
+                page = await staff.act(number, "request_documents", other="  ")
+                assert "필요한 서류를 하나 이상" in page
+
+                page = await staff.act(number, "reject", reason="매출 감소 증빙이 없어요")
+                assert storage.get_case(number).status == CaseStatus.REJECTED
+                assert "매출 감소 증빙이 없어요" in api.messages_to(review_case.user_id)[-1]["text"]
+                assert "이 상태에서는 할 수 있는 처리가 없어요" in page
+
+                # Approve with a Korean amount, then pay; the user reads English.
+                other = cash_case.case_number
+                await staff.act(other, "approve", final_amount="5만원", note="")
+                case = storage.get_case(other)
+                assert (case.status, case.final_amount) == (CaseStatus.APPROVED, 50_000)
+                assert "KRW 50,000" in api.messages_to(cash_case.user_id)[-1]["text"]
+                page = await staff.act(other, "pay")  # without the confirmation box
+                assert "확인란" in page and storage.get_case(other).status == CaseStatus.APPROVED
+                await staff.act(other, "pay", confirm="yes")
+                assert storage.get_case(other).status == CaseStatus.PAID
+                assert len(api.messages_to(cash_case.user_id)) == 2
+                actions = [e.action for e in storage.iter_audit(other)]
+                assert actions.count("review.approved") == 1 and actions.count("review.paid") == 1
+
+                assert (
+                    await staff.post(f"/staff/cases/{other}/receive_documents", {})
+                ).status == 404
+                assert (
+                    await staff.post("/staff/cases/AAA-AAA-AAA/reject", {"reason": "x"})
+                ).status == 404
+
+
+# -- exports and statistics ------------------------------------------------------------
+
+
+async def test_exports_stream_the_current_filter(storage):
+    sha = storage.put_evidence(JPEG)
+    for i in range(6):
+        add_case(
+            storage,
+            at=DAY1 + i * 60,
+            evidence=[EvidenceRef(sha, f"r{i}.jpg", "image/jpeg", len(JPEG))],
+        )
+    add_case(storage, reporter_type="general", tier="non_monetary", monetary=False, amount=None)
+    query = "reporter_type=small_business&sort=amount_desc&page=3"
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        response = await staff.client.get(f"/staff/export/csv?{query}")
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/csv")
+        assert re.match(
+            r'attachment; filename="cases-\d{8}-\d{6}\.csv"',
+            response.headers["Content-Disposition"],
+        )
+        body = await response.read()
+        assert body.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert len(rows) == 1 + 6 and rows[0][0] == "접수번호"
+
+        response = await staff.client.get(f"/staff/export/json?{query}")
+        lines = (await response.read()).decode().splitlines()
+        assert len(lines) == 6
+        assert all(json.loads(line)["reporter_type"] == "small_business" for line in lines)
+        times = [json.loads(line)["submitted_at"] for line in lines]
+        assert times == sorted(times)  # exports go oldest first whatever the page's order
+
+        response = await staff.client.get(f"/staff/export/xlsx?{query}")
+        data = await response.read()
+        assert data[:2] == b"PK" and "spreadsheetml" in response.headers["Content-Type"]
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            assert "xl/workbook.xml" in book.namelist()
+
+        response = await staff.client.get("/staff/export/zip")
+        with zipfile.ZipFile(io.BytesIO(await response.read())) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            assert manifest["count"] == 6
+        assert (await staff.client.get("/staff/export/exe")).status == 404
+
+    exports = [e for e in storage.iter_audit() if e.action == "staff.export"]
+    assert [e.detail["format"] for e in exports] == ["csv", "json", "xlsx", "zip"]
+    assert exports[0].actor == "staff:김담당" and exports[0].detail["cases"] == 6
+    assert exports[0].detail["filter"] == {"reporter_type": "small_business"}
+
+
+async def test_statistics_page_draws_the_councils_breakdown(storage):
+    for i in range(8):
+        add_case(storage, at=DAY1 + i * DAY // 2, amount=200_000 + i)
+    add_case(storage, at=DAY1 + 3 * DAY, reporter_type="general", paid=True, tier="paid_terms")
+    add_case(storage, reporter_type="general", tier="non_monetary", monetary=False, amount=None)
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        page = await staff.page("/staff/stats")
+        assert "접수 통계" in page and ">10<" in page  # the total tile
+        for label in (
+            "신고자 유형",
+            "유료 · 무료 서비스",
+            "금전 피해 여부",
+            "지원 구간",
+            "일별 접수 (KST)",
+        ):
+            assert label in page
+        assert "소상공인" in page and "8건" in page and "80.0%" in page
+        assert "200,003원" in page or "200,004원" in page  # the median small-business loss
+        assert page.count('<rect class="col"') == 4  # 10-19 .. 10-22
+        assert "2022-10-20: 2건" in page  # each column's number as text
+        assert "<script" not in page
+
+        english = await staff.page("/staff/stats?lang=en")
+        assert "Statistics" in english and "Small business" in english
+        assert "Statistics" in await staff.page("/staff/stats")  # the choice is remembered
+        assert "Cases" in await staff.page("/staff/")
+        assert "접수 목록" in await staff.page("/staff/?lang=ko")
+
+
+async def test_flags_are_recomputed_in_the_background_when_old(storage):
+    first = add_case(storage)
+    clock = Clock()
+    async with serve(storage, clock=clock) as staff:
+        await signed_in(staff)
+        assert "전체 0건" in await staff.page(
+            "/staff/?flag=any"
+        ) or "조건에 맞는" in await staff.page("/staff/?flag=any")
+        add_case(storage, user_id=first.user_id)
+        clock.now += 31
+        await staff.page("/staff/?flag=any")  # starts the recomputation, shows the old flags
+        await staff.app[STAFF_KEY].flags.refresh()
+        assert len(listed(await staff.page("/staff/?flag=repeat_user"))) == 2
+
+
+# -- on the bot's own server -----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_the_bot_server_serves_the_staff_web_in_both_modes(mode, tmp_path):
+    async with BotAPIStandIn() as api:
+        port = _free_port()
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            data_dir=tmp_path / "data",
+            port=port,
+            webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if mode == "webhook" else None,
+            webhook_secret="s3cret" if mode == "webhook" else None,
+            telegram_max_rate=0,
+            staff_web_token=TOKEN,
+        )
+        storage = MemoryStorage()
+        service = IntakeService(IntakeFlow(POLICY), storage)
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(run_telegram(settings, service, stop=stop, ready=ready))
+        try:
+            await asyncio.wait_for(ready.wait(), 15)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/staff/signin") as response:
+                    assert response.status == 200
+                    assert "담당자 로그인" in await response.text()
+                async with http.get(
+                    f"http://127.0.0.1:{port}/staff/", allow_redirects=False
+                ) as response:
+                    assert response.status == 303
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
