@@ -1,0 +1,1 @@
+"""Soak tests: the real bot process under sustained load and repeated crashes."""
