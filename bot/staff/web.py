@@ -93,6 +93,7 @@ FLAGS_MAX_AGE_S = 30.0
 NAME_MAX = 40
 TEXT_MAX = 1000
 CHUNK = 256 * 1024
+NOTIFY_FAILED = "review.notify_failed"
 
 CSP = (
     "default-src 'self'; "
@@ -686,6 +687,9 @@ async def case_detail(request: web.Request) -> web.Response:
         message = word(session.lang, "detail.not_found", number=request.match_info["number"])
         return _html(pages.error_page(session.lang, message, back=f"{PREFIX}/"), status=404)
     audit = await asyncio.to_thread(lambda: list(staff.storage.iter_audit(case.case_number)))
+    if session.flash and session.flash[0] == "ok" and audit and audit[-1].action == NOTIFY_FAILED:
+        # ReviewService keeps a decision whose message failed, and audits the failure last.
+        session.flash = ("error", word(session.lang, "done.not_told"))
     flags = await staff.flags.get()
     assert staff.flow is not None
     tier_name = staff.flow.tier_name(

@@ -623,6 +623,12 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 actions = [e.action for e in storage.iter_audit(other)]
                 assert actions.count("review.approved") == 1 and actions.count("review.paid") == 1
 
+                # A user the bot cannot reach: the decision stands, and the page says so.
+                unreachable = add_case(storage, user_id=99)  # no chat with the bot
+                page = await staff.act(unreachable.case_number, "reject", reason="중복 접수")
+                assert storage.get_case(unreachable.case_number).status == CaseStatus.REJECTED
+                assert "알림을 보내지 못했어요" in page and "이용자 알림 실패" in page
+
                 assert (
                     await staff.post(f"/staff/cases/{other}/receive_documents", {})
                 ).status == 404
