@@ -35,6 +35,7 @@ from bot.intake import IncomingFile, IncomingFiles, IntakeService
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
 from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
+from flows.conversation import ALBUM_KEY
 from flows.messages import (
     AlbumEndInput,
     ChoiceInput,
@@ -483,9 +484,18 @@ class TelegramChannel:
             await asyncio.sleep(self.sweep_interval_s)
 
     async def load_schedule(self) -> None:
-        """Schedule every stored draft from its timestamps (one scan, in a worker thread)."""
-        for user_id, at in (await asyncio.to_thread(self._initial_schedule)).items():
+        """Schedule every stored draft from its timestamps (one scan, in a worker thread).
+
+        The same scan finds albums whose one reply was due when the process
+        stopped (the timer lived in memory): they are answered now.
+        """
+        schedule, albums = await asyncio.to_thread(self._initial_schedule)
+        for user_id, at in schedule.items():
             self._sweep_due.setdefault(user_id, at)
+        for user_id, group in albums.items():
+            if user_id not in self._albums:  # not one the user is sending right now
+                self._albums[user_id] = _Album(group, chat_id=user_id, language_code=None)
+                self._close_album(user_id)
 
     async def sweep_due_now(self) -> None:
         """Remind or expire every draft whose time has come."""
@@ -504,13 +514,16 @@ class TelegramChannel:
                 await self._send_all(user_id, result.replies)
             return result.next_check
 
-    def _initial_schedule(self) -> dict[int, float]:
-        schedule = {}
+    def _initial_schedule(self) -> tuple[dict[int, float], dict[int, str]]:
+        schedule, albums = {}, {}
         for record in self.storage.iter_conversations():
             at = self.service.next_check(record)
             if at is not None:
                 schedule[record.user_id] = at
-        return schedule
+            album = record.answers.get(ALBUM_KEY)
+            if album:
+                albums[record.user_id] = album["group"]
+        return schedule, albums
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:

@@ -53,14 +53,6 @@ async def answer_until(user: SimulatedUser, run: Run, question: str) -> Shown:
         updates = user.answer(shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an album's one reply waits for a timer in memory (TelegramChannel._album_item_done); "
-        "a bot killed in that second never sends it, and on start-up nothing answers the "
-        "album still pending in the saved draft (answers['_album'])"
-    ),
-)
 async def test_an_album_is_answered_when_the_bot_died_before_answering_it(tmp_path):
     plan = Plan(
         user_id=820_000_001,
