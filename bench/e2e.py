@@ -254,7 +254,7 @@ class Users:
         if not label:
             return
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(10)
             done = stats.completed + sum(stats.failures.values())
             elapsed = time.monotonic() - started
             print(
