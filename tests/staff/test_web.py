@@ -718,6 +718,14 @@ async def test_statistics_page_draws_the_councils_breakdown(storage):
         assert "Cases" in await staff.page("/staff/")
         assert "접수 목록" in await staff.page("/staff/?lang=ko")
 
+        # Statistics are computed in the background; a review action makes them stale.
+        page = await staff.page("/staff/stats")
+        assert "기준 (30초마다 새로 계산해요)" in page and "지원 불가" not in page
+        await staff.act(listed(await staff.page("/staff/"))[0], "reject", reason="중복")
+        await staff.page("/staff/stats")  # starts the recomputation
+        await staff.app[STAFF_KEY].stats.refresh()
+        assert "지원 불가" in await staff.page("/staff/stats")
+
 
 async def test_flags_are_recomputed_in_the_background_when_old(storage):
     first = add_case(storage)

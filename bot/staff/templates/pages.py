@@ -560,7 +560,15 @@ def _audit_details(entry: AuditEntry, labels: Labels, lang: str) -> list[str]:
 # -- statistics --------------------------------------------------------------------
 
 
-def stats_page(frame: Frame, *, stats: CaseStats, policy: Policy, labels: Labels) -> str:
+def stats_page(
+    frame: Frame,
+    *,
+    stats: CaseStats,
+    policy: Policy,
+    labels: Labels,
+    computed_at: float,
+    every_s: float,
+) -> str:
     """The council's breakdown as tiles and charts, every number also as text."""
     lang = frame.lang
 
@@ -668,7 +676,8 @@ def stats_page(frame: Frame, *, stats: CaseStats, policy: Policy, labels: Labels
         f'<table><thead><tr><th>{w("stats.day")}</th><th class="num">{w("stats.cases")}</th></tr></thead>'
         f"<tbody>{per_day_rows}</tbody></table></details></section>"
     )
-    body = f'<h1>{w("stats.title")}</h1>{tiles}{per_day}<div class="charts">{"".join(charts)}</div>'
+    as_of = f'<p class="muted as-of">{w("stats.as_of", when=kst(computed_at, seconds=True), every=f"{every_s:g}")}</p>'
+    body = f'<h1>{w("stats.title")}</h1>{as_of}{tiles}{per_day}<div class="charts">{"".join(charts)}</div>'
     return layout(frame, word(lang, "stats.title"), body)
 
 

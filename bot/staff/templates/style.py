@@ -144,6 +144,7 @@ details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 .signin .field { margin-bottom: .9rem; }
 .signin h1 { margin-bottom: .3rem; }
 .signin .lead { color: var(--muted); font-size: .92rem; margin-top: 0; }
+.as-of { margin: -.4rem 0 .8rem; font-size: .85rem; }
 .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 1rem; margin-bottom: 1rem; }
 .tile { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: .9rem 1.1rem; }
 .tile .label { color: var(--muted); font-size: .85rem; }
