@@ -830,6 +830,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     in_flight = args.users if args.burst else min(args.users, args.concurrency)
     print_goals(ours, peer, in_flight, args.think_ms)
     load_after = os.getloadavg()[0]
+    print(
+        f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on "
+        f"{os.cpu_count()} CPUs: above about 2, other work on the machine lowers every figure"
+    )
     summary: dict[str, Any] = {
         "bench": "e2e",
         "mode": "webhook",
