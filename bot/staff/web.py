@@ -53,6 +53,7 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, BinaryIO, Generic, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -475,7 +476,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
         )
     if not name:
         return _signin_response(
-            request, lang, next_url=next_url, error=word(lang, "signin.wrong"), status=400
+            request, lang, next_url=next_url, error=word(lang, "signin.name_missing"), status=400
         )
     staff.throttle.succeeded(address)
     staff.sessions.close(request.cookies.get(SESSION_COOKIE))
@@ -650,7 +651,7 @@ def _with_number(rows: list[CaseSummary], typed: str) -> list[CaseSummary]:
     if not rows:
         return []
     width = len(rows[0].case_number) + 1
-    text = "\n".join(r.case_number for r in rows)
+    text = "\n".join(map(attrgetter("case_number"), rows))
     if len(text) != width * len(rows) - 1:  # not all the same length: test one by one
         return [r for r in rows if typed in r.case_number.replace("-", "")]
     pattern = re.compile("-?".join(typed))

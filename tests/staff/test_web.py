@@ -286,6 +286,8 @@ async def test_wrong_token_is_refused_then_throttled_and_never_logged(storage, c
         assert response.status == 429  # four in a row: a longer wait
         clock.now += 5
         assert (await staff.sign_in()).status == 303
+        response = await staff.sign_in(name=" \t ")  # the right token, but no name
+        assert response.status == 400 and "이름을 적어 주세요" in await response.text()
         # A success resets the count: three more free tries.
         for _ in range(3):
             assert (await staff.sign_in(token="nope")).status == 401
