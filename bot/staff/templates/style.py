@@ -86,7 +86,7 @@ table { width: 100%; border-collapse: collapse; }
   text-align: left; font-size: .8rem; font-weight: 600; color: var(--muted); background: #f8f9fb;
   padding: .55rem .7rem; border-bottom: 1px solid var(--line); white-space: nowrap;
 }
-.cases td { padding: .55rem .7rem; border-bottom: 1px solid #edf0f4; vertical-align: top; }
+.cases td { padding: .55rem .7rem; border-bottom: 1px solid #edf0f4; vertical-align: top; overflow-wrap: break-word; }
 .cases tr:last-child td { border-bottom: 0; }
 .cases tbody tr:hover { background: #f8fafd; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
