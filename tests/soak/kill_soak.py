@@ -58,6 +58,10 @@ STOP_TIMEOUT_S = 30.0
 MAX_UPDATES_PER_USER = 80
 # How often a fresh bot process is killed again while starting (settling the last crash).
 STARTUP_KILL_CHANCE = 0.2
+# Share of kills aimed at a case being created: from the index's first line for a
+# case to the draft saved as submitted takes milliseconds, which kills at any moment
+# rarely hit, and that is where a report could become two cases.
+AIMED_KILL_SHARE = 0.5
 
 # The shown case number, in both languages: "접수번호: K7F-3QX-9MZ", "case number K7F-3QX-9MZ".
 CASE_NUMBER = re.compile(
@@ -481,6 +485,7 @@ class BotProcess:
     """``python -m bot telegram`` in webhook mode on one port, killed and started again at will."""
 
     def __init__(self, api: BotAPIStandIn, data_dir: Path, log_path: Path) -> None:
+        self.data_dir = data_dir
         self.port = free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -596,14 +601,42 @@ async def kill_and_restart(bot: BotProcess, run: Run, rng: random.Random) -> Non
 
 
 async def killer(bot: BotProcess, run: Run, moments: list[float], rng: random.Random) -> None:
-    """Kill at each moment (a count of acked updates), plus a random fraction of a second."""
+    """Kill at each moment (a count of acked updates), plus a random fraction of a second.
+
+    Some kills wait for the case index to grow (a case being created: its number
+    reserved, or its row written) and strike within milliseconds, in the middle of
+    a submit.
+    """
+    index = DataLayout(bot.data_dir).index_file
     for moment in moments:
         if not await run.until_acked(moment):
             return
-        await asyncio.sleep(rng.uniform(0.0, 0.2))
+        if rng.random() < AIMED_KILL_SHARE:
+            if await index_grows(index, timeout=3.0):
+                run.counts["kills_at_submit"] += 1
+            await asyncio.sleep(rng.uniform(0.0, 0.015))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 0.2))
         if run.over:
             return
         await kill_and_restart(bot, run, rng)
+
+
+async def index_grows(path: Path, timeout: float) -> bool:
+    """Wait until the file at ``path`` grows; False on timeout."""
+
+    def size() -> int:
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    before, deadline = size(), time.monotonic() + timeout
+    while size() == before:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.001)
+    return True
 
 
 async def report_progress(run: Run, users: int, total: int, started: float, show: bool) -> None:
@@ -745,7 +778,8 @@ def verify(data_dir: Path, users: list[SimulatedUser]) -> tuple[Counter[str], li
         if [c.summary() if c else None for c in cases] != rows:
             problems.append("index rows differ from the case files")
         drafts = Counter(c.draft_id for c in cases if c)
-        counts["duplicates"] += sum(n - 1 for n in drafts.values() if n > 1)
+        if twice := sorted(d for d, n in drafts.items() if n > 1):
+            problems.append(f"drafts with more than one case: {twice}")
         audited = {e.case_number for e in store.iter_audit() if e.action == "case.created"}
         if missing := {r.case_number for r in rows} - audited:
             problems.append(f"cases without their creation audit entry: {sorted(missing)}")
@@ -860,6 +894,7 @@ async def run_soak(
         "albums": sum(p.album_sent for p in people),
         "album_replies_missing": c["album_replies_missing"],
         "kills": c["kills"],
+        "kills_at_submit": c["kills_at_submit"],
         "startup_kills": c["startup_kills"],
         "bot_starts": bot.starts,
         "mean_start_s": round(sum(bot.start_s) / max(len(bot.start_s), 1), 2),
