@@ -42,6 +42,25 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET = "kill-soak-secret"
 WEBHOOK_PATH = "/telegram/webhook"
 FIRST_USER_ID = 810_000_001
+# Every variable the bot reads (see .env.example).
+BOT_SETTINGS = frozenset(
+    [
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_BASE_URL",
+        "TELEGRAM_FILE_BASE_URL",
+        "TELEGRAM_MAX_RATE",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "HOST",
+        "PORT",
+        "DATA_DIR",
+        "STAFF_IDS",
+        "STAFF_WEB_TOKEN",
+        "POLICY",
+        "DEFAULT_LANG",
+        "DRAFT_EXPIRE_DAYS",
+    ]
+)
 # Telegram opens at most this many connections to a webhook (setWebhook's default).
 TELEGRAM_CONNECTIONS = 40
 # Longer than the bot ever needs for one update under this load; a timeout is a redelivery.
@@ -491,7 +510,8 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.start_s: list[float] = []  # from spawn to a healthy server, per served start
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+        # The bot's own settings come only from here, whatever the caller's shell sets.
+        env = {k: v for k, v in os.environ.items() if k not in BOT_SETTINGS}
         env.update(
             TELEGRAM_BOT_TOKEN=api.token,
             TELEGRAM_API_BASE_URL=api.base_url,
