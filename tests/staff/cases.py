@@ -1,21 +1,18 @@
-"""Builders of drafts and evidence for the staff tests (plain functions, importable by tests)."""
+"""Builders of drafts, evidence and stored cases for the staff tests (importable by tests)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
 
 from flows.policy import KST
 from storage.base import Storage
-from storage.records import Case, CaseDraft, EvidenceRef
+from storage.records import Case, CaseDraft, CaseStatus, EvidenceRef
 
 # 2022-10-19 09:00 KST, the first morning of the real intake.
 FIRST_DAY = dt.datetime(2022, 10, 19, 9, 0, tzinfo=KST).timestamp()
 
 _ids = itertools.count(1)
-
-AddCase = Callable[..., Case]
 
 
 def draft(**overrides) -> CaseDraft:
@@ -45,3 +42,35 @@ def draft(**overrides) -> CaseDraft:
 def evidence(store: Storage, data: bytes, name: str, mime: str = "image/jpeg") -> EvidenceRef:
     """Store bytes as evidence and return the reference a case keeps."""
     return EvidenceRef(sha256=store.put_evidence(data), name=name, mime=mime, size=len(data))
+
+
+class AddCase:
+    """Stores cases in one storage; ``status`` and ``final_amount`` are set after creation.
+
+    Without ``at`` the cases are submitted one second apart from 2022-10-19
+    09:00 KST, so they list in the order they were made.
+    """
+
+    def __init__(self, store: Storage) -> None:
+        self.store = store
+        self._seconds = itertools.count()
+
+    def __call__(
+        self,
+        *,
+        at: float | None = None,
+        status: CaseStatus | None = None,
+        final_amount: int | None = None,
+        **overrides,
+    ) -> Case:
+        at = FIRST_DAY + next(self._seconds) if at is None else at
+        case = self.store.create_case(draft(**overrides), now=at)
+        if status is not None or final_amount is not None:
+            case = self.store.update_case(
+                case.case_number,
+                actor="staff:1",
+                now=at + 60,
+                status=status,
+                final_amount=final_amount,
+            )
+        return case

@@ -11,6 +11,7 @@ import pytest
 
 from bot.staff.exports import MANIFEST_NAME, safe_file_name, select_cases, write_evidence_zip
 from storage.base import Storage
+from storage.memory import MemoryStorage
 from storage.records import EvidenceRef
 from storage.tinydb_store import TinyDBStorage
 from tests.staff.cases import FIRST_DAY, AddCase, draft, evidence
@@ -58,12 +59,12 @@ def test_manifest_matches_the_files(store: Storage, add_case: AddCase):
         assert entry["case_number"] in entry["stored_name"]
 
 
-def test_hostile_names_are_safe_and_unique(store: Storage, add_case: AddCase):
-    refs = [evidence(store, f"file {i}".encode(), name) for i, name in enumerate(HOSTILE)]
-    refs.append(evidence(store, b"another receipt", "영수증.jpg"))  # same name, other bytes
-    refs.append(evidence(store, b"upper case", "영수증.JPG"))  # same name on Windows
-    case = add_case(evidence=refs)
-    archive, manifest = bundle(store)
+def test_hostile_names_are_safe_and_unique(memory_store: MemoryStorage, add_memory_case: AddCase):
+    refs = [evidence(memory_store, f"file {i}".encode(), name) for i, name in enumerate(HOSTILE)]
+    refs.append(evidence(memory_store, b"another receipt", "영수증.jpg"))  # same name, other bytes
+    refs.append(evidence(memory_store, b"upper case", "영수증.JPG"))  # same name on Windows
+    case = add_memory_case(evidence=refs)
+    archive, manifest = bundle(memory_store)
     stored = [e["stored_name"] for e in manifest["files"]]
     assert len(set(n.casefold() for n in stored)) == len(refs)
     for name in archive.namelist():
@@ -120,8 +121,8 @@ def test_damaged_evidence_is_included_and_marked(tmp_path):
     assert archive.read(entry["stored_name"]) == b"changed on disk"
 
 
-def test_written_to_an_unseekable_stream(store: Storage, add_case: AddCase):
-    add_case(evidence=[evidence(store, b"x" * 100_000, "big.pdf", "application/pdf")])
+def test_written_to_an_unseekable_stream(memory_store: MemoryStorage, add_memory_case: AddCase):
+    add_memory_case(evidence=[evidence(memory_store, b"x" * 100_000, "big.pdf", "application/pdf")])
 
     class Pipe(io.RawIOBase):
         def __init__(self) -> None:
@@ -135,7 +136,7 @@ def test_written_to_an_unseekable_stream(store: Storage, add_case: AddCase):
             return len(b)
 
     pipe = Pipe()
-    assert write_evidence_zip(select_cases(store), store, pipe) == 1
+    assert write_evidence_zip(select_cases(memory_store), memory_store, pipe) == 1
     archive = zipfile.ZipFile(io.BytesIO(bytes(pipe.data)))
     assert archive.testzip() is None
 
@@ -169,8 +170,8 @@ def test_long_names_keep_their_extension():
     assert name.endswith(".jpeg") and len(name.encode()) <= 200
 
 
-def test_no_evidence_gives_an_empty_manifest(store: Storage, add_case: AddCase):
-    add_case()
-    archive, manifest = bundle(store)
+def test_no_evidence_gives_an_empty_manifest(memory_store: MemoryStorage, add_memory_case: AddCase):
+    add_memory_case()
+    archive, manifest = bundle(memory_store)
     assert manifest == {"count": 0, "files": []}
     assert archive.namelist() == [MANIFEST_NAME]

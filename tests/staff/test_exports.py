@@ -95,8 +95,10 @@ def test_csv_row_of_a_case_in_korean(store: Storage, add_case: AddCase, policy: 
     ]
 
 
-def test_csv_in_english_with_flags(store: Storage, add_case: AddCase, policy: Policy):
-    case = add_case(
+def test_csv_in_english_with_flags(
+    memory_store: MemoryStorage, add_memory_case: AddCase, policy: Policy
+):
+    case = add_memory_case(
         reporter_type="general",
         service="other",
         service_other="네이버 예약 연동",
@@ -111,7 +113,7 @@ def test_csv_in_english_with_flags(store: Storage, add_case: AddCase, policy: Po
         final_amount=12_000,
     )
     flags = {case.case_number: frozenset({Flag.REPEAT_USER, Flag.AMOUNT_OUTLIER})}
-    rows = read_csv(csv_bytes(select_cases(store), policy, lang="en", flags=flags))
+    rows = read_csv(csv_bytes(select_cases(memory_store), policy, lang="en", flags=flags))
     assert rows[0][:3] == ["Case number", "Submitted at (KST)", "Status"]
     row = dict(zip([c.key for c in COLUMNS], rows[1], strict=True))
     assert row["status"] == "Approved"
@@ -142,16 +144,20 @@ def test_csv_reads_back_every_stored_case(store: Storage, add_case: AddCase, pol
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)
-def test_csv_neutralises_formulas(store: Storage, add_case: AddCase, policy: Policy, payload):
-    add_case(description=payload, service="other", service_other=payload)
-    row = read_csv(csv_bytes(select_cases(store), policy))[1]
+def test_csv_neutralises_formulas(
+    memory_store: MemoryStorage, add_memory_case: AddCase, policy: Policy, payload
+):
+    add_memory_case(description=payload, service="other", service_other=payload)
+    row = read_csv(csv_bytes(select_cases(memory_store), policy))[1]
     assert row[COL["description"]] == "'" + payload
     assert row[COL["service"]] == "'" + payload
 
 
-def test_csv_replaces_control_characters(store: Storage, add_case: AddCase, policy: Policy):
-    add_case(description="a\x00b\x0bc\td\ne")
-    row = read_csv(csv_bytes(select_cases(store), policy))[1]
+def test_csv_replaces_control_characters(
+    memory_store: MemoryStorage, add_memory_case: AddCase, policy: Policy
+):
+    add_memory_case(description="a\x00b\x0bc\td\ne")
+    row = read_csv(csv_bytes(select_cases(memory_store), policy))[1]
     assert row[COL["description"]] == "a\ufffdb\ufffdc\td\ne"
 
 
@@ -209,18 +215,22 @@ def test_xlsx_reads_back_typed(store: Storage, add_case: AddCase, policy: Policy
     assert second[COL["description"]].value is None
 
 
-def test_xlsx_in_english(store: Storage, add_case: AddCase, policy: Policy):
-    add_case()
-    sheet, _ = xlsx_sheet(select_cases(store), policy, lang="en")
+def test_xlsx_in_english(memory_store: MemoryStorage, add_memory_case: AddCase, policy: Policy):
+    add_memory_case()
+    sheet, _ = xlsx_sheet(select_cases(memory_store), policy, lang="en")
     assert sheet.title == "Cases"
     assert sheet["A1"].value == "Case number"
     assert sheet.cell(2, COL["amount"] + 1).number_format == '"KRW "#,##0'
 
 
-def test_xlsx_neutralises_formulas(store: Storage, add_case: AddCase, policy: Policy):
+def test_xlsx_neutralises_formulas(
+    memory_store: MemoryStorage, add_memory_case: AddCase, policy: Policy
+):
     for i, payload in enumerate([*INJECTIONS, "#N/A"]):
-        add_case(at=FIRST_DAY + i, description=payload, service="other", service_other=payload)
-    sheet, data = xlsx_sheet(select_cases(store), policy)
+        add_memory_case(
+            at=FIRST_DAY + i, description=payload, service="other", service_other=payload
+        )
+    sheet, data = xlsx_sheet(select_cases(memory_store), policy)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml and "<f " not in xml, "no cell may be a formula"
@@ -232,9 +242,11 @@ def test_xlsx_neutralises_formulas(store: Storage, add_case: AddCase, policy: Po
                 assert cell.quotePrefix  # stays text when edited in Excel
 
 
-def test_xlsx_replaces_control_characters(store: Storage, add_case: AddCase, policy: Policy):
-    add_case(description="a\x00b\x1fc")
-    sheet, _ = xlsx_sheet(select_cases(store), policy)
+def test_xlsx_replaces_control_characters(
+    memory_store: MemoryStorage, add_memory_case: AddCase, policy: Policy
+):
+    add_memory_case(description="a\x00b\x1fc")
+    sheet, _ = xlsx_sheet(select_cases(memory_store), policy)
     assert sheet.cell(2, COL["description"] + 1).value == "a\ufffdb\ufffdc"
 
 
