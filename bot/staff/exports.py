@@ -30,6 +30,9 @@ How a CSV cell is made safe for Excel (see :func:`spreadsheet_text`):
   value exact and typed (IDs are text cells with the ``@`` format, amounts are
   numbers with a 원 format, no prefix needed), and JSON lines are the lossless
   format for programs.
+- Control characters other than tab and line breaks become U+FFFD in both
+  spreadsheet formats (XML cannot hold them). Submission times are ISO 8601
+  with ``+09:00`` in CSV (sortable as text) and KST date-time cells in XLSX.
 
 In XLSX a cell is text or a formula by its type, not by its first character,
 so text cells are written as strings whatever they start with (openpyxl would
