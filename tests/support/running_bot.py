@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import socket
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from bot.intake import IntakeService
@@ -107,8 +109,7 @@ class RunningBot:
         Works when no reply is the right answer: the webhook answers once the update is
         processed, and in polling mode every path ends by remembering the update id.
         """
-        chat_id = chat_of(update)
-        before = len(self.api.messages_to(chat_id)) if chat_id is not None else 0
+        mark = len(self.api.calls)
         if self.mode == "webhook":
             assert await self.api.deliver(update) == 200
         else:
@@ -116,20 +117,53 @@ class RunningBot:
             async with asyncio.timeout(timeout):
                 while not self.storage.seen_update(update["update_id"]):
                     await asyncio.sleep(0.005)
-        return self.api.messages_to(chat_id)[before:] if chat_id is not None else []
+        return self.sent_since(mark, chat_of(update))
+
+    def sent_since(self, mark: int, chat_id: int | None = None) -> list[dict]:
+        """The sendMessage parameters (text, reply_markup…) since ``mark``, an index into api.calls.
+
+        Cheaper than ``api.messages_to`` for long chats, which copies every message.
+        """
+        return [
+            dict(call.params)
+            for call in self.api.calls[mark:]
+            if call.ok
+            and call.method == "sendMessage"
+            and (chat_id is None or call.params.get("chat_id") == chat_id)
+        ]
+
+
+@contextlib.contextmanager
+def sniffio_known_missing() -> Iterator[None]:
+    """Remember that sniffio is not installed, for as long as the block runs.
+
+    httpcore (under PTB's httpx) tries ``import sniffio`` on every request; when it is
+    missing, each failed import scans sys.path again, about a quarter of the bot's time
+    per update here. A None entry in sys.modules gives the same ImportError at once.
+    """
+    if "sniffio" in sys.modules or importlib.util.find_spec("sniffio") is not None:
+        yield
+        return
+    sys.modules["sniffio"] = None
+    try:
+        yield
+    finally:
+        if sys.modules.get("sniffio", 0) is None:
+            del sys.modules["sniffio"]
 
 
 @contextlib.asynccontextmanager
 async def running_bot(data_dir: Path, mode: str) -> AsyncIterator[RunningBot]:
     """A stand-in plus the real bot talking to it, stopped (if still running) on exit."""
-    async with BotAPIStandIn() as api:
-        running = RunningBot(api, bot_settings(api, data_dir, mode), mode)
-        await running.start()
-        try:
-            yield running
-        finally:
-            if not running.task.done():
-                await running.stop()
+    with sniffio_known_missing():
+        async with BotAPIStandIn() as api:
+            running = RunningBot(api, bot_settings(api, data_dir, mode), mode)
+            await running.start()
+            try:
+                yield running
+            finally:
+                if not running.task.done():
+                    await running.stop()
 
 
 class Person:
@@ -142,11 +176,15 @@ class Person:
         language_code: str | None = "ko",
         *,
         username: str | None = None,
+        first_name: str | None = None,
     ) -> None:
         self.bot = bot
         self.api = bot.api
         self.user = self.api.user(
-            user_id, first_name=f"User{user_id}", language_code=language_code, username=username
+            user_id,
+            first_name=first_name or f"User{user_id}",
+            language_code=language_code,
+            username=username,
         )
         self.id = user_id
 
@@ -204,26 +242,30 @@ BRANCHES: dict[str, tuple[str, str, str, int]] = {
     "resume": ("amount", "say", "/start", 1),
     "submitted": ("summary", "press", "submit", 1),
 }
-STEPS = ("first_contact", *(step for step, *_ in WALK), *BRANCHES)
+# "no_draft": someone who talked to the bot before (their chat has its messages) and
+# cancelled, so they have no conversation now.
+STEPS = ("no_draft", *(step for step, *_ in WALK), *BRANCHES)
 
 
 async def walk_to(person: Person, step: str) -> None:
     """Drive a person with no conversation to ``step`` through the real bot."""
-    if step == "first_contact":
+    if step == "no_draft":
+        await person.say("/start")
+        await person.say("/cancel")
         return
     if step in BRANCHES:
         origin, kind, value, replies = BRANCHES[step]
         await walk_to(person, origin)
-        await _act(person, kind, value, replies)
+        await act(person, kind, value, replies)
         return
     for reached, kind, value, replies in WALK:
-        await _act(person, kind, value, replies)
+        await act(person, kind, value, replies)
         if reached == step:
             return
     raise ValueError(f"no walk to {step!r}")
 
 
-async def _act(person: Person, kind: str, value: str, replies: int) -> None:
+async def act(person: Person, kind: str, value: str, replies: int) -> None:
     if kind == "press":
         await person.press(value, replies=replies)
     else:

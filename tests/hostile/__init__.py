@@ -1,0 +1,1 @@
+"""Hostile inputs and delivery faults, run through the real bot."""
