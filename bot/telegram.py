@@ -35,6 +35,7 @@ from bot.intake import IncomingFile, IncomingFiles, IntakeService
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
 from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
+from bot.telegram_http import AiohttpRequest
 from flows.conversation import ALBUM_KEY
 from flows.messages import (
     AlbumEndInput,
@@ -133,7 +134,13 @@ class TelegramChannel:
         # warns from inside RetryAfter on every flood-control answer.
         os.environ.setdefault("PTB_TIMEDELTA", "1")
         s = self.settings
-        builder = ApplicationBuilder().token(s.telegram_bot_token or "")
+        builder = (
+            ApplicationBuilder()
+            .token(s.telegram_bot_token or "")
+            .request(AiohttpRequest())
+            # Long polling holds its own connection for up to its timeout.
+            .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=None))
+        )
         if s.telegram_api_base_url:
             builder = builder.base_url(s.telegram_api_base_url)
         if s.telegram_file_base_url:
@@ -222,10 +229,15 @@ class TelegramChannel:
                 log.exception("update %s of user %s failed", update.update_id, user_id)
                 lang = pick_lang(language_code, self.settings.default_lang)
                 replies = [Reply(t(lang, "error.internal"))]
+            # The answer to the button, the marked keyboard and the next question are
+            # independent requests: one round trip instead of three.
+            extras = []
             if query is not None:
-                await self._answer_query(query.id)
-                await self._mark_choice(query.message, query.data)
-            await self._send_all(chat_id, replies)
+                extras = [
+                    self._answer_query(query.id),
+                    self._mark_choice(query.message, query.data),
+                ]
+            await asyncio.gather(self._send_all(chat_id, replies), *extras)
             await asyncio.to_thread(self.storage.mark_update, update.update_id)
             self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
             if isinstance(message, IncomingFiles) and message.group:

@@ -72,7 +72,10 @@ async def test_pressed_buttons_are_cleared_and_marked(bot):
     person = Person(bot, 5002)
     await person.say("/start")
     consent = bot.api.messages_to(person.id)[-1]
+    since = len(bot.api.calls)
     await person.press("agree")
+    # The edit goes out beside the next question, not before it: wait for it.
+    await bot.api.wait_for_call("editMessageText", since=since)
     edited = next(
         m for m in bot.api.messages_to(person.id) if m["message_id"] == consent["message_id"]
     )
