@@ -407,7 +407,8 @@ class TelegramChannel:
                     _keyboard(reply) if i == len(pieces) - 1 else None
                 )  # buttons under the last piece
                 await self._call(
-                    lambda p=piece, m=markup: bot.send_message(chat_id, p, reply_markup=m)
+                    lambda p=piece, m=markup: bot.send_message(chat_id, p, reply_markup=m),
+                    raise_forbidden=raise_forbidden,
                 )
 
     async def _answer_query(self, query_id: str) -> None:
@@ -444,15 +445,29 @@ class TelegramChannel:
             log.info("could not clear keyboard of message %s: %s", message.message_id, exc)
 
     async def _call(
-        self, make: Callable[[], Awaitable[Any]], *, attempts: int = SEND_ATTEMPTS
+        self,
+        make: Callable[[], Awaitable[Any]],
+        *,
+        attempts: int = SEND_ATTEMPTS,
+        raise_forbidden: bool = False,
     ) -> Any:
-        """Call the Bot API, retrying network errors and flood waits with backoff."""
+        """Call the Bot API, retrying network errors and flood waits with backoff.
+
+        A user who blocked the bot is not an error for a reply (there is nobody to
+        tell), but is for ``raise_forbidden`` callers that record who was told.
+        Telegram's refusals (BadRequest, a NetworkError subclass in PTB) are not
+        retried: the same request would be refused again.
+        """
         for attempt in range(attempts):
             try:
                 return await make()
-            except Forbidden:  # the user blocked the bot: nothing to deliver
+            except Forbidden:
+                if raise_forbidden:
+                    raise
                 log.info("user blocked the bot; reply dropped")
                 return None
+            except BadRequest:
+                raise
             except (RetryAfter, NetworkError) as exc:
                 if attempt == attempts - 1:
                     raise

@@ -82,3 +82,28 @@ async def test_staff_commands_do_not_exist_for_others(channel, command):
     await channel.send(api.command_update(api.user(31), command))
     assert "모르는 명령이에요" in api.messages_to(31)[-1]["text"]
     assert api.documents_sent == []
+
+
+async def test_notify_a_user_who_blocked_the_bot_raises_so_review_can_record_it(channel):
+    """Pins: notify() used to swallow Forbidden, so a blocked user looked 'told'."""
+    from telegram.error import Forbidden
+
+    from flows.messages import Reply
+
+    channel.api.user(31)
+    channel.api.block(31)
+    with pytest.raises(Forbidden):
+        await channel.notify(31, [Reply("접수번호 안내")])
+
+
+async def test_refused_requests_are_not_retried(channel):
+    """Pins: BadRequest is a NetworkError in PTB and was retried with backoff for seconds."""
+    from telegram.error import BadRequest
+
+    from flows.messages import Reply
+
+    before = len([c for c in channel.api.calls if c.method.lower() == "sendmessage"])
+    with pytest.raises(BadRequest):
+        await channel.notify(987_654, [Reply("nobody")])  # a chat Telegram does not know
+    after = len([c for c in channel.api.calls if c.method.lower() == "sendmessage"])
+    assert after - before == 1
