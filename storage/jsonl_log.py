@@ -89,6 +89,35 @@ class JsonLinesLog:
         if repair:
             self._cut_tail(start, raw)
 
+    def scan_with_offsets(self, *, end: int) -> Iterator[tuple[int, Any]]:
+        """Yield (byte offset, parsed line) for each complete, readable line before ``end``."""
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed below, generator body
+        except FileNotFoundError:
+            return
+        with handle:
+            offset = 0
+            for raw in handle:
+                if offset >= end or not raw.endswith(b"\n"):
+                    break
+                value, ok = _parse(raw)
+                if ok and value is not None:
+                    yield offset, value
+                offset += len(raw)
+
+    def read_at(self, offsets: Iterable[int]) -> Iterator[Any]:
+        """Yield the parsed lines starting at these byte offsets (unreadable ones skipped)."""
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed below, generator body
+        except FileNotFoundError:
+            return
+        with handle:
+            for offset in offsets:
+                handle.seek(offset)
+                value, ok = _parse(handle.readline())
+                if ok and value is not None:
+                    yield value
+
     def repair_tail(self) -> None:
         """Cut a torn last line off without reading the whole file (logs that are never scanned at start-up)."""
         try:
@@ -143,12 +172,15 @@ class JsonLinesLog:
         if created and self._fsync:
             fsync_dir(self.path.parent)
 
-    def append(self, value: Any) -> None:
-        """Append one line; durable when this returns."""
-        self.append_encoded(encode_line(value))
+    def append(self, value: Any) -> int:
+        """Append one line; durable when this returns. Return the line's byte offset."""
+        return self.append_encoded(encode_line(value))
 
-    def append_encoded(self, line: bytes) -> None:
-        """Append bytes that already end with a newline; durable when this returns."""
+    def append_encoded(self, line: bytes) -> int:
+        """Append bytes that already end with a newline; durable when this returns.
+
+        Return the byte offset where the line starts.
+        """
         fd = self._fd
         if fd is None:
             raise StorageError(f"{self.path} is not open for appending")
@@ -158,10 +190,12 @@ class JsonLinesLog:
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view) :]
+            start = os.lseek(fd, 0, os.SEEK_CUR) - len(line)
         # fsync outside the lock: it flushes this line and every line written
         # before it, so threads that append together share one flush.
         if self._fsync:
             os.fsync(fd)
+        return start
 
     def size(self) -> int:
         """Return the length of the file up to the last complete append."""

@@ -70,9 +70,13 @@ class Case(CaseDraft):
         return copy.deepcopy(data)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Case:
-        """Build a case from :meth:`to_dict` output."""
-        data = copy.deepcopy(data)
+    def from_dict(cls, data: dict[str, Any], *, copy_data: bool = True) -> Case:
+        """Build a case from :meth:`to_dict` output.
+
+        ``copy_data=False`` adopts ``data`` as it is: only for a dict nobody else
+        holds, such as one just parsed from a file (the copy is a third of a read).
+        """
+        data = copy.deepcopy(data) if copy_data else dict(data)
         data["evidence"] = [EvidenceRef(**e) for e in data.get("evidence", [])]
         data["status"] = CaseStatus(data.get("status", CaseStatus.SUBMITTED))
         known = set(cls.__dataclass_fields__)

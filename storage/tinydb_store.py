@@ -88,6 +88,10 @@ class TinyDBStorage(Storage):
             self._draft_locks = _LockStripes()
             self._case_locks = _LockStripes()
             self._audit = JsonLinesLog(self._layout.audit_file, self._files)
+            # case number -> byte offsets of its audit lines; built on first use.
+            self._audit_offsets: dict[str, list[int]] | None = None
+            self._audit_offsets_end = 0
+            self._audit_offsets_lock = threading.Lock()
             self._audit.repair_tail()
             self._audit.open()
             self._update_ids = UpdateIdFile(
@@ -210,7 +214,7 @@ class TinyDBStorage(Storage):
         if doc is None:
             return None
         try:
-            case = Case.from_dict(doc)
+            case = Case.from_dict(doc, copy_data=False)  # freshly parsed: nobody else holds it
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise self._entities.corrupt(path, f"not a case: {exc}") from exc
         if case.case_number != number:
@@ -349,12 +353,38 @@ class TinyDBStorage(Storage):
         self._append_audit(entry)
 
     def _append_audit(self, entry: AuditEntry) -> None:
-        self._audit.append(audit_view(entry))
+        offset = self._audit.append(audit_view(entry))
+        if entry.case_number is not None:
+            with self._audit_offsets_lock:
+                # A line below the built map's end was already found by its scan.
+                if self._audit_offsets is not None and offset >= self._audit_offsets_end:
+                    self._audit_offsets.setdefault(entry.case_number, []).append(offset)
+
+    def _case_audit_offsets(self, case_number: str) -> list[int]:
+        """Byte offsets of one case's audit lines (the map is built by one scan, then kept)."""
+        with self._audit_offsets_lock:
+            if self._audit_offsets is None:
+                offsets: dict[str, list[int]] = {}
+                end = self._audit.size()
+                for offset, value in self._audit.scan_with_offsets(end=end):
+                    number = value.get("case_number") if isinstance(value, dict) else None
+                    if number:
+                        offsets.setdefault(number, []).append(offset)
+                self._audit_offsets = offsets
+                self._audit_offsets_end = end
+            return list(self._audit_offsets.get(case_number, ()))
 
     def iter_audit(self, case_number: str | None = None) -> Iterator[AuditEntry]:
         wanted = None
         if case_number is not None:
             wanted = normalize_case_number(case_number) or case_number
+            # One case's trail is read line by line from its offsets: a case page
+            # must not cost a scan of everybody's audit log.
+            for value in self._audit.read_at(self._case_audit_offsets(wanted)):
+                entry = _audit_entry(value)
+                if entry is not None and entry.case_number == wanted:
+                    yield entry
+            return
         # Read only what was complete when asked: a line being appended meanwhile
         # is not half-read, and the generator never sees its own later appends.
         end = self._audit.size()

@@ -425,3 +425,19 @@ def test_a_quarantined_number_is_not_handed_out_again(tiny, data_dir, make_draft
         assert store.create_case(make_draft(), now=2.0).case_number != case.case_number
     finally:
         store.close()
+
+
+def test_one_cases_audit_trail_is_read_from_its_offsets(tiny, make_draft):
+    """Pins: a case page read the whole audit log (3-4 s at 105,000 cases)."""
+    cases = [tiny.create_case(make_draft(), now=1_700_000_000 + n) for n in range(30)]
+    target = cases[7].case_number
+    first = [e.action for e in tiny.iter_audit(target)]  # builds the offset map
+    tiny.update_case(target, actor="staff:kim", now=1_700_000_500, status=CaseStatus.APPROVED)
+    tiny.update_case(
+        cases[8].case_number, actor="staff:kim", now=1_700_000_600, status=CaseStatus.REJECTED
+    )
+    trail = list(tiny.iter_audit(target))
+    assert [e.action for e in trail] == [*first, "case.updated"]
+    assert all(e.case_number == target for e in trail)
+    everything = [e for e in tiny.iter_audit() if e.case_number == target]
+    assert everything == trail
