@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import socket
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.intake import IntakeService
@@ -133,37 +131,17 @@ class RunningBot:
         ]
 
 
-@contextlib.contextmanager
-def sniffio_known_missing() -> Iterator[None]:
-    """Remember that sniffio is not installed, for as long as the block runs.
-
-    httpcore (under PTB's httpx) tries ``import sniffio`` on every request; when it is
-    missing, each failed import scans sys.path again, about a quarter of the bot's time
-    per update here. A None entry in sys.modules gives the same ImportError at once.
-    """
-    if "sniffio" in sys.modules or importlib.util.find_spec("sniffio") is not None:
-        yield
-        return
-    sys.modules["sniffio"] = None
-    try:
-        yield
-    finally:
-        if sys.modules.get("sniffio", 0) is None:
-            del sys.modules["sniffio"]
-
-
 @contextlib.asynccontextmanager
 async def running_bot(data_dir: Path, mode: str) -> AsyncIterator[RunningBot]:
     """A stand-in plus the real bot talking to it, stopped (if still running) on exit."""
-    with sniffio_known_missing():
-        async with BotAPIStandIn() as api:
-            running = RunningBot(api, bot_settings(api, data_dir, mode), mode)
-            await running.start()
-            try:
-                yield running
-            finally:
-                if not running.task.done():
-                    await running.stop()
+    async with BotAPIStandIn() as api:
+        running = RunningBot(api, bot_settings(api, data_dir, mode), mode)
+        await running.start()
+        try:
+            yield running
+        finally:
+            if not running.task.done():
+                await running.stop()
 
 
 class Person:
