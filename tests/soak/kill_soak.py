@@ -68,9 +68,10 @@ DELIVERY_TIMEOUT_S = 20.0
 # After a 200 the bot has sent its replies already (it answers only when done), so
 # this only has to cover the stand-in's bookkeeping.
 REPLY_TIMEOUT_S = 10.0
-# An album is answered once its items stop coming (the bot waits 1 s); a bot killed
-# before that never answers it, and the user goes on from the last question.
-ALBUM_REPLY_TIMEOUT_S = 4.0
+# An album is answered once its items stop coming (the bot waits 1 s), or by the next
+# bot process when one died in that second. A user waits this long for it, then goes
+# on from the last question; the albums not answered by then are counted.
+ALBUM_REPLY_TIMEOUT_S = 8.0
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 # A report takes 9-17 updates; far more means the user is going round in circles.
