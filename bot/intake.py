@@ -38,6 +38,8 @@ DELETE_QUESTION = "delete"
 DOCUMENTS_QUESTION = "docs"
 REQUEST_ACTION = "review.documents_requested"
 DAY = 24 * 3600
+# How long a "yes, delete my data" button stays good after it was asked.
+DELETE_CONFIRM_WINDOW = 15 * 60
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +129,13 @@ class IntakeService:
                 return [self.case_status_reply(user_id, message.arg, lang)]
             return [self.status_reply(user_id, lang)]
         if isinstance(message, CommandInput) and message.name == "delete_my_data":
-            return [self.delete_question(lang)]
+            return [self.delete_question(lang, now)]
         if isinstance(message, ChoiceInput) and message.question == DELETE_QUESTION:
-            return self.delete_my_data(
-                user_id, record, lang, confirmed=message.value == "yes", now=now
-            )
+            answer, _, asked_at = message.value.partition(".")
+            if answer == "yes" and not _fresh(asked_at, now):
+                # A stale confirmation (or one never asked): ask again instead of deleting.
+                return [self.delete_question(lang, now)]
+            return self.delete_my_data(user_id, record, lang, confirmed=answer == "yes", now=now)
         if isinstance(message, ChoiceInput) and message.question == DOCUMENTS_QUESTION:
             case = self.storage.get_case(message.value)
             if (
@@ -139,8 +143,10 @@ class IntakeService:
                 or case.user_id != user_id
                 or case.status != CaseStatus.DOCUMENTS_REQUESTED
             ):
-                # Someone else's or an unknown number gets the same answer: nothing to learn.
-                return [Reply(t(lang, "supplement.not_open", case_number=message.value[:20]))]
+                # Someone else's or an unknown number gets the same answer: nothing to
+                # learn. Only a well-formed number is echoed; forged data never is.
+                shown = normalize_case_number(message.value) or "-"
+                return [Reply(t(lang, "supplement.not_open", case_number=shown))]
             message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
 
         outcome = self.flow.handle(
@@ -203,10 +209,11 @@ class IntakeService:
         status = t(lang, f"status.{case.status}")
         return Reply(t(lang, "status.line", case_number=case.case_number, tier=tier, status=status))
 
-    def delete_question(self, lang: str) -> Reply:
+    def delete_question(self, lang: str, now: float) -> Reply:
+        """Ask before deleting; the yes button is good for DELETE_CONFIRM_WINDOW seconds."""
         buttons = (
             (
-                Button(t(lang, "delete.yes"), f"{DELETE_QUESTION}:yes"),
+                Button(t(lang, "delete.yes"), f"{DELETE_QUESTION}:yes.{int(now)}"),
                 Button(t(lang, "delete.no"), f"{DELETE_QUESTION}:no"),
             ),
         )
@@ -373,3 +380,11 @@ def case_draft(submission: Submission) -> CaseDraft:
         ],
         answers=dict(submission.answers),
     )
+
+
+def _fresh(asked_at: str, now: float) -> bool:
+    """Whether a confirmation asked at ``asked_at`` (POSIX seconds) is still good."""
+    try:
+        return 0 <= now - int(asked_at) <= DELETE_CONFIRM_WINDOW
+    except ValueError:
+        return False

@@ -38,6 +38,7 @@ from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
 from bot.telegram_http import AiohttpRequest
 from flows.conversation import ALBUM_KEY
 from flows.messages import (
+    AlbumDeliveredInput,
     AlbumEndInput,
     ChoiceInput,
     CommandInput,
@@ -283,9 +284,14 @@ class TelegramChannel:
         if text is None:
             return UnsupportedInput("other")
         if text.startswith("/") and len(text) > 1:
-            head, _, arg = text[1:].partition(" ")
-            name = head.split("@", 1)[0].lower()  # "/start@MyBot" in a client that adds it
-            return CommandInput(name=name, arg=arg.strip())
+            parts = text[1:].split(maxsplit=1)  # "/back\n35만": the name ends at any space
+            head = parts[0] if parts and not text[1].isspace() else ""  # "/ start" is no command
+            arg = parts[1] if len(parts) > 1 else ""
+            name, _, addressee = head.partition("@")
+            if addressee and addressee.lower() != (self._app().bot.username or "").lower():
+                # "/cancel@otherbot" is meant for another bot: not a command of ours.
+                return CommandInput(name="@" + addressee[:32], arg="")
+            return CommandInput(name=name.lower(), arg=arg.strip())
         return TextInput(text)
 
     async def _download(self, file_id: str, size: int | None) -> bytes | None:
@@ -382,6 +388,8 @@ class TelegramChannel:
                 log.exception("closing album of user %s failed", user_id)
                 return
             await self._send_all(album.chat_id, replies)
+            # Only now may the saved draft forget the album (see flows: AlbumDeliveredInput).
+            await asyncio.to_thread(self.service.handle, user_id, AlbumDeliveredInput(album.group))
 
     # -- sending --------------------------------------------------------------------------------
     async def notify(self, user_id: int, replies: list[Reply]) -> None:

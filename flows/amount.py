@@ -192,7 +192,7 @@ def parse_amount(text: str, *, cap: int = DEFAULT_CAP) -> int:
     """
     if not text or text.isspace():
         raise AmountError("empty")
-    sections = _read_sections(_tokenize(text))
+    sections = _read_sections(_tokenize(_prepare(text)))
     reading = _join_sections(sections)
     amounts = reading.amounts
     if not amounts:
@@ -212,6 +212,34 @@ def parse_amount(text: str, *, cap: int = DEFAULT_CAP) -> int:
     if isinstance(value, Fraction) and value.denominator != 1:
         raise AmountError("fraction", str(value))
     return int(value)
+
+
+# Hanja units as on receipts and old forms (三十萬 is rare; 30萬 is not).
+_HANJA_UNITS = str.maketrans(
+    {"萬": "만", "万": "만", "億": "억", "亿": "억", "兆": "조", "千": "천", "百": "백", "十": "십"}
+)
+# Other currencies' signs that NFKC leaves alone; an amount in them is not in won.
+_FOREIGN_SIGNS = frozenset("円元¥$€£")
+# English number words are not read (a misreading would be confirmed as fact):
+# "thirty thousand won" must not become 1,000원. Digits with "thousand" still work.
+_NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|hundreds|dozen)\b",
+    re.IGNORECASE,
+)
+# "일금" (the sum of) opens amounts on forms, often glued to them: 일금삼십만원정.
+_ILGEUM = re.compile(r"^\s*일금\s*")
+
+
+def _prepare(text: str) -> str:
+    """Refuse what the tokenizer would misread; rewrite hanja units and a glued 일금."""
+    text = unicodedata.normalize("NFKC", text)
+    if any(ch in _FOREIGN_SIGNS for ch in text):
+        raise AmountError("unreadable", "not in won")
+    if _NUMBER_WORDS.search(text):
+        raise AmountError("unreadable", "number words")
+    return _ILGEUM.sub("", text.translate(_HANJA_UNITS))
 
 
 def format_amount(value: int, lang: str = "ko") -> str:

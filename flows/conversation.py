@@ -19,6 +19,7 @@ from flows.errors import AmountError, BusinessNumberError
 from flows.evidence import EvidenceRules, format_size
 from flows.machine import DRAFT_STATES, QUESTIONS, Draft, build_machine, fire, path_of
 from flows.messages import (
+    AlbumDeliveredInput,
     AlbumEndInput,
     Button,
     ChoiceInput,
@@ -220,6 +221,13 @@ class IntakeFlow:
     def _first_contact(self, message: Input, user_id: int, now: float, lang: str) -> Outcome:
         if isinstance(message, CommandInput) and message.name in ("help", "privacy"):
             return Outcome(record=None, replies=[Reply(self._command_text(message.name, lang))])
+        if isinstance(message, AlbumEndInput | AlbumDeliveredInput):
+            return Outcome(record=None, replies=[])  # the draft is gone (cancelled): nothing owed
+        if isinstance(message, ChoiceInput) and message.question == LANG_QUESTION:
+            # A language button pressed with no conversation: start one in that language.
+            if message.value in CATALOG:
+                lang = message.value
+            message = CommandInput("start")
         if isinstance(message, SupplementInput):  # documents asked for after the draft was gone
             record = ConversationRecord(
                 user_id=user_id,
@@ -290,13 +298,22 @@ class _Step:
     def run(self, message: Input) -> None:
         state = self.record.state
         album = self.answers.get(ALBUM_KEY)
-        if album and not (isinstance(message, FilesInput) and message.group == album["group"]):
-            self.notes.extend(self.pop_album())  # a lost album end: report it before going on
-            if isinstance(message, AlbumEndInput):
-                self.ask_if_open()
-                return
+        if isinstance(message, AlbumDeliveredInput):
+            if album and album.get("answered") and album["group"] == message.group:
+                self.answers.pop(ALBUM_KEY)
+            return
         if isinstance(message, AlbumEndInput):
+            if album:
+                # Kept, marked answered, until the channel says the reply went out: a
+                # process that dies before sending it answers again at start-up.
+                self.notes.extend(self.album_lines(album))
+                album["answered"] = True
+                self.ask_if_open()
             return  # nothing pending: that album was already reported
+        if album and not (isinstance(message, FilesInput) and message.group == album["group"]):
+            self.answers.pop(ALBUM_KEY)
+            if not album.get("answered"):  # a lost album end: report it before going on
+                self.notes.extend(self.album_lines(album))
         if isinstance(message, SupplementInput):
             self.open_supplement(message)
         elif isinstance(message, CommandInput):
@@ -521,11 +538,11 @@ class _Step:
         known = {f["sha256"] for f in stored}
         received, problems = [], []
         for f in files:
-            name = f.name or "file"
+            name = clean_file_name(f.name or "")
             if f.size > self.flow.rules.max_file_bytes:
                 size, limit = format_size(f.size), format_size(self.flow.rules.max_file_bytes)
                 problems.append(self.t("file.too_big", name=name, size=size, max=limit))
-            elif not self.flow.rules.type_allowed(f.name, f.mime):
+            elif not self.flow.rules.type_allowed(name, f.mime):
                 problems.append(self.t("file.bad_type", name=name))
             elif f.size == 0:
                 problems.append(self.t("file.empty", name=name))
@@ -558,9 +575,8 @@ class _Step:
             if problem not in album["problems"]:
                 album["problems"].append(problem)
 
-    def pop_album(self) -> list[str]:
-        """The lines reporting a finished album, and forget it."""
-        album = self.answers.pop(ALBUM_KEY, None) or {}
+    def album_lines(self, album: dict[str, Any]) -> list[str]:
+        """The lines reporting a finished album."""
         lines = []
         if album.get("received"):
             lines.append(self.t("file.received", names=", ".join(album["received"])))
@@ -973,15 +989,36 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
+# Letters that render as nothing: Hangul fillers and the blank braille pattern.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def clean_text(text: str) -> str:
-    """Drop control characters and bidi overrides (keeping line breaks) and surrounding space."""
-    kept = (
+    """Drop control characters and bidi overrides (keeping line breaks) and surrounding space.
+
+    A text with nothing visible in it (zero-width spaces, Hangul fillers…) is empty.
+    """
+    kept = "".join(
         ch
         for ch in text
         if ch in "\n\t"
         or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS)
+    ).strip()
+    if not any(_visible(ch) for ch in kept):
+        return ""
+    return kept
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LETTERS
+
+
+def clean_file_name(name: str) -> str:
+    """A file name safe to echo and store: no controls, overrides or path, at most 120 chars."""
+    name = (
+        clean_text(name.replace("\n", " ").replace("\t", " ")).replace("/", "_").replace("\\", "_")
     )
-    return "".join(kept).strip()
+    return name[:120] or "file"
 
 
 def fold(text: str) -> str:

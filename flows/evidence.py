@@ -43,14 +43,20 @@ class EvidenceRules:
         """Accept a file whose MIME type or, when the type is generic, extension is allowed.
 
         Phones often send documents as ``application/octet-stream``; then the
-        extension decides. A declared type that contradicts the list is refused.
+        extension decides. A declared type that contradicts the list is refused,
+        and so is a name with an extension not on the list, whatever its type.
         """
         mime = (mime or "").split(";")[0].strip().lower()
         suffix = PurePath(name or "").suffix.lower()
+        known_suffix = any(suffix in suffixes for suffixes in self.allowed_types.values())
+        if suffix and not known_suffix:
+            # Staff open the file under its name: "invoice.html" declared as image/jpeg
+            # would open as a web page. A name's extension must be an allowed one too.
+            return False
         if mime in self.allowed_types:
             return True
         if mime in ("", "application/octet-stream"):
-            return any(suffix in suffixes for suffixes in self.allowed_types.values())
+            return known_suffix
         return False
 
 

@@ -66,6 +66,13 @@ class UnsupportedInput:
 
 
 @dataclass(frozen=True)
+class AlbumDeliveredInput:
+    """The album's reply was sent: the record may forget the album."""
+
+    group: str
+
+
+@dataclass(frozen=True)
 class SupplementInput:
     """Open the document step for a submitted case staff asked more documents for.
 
@@ -86,6 +93,7 @@ Input = (
     | ChoiceInput
     | FilesInput
     | AlbumEndInput
+    | AlbumDeliveredInput
     | CommandInput
     | UnsupportedInput
     | EditedInput

@@ -103,9 +103,10 @@ def test_delete_my_data_drops_the_draft_and_its_files(service):
     record = service.storage.load_conversation(6)
     hashes = [f["sha256"] for f in record.answers["evidence"]]
     ask = service.handle(6, CommandInput("delete_my_data"))[0]
-    assert [b.data for row in ask.buttons for b in row] == ["delete:yes", "delete:no"]
+    yes, no = (b.data for row in ask.buttons for b in row)
+    assert yes.startswith("delete:yes.") and no == "delete:no"
     assert "아무것도 지우지 않았어요" in service.handle(6, ChoiceInput("delete", "no"))[0].text
-    done = service.handle(6, ChoiceInput("delete", "yes"))[0].text
+    done = service.handle(6, ChoiceInput("delete", yes.split(":", 1)[1]))[0].text
     assert "지웠어요" in done
     assert service.storage.load_conversation(6) is None
     for digest in hashes:
@@ -117,7 +118,9 @@ def test_delete_my_data_after_submitting_records_a_request_for_staff(service):
     run_to_summary(service, user=8)
     press(service, 8, "submit")
     number = service.storage.load_conversation(8).case_number
-    text = service.handle(8, ChoiceInput("delete", "yes"))[0].text
+    ask = service.handle(8, CommandInput("delete_my_data"))[0]
+    yes = ask.buttons[0][0].data.split(":", 1)[1]
+    text = service.handle(8, ChoiceInput("delete", yes))[0].text
     assert "1건" in text
     actions = [e.action for e in service.storage.iter_audit(number)]
     assert "privacy.deletion_requested" in actions
@@ -170,3 +173,12 @@ def test_status_by_number_catches_typos_and_hides_other_users_cases(service):
     assert number not in others
     # A real number that is someone else's looks exactly like a number that does not exist.
     assert others == unknown
+
+
+def test_a_delete_confirmation_never_asked_or_gone_stale_only_asks_again(service):
+    """Pins: a forged or stale 'delete:yes' press deleted the draft without asking."""
+    run_to_summary(service, user=33)
+    for value in ("yes", "yes.12", "yes.notanumber"):
+        reply = service.handle(33, ChoiceInput("delete", value))[0]
+        assert "진행할까요?" in reply.text and reply.buttons
+    assert service.storage.load_conversation(33) is not None

@@ -494,7 +494,7 @@ def test_help_without_a_conversation_stores_nothing(talk):
 
 
 def test_album_items_are_kept_at_once_and_answered_together(talk, receipt):
-    from flows.messages import AlbumEndInput, FilesInput
+    from flows.messages import AlbumDeliveredInput, AlbumEndInput, FilesInput
 
     small_business_report(talk, "1만")
     assert talk.send(FilesInput((receipt(1),), group="g1")) == []
@@ -511,7 +511,13 @@ def test_album_items_are_kept_at_once_and_answered_together(talk, receipt):
     assert talk.text.startswith(
         "받았어요: receipt1.jpg, receipt3.jpg\nvirus.exe: 받을 수 없는 형식"
     )
-    assert talk.state == "evidence" and "_album" not in talk.answers
+    reply = talk.text
+    assert talk.state == "evidence" and talk.answers["_album"]["answered"]
+    # Until the channel says it was sent, the reply is owed: asked again, it comes again.
+    talk.send(AlbumEndInput("g1"))
+    assert talk.text == reply
+    assert talk.send(AlbumDeliveredInput("g1")) == []
+    assert "_album" not in talk.answers
     assert talk.send(AlbumEndInput("g1")) == []  # a late duplicate end says nothing
 
 
@@ -602,3 +608,12 @@ def test_supplement_in_the_middle_of_a_draft_returns_to_the_draft(talk, receipt)
     talk.files(receipt(1))
     talk.say("완료")
     assert talk.state == "monetary" and "evidence" not in talk.answers
+
+
+def test_album_messages_without_a_conversation_start_nothing(flow):
+    """Pins: an album timer firing after /cancel created a new draft and asked for consent."""
+    from flows.messages import AlbumDeliveredInput, AlbumEndInput
+
+    for message in (AlbumEndInput("g"), AlbumDeliveredInput("g")):
+        out = flow.handle(None, message, user_id=3, now=1.0)
+        assert out.record is None and out.replies == []

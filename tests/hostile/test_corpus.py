@@ -114,66 +114,9 @@ _OTHER_BOT = (
     "ours because the @name is dropped: it cancels or pauses the draft "
     "(bot/telegram.py TelegramChannel._to_input, head.split('@'))"
 )
-KNOWN_BUGS: dict[str, tuple[frozenset[str], str]] = {
-    **{
-        name: (_FREE_TEXT, _INVISIBLE)
-        for name in (
-            "blank-zero-width-space",
-            "blank-word-joiner",
-            "blank-hangul-filler",
-            "blank-choseong-filler",
-            "blank-braille",
-            "en-blank-zero-width-space",
-        )
-    },
-    "amt-hanja-man": (frozenset({"amount"}), _HANJA),
-    "amt-simplified-man": (frozenset({"amount"}), _HANJA),
-    "amt-yen": (
-        frozenset({"amount"}),
-        "BUG: '３０万円' (yen) is read as 30원; another currency must be refused as unreadable, "
-        "as flows/amount.py promises for $, 달러, 엔 (円 and 万 are unknown to _tokenize)",
-    ),
-    "amt-english-words": (frozenset({"amount"}), _ENGLISH_WORDS),
-    "en-amt-english-words": (frozenset({"amount"}), _ENGLISH_WORDS),
-    "amt-hundreds": (
-        frozenset({"amount"}),
-        "BUG: '30 hundred' is read as 30원: 'hundred' is ignored (flows/amount.py)",
-    ),
-    "amt-ilgeum-jeong-glued": (
-        frozenset({"amount"}),
-        "BUG: '일금삼십만원정' (일금 written together with the amount, as on forms) finds no "
-        "amount, while '일금 삼십만원정' is 300,000원 (flows/amount.py _scan_hangul)",
-    ),
-    "file-html-declared-jpeg": (frozenset({"evidence"}), _DECLARED_JPEG),
-    "file-exe-declared-jpeg": (frozenset({"evidence"}), _DECLARED_JPEG),
-    "file-svg-declared-jpeg": (frozenset({"evidence"}), _DECLARED_JPEG),
-    "file-rlo-name": (frozenset({"evidence"}), _FILE_NAME),
-    "file-nul-in-name": (frozenset({"evidence"}), _FILE_NAME),
-    "cb-docs-bidi": (
-        frozenset(STEPS),
-        "BUG: the case number in 'docs:' button data is echoed raw in supplement.not_open, "
-        "bidi override and NUL included (bot/intake.py IntakeService.handle, message.value[:20])",
-    ),
-    "cb-delete-yes-unasked": (
-        frozenset(STEPS) - {"no_draft"},
-        "BUG: a 'delete:yes' press on a message that never asked about deleting (forged, or a "
-        "stale confirmation) deletes the draft, and for a submitted case files a deletion request "
-        "(bot/intake.py IntakeService.handle, DELETE_QUESTION: nothing checks the question was asked)",
-    ),
-    "cb-lang-en": (
-        frozenset({"no_draft"}),
-        "BUG: with no conversation, pressing an old 'English' button is ignored and the consent "
-        "comes in Korean (flows/conversation.py IntakeFlow._first_contact handles only /lang)",
-    ),
-    "cmd-cancel-other-bot": (DRAFT_STEPS, _OTHER_BOT),
-    "cmd-start-other-bot": (DRAFT_STEPS - {"consent", "resume"} | {"submitted"}, _OTHER_BOT),
-    "cmd-then-newline-amount": (
-        DRAFT_STEPS | {"submitted"},
-        "BUG: '/back' followed by a line break is 'an unknown command': the command name is cut "
-        "at a space only, so it becomes 'back\\n35만' (bot/telegram.py TelegramChannel._to_input, "
-        "partition(' '))",
-    ),
-}
+# Inputs at steps where the bot is known to misbehave, pinned as strict xfails with
+# the reason. All the bugs this corpus found are fixed; each stays covered by its input.
+KNOWN_BUGS: dict[str, tuple[frozenset[str], str]] = {}
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Characters a reply must not carry: they garble or disguise text (the bot strips them

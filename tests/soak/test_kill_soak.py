@@ -150,14 +150,6 @@ async def test_an_album_is_answered_when_the_bot_died_before_answering_it(tmp_pa
     assert ALBUM_RECEIVED in user.log.messages[-1].text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the album's end is saved (answers['_album'] dropped) before its reply is sent "
-        "(TelegramChannel._answer_album); a bot killed in between never sends it, and the "
-        "start-up scan, looking for answers['_album'], finds nothing left to answer"
-    ),
-)
 async def test_an_album_is_answered_when_the_bot_died_sending_the_answer(tmp_path):
     async with SendKillingStandIn() as api:
         bot = api.bot = BotProcess(api, tmp_path / "data", tmp_path / "bot.log")
