@@ -83,37 +83,6 @@ MUST: dict[tuple[str, str], str] = {
     ("cb-old-summary-submit", "summary"): "submit",
 }
 
-# Bugs this corpus found, pinned until fixed: entry id -> (steps where it shows, reason).
-_FREE_TEXT = frozenset({"description", "service_other"})
-_INVISIBLE = (
-    "BUG: a text with no visible character (U+200B, U+2060, ㅤ U+3164, U+115F U+1160, U+2800) "
-    "is kept as the description or service name: clean_text drops only Cc/Cs and bidi marks, "
-    "so the 'if not text' check passes (flows/conversation.py clean_text, answer_description, "
-    "answer_service_other)"
-)
-_HANJA = (
-    "BUG: hanja 萬/万 (만) is skipped, so '30萬원' is read as 30원 and echoed for confirmation "
-    "(flows/amount.py _tokenize)"
-)
-_ENGLISH_WORDS = (
-    "BUG: 'thirty thousand won' is read as 1,000원: 'thousand' alone counts as 1,000 and "
-    "'thirty' is dropped; number words should be refused or read whole (flows/amount.py)"
-)
-_DECLARED_JPEG = (
-    "BUG: a document named .html/.exe/.svg is accepted as evidence when its MIME type says "
-    "image/jpeg; the name's extension is never checked against it, and staff later open the "
-    "file under that name (flows/evidence.py EvidenceRules.type_allowed)"
-)
-_FILE_NAME = (
-    "BUG: a file name is echoed (and stored) without clean_text: a bidi override or NUL reaches "
-    "the reply, 'invoice<U+202E>gpj.exe' shows as 'invoiceexe.jpg' (flows/conversation.py "
-    "_Step.take_files; bot/telegram.py TelegramChannel._to_input)"
-)
-_OTHER_BOT = (
-    "BUG: a command addressed to another bot ('/cancel@otherbot', '/start@otherbot') is run as "
-    "ours because the @name is dropped: it cancels or pauses the draft "
-    "(bot/telegram.py TelegramChannel._to_input, head.split('@'))"
-)
 # Inputs at steps where the bot is known to misbehave, pinned as strict xfails with
 # the reason. All the bugs this corpus found are fixed; each stays covered by its input.
 KNOWN_BUGS: dict[str, tuple[frozenset[str], str]] = {}
