@@ -283,6 +283,8 @@ class TelegramChannel:
         text = message.text
         if text is None:
             return UnsupportedInput("other")
+        if message.forward_origin is not None:
+            return TextInput(text)  # a forwarded "/cancel" is something quoted, not an order
         if text.startswith("/") and len(text) > 1:
             parts = text[1:].split(maxsplit=1)  # "/back\n35만": the name ends at any space
             head = parts[0] if parts and not text[1].isspace() else ""  # "/ start" is no command

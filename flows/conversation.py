@@ -339,7 +339,8 @@ class _Step:
             if message.question != state:
                 self.reask("hint.stale_button")
             elif not self.valid_option(message.value):
-                self.reask("hint.use_buttons")
+                # A question typed in, not chosen, has no buttons to point at.
+                self.reask("hint.use_buttons" if self.options(state) else "hint.stale_button")
             else:
                 self.choose(message.value)
         elif isinstance(message, TextInput):

@@ -308,7 +308,7 @@ EN: dict[str, str] = {
     "value.runs_channel": "Runs one",
     "value.no_channel": "Does not run one",
     "value.files": "{count} file(s)",
-    "value.no_files": "None",
+    "value.no_files": "No files",
     "edit_menu": "Which answer do you want to change?",
     "edit_menu.back": "← Back to the summary",
     "submitted": (

@@ -257,3 +257,13 @@ async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path
             assert "14일 동안 멈춰 있어서 지웠어요" in api.messages_to(77)[-1]["text"]
         assert storage.load_conversation(77) is None
         storage.close()
+
+
+async def test_a_forwarded_command_is_quoted_text_not_an_order(bot):
+    """Pins: a forwarded message reading /cancel cancelled the draft."""
+    person = Person(bot, 5012)
+    await start_small_business(person)
+    forwarded = bot.api.text_update(person.user, "/cancel", forward=True)
+    text = Person.text(await bot.send(forwarded))
+    assert "금액을 찾지 못했어요" in text  # read as an (unreadable) amount, not as /cancel
+    assert bot.storage.load_conversation(person.id).state == "amount"

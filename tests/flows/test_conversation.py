@@ -617,3 +617,12 @@ def test_album_messages_without_a_conversation_start_nothing(flow):
     for message in (AlbumEndInput("g"), AlbumDeliveredInput("g")):
         out = flow.handle(None, message, user_id=3, now=1.0)
         assert out.record is None and out.replies == []
+
+
+def test_a_forged_button_on_a_typed_question_points_at_the_question(talk):
+    """Pins: it said 'choose one of the buttons below' where the question has none."""
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.send(ChoiceInput("amount", "9999999"))
+    assert "이미 지나간 질문의 버튼" in talk.text and "버튼 중에서" not in talk.text
+    assert talk.state == "amount"

@@ -18,6 +18,7 @@ from storage.tinydb_store import TinyDBStorage
 from tests.soak.kill_soak import (
     ALBUM_REPLY_TIMEOUT_S,
     REPLY_TIMEOUT_S,
+    SECRET,
     BotProcess,
     Plan,
     Run,
@@ -43,6 +44,10 @@ async def test_every_promise_survives_twenty_kills(tmp_path):
     print(result.report())  # the counts, shown with -s or when the test fails
     assert result.counts["kills"] >= KILLS
     assert result.problems == [], result.report()
+    # 25 runs of the real bot process logged to this file: no secret may be in it.
+    log = (tmp_path / "bot.log").read_text(errors="replace")
+    assert log, "the bot wrote no log at all"
+    assert SoakStandIn().token not in log and SECRET not in log
 
 
 async def answer_until(user: SimulatedUser, run: Run, question: str) -> Shown:
