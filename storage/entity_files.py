@@ -91,6 +91,27 @@ class EntityFiles:
             return None
         return dict(doc)
 
+    def peek(self, path: Path | str, table: str) -> dict[str, Any] | None:
+        """Like :meth:`load`, reading the same TinyDB file without building a TinyDB.
+
+        For bulk reads (exports read every case): TinyDB's per-open machinery is
+        half the cost of reading a one-document file. The bytes, the format and
+        the quarantine of damaged files are the same as :meth:`load`'s.
+        """
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(raw)
+            doc = data[table][str(DOC_ID)]
+            if not isinstance(doc, dict):
+                raise TypeError("the document is not an object")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise self.corrupt(Path(path), f"{type(exc).__name__}: {exc}") from exc
+        return doc
+
     def save(self, path: Path, table: str, doc: dict[str, Any]) -> None:
         """Create or replace the file so it holds exactly ``doc``."""
         with self._db(path, WriteMode.REPLACE) as db:
