@@ -64,10 +64,17 @@ class IncomingFiles:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """What a reminder/expiry check did: replies to send, and when to look again (or None)."""
+    """What a reminder/expiry check found: replies to send, and when to look again (or None).
+
+    ``action`` ("remind" or "expire") is only recorded by :meth:`IntakeService.sweep_sent`
+    once the replies went out: a process stopped in between sends them again rather
+    than never (a reminder twice beats a silent draft that disappears).
+    """
 
     replies: list[Reply]
     next_check: float | None
+    action: str | None = None
+    at: float = 0.0
 
 
 class IntakeService:
@@ -253,7 +260,7 @@ class IntakeService:
         return [Reply("\n".join(lines) if lines else t(lang, "delete.nothing"))]
 
     def sweep(self, user_id: int) -> SweepResult:
-        """Remind a user of a silent draft once, or expire it; say when to look again."""
+        """Say whether a silent draft is due a reminder or expiry; change nothing yet."""
         now = self.clock()
         try:
             record = self.storage.load_conversation(user_id)
@@ -264,24 +271,36 @@ class IntakeService:
         silent = now - record.updated_at
         days = self.flow.expire_days
         if silent >= self.expire_after:
-            self.storage.delete_conversation(user_id)
-            self._drop_unreferenced_evidence(record)
-            self.storage.append_audit(
-                AuditEntry(
-                    at=now, actor="system", action="draft.expired", detail={"user_id": user_id}
-                )
-            )
-            return SweepResult([Reply(t(record.lang, "expired", days=days))], None)
+            return SweepResult([Reply(t(record.lang, "expired", days=days))], None, "expire", now)
         if record.reminded_at is None and silent >= self.remind_after:
-            record.reminded_at = now
-            self.storage.save_conversation(record)
             prompt = self.flow.prompt(record)
             text = t(record.lang, "reminder", days=days) + "\n\n" + prompt.text
-            return SweepResult([Reply(text, prompt.buttons)], record.updated_at + self.expire_after)
+            next_check = record.updated_at + self.expire_after
+            return SweepResult([Reply(text, prompt.buttons)], next_check, "remind", now)
         due = record.updated_at + (
             self.remind_after if record.reminded_at is None else self.expire_after
         )
         return SweepResult([], due)
+
+    def sweep_sent(self, user_id: int, result: SweepResult) -> None:
+        """Record a reminder or expiry whose message went out."""
+        record = self.storage.load_conversation(user_id)
+        if record is None:
+            return
+        if result.action == "remind":
+            record.reminded_at = result.at
+            self.storage.save_conversation(record)
+        elif result.action == "expire":
+            self.storage.delete_conversation(user_id)
+            self._drop_unreferenced_evidence(record)
+            self.storage.append_audit(
+                AuditEntry(
+                    at=result.at,
+                    actor="system",
+                    action="draft.expired",
+                    detail={"user_id": user_id},
+                )
+            )
 
     def next_check(self, record: ConversationRecord) -> float | None:
         """When the sweep should next look at this conversation (None: never)."""

@@ -549,6 +549,8 @@ class TelegramChannel:
             result = await asyncio.to_thread(self.service.sweep, user_id)
             if result.replies:
                 await self._send_all(user_id, result.replies)
+            if result.action:  # recorded only once sent (see SweepResult)
+                await asyncio.to_thread(self.service.sweep_sent, user_id, result)
             return result.next_check
 
     def _initial_schedule(self) -> tuple[dict[int, float], dict[int, str]]:

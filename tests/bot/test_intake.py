@@ -152,10 +152,15 @@ def test_sweep_reminds_once_then_expires(storage):
         and "어떤 분이신가요?" in result.replies[0].text
     )
     assert result.replies[0].buttons  # the question's buttons come along
+    # Pins: the reminder was recorded before it was sent, so a kill in between lost it.
+    assert service.sweep(12).replies == result.replies  # not recorded until sent
+    service.sweep_sent(12, result)
     assert service.sweep(12).replies == []  # only one reminder
     now[0] += 14 * 24 * 3600
     result = service.sweep(12)
     assert "14일 동안 멈춰 있어서 지웠어요" in result.replies[0].text
+    assert service.storage.load_conversation(12) is not None  # kept until the user is told
+    service.sweep_sent(12, result)
     assert service.storage.load_conversation(12) is None
     assert result.next_check is None
 
