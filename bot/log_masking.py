@@ -51,3 +51,6 @@ def install(secrets: tuple[str, ...] = (), level: int = logging.INFO) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # transitions logs every transition and callback at INFO: thousands of lines a
+    # minute under load, and time spent formatting them.
+    logging.getLogger("transitions").setLevel(logging.WARNING)

@@ -160,12 +160,17 @@ class IntakeFlow:
         language_code: str | None = None,
         default_lang: str = "ko",
     ) -> Outcome:
-        """Apply one input to the user's conversation (None when they have none)."""
+        """Apply one input to the user's conversation (None when they have none).
+
+        The flow takes the record over and may change it: pass a record loaded for
+        this input (storage hands out copies), and use the outcome's record after.
+        Copying it here cost a third of a step's time.
+        """
         if record is None:
             return self._first_contact(
                 message, user_id, now, pick_lang(language_code, default_lang)
             )
-        step = _Step(self, record.copy(), now)
+        step = _Step(self, record, now)
         step.run(message)
         return step.outcome()
 
