@@ -818,7 +818,7 @@ class _Step:
             ]
         if state == "edit_menu":
             fields = [q for q in self.path() if q in EDITABLE]
-            return [(q, self.t(f"field.{FIELD_KEY.get(q, q)}")) for q in fields] + [
+            return [(q, self.t(f"field.{q}")) for q in fields] + [
                 ("summary", self.t("edit_menu.back"))
             ]
         if state == "resume":
@@ -916,9 +916,7 @@ class _Step:
         lines = []
         for q in self.path():
             if q in EDITABLE:
-                lines.append(
-                    f"• {self.t('field.' + FIELD_KEY.get(q, q))}: {self.answer_text(q) or '-'}"
-                )
+                lines.append(f"• {self.t('field.' + q)}: {self.answer_text(q) or '-'}")
         decision = self.flow.decision(self.answers)
         lines.append(f"• {self.t('field.tier')}: {self.flow.tier_label(decision, self.lang)}")
         return lines
@@ -972,7 +970,6 @@ EDITABLE = (
     "channel",
     "evidence",
 )
-FIELD_KEY = {"channel": "channel"}
 _KEYS_OF = {
     "consent": ("consent",),
     "amount": ("amount",),

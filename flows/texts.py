@@ -65,7 +65,6 @@ KO: dict[str, str] = {
     "tier.package": "함께 받는 지원: {package}",
     "tier.substitutes": "참고: 이 서비스는 대체 서비스({substitutes})가 있어 심사 때 함께 고려돼요.",
     "tier.footer": "최종 지원 내용은 심사 후 확정돼요.",
-    "tier.channel_added": "{text}",
     # -- summary and edits ----------------------------------------------------------
     "summary": "접수 내용을 확인해 주세요.\n\n{lines}\n\n이대로 접수할까요?",
     "summary.submit": "접수하기",
@@ -222,7 +221,6 @@ KO: dict[str, str] = {
         "다시 접수하시려면 /start 를 눌러 주세요."
     ),
     "group_chat": "피해 접수는 1:1 대화에서만 받아요. 저에게 직접 메시지를 보내 주세요.",
-    "file.download_failed": "{name}: 파일을 내려받지 못했어요. 잠시 뒤 다시 보내 주세요.",
     "error.internal": (
         "죄송해요. 잠시 문제가 생겼어요. 입력하신 내용은 그대로 있어요. 잠시 뒤 다시 보내 주세요."
     ),
@@ -285,7 +283,6 @@ EN: dict[str, str] = {
         "account."
     ),
     "tier.footer": "The final support is confirmed after review.",
-    "tier.channel_added": "{text}",
     "summary": "Please check your report.\n\n{lines}\n\nSubmit it as it is?",
     "summary.submit": "Submit",
     "summary.edit": "Edit",
@@ -443,7 +440,6 @@ EN: dict[str, str] = {
         "Send /start to report again."
     ),
     "group_chat": "Reports are taken in private chats only. Please message me directly.",
-    "file.download_failed": "{name}: the download failed. Please send it again in a moment.",
     "error.internal": (
         "Sorry, something went wrong on our side. Your answers are safe. "
         "Please send that again in a moment."
