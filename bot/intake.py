@@ -179,6 +179,9 @@ class IntakeService:
             if input_id is not None:
                 outcome.record.last_input_id = input_id
             self.storage.save_conversation(outcome.record)
+            if record is not None and record.draft_id != outcome.record.draft_id:
+                # "Start over" replaced the draft: its files are nobody's now.
+                self._drop_unreferenced_evidence(record)
         return outcome.replies
 
     def current_prompt(self, user_id: int) -> Reply | None:

@@ -187,3 +187,15 @@ def test_a_delete_confirmation_never_asked_or_gone_stale_only_asks_again(service
         reply = service.handle(33, ChoiceInput("delete", value))[0]
         assert "진행할까요?" in reply.text and reply.buttons
     assert service.storage.load_conversation(33) is not None
+
+
+def test_starting_over_deletes_the_old_drafts_files(service):
+    """Pins: 'start over' replaced a draft with evidence and left its files on disk."""
+    run_to_summary(service, user=34)
+    hashes = [f["sha256"] for f in service.storage.load_conversation(34).answers["evidence"]]
+    service.handle(34, CommandInput("start"))
+    service.handle(34, ChoiceInput("resume", "restart"))
+    assert service.storage.load_conversation(34).state == "consent"
+    for digest in hashes:
+        with pytest.raises(EvidenceNotFound):
+            service.storage.evidence_size(digest)
