@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flows.conversation import IntakeFlow, Outcome, Submission
+from flows.conversation import SUPPLEMENT_KEY, IntakeFlow, Outcome, Submission
 from flows.machine import DRAFT_STATES
 from flows.messages import (
     Button,
@@ -156,6 +156,7 @@ class IntakeService:
                 return [Reply(t(lang, "supplement.not_open", case_number=shown))]
             message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
 
+        held_before = draft_files(record)  # the flow takes the record over: look first
         outcome = self.flow.handle(
             record,
             message,
@@ -167,21 +168,25 @@ class IntakeService:
         for f in outcome.accepted_files:
             assert f.sha256 is not None  # the flow accepts only downloaded files
             self.storage.put_evidence(blobs[f.sha256])
+        into_cases: set[str] = set()  # files this input put into a case: never orphans
         if outcome.submission is not None:
+            into_cases |= {f.sha256 for f in outcome.submission.evidence if f.sha256}
             outcome = self._submit(outcome, now)
         if outcome.supplement is not None:
-            outcome = self._attach_documents(outcome, user_id, now)
+            attached = {f.sha256 for f in outcome.supplement.files if f.sha256}
+            outcome, ok = self._attach_documents(outcome, user_id, now)
+            if ok:
+                into_cases |= attached
         if outcome.record is None:
             if record is not None:
                 self.storage.delete_conversation(user_id)
-                self._drop_unreferenced_evidence(record)
         else:
             if input_id is not None:
                 outcome.record.last_input_id = input_id
             self.storage.save_conversation(outcome.record)
-            if record is not None and record.draft_id != outcome.record.draft_id:
-                # "Start over" replaced the draft: its files are nobody's now.
-                self._drop_unreferenced_evidence(record)
+        # Files the draft held before this input and no longer holds (cancelled, started
+        # over, left out of a submission, an abandoned document upload) are nobody's.
+        self._drop_files(held_before - draft_files(outcome.record) - into_cases)
         return outcome.replies
 
     def current_prompt(self, user_id: int) -> Reply | None:
@@ -244,7 +249,7 @@ class IntakeService:
         lines = []
         if record is not None and record.state != "submitted":
             self.storage.delete_conversation(user_id)
-            self._drop_unreferenced_evidence(record)
+            self._drop_files(draft_files(record))
             lines.append(t(lang, "delete.done"))
         elif record is not None:
             self.storage.delete_conversation(user_id)
@@ -295,7 +300,7 @@ class IntakeService:
             self.storage.save_conversation(record)
         elif result.action == "expire":
             self.storage.delete_conversation(user_id)
-            self._drop_unreferenced_evidence(record)
+            self._drop_files(draft_files(record))
             self.storage.append_audit(
                 AuditEntry(
                     at=result.at,
@@ -322,8 +327,11 @@ class IntakeService:
         return documents
 
     # -- internals ------------------------------------------------------------------------
-    def _attach_documents(self, outcome: Outcome, user_id: int, now: float) -> Outcome:
-        """Attach the documents a user sent to their case; it is then 'documents received'."""
+    def _attach_documents(self, outcome: Outcome, user_id: int, now: float) -> tuple[Outcome, bool]:
+        """Attach the documents a user sent to their case; it is then 'documents received'.
+
+        Returns the outcome and whether the files were attached.
+        """
         done = outcome.supplement
         assert done is not None
         case = self.storage.get_case(done.case_number)
@@ -331,7 +339,7 @@ class IntakeService:
         open_statuses = (CaseStatus.DOCUMENTS_REQUESTED, CaseStatus.DOCUMENTS_RECEIVED)
         if case is None or case.user_id != user_id or case.status not in open_statuses:
             note = Reply(t(lang, "supplement.not_open", case_number=done.case_number))
-            return Outcome(record=outcome.record, replies=[note])
+            return Outcome(record=outcome.record, replies=[note]), False
         refs = tuple(
             EvidenceRef(sha256=f.sha256 or "", name=f.name, mime=f.mime, size=f.size)
             for f in done.files
@@ -344,11 +352,10 @@ class IntakeService:
             add_evidence=refs,
             reason="documents sent by the user",
         )
-        return outcome
+        return outcome, True
 
-    def _drop_unreferenced_evidence(self, record: ConversationRecord) -> None:
-        """Delete a forgotten draft's files unless a submitted case holds the same bytes."""
-        hashes = {f["sha256"] for f in record.answers.get("evidence", [])}
+    def _drop_files(self, hashes: set[str]) -> None:
+        """Delete evidence files unless a submitted case holds the same bytes."""
         if not hashes:
             return
         for row in self.storage.list_cases():  # content-addressed: another case may share a file
@@ -410,3 +417,12 @@ def _fresh(asked_at: str, now: float) -> bool:
         return 0 <= now - int(asked_at) <= DELETE_CONFIRM_WINDOW
     except ValueError:
         return False
+
+
+def draft_files(record: ConversationRecord | None) -> set[str]:
+    """The sha256 of every file a draft holds: its evidence and documents being sent."""
+    if record is None:
+        return set()
+    files = list(record.answers.get("evidence", []))
+    files += record.answers.get(SUPPLEMENT_KEY, {}).get("files", [])
+    return {f["sha256"] for f in files}

@@ -309,7 +309,8 @@ class TelegramChannel:
                 log.info("file %s not downloadable: %s", file_id, exc.message)
                 return None
             except (NetworkError, RetryAfter) as exc:
-                await asyncio.sleep(_backoff(exc, attempt))
+                if attempt < SEND_ATTEMPTS - 1:  # no wait after the last try: the user's turn waits
+                    await asyncio.sleep(_backoff(exc, attempt))
         return None
 
     # -- staff ----------------------------------------------------------------------------------
@@ -539,7 +540,13 @@ class TelegramChannel:
         now = self.service.clock()
         for user_id in [user for user, at in self._sweep_due.items() if at <= now]:
             self._sweep_due.pop(user_id, None)
-            next_check = await self.sweep_user(user_id)
+            try:
+                next_check = await self.sweep_user(user_id)
+            except Exception:
+                # One user's failure (Telegram gave up, a damaged file) must not stop the
+                # sweep for everybody: log it and try that user again next round.
+                log.exception("reminder/expiry for user %s failed", user_id)
+                next_check = now + self.sweep_interval_s
             if next_check is not None:
                 self._sweep_due.setdefault(user_id, next_check)
 
@@ -568,8 +575,14 @@ class TelegramChannel:
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """Forget a finished background task; log its failure now, not at garbage collection."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
 
     async def drain(self) -> None:
         """Wait for updates in progress (on shutdown), closing open albums first."""

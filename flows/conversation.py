@@ -829,13 +829,8 @@ class _Step:
 
     def buttons(self, state: str) -> tuple[tuple[Button, ...], ...]:
         options = self.options(state)
-        per_row = (
-            2
-            if state in ("service", "paid", "monetary", "amount_confirm", "channel", "consent")
-            else 1
-        )
-        if state == "monetary":
-            per_row = 1
+        # Short labels side by side; the monetary answers are sentences, one per row.
+        per_row = 2 if state in ("service", "paid", "amount_confirm", "channel", "consent") else 1
         buttons = [Button(label, f"{state}:{value}") for value, label in options]
         return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 

@@ -50,6 +50,15 @@ class ReviewError(FlowError):
         self.status = status
 
 
+class ReviewInputError(ReviewError):
+    """A review action given what it cannot use (no documents named, no reason, a negative amount)."""
+
+    def __init__(self, message: str) -> None:
+        FlowError.__init__(self, message)
+        self.action = ""
+        self.status = ""
+
+
 @dataclass
 class _Status:
     state: str

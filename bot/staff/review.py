@@ -17,7 +17,7 @@ from bot.intake import DOCUMENTS_QUESTION, REQUEST_ACTION
 from flows.amount import format_amount
 from flows.messages import Button, Reply
 from flows.policy import KST
-from flows.review import ReviewError, build_review_machine, next_status
+from flows.review import ReviewInputError, build_review_machine, next_status
 from flows.texts import t
 from storage import AuditEntry, Case, CaseNotFound, CaseStatus, Storage
 
@@ -51,7 +51,7 @@ class ReviewService:
         """Ask the user for missing documents; they get a button that opens an upload step."""
         documents = documents.strip()
         if not documents:
-            raise ReviewError("request_documents", "without naming the documents")
+            raise ReviewInputError("name the documents the user should send")
         case = await self._change(case_number, "request_documents", staff=staff, reason=documents)
         today = dt.datetime.fromtimestamp(self.clock(), KST).date()
         deadline = today + dt.timedelta(days=self.deadline_days)
@@ -78,7 +78,7 @@ class ReviewService:
     ) -> Case:
         """Approve with a final amount (KRW; 0 means the all-user package only)."""
         if final_amount < 0:
-            raise ReviewError("approve", "with a negative amount")
+            raise ReviewInputError("the final amount cannot be negative")
         case = await self._change(
             case_number, "approve", staff=staff, reason=note, final_amount=final_amount
         )
@@ -99,7 +99,7 @@ class ReviewService:
         """Reject with a reason the user is told."""
         reason = reason.strip()
         if not reason:
-            raise ReviewError("reject", "without a reason")
+            raise ReviewInputError("give the reason the user will be told")
         case = await self._change(case_number, "reject", staff=staff, reason=reason)
         await self._record(case, staff, "review.rejected", reason=reason)
         text = t(case.lang, "review.rejected", case_number=case.case_number, reason=reason)

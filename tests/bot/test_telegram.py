@@ -267,3 +267,34 @@ async def test_a_forwarded_command_is_quoted_text_not_an_order(bot):
     text = Person.text(await bot.send(forwarded))
     assert "금액을 찾지 못했어요" in text  # read as an (unreadable) amount, not as /cancel
     assert bot.storage.load_conversation(person.id).state == "amount"
+
+
+async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplog):
+    """Pins: a send that gave up ended the sweep task, so nobody got reminders any more."""
+    from bot.telegram import TelegramChannel
+    from flows.messages import ChoiceInput, CommandInput
+
+    now = [1_700_000_000.0]
+    async with BotAPIStandIn() as api:
+        api.user(78)  # user 79 is unknown to Telegram: sending to them is refused
+        storage = TinyDBStorage(tmp_path / "data")
+        service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+        for user in (79, 78):
+            service.handle(user, CommandInput("start"))
+            service.handle(user, ChoiceInput("consent", "agree"))
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=0,
+        )
+        channel = TelegramChannel(service, settings)
+        async with channel.build_application(polling=False):
+            await channel.load_schedule()
+            now[0] += 25 * 3600
+            with caplog.at_level("ERROR", logger="bot.telegram"):
+                await channel.sweep_due_now()
+        assert "아직 끝나지 않았어요" in api.messages_to(78)[-1]["text"]
+        assert "reminder/expiry for user 79 failed" in caplog.text
+        assert storage.load_conversation(79).reminded_at is None  # not told: not recorded
+        storage.close()

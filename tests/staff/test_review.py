@@ -10,7 +10,7 @@ from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from flows.review import ReviewError, allowed_actions, build_review_machine, next_status
-from storage import CaseNotFound, CaseStatus
+from storage import CaseNotFound, CaseStatus, EvidenceNotFound
 from storage.memory import MemoryStorage
 from storage.tinydb_store import TinyDBStorage
 
@@ -147,3 +147,46 @@ async def test_a_blocked_user_is_recorded_not_told(intake, storage):
     await review.approve(number, staff="staff:9", final_amount=30_000)
     assert storage.get_case(number).status == CaseStatus.APPROVED
     assert "review.notify_failed" in [e.action for e in storage.iter_audit(number)]
+
+
+async def test_an_abandoned_document_upload_leaves_no_files(intake, storage):
+    """Pins: files sent in the supplement step stayed on disk after /cancel there."""
+    number = submit_review_case(intake, user=26)
+    await ReviewService(storage, notify=Inbox()).request_documents(
+        number, staff="staff:9", documents="통장"
+    )
+    intake.handle(26, ChoiceInput("docs", number))
+    intake.handle(26, (IncomingFile("통장.jpg", "image/jpeg", 6, b"bank26"),))
+    digest = storage.load_conversation(26).answers["_supplement"]["files"][0]["sha256"]
+    assert storage.evidence_size(digest) == 6
+    intake.handle(26, CommandInput("cancel"))
+    with pytest.raises(EvidenceNotFound):
+        storage.evidence_size(digest)
+    assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
+
+
+def test_files_left_out_of_a_submission_are_deleted(intake, storage):
+    """Pins: evidence uploaded, then the loss edited to 'no': the files stayed orphaned."""
+    intake.handle(27, CommandInput("start"))
+    for value in ("agree", "general", "kakaomap", "yes"):
+        intake.handle(27, ChoiceInput(storage.load_conversation(27).state, value))
+    intake.handle(27, TextInput("5만원"))
+    intake.handle(27, ChoiceInput("amount_confirm", "yes"))
+    intake.handle(27, (IncomingFile("r.jpg", "image/jpeg", 6, b"left27"),))
+    digest = storage.load_conversation(27).answers["evidence"][0]["sha256"]
+    intake.handle(27, ChoiceInput("evidence", "done"))
+    intake.handle(27, ChoiceInput("summary", "edit"))
+    intake.handle(27, ChoiceInput("edit_menu", "monetary"))
+    intake.handle(27, ChoiceInput("monetary", "no"))
+    intake.handle(27, TextInput("문의만 남길게요"))
+    intake.handle(27, ChoiceInput("summary", "submit"))
+    case = storage.get_case(storage.load_conversation(27).case_number)
+    assert case.evidence == [] and not case.monetary
+    with pytest.raises(EvidenceNotFound):
+        storage.evidence_size(digest)
+
+
+def test_submitted_files_stay(intake, storage):
+    number = submit_review_case(intake, user=28)
+    case = storage.get_case(number)
+    assert storage.evidence_size(case.evidence[0].sha256) == 4
