@@ -56,10 +56,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.bot_api import BotAPIStandIn, Call, JSONDict
+from tests.support.bot_process import webhook_bot_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "bench" / "peers" / "ptb_conversation.py"
-WEBHOOK_PATH = "/telegram/webhook"
 SECRET = "e2e-bench-secret"
 TELEGRAM_CONNECTIONS = 40  # setWebhook's max_connections default
 FIRST_USER_ID = 7_000_000_000
@@ -340,21 +340,8 @@ class BotProcess:
     def __init__(self, target: Target, api: BotAPIStandIn, data_dir: Path) -> None:
         self.target = target
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
-        env.update(
-            TELEGRAM_BOT_TOKEN=api.token,
-            TELEGRAM_API_BASE_URL=api.base_url,
-            TELEGRAM_FILE_BASE_URL=api.base_file_url,
-            WEBHOOK_URL=f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}",
-            WEBHOOK_SECRET=SECRET,
-            HOST="127.0.0.1",
-            PORT=str(self.port),
-            DATA_DIR=str(data_dir),
-            TELEGRAM_MAX_RATE="0",
-            # The repo first; a caller's PYTHONPATH stays (e.g. to try a package in both bots).
-            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            **target.extra_env,
-        )
+        env = webhook_bot_env(api, port=self.port, data_dir=data_dir, secret=SECRET)
+        env.update(target.extra_env)
         self.log_path = data_dir.parent / f"{target.name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -90,3 +90,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         draft_expire_days=integer("DRAFT_EXPIRE_DAYS", 14),
         telegram_max_rate=integer("TELEGRAM_MAX_RATE", 30),
     )
+
+
+# Every environment variable the bot reads: each Settings field, upper-cased.
+ENV_VARS = tuple(name.upper() for name in Settings.__dataclass_fields__)

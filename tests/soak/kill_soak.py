@@ -37,30 +37,12 @@ from storage import Case, CaseFilter, CorruptFile
 from storage.data_layout import DataLayout
 from storage.tinydb_store import TinyDBStorage, rebuild_index
 from tests.support.bot_api import BotAPIStandIn, JSONDict
+from tests.support.bot_process import webhook_bot_env
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "kill-soak-secret"
-WEBHOOK_PATH = "/telegram/webhook"
 FIRST_USER_ID = 810_000_001
 # Every variable the bot reads (see .env.example).
-BOT_SETTINGS = frozenset(
-    [
-        "TELEGRAM_BOT_TOKEN",
-        "TELEGRAM_API_BASE_URL",
-        "TELEGRAM_FILE_BASE_URL",
-        "TELEGRAM_MAX_RATE",
-        "WEBHOOK_URL",
-        "WEBHOOK_SECRET",
-        "HOST",
-        "PORT",
-        "DATA_DIR",
-        "STAFF_IDS",
-        "STAFF_WEB_TOKEN",
-        "POLICY",
-        "DEFAULT_LANG",
-        "DRAFT_EXPIRE_DAYS",
-    ]
-)
 # Telegram opens at most this many connections to a webhook (setWebhook's default).
 TELEGRAM_CONNECTIONS = 40
 # Longer than the bot ever needs for one update under this load; a timeout is a redelivery.
@@ -512,19 +494,7 @@ class BotProcess:
         self.starts = 0
         self.start_s: list[float] = []  # from spawn to a healthy server, per served start
         # The bot's own settings come only from here, whatever the caller's shell sets.
-        env = {k: v for k, v in os.environ.items() if k not in BOT_SETTINGS}
-        env.update(
-            TELEGRAM_BOT_TOKEN=api.token,
-            TELEGRAM_API_BASE_URL=api.base_url,
-            TELEGRAM_FILE_BASE_URL=api.base_file_url,
-            WEBHOOK_URL=f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}",
-            WEBHOOK_SECRET=SECRET,
-            HOST="127.0.0.1",
-            PORT=str(self.port),
-            DATA_DIR=str(data_dir),
-            TELEGRAM_MAX_RATE="0",
-            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-        )
+        env = webhook_bot_env(api, port=self.port, data_dir=data_dir, secret=SECRET)
         self.env = env
 
     @property
