@@ -212,11 +212,11 @@ class TelegramChannel:
             if message is None:
                 if query is not None:
                     await self._answer_query(query.id)
-                await asyncio.to_thread(self.storage.mark_update, update.update_id)
+                self.storage.mark_update(update.update_id)
                 return
             if self._is_staff_command(user_id, message):
                 await self._staff_command(chat_id, message)
-                await asyncio.to_thread(self.storage.mark_update, update.update_id)
+                self.storage.mark_update(update.update_id)
                 return
             try:
                 replies = await asyncio.to_thread(
@@ -239,7 +239,7 @@ class TelegramChannel:
                     self._mark_choice(query.message, query.data),
                 ]
             await asyncio.gather(self._send_all(chat_id, replies), *extras)
-            await asyncio.to_thread(self.storage.mark_update, update.update_id)
+            self.storage.mark_update(update.update_id)
             self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
             if isinstance(message, IncomingFiles) and message.group:
                 self._album_item_done(user_id, chat_id, message.group, language_code)
@@ -497,10 +497,10 @@ class TelegramChannel:
                 await self._call(
                     lambda: self._app().bot.send_message(chat.id, t(lang, "group_chat")), attempts=2
                 )
-        await asyncio.to_thread(self.storage.mark_update, update.update_id)
+        self.storage.mark_update(update.update_id)
 
     async def _forget(self, update: Update) -> None:
-        await asyncio.to_thread(self.storage.mark_update, update.update_id)
+        self.storage.mark_update(update.update_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(

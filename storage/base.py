@@ -100,7 +100,13 @@ class Storage(ABC):
 
     @abstractmethod
     def mark_update(self, update_id: int) -> None:
-        """Remember that this update id was processed."""
+        """Remember that this update id was processed.
+
+        Cheap enough to call on the event loop: a mark survives the process being
+        killed but need not survive a power cut. Losing one only lets a redelivered
+        update through, which the conversation's ``last_input_id`` answers by asking
+        the current question again.
+        """
 
     # -- audit log -----------------------------------------------------------------
     @abstractmethod

@@ -95,8 +95,10 @@ class TinyDBStorage(Storage):
             self._audit_offsets_lock = threading.Lock()
             self._audit.repair_tail()
             self._audit.open()
+            # Update ids are written, not fsync'd (see Storage.mark_update).
             self._update_ids = UpdateIdFile(
-                JsonLinesLog(self._layout.update_ids_file, self._files), keep_update_ids
+                JsonLinesLog(self._layout.update_ids_file, self._files, fsync=False),
+                keep_update_ids,
             )
             self._update_ids.load()
             self._index = CaseIndex(JsonLinesLog(self._layout.index_file, self._files))

@@ -47,8 +47,10 @@ class RecentUpdateIds:
 
 
 class UpdateIdFile:
-    """Processed update ids kept in memory and in an fsync'd JSON-lines file of integers.
+    """Processed update ids kept in memory and in a JSON-lines file of integers.
 
+    Appends are written but not fsync'd (a killed process keeps them; a power cut
+    may drop the newest, see :meth:`storage.base.Storage.mark_update`).
     The file only grows by appends; when it holds twice ``keep`` lines it is
     rewritten atomically with the ``keep`` newest, so it stays bounded too.
     """
