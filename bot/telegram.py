@@ -94,6 +94,10 @@ UNSUPPORTED_KINDS = (
 )
 
 
+# A Bot API call returned as the webhook's response: {"method": ..., parameters...}.
+WebhookReply = dict[str, Any]
+
+
 @dataclass
 class _Album:
     """Items of one album still arriving; its reply is sent once they stop."""
@@ -127,6 +131,8 @@ class TelegramChannel:
         # user id -> when the sweep should look at their draft next (an early guess is fine:
         # the sweep checks the stored timestamps and reschedules).
         self._sweep_due: dict[int, float] = {}
+        # In webhook mode a button's answer goes back as the webhook's response (see accept).
+        self._answer_in_response = False
 
     # -- building ---------------------------------------------------------------------------
     def build_application(self, *, polling: bool) -> Application:
@@ -152,6 +158,7 @@ class TelegramChannel:
             )
         if not polling:
             builder = builder.updater(None)
+        self._answer_in_response = not polling
         # Updates reach accept() one at a time and in order; it takes the user's
         # ticket and runs the work as a task, which is where concurrency comes from.
         application = builder.concurrent_updates(False).build()
@@ -176,10 +183,14 @@ class TelegramChannel:
         if isinstance(update, Update):
             self._spawn(self.accept(update))
 
-    def accept(self, update: Update) -> Coroutine[Any, Any, None]:
+    def accept(self, update: Update) -> Coroutine[Any, Any, WebhookReply | None]:
         """Queue an update behind the same user's earlier ones; await the result to finish it.
 
         Must be called in arrival order, before any ``await``: the ticket is taken here.
+        In webhook mode the result may be a Bot API call for the webhook to return as
+        its response, which Telegram then makes: the answer to a pressed button, one
+        HTTP request fewer per press. Its outcome is never known, which suits an
+        answer that only stops the button's spinner; replies are always sent.
         """
         user = update.effective_user
         chat = update.effective_chat
@@ -198,7 +209,9 @@ class TelegramChannel:
         ticket = self.sequencer.take(user.id)
         return self._process(update, user.id, chat.id, ticket)
 
-    async def _process(self, update: Update, user_id: int, chat_id: int, ticket: int) -> None:
+    async def _process(
+        self, update: Update, user_id: int, chat_id: int, ticket: int
+    ) -> WebhookReply | None:
         language_code = update.effective_user.language_code if update.effective_user else None
         try:
             message = await self._to_input(update)
@@ -207,17 +220,20 @@ class TelegramChannel:
             message = None
         async with self.sequencer.turn(user_id, ticket):
             if self.storage.seen_update(update.update_id):
-                return
+                return None
             query = update.callback_query
+            answer = None
+            if query is not None and self._answer_in_response:
+                answer = {"method": "answerCallbackQuery", "callback_query_id": query.id}
             if message is None:
-                if query is not None:
+                if query is not None and answer is None:
                     await self._answer_query(query.id)
                 self.storage.mark_update(update.update_id)
-                return
+                return answer
             if self._is_staff_command(user_id, message):
                 await self._staff_command(chat_id, message)
                 self.storage.mark_update(update.update_id)
-                return
+                return None
             try:
                 replies = await asyncio.to_thread(
                     self.service.handle,
@@ -234,15 +250,15 @@ class TelegramChannel:
             # independent requests: one round trip instead of three.
             extras = []
             if query is not None:
-                extras = [
-                    self._answer_query(query.id),
-                    self._mark_choice(query.message, query.data),
-                ]
+                extras.append(self._mark_choice(query.message, query.data))
+                if answer is None:
+                    extras.append(self._answer_query(query.id))
             await asyncio.gather(self._send_all(chat_id, replies), *extras)
             self.storage.mark_update(update.update_id)
             self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
             if isinstance(message, IncomingFiles) and message.group:
                 self._album_item_done(user_id, chat_id, message.group, language_code)
+            return answer
 
     async def _to_input(self, update: Update) -> Input | IncomingFiles | None:
         """Read what the user did; download files (outside the user's turn)."""

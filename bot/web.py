@@ -47,7 +47,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return web.Response(status=400, text="bad update")
     if update is None:
         return web.Response(status=400, text="bad update")
-    await channel.accept(update)
+    reply = await channel.accept(update)
+    if reply is not None:  # a Bot API call Telegram makes for us (see TelegramChannel.accept)
+        return web.json_response(reply)
     return web.Response(status=200)
 
 

@@ -81,6 +81,13 @@ async def test_pressed_buttons_are_cleared_and_marked(bot):
     )
     assert not (edited.get("reply_markup") or {}).get("inline_keyboard")
     assert edited["text"].endswith("✓ 동의해요")
+    # The press is answered once; with a webhook, by returning the answer as the
+    # webhook's response (Telegram makes the call: one request fewer per press).
+    await bot.api.wait_for_call("answerCallbackQuery", since=since)
+    answers = [c for c in bot.api.calls[since:] if c.method == "answerCallbackQuery"]
+    assert [(c.ok, c.via) for c in answers] == [
+        (True, "webhook_reply" if bot.mode == "webhook" else "request")
+    ]
 
 
 async def test_general_user_free_service_gets_the_package(bot):

@@ -133,6 +133,7 @@ class Call:
     params: Mapping[str, Any]
     at: float  # time.monotonic() when the request arrived
     error_code: int | None = None  # None when the stand-in answered ok
+    via: str = "request"  # or "webhook_reply": returned as the response to a webhook call
 
     @property
     def ok(self) -> bool:
@@ -742,7 +743,10 @@ class BotAPIStandIn:
         self._pulse()
 
     async def deliver(self, update: JSONDict, *, timeout: float = 30.0) -> int:
-        """POST an update to the webhook the bot set (with its secret header); return the status."""
+        """POST an update to the webhook the bot set (with its secret header); return the status.
+
+        A method call the bot returns in a 2xx JSON response is run, as Telegram runs it.
+        """
         if self._webhook is None or self._session is None:
             raise RuntimeError("no webhook: the bot has not called setWebhook (or not started)")
         headers = {aiohttp.hdrs.CONTENT_TYPE: "application/json"}
@@ -754,7 +758,9 @@ class BotAPIStandIn:
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
-            await response.read()
+            body = await response.read()
+            if 200 <= response.status < 300 and response.content_type == "application/json":
+                await self._run_webhook_reply(body)
             return response.status
 
     def fail_next(
@@ -1041,14 +1047,22 @@ class BotAPIStandIn:
     # -- HTTP ------------------------------------------------------------------------------------
 
     async def _handle_method(self, request: web.Request) -> web.Response:
+        async def read() -> JSONDict:
+            self._check_token(request.match_info["token"])
+            return await _read_params(request)
+
+        return await self._invoke(request.match_info["method"], read, via="request")
+
+    async def _invoke(
+        self, name: str, read: Callable[[], Awaitable[JSONDict]], *, via: str
+    ) -> web.Response:
+        """Run one method call, record it and build Telegram's answer to it."""
         at = time.monotonic()
-        name = request.match_info["method"]
         entry = _METHODS.get(name.lower())
         method = entry[0] if entry else name
         params: JSONDict = {}
         try:
-            self._check_token(request.match_info["token"])
-            params = await _read_params(request)
+            params = await read()
             fault = self._take_fault(method)
             if fault is not None:
                 raise _fault_error(fault)
@@ -1059,10 +1073,30 @@ class BotAPIStandIn:
             except (ValueError, TypeError) as exc:  # a parameter of the wrong type
                 raise _bad(f"wrong parameter value: {exc}") from None
         except _APIError as error:
-            self._record(Call(method, params, at, error.error_code))
+            self._record(Call(method, params, at, error.error_code, via))
             return error.response()
-        self._record(Call(method, params, at))
+        self._record(Call(method, params, at, None, via))
         return _json_response({"ok": True, "result": result})
+
+    async def _run_webhook_reply(self, body: bytes) -> None:
+        """Run the method a bot put in its webhook response, as Telegram does.
+
+        The Bot API lets a bot answer an update by returning one method call as the
+        webhook's JSON response, ``{"method": "answerCallbackQuery", ...}``; the bot
+        never learns whether it worked. Anything else in a 2xx body is ignored.
+        """
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(payload, dict) or not isinstance(payload.get("method"), str):
+            return
+        name = payload.pop("method")
+
+        async def read() -> JSONDict:
+            return {k: _json_value(k, v) for k, v in payload.items()}
+
+        await self._invoke(name, read, via="webhook_reply")
 
     async def _handle_download(self, request: web.Request) -> web.Response:
         try:

@@ -394,6 +394,53 @@ async def test_webhook_delivery_carries_the_secret(api: BotAPIStandIn, bot: Bot)
         await runner.cleanup()
 
 
+async def test_a_method_in_the_webhook_response_is_run(api: BotAPIStandIn, bot: Bot) -> None:
+    kim = api.user(KIM)
+    sent = await bot.send_message(KIM, "?", reply_markup=keyboard(("ok", "ok")))
+    answers: list[web.Response] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        await request.read()
+        return answers.pop(0)
+
+    app = web.Application()
+    app.router.add_post("/telegram", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await bot.set_webhook(f"http://127.0.0.1:{port}/telegram", secret_token="s3cret")
+        update = api.callback_update(kim, "ok", message_id=sent.message_id)
+        query_id = update["callback_query"]["id"]
+        answers.append(
+            web.json_response({"method": "answerCallbackQuery", "callback_query_id": query_id})
+        )
+        since = len(api.calls)
+        assert await api.deliver(update) == 200
+        [call] = api.calls[since:]
+        assert (call.method, call.via, call.ok) == ("answerCallbackQuery", "webhook_reply", True)
+        assert query_id in api.callback_answers
+
+        # As on Telegram, a second answer is refused (the bot never hears of it), and a
+        # body that is not a method call is ignored.
+        answers.append(
+            web.json_response({"method": "answerCallbackQuery", "callback_query_id": query_id})
+        )
+        assert await api.deliver(update) == 200
+        assert [(c.method, c.ok) for c in api.calls[since + 1 :]] == [
+            ("answerCallbackQuery", False)
+        ]
+        answers.append(web.json_response({"ok": True}))
+        answers.append(web.Response(text="thanks"))
+        assert await api.deliver(api.text_update(kim, "a")) == 200
+        assert await api.deliver(api.text_update(kim, "b")) == 200
+        assert len(api.calls) == since + 2
+    finally:
+        await runner.cleanup()
+
+
 async def test_flood_control_surfaces_as_retry_after(
     api: BotAPIStandIn, bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
