@@ -4,7 +4,9 @@ Simulated users (a mix of small businesses, general users and companies) each
 run a full report, from /start to the case number, against the Bot API stand-in
 (``tests/support/bot_api.py``); each waits for the bot's reply before its next
 update, as a person does, and at most ``--concurrency`` of them are mid-report
-at once (``--burst``: all of them start together). Webhook POSTs go through at
+at once (``--burst``: all of them start together). ``--think-ms`` paces them like
+people: random pauses between a reply and the next update, so the load is below
+saturation and latency is processing time rather than queueing. Webhook POSTs go through at
 most 40 connections, Telegram's default ``max_connections``.
 
 Each bot runs in its own process, so its CPU time and peak RSS are its own and
@@ -25,6 +27,10 @@ limiter is off (TELEGRAM_MAX_RATE=0): the stand-in is not Telegram and does not
 throttle. Prints progress and tables and, as the last line, JSON (see
 ../shared/docs/benchmarks.md, section bench/e2e.py).
 
+``--floor`` also measures ``bench/peers/ptb_floor.py``, a PTB bot that only
+parses each update and sends one message: what the machine, the harness and the
+framework allow before any bot logic, for reading the other figures against.
+
 ``--profile`` runs the bots under cProfile (one profiler per thread, CPU time per
 thread) and prints where their CPU time goes; their throughput is then not comparable.
 """
@@ -39,6 +45,7 @@ import itertools
 import json
 import os
 import pstats
+import random
 import runpy
 import signal
 import socket
@@ -60,6 +67,7 @@ from tests.support.bot_process import webhook_bot_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "bench" / "peers" / "ptb_conversation.py"
+FLOOR = ROOT / "bench" / "peers" / "ptb_floor.py"
 SECRET = "e2e-bench-secret"
 TELEGRAM_CONNECTIONS = 40  # setWebhook's max_connections default
 FIRST_USER_ID = 7_000_000_000
@@ -220,9 +228,10 @@ class RunStats:
 class Users:
     """Runs users' conversations against whichever bot set the stand-in's webhook."""
 
-    def __init__(self, api: RecordingStandIn, think_s: float = 0.0) -> None:
+    def __init__(self, api: RecordingStandIn, think_s: float = 0.0, seed: int = 1015) -> None:
         self.api = api
         self.think_s = think_s
+        self.rng = random.Random(seed)
         self.connections = asyncio.Semaphore(TELEGRAM_CONNECTIONS)
 
     async def run(self, user_ids: list[int], concurrency: int, progress: str = "") -> RunStats:
@@ -268,8 +277,13 @@ class Users:
         user = api.user(user_id, first_name=f"User{user_id % 100_000}", language_code="ko")
         log = api.chats[user_id] = ChatLog()
         for n, step in enumerate(SCRIPTS[kind]):
-            if n and self.think_s:  # reading the reply before answering it
-                await asyncio.sleep(self.think_s)
+            if self.think_s:
+                # People neither start nor answer in step: a random start, then pauses of
+                # think_s on average (exponential), so updates arrive spread out, not in waves.
+                rng = self.rng
+                await asyncio.sleep(
+                    rng.uniform(0, self.think_s) if n == 0 else rng.expovariate(1 / self.think_s)
+                )
             if step.kind == "press":
                 message_id = log.buttons.get(step.value)
                 if message_id is None:
@@ -303,6 +317,19 @@ class Users:
             )
         if SUBMITTED_MARK not in log.last_text:
             raise AssertionError(f"report not submitted; last reply {log.last_text[:60]!r}")
+
+
+def floor_script() -> str:
+    """What the floor bot needs to carry the users' scripts through: FLOOR_SCRIPT."""
+    presses = [step for steps in SCRIPTS.values() for step in steps if step.kind == "press"]
+    return json.dumps(
+        {
+            "buttons": sorted({step.value for step in presses}),
+            "replies": {step.value: step.replies for step in presses if step.replies != 1},
+            "text": f"{SUBMITTED_MARK}: 다음 질문이에요. 아래 버튼 중 하나를 눌러 주세요.",
+        },
+        ensure_ascii=False,
+    )
 
 
 # -- the bots' processes ----------------------------------------------------------------------------
@@ -437,7 +464,8 @@ class Measured:
         stats = await self.users.run([next(self.ids) for _ in range(users)], concurrency, label)
         self.cpu_s += self.bot.cpu_s() - cpu_before
         self.harness_cpu_s += time.process_time() - own_before
-        self.calls += len(self.api.calls) - calls_before
+        # Requests the bot made; a method returned in a webhook response costs it none.
+        self.calls += sum(c.via == "request" for c in self.api.calls[calls_before:])
         self.stats.samples += stats.samples
         self.stats.completed += stats.completed
         self.stats.failures += stats.failures
@@ -554,8 +582,8 @@ def profiled_child(out: Path, run: Callable[[], object]) -> None:
 
 def run_bot(which: str) -> object:
     """Run one of the bots in this process, as its own command line would."""
-    if which == "peer":
-        return runpy.run_path(str(PEER), run_name="__main__")
+    if which in ("peer", "floor"):
+        return runpy.run_path(str(PEER if which == "peer" else FLOOR), run_name="__main__")
     from bot.__main__ import main
 
     return main(["telegram"])
@@ -784,7 +812,11 @@ def print_goals(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     python = sys.executable
-    commands = {"ours": [python, "-m", "bot", "telegram"], "peer": [python, str(PEER)]}
+    commands = {
+        "ours": [python, "-m", "bot", "telegram"],
+        "peer": [python, str(PEER)],
+        "floor": [python, str(FLOOR)],
+    }
     if args.profile_dir:
         for name in commands:
             out = str(Path(args.profile_dir) / f"{name}.prof")
@@ -795,6 +827,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     targets = [Target("ours", commands["ours"])]
     if not args.skip_peer:
         targets.append(Target("peer", commands["peer"], peer_env))
+    if args.floor:
+        targets.append(Target("floor", commands["floor"], {"FLOOR_SCRIPT": floor_script()}))
     load = (
         "burst: every user starts at once"
         if args.burst
@@ -812,10 +846,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
         results = await measure_all(targets, args, Path(tmp))
     print_table(results)
-    ours = results[0]
-    peer = results[1] if len(results) > 1 else None
+    by_name = {r["name"]: r for r in results}
+    ours, peer, floor = by_name["ours"], by_name.get("peer"), by_name.get("floor")
     in_flight = args.users if args.burst else min(args.users, args.concurrency)
     print_goals(ours, peer, in_flight, args.think_ms)
+    if floor:
+        print(
+            f"floor (a PTB bot that only parses each update and sends one message): "
+            f"{floor['updates_per_s']:.0f} updates/s, p99 {floor['p99_ms']:.1f} ms, "
+            f"{floor['bot_cpu_ms_per_update']:.2f} ms CPU per update, harness "
+            f"{floor['harness_cpu_pct']:.0f}% CPU; ours reaches "
+            f"{ours['updates_per_s'] / floor['updates_per_s']:.2f}x its updates/s"
+        )
     load_after = os.getloadavg()[0]
     print(
         f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on "
@@ -846,6 +888,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "peer_peak_rss_mb": round(peer["peak_rss_mb"], 1) if peer else None,
         "peer_bot_cpu_ms_per_update": round(peer["bot_cpu_ms_per_update"], 3) if peer else None,
         "peer_concurrent_updates": args.peer_concurrent or False,
+        "floor_updates_per_s": round(floor["updates_per_s"], 1) if floor else None,
+        "floor_p99_ms": round(floor["p99_ms"], 2) if floor else None,
+        "floor_bot_cpu_ms_per_update": (
+            round(floor["bot_cpu_ms_per_update"], 3) if floor else None
+        ),
         "rate_limiter": False,
         "loadavg_1m": [round(load_before, 2), round(load_after, 2)],
     }
@@ -870,7 +917,8 @@ def main(argv: list[str] | None = None) -> int:
         "--think-ms",
         type=float,
         default=0.0,
-        help="pause between a reply and the user's next update (default 0: as fast as replies)",
+        help="mean pause (exponential) between a reply and the user's next update, and the "
+        "longest random wait before a user's first (default 0: as fast as replies come)",
     )
     parser.add_argument(
         "--rounds",
@@ -888,7 +936,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="run the peer with PTB's concurrent_updates=N (default: off, PTB's default)",
     )
-    parser.add_argument("--skip-peer", action="store_true", help="measure only our bot")
+    parser.add_argument("--skip-peer", action="store_true", help="do not measure the peer")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the floor (bench/peers/ptb_floor.py): a PTB bot that only parses "
+        "each update and sends one message, what the machine and harness allow",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
