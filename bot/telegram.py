@@ -131,8 +131,8 @@ class TelegramChannel:
         # user id -> when the sweep should look at their draft next (an early guess is fine:
         # the sweep checks the stored timestamps and reschedules).
         self._sweep_due: dict[int, float] = {}
-        # In webhook mode a button's answer goes back as the webhook's response (see accept).
-        self._answer_in_response = False
+        # In webhook mode a pressed button's marking goes back as the webhook's response.
+        self._mark_in_response = False
 
     # -- building ---------------------------------------------------------------------------
     def build_application(self, *, polling: bool) -> Application:
@@ -158,7 +158,7 @@ class TelegramChannel:
             )
         if not polling:
             builder = builder.updater(None)
-        self._answer_in_response = not polling
+        self._mark_in_response = not polling
         # Updates reach accept() one at a time and in order; it takes the user's
         # ticket and runs the work as a task, which is where concurrency comes from.
         application = builder.concurrent_updates(False).build()
@@ -188,9 +188,11 @@ class TelegramChannel:
 
         Must be called in arrival order, before any ``await``: the ticket is taken here.
         In webhook mode the result may be a Bot API call for the webhook to return as
-        its response, which Telegram then makes: the answer to a pressed button, one
-        HTTP request fewer per press. Its outcome is never known, which suits an
-        answer that only stops the button's spinner; replies are always sent.
+        its response, which Telegram then makes: the edit that marks a pressed button's
+        message, one request fewer per press (and the costliest one to parse the answer
+        of). Its outcome is never known, which suits a cosmetic edit: if it does not
+        happen, a second press of the old button gets the polite "this question has
+        passed". Replies and answers to buttons are always requests, with retries.
         """
         user = update.effective_user
         chat = update.effective_chat
@@ -222,14 +224,11 @@ class TelegramChannel:
             if self.storage.seen_update(update.update_id):
                 return None
             query = update.callback_query
-            answer = None
-            if query is not None and self._answer_in_response:
-                answer = {"method": "answerCallbackQuery", "callback_query_id": query.id}
             if message is None:
-                if query is not None and answer is None:
+                if query is not None:
                     await self._answer_query(query.id)
                 self.storage.mark_update(update.update_id)
-                return answer
+                return None
             if self._is_staff_command(user_id, message):
                 await self._staff_command(chat_id, message)
                 self.storage.mark_update(update.update_id)
@@ -247,18 +246,21 @@ class TelegramChannel:
                 lang = pick_lang(language_code, self.settings.default_lang)
                 replies = [Reply(t(lang, "error.internal"))]
             # The answer to the button, the marked keyboard and the next question are
-            # independent requests: one round trip instead of three.
+            # independent: one round trip instead of three.
             extras = []
+            marking = None
             if query is not None:
-                extras.append(self._mark_choice(query.message, query.data))
-                if answer is None:
-                    extras.append(self._answer_query(query.id))
+                extras.append(self._answer_query(query.id))
+                marking = _marking(query.message, query.data)
+                if marking is not None and not self._mark_in_response:
+                    extras.append(self._mark_choice(marking))
+                    marking = None
             await asyncio.gather(self._send_all(chat_id, replies), *extras)
             self.storage.mark_update(update.update_id)
             self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
             if isinstance(message, IncomingFiles) and message.group:
                 self._album_item_done(user_id, chat_id, message.group, language_code)
-            return answer
+            return marking
 
     async def _to_input(self, update: Update) -> Input | IncomingFiles | None:
         """Read what the user did; download files (outside the user's turn)."""
@@ -442,34 +444,22 @@ class TelegramChannel:
         with contextlib.suppress(TelegramError):
             await self._call(lambda: self._app().bot.answer_callback_query(query_id), attempts=1)
 
-    async def _mark_choice(self, message: Any, data: str | None) -> None:
-        """Take the keyboard off the message whose button was pressed, showing the choice."""
-        if not isinstance(message, Message) or not message.reply_markup:
-            return
-        label = next(
-            (
-                b.text
-                for row in message.reply_markup.inline_keyboard
-                for b in row
-                if b.callback_data == data
-            ),
-            None,
-        )
+    async def _mark_choice(self, marking: WebhookReply) -> None:
+        """Make the :func:`_marking` edit as a request (polling mode)."""
         bot = self._app().bot
+        chat_id, message_id = marking["chat_id"], marking["message_id"]
         try:
-            if label and message.text:
-                text = f"{message.text}\n\n✓ {label}"
+            if marking["method"] == "editMessageText":
                 await self._call(
-                    lambda: bot.edit_message_text(text, message.chat_id, message.message_id),
+                    lambda: bot.edit_message_text(marking["text"], chat_id, message_id),
                     attempts=2,
                 )
             else:
                 await self._call(
-                    lambda: bot.edit_message_reply_markup(message.chat_id, message.message_id),
-                    attempts=2,
+                    lambda: bot.edit_message_reply_markup(chat_id, message_id), attempts=2
                 )
         except TelegramError as exc:  # e.g. the message is too old to edit: not worth more
-            log.info("could not clear keyboard of message %s: %s", message.message_id, exc)
+            log.info("could not clear keyboard of message %s: %s", message_id, exc)
 
     async def _call(
         self,
@@ -610,6 +600,28 @@ class TelegramChannel:
     def _app(self) -> Application:
         assert self.application is not None, "build_application() first"
         return self.application
+
+
+def _marking(message: Any, data: str | None) -> WebhookReply | None:
+    """The edit that takes the keyboard off a pressed button's message, showing the choice.
+
+    None when the message has no keyboard left (or Telegram sent none: too old).
+    """
+    if not isinstance(message, Message) or not message.reply_markup:
+        return None
+    label = next(
+        (
+            b.text
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+            if b.callback_data == data
+        ),
+        None,
+    )
+    where = {"chat_id": message.chat_id, "message_id": message.message_id}
+    if label and message.text:
+        return {"method": "editMessageText", **where, "text": f"{message.text}\n\n✓ {label}"}
+    return {"method": "editMessageReplyMarkup", **where}
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
