@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -88,17 +90,21 @@ class Recorder:
         assert self.runner is not None
         await self.runner.cleanup()
 
-
-async def test_a_request_without_files_is_a_typed_json_body():
-    async with Recorder() as server:
+    @contextlib.asynccontextmanager
+    async def bot(self) -> AsyncIterator[Bot]:
+        """A Bot whose requests go here, through an initialised AiohttpRequest."""
         request = AiohttpRequest()
-        bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{server.port}/bot", request=request)
-        await request.initialize()
+        await request.initialize()  # Bot's own initialize() would call getMe first
         try:
-            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("예", callback_data="q:yes")]])
-            await bot.send_message(7_000_000_001, "35만 원이 맞나요?", reply_markup=keyboard)
+            yield Bot(TOKEN, base_url=f"http://127.0.0.1:{self.port}/bot", request=request)
         finally:
             await request.shutdown()
+
+
+async def test_a_request_without_files_is_a_typed_json_body():
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("예", callback_data="q:yes")]])
+    async with Recorder() as server, server.bot() as bot:
+        await bot.send_message(7_000_000_001, "35만 원이 맞나요?", reply_markup=keyboard)
     [(content_type, body)] = server.seen
     assert content_type == "application/json"
     assert json.loads(body) == {
@@ -109,14 +115,8 @@ async def test_a_request_without_files_is_a_typed_json_body():
 
 
 async def test_a_request_with_a_file_is_multipart_with_its_fields():
-    async with Recorder() as server:
-        request = AiohttpRequest()
-        bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{server.port}/bot", request=request)
-        await request.initialize()
-        try:
-            await bot.send_document(1, b"a,b\n1,2\n", filename="cases.csv", caption="접수 목록")
-        finally:
-            await request.shutdown()
+    async with Recorder() as server, server.bot() as bot:
+        await bot.send_document(1, b"a,b\n1,2\n", filename="cases.csv", caption="접수 목록")
     [(content_type, body)] = server.seen
     assert content_type == "multipart/form-data"
     assert b'filename="cases.csv"' in body

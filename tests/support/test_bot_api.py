@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import ClientSession, web
@@ -47,6 +48,24 @@ async def api() -> AsyncIterator[BotAPIStandIn]:
 async def bot(api: BotAPIStandIn) -> AsyncIterator[Bot]:
     async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as bot:
         yield bot
+
+
+@contextlib.asynccontextmanager
+async def webhook_server(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[str]:
+    """Serve ``handler`` at POST /telegram on loopback; yield its URL."""
+    app = web.Application()
+    app.router.add_post("/telegram", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{port}/telegram"
+    finally:
+        await runner.cleanup()
 
 
 def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:
@@ -365,15 +384,7 @@ async def test_webhook_delivery_carries_the_secret(api: BotAPIStandIn, bot: Bot)
         ok = request.headers.get(SECRET_HEADER) == "s3cret-token"
         return web.Response(status=200 if ok else 403)
 
-    app = web.Application()
-    app.router.add_post("/telegram", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/telegram"
+    async with webhook_server(webhook) as url:
         await bot.set_webhook(url, secret_token="s3cret-token", allowed_updates=["message"])
         assert api.webhook is not None
         assert api.webhook["url"] == url
@@ -390,8 +401,6 @@ async def test_webhook_delivery_carries_the_secret(api: BotAPIStandIn, bot: Bot)
         await bot.delete_webhook(drop_pending_updates=True)
         assert api.webhook is None
         assert (await bot.get_webhook_info()).url == ""
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_method_in_the_webhook_response_is_run(api: BotAPIStandIn, bot: Bot) -> None:
@@ -403,15 +412,8 @@ async def test_a_method_in_the_webhook_response_is_run(api: BotAPIStandIn, bot: 
         await request.read()
         return answers.pop(0)
 
-    app = web.Application()
-    app.router.add_post("/telegram", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        await bot.set_webhook(f"http://127.0.0.1:{port}/telegram", secret_token="s3cret")
+    async with webhook_server(webhook) as url:
+        await bot.set_webhook(url, secret_token="s3cret")
         update = api.callback_update(kim, "ok", message_id=sent.message_id)
         query_id = update["callback_query"]["id"]
         answers.append(
@@ -437,8 +439,6 @@ async def test_a_method_in_the_webhook_response_is_run(api: BotAPIStandIn, bot: 
         assert await api.deliver(api.text_update(kim, "a")) == 200
         assert await api.deliver(api.text_update(kim, "b")) == 200
         assert len(api.calls) == since + 2
-    finally:
-        await runner.cleanup()
 
 
 async def test_flood_control_surfaces_as_retry_after(
