@@ -102,10 +102,11 @@ class Storage(ABC):
     def mark_update(self, update_id: int) -> None:
         """Remember that this update id was processed.
 
-        Cheap enough to call on the event loop: a mark survives the process being
-        killed but need not survive a power cut. Losing one only lets a redelivered
-        update through, which the conversation's ``last_input_id`` answers by asking
-        the current question again.
+        Cheap enough to call on the event loop (it never rewrites a file): a mark
+        survives the process being killed but need not survive a power cut. Losing
+        one only lets a redelivered update through: an answer to the conversation is
+        caught by its ``last_input_id``, which asks the current question again; a
+        reply that changes nothing (``/status``, a staff export) is sent again.
         """
 
     # -- audit log -----------------------------------------------------------------

@@ -33,6 +33,7 @@ class DataLayout:
     case_index.jsonl                    append-only index of cases (rebuildable)
     audit.jsonl                         append-only audit log
     update_ids.jsonl                    recently processed Telegram update ids
+    update_ids.prev.jsonl               the ones before those (rolled over)
     tmp/                                temporary files of writes in flight
     quarantine/                         unreadable files, moved aside
     .lock                               held (flock) by the one process using the folder
@@ -71,6 +72,10 @@ class DataLayout:
     @property
     def update_ids_file(self) -> Path:
         return self.root / "update_ids.jsonl"
+
+    @property
+    def previous_update_ids_file(self) -> Path:
+        return self.root / "update_ids.prev.jsonl"
 
     @property
     def lock_file(self) -> Path:

@@ -98,6 +98,7 @@ class TinyDBStorage(Storage):
             # Update ids are written, not fsync'd (see Storage.mark_update).
             self._update_ids = UpdateIdFile(
                 JsonLinesLog(self._layout.update_ids_file, self._files, fsync=False),
+                JsonLinesLog(self._layout.previous_update_ids_file, self._files, fsync=False),
                 keep_update_ids,
             )
             self._update_ids.load()

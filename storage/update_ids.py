@@ -47,27 +47,37 @@ class RecentUpdateIds:
 
 
 class UpdateIdFile:
-    """Processed update ids kept in memory and in a JSON-lines file of integers.
+    """Processed update ids kept in memory and in two JSON-lines files of integers.
 
     Appends are written but not fsync'd (a killed process keeps them; a power cut
-    may drop the newest, see :meth:`storage.base.Storage.mark_update`).
-    The file only grows by appends; when it holds twice ``keep`` lines it is
-    rewritten atomically with the ``keep`` newest, so it stays bounded too.
+    may drop the newest, see :meth:`storage.base.Storage.mark_update`). Marks run
+    on the event loop, so nothing here may take long: when the current file holds
+    ``keep`` ids it is renamed over the previous one and a new one is started (two
+    cheap system calls, never a rewrite). The two files hold the ``keep`` to
+    ``2 * keep`` newest ids; loading reads both, oldest first.
     """
 
-    def __init__(self, log: JsonLinesLog, keep: int = DEFAULT_KEEP) -> None:
+    def __init__(self, log: JsonLinesLog, previous: JsonLinesLog, keep: int = DEFAULT_KEEP) -> None:
         self._log = log
+        self._previous = previous
         self._recent = RecentUpdateIds(keep)
         self._lines = 0
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Read the file (cutting a torn tail) and open it for appending."""
+        """Read both files (cutting torn tails) and open the current one for appending."""
+        for value in self._previous.scan(repair=True, strict=False):
+            self._remember(value)
         for value in self._log.scan(repair=True, strict=False):
-            if isinstance(value, int) and not isinstance(value, bool):
-                self._recent.add(value)
+            if self._remember(value):
                 self._lines += 1
         self._log.open()
+
+    def _remember(self, value: object) -> bool:
+        if isinstance(value, int) and not isinstance(value, bool):
+            self._recent.add(value)
+            return True
+        return False
 
     def __contains__(self, update_id: int) -> bool:
         with self._lock:
@@ -77,13 +87,11 @@ class UpdateIdFile:
         with self._lock:
             if not self._recent.add(int(update_id)):
                 return
-            # Appending under the lock keeps file order equal to memory order,
-            # which compaction relies on. Marks are one per update: cheap enough.
             self._log.append(int(update_id))
             self._lines += 1
-            if self._lines >= 2 * self._recent.keep:
-                self._log.rewrite(self._recent.ids())
-                self._lines = len(self._recent)
+            if self._lines >= self._recent.keep:
+                self._log.roll_over(self._previous.path)
+                self._lines = 0
 
     def close(self) -> None:
         self._log.close()

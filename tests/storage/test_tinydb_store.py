@@ -239,15 +239,43 @@ def test_torn_audit_and_update_id_lines_are_tolerated(tiny, data_dir):
     assert len(quarantined(data_dir)) == 2
 
 
-def test_update_id_file_is_compacted_and_stays_bounded(data_dir):
+def test_update_id_files_roll_over_and_stay_bounded(data_dir):
+    # Marks run on the event loop: a full file is renamed aside, never rewritten.
+    layout = DataLayout(data_dir)
     store = TinyDBStorage(data_dir, keep_update_ids=5)
     for update_id in range(1, 24):
         store.mark_update(update_id)
     store.close()
-    assert len(DataLayout(data_dir).update_ids_file.read_text().splitlines()) <= 10
+    lines = [int(n) for n in layout.previous_update_ids_file.read_text().splitlines()]
+    assert lines == [16, 17, 18, 19, 20]
+    assert layout.update_ids_file.read_text().splitlines() == ["21", "22", "23"]
     store = TinyDBStorage(data_dir, keep_update_ids=5)
     try:
         assert [i for i in range(1, 24) if store.seen_update(i)] == [19, 20, 21, 22, 23]
+        store.mark_update(24)
+        store.mark_update(25)  # the current file is full again: it rolls over
+        assert layout.update_ids_file.read_text() == ""
+    finally:
+        store.close()
+    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    try:
+        assert [i for i in range(1, 26) if store.seen_update(i)] == [21, 22, 23, 24, 25]
+    finally:
+        store.close()
+
+
+def test_update_ids_written_by_an_older_version_are_read(data_dir):
+    # Before the roll-over there was one file of up to twice ``keep`` ids.
+    layout = DataLayout(data_dir)
+    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    store.close()
+    layout.update_ids_file.write_text("".join(f"{n}\n" for n in range(1, 10)))
+    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    try:
+        assert [i for i in range(1, 10) if store.seen_update(i)] == [5, 6, 7, 8, 9]
+        store.mark_update(10)  # over ``keep`` lines already: the next mark rolls over
+        assert layout.update_ids_file.read_text() == ""
+        assert layout.previous_update_ids_file.read_text().splitlines()[-1] == "10"
     finally:
         store.close()
 
