@@ -63,6 +63,19 @@ class IncomingFiles:
 
 
 @dataclass(frozen=True)
+class Handled:
+    """What one input came to: the replies, and whether a pressed button was taken.
+
+    ``choice_taken`` is False for a button of a passed question, a forged one, a
+    stale confirmation and a redelivered press: the channel marks a pressed
+    message with the choice only when it counted.
+    """
+
+    replies: list[Reply]
+    choice_taken: bool = False
+
+
+@dataclass(frozen=True)
 class SweepResult:
     """What a reminder/expiry check found: replies to send, and when to look again (or None).
 
@@ -110,20 +123,33 @@ class IntakeService:
         ``input_id`` (a Telegram update id) makes a redelivered input re-ask the
         current question instead of applying the answer a second time.
         """
+        return self.handle_input(
+            user_id, message, language_code=language_code, input_id=input_id
+        ).replies
+
+    def handle_input(
+        self,
+        user_id: int,
+        message: Input | IncomingFiles | tuple[IncomingFile, ...],
+        *,
+        language_code: str | None = None,
+        input_id: int | None = None,
+    ) -> Handled:
+        """Like :meth:`handle`, also telling whether a pressed button was taken."""
         now = self.clock()
         try:
             record = self.storage.load_conversation(user_id)
         except CorruptFile as exc:
             log.error("conversation of user %s unreadable: %s", user_id, exc)
             lang = pick_lang(language_code, self.default_lang)
-            return [Reply(t(lang, "error.corrupt"))]
+            return Handled([Reply(t(lang, "error.corrupt"))])
         if (
             input_id is not None
             and record is not None
             and record.last_input_id is not None
             and input_id <= record.last_input_id
         ):
-            return [self.flow.prompt(record)]
+            return Handled([self.flow.prompt(record)])
 
         blobs: dict[str, bytes] = {}
         if isinstance(message, tuple):
@@ -133,16 +159,18 @@ class IntakeService:
         lang = self._lang(record, language_code)
         if isinstance(message, CommandInput) and message.name == "status":
             if message.arg.strip():
-                return [self.case_status_reply(user_id, message.arg, lang)]
-            return [self.status_reply(user_id, lang)]
+                return Handled([self.case_status_reply(user_id, message.arg, lang)])
+            return Handled([self.status_reply(user_id, lang)])
         if isinstance(message, CommandInput) and message.name == "delete_my_data":
-            return [self.delete_question(lang, now)]
+            return Handled([self.delete_question(lang, now)])
         if isinstance(message, ChoiceInput) and message.question == DELETE_QUESTION:
             answer, _, asked_at = message.value.partition(".")
             if answer == "yes" and not _fresh(asked_at, now):
                 # A stale confirmation (or one never asked): ask again instead of deleting.
-                return [self.delete_question(lang, now)]
-            return self.delete_my_data(user_id, record, lang, confirmed=answer == "yes", now=now)
+                return Handled([self.delete_question(lang, now)])
+            replies = self.delete_my_data(user_id, record, lang, confirmed=answer == "yes", now=now)
+            return Handled(replies, choice_taken=True)
+        opens_documents = False
         if isinstance(message, ChoiceInput) and message.question == DOCUMENTS_QUESTION:
             case = self.storage.get_case(message.value)
             if (
@@ -153,8 +181,9 @@ class IntakeService:
                 # Someone else's or an unknown number gets the same answer: nothing to
                 # learn. Only a well-formed number is echoed; forged data never is.
                 shown = normalize_case_number(message.value) or "-"
-                return [Reply(t(lang, "supplement.not_open", case_number=shown))]
+                return Handled([Reply(t(lang, "supplement.not_open", case_number=shown))])
             message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
+            opens_documents = True
 
         held_before = draft_files(record)  # the flow takes the record over: look first
         outcome = self.flow.handle(
@@ -165,6 +194,7 @@ class IntakeService:
             language_code=language_code,
             default_lang=self.default_lang,
         )
+        choice_taken = outcome.choice_taken or opens_documents
         for f in outcome.accepted_files:
             assert f.sha256 is not None  # the flow accepts only downloaded files
             self.storage.put_evidence(blobs[f.sha256])
@@ -187,7 +217,7 @@ class IntakeService:
         # Files the draft held before this input and no longer holds (cancelled, started
         # over, left out of a submission, an abandoned document upload) are nobody's.
         self._drop_files(held_before - draft_files(outcome.record) - into_cases)
-        return outcome.replies
+        return Handled(outcome.replies, choice_taken)
 
     def current_prompt(self, user_id: int) -> Reply | None:
         """The question a user's stored conversation is waiting on, if any."""

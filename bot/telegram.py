@@ -31,7 +31,7 @@ from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.intake import IncomingFile, IncomingFiles, IntakeService
+from bot.intake import Handled, IncomingFile, IncomingFiles, IntakeService
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
 from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
@@ -233,14 +233,16 @@ class TelegramChannel:
                 await self._staff_command(chat_id, message)
                 self.storage.mark_update(update.update_id)
                 return None
+            handled: Handled | None = None
             try:
-                replies = await asyncio.to_thread(
-                    self.service.handle,
+                handled = await asyncio.to_thread(
+                    self.service.handle_input,
                     user_id,
                     message,
                     language_code=language_code,
                     input_id=update.update_id,
                 )
+                replies = handled.replies
             except Exception:
                 log.exception("update %s of user %s failed", update.update_id, user_id)
                 lang = pick_lang(language_code, self.settings.default_lang)
@@ -251,7 +253,10 @@ class TelegramChannel:
             marking = None
             if query is not None:
                 extras.append(self._answer_query(query.id))
-                marking = _marking(query.message, query.data)
+                if handled is not None:  # after a failure the buttons stay, to try again
+                    # Only a press that counted is shown as the choice; a stale one
+                    # (a double tap, a passed question) only loses its keyboard.
+                    marking = _marking(query.message, query.data, shown=handled.choice_taken)
                 if marking is not None and not self._mark_in_response:
                     extras.append(self._mark_choice(marking))
                     marking = None
@@ -602,25 +607,29 @@ class TelegramChannel:
         return self.application
 
 
-def _marking(message: Any, data: str | None) -> WebhookReply | None:
-    """The edit that takes the keyboard off a pressed button's message, showing the choice.
+def _marking(message: Any, data: str | None, *, shown: bool) -> WebhookReply | None:
+    """The edit that takes the keyboard off a pressed button's message.
 
+    With ``shown`` the pressed button's label is added to the text ("✓ label").
     None when the message has no keyboard left (or Telegram sent none: too old).
     """
     if not isinstance(message, Message) or not message.reply_markup:
         return None
-    label = next(
-        (
-            b.text
-            for row in message.reply_markup.inline_keyboard
-            for b in row
-            if b.callback_data == data
-        ),
-        None,
-    )
+    label = None
+    if shown:
+        label = next(
+            (
+                b.text
+                for row in message.reply_markup.inline_keyboard
+                for b in row
+                if b.callback_data == data
+            ),
+            None,
+        )
     where = {"chat_id": message.chat_id, "message_id": message.message_id}
-    if label and message.text:
-        return {"method": "editMessageText", **where, "text": f"{message.text}\n\n✓ {label}"}
+    text = f"{message.text}\n\n✓ {label}" if label and message.text else None
+    if text is not None and len(text) <= MessageLimit.MAX_TEXT_LENGTH:
+        return {"method": "editMessageText", **where, "text": text}
     return {"method": "editMessageReplyMarkup", **where}
 
 

@@ -125,6 +125,8 @@ class Outcome:
     accepted_files: tuple[EvidenceFile, ...] = ()
     submission: Submission | None = None
     supplement: SupplementDone | None = None
+    # A pressed button answered the question being asked (a stale or forged one did not).
+    choice_taken: bool = False
 
 
 class IntakeFlow:
@@ -274,6 +276,7 @@ class _Step:
         self.submission: Submission | None = None
         self.supplement: SupplementDone | None = None
         self.forget = False
+        self.choice_taken = False
 
     @property
     def lang(self) -> str:
@@ -288,7 +291,7 @@ class _Step:
 
     def outcome(self) -> Outcome:
         if self.forget:
-            return Outcome(record=None, replies=self.replies)
+            return Outcome(record=None, replies=self.replies, choice_taken=self.choice_taken)
         self.record.updated_at = self.now
         self.record.reminded_at = None
         return Outcome(
@@ -297,6 +300,7 @@ class _Step:
             accepted_files=tuple(self.accepted),
             submission=self.submission,
             supplement=self.supplement,
+            choice_taken=self.choice_taken,
         )
 
     # -- dispatch -------------------------------------------------------------------------
@@ -347,6 +351,7 @@ class _Step:
                 # A question typed in, not chosen, has no buttons to point at.
                 self.reask("hint.use_buttons" if self.options(state) else "hint.stale_button")
             else:
+                self.choice_taken = True
                 self.choose(message.value)
         elif isinstance(message, TextInput):
             self.text(message.text)
@@ -639,6 +644,7 @@ class _Step:
             if value is None:
                 self.reask("hint.stale_button")
                 return
+            self.choice_taken = value == "done"
         elif isinstance(message, TextInput):
             value = self.match_option(clean_text(message.text))
         if value != "done":

@@ -199,3 +199,22 @@ def test_starting_over_deletes_the_old_drafts_files(service):
     for digest in hashes:
         with pytest.raises(EvidenceNotFound):
             service.storage.evidence_size(digest)
+
+
+def test_the_channel_is_told_which_presses_counted(service):
+    """The channel shows a pressed button as the choice only when it was taken."""
+    run_to_summary(service, user=34)
+    # Stale and forged presses, a stale delete confirmation: none counted.
+    for choice in (
+        ChoiceInput("consent", "agree"),
+        ChoiceInput("summary", "no-such-action"),
+        ChoiceInput("delete", "yes.12"),
+    ):
+        assert not service.handle_input(34, choice).choice_taken, choice
+    # Submitting counts, though the case it creates replaces the flow's outcome.
+    done = service.handle_input(34, ChoiceInput("summary", "submit"), input_id=500)
+    assert done.choice_taken and "접수번호" in done.replies[-1].text
+    # Its redelivery is answered with the current prompt and is not a new choice.
+    again = service.handle_input(34, ChoiceInput("summary", "submit"), input_id=500)
+    assert not again.choice_taken
+    assert len(service.storage.list_cases(CaseFilter(user_id=34))) == 1

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.intake import IntakeService
 from bot.settings import Settings
+from bot.telegram import _marking
 from flows.conversation import IntakeFlow
 from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
@@ -94,6 +97,27 @@ async def test_pressed_buttons_are_cleared_and_marked(bot):
         ("answerCallbackQuery", True, "request"),
         ("editMessageText", True, edit_via),
     ]
+
+
+async def test_a_double_tap_is_not_shown_as_the_choice(bot):
+    # Both presses are made on the consent question before the bot has answered either.
+    person = Person(bot, 5010)
+    await person.say("/start")
+    consent = bot.api.messages_to(person.id)[-1]
+    agree = bot.api.callback_update(person.user, "consent:agree", message_id=consent["message_id"])
+    decline = bot.api.callback_update(
+        person.user, "consent:decline", message_id=consent["message_id"]
+    )
+    since = len(bot.api.calls)
+    assert "어떤 분이신가요?" in Person.text(await bot.send(agree))
+    await bot.api.wait_for_call("editMessageText", since=since)
+    assert "지나간 질문" in Person.text(await bot.process(decline))
+    assert bot.storage.load_conversation(person.id).state == "reporter_type"
+    shown = next(
+        m for m in bot.api.messages_to(person.id) if m["message_id"] == consent["message_id"]
+    )
+    assert shown["text"].endswith("✓ 동의해요")  # what counted, not the second tap
+    assert "동의하지 않아요" not in shown["text"]
 
 
 async def test_general_user_free_service_gets_the_package(bot):
@@ -311,3 +335,20 @@ async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplo
         assert "reminder/expiry for user 79 failed" in caplog.text
         assert storage.load_conversation(79).reminded_at is None  # not told: not recorded
         storage.close()
+
+
+def test_a_marking_that_would_be_too_long_only_clears_the_keyboard():
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("예", callback_data="q:yes")]])
+    chat = Chat(1, Chat.PRIVATE)
+    when = datetime(2022, 10, 15, tzinfo=UTC)
+    short = Message(7, when, chat, text="질문", reply_markup=keyboard)
+    assert _marking(short, "q:yes", shown=True) == {
+        "method": "editMessageText",
+        "chat_id": 1,
+        "message_id": 7,
+        "text": "질문\n\n✓ 예",
+    }
+    assert _marking(short, "q:yes", shown=False)["method"] == "editMessageReplyMarkup"
+    full = Message(8, when, chat, text="가" * 4096, reply_markup=keyboard)
+    assert _marking(full, "q:yes", shown=True)["method"] == "editMessageReplyMarkup"
+    assert _marking(Message(9, when, chat, text="x"), "q:yes", shown=True) is None

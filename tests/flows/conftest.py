@@ -41,6 +41,7 @@ class Talk:
         self.replies: list[Reply] = []
         self.submitted: list[Outcome] = []
         self.now = NOW
+        self.outcome: Outcome | None = None
 
     def send(self, message: Input) -> list[Reply]:
         # Round-trip the record through its dict form, as storage does.
@@ -49,6 +50,7 @@ class Talk:
         out = self.flow.handle(
             record, message, user_id=self.user_id, now=self.now, language_code=self.lang
         )
+        self.outcome = out  # as the flow returned it, before the submission is completed
         if out.submission is not None:
             self.submitted.append(out)
             done = self.flow.complete_submission(out.record, f"CASE{len(self.submitted)}", self.now)

@@ -626,3 +626,24 @@ def test_a_forged_button_on_a_typed_question_points_at_the_question(talk):
     talk.send(ChoiceInput("amount", "9999999"))
     assert "이미 지나간 질문의 버튼" in talk.text and "버튼 중에서" not in talk.text
     assert talk.state == "amount"
+
+
+def test_only_a_press_that_answers_the_question_is_taken(talk):
+    talk.command("start")
+    talk.press("agree")
+    assert talk.outcome.choice_taken
+    # A double tap: the consent button again, now that the question has passed.
+    talk.send(ChoiceInput("consent", "decline"))
+    assert not talk.outcome.choice_taken and talk.state == "reporter_type"
+    talk.send(ChoiceInput("reporter_type", "no-such-type"))  # forged value
+    assert not talk.outcome.choice_taken
+    talk.say("일반 사용자")  # typed, not pressed
+    assert not talk.outcome.choice_taken
+    talk.press("general")
+    assert talk.outcome.choice_taken
+
+
+def test_declining_consent_is_a_taken_choice(talk):
+    talk.command("start")
+    talk.press("decline")
+    assert talk.outcome.record is None and talk.outcome.choice_taken
