@@ -98,7 +98,8 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mime) in files.items():
                 data.add_field(name, content, filename=filename, content_type=mime)
         elif request_data is not None and request_data.parameters:
-            data = json.dumps(request_data.parameters).encode()
+            # UTF-8 as is: a Korean syllable is 3 bytes, not a 6-byte \uXXXX escape.
+            data = json.dumps(request_data.parameters, ensure_ascii=False).encode()
             headers = _JSON_HEADERS
         try:
             async with self._session.request(

@@ -107,6 +107,7 @@ async def test_a_request_without_files_is_a_typed_json_body():
         await bot.send_message(7_000_000_001, "35만 원이 맞나요?", reply_markup=keyboard)
     [(content_type, body)] = server.seen
     assert content_type == "application/json"
+    assert "35만 원이 맞나요?".encode() in body  # UTF-8, not \uXXXX escapes
     assert json.loads(body) == {
         "chat_id": 7_000_000_001,
         "text": "35만 원이 맞나요?",

@@ -745,7 +745,8 @@ class BotAPIStandIn:
     async def deliver(self, update: JSONDict, *, timeout: float = 30.0) -> int:
         """POST an update to the webhook the bot set (with its secret header); return the status.
 
-        A method call the bot returns in a 2xx JSON response is run, as Telegram runs it.
+        A method call the bot returns in a 2xx JSON response is run, as Telegram runs it
+        (Telegram also reads one from a form body; this bot answers with JSON).
         """
         if self._webhook is None or self._session is None:
             raise RuntimeError("no webhook: the bot has not called setWebhook (or not started)")
