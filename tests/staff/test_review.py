@@ -81,11 +81,14 @@ async def test_documents_requested_then_sent_then_approved_and_paid(intake, stor
     assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
 
     # The user presses the button, sends a file, and says done.
-    opened = intake.handle(21, ChoiceInput("docs", number))[-1].text
-    assert number in opened and "통장 사본, 매출 장부" in opened
+    # Both presses count, so the channel shows them as the choice.
+    pressed = intake.handle_input(21, ChoiceInput("docs", number))
+    opened = pressed.replies[-1].text
+    assert number in opened and "통장 사본, 매출 장부" in opened and pressed.choice_taken
     intake.handle(21, (IncomingFile("통장.jpg", "image/jpeg", 5, b"bank!"),))
-    done = intake.handle(21, ChoiceInput("supplement", "done"))[-1].text
-    assert f"보완 서류 1개를 접수번호 {number}에 붙였어요" in done
+    pressed = intake.handle_input(21, ChoiceInput("supplement", "done"))
+    done = pressed.replies[-1].text
+    assert f"보완 서류 1개를 접수번호 {number}에 붙였어요" in done and pressed.choice_taken
     case = storage.get_case(number)
     assert case.status == CaseStatus.DOCUMENTS_RECEIVED
     assert [e.name for e in case.evidence] == ["장부.pdf", "통장.jpg"]
@@ -131,9 +134,9 @@ async def test_documents_button_of_someone_else_or_a_closed_case_does_nothing(in
     review = ReviewService(storage, notify=Inbox())
     await review.request_documents(number, staff="staff:9", documents="영수증")
     intake.handle(24, CommandInput("start"))
-    assert (
-        "서류를 받지 않아요" in intake.handle(24, ChoiceInput("docs", number))[-1].text
-    )  # not theirs
+    refused = intake.handle_input(24, ChoiceInput("docs", number))
+    assert "서류를 받지 않아요" in refused.replies[-1].text  # not theirs
+    assert not refused.choice_taken
     assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
 
 
