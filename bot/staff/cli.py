@@ -43,6 +43,7 @@ from storage import Storage, StorageError
 from storage.records import CaseStatus
 
 COMMANDS = ("export", "stats")
+OUTPUT_MODE = 0o600  # exports hold personal data: owner-only, like DATA_DIR's files
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -181,14 +182,22 @@ def _output_path(option: str | None, suffix: str) -> Path:
 
 @contextlib.contextmanager
 def _output(path: Path | None) -> Iterator[BinaryIO]:
-    """Standard output, or a file that appears under its name only once complete."""
+    """Standard output, or an owner-only (0600) file that appears under its name only once complete.
+
+    Exports hold registration numbers, user ids and receipts: the file is created
+    0600 whatever the umask, and replacing an existing file gives it that mode too.
+    """
     if path is None:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
     partial = path.with_name(path.name + ".part")
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()  # left by an interrupted export; never write through it
     try:
-        with open(partial, "wb") as out:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, OUTPUT_MODE)
+        os.fchmod(fd, OUTPUT_MODE)  # the umask may have taken bits away
+        with open(fd, "wb") as out:
             yield out
         os.replace(partial, path)
     except BaseException:

@@ -183,3 +183,22 @@ def test_unwritable_output(data_dir: Path, tmp_path: Path, capsys):
     target = tmp_path / "no" / "such" / "folder" / "x.csv"
     assert cli.run(parse("export", "-o", str(target)), Settings(data_dir=data_dir)) == 2
     assert capsys.readouterr().err.startswith("error: No such file or directory")
+
+
+def test_exports_are_owner_only_even_over_an_existing_file(data_dir: Path, tmp_path: Path):
+    """Regression: ``export --output F`` and ``--evidence ZIP`` were created with the umask
+    (0644 here), readable by every local user, though they hold registration numbers,
+    user ids and receipts; a file already there kept its mode too."""
+    output, archive = tmp_path / "cases.csv", tmp_path / "evidence.zip"
+    output.write_bytes(b"old")
+    output.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        argv = parse("export", "-o", str(output), "--evidence", str(archive))
+        assert cli.run(argv, Settings(data_dir=data_dir)) == 0
+    finally:
+        os.umask(old_umask)
+    assert output.stat().st_mode & 0o777 == 0o600
+    assert archive.stat().st_mode & 0o777 == 0o600
+    assert output.read_bytes().startswith("\ufeff접수번호".encode())
+    assert zipfile.is_zipfile(archive)
