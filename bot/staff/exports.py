@@ -15,21 +15,15 @@ How a CSV cell is made safe for Excel (see :func:`spreadsheet_text`):
   carriage return (or their full-width forms ``＝ ＋ － ＠``, which a Korean
   keyboard produces) is prefixed with a single quote, as OWASP's CSV-injection
   guidance says. Excel then shows text instead of evaluating it.
-- *Type guessing*: Excel ignores CSV quoting when it guesses types, so a quoted
-  ``"220-81-62517"``, ``"0101234"`` or ``"1/2"`` still turns into a number or a
-  date, dropping leading zeros and rounding past 15 digits. A text cell that
-  Excel would read as a number, a date or a time (only digits, separators,
-  signs, currency and percent signs, month names or 년/월/일/시/분/초 units) gets
-  the same leading quote. That covers the user id (always digits) and the
-  business registration number (digits and hyphens). The other well-known
-  trick, ``="0101234"``, is itself a formula: it breaks every non-Excel reader
-  and is exactly what the injection rule forbids.
-- The cost: the quote is a character of the CSV data, so readers other than
-  Excel see it (and Excel may show it when the file is opened directly). The
-  CSV is therefore the format for a quick look in Excel; the XLSX keeps every
-  value exact and typed (IDs are text cells with the ``@`` format, amounts are
-  numbers with a 원 format, no prefix needed), and JSON lines are the lossless
-  format for programs.
+- *Type guessing*: Excel ignores CSV quoting when it guesses types, so opened
+  by double-click a ``220-81-62517`` or ``0101234`` may become a date or a
+  number. The CSV does not fight this with a leading quote in the data (that
+  quote stays in the values for every other tool): its values are exactly
+  what is stored, and the README lists the columns to import as text
+  (:data:`CSV_TEXT_COLUMNS`: case number, business registration number, user
+  ID). For Excel the XLSX is the format: IDs are text cells with the ``@``
+  format, amounts are numbers with a 원 format, no prefix needed; JSON lines
+  are the lossless format for programs.
 - Control characters other than tab and line breaks become U+FFFD in both
   spreadsheet formats (XML cannot hold them). Submission times are ISO 8601
   with ``+09:00`` in CSV (sortable as text) and KST date-time cells in XLSX.
@@ -284,6 +278,11 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+# Identifiers: CSV readers should import these as text (Excel would drop leading
+# zeros or read 220-81-62517 as a date); the README names them.
+CSV_TEXT_COLUMNS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.kind == ID)
+
+
 def headers(lang: str = "ko") -> list[str]:
     """The column titles of the CSV and XLSX exports."""
     return [c.title(lang) for c in COLUMNS]
@@ -321,32 +320,18 @@ def submitted_kst(case: Case) -> dt.datetime:
 # -- making text safe for spreadsheets -------------------------------------------------
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-_MONTHS = re.compile(
-    r"(?<![a-z])(?:january|february|march|april|june|july|august|september|october|"
-    r"november|december|jan|feb|mar|apr|may|jun|jul|aug|sept|sep|oct|nov|dec)\.?(?![a-z])",
-    re.IGNORECASE,
-)
-_TIME_UNITS = re.compile(
-    r"년|월|일|시|분|초|오전|오후|(?<![a-z])[ap]\.?m\.?(?![a-z])", re.IGNORECASE
-)
-_NUMERIC = re.compile(r"[\d\s.,:/\\\-+()%$€£¥₩eE]*")
-_DIGIT = re.compile(r"\d")
 # Control characters other than tab, line feed and carriage return: XML (so
 # XLSX) cannot hold them and Excel shows garbage for them in a CSV.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Numbers, dates and times that need words are short; longer text is not tried
-# word by word (descriptions are up to 1,000 characters).
-_MAX_WORDY_DATE = 40
 
 
 def spreadsheet_text(value: str) -> str:
-    """Return ``value`` as a CSV cell that Excel shows as this text, neither formula nor number.
+    """Return ``value`` as a CSV cell that Excel shows as text, never runs as a formula.
 
-    A single quote is put in front where Excel would otherwise evaluate the
-    cell or convert it; other values are returned unchanged (see the module
-    docstring for the rule and its cost).
+    Only a cell starting with a formula character gets a single quote in front
+    (OWASP's CSV-injection guidance); every other value is returned unchanged.
     """
-    if value.startswith(FORMULA_STARTS) or _excel_would_convert(value):
+    if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -354,23 +339,6 @@ def spreadsheet_text(value: str) -> str:
 def without_controls(value: str) -> str:
     """``value`` with control characters other than tab and line breaks shown as U+FFFD."""
     return _CONTROLS.sub("\ufffd", value)
-
-
-def _excel_would_convert(value: str) -> bool:
-    """Tell whether Excel could read this text as a number, a date or a time.
-
-    Errs on the side of yes: a needless quote costs one character, a missed one
-    loses leading zeros or turns an id into a date.
-    """
-    if _DIGIT.search(value) is None:
-        return False
-    if _NUMERIC.fullmatch(value) is not None:
-        return True
-    if len(value) > _MAX_WORDY_DATE:
-        return False
-    folded = unicodedata.normalize("NFKC", value)  # Excel reads full-width forms too
-    folded = _TIME_UNITS.sub("", _MONTHS.sub("", folded))
-    return _NUMERIC.fullmatch(folded) is not None
 
 
 # -- CSV -------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import openpyxl
 import pytest
 
 from bot.staff.exports import (
     COLUMNS,
+    CSV_TEXT_COLUMNS,
     ExportFilter,
     FilterError,
     check_filter,
@@ -86,10 +88,10 @@ def test_csv_row_of_a_case_in_korean(store: Storage, add_case: AddCase, policy: 
         "30000",
         "예",
         "",
-        "'220-81-62517",  # text, not a date or a number
+        "220-81-62517",  # clean: the README lists the text columns
         "예약 문의를 받지 못해 매출이 줄었어요",
         "0",
-        f"'{case.user_id}",  # text, not a number
+        str(case.user_id),
         "ko",
         "",
     ]
@@ -137,10 +139,10 @@ def test_csv_reads_back_every_stored_case(store: Storage, add_case: AddCase, pol
     rows = read_csv(csv_bytes(select_cases(store), policy))[1:]
     assert len(rows) == len(made)
     for case, row in zip(made, rows, strict=True):
-        assert row[COL["case_number"]].removeprefix("'") == case.case_number
+        assert row[COL["case_number"]] == case.case_number
         assert int(row[COL["amount"]]) == case.amount
         assert row[COL["description"]] == case.description
-        assert row[COL["user_id"]] == f"'{case.user_id}"
+        assert row[COL["user_id"]] == str(case.user_id)
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)
@@ -164,26 +166,33 @@ def test_csv_replaces_control_characters(
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("220-81-62517", "'220-81-62517"),
-        ("010-1234-5678", "'010-1234-5678"),
-        ("0101234", "'0101234"),
-        ("12345678901234567890", "'12345678901234567890"),
-        ("1/2", "'1/2"),
-        ("Oct-19", "'Oct-19"),
-        ("10월 19일", "'10월 19일"),
-        ("１２３", "'１２３"),
-        ("3E5", "'3E5"),
-        ("50%", "'50%"),
+        ("220-81-62517", "220-81-62517"),
+        ("010-1234-5678", "010-1234-5678"),
+        ("0101234", "0101234"),
+        ("12345678901234567890", "12345678901234567890"),
+        ("1/2", "1/2"),
+        ("10월 19일", "10월 19일"),
         ("K7F-3QX-9MZ", "K7F-3QX-9MZ"),
         ("카카오톡 채널", "카카오톡 채널"),
-        ("예약 3건이 취소됐어요", "예약 3건이 취소됐어요"),
         ("2022-10-19T09:00:00+09:00", "2022-10-19T09:00:00+09:00"),
-        ("Market 2", "Market 2"),
         ("", ""),
+        ("=1+1", "'=1+1"),
+        ("+82 10", "'+82 10"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
         ("＝1+1", "'＝1+1"),
+        ("＋1", "'＋1"),
+        ("－1", "'－1"),
+        ("＠A1", "'＠A1"),
     ],
 )
 def test_spreadsheet_text(value: str, shown: str):
+    """Regression: ids kept a leading apostrophe ('220-81-62517) that every tool but Excel kept.
+
+    Only a cell that Excel would run as a formula gets the quote now; ids stay clean.
+    """
     assert spreadsheet_text(value) == shown
 
 
@@ -363,3 +372,14 @@ def test_a_case_missing_from_storage_is_skipped_and_counted(policy: Policy, capl
     written = write_csv(read_cases(store, rows), io.BytesIO(), policy)
     assert (written, len(rows)) == (2, 3)
     assert made[1].case_number in caplog.text
+
+
+def test_readme_names_the_csv_columns_to_import_as_text():
+    """Regression: ids were kept text in the CSV by a leading apostrophe in the data.
+
+    The values are clean now, so the README must say which columns are text.
+    """
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert {c.key for c in CSV_TEXT_COLUMNS} == {"case_number", "business_number", "user_id"}
+    for column in CSV_TEXT_COLUMNS:
+        assert f"`{column.ko}` / `{column.en}`" in readme
