@@ -59,6 +59,7 @@ class Tier:
     support: int | None = None  # KRW, for cash tiers
     needs_evidence: bool = False
     documents: tuple[Text, ...] = ()
+    name: Text | None = None  # for staff, where two tiers share the reporter's one-line name
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,7 @@ def _tier(key: str, raw: Any) -> Tier:
             _text_value(d, f"{where}.documents[{j}]")
             for j, d in enumerate(raw.get("documents", []))
         ),
+        name=_text(raw, where) if "name" in raw else None,
     )
 
 

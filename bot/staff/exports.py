@@ -62,6 +62,7 @@ from openpyxl.utils import get_column_letter
 
 from bot.staff import StaffError
 from bot.staff.flags import Flag, compute_flags, flag_name
+from flows.amount import format_amount
 from flows.conversation import IntakeFlow
 from flows.policy import KST, Policy
 from flows.texts import t
@@ -197,20 +198,29 @@ class Labels:
         self.policy = policy
         self.lang = lang
         flow = IntakeFlow(policy)
-        tiers = {tier_id: flow.tier_name(tier_id, lang) for tier_id in policy.tiers}
-        # Reporters see one name for two package tiers ("이용자 지원 패키지");
-        # staff counting and filtering must tell them apart.
+        # Reporters see one name for both package tiers ("이용자 지원 패키지"); staff
+        # counting and filtering must tell them apart, so the policy's staff name wins.
+        tiers = {
+            tier_id: tier.name(lang) if tier.name else flow.tier_name(tier_id, lang)
+            for tier_id, tier in policy.tiers.items()
+        }
         names = list(tiers.values())
         self._tiers = {
-            tier_id: f"{name} ({tier_id})" if names.count(name) > 1 else name
-            for tier_id, name in tiers.items()
+            tier_id: f"{name} {names[: i + 1].count(name)}" if names.count(name) > 1 else name
+            for i, (tier_id, name) in enumerate(tiers.items())
         }
         self._types = {r.id: r.name(lang) for r in policy.reporter_types}
         self._services = {s.id: s.name(lang) for s in policy.services}
         self._other_services = {s.id for s in policy.services if s.other}
         self._statuses = {status: t(lang, f"status.{status}") for status in CaseStatus}
-        self._yes, self._no = ("yes", "no") if lang == "en" else ("예", "아니요")
-        self._paid, self._free = ("paid", "free") if lang == "en" else ("유료", "무료")
+        if lang == "en":
+            self._yes, self._no = "Yes", "No"
+            self._paid, self._free = "Paid service", "Free service"
+            self._languages = {"ko": "Korean", "en": "English"}
+        else:
+            self._yes, self._no = "예", "아니요"
+            self._paid, self._free = "유료", "무료"
+            self._languages = {"ko": "한국어", "en": "영어"}
 
     def reporter_type(self, type_id: str) -> str:
         return self._types.get(type_id, type_id)
@@ -221,8 +231,15 @@ class Labels:
             return typed
         return self._services.get(service_id, service_id)
 
-    def tier(self, tier_id: str) -> str:
-        return self._tiers.get(tier_id, tier_id)
+    def tier(self, tier_id: str, *, channel_cash: int | None = None) -> str:
+        """The tier's name for staff (distinct per tier), with Channel message cash when given."""
+        name = self._tiers.get(tier_id, tier_id)
+        if channel_cash:
+            cash = format_amount(channel_cash, self.lang)
+            name += (
+                f" + Channel cash {cash}" if self.lang == "en" else f" + 채널 메시지 캐시 {cash}"
+            )
+        return name
 
     def status(self, status: str) -> str:
         return self._statuses.get(status, str(status))
@@ -232,6 +249,10 @@ class Labels:
 
     def yes_no(self, value: bool) -> str:
         return self._yes if value else self._no
+
+    def language(self, code: str) -> str:
+        """A user's language by name ("한국어", "English"), not its code."""
+        return self._languages.get(code, code)
 
     def flags(self, flags: Iterable[Flag]) -> str:
         return ", ".join(flag_name(f, self.lang) for f in sorted(flags))

@@ -76,7 +76,6 @@ from bot.staff.templates.pages import Document, Frame, ListForm, Paging
 from bot.staff.templates.style import CSS_HASH
 from bot.staff.templates.words import LANGS, word
 from flows.amount import AmountError, parse_amount
-from flows.conversation import IntakeFlow
 from flows.policy import KST, Policy, Text
 from flows.review import STAFF_ACTIONS, ReviewError, allowed_actions
 from storage import AuditEntry, CaseFilter, CaseNotFound, CaseStatus, CaseSummary, EvidenceNotFound
@@ -295,7 +294,6 @@ class StaffWeb:
     stats: Refreshed[CaseStats]
     clock: Callable[[], float]
     labels: dict[str, Labels]  # by language
-    flow: IntakeFlow  # for the tiers' one-line names
 
     def label(self, lang: str) -> Labels:
         return self.labels[lang]
@@ -337,7 +335,6 @@ def create_staff_app(
         stats=Refreshed(lambda: compute_stats(storage.list_cases()), clock, overview_max_age),
         clock=clock,
         labels={lang: Labels(policy, lang) for lang in LANGS},
-        flow=IntakeFlow(policy),
     )
     app.middlewares.append(_session_middleware)
     app.on_response_prepare.append(_add_headers)
@@ -722,9 +719,8 @@ async def case_detail(request: web.Request) -> web.Response:
         # ReviewService keeps a decision whose message failed, and audits the failure last.
         session.flash = ("error", word(session.lang, "done.not_told"))
     flags = await staff.flags.get()
-    tier_name = staff.flow.tier_name(
+    tier_name = staff.label(session.lang).tier(
         case.tier,
-        session.lang,
         channel_cash=staff.policy.channel_cash.support
         if case.channel_cash and staff.policy.channel_cash
         else None,

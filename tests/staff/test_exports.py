@@ -121,7 +121,7 @@ def test_csv_in_english_with_flags(
     assert row["status"] == "Approved"
     assert row["reporter_type"] == "General user"
     assert row["service"] == "네이버 예약 연동"  # what the user typed for "other"
-    assert row["paid"] == "paid"
+    assert row["paid"] == "Paid service"
     assert (row["amount"], row["tentative_support"]) == ("", "")
     assert row["tier"] == "Under the service's terms"
     assert row["final_amount"] == "12000"

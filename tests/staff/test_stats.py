@@ -101,7 +101,7 @@ def test_render_korean(policy: Policy):
     assert "소상공인" in text and "일반 이용자" in text
     assert "2022-10-20" in text
     assert "400,000원" in text
-    assert "이용자 지원 패키지 (non_monetary)" in text  # two tiers share a reporter-facing name
+    assert "이용자 지원 패키지 (문의·의견)" in text  # two tiers share a reporter-facing name
     line = next(line for line in text.splitlines() if "소상공인" in line and "건" in line)
     assert "4건" in line and "50.0%" in line
 

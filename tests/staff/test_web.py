@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
+import html
 import io
 import itertools
 import json
@@ -539,6 +540,47 @@ async def test_evidence_only_for_its_own_case_with_safe_headers(storage):
         page = await staff.page(f"/staff/cases/{mine.case_number}")
         assert f'<img src="{base}/{jpeg}"' in page
         assert f'<img src="{base}/{pdf}"' not in page and f'href="{base}/{pdf}" download' in page
+
+
+async def test_staff_read_words_not_internal_ids(storage):
+    """Regression: "이용자 지원 패키지 (general_package)", "(non_monetary)" in list, filter and
+    stats; raw "paid", "yes", "ko" on the English detail page. The two package tiers need
+    distinct names."""
+    add_case(storage, reporter_type="general", tier="general_package", tentative_support=None)
+    quiet = add_case(
+        storage,
+        reporter_type="general",
+        tier="non_monetary",
+        monetary=False,
+        amount=None,
+        tentative_support=None,
+        paid=True,
+        channel_cash=False,
+    )
+    ids = ("general_package", "non_monetary", "paid_terms", "small_business", "talk_channel")
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        for lang in ("ko", "en"):
+            for path in ("/staff/", "/staff/stats"):
+                page = await staff.page(f"{path}?lang={lang}")
+                visible = re.sub(r'<[^>]*>|value="[^"]*"', " ", page)
+                for raw in ids:
+                    assert raw not in visible, (lang, path, raw)
+        ko = await staff.page("/staff/?lang=ko")
+        assert "이용자 지원 패키지 (금전 피해)" in ko and "이용자 지원 패키지 (문의·의견)" in ko
+        en = await staff.page("/staff/?lang=en")
+        assert "All-user package (money lost)" in en and "All-user package (no money lost)" in en
+
+        page = await staff.page(f"/staff/cases/{quiet.case_number}?lang=en")
+        facts = dict(re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", html.unescape(page)))
+        assert facts["Paid or free"] == "Paid service"
+        assert facts["Monetary loss"] == "No"
+        assert facts["User's language"] == "Korean"
+        assert facts["Tier"] == "All-user package (no money lost)"
+        assert "in Korean" in page and "In their language" not in page
+        page = await staff.page(f"/staff/cases/{quiet.case_number}?lang=ko")
+        facts = dict(re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", page))
+        assert facts["이용자 언어"] == "한국어" and facts["유료·무료"] == "유료"
 
 
 # -- review actions --------------------------------------------------------------------

@@ -386,7 +386,7 @@ def detail_page(
         ),
         (w("detail.business_number"), esc(case.business_number or "-")),
         (w("detail.user"), f'<span class="mono">{esc(str(case.user_id))}</span>'),
-        (w("detail.lang"), esc(case.lang)),
+        (w("detail.lang"), esc(labels.language(case.lang))),
         (w("detail.updated_at"), esc(kst(case.updated_at))),
     ]
     facts_html = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
@@ -417,7 +417,7 @@ def detail_page(
         f'<section class="card" aria-labelledby="h-flags"><h2 id="h-flags">{w("detail.flags")}</h2>'
         f"<div>{flag_html}</div></section>"
         f'<section class="card" aria-labelledby="h-act"><h2 id="h-act">{w("detail.actions")}</h2>'
-        f"{_actions(frame, case, base, actions, documents)}</section>"
+        f"{_actions(frame, case, base, actions, documents, labels)}</section>"
         f'<section class="card audit" aria-labelledby="h-audit"><h2 id="h-audit">{w("detail.audit")}</h2>'
         f"{_audit(audit, labels, lang)}</section>"
     )
@@ -452,7 +452,12 @@ def _evidence(case: Case, base: str, lang: str) -> str:
 
 
 def _actions(
-    frame: Frame, case: Case, base: str, actions: Sequence[str], documents: Sequence[Document]
+    frame: Frame,
+    case: Case,
+    base: str,
+    actions: Sequence[str],
+    documents: Sequence[Document],
+    labels: Labels,
 ) -> str:
     lang = frame.lang
 
@@ -461,7 +466,7 @@ def _actions(
 
     if not actions:
         return f'<p class="muted">{w("detail.no_actions")}</p>'
-    forms = [f'<p class="hint">{w("detail.tell_user", lang=case.lang)}</p>']
+    forms = [f'<p class="hint">{w("detail.tell_user", lang=labels.language(case.lang))}</p>']
     for action in actions:
         fields = ""
         button = "button"
