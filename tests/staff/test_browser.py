@@ -126,7 +126,11 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
             )
             assert color == "rgb(29, 63, 114)"
             assert "전체 32건" in await page.text_content(".count")
+            # The first screen of a phone shows cases, not only the filter form.
+            first = await page.locator("a.case-link").first.bounding_box()
+            assert first is not None and first["y"] + first["height"] <= PHONE["height"]
 
+            await page.click(".filter-box summary")
             await page.select_option("#f-reporter_type", "small_business")
             await page.select_option("#f-status", "submitted")
             await page.click(".filter-actions button[type=submit]")

@@ -446,6 +446,27 @@ async def test_list_filters_sorts_and_pages(storage):
         assert 'href="/staff/export/csv?reporter_type=small_business"' in page
 
 
+async def test_filters_fold_behind_a_summary_of_the_active_ones(storage):
+    """Regression: on a phone the filter form filled the first screen. It now folds into a
+    <details> (no script needed) whose summary names the filters in force."""
+    add_case(storage)
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        page = await staff.page("/staff/")
+        summary = re.search(r'<details class="card filter-box">(.*?)</summary>', page, re.S)
+        assert summary is not None and 'id="f-status"' in page
+        assert "검색 조건" in summary.group(1) and "조건 없음" in summary.group(1)
+        page = await staff.page(
+            "/staff/?status=submitted&reporter_type=small_business&from=2022-10-19"
+        )
+        summary = re.search(r'<details class="card filter-box">(.*?)</summary>', page, re.S)
+        shown = re.sub(r"<[^>]+>", " ", summary.group(1))
+        assert "상태: 접수됨" in shown and "신고자 유형: 소상공인" in shown
+        assert "접수일 부터: 2022-10-19" in shown and "조건 없음" not in shown
+        english = await staff.page("/staff/?status=submitted&lang=en")
+        assert "Status: Submitted" in re.sub(r"<[^>]+>", " ", english)
+
+
 async def test_list_and_detail_escape_what_users_typed(storage):
     evil = "<script>alert(1)</script>"
     sha = storage.put_evidence(JPEG)

@@ -217,8 +217,40 @@ def list_page(
         f'<option value="{s}"{" selected" if s == form.sort else ""}>{w(f"sort.{s}")}</option>'
         for s in SORTS
     )
+    named = {
+        "status": dict(statuses),
+        "tier": dict(tiers),
+        "reporter_type": dict(types),
+        "service": dict(services),
+        "flag": dict(flag_choices),
+    }
+    active = [
+        (word(lang, f"filter.{key}"), named[key].get(value, value) if key in named else value)
+        for key, value in (
+            ("from", form.date_from),
+            ("to", form.date_to),
+            ("status", form.status),
+            ("tier", form.tier),
+            ("reporter_type", form.reporter_type),
+            ("service", form.service),
+            ("flag", form.flag),
+            ("q", form.q),
+        )
+        if value
+    ]
+    if form.sort != "newest":
+        active.append((word(lang, "filter.sort"), word(lang, f"sort.{form.sort}")))
+    chips = (
+        "".join(f'<span class="chip">{esc(name)}: {esc(value)}</span>' for name, value in active)
+        or f'<span class="chip none">{w("filter.none")}</span>'
+    )
+    # Folded by default (on a phone the form alone filled the first screen); the
+    # summary names what is in force. <details> needs no script under the CSP.
     filters = (
-        f'<form class="card" method="get" action="{esc(frame.base)}/" aria-label="{w("filter.legend")}">'
+        '<details class="card filter-box">'
+        f'<summary><span class="summary-title">{w("filter.legend")}</span>'
+        f'<span class="chips">{chips}</span></summary>'
+        f'<form method="get" action="{esc(frame.base)}/" aria-label="{w("filter.legend")}">'
         '<div class="filters">'
         f'<div><label for="f-from">{w("filter.from")}</label>'
         f'<input type="date" id="f-from" name="from" value="{esc(form.date_from)}"></div>'
@@ -253,7 +285,7 @@ def list_page(
         '<div class="filter-actions">'
         f'<button class="button" type="submit">{w("filter.apply")}</button>'
         f'<a class="button quiet" href="{esc(frame.base)}/">{w("filter.reset")}</a></div>'
-        "</div></form>"
+        "</div></form></details>"
     )
     if paging.total:
         count = w(

@@ -72,6 +72,23 @@ input:focus, select:focus, textarea:focus, button:focus-visible {
 .button.quiet { background: #fff; color: var(--accent); }
 .button.danger { background: var(--bad); border-color: var(--bad); }
 .button.good { background: var(--ok); border-color: var(--ok); }
+.filter-box { padding: 0; }
+.filter-box > summary {
+  list-style: none; display: flex; flex-wrap: wrap; align-items: center; gap: .35rem .6rem;
+  padding: .7rem 1.1rem; color: var(--ink);
+}
+.filter-box > summary::-webkit-details-marker { display: none; }
+.filter-box > summary::before {
+  content: ""; width: .45rem; height: .45rem; border: solid var(--accent); border-width: 0 2px 2px 0;
+  transform: rotate(-45deg); margin-right: .1rem;
+}
+.filter-box[open] > summary::before { transform: rotate(45deg); }
+.filter-box[open] > summary { border-bottom: 1px solid var(--line); }
+.summary-title { font-weight: 600; color: var(--accent); }
+.chips { display: flex; flex-wrap: wrap; gap: .3rem; }
+.chip { font-size: .8rem; background: var(--accent-soft); color: var(--brand); border-radius: 999px; padding: .08rem .55rem; }
+.chip.none { background: #eef1f5; color: var(--muted); }
+.filter-box form { padding: .9rem 1.1rem 1rem; }
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(165px, 1fr)); gap: .7rem; }
 .filters .wide { grid-column: span 2; }
 .filter-actions { display: flex; gap: .5rem; align-items: end; }
