@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
 import logging
 
 from aiohttp import web
@@ -11,13 +11,14 @@ from telegram import Update
 
 from bot.staff.web import PREFIX as STAFF_PREFIX
 from bot.telegram import TelegramChannel
+from bot.update_shape import update_problem
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CHANNEL_KEY = web.AppKey("channel", TelegramChannel)
-SECRET_KEY = web.AppKey("webhook_secret", str)
+SECRET_KEY = web.AppKey("webhook_secret", bytes)  # its SHA-256 digest
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -31,19 +32,29 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     Telegram sends a chat's next update only after a 2xx, and retries failures, so
     answering late keeps the order and answering 5xx on failure gets a redelivery
     (which the update id and the conversation's last input id make harmless).
+
+    The secret is compared as SHA-256 digests, so neither its content nor its length
+    shows in the time taken; header bytes that are not UTF-8 are compared as they came.
+    A body that is not an update (bad JSON, nested too deep, wrong field types) gets a
+    400 and one warning line: Telegram never sends one, and a 5xx would be retried.
     """
-    secret = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(secret.encode(), request.app[SECRET_KEY].encode()):
+    secret = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(hashlib.sha256(secret).digest(), request.app[SECRET_KEY]):
         return web.Response(status=403, text="forbidden")
     try:
         data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        log.warning("webhook body refused: not JSON")
         return web.Response(status=400, text="bad json")
+    problem = update_problem(data)
+    if problem is not None:
+        log.warning("webhook body refused: %s", problem)
+        return web.Response(status=400, text="bad update")
     channel = request.app[CHANNEL_KEY]
     try:
         update = Update.de_json(data, channel.application.bot if channel.application else None)
     except Exception:  # malformed update: Telegram would retry a 5xx forever, so 400
-        log.warning("malformed update refused")
+        log.warning("webhook body refused: not readable as an update")
         return web.Response(status=400, text="bad update")
     if update is None:
         return web.Response(status=400, text="bad update")
@@ -68,7 +79,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     if channel is not None and webhook_secret:
         app[CHANNEL_KEY] = channel
-        app[SECRET_KEY] = webhook_secret
+        app[SECRET_KEY] = hashlib.sha256(webhook_secret.encode()).digest()
         app.router.add_post(WEBHOOK_PATH, telegram_webhook)
     if staff is not None:
         if staff.router.routes():  # an empty staff app is the staff web switched off

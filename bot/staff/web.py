@@ -58,6 +58,7 @@ from typing import Any, BinaryIO, Generic, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.settings import Settings
 from bot.staff.exports import (
@@ -383,7 +384,7 @@ async def _session_middleware(
             raise web.HTTPSeeOther(f"{PREFIX}/signin?{urlencode({'next': target})}")
         raise web.HTTPForbidden(text="sign in first")
     if request.method == "POST":
-        form = await request.post()
+        form = await read_form(request)
         sent = str(form.get("csrf", ""))
         if not (
             hmac.compare_digest(sent.encode(), session.csrf.encode()) and _same_origin(request)
@@ -413,6 +414,19 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
         response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[str | web.FileField]:
+    """The POSTed form, or a plain 400 when it cannot be read.
+
+    aiohttp raises on bytes that are not UTF-8 and on a multipart part without a
+    field name; no browser sends either, and neither may become a 500.
+    """
+    try:
+        return await request.post()
+    except ValueError:  # UnicodeDecodeError is one
+        log.warning("staff POST %s refused: unreadable form", request.path)
+        raise web.HTTPBadRequest(text="unreadable form") from None
+
+
 # -- sign-in ---------------------------------------------------------------------------
 
 
@@ -426,7 +440,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     """Check the name and token; start a session or say no (and slow down repeated failures)."""
     staff = request.app[STAFF_KEY]
     address = request.remote or "unknown"
-    form = await request.post()
+    form = await read_form(request)
     lang = str(form.get("lang", "")) if form.get("lang") in LANGS else "ko"
     next_url = _safe_next(str(form.get("next", "")))
     name = clean_name(str(form.get("name", "")))

@@ -1184,3 +1184,115 @@ PROFILES: dict[str, dict[str, Any]] = {
     "odd": {"language_code": "ko-KR", "username": None, "first_name": "<b>Kim</b>\u202e\x00"},
 }
 assert len({e.id for e in CORPUS}) == len(CORPUS), "corpus ids must be unique"
+
+
+# -- malformed HTTP requests ----------------------------------------------------------------
+# Bytes sent straight to the bot's own server (webhook and staff sign-in), below any
+# HTTP client that would refuse to build them. Each must get a 4xx (or, for a
+# well-formed update of a shape the bot does not know, 200), never a 500 or a traceback.
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """One malformed request: ``secret`` sends the right webhook secret header."""
+
+    id: str
+    path: str
+    body: bytes
+    content_type: bytes = b"application/json"
+    secret: bool = False
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    status: frozenset[int] = frozenset({400})
+
+
+WEBHOOK = "/telegram/webhook"
+SIGNIN = "/staff/signin"
+_UPDATE = (
+    b'{"update_id": %s, "message": {"message_id": 1, "date": 1700000000,'
+    b' "chat": {"id": 700001, "type": "private"},'
+    b' "from": {"id": 700001, "is_bot": false, "first_name": "Kim"}, "text": %s}}'
+)
+_BOUNDARY = b"hostile-boundary"
+
+HTTP_REQUESTS = [
+    RawRequest(
+        "http-secret-not-utf8",
+        WEBHOOK,
+        _UPDATE % (b"1", b'"hi"'),
+        headers=((b"X-Telegram-Bot-Api-Secret-Token", b"\xff\xfe\xc3("),),
+        status=frozenset({403}),
+    ),
+    RawRequest(
+        "http-secret-latin1",
+        WEBHOOK,
+        _UPDATE % (b"1", b'"hi"'),
+        headers=((b"X-Telegram-Bot-Api-Secret-Token", "s\u00e9cret".encode("latin-1")),),
+        status=frozenset({403}),
+    ),
+    RawRequest(
+        "http-signin-form-not-utf8",
+        SIGNIN,
+        b"name=\xff\xfe&token=\xc3(&csrf=x",
+        content_type=b"application/x-www-form-urlencoded",
+    ),
+    RawRequest(
+        "http-signin-multipart-no-name",
+        SIGNIN,
+        b"--" + _BOUNDARY + b"\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+        b"--" + _BOUNDARY + b"--\r\n",
+        content_type=b"multipart/form-data; boundary=" + _BOUNDARY,
+    ),
+    RawRequest(
+        "http-signin-multipart-not-utf8",
+        SIGNIN,
+        b"--" + _BOUNDARY + b'\r\nContent-Disposition: form-data; name="token"\r\n\r\n'
+        b"\xff\xfe\r\n--" + _BOUNDARY + b"--\r\n",
+        content_type=b"multipart/form-data; boundary=" + _BOUNDARY,
+    ),
+    RawRequest("http-json-deep", WEBHOOK, b"[" * 100_000 + b"]" * 100_000, secret=True),
+    RawRequest("http-json-deep-object", WEBHOOK, b'{"a":' * 100_000 + b"}" * 100_000, secret=True),
+    RawRequest("http-json-not-utf8", WEBHOOK, b'{"update_id": "\xff"}', secret=True),
+    RawRequest("http-json-list", WEBHOOK, b"[1, 2, 3]", secret=True),
+    RawRequest("http-update-id-string", WEBHOOK, _UPDATE % (b'"1"', b'"hi"'), secret=True),
+    RawRequest("http-update-id-huge", WEBHOOK, _UPDATE % (b"1" + b"0" * 30, b'"hi"'), secret=True),
+    RawRequest("http-update-id-negative", WEBHOOK, _UPDATE % (b"-5", b'"hi"'), secret=True),
+    RawRequest("http-update-id-float", WEBHOOK, _UPDATE % (b"1.5", b'"hi"'), secret=True),
+    RawRequest("http-update-id-bool", WEBHOOK, _UPDATE % (b"true", b'"hi"'), secret=True),
+    RawRequest("http-update-id-missing", WEBHOOK, b'{"message": {}}', secret=True),
+    RawRequest(
+        "http-text-object",
+        WEBHOOK,
+        _UPDATE % (b"7001", b'{"a": 1}'),
+        secret=True,
+        status=frozenset({200, 400}),
+    ),
+    RawRequest(
+        "http-text-number",
+        WEBHOOK,
+        _UPDATE % (b"7002", b"12"),
+        secret=True,
+        status=frozenset({200, 400}),
+    ),
+    RawRequest(
+        "http-chat-id-string",
+        WEBHOOK,
+        (_UPDATE % (b"7003", b'"hi"')).replace(b'"id": 700001, "type"', b'"id": "x", "type"'),
+        secret=True,
+        status=frozenset({200, 400}),
+    ),
+    RawRequest(
+        "http-message-not-object",
+        WEBHOOK,
+        b'{"update_id": 7004, "message": "hello"}',
+        secret=True,
+        status=frozenset({200, 400}),
+    ),
+    RawRequest(
+        "http-unknown-update-kind",
+        WEBHOOK,
+        b'{"update_id": 7005, "future_thing": {"x": 1}}',
+        secret=True,
+        status=frozenset({200}),
+    ),
+]
+assert len({r.id for r in HTTP_REQUESTS}) == len(HTTP_REQUESTS), "request ids must be unique"

@@ -24,13 +24,16 @@ from flows.texts import EN, pick_lang, t
 from storage import CaseFilter
 from tests.hostile.corpus import (
     CORPUS,
+    HTTP_REQUESTS,
     PROFILES,
     REFUSED,
     Context,
     Hostile,
+    RawRequest,
 )
 from tests.support.running_bot import (
     BRANCHES,
+    SECRET,
     STEPS,
     WALK,
     Person,
@@ -86,6 +89,8 @@ MUST: dict[tuple[str, str], str] = {
 # Inputs at steps where the bot is known to misbehave, pinned as strict xfails with
 # the reason. All the bugs this corpus found are fixed; each stays covered by its input.
 KNOWN_BUGS: dict[str, tuple[frozenset[str], str]] = {}
+
+STAFF_TOKEN = "hostile-staff-token-0123456789"
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Characters a reply must not carry: they garble or disguise text (the bot strips them
@@ -262,7 +267,7 @@ async def _stage(mode: str, base_id: int) -> AsyncIterator[Stage]:
     trap = LogTrap()
     root = logging.getLogger()
     with _data_dir() as tmp:
-        async with running_bot(Path(tmp) / "data", mode) as bot:
+        async with running_bot(Path(tmp) / "data", mode, staff_web_token=STAFF_TOKEN) as bot:
             root.addHandler(trap)
             try:
                 stage = Stage(bot, trap, base_id)
@@ -582,3 +587,52 @@ async def test_hostile_input(webhook_stage, hostile, steps):
 async def test_hostile_input_polling(polling_stage, hostile, steps):
     report = await run_everywhere(polling_stage, hostile, steps)
     assert not report, report
+
+
+# -- malformed HTTP requests ----------------------------------------------------------------
+async def send_raw(port: int, request: RawRequest) -> tuple[int, bytes]:
+    """Send the request's bytes as they are over a fresh connection; return status and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = [
+            b"POST " + request.path.encode() + b" HTTP/1.1",
+            f"Host: 127.0.0.1:{port}".encode(),
+            b"Content-Type: " + request.content_type,
+            b"Content-Length: " + str(len(request.body)).encode(),
+            b"Connection: close",
+        ]
+        if request.secret:
+            head.append(b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode())
+        head += [name + b": " + value for name, value in request.headers]
+        writer.write(b"\r\n".join(head) + b"\r\n\r\n" + request.body)
+        await writer.drain()
+        async with asyncio.timeout(20):
+            response = await reader.read()
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    status_line, _, rest = response.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize("request_", HTTP_REQUESTS, ids=[r.id for r in HTTP_REQUESTS])
+async def test_malformed_http_request(webhook_stage, request_, caplog):
+    """Regression: these requests got a 500 and a logged traceback (UnicodeEncodeError on
+    the secret header, UnicodeDecodeError / ValueError reading the sign-in form,
+    RecursionError on deep JSON, a string or 10^30 update_id, text as an object)."""
+    stage = webhook_stage
+    mark = len(stage.trap.records)
+    calls = len(stage.bot.api.calls)
+    with caplog.at_level(logging.INFO):
+        status, body = await send_raw(stage.bot.settings.port, request_)
+    problems = [
+        f"logged {r.levelname} {r.name}: {r.getMessage()}"
+        + (" (with traceback)" if r.exc_info else "")
+        for r in stage.trap.records[mark:]
+    ]
+    assert status in request_.status, (status, body[:300], problems)
+    assert b"Traceback" not in body and b"Error" not in body, body[:300]
+    assert not problems, problems
+    assert not any(r.exc_info or r.exc_text for r in caplog.records), caplog.text
+    assert stage.bot.sent_since(calls) == []  # nobody is written to because of it

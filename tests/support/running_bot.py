@@ -26,7 +26,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bot_settings(api: BotAPIStandIn, data_dir: Path, mode: str) -> Settings:
+def bot_settings(
+    api: BotAPIStandIn, data_dir: Path, mode: str, *, staff_web_token: str | None = None
+) -> Settings:
     """Settings that point the bot at the stand-in, on a free loopback port."""
     port = free_port()
     webhook = mode == "webhook"
@@ -40,6 +42,7 @@ def bot_settings(api: BotAPIStandIn, data_dir: Path, mode: str) -> Settings:
         webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if webhook else None,
         webhook_secret=SECRET if webhook else None,
         telegram_max_rate=0,
+        staff_web_token=staff_web_token,
     )
 
 
@@ -132,10 +135,16 @@ class RunningBot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(data_dir: Path, mode: str) -> AsyncIterator[RunningBot]:
-    """A stand-in plus the real bot talking to it, stopped (if still running) on exit."""
+async def running_bot(
+    data_dir: Path, mode: str, *, staff_web_token: str | None = None
+) -> AsyncIterator[RunningBot]:
+    """A stand-in plus the real bot talking to it, stopped (if still running) on exit.
+
+    ``staff_web_token`` switches the staff web on.
+    """
     async with BotAPIStandIn() as api:
-        running = RunningBot(api, bot_settings(api, data_dir, mode), mode)
+        settings = bot_settings(api, data_dir, mode, staff_web_token=staff_web_token)
+        running = RunningBot(api, settings, mode)
         await running.start()
         try:
             yield running
