@@ -10,6 +10,9 @@ from pathlib import Path
 from bot.errors import ConfigError
 from flows.texts import CATALOG
 
+# Settings that are secrets: never printed, masked wherever they would appear in a log.
+SECRETS = ("telegram_bot_token", "staff_web_token", "webhook_secret")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,12 +35,15 @@ class Settings:
     telegram_max_rate: int = 30
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a log line
-        hidden = {"telegram_bot_token", "staff_web_token", "webhook_secret"}
         shown = ", ".join(
-            f"{name}={'***' if name in hidden and getattr(self, name) else getattr(self, name)!r}"
+            f"{name}={'***' if name in SECRETS and getattr(self, name) else getattr(self, name)!r}"
             for name in self.__dataclass_fields__
         )
         return f"Settings({shown})"
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values that are set, for the log filter to mask."""
+        return tuple(value for name in SECRETS if (value := getattr(self, name)))
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -44,6 +44,11 @@ def mask_business_number(text: str) -> str:
     return f"{digits[:3]}-{digits[3:5]}-*****"
 
 
+def is_business_number(digits: str) -> bool:
+    """Whether ten ASCII digits carry a valid check digit (placeholders included)."""
+    return len(digits) == 10 and digits.isdigit() and _check_digit(digits) == int(digits[9])
+
+
 def _ten_digits(text: str) -> str | None:
     """Return the ten ASCII digits of ``text`` without separators, or None."""
     digits = "".join(unicodedata.normalize("NFKC", text).split()).translate(_DASHES)
