@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k amount"`.
 PYTEST_ARGS ?=
 
-.PHONY: run chat test lint format bench clean browser
+.PHONY: run serve chat test lint format bench clean browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 ## Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat.
+## With a token the start-up log prints the staff page's URL; without one it says how to serve it.
 run: $(VENV)/.installed
 	$(PY) -m bot
+
+## The HTTP server alone: staff web (STAFF_WEB_TOKEN) and /healthz, plus Telegram with a token.
+serve: $(VENV)/.installed
+	$(PY) -m bot serve
 
 ## Console chat only.
 chat: $(VENV)/.installed

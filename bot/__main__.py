@@ -1,4 +1,4 @@
-"""Command-line entry point and composition root: ``python -m bot [run|chat|reindex]``.
+"""Command-line entry point and composition root: ``python -m bot [run|serve|chat|reindex|...]``.
 
 Settings are read once here and every object is built here and passed down;
 nothing is built at import time.
@@ -52,10 +52,20 @@ def run_default(settings: Settings) -> int:
         return run_bot(settings)
     print(
         "TELEGRAM_BOT_TOKEN is not set, so this is the console chat.\n"
-        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.\n",
+        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.\n"
+        f"{_staff_hint(settings)}\n",
         file=sys.stderr,
     )
     return run_chat(settings, None)
+
+
+def _staff_hint(settings: Settings) -> str:
+    from bot.server import local_url
+
+    url = local_url(settings, "/staff/")
+    if settings.staff_web_token:
+        return f"The staff web page is served by `python -m bot serve` (make serve) at {url}"
+    return f"Set STAFF_WEB_TOKEN and run `python -m bot serve` (make serve) for the staff page at {url}"
 
 
 def run_bot(settings: Settings) -> int:
@@ -65,10 +75,25 @@ def run_bot(settings: Settings) -> int:
     from bot.server import run_telegram, webhook_url
 
     webhook_url(settings)  # configuration errors before anything starts
-    log_masking.install(secrets=(settings.telegram_bot_token or "", settings.webhook_secret or ""))
     storage = build_storage(settings)
     try:
         asyncio.run(run_telegram(settings, build_service(settings, storage)))
+    finally:
+        storage.close()
+    return 0
+
+
+def run_serve(settings: Settings) -> int:
+    """The HTTP server: the whole bot with a token, else /healthz and the staff web alone."""
+    if settings.telegram_bot_token:
+        return run_bot(settings)
+    import asyncio
+
+    from bot.server import run_web
+
+    storage = build_storage(settings)
+    try:
+        asyncio.run(run_web(settings, build_service(settings, storage)))
     finally:
         storage.close()
     return 0
@@ -89,6 +114,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start the bot (Telegram with a token, else the console chat)")
     sub.add_parser("telegram", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser(
+        "serve",
+        help="run the HTTP server: staff web and /healthz, plus Telegram when a token is set",
+    )
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
     sub.add_parser("reindex", help="rebuild the case index from the case files")
@@ -98,15 +127,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         settings = load_settings()
+        # A server logs what it does (sign-ins, review actions) at INFO; the console
+        # chat and the staff commands share the terminal and say only what went wrong.
+        server = args.command in ("telegram", "serve") or (
+            args.command in (None, "run") and settings.telegram_bot_token
+        )
+        log_masking.install(
+            secrets=settings.secrets(), level=logging.INFO if server else logging.WARNING
+        )
         if args.command == "chat":
             return run_chat(settings, args.lang)
         if args.command == "reindex":
             return run_reindex(settings)
+        if args.command == "serve":
+            return run_serve(settings)
         if args.command in ("export", "stats"):
             return staff_cli.run(args, settings)
         if args.command == "telegram":

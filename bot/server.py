@@ -1,4 +1,8 @@
-"""Run the Telegram bot: long polling by default, or a webhook on the project's aiohttp server."""
+"""Run the bot's HTTP server: with Telegram (long polling, or a webhook on this server) or without.
+
+:func:`run_telegram` is the whole bot; :func:`run_web` serves only ``/healthz`` and
+the staff web, for a machine without a bot token (``python -m bot serve``).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from bot.settings import Settings
 from bot.staff.review import ReviewService
 from bot.staff.web import create_staff_app
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel
-from bot.web import WEBHOOK_PATH, create_app
+from bot.web import STAFF_PREFIX, WEBHOOK_PATH, create_app
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,69 @@ def webhook_url(settings: Settings) -> str | None:
     raise ConfigError(
         f"WEBHOOK_URL must end in {WEBHOOK_PATH} (or be the bare host), got {parts.path!r}"
     )
+
+
+def local_url(settings: Settings, path: str) -> str:
+    """The URL of ``path`` on this server as seen from this machine (for start-up lines)."""
+    host = settings.host
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}{path}"
+
+
+def _log_staff_url(settings: Settings) -> None:
+    if settings.staff_web_token:
+        log.info("staff web: %s", local_url(settings, f"{STAFF_PREFIX}/"))
+
+
+class TelegramOff(Exception):
+    """Raised by the notifier of a server running without Telegram."""
+
+
+async def _cannot_notify(user_id: int, replies: object) -> None:
+    raise TelegramOff("TELEGRAM_BOT_TOKEN is not set")
+
+
+async def run_web(
+    settings: Settings,
+    service: IntakeService,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Serve ``/healthz`` and the staff web without Telegram until ``stop`` (or SIGINT/SIGTERM).
+
+    Review decisions are saved and audited as always; telling the user fails (there
+    is no bot), which is recorded as ``review.notify_failed`` and shown to staff.
+    """
+    if settings.webhook_url:
+        log.warning("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not: no webhook is served")
+    staff = create_staff_app(
+        storage=service.storage,
+        policy=service.flow.policy,
+        review=ReviewService(service.storage, notify=_cannot_notify),
+        settings=settings,
+    )
+    runner = web.AppRunner(create_app(staff=staff), access_log=None)
+    stop = stop or _stop_on_signals()
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        log.info(
+            "serving without Telegram (TELEGRAM_BOT_TOKEN is not set); health check on %s",
+            local_url(settings, "/healthz"),
+        )
+        _log_staff_url(settings)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await runner.cleanup()
 
 
 async def run_telegram(
@@ -88,7 +155,8 @@ async def run_telegram(
             await application.bot.delete_webhook()
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            log.info("long polling; health check on %s:%s/healthz", settings.host, settings.port)
+            log.info("long polling; health check on %s", local_url(settings, "/healthz"))
+        _log_staff_url(settings)
         sweeper = asyncio.create_task(channel.sweep_forever())
         if ready is not None:
             ready.set()
