@@ -42,7 +42,7 @@ KO: dict[str, str] = {
     "amount_confirm": "{amount} 맞으신가요?",
     "amount_confirm.yes": "네, 맞아요",
     "amount_confirm.no": "다시 입력할게요",
-    "business_number": "사업자등록번호 10자리를 적어 주세요.\n예: 123-45-67890",
+    "business_number": "사업자등록번호 10자리를 적어 주세요.\n예: 214-86-18379",
     "channel": "카카오톡 채널을 운영하고 계신가요?",
     "channel.yes": "네, 운영해요",
     "channel.no": "아니요",
@@ -132,7 +132,7 @@ KO: dict[str, str] = {
     "amount.fraction": "원 단위 아래(소수점)는 적을 수 없어요. 원 단위로 적어 주세요.",
     "amount.too_large": "{cap}을 넘는 금액이에요. 금액을 다시 확인해서 적어 주세요.",
     "amount.unreadable": "금액을 정확히 읽지 못했어요. 350,000원 또는 35만 원처럼 적어 주세요.",
-    "bizno.format": "사업자등록번호는 숫자 10자리예요. 예: 123-45-67890",
+    "bizno.format": "사업자등록번호는 숫자 10자리예요. 예: 214-86-18379",
     "bizno.checksum": "사업자등록번호가 맞지 않아요. 사업자등록증의 번호를 다시 확인해 주세요.",
     "bizno.trivial": "쓸 수 없는 번호예요. 사업자등록증에 적힌 번호를 적어 주세요.",
     # -- evidence ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ KO: dict[str, str] = {
     "supplement.none": "아직 받은 서류가 없어요. 사진이나 파일을 보내 주세요.",
     "supplement.done": "보완 서류 {count}개를 접수번호 {case_number}에 붙였어요. 담당자가 확인할게요.",
     "supplement.stopped": "서류 보내기를 멈췄어요. 요청 메시지의 '서류 보내기'로 언제든 다시 할 수 있어요.",
-    "supplement.not_open": "접수번호 {case_number}는 지금 서류를 받지 않아요.",
+    "supplement.not_open": "이 접수(접수번호 {case_number})는 지금 서류를 받지 않아요.",
     "review.documents_requested": (
         "접수번호 {case_number}의 심사에 서류 보완이 필요해요.\n"
         "필요한 서류: {documents}\n"
@@ -199,7 +199,7 @@ KO: dict[str, str] = {
         "접수번호 {case_number}의 지원이 확정됐어요.\n지원 금액: {amount}\n{note}지급 일정은 따로 안내해 드릴게요."
     ),
     "review.rejected": (
-        "검토 결과 접수번호 {case_number}는 지원 대상에 해당하지 않아요.\n사유: {reason}\n"
+        "검토 결과, 이 접수(접수번호 {case_number})는 지원 대상에 해당하지 않아요.\n사유: {reason}\n"
         "궁금한 점이 있으시면 이 대화로 문의해 주세요."
     ),
     "review.paid": "접수번호 {case_number}의 지원금 {amount}을 보내 드렸어요.",
@@ -258,7 +258,7 @@ EN: dict[str, str] = {
     "amount_confirm": "Is {amount} right?",
     "amount_confirm.yes": "Yes, that's right",
     "amount_confirm.no": "Let me re-enter it",
-    "business_number": "Please type your 10-digit business registration number.\ne.g. 123-45-67890",
+    "business_number": "Please type your 10-digit business registration number.\ne.g. 214-86-18379",
     "channel": "Do you run a KakaoTalk Channel?",
     "channel.yes": "Yes",
     "channel.no": "No",
@@ -351,7 +351,7 @@ EN: dict[str, str] = {
     "amount.fraction": "Fractions of a won can't be used. Please type whole won.",
     "amount.too_large": "That is more than {cap}. Please double-check the amount.",
     "amount.unreadable": "I couldn't read that amount. Please type it like 350,000.",
-    "bizno.format": "A business registration number has 10 digits, e.g. 123-45-67890.",
+    "bizno.format": "A business registration number has 10 digits, e.g. 214-86-18379.",
     "bizno.checksum": "That business registration number doesn't check out. Please check it again.",
     "bizno.trivial": "That number can't be used. Please type the one on your registration certificate.",
     "file.received": "Received: {names}",
