@@ -59,6 +59,8 @@ TIER_KIND_NAMES = {
 
 YES_WORDS = frozenset({"네", "예", "응", "어", "넵", "네네", "맞아요", "yes", "y", "ok", "okay"})
 NO_WORDS = frozenset({"아니요", "아니오", "아뇨", "아니", "no", "n", "nope"})
+# Keep the answer of a text question being revisited (its one button).
+KEEP_WORDS = frozenset({"그대로", "유지", "keep", "keepit", "same"})
 # Typed words that mean a button, per question and option value.
 SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
     ("consent", "agree"): YES_WORDS | {"동의", "동의함", "동의합니다", "agree"},
@@ -77,6 +79,10 @@ SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
     ("summary", "submit"): frozenset({"접수", "제출", "submit"}),
     ("resume", "continue"): frozenset({"이어서", "계속", "continue"}),
     ("resume", "restart"): frozenset({"처음부터", "다시", "restart"}),
+    **{
+        (q, "keep"): KEEP_WORDS
+        for q in ("service_other", "description", "amount", "business_number")
+    },
 }
 
 
@@ -127,6 +133,8 @@ class Outcome:
     supplement: SupplementDone | None = None
     # A pressed button answered the question being asked (a stale or forged one did not).
     choice_taken: bool = False
+    # The user chose this language (/lang): it is theirs, beyond this conversation.
+    lang_chosen: str | None = None
 
 
 class IntakeFlow:
@@ -161,16 +169,20 @@ class IntakeFlow:
         now: float,
         language_code: str | None = None,
         default_lang: str = "ko",
+        preferred_lang: str | None = None,
     ) -> Outcome:
         """Apply one input to the user's conversation (None when they have none).
 
         The flow takes the record over and may change it: pass a record loaded for
         this input (storage hands out copies), and use the outcome's record after.
-        Copying it here cost a third of a step's time.
+        Copying it here cost a third of a step's time. ``preferred_lang`` is the
+        language the user chose earlier (``Outcome.lang_chosen``, kept by the caller):
+        a new conversation starts in it rather than in the client's language.
         """
         if record is None:
+            lang = preferred_lang if preferred_lang in CATALOG else None
             return self._first_contact(
-                message, user_id, now, pick_lang(language_code, default_lang)
+                message, user_id, now, lang or pick_lang(language_code, default_lang)
             )
         step = _Step(self, record, now)
         step.run(message)
@@ -277,6 +289,7 @@ class _Step:
         self.supplement: SupplementDone | None = None
         self.forget = False
         self.choice_taken = False
+        self.lang_chosen: str | None = None
 
     @property
     def lang(self) -> str:
@@ -291,7 +304,12 @@ class _Step:
 
     def outcome(self) -> Outcome:
         if self.forget:
-            return Outcome(record=None, replies=self.replies, choice_taken=self.choice_taken)
+            return Outcome(
+                record=None,
+                replies=self.replies,
+                choice_taken=self.choice_taken,
+                lang_chosen=self.lang_chosen,
+            )
         self.record.updated_at = self.now
         self.record.reminded_at = None
         return Outcome(
@@ -301,6 +319,7 @@ class _Step:
             submission=self.submission,
             supplement=self.supplement,
             choice_taken=self.choice_taken,
+            lang_chosen=self.lang_chosen,
         )
 
     # -- dispatch -------------------------------------------------------------------------
@@ -317,7 +336,10 @@ class _Step:
                 # process that dies before sending it answers again at start-up.
                 self.notes.extend(self.album_lines(album))
                 album["answered"] = True
-                self.ask_if_open()
+                if album.get("received") and state in ("evidence", "supplement"):
+                    self.acknowledge_files()
+                else:
+                    self.ask_if_open()
             return  # nothing pending: that album was already reported
         if album and not (isinstance(message, FilesInput) and message.group == album["group"]):
             self.answers.pop(ALBUM_KEY)
@@ -402,8 +424,14 @@ class _Step:
             self.reask("hint.use_buttons")
             return
         self.record.lang = lang
+        self.lang_chosen = lang
+        if self.record.state == "submitted":
+            # Nothing is being asked: say in the new language what the user can do next.
+            self.notes.append(self.t("lang.set"))
+            self.ask()
+            return
         self.say(self.t("lang.set"))
-        self.ask_if_open()
+        self.ask()
 
     def back(self) -> None:
         state = self.record.state
@@ -426,7 +454,13 @@ class _Step:
         text = clean_text(raw)
         state = self.record.state
         if state in FREE_TEXT:
+            if self.match_option(text) == "keep":  # its number, its label or "그대로"
+                self.advance()
+                return
             FREE_TEXT[state](self, text)
+            return
+        if state == "amount_confirm" and self.match_option(text) is None:
+            self.correct_amount(text)
             return
         if state == "evidence" and not self.match_option(text):
             self.reask("hint.text_at_evidence")
@@ -469,6 +503,8 @@ class _Step:
             a["paid"] = value == "paid"
         elif state == "monetary":
             a["monetary"] = value == "yes"
+        elif state in FREE_TEXT:  # "keep": the answer stays as it is
+            pass
         elif state == "amount_confirm":
             if value == "no":
                 fire(self.flow.machine, self.draft(), "retry_amount")
@@ -533,6 +569,21 @@ class _Step:
         self.answers["amount_confirmed"] = False
         self.advance()
 
+    def correct_amount(self, text: str) -> None:
+        """Text at the amount confirmation: an amount in it replaces the one being confirmed."""
+        try:
+            amount = parse_amount(text, cap=self.policy.amount_cap)
+        except AmountError as exc:
+            if exc.reason in ("empty", "no_amount"):
+                self.reask("hint.empty" if not text else "hint.use_buttons")
+            else:
+                cap = format_amount(self.policy.amount_cap, self.lang)
+                self.reask(f"amount.{exc.reason}", cap=cap)
+            return
+        self.answers["amount"] = amount
+        self.answers["amount_confirmed"] = False
+        self.ask()  # confirm the new amount
+
     def answer_business_number(self, text: str) -> None:
         try:
             self.answers["business_number"] = parse_business_number(text)
@@ -574,7 +625,21 @@ class _Step:
         if received:
             self.notes.append(self.t("file.received", names=", ".join(received)))
         self.notes.extend(problems)
-        self.ask()
+        if stored:
+            self.acknowledge_files()
+        else:
+            self.ask()  # nothing taken yet: the question, with what to send, once more
+
+    def acknowledge_files(self) -> None:
+        """Say briefly what was received, with the button that finishes (not the whole question)."""
+        if self.record.state == "supplement":
+            count = len(self.answers[SUPPLEMENT_KEY]["files"])
+        else:
+            count = len(self.answers.get("evidence", []))
+        self.notes.append(self.t("file.ack", count=count))
+        reply = Reply("\n".join(self.notes), self.buttons(self.record.state))
+        self.notes.clear()
+        self.replies.append(reply)
 
     def hold_album_problems(
         self, group: str, problems: list[str], received: list[str] = ()
@@ -766,6 +831,8 @@ class _Step:
         current = self.current_answer(state)
         if current:
             text += "\n" + self.t("current_answer", answer=current)
+            if state in FREE_TEXT:
+                text += "\n" + self.t("current_answer.keep")
         return Reply(text, self.buttons(state))
 
     def question_text(self, state: str) -> str:
@@ -831,6 +898,8 @@ class _Step:
             return [("continue", self.t("resume.continue")), ("restart", self.t("resume.restart"))]
         if state == "supplement":
             return [("done", self.t("evidence.done"))]
+        if state in FREE_TEXT and self.answered(state):
+            return [("keep", self.t("keep"))]
         return []
 
     def buttons(self, state: str) -> tuple[tuple[Button, ...], ...]:

@@ -60,6 +60,8 @@ KO: dict[str, str] = {
     "evidence.done": "다 보냈어요",
     "evidence.skip": "건너뛰기",
     "current_answer": "지금 답: {answer}",
+    "current_answer.keep": "바꾸시려면 새로 적어 주시고, 그대로 두시려면 아래 버튼을 눌러 주세요.",
+    "keep": "그대로 둘게요",
     # -- tier ---------------------------------------------------------------------
     "tier.header": "잠정 지원 내용을 알려 드려요.",
     "tier.package": "함께 받는 지원: {package}",
@@ -137,6 +139,7 @@ KO: dict[str, str] = {
     "bizno.trivial": "쓸 수 없는 번호예요. 사업자등록증에 적힌 번호를 적어 주세요.",
     # -- evidence ---------------------------------------------------------------------------
     "file.received": "받았어요: {names}",
+    "file.ack": "지금까지 {count}개예요. 더 보내셔도 되고, 다 보내셨으면 '다 보냈어요'를 눌러 주세요.",
     "file.duplicate": "이미 받은 파일이에요: {name}",
     "file.bad_type": (
         "{name}: 받을 수 없는 형식이에요. 사진(JPG, PNG, HEIC), PDF, 엑셀, 한글, "
@@ -276,6 +279,8 @@ EN: dict[str, str] = {
     "evidence.done": "Done",
     "evidence.skip": "Skip",
     "current_answer": "Current answer: {answer}",
+    "current_answer.keep": "Type a new answer to change it, or tap the button to keep it.",
+    "keep": "Keep it",
     "tier.header": "Here is your tentative support.",
     "tier.package": "Also for you: {package}",
     "tier.substitutes": (
@@ -355,6 +360,7 @@ EN: dict[str, str] = {
     "bizno.checksum": "That business registration number doesn't check out. Please check it again.",
     "bizno.trivial": "That number can't be used. Please type the one on your registration certificate.",
     "file.received": "Received: {names}",
+    "file.ack": "Files so far: {count}. Send more, or tap 'Done' when finished.",
     "file.duplicate": "Already received: {name}",
     "file.bad_type": (
         "{name}: this type can't be accepted. Please send photos (JPG, PNG, HEIC), PDF, Excel, "

@@ -647,3 +647,166 @@ def test_declining_consent_is_a_taken_choice(talk):
     talk.command("start")
     talk.press("decline")
     assert talk.outcome.record is None and talk.outcome.choice_taken
+
+
+# -- what reporters hit (issue 10) -------------------------------------------------------------------
+
+
+def test_a_typed_amount_at_the_confirmation_replaces_it_and_is_confirmed(talk):
+    """Regression: typing a corrected amount at the confirmation got "choose one of the buttons"."""
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.say("35만")
+    assert talk.state == "amount_confirm"
+    talk.say("45만 원")
+    assert talk.state == "amount_confirm"
+    assert talk.answers["amount"] == 450_000 and not talk.answers["amount_confirmed"]
+    assert talk.text.startswith("450,000원 맞으신가요?")
+    assert "버튼 중에서" not in talk.text
+    talk.say("네")  # words for the buttons still mean the buttons
+    assert talk.state == "evidence" and talk.answers["amount_confirmed"]
+
+
+def test_a_bad_amount_typed_at_the_confirmation_says_what_is_wrong(talk):
+    """Regression: a typed amount at the confirmation was never read as one."""
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.say("35만")
+    talk.say("30만~40만")
+    assert talk.state == "amount_confirm" and talk.answers["amount"] == 350_000
+    assert "범위" in talk.text and talk.text.rstrip().endswith("350,000원 맞으신가요?")
+    talk.say("글쎄요")  # no amount in it: the buttons are the answer
+    assert "버튼 중에서" in talk.text
+
+
+@pytest.mark.parametrize(
+    ("reach", "state", "key", "kept"),
+    [
+        (
+            lambda t: (start_as(t, "general", "other"), t.say("카카오웹툰")),
+            "service_other",
+            "service_other",
+            "카카오웹툰",
+        ),
+        (
+            lambda t: (start_as(t, "general", "kakaomap"), t.press("no"), t.say("길찾기 오류")),
+            "description",
+            "description",
+            "길찾기 오류",
+        ),
+        (
+            lambda t: (start_as(t, "general", "kakaomap"), t.press("yes"), t.say("35만")),
+            "amount",
+            "amount",
+            350_000,
+        ),
+        (
+            lambda t: (small_business_report(t, "1만"), t.command("back")),
+            "business_number",
+            "business_number",
+            "220-81-62517",
+        ),
+    ],
+)
+def test_a_revisited_text_question_offers_to_keep_the_answer(talk, reach, state, key, kept):
+    """Regression: after /back a text question had no "keep" button; typing "1" replaced it."""
+    reach(talk)
+    talk.command("back")
+    assert talk.state == state
+    assert talk.button_values() == ["keep"]
+    assert "그대로 둘게요" in [b.label for r in talk.replies for row in r.buttons for b in row]
+    talk.say("1")  # the button's number means the button
+    assert talk.answers[key] == kept and talk.state != state
+    while talk.state != state:
+        talk.command("back")
+    talk.press("keep")
+    assert talk.answers[key] == kept and talk.state != state
+
+
+def test_a_new_text_question_has_no_keep_button(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.press("no")
+    assert talk.state == "description" and talk.button_values() == []
+    talk.say("1")
+    assert talk.answers["description"] == "1"  # nothing to keep: "1" is the answer
+
+
+def test_each_file_is_acknowledged_briefly_not_with_the_whole_question(talk, receipt):
+    """Regression: every file received repeated the whole evidence prompt (on the review
+    path the four-document list each time)."""
+    start_as(talk, "small_business", "kakaomap")
+    talk.press("yes")
+    report_amount(talk, "80만")
+    talk.say("220-81-62517")
+    talk.press("no")
+    assert talk.state == "evidence" and "소상공인 확인서" in talk.text  # asked once, in full
+    for n in (1, 2):
+        talk.files(receipt(n))
+        assert len(talk.replies) == 1
+        assert talk.text == (
+            f"받았어요: receipt{n}.jpg\n"
+            f"지금까지 {n}개예요. 더 보내셔도 되고, 다 보내셨으면 '다 보냈어요'를 눌러 주세요."
+        )
+        assert talk.button_values() == ["done"]
+    talk.files(receipt(2))  # only a problem: still brief
+    assert "이미 받은 파일" in talk.text and "소상공인 확인서" not in talk.text
+    assert talk.button_values() == ["done"]
+
+
+def test_an_album_is_acknowledged_once_and_briefly(talk, receipt):
+    """Regression: the album's reply repeated the whole evidence prompt."""
+    from flows.messages import AlbumEndInput, FilesInput
+
+    small_business_report(talk, "1만")
+    talk.send(FilesInput((receipt(1),), group="g1"))
+    talk.send(FilesInput((receipt(2),), group="g1"))
+    talk.send(AlbumEndInput("g1"))
+    assert len(talk.replies) == 1
+    assert "지금까지 2개예요" in talk.text and "증빙 자료가 있으면" not in talk.text
+    assert talk.button_values() == ["done"]
+
+
+def test_files_acknowledged_in_english(make_talk, receipt):
+    talk = make_talk(lang="en")
+    small_business_report(talk, "1만")
+    talk.files(receipt(1), receipt(2))
+    assert talk.text == (
+        "Received: receipt1.jpg, receipt2.jpg\n"
+        "Files so far: 2. Send more, or tap 'Done' when finished."
+    )
+
+
+def test_a_refused_first_file_still_gets_the_question(talk, receipt):
+    small_business_report(talk, "1만")
+    talk.files(receipt(1, name="virus.exe", mime="application/x-msdownload"))
+    assert "받을 수 없는 형식" in talk.text and "증빙 자료가 있으면" in talk.text
+
+
+def test_language_chosen_after_submitting_says_what_comes_next(talk):
+    """Regression: /lang after submitting answered and then nothing followed."""
+    start_as(talk, "general", "kakaomap")
+    talk.press("no")
+    talk.say("문의")
+    talk.press("submit")
+    talk.command("lang", "en")
+    assert talk.outcome.lang_chosen == "en"
+    assert "I'll continue in English." in talk.text and "/start" in talk.text
+    assert "CASE1" in talk.text
+
+
+def test_a_chosen_language_is_reported_for_the_user_to_keep(talk):
+    """The language belongs to the user: the flow tells the caller what was chosen."""
+    talk.command("start")
+    talk.command("lang", "en")
+    assert talk.outcome.lang_chosen == "en"
+    talk.send(ChoiceInput("lang", "ko"))
+    assert talk.outcome.lang_chosen == "ko"
+    talk.press("agree")
+    assert talk.outcome.lang_chosen is None
+
+
+def test_a_preferred_language_starts_a_new_conversation(flow):
+    out = flow.handle(
+        None, CommandInput("start"), user_id=1, now=1.0, language_code="ko", preferred_lang="en"
+    )
+    assert out.record.lang == "en" and "Do you agree?" in out.replies[0].text

@@ -51,7 +51,8 @@ DRAFT_STEPS = frozenset(STEPS) - {"no_draft", "submitted"}
 # Answers a question may set or change when it is the one being asked.
 OWN_KEYS = {
     "consent": {"consent"},
-    "amount_confirm": {"amount_confirmed"},
+    # An amount typed at the confirmation replaces the one being confirmed (issue 10, 14).
+    "amount_confirm": {"amount_confirmed", "amount"},
     "channel": {"has_channel"},
     "evidence": {"evidence", "evidence_done"},
 }

@@ -78,8 +78,9 @@ TYPED_PROMPTS = {
 }
 RECEIVED_COUNT = re.compile(
     "|".join(
-        re.escape(t(lang, "evidence.count", count="{n}")).replace(re.escape("{n}"), r"(\d+)")
+        re.escape(t(lang, key, count="{n}")).replace(re.escape("{n}"), r"(\d+)")
         for lang in LANGS
+        for key in ("evidence.count", "file.ack")  # the question, or the brief receipt
     )
 )
 TYPOS = {"ko": "잘 모르겠어요", "en": "not sure"}
