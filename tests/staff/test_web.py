@@ -462,7 +462,7 @@ async def test_filters_fold_behind_a_summary_of_the_active_ones(storage):
         summary = re.search(r'<details class="card filter-box">(.*?)</summary>', page, re.S)
         shown = re.sub(r"<[^>]+>", " ", summary.group(1))
         assert "상태: 접수됨" in shown and "신고자 유형: 소상공인" in shown
-        assert "접수일 부터: 2022-10-19" in shown and "조건 없음" not in shown
+        assert "접수일부터: 2022-10-19" in shown and "조건 없음" not in shown
         english = await staff.page("/staff/?status=submitted&lang=en")
         assert "Status: Submitted" in re.sub(r"<[^>]+>", " ", english)
 
