@@ -120,7 +120,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
-    sub.add_parser("reindex", help="rebuild the case index from the case files")
+    sub.add_parser(
+        "reindex", help="rebuild the case index and the evidence holds from the case files"
+    )
     staff_cli.register(sub)
     return parser.parse_args(argv)
 

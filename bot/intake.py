@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flows.conversation import SUPPLEMENT_KEY, IntakeFlow, Outcome, Submission
+from flows.conversation import IntakeFlow, Outcome, Submission
 from flows.machine import DRAFT_STATES
 from flows.messages import (
     Button,
@@ -32,6 +32,7 @@ from flows.record import ConversationRecord
 from flows.texts import pick_lang, t
 from storage import AuditEntry, CaseDraft, CaseFilter, CaseStatus, CorruptFile, EvidenceRef, Storage
 from storage.case_numbers import normalize_case_number
+from storage.records import draft_holder
 
 DELETE_QUESTION = "delete"
 # Button under a document request: "docs:<case number>" opens the supplement step.
@@ -185,7 +186,6 @@ class IntakeService:
             message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
             opens_documents = True
 
-        held_before = draft_files(record)  # the flow takes the record over: look first
         outcome = self.flow.handle(
             record,
             message,
@@ -195,18 +195,14 @@ class IntakeService:
             default_lang=self.default_lang,
         )
         choice_taken = outcome.choice_taken or opens_documents
+        holder = draft_holder(user_id)
         for f in outcome.accepted_files:
             assert f.sha256 is not None  # the flow accepts only downloaded files
-            self.storage.put_evidence(blobs[f.sha256])
-        into_cases: set[str] = set()  # files this input put into a case: never orphans
+            self.storage.put_evidence(blobs[f.sha256], holder=holder)
         if outcome.submission is not None:
-            into_cases |= {f.sha256 for f in outcome.submission.evidence if f.sha256}
-            outcome = self._submit(outcome, now)
+            outcome = self._submit(outcome, now)  # the case holds its files from here on
         if outcome.supplement is not None:
-            attached = {f.sha256 for f in outcome.supplement.files if f.sha256}
-            outcome, ok = self._attach_documents(outcome, user_id, now)
-            if ok:
-                into_cases |= attached
+            outcome, _ = self._attach_documents(outcome, user_id, now)
         if outcome.record is None:
             if record is not None:
                 self.storage.delete_conversation(user_id)
@@ -214,9 +210,10 @@ class IntakeService:
             if input_id is not None:
                 outcome.record.last_input_id = input_id
             self.storage.save_conversation(outcome.record)
-        # Files the draft held before this input and no longer holds (cancelled, started
-        # over, left out of a submission, an abandoned document upload) are nobody's.
-        self._drop_files(held_before - draft_files(outcome.record) - into_cases)
+        # The draft lets go of what it no longer holds (cancelled, started over, left out
+        # of a submission, submitted into a case, an abandoned document upload); a file
+        # is deleted only when no other draft and no case holds it.
+        self.storage.release_evidence(holder, keep=draft_files(outcome.record))
         return Handled(outcome.replies, choice_taken)
 
     def current_prompt(self, user_id: int) -> Reply | None:
@@ -279,10 +276,11 @@ class IntakeService:
         lines = []
         if record is not None and record.state != "submitted":
             self.storage.delete_conversation(user_id)
-            self._drop_files(draft_files(record))
+            self.storage.release_evidence(draft_holder(user_id))
             lines.append(t(lang, "delete.done"))
         elif record is not None:
             self.storage.delete_conversation(user_id)
+            self.storage.release_evidence(draft_holder(user_id))
         cases = self.storage.list_cases(CaseFilter(user_id=user_id))
         for case in cases:
             self.storage.append_audit(
@@ -330,7 +328,7 @@ class IntakeService:
             self.storage.save_conversation(record)
         elif result.action == "expire":
             self.storage.delete_conversation(user_id)
-            self._drop_files(draft_files(record))
+            self.storage.release_evidence(draft_holder(user_id))
             self.storage.append_audit(
                 AuditEntry(
                     at=result.at,
@@ -383,15 +381,6 @@ class IntakeService:
             reason="documents sent by the user",
         )
         return outcome, True
-
-    def _drop_files(self, hashes: set[str]) -> None:
-        """Delete evidence files unless a submitted case holds the same bytes."""
-        if not hashes:
-            return
-        for row in self.storage.list_cases():  # content-addressed: another case may share a file
-            hashes.difference_update(row.evidence_sha256)
-        for digest in hashes:
-            self.storage.delete_evidence(digest)
 
     def _submit(self, outcome: Outcome, now: float) -> Outcome:
         submission = outcome.submission
@@ -451,8 +440,4 @@ def _fresh(asked_at: str, now: float) -> bool:
 
 def draft_files(record: ConversationRecord | None) -> set[str]:
     """The sha256 of every file a draft holds: its evidence and documents being sent."""
-    if record is None:
-        return set()
-    files = list(record.answers.get("evidence", []))
-    files += record.answers.get(SUPPLEMENT_KEY, {}).get("files", [])
-    return {f["sha256"] for f in files}
+    return set() if record is None else record.evidence_sha256()

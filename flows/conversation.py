@@ -34,7 +34,7 @@ from flows.messages import (
     UnsupportedInput,
 )
 from flows.policy import Policy, TierDecision, decide_tier
-from flows.record import ConversationRecord
+from flows.record import SUPPLEMENT_KEY, ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
 
 MAX_DESCRIPTION = 1000
@@ -49,8 +49,6 @@ START_PAYLOADS = {
 LANG_QUESTION = "lang"
 # Answers key holding an album whose items arrived but whose reply is still due.
 ALBUM_KEY = "_album"
-# Answers key holding documents being sent for a submitted case (the supplement state).
-SUPPLEMENT_KEY = "_supplement"
 TIER_KIND_NAMES = {
     "review": {"ko": "협의체 심사", "en": "Committee review"},
     "terms": {"ko": "서비스 약관에 따른 보상", "en": "Under the service's terms"},

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 SCHEMA_VERSION = 1
+# Answers key holding documents being sent for a submitted case (the supplement state).
+SUPPLEMENT_KEY = "_supplement"
 
 
 @dataclass
@@ -48,6 +50,13 @@ class ConversationRecord:
         if version > SCHEMA_VERSION:
             raise ValueError(f"conversation schema {version} is newer than {SCHEMA_VERSION}")
         return cls(**{k: copy_json(v) for k, v in data.items() if k in _FIELDS})
+
+    def evidence_sha256(self) -> set[str]:
+        """The sha256 of every file this conversation holds: its draft's evidence and
+        the documents being sent for a case."""
+        files = list(self.answers.get("evidence", []))
+        files += self.answers.get(SUPPLEMENT_KEY, {}).get("files", [])
+        return {f["sha256"] for f in files if f.get("sha256")}
 
     def copy(self) -> ConversationRecord:
         """Return an independent copy."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import BinaryIO
 
 from flows.record import ConversationRecord
@@ -74,9 +74,36 @@ class Storage(ABC):
         """Return index rows of matching cases, oldest submission first."""
 
     # -- evidence files ------------------------------------------------------------
+    # Evidence is stored once per sha256, so the same bytes sent by two users are one
+    # file with two holders. A case holds its evidence by itself (from create_case and
+    # update_case on); a draft holds a file from put_evidence until it releases it. A
+    # file is deleted only when nothing holds it any more, decided from a holders index
+    # kept beside the files, never by listing every case.
     @abstractmethod
-    def put_evidence(self, data: bytes) -> str:
-        """Store bytes content-addressed and return their sha256 hex digest."""
+    def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:
+        """Store bytes content-addressed, held by ``holder``; return their sha256 hex digest.
+
+        ``holder`` is e.g. :func:`storage.records.draft_holder`; the hold is durable
+        before this returns and a release by anybody else cannot delete the file in
+        between. Without a holder the bytes are stored for a case the caller is about
+        to create with them (until then another holder's release may delete them).
+        """
+
+    @abstractmethod
+    def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
+        """Let ``holder`` stop holding every file except ``keep``; return the files deleted.
+
+        A released file is deleted when no draft and no case holds it any more.
+        Releasing what is not held is not an error. A crash after the release can
+        leave a file nobody holds on disk; it never loses a file somebody holds.
+        """
+
+    @abstractmethod
+    def evidence_holders(self, sha256: str) -> frozenset[str]:
+        """Return who holds the file: draft holders and ``case:<number>`` for each case.
+
+        Raises EvidenceNotFound for a malformed hash.
+        """
 
     @abstractmethod
     def open_evidence(self, sha256: str) -> BinaryIO:
@@ -85,13 +112,6 @@ class Storage(ABC):
     @abstractmethod
     def evidence_size(self, sha256: str) -> int:
         """Return the size in bytes of a stored evidence file (raises EvidenceNotFound)."""
-
-    @abstractmethod
-    def delete_evidence(self, sha256: str) -> None:
-        """Delete a stored evidence file; deleting a missing one is not an error.
-
-        Files are shared by content: the caller makes sure no case still holds it.
-        """
 
     # -- processed Telegram update ids --------------------------------------------
     @abstractmethod

@@ -52,6 +52,9 @@ class CaseIndex:
         self._rows: dict[str, CaseSummary] = {}
         self._drafts: dict[str, str] = {}  # draft id -> case number (created or reserved)
         self._taken: set[str] = set()  # numbers of cases and reservations, never handed out again
+        # sha256 -> the case (or cases) holding that evidence file. One string per
+        # file, shared with the row's tuple; a tuple only for a file in several cases.
+        self._evidence: dict[str, str | tuple[str, ...]] = {}
         self._pending: dict[int, Intent] = {}
         self._next_seq = 0
 
@@ -81,6 +84,7 @@ class CaseIndex:
 
     def _clear(self) -> None:
         self._rows.clear()
+        self._evidence.clear()
         self._drafts.clear()
         self._taken.clear()
         self._pending.clear()
@@ -103,6 +107,7 @@ class CaseIndex:
                     self._drafts[draft_id] = number
             elif op == "row":
                 row = _summary_from_dict(value["row"])
+                self._index_evidence(self._rows.get(row.case_number), row)
                 self._rows[row.case_number] = row
                 self._taken.add(row.case_number)
                 if value.get("draft_id"):
@@ -124,7 +129,9 @@ class CaseIndex:
             for summary, draft_id in cases:
                 seq = self._next_seq
                 self._next_seq += 1
-                self._rows[summary.case_number] = _interned(summary)
+                row = _interned(summary)
+                self._index_evidence(self._rows.get(row.case_number), row)
+                self._rows[row.case_number] = row
                 self._taken.add(summary.case_number)
                 self._drafts[draft_id] = summary.case_number
                 yield {"op": "row", "seq": seq, "draft_id": draft_id, "row": summary_view(summary)}
@@ -159,6 +166,30 @@ class CaseIndex:
             rows = [r for r in rows if filter.matches(r)]
         rows.sort(key=lambda r: (r.submitted_at, r.case_number))
         return rows
+
+    def cases_holding(self, sha256: str) -> tuple[str, ...]:
+        """Numbers of the cases whose evidence includes this file (a dictionary lookup)."""
+        with self._lock:
+            return self._holding(sha256)
+
+    def _holding(self, sha256: str) -> tuple[str, ...]:
+        held = self._evidence.get(sha256, ())
+        return (held,) if isinstance(held, str) else held
+
+    def _index_evidence(self, old: CaseSummary | None, new: CaseSummary) -> None:
+        number = new.case_number
+        gone = set(old.evidence_sha256) - set(new.evidence_sha256) if old else ()
+        for digest in gone:
+            rest = tuple(n for n in self._holding(digest) if n != number)
+            if not rest:
+                self._evidence.pop(digest, None)
+            else:
+                self._evidence[digest] = rest[0] if len(rest) == 1 else rest
+        for digest in new.evidence_sha256:
+            held = self._holding(digest)
+            if number not in held:
+                # The digest string of the row, not a copy: the row holds it anyway.
+                self._evidence[digest] = number if not held else (*held, number)
 
     def __len__(self) -> int:
         with self._lock:
@@ -208,7 +239,9 @@ class CaseIndex:
             {"op": "row", "seq": seq, "draft_id": draft_id, "row": summary_view(summary)}
         )
         with self._lock:
-            self._rows[summary.case_number] = _interned(summary)
+            row = _interned(summary)
+            self._index_evidence(self._rows.get(row.case_number), row)
+            self._rows[row.case_number] = row
             self._drafts[draft_id] = summary.case_number
             self._pending.pop(seq, None)
 

@@ -32,6 +32,7 @@ class DataLayout:
     evidence/ab/<sha256>                evidence bytes, content-addressed
     case_index.jsonl                    append-only index of cases (rebuildable)
     audit.jsonl                         append-only audit log
+    evidence_holds.jsonl                which evidence files each draft holds (rebuildable)
     update_ids.jsonl                    recently processed Telegram update ids
     update_ids.prev.jsonl               the ones before those (rolled over)
     tmp/                                temporary files of writes in flight
@@ -64,6 +65,10 @@ class DataLayout:
     @property
     def index_file(self) -> Path:
         return self.root / "case_index.jsonl"
+
+    @property
+    def evidence_holds_file(self) -> Path:
+        return self.root / "evidence_holds.jsonl"
 
     @property
     def audit_file(self) -> Path:

@@ -32,8 +32,9 @@ class EvidenceFiles:
         self._layout = layout
         self._files = files
 
-    def put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, digest: str | None = None) -> str:
+        """Store ``data`` under its sha256 (``digest``, when the caller computed it already)."""
+        digest = digest or hashlib.sha256(data).hexdigest()
         path = self._layout.evidence_file(digest)
         if path.exists():
             return digest
@@ -48,11 +49,15 @@ class EvidenceFiles:
         except FileNotFoundError:
             raise EvidenceNotFound(sha256) from None
 
-    def delete(self, sha256: str) -> None:
+    def delete(self, sha256: str) -> bool:
+        """Delete the file durably; return False when it was not there."""
         path = self._layout.evidence_file(check_sha256(sha256))
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
-            fsync_dir(path.parent)  # the deletion itself survives a crash
+        except FileNotFoundError:
+            return False
+        fsync_dir(path.parent)  # the deletion itself survives a crash
+        return True
 
     def size(self, sha256: str) -> int:
         try:

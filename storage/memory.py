@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import BinaryIO
 
 from flows.record import ConversationRecord
@@ -15,7 +15,15 @@ from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_numbers import new_case_number, normalize_case_number
 from storage.errors import CaseNotFound, EvidenceNotFound
 from storage.evidence_files import check_sha256
-from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.records import (
+    AuditEntry,
+    Case,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CaseSummary,
+    case_holder,
+)
 from storage.update_ids import DEFAULT_KEEP, RecentUpdateIds
 
 
@@ -34,6 +42,8 @@ class MemoryStorage(Storage):
         self._rows: dict[str, CaseSummary] = {}
         self._drafts: dict[str, str] = {}
         self._evidence: dict[str, bytes] = {}
+        self._holds: dict[str, set[str]] = {}  # draft holder -> the files it holds
+        self._case_holders: dict[str, set[str]] = {}  # sha256 -> numbers of cases holding it
         self._update_ids = RecentUpdateIds(keep_update_ids)
         self._audit: list[str] = []
 
@@ -76,6 +86,7 @@ class MemoryStorage(Storage):
             data = _dump(case.to_dict())
             self._cases[number] = data
             self._rows[number] = case.summary()
+            self._hold_for_case(case)
             self._drafts[draft.draft_id] = number
             self._audit.append(_dump(created_entry(case).to_dict()))
         return _case(data)
@@ -117,6 +128,7 @@ class MemoryStorage(Storage):
             line = _dump(entry.to_dict())
             self._cases[new.case_number] = _dump(new.to_dict())
             self._rows[new.case_number] = new.summary()
+            self._hold_for_case(new)
             self._audit.append(line)
         return new
 
@@ -129,11 +141,40 @@ class MemoryStorage(Storage):
         return rows
 
     # -- evidence ----------------------------------------------------------------------
-    def put_evidence(self, data: bytes) -> str:
+    def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:
         digest = hashlib.sha256(data).hexdigest()
         with self._lock:
+            if holder is not None:
+                self._holds.setdefault(holder, set()).add(digest)
             self._evidence.setdefault(digest, bytes(data))
         return digest
+
+    def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
+        deleted = []
+        with self._lock:
+            held = self._holds.get(holder, set())
+            released = held - set(keep)
+            held -= released
+            if not held:
+                self._holds.pop(holder, None)
+            for digest in sorted(released):
+                if not self._holders(digest) and self._evidence.pop(digest, None) is not None:
+                    deleted.append(digest)
+        return deleted
+
+    def evidence_holders(self, sha256: str) -> frozenset[str]:
+        check_sha256(sha256)
+        with self._lock:
+            return self._holders(sha256)
+
+    def _holders(self, digest: str) -> frozenset[str]:
+        drafts = {h for h, held in self._holds.items() if digest in held}
+        cases = {case_holder(n) for n in self._case_holders.get(digest, ())}
+        return frozenset(drafts | cases)
+
+    def _hold_for_case(self, case: Case) -> None:
+        for ref in case.evidence:
+            self._case_holders.setdefault(ref.sha256, set()).add(case.case_number)
 
     def open_evidence(self, sha256: str) -> BinaryIO:
         with self._lock:
@@ -141,10 +182,6 @@ class MemoryStorage(Storage):
         if data is None:
             raise EvidenceNotFound(sha256)
         return io.BytesIO(data)
-
-    def delete_evidence(self, sha256: str) -> None:
-        with self._lock:
-            self._evidence.pop(check_sha256(sha256), None)
 
     def evidence_size(self, sha256: str) -> int:
         with self._lock:

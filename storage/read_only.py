@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,8 +24,17 @@ from storage.durable_files import DurableFiles
 from storage.entity_files import DOC_ID
 from storage.errors import CorruptFile, EvidenceNotFound, StorageError
 from storage.evidence_files import check_sha256
+from storage.evidence_holds import DraftHolds
 from storage.jsonl_log import JsonLinesLog
-from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.records import (
+    AuditEntry,
+    Case,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CaseSummary,
+    case_holder,
+)
 from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE
 
 
@@ -43,6 +52,8 @@ class ReadOnlyStorage(Storage):
             raise StorageError(f"{self.data_dir} holds no cases (is DATA_DIR right?)")
         # DurableFiles is only needed by the log's repair path, which is never taken here.
         files = DurableFiles(self._layout.tmp_dir, self._layout.quarantine_dir)
+        self._files = files
+        self._holds: DraftHolds | None = None
         self._index = CaseIndex(JsonLinesLog(self._layout.index_file, files))
         self._index.load_snapshot()
         self._audit = JsonLinesLog(self._layout.audit_file, files)
@@ -99,6 +110,15 @@ class ReadOnlyStorage(Storage):
         except FileNotFoundError:
             raise EvidenceNotFound(sha256) from None
 
+    def evidence_holders(self, sha256: str) -> frozenset[str]:
+        check_sha256(sha256)
+        if self._holds is None:  # read on first use: exports never ask
+            holds = DraftHolds(JsonLinesLog(self._layout.evidence_holds_file, self._files))
+            holds.load_snapshot()
+            self._holds = holds
+        cases = {case_holder(n) for n in self._index.cases_holding(sha256)}
+        return self._holds.holders(sha256) | cases
+
     def iter_audit(self, case_number: str | None = None) -> Iterator[AuditEntry]:
         for value in self._audit.scan(repair=False, strict=False):
             entry = AuditEntry.from_dict(value)
@@ -134,11 +154,11 @@ class ReadOnlyStorage(Storage):
     ) -> Case:
         return self._refuse()
 
-    def put_evidence(self, data: bytes) -> str:
+    def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:
         return self._refuse()
 
-    def delete_evidence(self, sha256: str) -> None:
-        self._refuse()
+    def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
+        return self._refuse()
 
     def mark_update(self, update_id: int) -> None:
         self._refuse()

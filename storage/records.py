@@ -174,3 +174,19 @@ class AuditEntry:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditEntry:
         return cls(**copy.deepcopy(data))
+
+
+# Who holds an evidence file. Evidence is stored once per sha256, so one file may
+# be held by several drafts and cases at once; it is deleted only when none holds it.
+DRAFT_HOLDER_PREFIX = "draft:"
+CASE_HOLDER_PREFIX = "case:"
+
+
+def draft_holder(user_id: int) -> str:
+    """The holder name of a user's conversation in progress (its draft and documents)."""
+    return f"{DRAFT_HOLDER_PREFIX}{int(user_id)}"
+
+
+def case_holder(case_number: str) -> str:
+    """The holder name of a submitted case; cases hold their evidence by themselves."""
+    return f"{CASE_HOLDER_PREFIX}{case_number}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,10 +21,20 @@ from storage.data_layout import CASE_SUFFIX, DataLayout, fan_out
 from storage.documents import audit_view, case_view
 from storage.durable_files import FILE_MODE, DurableFiles
 from storage.entity_files import EntityFiles
-from storage.errors import CaseNotFound, CorruptFile, DataDirInUse
-from storage.evidence_files import EvidenceFiles
+from storage.errors import CaseNotFound, CorruptFile, DataDirInUse, EvidenceNotFound
+from storage.evidence_files import EvidenceFiles, check_sha256
+from storage.evidence_holds import DraftHolds
 from storage.jsonl_log import DamagedLog, JsonLinesLog
-from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.records import (
+    AuditEntry,
+    Case,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CaseSummary,
+    case_holder,
+    draft_holder,
+)
 from storage.update_ids import DEFAULT_KEEP, UpdateIdFile
 
 log = logging.getLogger(__name__)
@@ -71,8 +82,9 @@ class TinyDBStorage(Storage):
     ) -> None:
         """Open (creating if needed) the data directory.
 
-        ``rebuild_index`` rebuilds the case index from the case files instead of
-        reading it, as ``python -m bot reindex`` does through :func:`rebuild_index`.
+        ``rebuild_index`` rebuilds the case index from the case files (and the
+        evidence holds from the conversation files) instead of reading them, as
+        ``python -m bot reindex`` does through :func:`rebuild_index`.
         """
         self.data_dir = Path(data_dir)
         self._layout = DataLayout(self.data_dir)
@@ -104,6 +116,9 @@ class TinyDBStorage(Storage):
             self._update_ids.load()
             self._index = CaseIndex(JsonLinesLog(self._layout.index_file, self._files))
             self._open_index(force_rebuild=rebuild_index)
+            self._evidence_locks = _LockStripes()
+            self._holds = DraftHolds(JsonLinesLog(self._layout.evidence_holds_file, self._files))
+            self._open_holds(force_rebuild=rebuild_index)
         except BaseException:
             self.close()
             raise
@@ -133,6 +148,28 @@ class TinyDBStorage(Storage):
         # rebuilt index does not know it: keep it out of the draw all the same.
         for number in self._quarantined_case_numbers():
             self._index.mark_taken(number)
+
+    def _open_holds(self, *, force_rebuild: bool) -> None:
+        """Load what drafts hold; rebuild it from the conversations when asked, missing or damaged.
+
+        What cases hold needs nothing more: the case index knows every case's files.
+        """
+        rebuild = force_rebuild or not self._layout.evidence_holds_file.exists()
+        if not rebuild:
+            try:
+                self._holds.load()
+            except DamagedLog as exc:
+                moved = self._files.quarantine(
+                    self._layout.evidence_holds_file, self.data_dir, str(exc)
+                )
+                log.error("evidence holds damaged (%s), moved to %s; rebuilding", exc, moved)
+                rebuild = True
+        if rebuild:
+            count = self._holds.rebuild(
+                (draft_holder(record.user_id), record.evidence_sha256())
+                for record in self.iter_conversations()
+            )
+            log.info("%s: evidence holds rebuilt: %d drafts hold files", self.data_dir, count)
 
     def _quarantined_case_numbers(self) -> Iterator[str]:
         prefix = self._layout.cases_dir.name + "__"
@@ -335,14 +372,37 @@ class TinyDBStorage(Storage):
         return self._index.list(filter)
 
     # -- evidence ----------------------------------------------------------------------
-    def put_evidence(self, data: bytes) -> str:
-        return self._evidence.put(data)
+    def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        # Holding and storing are one step for this file: a release deciding to
+        # delete it waits, then sees the new holder (or deletes first, and the
+        # file is stored again here).
+        with self._evidence_locks(digest):
+            if holder is not None:
+                self._holds.hold(holder, digest)  # durable before the file exists
+            self._evidence.put(data, digest)
+        return digest
+
+    def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
+        deleted = []
+        for digest in sorted(self._holds.release(holder, keep)):
+            with self._evidence_locks(digest):
+                if self._holds.is_held(digest) or self._index.cases_holding(digest):
+                    continue
+                try:
+                    if self._evidence.delete(digest):
+                        deleted.append(digest)
+                except EvidenceNotFound:
+                    continue  # not a hash (a damaged conversation): nothing on disk
+        return deleted
+
+    def evidence_holders(self, sha256: str) -> frozenset[str]:
+        check_sha256(sha256)
+        cases = {case_holder(n) for n in self._index.cases_holding(sha256)}
+        return self._holds.holders(sha256) | cases
 
     def open_evidence(self, sha256: str) -> BinaryIO:
         return self._evidence.open(sha256)
-
-    def delete_evidence(self, sha256: str) -> None:
-        self._evidence.delete(sha256)
 
     def evidence_size(self, sha256: str) -> int:
         return self._evidence.size(sha256)
@@ -405,7 +465,7 @@ class TinyDBStorage(Storage):
     # -- lifetime ----------------------------------------------------------------------
     def close(self) -> None:
         """Close the logs and release the data directory; calling it twice is harmless."""
-        for name in ("_audit", "_update_ids", "_index"):
+        for name in ("_audit", "_update_ids", "_index", "_holds"):
             part = getattr(self, name, None)
             if part is not None:
                 part.close()
@@ -415,9 +475,10 @@ class TinyDBStorage(Storage):
 
 
 def rebuild_index(data_dir: Path) -> int:
-    """Rebuild the case index of ``data_dir`` from its case files; return the number of cases.
+    """Rebuild the case index of ``data_dir`` from its case files, and which evidence
+    files drafts hold from the conversation files; return the number of cases.
 
-    Unreadable case files are quarantined and left out. Raises
+    Unreadable case and conversation files are quarantined and left out. Raises
     :class:`storage.DataDirInUse` while another process (e.g. the running bot)
     has the directory open.
     """

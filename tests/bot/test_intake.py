@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from bot.intake import IncomingFile, IntakeService
+from bot.intake import DAY, IncomingFile, IntakeService
 from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
@@ -135,6 +137,51 @@ def test_cancelled_draft_keeps_files_another_case_holds(service):
     service.handle(11, CommandInput("cancel"))
     case = service.storage.get_case(service.storage.load_conversation(10).case_number)
     assert service.storage.evidence_size(case.evidence[0].sha256) == 5
+
+
+class NoCaseScans:
+    """Wraps a storage and fails any listing of every case (a filter by user is fine)."""
+
+    def __init__(self, storage):
+        self._storage = storage
+
+    def __getattr__(self, name):
+        return getattr(self._storage, name)
+
+    def list_cases(self, filter=None):
+        assert filter is not None and filter.user_id is not None, "listed every case"
+        return self._storage.list_cases(filter)
+
+
+@pytest.mark.parametrize("how", ["cancel", "delete_my_data", "expiry"])
+def test_another_users_draft_ending_keeps_files_a_draft_holds(storage, how):
+    """Regression: user B sent the same bytes as user C's draft, then /cancel (or
+    /delete_my_data, or the draft expired): the shared file was deleted, and C's case
+    later pointed at a missing file. Deciding must not list every case either."""
+    now = [1_700_000_000.0]
+    service = IntakeService(IntakeFlow(load_policy()), NoCaseScans(storage), clock=lambda: now[0])
+    run_to_summary(service, user=40)  # C: a.jpg and b.pdf, in a draft
+    run_to_summary(service, user=41)  # B: the same two files
+    if how == "cancel":
+        service.handle(41, CommandInput("cancel"))
+    elif how == "delete_my_data":
+        yes = service.handle(41, CommandInput("delete_my_data"))[0].buttons[0][0].data
+        service.handle(41, ChoiceInput("delete", yes.split(":", 1)[1]))
+    else:
+        service.storage.save_conversation(
+            # C answered just now; only B's draft is old enough to expire.
+            dataclasses.replace(service.storage.load_conversation(40), updated_at=now[0] + DAY * 30)
+        )
+        now[0] += DAY * 30
+        result = service.sweep(41)
+        assert result.action == "expire"
+        service.sweep_sent(41, result)
+    assert service.storage.load_conversation(41) is None
+    press(service, 40, "submit")
+    case = service.storage.get_case(service.storage.load_conversation(40).case_number)
+    for ref in case.evidence:
+        with service.storage.open_evidence(ref.sha256) as fh:
+            assert len(fh.read()) == ref.size
 
 
 def test_sweep_reminds_once_then_expires(storage):

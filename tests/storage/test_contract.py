@@ -17,6 +17,7 @@ from storage import (
     EvidenceRef,
 )
 from storage.case_numbers import is_valid_case_number, new_case_number
+from storage.records import case_holder, draft_holder
 
 # -- conversations -----------------------------------------------------------------------
 
@@ -331,11 +332,60 @@ def test_concurrent_updates_and_conversations(store, make_draft, make_conversati
     assert len(list(store.iter_conversations())) == 40
 
 
-def test_delete_evidence(store):
-    digest = store.put_evidence(b"receipt")
-    store.delete_evidence(digest)
+def test_release_deletes_a_file_only_when_nobody_holds_it(store):
+    """Regression: user B's /cancel deleted a file user C's draft held (same bytes, one sha256)."""
+    digest = store.put_evidence(b"receipt", holder=draft_holder(3))  # C
+    assert store.put_evidence(b"receipt", holder=draft_holder(2)) == digest  # B, same bytes
+    assert store.evidence_holders(digest) == {draft_holder(2), draft_holder(3)}
+    assert store.release_evidence(draft_holder(2)) == []  # B cancels
+    assert store.evidence_size(digest) == 7
+    assert store.evidence_holders(digest) == {draft_holder(3)}
+    assert store.release_evidence(draft_holder(3)) == [digest]  # nobody holds it now
     with pytest.raises(EvidenceNotFound):
         store.evidence_size(digest)
-    store.delete_evidence(digest)  # deleting a missing file is fine
+    assert store.evidence_holders(digest) == frozenset()
+    assert store.release_evidence(draft_holder(3)) == []  # releasing again is harmless
+
+
+def test_release_keeps_what_the_holder_still_holds(store):
+    kept = store.put_evidence(b"kept", holder=draft_holder(1))
+    dropped = store.put_evidence(b"dropped", holder=draft_holder(1))
+    assert store.release_evidence(draft_holder(1), keep={kept, "not even a hash"}) == [dropped]
+    assert store.evidence_holders(kept) == {draft_holder(1)}
+    assert store.release_evidence(draft_holder(1), keep={kept}) == []
+    assert store.evidence_size(kept) == 4
+
+
+def test_cases_hold_their_evidence(store, make_draft):
+    """A file in a case outlives the draft it came from and every other holder."""
+    first = store.put_evidence(b"receipt", holder=draft_holder(1))
+    later = store.put_evidence(b"bank statement", holder=draft_holder(1))
+    ref = EvidenceRef(sha256=first, name="a.jpg", mime="image/jpeg", size=7)
+    case = store.create_case(make_draft(user_id=1, evidence=[ref]), now=1.0)
+    more = EvidenceRef(sha256=later, name="b.pdf", mime="application/pdf", size=14)
+    store.update_case(case.case_number, actor="user:1", now=2.0, add_evidence=(more,))
+    assert store.evidence_holders(first) == {draft_holder(1), case_holder(case.case_number)}
+    assert store.release_evidence(draft_holder(1)) == []
+    assert store.evidence_holders(later) == {case_holder(case.case_number)}
+    assert store.evidence_size(first) == 7 and store.evidence_size(later) == 14
+
+
+def test_holding_and_releasing_from_many_threads(store):
+    """Users putting and releasing the same bytes at once never lose a held file."""
+
+    def work(user):
+        for _ in range(20):
+            store.put_evidence(b"shared", holder=draft_holder(user))
+            if user % 2:
+                store.release_evidence(draft_holder(user))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(1, 17)))
+    digest = hashlib.sha256(b"shared").hexdigest()
+    assert store.evidence_holders(digest) == {draft_holder(u) for u in range(2, 17, 2)}
+    assert store.evidence_size(digest) == 6
+
+
+def test_malformed_hash_has_no_holders(store):
     with pytest.raises(EvidenceNotFound):
-        store.delete_evidence("../../etc/passwd")
+        store.evidence_holders("../../etc/passwd")

@@ -7,6 +7,7 @@ import pytest
 from flows.record import ConversationRecord
 from storage import CaseDraft, CaseFilter, CaseStatus, EvidenceRef
 from storage.read_only import ReadOnly, ReadOnlyStorage
+from storage.records import case_holder
 from storage.tinydb_store import TinyDBStorage
 
 
@@ -49,6 +50,7 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
     assert reader.get_case("../../etc/passwd") is None
     with reader.open_evidence(sha) as fh:
         assert fh.read() == b"abc"
+    assert reader.evidence_holders(sha) == {case_holder(c.case_number) for c in cases}
     assert [e.action for e in reader.iter_audit(cases[0].case_number)] == [
         e.action for e in owner.iter_audit(cases[0].case_number)
     ]

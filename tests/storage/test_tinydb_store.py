@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from storage import AuditEntry, CaseStatus, CorruptFile, DataDirInUse, tinydb_store
+from storage import AuditEntry, CaseStatus, CorruptFile, DataDirInUse, EvidenceRef, tinydb_store
 from storage.case_numbers import new_case_number
 from storage.data_layout import DataLayout
+from storage.records import case_holder, draft_holder
 from storage.tinydb_store import TinyDBStorage, rebuild_index
 
 
@@ -469,3 +470,85 @@ def test_one_cases_audit_trail_is_read_from_its_offsets(tiny, make_draft):
     assert all(e.case_number == target for e in trail)
     everything = [e for e in tiny.iter_audit() if e.case_number == target]
     assert everything == trail
+
+
+# -- evidence holds ----------------------------------------------------------------------
+
+
+def holding_conversation(make_conversation, user_id: int, *hashes: str):
+    files = [{"sha256": h, "name": "a.jpg", "mime": "image/jpeg", "size": 1} for h in hashes]
+    return make_conversation(user_id, state="evidence", answers={"evidence": files})
+
+
+def test_what_drafts_and_cases_hold_survives_reopening(tiny, make_draft, make_conversation):
+    kept = tiny.put_evidence(b"kept by a draft", holder=draft_holder(1))
+    in_case = tiny.put_evidence(b"in a case", holder=draft_holder(2))
+    ref = EvidenceRef(sha256=in_case, name="a.jpg", mime="image/jpeg", size=9)
+    case = tiny.create_case(make_draft(user_id=2, evidence=[ref]), now=1.0)
+    tiny.release_evidence(draft_holder(2))
+
+    store = reopen(tiny)
+    try:
+        assert store.evidence_holders(kept) == {draft_holder(1)}
+        assert store.evidence_holders(in_case) == {case_holder(case.case_number)}
+        assert store.release_evidence(draft_holder(2), keep=()) == []
+        assert store.release_evidence(draft_holder(1)) == [kept]
+    finally:
+        store.close()
+
+
+def test_evidence_holds_are_rebuilt_from_the_conversations(data_dir, make_conversation):
+    """A data directory from before the holds log (or one `reindex` rebuilds) learns what
+    each draft holds from the conversation files, so no held file is deleted."""
+    store = TinyDBStorage(data_dir)
+    held = store.put_evidence(b"held", holder=draft_holder(1))
+    stale = store.put_evidence(b"stale", holder=draft_holder(2))  # never saved in a draft
+    store.save_conversation(holding_conversation(make_conversation, 1, held))
+    supplement = {"_supplement": {"case": "X", "files": [{"sha256": stale}]}}
+    store.save_conversation(make_conversation(3, state="supplement", answers=supplement))
+    store.close()
+    DataLayout(data_dir).evidence_holds_file.unlink()  # as before this version
+
+    store = TinyDBStorage(data_dir)
+    try:
+        assert store.evidence_holders(held) == {draft_holder(1)}
+        assert store.evidence_holders(stale) == {draft_holder(3)}
+        assert store.release_evidence(draft_holder(2)) == []  # its hold was never saved
+        assert store.evidence_size(stale) == 5
+    finally:
+        store.close()
+    assert rebuild_index(data_dir) == 0
+    lines = DataLayout(data_dir).evidence_holds_file.read_text().splitlines()
+    assert [json.loads(line)["holder"] for line in lines] == ["draft:1", "draft:3"]
+
+
+def test_torn_or_damaged_holds_log(tiny, data_dir, make_conversation):
+    held = tiny.put_evidence(b"held", holder=draft_holder(1))
+    tiny.save_conversation(holding_conversation(make_conversation, 1, held))
+    holds = DataLayout(data_dir).evidence_holds_file
+    with holds.open("ab") as fh:
+        fh.write(b'{"holder":"draft:1","sha25')  # a power cut mid-append
+    store = reopen(tiny)
+    assert store.evidence_holders(held) == {draft_holder(1)}
+    store.close()
+    holds.write_text('{"nonsense": true}\n' + holds.read_text())
+    store = TinyDBStorage(data_dir)  # damaged: moved aside, rebuilt from the conversations
+    try:
+        assert store.evidence_holders(held) == {draft_holder(1)}
+        assert any("evidence_holds" in p.name for p in quarantined(data_dir))
+    finally:
+        store.close()
+
+
+def test_a_superseded_holds_log_is_compacted_on_opening(tiny, data_dir):
+    for n in range(700):
+        tiny.put_evidence(b"%d" % n, holder=draft_holder(n))
+        tiny.release_evidence(draft_holder(n))
+    digest = tiny.put_evidence(b"still held", holder=draft_holder(5))
+    store = reopen(tiny)
+    try:
+        lines = DataLayout(data_dir).evidence_holds_file.read_text().splitlines()
+        assert len(lines) == 1
+        assert store.evidence_holders(digest) == {draft_holder(5)}
+    finally:
+        store.close()
