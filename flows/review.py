@@ -1,8 +1,10 @@
 """The review of a submitted case as a state table: which staff action is allowed from which status.
 
 submitted → (documents_requested ↔ documents_received) → approved with a final amount /
-rejected with a reason → paid. Like the intake, one plain machine is shared and a
-throwaway model carries the status for each check.
+rejected with a reason → paid. A case waiting for documents can still be approved
+or rejected (staff may decide without them), and an approved amount can be
+corrected, with a reason, until it is paid. Like the intake, one plain machine is
+shared and a throwaway model carries the status for each check.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ REVIEW_TRANSITIONS = [
         "source": ["documents_requested", "documents_received"],
         "dest": "documents_received",
     },
-    {"trigger": "approve", "source": ["submitted", "documents_received"], "dest": "approved"},
+    {"trigger": "approve", "source": list(OPEN), "dest": "approved"},
     {"trigger": "reject", "source": list(OPEN), "dest": "rejected"},
+    {"trigger": "correct_amount", "source": "approved", "dest": "approved"},
     {"trigger": "pay", "source": "approved", "dest": "paid"},
 ]
 ACTIONS = tuple(dict.fromkeys(t["trigger"] for t in REVIEW_TRANSITIONS))

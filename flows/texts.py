@@ -205,6 +205,10 @@ KO: dict[str, str] = {
         "검토 결과, 이 접수(접수번호 {case_number})는 지원 대상에 해당하지 않아요.\n사유: {reason}\n"
         "궁금한 점이 있으시면 이 대화로 문의해 주세요."
     ),
+    "review.amount_corrected": (
+        "접수번호 {case_number}의 지원 금액을 바로잡았어요.\n바뀐 지원 금액: {amount}\n사유: {reason}\n"
+        "먼저 알려 드린 금액 대신 이 금액으로 지급해요."
+    ),
     "review.paid": "접수번호 {case_number}의 지원금 {amount}을 보내 드렸어요.",
     "delete.confirm": (
         "작성 중인 접수와 보내신 파일을 지우고, 이미 접수된 건은 담당자에게 삭제를 요청할게요. 진행할까요?"
@@ -425,6 +429,10 @@ EN: dict[str, str] = {
     "review.rejected": (
         "After review, case {case_number} is not eligible for support.\nReason: {reason}\n"
         "If you have questions, ask in this chat."
+    ),
+    "review.amount_corrected": (
+        "The support amount for case {case_number} has been corrected.\nNew amount: {amount}\n"
+        "Reason: {reason}\nThis amount replaces the one we told you before."
     ),
     "review.paid": "The support of {amount} for case {case_number} has been paid.",
     "delete.confirm": (

@@ -70,7 +70,7 @@ from bot.staff.exports import (
     write_evidence_zip,
 )
 from bot.staff.flags import Flag, compute_flags
-from bot.staff.review import ReviewService
+from bot.staff.review import NOTIFY_FAILED, ReviewService, pending_notice
 from bot.staff.stats import CaseStats, compute_stats
 from bot.staff.templates import pages
 from bot.staff.templates.pages import Document, Frame, ListForm, Paging
@@ -78,8 +78,16 @@ from bot.staff.templates.style import CSS_HASH
 from bot.staff.templates.words import LANGS, word
 from flows.amount import AmountError, parse_amount
 from flows.policy import KST, Policy, Text
-from flows.review import STAFF_ACTIONS, ReviewError, allowed_actions
-from storage import AuditEntry, CaseFilter, CaseNotFound, CaseStatus, CaseSummary, EvidenceNotFound
+from flows.review import STAFF_ACTIONS, ReviewError, ReviewInputError, allowed_actions, next_status
+from storage import (
+    AuditEntry,
+    Case,
+    CaseFilter,
+    CaseNotFound,
+    CaseStatus,
+    CaseSummary,
+    EvidenceNotFound,
+)
 from storage.base import Storage
 from storage.case_numbers import ALPHABET, normalize_case_number
 
@@ -95,7 +103,7 @@ OVERVIEW_MAX_AGE_S = 30.0  # flags and statistics may be this old
 NAME_MAX = 40
 TEXT_MAX = 1000
 CHUNK = 256 * 1024
-NOTIFY_FAILED = "review.notify_failed"
+RESEND = "resend"  # sending a message that failed again: a page action, not a review step
 
 CSP = (
     "default-src 'self'; "
@@ -747,6 +755,7 @@ async def case_detail(request: web.Request) -> web.Response:
         tier_name=tier_name,
         flags=flags.get(case.case_number, ()),
         actions=allowed_actions(staff.review.machine, str(case.status)),
+        undelivered=pending_notice(audit),
         documents=[
             Document(str(i), text(session.lang))
             for i, text in enumerate(_documents(staff.policy, case.tier))
@@ -758,12 +767,18 @@ async def case_detail(request: web.Request) -> web.Response:
 
 
 async def review_action(request: web.Request) -> web.StreamResponse:
-    """Take a review action on a case, tell the user, and go back to the case."""
+    """Show what a review action will tell the user; once confirmed, take it and go back to the case.
+
+    The first POST (from the case page) only renders a confirmation page with
+    the exact message; it carries the parsed values as hidden fields plus
+    ``confirmed=yes`` and the case's ``updated_at`` as seen, so a case that
+    someone changed in between is not decided on an outdated view.
+    """
     staff = request.app[STAFF_KEY]
     session = request[SESSION_KEY]
     action = request.match_info["action"]
     number = normalize_case_number(request.match_info["number"])
-    if action not in STAFF_ACTIONS or number is None:
+    if (action not in STAFF_ACTIONS and action != RESEND) or number is None:
         raise web.HTTPNotFound()
     case = await asyncio.to_thread(staff.storage.get_case, number)
     if case is None:
@@ -774,9 +789,18 @@ async def review_action(request: web.Request) -> web.StreamResponse:
     def field(name: str, limit: int = TEXT_MAX) -> str:
         return str(form.get(name, "")).strip()[:limit]
 
+    def refuse(key: str) -> web.Response:
+        session.flash = ("error", word(lang, key))
+        return back
+
     back = see_other(f"{PREFIX}/cases/{number}")
-    try:
-        if action == "request_documents":
+    confirmed = field("confirmed") == "yes"
+    if confirmed and field("seen") != _seen(case):
+        return refuse("error.changed")
+    values: dict[str, Any] = {}
+    if action == "request_documents":
+        documents = field("documents", 2000)
+        if not confirmed:
             known = _documents(staff.policy, case.tier)
             chosen = [
                 known[int(v)](case.lang)
@@ -785,30 +809,64 @@ async def review_action(request: web.Request) -> web.StreamResponse:
             ]
             if field("other", 500):
                 chosen.append(field("other", 500))
-            if not chosen:
-                session.flash = ("error", word(lang, "error.documents"))
-                return back
-            await staff.review.request_documents(
-                number, staff=session.actor, documents=", ".join(chosen), note=field("note")
+            documents = ", ".join(chosen)
+        if not documents:
+            return refuse("error.documents")
+        values = {"documents": documents, "note": field("note")}
+        values["deadline"] = staff.review.deadline(_date(field("deadline", 10)))
+    elif action in ("approve", "correct_amount"):
+        amount = parse_final_amount(field("final_amount", 40), staff.policy.amount_cap)
+        if amount is None:
+            return refuse("error.amount")
+        values = {"final_amount": amount}
+        if action == "approve":
+            values["note"] = field("note")
+        elif not field("reason"):
+            return refuse("error.correction_reason")
+        elif amount == case.final_amount:
+            return refuse("error.same_amount")
+        else:
+            values["reason"] = field("reason")
+    elif action == "reject":
+        if not field("reason"):
+            return refuse("error.reason")
+        values = {"reason": field("reason")}
+    try:
+        if action == RESEND:
+            if not confirmed:
+                raise web.HTTPNotFound()  # the case page shows the message it resends
+            if not await staff.review.resend(number, staff=session.actor):
+                return refuse("done.not_told")
+        elif not confirmed:
+            replies = await staff.review.preview(number, action, **values)
+            after = next_status(staff.review.machine, str(case.status), action)
+            page_html = pages.confirm_page(
+                _frame(request, "cases"),
+                case=case,
+                labels=staff.label(lang),
+                action=action,
+                status_after=after,
+                values=values,
+                replies=replies,
+                hidden={
+                    **{k: str(v) for k, v in values.items()},
+                    "confirmed": "yes",
+                    "seen": _seen(case),
+                },
             )
+            return _html(page_html)
+        elif action == "request_documents":
+            await staff.review.request_documents(number, staff=session.actor, **values)
         elif action == "approve":
-            amount = parse_final_amount(field("final_amount", 40), staff.policy.amount_cap)
-            if amount is None:
-                session.flash = ("error", word(lang, "error.amount"))
-                return back
-            await staff.review.approve(
-                number, staff=session.actor, final_amount=amount, note=field("note")
-            )
+            await staff.review.approve(number, staff=session.actor, **values)
+        elif action == "correct_amount":
+            await staff.review.correct_amount(number, staff=session.actor, **values)
         elif action == "reject":
-            if not field("reason"):
-                session.flash = ("error", word(lang, "error.reason"))
-                return back
-            await staff.review.reject(number, staff=session.actor, reason=field("reason"))
+            await staff.review.reject(number, staff=session.actor, **values)
         elif action == "pay":
-            if field("confirm") != "yes":
-                session.flash = ("error", word(lang, "error.confirm"))
-                return back
             await staff.review.mark_paid(number, staff=session.actor)
+    except ReviewInputError:
+        return refuse("error.resend_nothing" if action == RESEND else "error.input")
     except ReviewError:
         current = await asyncio.to_thread(staff.storage.get_case, number)
         status = staff.label(lang).status(str(current.status if current else case.status))
@@ -823,6 +881,18 @@ async def review_action(request: web.Request) -> web.StreamResponse:
     log.info("staff %r: %s on case %s", session.staff, action, number)
     session.flash = ("ok", word(lang, f"done.{action}"))
     return back
+
+
+def _seen(case: Case) -> str:
+    """What a confirmation form remembers of the case it was made for."""
+    return repr(case.updated_at)
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if _DATE.fullmatch(text) else None
+    except ValueError:
+        return None
 
 
 def _documents(policy: Policy, tier_id: str) -> list[Text]:

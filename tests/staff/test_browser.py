@@ -154,6 +154,14 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
             await page.fill("#a-other", "영업 신고증")
             await page.fill("#a-note", "이번 주 안에 보내 주세요")
             await page.click("form[action$='/request_documents'] button[type=submit]")
+            # First the message the user will get, exactly; nothing is sent yet.
+            message = await page.text_content(".chat-message p")
+            assert "영업 신고증" in message and "이번 주 안에 보내 주세요" in message
+            assert await page.text_content(".chat-button") == "서류 보내기"
+            assert site.inbox.sent == []
+            await no_horizontal_overflow(page, PHONE["width"])
+            await page.screenshot(path=tmp_path / "confirm-390.png", full_page=True)
+            await page.click(".confirm-actions button[type=submit]")
             await page.wait_for_selector(".flash.ok")
             assert await page.text_content(".detail-head .badge") == "서류 보완 요청"
             assert "김담당" in await page.text_content(".audit")
@@ -173,4 +181,5 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
     ((user_id, replies),) = site.inbox.sent
     assert user_id == case.user_id
     assert "매출 피해 입증 자료(장부, 매출 내역 등), 영업 신고증" in replies[0].text
+    assert replies[0].text == message
     assert (tmp_path / "list-390.png").stat().st_size > 10_000

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 from bot.intake import IncomingFile, IntakeService
-from bot.staff.review import ReviewService
+from bot.staff.review import ReviewService, pending_notice
 from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
-from flows.review import ReviewError, allowed_actions, build_review_machine, next_status
+from flows.review import (
+    ReviewError,
+    ReviewInputError,
+    allowed_actions,
+    build_review_machine,
+    next_status,
+)
 from storage import CaseNotFound, CaseStatus, EvidenceNotFound
 from storage.memory import MemoryStorage
 from storage.tinydb_store import TinyDBStorage
@@ -55,8 +61,14 @@ def submit_review_case(intake: IntakeService, user: int = 21, lang: str = "ko") 
 def test_review_table():
     machine = build_review_machine()
     assert allowed_actions(machine, "submitted") == ["request_documents", "approve", "reject"]
-    assert allowed_actions(machine, "documents_requested") == ["request_documents", "reject"]
-    assert allowed_actions(machine, "approved") == ["pay"]
+    # Regression: approve disappeared while documents were requested.
+    assert allowed_actions(machine, "documents_requested") == [
+        "request_documents",
+        "approve",
+        "reject",
+    ]
+    assert allowed_actions(machine, "approved") == ["correct_amount", "pay"]
+    assert next_status(machine, "approved", "correct_amount") == "approved"
     assert allowed_actions(machine, "paid") == []
     assert next_status(machine, "documents_received", "approve") == "approved"
     with pytest.raises(ReviewError, match="cannot pay a case that is submitted"):
@@ -193,3 +205,73 @@ def test_submitted_files_stay(intake, storage):
     number = submit_review_case(intake, user=28)
     case = storage.get_case(number)
     assert storage.evidence_size(case.evidence[0].sha256) == 4
+
+
+async def test_the_previewed_notice_is_the_notice_sent(intake, storage):
+    """Regression: review actions went out at one click; staff now see the message first."""
+    number = submit_review_case(intake, user=27, lang="en")
+    inbox = Inbox()
+    review = ReviewService(storage, notify=inbox)
+    shown = await review.preview(number, "request_documents", documents="Bank book", note="Soon")
+    assert inbox.sent == {} and storage.get_case(number).status == CaseStatus.SUBMITTED
+    await review.request_documents(number, staff="staff:9", documents="Bank book", note="Soon")
+    assert inbox.sent[27] == shown and "Bank book" in shown[0].text
+    assert shown[0].buttons[0][0].label == "Send documents"
+    # Approve or reject stay possible while the documents are awaited.
+    shown = await review.preview(number, "approve", final_amount=30_000, note="")
+    assert "KRW 30,000" in shown[0].text
+    await review.approve(number, staff="staff:9", final_amount=30_000)
+    assert inbox.sent[27][-1:] == shown
+    with pytest.raises(ReviewError):
+        await review.preview(number, "reject", reason="late")
+    with pytest.raises(ReviewInputError):
+        await review.preview(number, "correct_amount", final_amount=30_000, reason="typo")
+
+
+async def test_final_amount_is_corrected_with_a_reason_before_paid(intake, storage):
+    """Regression: an approved amount could not be corrected; only "paid" followed."""
+    number = submit_review_case(intake, user=28)
+    inbox = Inbox()
+    review = ReviewService(storage, notify=inbox)
+    await review.approve(number, staff="staff:9", final_amount=30_000)
+    with pytest.raises(ReviewInputError):
+        await review.correct_amount(number, staff="staff:9", final_amount=50_000, reason=" ")
+    case = await review.correct_amount(
+        number, staff="staff:7", final_amount=50_000, reason="채널 캐시 포함"
+    )
+    assert (case.status, case.final_amount) == (CaseStatus.APPROVED, 50_000)
+    told = inbox.sent[28][-1].text
+    assert "50,000원" in told and "채널 캐시 포함" in told
+    entry = next(e for e in storage.iter_audit(number) if e.action == "review.amount_corrected")
+    assert entry.actor == "staff:7"
+    assert entry.detail["final_amount"] == 50_000 and entry.detail["previous"] == 30_000
+    assert entry.detail["reason"] == "채널 캐시 포함"
+    await review.mark_paid(number, staff="staff:9")
+    assert "50,000원을 보내 드렸어요" in inbox.sent[28][-1].text
+    with pytest.raises(ReviewError):
+        await review.correct_amount(number, staff="staff:9", final_amount=1, reason="x")
+
+
+async def test_a_notice_that_failed_can_be_sent_again(intake, storage):
+    """Regression: "saved, but the user could not be told" had no way to tell them later."""
+    number = submit_review_case(intake, user=29)
+
+    async def blocked(user_id, replies):
+        raise PermissionError("blocked")
+
+    await ReviewService(storage, notify=blocked).reject(number, staff="staff:9", reason="중복")
+    pending = pending_notice(storage.iter_audit(number))
+    assert pending is not None and "중복" in pending[0].text
+
+    still_blocked = ReviewService(storage, notify=blocked)
+    assert await still_blocked.resend(number, staff="staff:9") is False
+    assert pending_notice(storage.iter_audit(number)) == pending
+
+    inbox = Inbox()
+    assert await ReviewService(storage, notify=inbox).resend(number, staff="staff:8") is True
+    assert inbox.sent[29] == pending
+    assert pending_notice(storage.iter_audit(number)) is None
+    resent = [e for e in storage.iter_audit(number) if e.action == "review.notice_resent"]
+    assert [e.actor for e in resent] == ["staff:8"]
+    with pytest.raises(ReviewInputError):
+        await ReviewService(storage, notify=inbox).resend(number, staff="staff:8")

@@ -139,6 +139,7 @@ class Staff:
         self.client = client
         self.app = app
         self.csrf = ""
+        self.confirmed = ""  # the last confirmation page
 
     async def sign_in(
         self, *, name: str = "김담당", token: str = TOKEN, next_url: str = "", headers=None
@@ -166,12 +167,44 @@ class Staff:
         return await self.client.post(path, data=data, headers=headers, allow_redirects=False)
 
     async def act(self, number: str, action: str, **fields: object) -> str:
-        """Take a review action from the case page; return the page it leads back to."""
+        """Take a review action from the case page, confirming what the user will be told;
+        return the page it leads back to."""
         await self.page(f"/staff/cases/{number}")
         response = await self.post(f"/staff/cases/{number}/{action}", fields)
+        if response.status == 200:  # the confirmation step: send what it shows
+            self.confirmed = await response.text()
+            response = await self.post(
+                f"/staff/cases/{number}/{action}", confirm_fields(self.confirmed), csrf=False
+            )
         assert response.status == 303, await response.text()
         assert response.headers["Location"] == f"/staff/cases/{number}"
         return await self.page(f"/staff/cases/{number}")
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def confirm_fields(page: str) -> dict[str, str]:
+    """The hidden fields of a confirmation page's form, as the browser would post them."""
+    form = page[page.index('class="confirm-actions"') :]
+    return {name: html.unescape(value) for name, value in HIDDEN.findall(form)}
+
+
+def resend_fields(page: str) -> dict[str, str]:
+    """The hidden fields of the case page's "send again" form."""
+    form = page[page.index('class="undelivered"') :]
+    form = form[: form.index("</form>")]
+    return {k: html.unescape(v) for k, v in HIDDEN.findall(form) if k != "csrf"}
+
+
+def storage_seen(storage: Storage, number: str) -> str:
+    return repr(storage.get_case(number).updated_at)
+
+
+def chat_messages(page: str) -> list[str]:
+    """The user's messages as a confirmation or case page shows them."""
+    found = re.findall(r'<div class="chat-message" lang="[a-z]+"><p>(.*?)</p>', page, re.S)
+    return [html.unescape(text) for text in found]
 
 
 @contextlib.asynccontextmanager
@@ -331,6 +364,10 @@ async def test_post_without_the_csrf_token_is_refused(storage):
         # The same form with the token and this site's origin goes through.
         origin = {"Origin": str(staff.client.make_url("")).rstrip("/")}
         response = await staff.post(path, {"reason": "증빙 없음"}, headers=origin)
+        assert response.status == 200  # the confirmation step
+        fields = confirm_fields(await response.text())
+        assert (await staff.post(path, fields, csrf=False, headers=evil)).status == 403
+        response = await staff.post(path, fields, csrf=False, headers=origin)
         assert response.status == 303
         assert storage.get_case(number).status == CaseStatus.REJECTED
 
@@ -660,8 +697,8 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 assert request.at > 0
                 assert "staff:김담당" in page and asked in page  # the audit trail on the page
 
-                # Approving needs the documents first: refused, nothing changes, nobody is told.
-                page = await staff.act(number, "approve", final_amount="100000")
+                # Paying needs an approval first: refused, nothing changes, nobody is told.
+                page = await staff.act(number, "pay")
                 assert "할 수 없어요" in page
                 assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
                 assert len(api.messages_to(review_case.user_id)) == 1
@@ -680,9 +717,7 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 case = storage.get_case(other)
                 assert (case.status, case.final_amount) == (CaseStatus.APPROVED, 50_000)
                 assert "KRW 50,000" in api.messages_to(cash_case.user_id)[-1]["text"]
-                page = await staff.act(other, "pay")  # without the confirmation box
-                assert "확인란" in page and storage.get_case(other).status == CaseStatus.APPROVED
-                await staff.act(other, "pay", confirm="yes")
+                await staff.act(other, "pay")
                 assert storage.get_case(other).status == CaseStatus.PAID
                 assert len(api.messages_to(cash_case.user_id)) == 2
                 actions = [e.action for e in storage.iter_audit(other)]
@@ -700,6 +735,110 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 assert (
                     await staff.post("/staff/cases/AAA-AAA-AAA/reject", {"reason": "x"})
                 ).status == 404
+
+
+async def test_review_actions_show_the_users_message_before_sending_it(storage):
+    """Regression: approve and reject told the user at one click, with no confirmation."""
+    case = add_case(storage, lang="en", tier="review", tentative_support=None)
+    number = case.case_number
+    inbox = Inbox()
+    async with serve(storage, review=ReviewService(storage, notify=inbox)) as staff:
+        await signed_in(staff)
+        await staff.page(f"/staff/cases/{number}")
+        path = f"/staff/cases/{number}/reject"
+        response = await staff.post(path, {"reason": "Sales records missing"})
+        assert response.status == 200
+        page = await response.text()
+        assert chat_messages(page) == [
+            (
+                await staff.app[STAFF_KEY].review.preview(
+                    number, "reject", reason="Sales records missing"
+                )
+            )[0].text
+        ]
+        assert "Sales records missing" in chat_messages(page)[0]
+        assert "not eligible" in chat_messages(page)[0]  # the user's language, not the page's
+        assert "접수됨 → <strong>지원 불가</strong>" in page and "<script" not in page
+        assert storage.get_case(number).status == CaseStatus.SUBMITTED and inbox.sent == []
+
+        # Confirmed: exactly that message goes out.
+        response = await staff.post(path, confirm_fields(page), csrf=False)
+        assert response.status == 303
+        assert storage.get_case(number).status == CaseStatus.REJECTED
+        ((_, replies),) = inbox.sent
+        assert [r.text for r in replies] == chat_messages(page)
+
+        # A confirmation made for an older state of the case is refused.
+        other = add_case(storage, lang="ko")
+        await staff.page(f"/staff/cases/{other.case_number}")
+        response = await staff.post(
+            f"/staff/cases/{other.case_number}/approve", {"final_amount": "30000"}
+        )
+        stale = confirm_fields(await response.text())
+        storage.update_case(
+            other.case_number,
+            actor="staff:other",
+            now=time.time() + 5,
+            status=CaseStatus.DOCUMENTS_REQUESTED,
+        )
+        response = await staff.post(f"/staff/cases/{other.case_number}/approve", stale, csrf=False)
+        assert response.status == 303
+        assert "바뀌었어요" in await staff.page(f"/staff/cases/{other.case_number}")
+        assert storage.get_case(other.case_number).status == CaseStatus.DOCUMENTS_REQUESTED
+        assert len(inbox.sent) == 1
+
+        # Approve still works while documents are requested, and the amount can be corrected.
+        page = await staff.act(other.case_number, "approve", final_amount="30000")
+        assert "30,000원" in chat_messages(staff.confirmed)[0]
+        assert storage.get_case(other.case_number).status == CaseStatus.APPROVED
+        assert "지원금 정정" in page
+        page = await staff.act(
+            other.case_number, "correct_amount", final_amount="30000", reason="x"
+        )
+        assert "지금 확정된 금액과 같아요" in page
+        page = await staff.act(other.case_number, "correct_amount", final_amount="8만원", reason="")
+        assert "정정 사유를 적어 주세요" in page
+        page = await staff.act(
+            other.case_number, "correct_amount", final_amount="8만원", reason="채널 캐시 포함"
+        )
+        assert "30,000원 → <strong>80,000원</strong>" in staff.confirmed
+        assert storage.get_case(other.case_number).final_amount == 80_000
+        assert "80,000원" in inbox.sent[-1][1][0].text and "지원금 정정" in page
+
+
+async def test_a_message_that_failed_is_shown_and_can_be_sent_again(storage):
+    """Regression: "saved, but the user could not be told" offered no way to resend."""
+    case = add_case(storage)
+    number = case.case_number
+    reachable = {"now": False}
+    inbox = Inbox()
+
+    async def notify(user_id, replies):
+        if not reachable["now"]:
+            raise ConnectionError("Telegram is down")
+        await inbox(user_id, replies)
+
+    async with serve(storage, review=ReviewService(storage, notify=notify)) as staff:
+        await signed_in(staff)
+        page = await staff.act(number, "reject", reason="중복 접수")
+        assert "알림을 보내지 못했어요" in page
+        assert 'action="/staff/cases/' + number + '/resend"' in page
+        assert any("중복 접수" in m for m in chat_messages(page))
+        assert "&quot;text&quot;" not in page  # the audit trail does not dump the stored message
+
+        page = await staff.act(number, "resend", **resend_fields(page))
+        assert "알림을 보내지 못했어요" in page and "/resend" in page  # failed again, still offered
+
+        reachable["now"] = True
+        page = await staff.act(number, "resend", **resend_fields(page))
+        assert "메시지를 다시 보냈어요" in page and "/resend" not in page
+        ((_, replies),) = inbox.sent
+        assert "중복 접수" in replies[0].text
+        assert "메시지 다시 보냄" in page  # the audit trail
+        page = await staff.act(
+            number, "resend", confirmed="yes", seen=storage_seen(storage, number)
+        )
+        assert "다시 보낼 메시지가 없어요" in page and len(inbox.sent) == 1
 
 
 # -- exports and statistics ------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.staff.templates.charts import bars, day_columns
 from bot.staff.templates.style import CSS
 from bot.staff.templates.words import word
 from flows.amount import format_amount
+from flows.messages import Reply
 from flows.policy import KST, Policy
 from storage.records import AuditEntry, Case, CaseStatus, CaseSummary
 
@@ -390,8 +391,13 @@ def detail_page(
     documents: Sequence[Document],
     audit: Sequence[AuditEntry],
     back_url: str,
+    undelivered: Sequence[Reply] | None = None,
 ) -> str:
-    """One case: facts, description, evidence, flags, the allowed review actions and the audit trail."""
+    """One case: facts, description, evidence, flags, the allowed review actions and the audit trail.
+
+    ``undelivered`` is a message to the user that failed and was not sent since;
+    the page shows it with a button that sends it again.
+    """
     lang = frame.lang
 
     def w(key: str, **values: object) -> str:
@@ -449,6 +455,7 @@ def detail_page(
         f'<section class="card" aria-labelledby="h-flags"><h2 id="h-flags">{w("detail.flags")}</h2>'
         f"<div>{flag_html}</div></section>"
         f'<section class="card" aria-labelledby="h-act"><h2 id="h-act">{w("detail.actions")}</h2>'
+        f"{_undelivered(frame, case, base, undelivered, labels)}"
         f"{_actions(frame, case, base, actions, documents, labels)}</section>"
         f'<section class="card audit" aria-labelledby="h-audit"><h2 id="h-audit">{w("detail.audit")}</h2>'
         f"{_audit(audit, labels, lang)}</section>"
@@ -498,7 +505,10 @@ def _actions(
 
     if not actions:
         return f'<p class="muted">{w("detail.no_actions")}</p>'
-    forms = [f'<p class="hint">{w("detail.tell_user", lang=labels.language(case.lang))}</p>']
+    forms = [
+        f'<p class="hint">{w("detail.tell_user", lang=labels.language(case.lang))} '
+        f"{w('detail.confirm_first')}</p>"
+    ]
     for action in actions:
         fields = ""
         button = "button"
@@ -524,6 +534,16 @@ def _actions(
                 '<textarea id="a-anote" name="note" maxlength="1000"></textarea></div>'
             )
             button = "button good"
+        elif action == "correct_amount":
+            current = "" if case.final_amount is None else str(case.final_amount)
+            fields = (
+                f'<div class="field"><label for="a-camount">{w("field.corrected_amount")}</label>'
+                f'<input type="text" id="a-camount" name="final_amount" value="{esc(current)}" inputmode="numeric" required maxlength="30">'
+                f'<div class="hint">{w("field.corrected_hint", amount=money(case.final_amount, lang))}</div></div>'
+                f'<div class="field"><label for="a-creason">{w("field.correction_reason")}</label>'
+                '<textarea id="a-creason" name="reason" required maxlength="1000"></textarea></div>'
+            )
+            button = "button quiet"
         elif action == "reject":
             fields = (
                 f'<div class="field"><label for="a-reason">{w("field.reason")}</label>'
@@ -532,16 +552,105 @@ def _actions(
             button = "button danger"
         elif action == "pay":
             fields = (
-                '<div class="field checks"><label><input type="checkbox" name="confirm" value="yes" required> '
-                f"{w('field.paid_confirm')}</label></div>"
+                f'<p class="hint">{w("field.paid_hint", amount=money(case.final_amount, lang))}</p>'
             )
             button = "button good"
         forms.append(
             f'<form class="action" method="post" action="{esc(base)}/{esc(action)}">'
             f"<h3>{w(f'action.{action}')}</h3>{csrf_field(frame.csrf)}{fields}"
-            f'<button class="{button}" type="submit">{w(f"action.{action}")}</button></form>'
+            f'<button class="{button}" type="submit">{w("confirm.check", action=word(lang, f"action.{action}"))}</button></form>'
         )
     return "".join(forms)
+
+
+def _undelivered(
+    frame: Frame, case: Case, base: str, replies: Sequence[Reply] | None, labels: Labels
+) -> str:
+    """A message the user never got, shown as sent, with a button to send it again."""
+    if not replies:
+        return ""
+    lang = frame.lang
+    return (
+        '<div class="undelivered" role="alert">'
+        f"<h3>{esc(word(lang, 'resend.title'))}</h3>"
+        f'<p class="hint">{esc(word(lang, "resend.lead", lang=labels.language(case.lang)))}</p>'
+        f"{notice_preview(replies, case.lang)}"
+        f'<form method="post" action="{esc(base)}/resend">{csrf_field(frame.csrf)}'
+        '<input type="hidden" name="confirmed" value="yes">'
+        f'<input type="hidden" name="seen" value="{esc(repr(case.updated_at))}">'
+        f'<button class="button" type="submit">{esc(word(lang, "resend.button"))}</button></form>'
+        "</div>"
+    )
+
+
+def notice_preview(replies: Sequence[Reply], lang: str) -> str:
+    """Messages as the user's chat shows them: the text as typed, buttons under it."""
+    out = []
+    for reply in replies:
+        buttons = "".join(
+            f'<span class="chat-button">{esc(b.label)}</span>' for row in reply.buttons for b in row
+        )
+        out.append(
+            f'<div class="chat-message" lang="{esc(lang)}"><p>{esc(reply.text)}</p>'
+            + (f'<div class="chat-buttons">{buttons}</div>' if buttons else "")
+            + "</div>"
+        )
+    return "".join(out)
+
+
+def confirm_page(
+    frame: Frame,
+    *,
+    case: Case,
+    labels: Labels,
+    action: str,
+    status_after: str,
+    values: Mapping[str, Any],
+    replies: Sequence[Reply],
+    hidden: Mapping[str, str],
+) -> str:
+    """The step before a review action: what changes, and exactly what the user will be told."""
+    lang = frame.lang
+
+    def w(key: str, **v: object) -> str:
+        return esc(word(lang, key, **v))
+
+    base = f"{frame.base}/cases/{case.case_number}"
+    name = word(lang, f"action.{action}")
+    facts = [(w("col.case_number"), f'<span class="mono">{esc(case.case_number)}</span>')]
+    status_line = esc(labels.status(case.status))
+    if status_after != str(case.status):
+        status_line += f" → <strong>{esc(labels.status(status_after))}</strong>"
+    facts.append((w("col.status"), status_line))
+    if "final_amount" in values:
+        amount = f"<strong>{esc(money(values['final_amount'], lang))}</strong>"
+        if action == "correct_amount":
+            amount = f"{esc(money(case.final_amount, lang))} → {amount}"
+        facts.append((w("detail.final_amount"), amount))
+    elif action == "pay":
+        facts.append((w("detail.final_amount"), esc(money(case.final_amount, lang))))
+    facts_html = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    inputs = "".join(
+        f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in hidden.items()
+    )
+    button = {"reject": "button danger", "approve": "button good", "pay": "button good"}.get(
+        action, "button"
+    )
+    body = (
+        f'<p><a href="{esc(base)}">{w("confirm.back", number=case.case_number)}</a></p>'
+        f"<h1>{w('confirm.title', action=name)}</h1>"
+        '<section class="card confirm">'
+        f'<dl class="facts">{facts_html}</dl>'
+        f"<h2>{w('confirm.message')}</h2>"
+        f'<p class="hint">{w("confirm.channel", lang=labels.language(case.lang))}</p>'
+        f"{notice_preview(replies, case.lang)}"
+        f'<form method="post" action="{esc(base)}/{esc(action)}" class="confirm-actions">'
+        f"{csrf_field(frame.csrf)}{inputs}"
+        f'<button class="{button}" type="submit">{w(f"confirm.send.{action}")}</button>'
+        f'<a class="button quiet" href="{esc(base)}">{w("confirm.cancel")}</a></form>'
+        "</section>"
+    )
+    return layout(frame, word(lang, "confirm.title", action=name), body)
 
 
 def _audit(entries: Sequence[AuditEntry], labels: Labels, lang: str) -> str:
@@ -580,12 +689,13 @@ def _audit_details(entry: AuditEntry, labels: Labels, lang: str) -> list[str]:
         if isinstance(added, list):
             names = ", ".join(str(e.get("name", "")) for e in added if isinstance(e, dict))
             lines.append(f"{word(lang, 'audit.evidence_added')}: {names}")
-    for key in ("draft_id",):  # bookkeeping, not something staff act on
+    # Bookkeeping, not something staff act on; an undelivered notice is shown above the actions.
+    for key in ("draft_id", "notice"):
         detail.pop(key, None)
     for key, value in detail.items():
         if value in ("", None):
             continue
-        if key == "final_amount" and isinstance(value, int):
+        if key in ("final_amount", "previous") and isinstance(value, int):
             value = money(value, lang)
         elif key == "tier" and isinstance(value, str):
             value = labels.tier(value)

@@ -189,6 +189,24 @@ details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 .day-table { margin-top: .6rem; font-size: .86rem; }
 .day-table table { max-width: 360px; }
 .day-table td, .day-table th { padding: .2rem .5rem; border-bottom: 1px solid #edf0f4; text-align: left; }
+.chat-message {
+  background: #eef3fb; border: 1px solid #d5e0f2; border-radius: 12px 12px 12px 3px;
+  padding: .7rem .9rem; margin: .4rem 0 .8rem; max-width: 34rem;
+}
+.chat-message p { margin: 0; white-space: pre-wrap; }
+.chat-buttons { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .6rem; }
+.chat-button {
+  flex: 1; text-align: center; background: #fff; border: 1px solid #c4d2ea; border-radius: 8px;
+  padding: .3rem .6rem; font-size: .88rem; color: var(--accent);
+}
+.confirm h2 { margin-top: 1rem; margin-bottom: .2rem; }
+.confirm-actions { display: flex; flex-wrap: wrap; gap: .6rem; margin-top: .6rem; }
+.undelivered {
+  background: var(--warn-soft); border: 1px solid #f0d6a8; border-radius: 8px;
+  padding: .8rem .9rem; margin-bottom: 1rem;
+}
+.undelivered h3 { font-size: .95rem; margin: 0 0 .3rem; color: var(--warn); }
+.undelivered .chat-message { background: #fff; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) {
   .detail-grid { grid-template-columns: minmax(0, 1fr); }
