@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Settings:
     webhook_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     policy: Path | None = None  # None: the bundled 1015 policy
     default_lang: str = "ko"
     draft_expire_days: int = 14
@@ -80,6 +83,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not 0 < port < 65536:
         raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
     policy = get("POLICY")
+    proxies = []
+    for part in (get("TRUSTED_PROXIES") or "").replace(";", ",").split(","):
+        if part.strip():
+            try:
+                proxies.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"TRUSTED_PROXIES must list IP addresses or networks, got {part.strip()!r}"
+                ) from None
     return Settings(
         telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
@@ -91,6 +103,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=get("WEBHOOK_SECRET"),
         host=get("HOST") or "127.0.0.1",
         port=port,
+        trusted_proxies=tuple(proxies),
         policy=Path(policy) if policy else None,
         default_lang=lang,
         draft_expire_days=integer("DRAFT_EXPIRE_DAYS", 14),

@@ -10,10 +10,13 @@ Security choices:
 - **Sign-in** takes a name (recorded as ``staff:<name>`` in the audit trail)
   and the shared ``STAFF_WEB_TOKEN``, compared as SHA-256 digests with
   :func:`hmac.compare_digest` (no timing or length leak). After three wrong
-  tokens in a row an IP address waits 2, 4, 8 ... seconds (at most 15 minutes)
-  before it may try again; failures are logged with the address, never the
-  token. Behind a reverse proxy every client has the proxy's address, so the
-  backoff then holds for everyone: slower sign-in for staff, never a bypass.
+  tokens in a row a client waits 2, 4, 8 ... seconds (at most 15 minutes)
+  before it may try again; all clients share a budget of wrong tokens; a
+  browser that signed in before is held only by its own mistakes (see
+  :class:`SignInThrottle`). The client is the peer address, or behind a proxy
+  listed in ``TRUSTED_PROXIES`` the rightmost untrusted ``X-Forwarded-For`` hop
+  (:mod:`bot.ratelimit`). Failures are logged with the address, never the token.
+  A form that cannot be read (bad UTF-8, a nameless multipart part) gets a 400.
 - **Sessions** live in this process's memory (a random 32-byte token -> staff
   name, CSRF token, language, expiry after 8 hours); a restart signs everyone
   out. The cookie is ``HttpOnly; SameSite=Strict; Path=/staff`` and also
@@ -40,6 +43,7 @@ Security choices:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -60,6 +64,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.ratelimit import Backoff, Budget, Network, address_key, client_address, retry_after
 from bot.settings import Settings
 from bot.staff.exports import (
     FILE_SUFFIXES,
@@ -97,6 +102,7 @@ T = TypeVar("T")
 PREFIX = "/staff"
 SESSION_COOKIE = "staff_session"
 SIGNIN_COOKIE = "staff_signin"
+DEVICE_COOKIE = "staff_device"
 SESSION_SECONDS = 8 * 3600
 PAGE_SIZE = 50
 OVERVIEW_MAX_AGE_S = 30.0  # flags and statistics may be this old
@@ -200,38 +206,69 @@ class SessionStore:
 
 
 class SignInThrottle:
-    """Per-address backoff after wrong tokens: three free tries, then 2, 4, 8 ... s, at most 15 min."""
+    """Who may try a token now: per-client backoff, a global budget, and known browsers.
+
+    - Each client (its address from :func:`bot.ratelimit.client_address`, IPv6 by
+      /64) gets three free wrong tokens, then waits 2, 4, 8 ... s, at most 15 min.
+    - All clients together have a budget of :attr:`GLOBAL_BUDGET` wrong tokens,
+      refilled at one per :attr:`GLOBAL_REFILL_S` s: guessing from many addresses is
+      bounded too. When it is spent, a request is refused without its token being
+      looked at; the budget comes back at that bounded rate, and the first request
+      then is looked at (a right token gets in).
+    - A browser that signed in before carries a signed device cookie. It is held
+      only by its own wrong tokens (its own backoff), never by the address it shares
+      or the budget others spent, so an attacker cannot lock out staff who have
+      signed in before, whatever the proxy set-up.
+
+    A request is refused *before* its token is compared, so a locked-out guesser
+    learns nothing from a refusal.
+    """
 
     FREE_TRIES = 3
     MAX_WAIT_S = 900.0
+    GLOBAL_BUDGET = 100
+    GLOBAL_REFILL_S = 36.0  # 100 an hour, at most 2,400 wrong tokens a day in all
+    DEVICE_DAYS = 180
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._failures: dict[str, tuple[int, float]] = {}  # address -> (in a row, last at)
+    def __init__(self, clock: Callable[[], float], device_key: bytes) -> None:
+        self.addresses = Backoff(clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S)
+        self.devices = Backoff(clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S)
+        self.budget = Budget(clock, capacity=self.GLOBAL_BUDGET, refill_s=self.GLOBAL_REFILL_S)
+        self._device_key = device_key
 
-    def wait_s(self, address: str) -> float:
-        """Seconds before ``address`` may try again (0 when it may now)."""
-        count, last = self._failures.get(address, (0, 0.0))
-        return max(0.0, last + self._delay(count) - self._clock())
+    def new_device(self) -> str:
+        """A fresh device cookie value: a random id and its signature."""
+        device = secrets.token_urlsafe(16)
+        return f"{device}.{self._sign(device)}"
 
-    def failed(self, address: str) -> int:
-        """Count a wrong token; return how many in a row."""
-        now = self._clock()
-        if len(self._failures) > 10_000:  # forget addresses whose backoff has long passed
-            self._failures = {
-                a: (n, t) for a, (n, t) in self._failures.items() if now - t < self.MAX_WAIT_S
-            }
-        count = self._failures.get(address, (0, 0.0))[0] + 1
-        self._failures[address] = (count, now)
-        return count
+    def device(self, cookie: str | None) -> str | None:
+        """The device id of a cookie this server signed (with this token), or None."""
+        device, _, signature = (cookie or "").partition(".")
+        if not device or not hmac.compare_digest(signature.encode(), self._sign(device).encode()):
+            return None
+        return device
 
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+    def _sign(self, device: str) -> str:
+        mac = hmac.new(self._device_key, device.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac[:24]).decode()
 
-    def _delay(self, count: int) -> float:
-        if count < self.FREE_TRIES:
-            return 0.0
-        return min(2.0 ** (count - self.FREE_TRIES + 1), self.MAX_WAIT_S)
+    def wait_s(self, address: str, device: str | None) -> float:
+        """Seconds before this client may try a token (0 when it may now)."""
+        if device is not None:
+            return self.devices.wait_s(device)
+        return max(self.addresses.wait_s(address_key(address)), self.budget.wait_s())
+
+    def failed(self, address: str, device: str | None) -> int:
+        """Count a wrong token; return how many in a row for this client."""
+        if device is not None:
+            return self.devices.failed(device)
+        self.budget.spend()
+        return self.addresses.failed(address_key(address))
+
+    def succeeded(self, address: str, device: str | None) -> None:
+        if device is not None:
+            self.devices.succeeded(device)
+        self.addresses.succeeded(address_key(address))
 
 
 class Refreshed(Generic[T]):
@@ -299,10 +336,12 @@ class StaffWeb:
     token_digest: bytes
     sessions: SessionStore
     throttle: SignInThrottle
+    trusted_proxies: tuple[Network, ...]  # whose X-Forwarded-For names the client
     flags: Refreshed[Mapping[str, frozenset[Flag]]]
     stats: Refreshed[CaseStats]
     clock: Callable[[], float]
     labels: dict[str, Labels]  # by language
+    warned_forwarded: bool = False  # said once that X-Forwarded-For is ignored
 
     def label(self, lang: str) -> Labels:
         return self.labels[lang]
@@ -333,13 +372,17 @@ def create_staff_app(
         return app
     if len(token) < 16:
         log.warning("STAFF_WEB_TOKEN is short (%d characters); use 16 or more", len(token))
+    token_digest = hashlib.sha256(token.encode()).digest()
     app[STAFF_KEY] = StaffWeb(
         storage=storage,
         policy=policy,
         review=review,
-        token_digest=hashlib.sha256(token.encode()).digest(),
+        token_digest=token_digest,
         sessions=SessionStore(clock),
-        throttle=SignInThrottle(clock),
+        throttle=SignInThrottle(
+            clock, device_key=hmac.new(token_digest, b"staff-device", hashlib.sha256).digest()
+        ),
+        trusted_proxies=settings.trusted_proxies,
         flags=Refreshed(lambda: compute_flags(storage.list_cases()), clock, overview_max_age),
         stats=Refreshed(lambda: compute_stats(storage.list_cases()), clock, overview_max_age),
         clock=clock,
@@ -447,12 +490,13 @@ async def signin_form(request: web.Request) -> web.Response:
 async def signin(request: web.Request) -> web.StreamResponse:
     """Check the name and token; start a session or say no (and slow down repeated failures)."""
     staff = request.app[STAFF_KEY]
-    address = request.remote or "unknown"
+    address = _client(request)
+    device = staff.throttle.device(request.cookies.get(DEVICE_COOKIE))
     form = await read_form(request)
     lang = str(form.get("lang", "")) if form.get("lang") in LANGS else "ko"
     next_url = _safe_next(str(form.get("next", "")))
     name = clean_name(str(form.get("name", "")))
-    wait = staff.throttle.wait_s(address)
+    wait = staff.throttle.wait_s(address, device)
     if wait > 0:
         log.warning("staff sign-in from %s refused: backing off for %.0f s", address, wait)
         response = _signin_response(
@@ -463,7 +507,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
             error=word(lang, "signin.throttled", seconds=math.ceil(wait)),
             status=429,
         )
-        response.headers["Retry-After"] = str(math.ceil(wait))
+        response.headers["Retry-After"] = retry_after(wait)
         return response
     nonce = request.cookies.get(SIGNIN_COOKIE, "")
     sent = str(form.get("csrf", ""))
@@ -483,7 +527,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
         )
     given = hashlib.sha256(str(form.get("token", "")).encode()).digest()
     if not hmac.compare_digest(given, staff.token_digest):
-        count = staff.throttle.failed(address)
+        count = staff.throttle.failed(address, device)
         log.warning("staff sign-in from %s refused: wrong token (%d in a row)", address, count)
         return _signin_response(
             request,
@@ -497,14 +541,36 @@ async def signin(request: web.Request) -> web.StreamResponse:
         return _signin_response(
             request, lang, next_url=next_url, error=word(lang, "signin.name_missing"), status=400
         )
-    staff.throttle.succeeded(address)
+    staff.throttle.succeeded(address, device)
     staff.sessions.close(request.cookies.get(SESSION_COOKIE))
     session = staff.sessions.open(name, lang)
     log.info("staff %r signed in from %s", name, address)
     response = see_other(next_url or f"{PREFIX}/")
     _set_cookie(request, response, SESSION_COOKIE, session.token, max_age=SESSION_SECONDS)
+    if device is None:
+        _set_cookie(
+            request,
+            response,
+            DEVICE_COOKIE,
+            staff.throttle.new_device(),
+            max_age=SignInThrottle.DEVICE_DAYS * 86400,
+        )
     response.del_cookie(SIGNIN_COOKIE, path=PREFIX)
     return response
+
+
+def _client(request: web.Request) -> str:
+    """The client's address: from X-Forwarded-For only when the peer is a trusted proxy."""
+    staff = request.app[STAFF_KEY]
+    forwarded = request.headers.getall("X-Forwarded-For", [])
+    if forwarded and not staff.trusted_proxies and not staff.warned_forwarded:
+        staff.warned_forwarded = True
+        log.warning(
+            "X-Forwarded-For from %s ignored: set TRUSTED_PROXIES to the reverse proxy's "
+            "address, or every client counts as the proxy for the sign-in throttle",
+            request.remote,
+        )
+    return client_address(request.remote, forwarded, staff.trusted_proxies)
 
 
 async def signout(request: web.Request) -> web.StreamResponse:

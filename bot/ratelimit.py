@@ -1,0 +1,154 @@
+"""Who is asking, behind a reverse proxy, and how fast they may ask: for per-client limits.
+
+- :func:`client_address` takes the client's address from ``X-Forwarded-For`` only
+  when the peer is one of ``TRUSTED_PROXIES``, walking the header from the right
+  and stopping at the first hop that is not a trusted proxy (the rightmost
+  untrusted hop): what a client writes into the header itself is to the left of
+  what its proxy appends, so it is never reached. Without trusted proxies the
+  header is ignored and the peer address is the client.
+- :func:`address_key` groups IPv6 addresses by /64 (one subscriber usually holds
+  a whole /64, so per-address limits on single IPv6 addresses cost nothing to dodge).
+- :class:`Backoff` slows a key down after failures (free tries, then doubling
+  waits up to a cap); :class:`Budget` is a token bucket shared by everyone.
+
+Nothing here knows about sign-in: the staff web uses it for its sign-in throttle,
+and any other door (a web chat) can limit per client behind the same proxies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_address(text: str) -> Address | None:
+    """An IP address from a header or peer field ("[::1]:443" and "1.2.3.4:80" too), or None."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_address(
+    peer: str | None, forwarded_for: Iterable[str], trusted: Sequence[Network]
+) -> str:
+    """The client's address: the rightmost ``X-Forwarded-For`` hop that is not a trusted proxy.
+
+    ``forwarded_for`` is every ``X-Forwarded-For`` header, in order. While the address
+    in hand is a trusted proxy, the next hop to the left is taken; a hop that is not
+    an address ends the walk at the proxy that sent it. With no ``trusted`` networks
+    the peer is the client, whatever the headers say.
+    """
+    current = parse_address(peer or "")
+    if current is None:
+        return peer or "unknown"
+    hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    while hops and _trusted(current, trusted):
+        hop = parse_address(hops.pop())
+        if hop is None:
+            break
+        current = hop
+    return str(current)
+
+
+def _trusted(address: Address, trusted: Sequence[Network]) -> bool:
+    return any(address.version == net.version and address in net for net in trusted)
+
+
+def address_key(address: str) -> str:
+    """The key to limit ``address`` by: itself for IPv4, its /64 for IPv6."""
+    parsed = parse_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed) if parsed is not None else address
+
+
+class Backoff:
+    """Per-key backoff after failures: ``free`` tries, then 2, 4, 8 ... s, at most ``max_wait``.
+
+    Memory stays bounded: past ``max_keys`` keys, those whose wait has long passed
+    are forgotten.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        free: int = 3,
+        max_wait: float = 900.0,
+        max_keys: int = 10_000,
+    ) -> None:
+        self._clock = clock
+        self.free = free
+        self.max_wait = max_wait
+        self.max_keys = max_keys
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (in a row, last at)
+
+    def wait_s(self, key: str) -> float:
+        """Seconds before ``key`` may try again (0 when it may now)."""
+        count, last = self._failures.get(key, (0, 0.0))
+        return max(0.0, last + self.delay(count) - self._clock())
+
+    def failed(self, key: str) -> int:
+        """Count a failure of ``key``; return how many in a row."""
+        now = self._clock()
+        if len(self._failures) >= self.max_keys:
+            self._failures = {
+                k: (n, t) for k, (n, t) in self._failures.items() if now - t < self.max_wait
+            }
+        count = self._failures.get(key, (0, 0.0))[0] + 1
+        self._failures[key] = (count, now)
+        return count
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def delay(self, count: int) -> float:
+        """The wait after ``count`` failures in a row."""
+        if count < self.free:
+            return 0.0
+        return min(2.0 ** (count - self.free + 1), self.max_wait)
+
+
+class Budget:
+    """A token bucket: ``capacity`` units, one more every ``refill_s`` seconds."""
+
+    def __init__(self, clock: Callable[[], float], *, capacity: int, refill_s: float) -> None:
+        self._clock = clock
+        self.capacity = capacity
+        self.refill_s = refill_s
+        self._level = float(capacity)
+        self._at = clock()
+
+    def _refill(self) -> float:
+        now = self._clock()
+        self._level = min(self.capacity, self._level + (now - self._at) / self.refill_s)
+        self._at = now
+        return self._level
+
+    def wait_s(self) -> float:
+        """Seconds until a unit is available (0 when one is now)."""
+        level = self._refill()
+        return 0.0 if level >= 1 else (1 - level) * self.refill_s
+
+    def spend(self) -> None:
+        """Take a unit (the level may go below zero: what is spent is spent)."""
+        self._refill()
+        self._level -= 1
+
+
+def retry_after(seconds: float) -> str:
+    """A ``Retry-After`` value: whole seconds, at least 1."""
+    return str(max(1, math.ceil(seconds)))
