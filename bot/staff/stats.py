@@ -104,6 +104,48 @@ def compute_stats(rows: Iterable[CaseSummary]) -> CaseStats:
     )
 
 
+# -- the daily chart's range -----------------------------------------------------------
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 731  # two years of columns at most
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Cases per Korean day over a chosen range, and how many fell before and after it."""
+
+    first: dt.date
+    last: dt.date
+    days: Mapping[str, int]  # every day of the range, in order, 0 where none
+    before: int
+    after: int
+
+
+def default_day_range(policy: Policy, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The policy's claim windows (first opening to last closing), else the last 30 days."""
+    if policy.windows:
+        return min(w.opens for w in policy.windows), max(w.closes for w in policy.windows)
+    return today - dt.timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def days_in_range(per_day: Mapping[str, int], first: dt.date, last: dt.date) -> DayRange:
+    """``per_day`` (ISO date -> count) cut to ``first``..``last`` (at most :data:`MAX_DAYS`)."""
+    if last < first:
+        first, last = last, first
+    first = max(first, last - dt.timedelta(days=MAX_DAYS - 1))
+    start, end = first.isoformat(), last.isoformat()
+    days = {(first + dt.timedelta(days=i)).isoformat(): 0 for i in range((last - first).days + 1)}
+    before = after = 0
+    for day, n in per_day.items():
+        if day < start:
+            before += n
+        elif day > end:
+            after += n
+        else:
+            days[day] = n
+    return DayRange(first=first, last=last, days=days, before=before, after=after)
+
+
 # -- rendering -------------------------------------------------------------------------
 
 _TEXTS = {
@@ -115,11 +157,11 @@ _TEXTS = {
         "paid_damage": "유료 서비스 피해",
         "paid": "유료 서비스",
         "free": "무료 서비스",
-        "other": "그 외(문의·의견 등)",
+        "other": "무료 서비스 · 금전 피해 없음",
         "kind": "피해 구분",
         "money": "금전 피해",
         "monetary": "금전 피해 있음",
-        "non_monetary": "금전 피해 없음",
+        "non_monetary": "금전 피해 없음 (유료·무료 모두)",
         "free_monetary": "무료 서비스 금전 피해",
         "tier": "지원 구간",
         "status": "상태",
@@ -136,11 +178,11 @@ _TEXTS = {
         "paid_damage": "Damage to a paid service",
         "paid": "Paid service",
         "free": "Free service",
-        "other": "Other (questions, opinions)",
+        "other": "Free service, no monetary loss",
         "kind": "Kind of damage",
         "money": "Monetary loss",
         "monetary": "With monetary loss",
-        "non_monetary": "No monetary loss",
+        "non_monetary": "No monetary loss (paid and free)",
         "free_monetary": "Money lost on a free service",
         "tier": "Tier",
         "status": "Status",

@@ -76,7 +76,7 @@ from bot.staff.exports import (
 )
 from bot.staff.flags import Flag, compute_flags
 from bot.staff.review import NOTIFY_FAILED, ReviewService, pending_notice
-from bot.staff.stats import CaseStats, compute_stats
+from bot.staff.stats import CaseStats, compute_stats, days_in_range, default_day_range
 from bot.staff.templates import pages
 from bot.staff.templates.pages import Document, Frame, ListForm, Paging
 from bot.staff.templates.style import CSS_HASH
@@ -1163,10 +1163,14 @@ async def stream_from_thread(
 
 
 async def statistics(request: web.Request) -> web.Response:
-    """Show the council's breakdown of every case as charts."""
+    """Show the council's breakdown of every case as charts; ``from``/``to`` set the daily chart's range."""
     staff = request.app[STAFF_KEY]
     session = request[SESSION_KEY]
     stats = await staff.stats.get()
+    today = dt.datetime.fromtimestamp(staff.clock(), KST).date()
+    first, last = default_day_range(staff.policy, today)
+    chosen_first = _date(request.query.get("from", "").strip())
+    chosen_last = _date(request.query.get("to", "").strip())
     page_html = pages.stats_page(
         _frame(request, "stats"),
         stats=stats,
@@ -1174,6 +1178,7 @@ async def statistics(request: web.Request) -> web.Response:
         labels=staff.label(session.lang),
         computed_at=staff.stats.computed_at,
         every_s=staff.stats.max_age,
+        days=days_in_range(stats.per_day, chosen_first or first, chosen_last or last),
     )
     return _html(page_html)
 

@@ -169,7 +169,25 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
             await page.screenshot(path=tmp_path / "detail-390.png", full_page=True)
 
             await page.click("nav.nav a[href='/staff/stats']")
-            await page.wait_for_selector("svg.columns")
+            await page.wait_for_selector("h1")
+            await page.goto(f"{site.url}/staff/stats?from=2022-10-19&to=2022-11-17")
+            # Regression: axis text was about 5 px on a phone and the last date was cut ("12/").
+            axis = await page.evaluate(
+                """() => {
+                    const svg = [...document.querySelectorAll('svg.columns')]
+                        .find(e => e.getBoundingClientRect().width > 0);
+                    const box = svg.getBoundingClientRect();
+                    const texts = [...svg.querySelectorAll(':scope > text')]
+                        .map(t => t.getBoundingClientRect());
+                    return {
+                        smallest: Math.min(...texts.map(r => r.height)),
+                        right: Math.max(...texts.map(r => r.right)) - box.right,
+                        left: Math.min(...texts.map(r => r.left)) - box.left,
+                    };
+                }"""
+            )
+            assert axis["smallest"] >= 10, axis
+            assert axis["right"] <= 0 and axis["left"] >= 0, axis
             await no_horizontal_overflow(page, PHONE["width"])
             await page.screenshot(path=tmp_path / "stats-390.png", full_page=True)
             assert problems == []  # e.g. no Content-Security-Policy violation

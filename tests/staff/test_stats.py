@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
+import re
 
-from bot.staff.stats import compute_stats, render_text
-from flows.policy import KST, Policy
+from bot.staff.stats import compute_stats, days_in_range, default_day_range, render_text
+from bot.staff.templates.charts import day_columns
+from flows.policy import KST, Policy, Window
 from storage.records import CaseStatus, CaseSummary
 
 _numbers = itertools.count(1)
@@ -106,6 +109,13 @@ def test_render_korean(policy: Policy):
     assert "4건" in line and "50.0%" in line
 
 
+def test_render_text_labels_the_two_no_loss_counts_apart(policy: Policy):
+    """Regression: "금전 피해 없음" named two different counts (the council's and the plain one)."""
+    text = render_text(compute_stats(sample()), policy, "ko")
+    assert re.search(r"무료 서비스 · 금전 피해 없음 +1건", text)
+    assert "금전 피해 없음 (유료·무료 모두)" in text
+
+
 def test_render_english(policy: Policy):
     text = render_text(compute_stats(sample()), policy, "en")
     assert "Total 8" in text
@@ -115,3 +125,49 @@ def test_render_english(policy: Policy):
 
 def test_render_empty(policy: Policy):
     assert "접수된 건이 없어요." in render_text(compute_stats([]), policy, "ko")
+
+
+def test_the_daily_chart_shows_a_date_range_not_first_to_last_case():
+    """Regression: the axis ran from the first to the last case, so a few stray dates
+    squashed the intake into a sliver; the chart now shows a chosen range."""
+    rows = [*sample(), row((2021, 3, 1, 9, 0)), row((2023, 2, 1, 9, 0))]
+    stats = compute_stats(rows)
+    shown = days_in_range(stats.per_day, dt.date(2022, 10, 18), dt.date(2022, 10, 22))
+    assert shown.days == {
+        "2022-10-18": 0,
+        "2022-10-19": 4,
+        "2022-10-20": 0,
+        "2022-10-21": 4,
+        "2022-10-22": 0,
+    }
+    assert (shown.before, shown.after) == (1, 1)
+
+
+def test_default_range_is_the_claim_window_else_the_last_30_days(policy: Policy):
+    today = dt.date(2022, 11, 30)
+    assert default_day_range(policy, today) == (dt.date(2022, 11, 1), today)
+    windowed = dataclasses.replace(
+        policy,
+        windows=(
+            Window(("small_business",), dt.date(2022, 10, 19), dt.date(2022, 11, 18)),
+            Window(("general",), dt.date(2022, 10, 20), dt.date(2022, 12, 2)),
+        ),
+    )
+    assert default_day_range(windowed, today) == (dt.date(2022, 10, 19), dt.date(2022, 12, 2))
+
+
+def test_day_labels_carry_the_year_when_the_range_crosses_one_and_fit_the_chart():
+    """Regression: dates had no year, and the last label was cut ("12/")."""
+    days = {(dt.date(2022, 12, 20) + dt.timedelta(days=i)).isoformat(): i for i in range(25)}
+    svg = day_columns(days, title="t", unit="{n}", width=360, labels=4)
+    texts = re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"[^>]*>([^<]+)</text>', svg
+    )
+    dates = [(float(x), anchor, label) for x, anchor, label in texts if "-" in label]
+    assert dates[0][2] == "2022-12-20" and dates[-1][2] == "2023-01-13"
+    assert dates[-1][1] == "end" and dates[-1][0] <= 360  # ends inside the picture
+    assert dates[0][1] == "start"
+    same_year = {f"2022-10-{d:02d}": 1 for d in range(19, 31)}
+    svg = day_columns(same_year, title="t", unit="{n}", width=360, labels=4)
+    labels = re.findall(r'text-anchor="\w+">([^<]+)</text>', svg)
+    assert labels[3:] == ["10/19", "10/23", "10/26", "10/30"]  # after the y axis' three

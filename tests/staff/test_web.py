@@ -912,7 +912,8 @@ async def test_statistics_page_draws_the_councils_breakdown(storage):
             assert label in page
         assert "소상공인" in page and "8건" in page and "80.0%" in page
         assert "200,003원" in page or "200,004원" in page  # the median small-business loss
-        assert page.count('<rect class="col"') == 4  # 10-19 .. 10-22
+        page = await staff.page("/staff/stats?from=2022-10-19&to=2022-10-22")
+        assert page.count('<rect class="col"') == 2 * 4  # 10-19 .. 10-22, wide and narrow
         assert "2022-10-20: 2건" in page  # each column's number as text
         assert "<script" not in page
 
@@ -929,6 +930,55 @@ async def test_statistics_page_draws_the_councils_breakdown(storage):
         await staff.page("/staff/stats")  # starts the recomputation
         await staff.app[STAFF_KEY].stats.refresh()
         assert "지원 불가" in await staff.page("/staff/stats")
+
+
+async def test_statistics_label_each_count_for_what_it_counts_and_chart_a_date_range(storage):
+    """Regression: two cards both read "금전 피해 없음" (67.9 % and 71.2 %); the daily chart ran
+    from the first to the last case, so stray dates squashed it, and its dates had no year."""
+    for i in range(6):
+        add_case(storage, at=DAY1 + i * DAY // 3)
+    add_case(
+        storage,
+        at=DAY1,
+        reporter_type="general",
+        paid=True,
+        monetary=False,
+        tier="paid_terms",
+        amount=None,
+    )
+    add_case(
+        storage, at=DAY1, reporter_type="general", tier="non_monetary", monetary=False, amount=None
+    )
+    add_case(storage, at=DAY1 - 400 * DAY)  # a stray date, long before
+    clock = Clock()
+    clock.now = DAY1 + 10 * DAY
+    async with serve(storage, clock=clock) as staff:
+        await signed_in(staff)
+        for lang in ("ko", "en"):
+            page = await staff.page(f"/staff/stats?lang={lang}")
+            tiles = re.findall(
+                r'<div class="label">([^<]*)</div><div class="value">([^<]*)</div>', page
+            )
+            rows = re.findall(
+                r'<span class="bar-label">([^<]*)</span>.*?<span class="share">([^<]*)</span>', page
+            )
+            shares: dict[str, set[str]] = {}
+            for label, value in tiles + rows:
+                shares.setdefault(label, set()).add(value)
+            assert all(len(values) == 1 for values in shares.values()), shares
+        page = await staff.page("/staff/stats?lang=ko")
+        assert "무료 서비스 · 금전 피해 없음" in page
+        assert "금전 피해 없음 (유료·무료 서비스 모두)" in page
+
+        # Default range: the last 30 days to today (the policy has no claim window).
+        assert "2022-09-30 ~ 2022-10-29" in page
+        assert page.count('<rect class="col"') == 2 * 30
+        assert "이 기간 밖의 접수: 이전 1건, 이후 0건" in page
+        # A range across a new year shows years on the axis.
+        page = await staff.page("/staff/stats?from=2021-12-20&to=2022-01-10")
+        labels = re.findall(r'text-anchor="(?:start|end|middle)">([^<]+)</text>', page)
+        assert "2021-12-20" in labels and "2022-01-10" in labels
+        assert page.count('<rect class="col"') == 2 * 22
 
 
 async def test_flags_are_recomputed_in_the_background_when_old(storage):

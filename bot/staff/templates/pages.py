@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.staff.exports import Labels
 from bot.staff.flags import Flag, flag_name
-from bot.staff.stats import CaseStats
+from bot.staff.stats import CaseStats, DayRange
 from bot.staff.templates.charts import bars, day_columns
 from bot.staff.templates.style import CSS
 from bot.staff.templates.words import word
@@ -715,8 +715,12 @@ def stats_page(
     labels: Labels,
     computed_at: float,
     every_s: float,
+    days: DayRange,
 ) -> str:
-    """The council's breakdown as tiles and charts, every number also as text."""
+    """The council's breakdown as tiles and charts, every number also as text.
+
+    Every case counts in the tiles and bar charts; the daily chart shows ``days``.
+    """
     lang = frame.lang
 
     def w(key: str, **values: object) -> str:
@@ -746,7 +750,7 @@ def stats_page(
             share(stats.free_monetary),
             cases(stats.free_monetary),
         )
-        + _tile(word(lang, "stats.non_monetary_share"), share(non_monetary), cases(non_monetary))
+        + _tile(word(lang, "stats.free_non_monetary"), share(non_monetary), cases(non_monetary))
         + "</div>"
     )
 
@@ -769,8 +773,9 @@ def stats_page(
             [
                 (word(lang, "stats.paid"), stats.paid),
                 (word(lang, "stats.free_monetary"), stats.free_monetary),
-                (word(lang, "stats.non_monetary"), non_monetary),
+                (word(lang, "stats.free_non_monetary"), non_monetary),
             ],
+            word(lang, "stats.kind_note"),
         ),
         chart(
             word(lang, "stats.billing"),
@@ -782,6 +787,7 @@ def stats_page(
                 (word(lang, "stats.monetary"), stats.monetary),
                 (word(lang, "stats.non_monetary"), stats.non_monetary),
             ],
+            word(lang, "stats.money_note"),
         ),
         chart(
             word(lang, "stats.tier"),
@@ -809,16 +815,35 @@ def stats_page(
             f'<p class="note">{w("stats.median_note")}</p>{bars(medians, wide_values=True)}</section>'
         )
     per_day_rows = "".join(
-        f'<tr><td>{esc(day)}</td><td class="num">{n:,}</td></tr>'
-        for day, n in stats.per_day.items()
+        f'<tr><td>{esc(day)}</td><td class="num">{n:,}</td></tr>' for day, n in days.days.items()
+    )
+    chart_title = word(lang, "stats.per_day")
+    outside = ""
+    if days.before or days.after:
+        outside = f'<p class="note">{w("stats.outside", before=f"{days.before:,}", after=f"{days.after:,}")}</p>'
+    in_range = sum(days.days.values())
+    range_form = (
+        f'<form class="range" method="get" action="{esc(frame.base)}/stats">'
+        f'<div><label for="s-from">{w("stats.from")}</label>'
+        f'<input type="date" id="s-from" name="from" value="{days.first.isoformat()}"></div>'
+        f'<div><label for="s-to">{w("stats.to")}</label>'
+        f'<input type="date" id="s-to" name="to" value="{days.last.isoformat()}"></div>'
+        f'<button class="button quiet" type="submit">{w("stats.show_range")}</button></form>'
     )
     per_day = (
         f'<section class="card chart"><h2>{w("stats.per_day")}</h2>'
-        + '<div class="chart-scroll">'
+        f'<p class="note">{w("stats.range", first=days.first.isoformat(), last=days.last.isoformat(), n=f"{in_range:,}")}</p>'
+        f"{range_form}{outside}"
+        # The picture scales with the page: a narrow drawing keeps its text readable on phones.
+        + day_columns(days.days, title=chart_title, unit=word(lang, "unit.cases"), css_class="wide")
         + day_columns(
-            stats.per_day, title=word(lang, "stats.per_day"), unit=word(lang, "unit.cases")
+            days.days,
+            title=chart_title,
+            unit=word(lang, "unit.cases"),
+            width=360,
+            labels=3,
+            css_class="narrow",
         )
-        + "</div>"
         + f'<details class="day-table"><summary>{w("stats.per_day_table")}</summary>'
         f'<table><thead><tr><th>{w("stats.day")}</th><th class="num">{w("stats.cases")}</th></tr></thead>'
         f"<tbody>{per_day_rows}</tbody></table></details></section>"

@@ -168,7 +168,6 @@ details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 .tile .value { font-size: 1.55rem; font-weight: 700; font-variant-numeric: tabular-nums; }
 .tile .sub { color: var(--muted); font-size: .85rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 1rem; align-items: start; }
-.chart-scroll { overflow-x: auto; }
 .chart h2 { margin-bottom: .2rem; }
 .chart .note { color: var(--muted); font-size: .82rem; margin: 0 0 .6rem; }
 .bars { margin: .3rem 0 0; padding: 0; }
@@ -180,7 +179,10 @@ details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 .bar-value { font-size: .86rem; text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .bars.wide-values .bar-row { grid-template-columns: minmax(7rem, 32%) 1fr 12rem; }
 .bar-value .share { color: var(--muted); margin-left: .35rem; }
-.columns { width: 100%; height: auto; display: block; min-width: 540px; }
+.columns { width: 100%; height: auto; display: block; }
+.columns.narrow { display: none; }
+.range { display: flex; flex-wrap: wrap; align-items: end; gap: .5rem; margin: 0 0 .6rem; }
+.range > div { flex: 0 1 10rem; }
 .columns .col { fill: var(--accent); }
 .columns .col:hover { fill: var(--brand); }
 .columns .axis { stroke: #c7ced9; stroke-width: 1; }
@@ -238,6 +240,10 @@ details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
   .bar-row, .bars.wide-values .bar-row { grid-template-columns: minmax(0, 1fr) auto; }
   .bar-row .bar-track { grid-column: 1 / -1; grid-row: 2; }
   .evidence { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .columns.wide { display: none; }
+  .columns.narrow { display: block; }
+  .columns text { font-size: 12px; }
+  .range > div { flex: 1 1 8rem; }
 }
 """.strip()
 
