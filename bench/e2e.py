@@ -102,10 +102,10 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
         press("service:talk_channel"),
         press("paid:free"),
         press("monetary:yes"),
+        say("예약 문의를 못 받았어요"),  # what happened
         say("35만 원"),
         press("amount_confirm:yes", replies=2),
-        say("220-81-62517"),
-        press("channel:yes"),
+        say("220-81-62517"),  # a Channel's own damage: running one is inferred, not asked
         press("evidence:skip"),
         press("summary:submit"),
     ),
@@ -115,6 +115,7 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
         press("reporter_type:general"),
         press("service:kakaomap"),
         press("monetary:yes"),
+        press("description:skip"),
         say("50000"),
         press("amount_confirm:yes", replies=2),
         press("evidence:skip"),
@@ -127,6 +128,7 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
         press("service:kakao_t"),
         press("paid:paid"),
         press("monetary:yes"),
+        press("description:skip"),
         say("1,200만원"),
         press("amount_confirm:yes", replies=2),
         press("evidence:skip"),

@@ -30,7 +30,16 @@ from flows.messages import (
 )
 from flows.record import ConversationRecord
 from flows.texts import pick_lang, t
-from storage import AuditEntry, CaseDraft, CaseFilter, CaseStatus, CorruptFile, EvidenceRef, Storage
+from storage import (
+    AuditEntry,
+    Case,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CorruptFile,
+    EvidenceRef,
+    Storage,
+)
 from storage.case_numbers import normalize_case_number
 from storage.records import draft_holder
 
@@ -38,7 +47,11 @@ DELETE_QUESTION = "delete"
 # Button under a document request: "docs:<case number>" opens the supplement step.
 DOCUMENTS_QUESTION = "docs"
 REQUEST_ACTION = "review.documents_requested"
+# Audited when a user was reminded of documents still due (once per request).
+REMINDED_ACTION = "documents.reminded"
 DAY = 24 * 3600
+# A case waiting for documents gets one reminder this long after they were asked for.
+DOCUMENTS_REMIND_AFTER = 3 * DAY
 # How long a "yes, delete my data" button stays good after it was asked.
 DELETE_CONFIRM_WINDOW = 15 * 60
 
@@ -89,6 +102,8 @@ class SweepResult:
     next_check: float | None
     action: str | None = None
     at: float = 0.0
+    # Cases whose documents reminder is among the replies (audited once sent).
+    reminded_cases: tuple[str, ...] = ()
 
 
 class IntakeService:
@@ -102,12 +117,14 @@ class IntakeService:
         clock: Callable[[], float] = time.time,
         default_lang: str = "ko",
         remind_after: float = DAY,
+        documents_remind_after: float = DOCUMENTS_REMIND_AFTER,
     ) -> None:
         self.flow = flow
         self.storage = storage
         self.clock = clock
         self.default_lang = default_lang
         self.remind_after = remind_after
+        self.documents_remind_after = documents_remind_after
         self.expire_after = flow.expire_days * DAY
 
     def handle(
@@ -296,7 +313,23 @@ class IntakeService:
         return [Reply("\n".join(lines) if lines else t(lang, "delete.nothing"))]
 
     def sweep(self, user_id: int) -> SweepResult:
-        """Say whether a silent draft is due a reminder or expiry; change nothing yet."""
+        """Say whether a silent draft is due a reminder or expiry, or a case its
+        documents reminder; change nothing yet."""
+        draft = self._sweep_draft(user_id)
+        documents, due = self._sweep_documents(user_id)
+        if not documents:
+            return SweepResult(
+                draft.replies, _earliest(draft.next_check, due), draft.action, draft.at
+            )
+        return SweepResult(
+            [*(r for r, _ in documents), *draft.replies],
+            _earliest(draft.next_check, due),
+            draft.action,
+            draft.at or self.clock(),
+            reminded_cases=tuple(number for _, number in documents),
+        )
+
+    def _sweep_draft(self, user_id: int) -> SweepResult:
         now = self.clock()
         try:
             record = self.storage.load_conversation(user_id)
@@ -320,6 +353,10 @@ class IntakeService:
 
     def sweep_sent(self, user_id: int, result: SweepResult) -> None:
         """Record a reminder or expiry whose message went out."""
+        for number in result.reminded_cases:
+            self.storage.append_audit(
+                AuditEntry(at=result.at, actor="system", action=REMINDED_ACTION, case_number=number)
+            )
         record = self.storage.load_conversation(user_id)
         if record is None:
             return
@@ -345,6 +382,56 @@ class IntakeService:
         if record.reminded_at is None:
             return record.updated_at + self.remind_after
         return record.updated_at + self.expire_after
+
+    def documents_schedule(self) -> dict[int, float]:
+        """When each user with a case waiting for documents is due its one reminder.
+
+        One pass over the case index (at start-up): the reminder lives in the
+        cases, not in the conversation, so a new report or /cancel does not lose it.
+        """
+        schedule: dict[int, float] = {}
+        for row in self.storage.list_cases(CaseFilter(status=CaseStatus.DOCUMENTS_REQUESTED)):
+            due = self._documents_due_at(row.case_number)
+            if due is not None:
+                schedule[row.user_id] = min(due, schedule.get(row.user_id, due))
+        return schedule
+
+    def _documents_due_at(self, case_number: str) -> float | None:
+        """When the last document request of a case is due its reminder (None: sent)."""
+        asked_at = None
+        for entry in self.storage.iter_audit(case_number):
+            if entry.action == REQUEST_ACTION:
+                asked_at = entry.at
+            elif entry.action == REMINDED_ACTION:
+                asked_at = None
+        return None if asked_at is None else asked_at + self.documents_remind_after
+
+    def _sweep_documents(self, user_id: int) -> tuple[list[tuple[Reply, str]], float | None]:
+        """Reminders due for the user's cases still waiting for documents, and the next one."""
+        now = self.clock()
+        due_now, later = [], None
+        waiting = CaseFilter(user_id=user_id, status=CaseStatus.DOCUMENTS_REQUESTED)
+        for row in self.storage.list_cases(waiting):
+            due = self._documents_due_at(row.case_number)
+            if due is None:
+                continue
+            if due > now:
+                later = _earliest(later, due)
+                continue
+            case = self.storage.get_case(row.case_number)
+            if case is None:
+                continue
+            text = t(
+                case.lang,
+                "documents.reminder",
+                case_number=case.case_number,
+                documents=self.requested_documents(case.case_number) or "-",
+            )
+            button = Button(
+                t(case.lang, "review.send_documents"), f"{DOCUMENTS_QUESTION}:{case.case_number}"
+            )
+            due_now.append((Reply(text, ((button,),)), case.case_number))
+        return due_now, later
 
     def requested_documents(self, case_number: str) -> str:
         """What staff last asked this case for (from the audit log)."""
@@ -386,8 +473,46 @@ class IntakeService:
         submission = outcome.submission
         assert submission is not None and outcome.record is not None
         case = self.storage.create_case(case_draft(submission), now)  # audits the creation
-        done = self.flow.complete_submission(outcome.record, case.case_number, now)
+        button = None
+        if submission.documents_due:
+            self._request_documents_at_submission(case, submission, now)
+            button = Button(
+                t(submission.lang, "review.send_documents"),
+                f"{DOCUMENTS_QUESTION}:{case.case_number}",
+            )
+        done = self.flow.complete_submission(
+            outcome.record, case.case_number, now, documents_button=button
+        )
         return Outcome(record=done.record, replies=outcome.replies + done.replies)
+
+    def _request_documents_at_submission(
+        self, case: Case, submission: Submission, now: float
+    ) -> None:
+        """A review case sent without its documents starts as "documents requested".
+
+        Audited like a staff request (by "system"), so the "send documents" button,
+        the staff page and the reminder all read the same list. Each write is
+        skipped when a retried submission finds it done.
+        """
+        documents = ", ".join(d(submission.lang) for d in submission.documents_due)
+        if not self.requested_documents(case.case_number):
+            self.storage.append_audit(
+                AuditEntry(
+                    at=now,
+                    actor="system",
+                    action=REQUEST_ACTION,
+                    case_number=case.case_number,
+                    detail={"documents": documents, "note": "sent before the documents"},
+                )
+            )
+        if case.status == CaseStatus.SUBMITTED:
+            self.storage.update_case(
+                case.case_number,
+                actor="system",
+                now=now,
+                status=CaseStatus.DOCUMENTS_REQUESTED,
+                reason=documents,
+            )
 
     def _files_input(self, incoming: IncomingFiles, blobs: dict[str, bytes]) -> FilesInput:
         evidence = []
@@ -428,6 +553,11 @@ def case_draft(submission: Submission) -> CaseDraft:
         ],
         answers=dict(submission.answers),
     )
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    """The earlier of two times, either of which may be None (never)."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _fresh(asked_at: str, now: float) -> bool:

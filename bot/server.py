@@ -93,7 +93,9 @@ async def run_web(
     staff = create_staff_app(
         storage=service.storage,
         policy=service.flow.policy,
-        review=ReviewService(service.storage, notify=_cannot_notify),
+        review=ReviewService(
+            service.storage, notify=_cannot_notify, contact=service.flow.policy.contact
+        ),
         settings=settings,
     )
     runner = web.AppRunner(create_app(staff=staff), access_log=None)
@@ -133,7 +135,9 @@ async def run_telegram(
     staff = create_staff_app(
         storage=service.storage,
         policy=service.flow.policy,
-        review=ReviewService(service.storage, notify=channel.notify),
+        review=ReviewService(
+            service.storage, notify=channel.notify, contact=service.flow.policy.contact
+        ),
         settings=settings,
     )
     web_app = create_app(

@@ -572,11 +572,12 @@ class TelegramChannel:
             return result.next_check
 
     def _initial_schedule(self) -> tuple[dict[int, float], dict[int, str]]:
-        schedule, albums = {}, {}
+        albums = {}
+        schedule = self.service.documents_schedule()  # cases waiting for documents
         for record in self.storage.iter_conversations():
             at = self.service.next_check(record)
             if at is not None:
-                schedule[record.user_id] = at
+                schedule[record.user_id] = min(at, schedule.get(record.user_id, at))
             album = record.answers.get(ALBUM_KEY)
             if album:
                 albums[record.user_id] = album["group"]

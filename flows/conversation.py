@@ -33,7 +33,7 @@ from flows.messages import (
     TextInput,
     UnsupportedInput,
 )
-from flows.policy import Policy, TierDecision, decide_tier
+from flows.policy import Policy, Text, TierDecision, decide_tier
 from flows.record import SUPPLEMENT_KEY, ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
 
@@ -73,6 +73,8 @@ SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
     ("channel", "no"): NO_WORDS,
     ("evidence", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
     ("evidence", "skip"): frozenset({"건너뛰기", "없어요", "없음", "skip", "none"}),
+    ("evidence", "later"): frozenset({"나중에", "나중에 보낼게요", "later", "send later"}),
+    ("description", "skip"): frozenset({"건너뛰기", "없어요", "없음", "skip", "none"}),
     ("supplement", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
     ("summary", "submit"): frozenset({"접수", "제출", "submit"}),
     ("resume", "continue"): frozenset({"이어서", "계속", "continue"}),
@@ -105,6 +107,9 @@ class Submission:
     description: str | None = None
     evidence: tuple[EvidenceFile, ...] = ()
     answers: dict[str, Any] = field(default_factory=dict)
+    # Documents the review needs and the reporter will send after submitting: the case
+    # then starts as "documents requested".
+    documents_due: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,9 +192,19 @@ class IntakeFlow:
         return step.outcome()
 
     def complete_submission(
-        self, record: ConversationRecord, case_number: str, now: float
+        self,
+        record: ConversationRecord,
+        case_number: str,
+        now: float,
+        *,
+        documents_button: Button | None = None,
     ) -> Outcome:
-        """Finish a submission once its case exists: keep only what identifies it."""
+        """Finish a submission once its case exists: keep only what identifies it.
+
+        A report sent before its review documents says which are due; the channel
+        passes ``documents_button`` (its "send documents" button for this case) to
+        go under that message.
+        """
         decision = self.decision(record.answers)
         done = ConversationRecord(
             user_id=record.user_id,
@@ -200,13 +215,20 @@ class IntakeFlow:
             created_at=record.created_at,
             updated_at=now,
         )
+        lang = record.lang
         text = t(
-            record.lang,
+            lang,
             "submitted",
             case_number=case_number,
-            tier=self.tier_label(decision, record.lang),
+            tier=self.tier_label(decision, lang),
+            package=self.policy.package(lang),
         )
-        return Outcome(record=done, replies=[Reply(text)])
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if self.documents_due(record.answers):
+            docs = "\n".join(f"• {d(lang)}" for d in self.documents_due(record.answers))
+            text += "\n\n" + t(lang, "submitted.documents", documents=docs)
+            buttons = ((documents_button,),) if documents_button else ()
+        return Outcome(record=done, replies=[Reply(text, buttons)])
 
     def prompt(self, record: ConversationRecord) -> Reply:
         """The current question of a conversation, with its buttons (to ask again)."""
@@ -215,6 +237,13 @@ class IntakeFlow:
     # -- policy views ---------------------------------------------------------------------
     def decision(self, answers: dict[str, Any]) -> TierDecision:
         return decide_tier(answers, self.policy)
+
+    def documents_due(self, answers: dict[str, Any]) -> tuple[Text, ...]:
+        """Review documents a report goes without, to be sent after submitting."""
+        decision = self.decision(answers)
+        if answers.get("monetary") and decision.needs_evidence and not answers.get("evidence"):
+            return decision.tier.documents
+        return ()
 
     def tier_label(self, decision: TierDecision, lang: str) -> str:
         """A one-line name of the decided tier, Channel cash included."""
@@ -501,6 +530,8 @@ class _Step:
             a["paid"] = value == "paid"
         elif state == "monetary":
             a["monetary"] = value == "yes"
+        elif state == "description" and value == "skip":  # on the money path only
+            a["description"] = ""
         elif state in FREE_TEXT:  # "keep": the answer stays as it is
             pass
         elif state == "amount_confirm":
@@ -517,9 +548,9 @@ class _Step:
             if cash:
                 self.notes.append(cash.text(self.lang))
         elif state == "evidence":
-            if self.needs_files() and not a.get("evidence"):
-                self.reask("file.required")
-                return
+            # Without the review's documents the report is still taken: they are asked
+            # for after submitting (the case starts as "documents requested").
+            a["evidence_later"] = self.needs_files() and not a.get("evidence")
             a["evidence_done"] = True
         elif state == "summary":
             self.summary_choice(value)
@@ -548,7 +579,10 @@ class _Step:
             self.advance()
 
     def answer_description(self, text: str) -> None:
-        if not text:
+        # The skip button typed (its label, number or a word for it), as the console shows it.
+        if self.answers.get("monetary") and self.match_option(text) == "skip":
+            self.choose("skip")
+        elif not text:
             self.reask("hint.empty")
         elif len(text) > MAX_DESCRIPTION:
             self.reask("hint.too_long", max=MAX_DESCRIPTION)
@@ -768,13 +802,14 @@ class _Step:
             "service_other": bool(a.get("service_other")),
             "paid": "paid" in a,
             "monetary": "monetary" in a,
-            "description": bool(a.get("description")),
+            "description": bool(a.get("description"))
+            or (bool(a.get("monetary")) and "description" in a),
             "amount": "amount" in a,
             "amount_confirm": bool(a.get("amount_confirmed")),
             "business_number": "business_number" in a,
             "channel": "has_channel" in a,
             "evidence": bool(a.get("evidence_done"))
-            and not (self.needs_files() and not a.get("evidence")),
+            and not (self.needs_files() and not a.get("evidence") and not a.get("evidence_later")),
         }.get(state, False)
 
     def needs_files(self) -> bool:
@@ -813,6 +848,8 @@ class _Step:
     def say_tier(self) -> None:
         decision = self.flow.decision(self.answers)
         lines = [self.t("tier.header"), "", decision.tier.text(self.lang)]
+        if decision.channel_cash:  # known already when the service is a Channel
+            lines.append(decision.channel_cash.text(self.lang))
         if decision.substitutes:
             names = ", ".join(s(self.lang) for s in decision.substitutes)
             lines.append(self.t("tier.substitutes", substitutes=names))
@@ -829,7 +866,7 @@ class _Step:
         current = self.current_answer(state)
         if current:
             text += "\n" + self.t("current_answer", answer=current)
-            if state in FREE_TEXT:
+            if state in FREE_TEXT and any(v == "keep" for v, _ in self.options(state)):
                 text += "\n" + self.t("current_answer.keep")
         return Reply(text, self.buttons(state))
 
@@ -838,7 +875,8 @@ class _Step:
         if state == "paid":
             return self.t("paid", service=self.service_name())
         if state == "description":
-            return self.t("description", max=MAX_DESCRIPTION)
+            key = "description.loss" if a.get("monetary") else "description"
+            return self.t(key, max=MAX_DESCRIPTION)
         if state == "amount_confirm":
             return self.t("amount_confirm", amount=format_amount(a["amount"], self.lang))
         if state == "evidence":
@@ -877,9 +915,14 @@ class _Step:
             return [("paid", self.t("paid.yes")), ("free", self.t("paid.no"))]
         if state in ("monetary", "amount_confirm", "channel"):
             return [("yes", self.t(f"{state}.yes")), ("no", self.t(f"{state}.no"))]
+        if state == "description" and a.get("monetary"):  # optional: skip, or keep one
+            keep = [("keep", self.t("keep"))] if a.get("description") else []
+            return [*keep, ("skip", self.t("description.skip"))]
         if state == "evidence":
-            if a.get("evidence") or self.needs_files():
+            if a.get("evidence"):
                 return [("done", self.t("evidence.done"))]
+            if self.needs_files():
+                return [("later", self.t("evidence.later"))]
             return [("skip", self.t("evidence.skip"))]
         if state == "summary":
             return [
@@ -889,7 +932,7 @@ class _Step:
             ]
         if state == "edit_menu":
             fields = [q for q in self.path() if q in EDITABLE]
-            return [(q, self.t(f"field.{q}")) for q in fields] + [
+            return [(q, self.field_name(q)) for q in fields] + [
                 ("summary", self.t("edit_menu.back"))
             ]
         if state == "resume":
@@ -908,9 +951,9 @@ class _Step:
         return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
     def valid_option(self, value: str) -> bool:
-        # "done" and "skip" both finish the evidence step, whichever button is shown.
+        # "done", "skip" and "later" all finish the evidence step, whichever is shown.
         if self.record.state == "evidence":
-            return value in ("done", "skip")
+            return value in ("done", "skip", "later")
         return any(v == value for v, _ in self.options(self.record.state))
 
     def match_option(self, text: str) -> str | None:
@@ -968,31 +1011,52 @@ class _Step:
         if state == "monetary" and "monetary" in a:
             return self.t("value.yes_loss" if a["monetary"] else "value.no_loss")
         if state == "description":
+            if a.get("monetary") and a.get("description") == "":
+                return self.t("value.no_description")
             return a.get("description")
         if state == "amount" and "amount" in a:
             return format_amount(a["amount"], lang)
         if state == "business_number":
             return a.get("business_number")
+        if state == "channel" and self.channel_implied():
+            return self.t("value.runs_channel")
         if state == "channel" and "has_channel" in a:
             return self.t("value.runs_channel" if a["has_channel"] else "value.no_channel")
         if state == "evidence":
             files = a.get("evidence", [])
-            return self.t("value.files", count=len(files)) if files else self.t("value.no_files")
+            if files:
+                return self.t("value.files", count=len(files))
+            return self.t("value.files_later" if self.needs_files() else "value.no_files")
         return None
+
+    def field_name(self, q: str) -> str:
+        if q == "description" and self.answers.get("monetary"):
+            return self.t("field.description_loss")
+        return self.t("field." + q)
+
+    def channel_implied(self) -> bool:
+        cash = self.policy.channel_cash
+        return bool(cash and cash.implied(self.answers))
 
     def summary_lines(self) -> list[str]:
         lines = []
         for q in self.path():
             if q in EDITABLE:
-                lines.append(f"• {self.t('field.' + q)}: {self.answer_text(q) or '-'}")
+                lines.append(f"• {self.field_name(q)}: {self.answer_text(q) or '-'}")
+            if q == "business_number" and self.channel_implied():  # inferred, not asked
+                lines.append(f"• {self.field_name('channel')}: {self.answer_text('channel')}")
         decision = self.flow.decision(self.answers)
         lines.append(f"• {self.t('field.tier')}: {self.flow.tier_label(decision, self.lang)}")
+        lines.append(f"• {self.policy.package(self.lang)}")  # what everyone gets, whatever the tier
         return lines
 
     def build_submission(self) -> Submission:
         a, path = self.answers, self.path()
         decision = self.flow.decision(a)
         monetary = bool(a.get("monetary"))
+        answers = {k: v for k, v in a.items() if k in _answer_keys(path)}
+        if "business_number" in path and self.channel_implied():
+            answers["has_channel"] = True  # the service is a Channel: inferred, not asked
         evidence = tuple(
             EvidenceFile(name=f["name"], mime=f["mime"], size=f["size"], sha256=f["sha256"])
             for f in a.get("evidence", [])
@@ -1013,9 +1077,10 @@ class _Step:
             tentative_support=decision.tier.support,
             channel_cash=decision.channel_cash is not None,
             business_number=a.get("business_number") if "business_number" in path else None,
-            description=a.get("description") if "description" in path else None,
+            description=(a.get("description") or None) if "description" in path else None,
             evidence=evidence,
-            answers={k: v for k, v in a.items() if k in _answer_keys(path)},
+            answers=answers,
+            documents_due=self.flow.documents_due(a) if "evidence" in path else (),
         )
 
 
@@ -1043,7 +1108,7 @@ _KEYS_OF = {
     "amount": ("amount",),
     "amount_confirm": ("amount_confirmed",),
     "channel": ("has_channel",),
-    "evidence": ("evidence", "evidence_done"),
+    "evidence": ("evidence", "evidence_done", "evidence_later"),
 }
 
 

@@ -29,7 +29,7 @@ QUESTIONS = (
     "service_other",
     "paid",
     "monetary",
-    "description",
+    "description",  # the question or opinion; on the money path, what happened (skippable)
     "amount",
     "amount_confirm",
     "business_number",
@@ -60,8 +60,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "advance", "source": "service_other", "dest": "paid", "conditions": "asks_paid"},
     {"trigger": "advance", "source": "service_other", "dest": "monetary"},
     {"trigger": "advance", "source": "paid", "dest": "monetary"},
-    {"trigger": "advance", "source": "monetary", "dest": "amount", "conditions": "is_monetary"},
     {"trigger": "advance", "source": "monetary", "dest": "description"},
+    {"trigger": "advance", "source": "description", "dest": "amount", "conditions": "is_monetary"},
     {"trigger": "advance", "source": "description", "dest": "summary"},
     {"trigger": "advance", "source": "amount", "dest": "amount_confirm"},
     {
@@ -71,6 +71,12 @@ TRANSITIONS: list[dict[str, Any]] = [
         "conditions": "is_small_business",
     },
     {"trigger": "advance", "source": "amount_confirm", "dest": "evidence"},
+    {
+        "trigger": "advance",
+        "source": "business_number",
+        "dest": "evidence",
+        "conditions": "channel_implied",
+    },
     {"trigger": "advance", "source": "business_number", "dest": "channel"},
     {"trigger": "advance", "source": "channel", "dest": "evidence"},
     {"trigger": "advance", "source": "evidence", "dest": "summary"},
@@ -155,6 +161,11 @@ class Draft:
 
     def is_small_business(self) -> bool:
         return self.answers.get("reporter_type") == "small_business"
+
+    def channel_implied(self) -> bool:
+        """The damaged service is a Channel itself: no need to ask whether they run one."""
+        cash = self.policy.channel_cash
+        return bool(cash and cash.implied(self.answers))
 
 
 def fire(machine: Machine, draft: Draft, trigger: str, *args: Any) -> bool:

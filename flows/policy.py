@@ -95,6 +95,15 @@ class ChannelCash:
     reporter_types: tuple[str, ...]
     support: int
     text: Text
+    # Damaged services that mean the reporter runs a Channel (not asked, recorded as yes).
+    implied_by_services: tuple[str, ...] = ()
+
+    def implied(self, answers: Mapping[str, Any]) -> bool:
+        """Whether these answers already say the reporter runs a Channel."""
+        return (
+            answers.get("reporter_type") in self.reporter_types
+            and answers.get("service") in self.implied_by_services
+        )
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,7 @@ class Policy:
     channel_cash: ChannelCash | None
     package: Text
     windows: tuple[Window, ...] = ()
+    contact: Text | None = None  # how to reach staff with a question about a decision
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -158,8 +168,9 @@ def decide_tier(answers: Mapping[str, Any], policy: Policy) -> TierDecision:
 
     ``answers`` needs ``reporter_type``, ``paid`` and ``monetary``; ``amount`` where
     a bracket rule applies (without one, the rule's ``above`` tier is the answer,
-    which is the cautious one), ``has_channel`` for the Channel cash and
-    ``service`` for the substitutes.
+    which is the cautious one), ``has_channel`` for the Channel cash (a service in
+    ``channel_cash.implied_by_services`` counts as yes) and ``service`` for the
+    substitutes.
     """
     facts = {
         "reporter_type": answers.get("reporter_type"),
@@ -176,7 +187,7 @@ def decide_tier(answers: Mapping[str, Any], policy: Policy) -> TierDecision:
     channel = policy.channel_cash
     gets_channel_cash = (
         channel is not None
-        and bool(answers.get("has_channel"))
+        and (bool(answers.get("has_channel")) or channel.implied(answers))
         and facts["reporter_type"] in channel.reporter_types
     )
     service = policy.service(answers.get("service", ""))
@@ -252,11 +263,17 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
     channel_cash = None
     if "channel_cash" in raw:
         cc = _table(raw, "channel_cash")
+        implied = cc.get("implied_by_services", [])
+        service_ids = {s.id for s in services}
+        if not isinstance(implied, list) or any(i not in service_ids for i in implied):
+            raise PolicyError("channel_cash.implied_by_services must list services of the policy")
         channel_cash = ChannelCash(
             reporter_types=_known_types(cc.get("reporter_types"), type_ids, "channel_cash"),
             support=_positive(cc, "support", "channel_cash"),
             text=_text(cc, "channel_cash", key="text"),
+            implied_by_services=tuple(implied),
         )
+    contact = _text(_table(raw, "contact"), "contact", key="text") if "contact" in raw else None
 
     windows = tuple(_window(w, i, type_ids) for i, w in enumerate(raw.get("windows", [])))
 
@@ -272,6 +289,7 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
         channel_cash=channel_cash,
         package=_text(_table(raw, "package"), "package", key="text"),
         windows=windows,
+        contact=contact,
     )
 
 

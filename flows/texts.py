@@ -38,6 +38,12 @@ KO: dict[str, str] = {
     "monetary.yes": "네, 금전 피해가 있어요",
     "monetary.no": "아니요, 문의·의견이에요",
     "description": "문의나 의견을 자유롭게 적어 주세요. ({max}자까지)",
+    "description.loss": (
+        "장애 때문에 무슨 일이 있었는지 짧게 적어 주세요. ({max}자까지)\n"
+        "예: 예약 문의를 받지 못해 손님을 놓쳤어요.\n"
+        "적을 내용이 없으면 '건너뛰기'를 눌러 주세요."
+    ),
+    "description.skip": "건너뛰기",
     "amount": "피해 금액을 적어 주세요.\n예: 35만 원, 350,000원",
     "amount_confirm": "{amount} 맞으신가요?",
     "amount_confirm.yes": "네, 맞아요",
@@ -52,13 +58,16 @@ KO: dict[str, str] = {
         "자료가 없으면 '건너뛰기'를 눌러 주세요."
     ),
     "evidence.required": (
-        "심사를 위해 증빙 자료가 필요해요. 아래 자료를 사진이나 파일로 보내 주세요.\n"
+        "심사를 위해 아래 자료가 필요해요.\n"
         "{documents}\n"
-        "다 보내셨으면 '다 보냈어요'를 눌러 주세요."
+        "지금 있는 자료를 사진이나 파일로 보내 주세요. 다 보내셨으면 '다 보냈어요'를 눌러 주세요.\n"
+        "지금 없으시면 '나중에 보낼게요'를 누르고 접수부터 하셔도 돼요. "
+        "접수 뒤에 '서류 보내기' 버튼으로 보내실 수 있어요."
     ),
     "evidence.count": "지금까지 받은 자료: {count}개",
     "evidence.done": "다 보냈어요",
     "evidence.skip": "건너뛰기",
+    "evidence.later": "나중에 보낼게요",
     "current_answer": "지금 답: {answer}",
     "current_answer.keep": "바꾸시려면 새로 적어 주시고, 그대로 두시려면 아래 버튼을 눌러 주세요.",
     "keep": "그대로 둘게요",
@@ -78,6 +87,7 @@ KO: dict[str, str] = {
     "field.paid": "이용 형태",
     "field.monetary": "금전 피해",
     "field.description": "문의·의견",
+    "field.description_loss": "피해 내용",
     "field.amount": "피해 금액",
     "field.business_number": "사업자등록번호",
     "field.channel": "카카오톡 채널",
@@ -91,14 +101,27 @@ KO: dict[str, str] = {
     "value.no_channel": "운영하지 않아요",
     "value.files": "{count}개",
     "value.no_files": "없어요",
+    "value.files_later": "접수 뒤에 보낼게요",
+    "value.no_description": "적지 않았어요",
     "edit_menu": "어떤 항목을 고칠까요?",
     "edit_menu.back": "← 확인 화면으로",
     # -- submitted ------------------------------------------------------------------
     "submitted": (
         "접수가 끝났어요. 고생 많으셨어요.\n\n"
         "접수번호: {case_number}\n"
-        "잠정 지원: {tier}\n\n"
+        "잠정 지원: {tier}\n"
+        "{package}\n\n"
         "진행 상황은 /status 로 언제든 확인할 수 있어요. 접수번호를 메모해 두세요."
+    ),
+    "submitted.documents": (
+        "심사 서류를 기다리고 있어요. 준비되면 아래 '서류 보내기'를 누르고 사진이나 파일로 보내 주세요.\n"
+        "{documents}\n"
+        "3일 동안 서류가 오지 않으면 한 번 더 알려 드릴게요."
+    ),
+    "documents.reminder": (
+        "접수번호 {case_number}의 심사 서류를 아직 받지 못했어요.\n"
+        "필요한 서류: {documents}\n"
+        "준비되면 아래 '서류 보내기'를 누르고 사진이나 파일로 보내 주세요."
     ),
     "already_submitted": (
         "이 접수는 이미 끝났어요. (접수번호: {case_number})\n새로 접수하시려면 /start 를 눌러 주세요."
@@ -149,7 +172,6 @@ KO: dict[str, str] = {
     "file.empty": "{name}: 빈 파일이에요. 내용이 있는 파일을 보내 주세요.",
     "file.not_downloaded": "{name}: 파일을 받지 못했어요. 한 번 더 보내 주세요.",
     "file.too_many": "자료는 최대 {max}개까지 받을 수 있어요. {name}은(는) 받지 않았어요.",
-    "file.required": "심사에는 증빙 자료가 1개 이상 필요해요. 사진이나 파일을 보내 주세요.",
     # -- commands ---------------------------------------------------------------------------
     "help": (
         "카카오 서비스 장애 피해를 접수하는 챗봇이에요.\n\n"
@@ -202,8 +224,7 @@ KO: dict[str, str] = {
         "접수번호 {case_number}의 지원이 확정됐어요.\n지원 금액: {amount}\n{note}지급 일정은 따로 안내해 드릴게요."
     ),
     "review.rejected": (
-        "검토 결과, 이 접수(접수번호 {case_number})는 지원 대상에 해당하지 않아요.\n사유: {reason}\n"
-        "궁금한 점이 있으시면 이 대화로 문의해 주세요."
+        "검토 결과, 이 접수(접수번호 {case_number})는 지원 대상에 해당하지 않아요.\n사유: {reason}{contact}"
     ),
     "review.amount_corrected": (
         "접수번호 {case_number}의 지원 금액을 바로잡았어요.\n바뀐 지원 금액: {amount}\n사유: {reason}\n"
@@ -261,6 +282,12 @@ EN: dict[str, str] = {
     "monetary.yes": "Yes, I lost money",
     "monetary.no": "No, a question or opinion",
     "description": "Please write your question or opinion. (up to {max} characters)",
+    "description.loss": (
+        "In a few words, what happened because of the outage? (up to {max} characters)\n"
+        "e.g. I couldn't take booking requests and lost customers.\n"
+        "Nothing to add? Tap 'Skip'."
+    ),
+    "description.skip": "Skip",
     "amount": "How much did you lose?\ne.g. 350,000 won or 35만 원",
     "amount_confirm": "Is {amount} right?",
     "amount_confirm.yes": "Yes, that's right",
@@ -275,13 +302,16 @@ EN: dict[str, str] = {
         "or 'Skip' if you have none."
     ),
     "evidence.required": (
-        "The review needs evidence. Please send these as photos or files:\n"
+        "The review needs these documents:\n"
         "{documents}\n"
-        "Tap 'Done' when finished."
+        "Send what you have now as photos or files, then tap 'Done'.\n"
+        "Don't have them at hand? Tap 'Send later' and submit now; afterwards you can send "
+        "them with the 'Send documents' button."
     ),
     "evidence.count": "Received so far: {count}",
     "evidence.done": "Done",
     "evidence.skip": "Skip",
+    "evidence.later": "Send later",
     "current_answer": "Current answer: {answer}",
     "current_answer.keep": "Type a new answer to change it, or tap the button to keep it.",
     "keep": "Keep it",
@@ -302,6 +332,7 @@ EN: dict[str, str] = {
     "field.paid": "Paid or free",
     "field.monetary": "Monetary loss",
     "field.description": "Question / opinion",
+    "field.description_loss": "What happened",
     "field.amount": "Loss amount",
     "field.business_number": "Business registration no.",
     "field.channel": "KakaoTalk Channel",
@@ -315,13 +346,27 @@ EN: dict[str, str] = {
     "value.no_channel": "Does not run one",
     "value.files": "{count} file(s)",
     "value.no_files": "No files",
+    "value.files_later": "To send after submitting",
+    "value.no_description": "Not given",
     "edit_menu": "Which answer do you want to change?",
     "edit_menu.back": "← Back to the summary",
     "submitted": (
         "Your report is submitted. Thank you for your patience.\n\n"
         "Case number: {case_number}\n"
-        "Tentative support: {tier}\n\n"
+        "Tentative support: {tier}\n"
+        "{package}\n\n"
         "Check progress any time with /status. Please note the case number."
+    ),
+    "submitted.documents": (
+        "The review is waiting for your documents. When you have them, tap 'Send documents' "
+        "below and send photos or files.\n"
+        "{documents}\n"
+        "If nothing arrives in 3 days, I'll remind you once."
+    ),
+    "documents.reminder": (
+        "The documents for case {case_number} haven't arrived yet.\n"
+        "Needed: {documents}\n"
+        "When you have them, tap 'Send documents' below and send photos or files."
     ),
     "already_submitted": (
         "This report is already submitted (case number {case_number}).\n"
@@ -374,7 +419,6 @@ EN: dict[str, str] = {
     "file.empty": "{name}: the file is empty. Please send a file with content.",
     "file.not_downloaded": "{name}: the file didn't come through. Please send it again.",
     "file.too_many": "At most {max} files can be attached. {name} was not added.",
-    "file.required": "The review needs at least one piece of evidence. Please send a photo or file.",
     "help": (
         "This bot takes damage reports for the Kakao service outage.\n\n"
         "/start start a report\n"
@@ -427,8 +471,7 @@ EN: dict[str, str] = {
         "Support for case {case_number} is approved.\nAmount: {amount}\n{note}We'll tell you the payment date separately."
     ),
     "review.rejected": (
-        "After review, case {case_number} is not eligible for support.\nReason: {reason}\n"
-        "If you have questions, ask in this chat."
+        "After review, case {case_number} is not eligible for support.\nReason: {reason}{contact}"
     ),
     "review.amount_corrected": (
         "The support amount for case {case_number} has been corrected.\nNew amount: {amount}\n"

@@ -238,19 +238,26 @@ class PeerBot:
         return await self.ask_monetary(update, lang)
 
     async def monetary(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-        """Ask for the amount, or for the question when there was no loss."""
+        """Ask what happened (skippable after a loss), or the question when there was none."""
         value, lang = await self.take_choice(update), self.lang(context, update)
         context.user_data["monetary"] = value == "yes"
         if value == "yes":
-            await self.ask(update, t(lang, AMOUNT))
-            return AMOUNT
+            skip = self.keyboard(DESCRIPTION, [("skip", t(lang, "description.skip"))], 1)
+            await self.ask(update, t(lang, "description.loss", max=1000), skip)
+            return DESCRIPTION
         await self.ask(update, t(lang, DESCRIPTION, max=1000))
         return DESCRIPTION
 
     async def description(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-        """Record a question or opinion; show the summary."""
-        assert update.message is not None
-        context.user_data["description"] = (update.message.text or "").strip()[:1000]
+        """Record what happened or a question; ask the amount after a loss, else summarise."""
+        if update.callback_query is not None:  # skipped
+            await self.take_choice(update)
+        else:
+            assert update.message is not None
+            context.user_data["description"] = (update.message.text or "").strip()[:1000]
+        if context.user_data.get("monetary"):
+            await self.ask(update, t(self.lang(context, update), AMOUNT))
+            return AMOUNT
         return await self.ask_summary(update, context)
 
     async def amount(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -297,6 +304,10 @@ class PeerBot:
             await self.ask(update, t(lang, f"bizno.{exc.reason}"))
             return BUSINESS_NUMBER
         context.user_data["business_number"] = number
+        cash = self.policy.channel_cash
+        if cash is not None and cash.implied(context.user_data):  # the service is a Channel
+            context.user_data["has_channel"] = True
+            return await self.ask_evidence(update, lang)
         await self.ask(update, t(lang, CHANNEL), self.yes_no(lang, CHANNEL))
         return CHANNEL
 
@@ -332,7 +343,10 @@ class PeerBot:
             "answers": answers,
         }
         context.user_data.clear()
-        await self.ask(update, t(lang, "submitted", case_number=number, tier=tier.id))
+        package = self.policy.package(lang)
+        await self.ask(
+            update, t(lang, "submitted", case_number=number, tier=tier.id, package=package)
+        )
         return ConversationHandler.END
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
@@ -361,7 +375,10 @@ class PeerBot:
                     SERVICE_OTHER: [MessageHandler(text, self.service_other)],
                     PAID: buttons(PAID, self.paid),
                     MONETARY: buttons(MONETARY, self.monetary),
-                    DESCRIPTION: [MessageHandler(text, self.description)],
+                    DESCRIPTION: [
+                        MessageHandler(text, self.description),
+                        *buttons(DESCRIPTION, self.description),
+                    ],
                     AMOUNT: [MessageHandler(text, self.amount)],
                     AMOUNT_CONFIRM: buttons(AMOUNT_CONFIRM, self.amount_confirm),
                     BUSINESS_NUMBER: [MessageHandler(text, self.business_number)],

@@ -20,7 +20,7 @@ from typing import Any
 from bot.intake import DOCUMENTS_QUESTION, REQUEST_ACTION
 from flows.amount import format_amount
 from flows.messages import Button, Reply
-from flows.policy import KST
+from flows.policy import KST, Text
 from flows.review import ReviewError, ReviewInputError, build_review_machine, next_status
 from flows.texts import t
 from storage import AuditEntry, Case, CaseNotFound, CaseStatus, Storage
@@ -55,11 +55,15 @@ class ReviewService:
         notify: Notifier | None = None,
         clock: Callable[[], float] = time.time,
         deadline_days: int = DOCUMENT_DEADLINE_DAYS,
+        contact: Text | None = None,
     ) -> None:
         self.storage = storage
         self.notify = notify
         self.clock = clock
         self.deadline_days = deadline_days
+        # The policy's line on how to reach staff (the chat cannot take questions on a
+        # decided case): ends a rejection, so a question has somewhere to go.
+        self.contact = contact
         self.machine = build_review_machine()
 
     async def preview(
@@ -248,7 +252,14 @@ class ReviewService:
         if action == "reject":
             if not reason.strip():
                 raise ReviewInputError("give the reason the user will be told")
-            text = t(lang, "review.rejected", case_number=case.case_number, reason=reason.strip())
+            contact = f"\n{self.contact(lang)}" if self.contact else ""
+            text = t(
+                lang,
+                "review.rejected",
+                case_number=case.case_number,
+                reason=reason.strip(),
+                contact=contact,
+            )
             return [Reply(text)]
         if action == "pay":
             amount = format_amount(case.final_amount or 0, lang)

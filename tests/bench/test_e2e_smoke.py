@@ -24,7 +24,7 @@ def test_e2e_bench_runs_every_bot_through_whole_reports():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["bench"] == "e2e" and result["mode"] == "webhook"
-    assert result["users"] == 3 and result["updates"] == 31
+    assert result["users"] == 3 and result["updates"] == 33  # 12 + 10 + 11 steps
     assert result["failed_users"] == 0
     keys = ("updates_per_s", "p50_ms", "p99_ms", "peer_updates_per_s", "ratio_vs_peer")
     for key in (*keys, "floor_updates_per_s", "floor_p99_ms"):

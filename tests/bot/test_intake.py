@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from bot.intake import DAY, IncomingFile, IntakeService
+from bot.intake import DAY, REQUEST_ACTION, IncomingFile, IntakeService
 from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
-from storage import CaseFilter, EvidenceNotFound
+from storage import CaseFilter, CaseStatus, EvidenceNotFound
 from storage.case_numbers import new_case_number
 from storage.memory import MemoryStorage
 from storage.tinydb_store import TinyDBStorage
@@ -36,7 +36,7 @@ def press(service, user, value):
 
 def run_to_summary(service, user=5):
     service.handle(user, CommandInput("start"))
-    for value in ("agree", "small_business", "kakaomap", "yes"):
+    for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
         press(service, user, value)
     service.handle(user, TextInput("60만원"))
     press(service, user, "yes")
@@ -265,3 +265,72 @@ def test_the_channel_is_told_which_presses_counted(service):
     again = service.handle_input(34, ChoiceInput("summary", "submit"), input_id=500)
     assert not again.choice_taken
     assert len(service.storage.list_cases(CaseFilter(user_id=34))) == 1
+
+
+# -- review documents sent after submitting (issue 10, item 11) ---------------------------------------
+
+
+def submit_without_documents(service, user):
+    service.handle(user, CommandInput("start"))
+    for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
+        press(service, user, value)
+    service.handle(user, TextInput("60만원"))
+    press(service, user, "yes")
+    service.handle(user, TextInput("220-81-62517"))
+    press(service, user, "no")
+    press(service, user, "later")
+    replies = press(service, user, "submit")
+    return service.storage.load_conversation(user).case_number, replies
+
+
+def test_review_report_without_documents_starts_as_documents_requested(service):
+    """Regression: above 500,000 a report could not be submitted without a file."""
+    number, replies = submit_without_documents(service, 40)
+    case = service.storage.get_case(number)
+    assert case.status == CaseStatus.DOCUMENTS_REQUESTED and not case.evidence
+    requests = [e for e in service.storage.iter_audit(number) if e.action == REQUEST_ACTION]
+    assert len(requests) == 1 and requests[0].actor == "system"
+    assert "통장 사본" in requests[0].detail["documents"]
+    # The submission's message carries the "send documents" button of the staff path.
+    (button,) = (b for row in replies[-1].buttons for b in row)
+    assert button.data == f"docs:{number}" and "통장 사본" in replies[-1].text
+    opened = service.handle(40, ChoiceInput("docs", number))[-1].text
+    assert "통장 사본" in opened
+    service.handle(40, (IncomingFile("books.pdf", "application/pdf", 4, b"book"),))
+    press(service, 40, "done")
+    case = service.storage.get_case(number)
+    assert case.status == CaseStatus.DOCUMENTS_RECEIVED and [e.name for e in case.evidence] == [
+        "books.pdf"
+    ]
+
+
+def test_documents_not_sent_in_three_days_are_asked_for_once(storage):
+    now = [1_700_000_000.0]
+    service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    number, _ = submit_without_documents(service, 41)
+    submitted_at = now[0]
+    assert service.documents_schedule() == {41: submitted_at + 3 * DAY}
+    now[0] += 2 * DAY
+    result = service.sweep(41)
+    assert result.replies == [] and result.next_check == submitted_at + 3 * DAY
+    now[0] = submitted_at + 3 * DAY + 1
+    result = service.sweep(41)
+    (reply,) = result.replies
+    assert number in reply.text and "통장 사본" in reply.text
+    assert [b.data for row in reply.buttons for b in row] == [f"docs:{number}"]
+    assert service.sweep(41).replies == result.replies  # not recorded until sent
+    service.sweep_sent(41, result)
+    assert service.sweep(41).replies == []  # once
+    assert service.documents_schedule() == {}
+
+
+def test_no_reminder_once_the_documents_came(storage):
+    now = [1_700_000_000.0]
+    service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    number, _ = submit_without_documents(service, 42)
+    service.handle(42, ChoiceInput("docs", number))
+    service.handle(42, (IncomingFile("books.pdf", "application/pdf", 4, b"book"),))
+    press(service, 42, "done")
+    now[0] += 4 * DAY
+    assert service.sweep(42).replies == []
+    assert service.documents_schedule() == {}

@@ -18,6 +18,8 @@ def start_as(talk, reporter_type: str, service: str = "kakaomap") -> None:
 
 
 def report_amount(talk, amount: str) -> None:
+    if talk.state == "description":  # what happened: optional on the money path
+        talk.press("skip")
     assert talk.state == "amount"
     talk.say(amount)
     assert talk.state == "amount_confirm"
@@ -25,10 +27,10 @@ def report_amount(talk, amount: str) -> None:
 
 
 def small_business_report(talk, amount: str, *, channel: bool = True) -> None:
-    start_as(talk, "small_business", "talk_channel")
-    assert talk.state == "paid"
-    talk.press("free")
+    start_as(talk, "small_business", "kakaomap")
     talk.press("yes")  # monetary loss
+    assert talk.state == "description"
+    talk.press("skip")
     report_amount(talk, amount)
     assert talk.state == "business_number"
     talk.say("220-81-62517")
@@ -42,6 +44,7 @@ def small_business_report(talk, amount: str, *, channel: bool = True) -> None:
 
 def test_small_business_full_report_gets_tier_and_case_number(talk, receipt):
     small_business_report(talk, "35만 원")
+    assert "채널 메시지 캐시 5만 원도 함께 지원돼요" in talk.text
     talk.files(receipt(1), receipt(2))
     assert "receipt1.jpg, receipt2.jpg" in talk.text
     talk.press("done")
@@ -53,7 +56,7 @@ def test_small_business_full_report_gets_tier_and_case_number(talk, receipt):
     sub = talk.submitted[0].submission
     assert (sub.reporter_type, sub.service, sub.paid, sub.monetary) == (
         "small_business",
-        "talk_channel",
+        "kakaomap",
         False,
         True,
     )
@@ -70,6 +73,7 @@ def test_small_business_full_report_gets_tier_and_case_number(talk, receipt):
 def test_tier_is_shown_right_after_the_amount_is_confirmed(talk):
     start_as(talk, "small_business")
     talk.press("yes")
+    talk.press("skip")  # what happened: optional
     talk.say("300000")
     assert talk.text.startswith("300,000원 맞으신가요?")
     talk.press("yes")
@@ -116,16 +120,13 @@ def test_company_above_500k_needs_review_and_evidence(talk, receipt):
     start_as(talk, "company", "kakao_login")
     talk.press("yes")
     report_amount(talk, "2,000만원")
-    assert "협의체 심사" in talk.text
+    assert "협의체" in talk.text
     assert talk.state == "evidence"
     assert "통장 사본" in talk.text  # the documents the review needs are listed
-    talk.press("done")
-    assert talk.state == "evidence"
-    assert "1개 이상 필요" in talk.text
     talk.files(receipt())
     talk.press("done")
     talk.press("submit")
-    assert talk.submitted[0].submission.tier == "review"
+    assert talk.submitted[0].submission.tier == "company_review"
 
 
 def test_paid_service_is_under_its_terms(talk):
@@ -192,10 +193,14 @@ def test_english_follows_the_client_language(make_talk):
 def test_back_returns_to_previous_question_keeping_the_answer(talk):
     start_as(talk, "small_business", "kakaomap")
     talk.press("yes")
+    talk.say("장사를 못 했어요")
     talk.say("35만")
     talk.command("back")
     assert talk.state == "amount"
     assert "지금 답: 350,000원" in talk.text
+    talk.command("back")
+    assert talk.state == "description"
+    assert "지금 답: 장사를 못 했어요" in talk.text
     talk.command("back")
     assert talk.state == "monetary"
     talk.command("back")
@@ -339,7 +344,12 @@ CHOICE_STEPS = {
     "service": lambda t: (t.command("start"), t.press("agree"), t.press("general")),
     "paid": lambda t: start_as(t, "general", "kakaotalk"),
     "monetary": lambda t: start_as(t, "general", "kakaomap"),
-    "amount_confirm": lambda t: (start_as(t, "general", "kakaomap"), t.press("yes"), t.say("1만")),
+    "amount_confirm": lambda t: (
+        start_as(t, "general", "kakaomap"),
+        t.press("yes"),
+        t.press("skip"),
+        t.say("1만"),
+    ),
     "channel": lambda t: (small_business_report(t, "1만"), t.command("back")),
     "evidence": lambda t: small_business_report(t, "1만"),
     "summary": lambda t: (small_business_report(t, "1만"), t.press("skip")),
@@ -386,6 +396,7 @@ def test_invalid_input_reasks_the_same_question_and_keeps_answers(make_talk, ste
 def test_bad_amounts_get_a_specific_hint(talk, text, hint):
     start_as(talk, "general", "kakaomap")
     talk.press("yes")
+    talk.press("skip")
     talk.say(text)
     assert talk.state == "amount"
     assert hint in talk.text
@@ -463,7 +474,9 @@ def test_typed_labels_and_numbers_answer_buttons(talk):
     talk.say("카카오맵")
     assert talk.answers["service"] == "kakaomap"
     talk.say("네")
-    assert talk.state == "amount"
+    assert talk.state == "description"
+    talk.say("건너뛰기")  # the skip button's label, typed
+    assert talk.state == "amount" and talk.answers["description"] == ""
 
 
 def test_every_button_fits_telegram_callback_data(talk):
@@ -548,6 +561,7 @@ def test_edited_message_is_not_applied(talk):
 
     start_as(talk, "general", "kakaomap")
     talk.press("yes")
+    talk.press("skip")
     talk.say("10만")
     talk.send(EditedInput())
     assert "고친 메시지는 답으로 반영되지 않아요" in talk.text
@@ -623,6 +637,7 @@ def test_a_forged_button_on_a_typed_question_points_at_the_question(talk):
     """Pins: it said 'choose one of the buttons below' where the question has none."""
     start_as(talk, "general", "kakaomap")
     talk.press("yes")
+    talk.press("skip")
     talk.send(ChoiceInput("amount", "9999999"))
     assert "이미 지나간 질문의 버튼" in talk.text and "버튼 중에서" not in talk.text
     assert talk.state == "amount"
@@ -656,6 +671,7 @@ def test_a_typed_amount_at_the_confirmation_replaces_it_and_is_confirmed(talk):
     """Regression: typing a corrected amount at the confirmation got "choose one of the buttons"."""
     start_as(talk, "general", "kakaomap")
     talk.press("yes")
+    talk.press("skip")
     talk.say("35만")
     assert talk.state == "amount_confirm"
     talk.say("45만 원")
@@ -671,6 +687,7 @@ def test_a_bad_amount_typed_at_the_confirmation_says_what_is_wrong(talk):
     """Regression: a typed amount at the confirmation was never read as one."""
     start_as(talk, "general", "kakaomap")
     talk.press("yes")
+    talk.press("skip")
     talk.say("35만")
     talk.say("30만~40만")
     assert talk.state == "amount_confirm" and talk.answers["amount"] == 350_000
@@ -695,7 +712,12 @@ def test_a_bad_amount_typed_at_the_confirmation_says_what_is_wrong(talk):
             "길찾기 오류",
         ),
         (
-            lambda t: (start_as(t, "general", "kakaomap"), t.press("yes"), t.say("35만")),
+            lambda t: (
+                start_as(t, "general", "kakaomap"),
+                t.press("yes"),
+                t.press("skip"),
+                t.say("35만"),
+            ),
             "amount",
             "amount",
             350_000,
@@ -810,3 +832,196 @@ def test_a_preferred_language_starts_a_new_conversation(flow):
         None, CommandInput("start"), user_id=1, now=1.0, language_code="ko", preferred_lang="en"
     )
     assert out.record.lang == "en" and "Do you agree?" in out.replies[0].text
+
+
+# -- what reporters are told (issue 10, items 9-13) ----------------------------------------------------
+
+
+def test_non_monetary_reporter_is_told_what_the_package_holds(make_talk):
+    """Regression: a no-loss report saw only "All-user package" in the summary and on submit."""
+    for lang, words in (
+        ("ko", ("이모티콘 3종", "톡서랍")),
+        ("en", ("emoticon sets", "Talk Drawer")),
+    ):
+        talk = make_talk(lang=lang)
+        start_as(talk, "general", "daum")
+        talk.press("no")
+        talk.say("메일이 언제 복구되나요?")
+        assert talk.state == "summary"
+        assert all(w in talk.text for w in words), talk.text
+        talk.press("submit")
+        assert all(w in talk.text for w in words), talk.text
+
+
+def test_every_summary_and_submission_says_what_the_package_holds(talk):
+    """Regression: the package's contents appeared only in the message after the amount."""
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.press("skip")  # no description
+    report_amount(talk, "5만원")
+    talk.press("skip")
+    assert talk.state == "summary" and "이모티콘 3종" in talk.text
+    talk.press("submit")
+    assert "이모티콘 3종" in talk.text
+
+
+@pytest.mark.parametrize("amount", ["5만원", "80만원", "2,000만원"])
+def test_company_losses_go_to_the_committee_at_any_amount(make_talk, amount):
+    """Regression: companies were told their loss was "above the support brackets" at any
+    amount, and were asked for the small-business confirmation."""
+    for lang in ("ko", "en"):
+        talk = make_talk(lang=lang)
+        start_as(talk, "company", "kakao_login")
+        talk.press("yes")
+        talk.press("skip")
+        report_amount(talk, amount)
+        assert "지원 구간을 넘어" not in talk.text and "above the support brackets" not in talk.text
+        assert ("기업 피해는" if lang == "ko" else "Company losses") in talk.text
+        assert talk.state == "evidence"
+        assert "소상공인 확인서" not in talk.text and "Small-business confirmation" not in talk.text
+        assert ("통장 사본" if lang == "ko" else "bank account") in talk.text
+        talk.press("later")
+        talk.press("submit")
+        assert talk.submitted[0].submission.tier == "company_review"
+
+
+def test_small_business_above_500k_is_still_beyond_the_brackets(talk):
+    small_business_report(talk, "60만원")
+    assert talk.state == "evidence"
+    assert "소상공인 확인서" in talk.text  # small businesses still get their own document
+
+
+def test_small_business_on_kakaotalk_channel_is_not_asked_if_it_runs_one(talk):
+    """Regression: a small business that chose "KakaoTalk Channel" was asked whether it runs
+    one; answering no made a self-contradicting case."""
+    start_as(talk, "small_business", "talk_channel")
+    talk.press("free")
+    talk.press("yes")
+    talk.press("skip")
+    report_amount(talk, "35만 원")
+    assert "채널 메시지 캐시 5만 원" in talk.text  # said with the tier, as it is already known
+    talk.say("220-81-62517")
+    assert talk.state == "evidence"
+    assert "채널을 운영하고 계신가요" not in talk.text
+    talk.press("skip")
+    assert "카카오톡 채널: 운영해요" in talk.text
+    talk.press("edit")
+    assert "channel" not in talk.button_values()  # nothing to contradict
+    talk.press("summary")
+    talk.press("submit")
+    sub = talk.submitted[0].submission
+    assert sub.channel_cash and sub.answers["has_channel"] is True
+
+
+def test_small_business_on_another_service_is_still_asked_about_a_channel(talk):
+    start_as(talk, "small_business", "kakaomap")
+    talk.press("yes")
+    talk.press("skip")
+    report_amount(talk, "35만 원")
+    talk.say("220-81-62517")
+    assert talk.state == "channel"
+
+
+def test_switching_away_from_kakaotalk_channel_asks_about_a_channel(talk):
+    start_as(talk, "small_business", "talk_channel")
+    talk.press("free")
+    talk.press("yes")
+    talk.press("skip")
+    report_amount(talk, "35만 원")
+    talk.say("220-81-62517")
+    talk.press("skip")
+    talk.press("edit")
+    talk.press("service")
+    talk.press("kakaomap")
+    assert talk.state == "channel"
+
+
+def test_money_loss_report_asks_what_happened(make_talk):
+    """Regression: money-loss reports never said what happened ("nothing written" for staff)."""
+    for lang in ("ko", "en"):
+        talk = make_talk(lang=lang)
+        start_as(talk, "general", "kakaomap")
+        talk.press("yes")
+        assert talk.state == "description"
+        assert "skip" in talk.button_values()
+        assert ("무슨 일" if lang == "ko" else "what happened") in talk.text
+        talk.say("예약 손님 연락을 못 받았어요")
+        assert talk.state == "amount"
+        report_amount(talk, "35만원")
+        talk.press("skip")
+        assert "예약 손님 연락을 못 받았어요" in talk.text
+        talk.press("submit")
+        assert talk.submitted[0].submission.description == "예약 손님 연락을 못 받았어요"
+
+
+def test_money_loss_description_can_be_skipped(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.press("skip")
+    assert talk.state == "amount"
+    report_amount(talk, "35만원")
+    talk.press("skip")
+    assert "피해 내용: 적지 않았어요" in talk.text
+    talk.press("submit")
+    assert talk.submitted[0].submission.description is None
+
+
+def test_a_question_or_opinion_cannot_be_skipped(talk):
+    start_as(talk, "general", "daum")
+    talk.press("no")
+    assert "skip" not in talk.button_values()
+    talk.send(ChoiceInput("description", "skip"))
+    assert talk.state == "description"
+
+
+def test_review_report_can_be_submitted_before_the_documents(make_talk, receipt):
+    """Regression: above 500,000 a report could not be submitted without a file."""
+    for lang in ("ko", "en"):
+        talk = make_talk(lang=lang)
+        small_business_report(talk, "60만원", channel=False)
+        assert ("나중에" if lang == "ko" else "later") in talk.text  # the question says so
+        assert talk.button_values() == ["later"]
+        talk.press("later")
+        assert talk.state == "summary"
+        talk.press("submit")
+        sub = talk.submitted[0].submission
+        assert sub.evidence == () and sub.tier == "review"
+        assert [d.ko for d in sub.documents_due][1:] == [
+            "매출 피해 입증 자료(장부, 매출 내역 등)",
+            "카카오 서비스로 영업했다는 자료(채널 화면, 예약 내역 등)",
+            "사업자 또는 대표자 명의 통장 사본",
+        ]
+        assert ("서류 보내기" if lang == "ko" else "Send documents") in talk.text
+
+
+def test_review_report_with_files_needs_no_documents_later(talk, receipt):
+    small_business_report(talk, "60만원", channel=False)
+    talk.files(receipt())
+    assert talk.button_values() == ["done"]
+    talk.press("done")
+    talk.press("submit")
+    assert talk.submitted[0].submission.documents_due == ()
+
+
+def test_raising_the_amount_into_review_asks_the_evidence_question_again(talk):
+    small_business_report(talk, "35만원", channel=False)
+    talk.press("skip")
+    talk.press("edit")
+    talk.press("amount")
+    report_amount(talk, "70만원")
+    assert talk.state == "evidence" and "later" in talk.button_values()
+
+
+def test_a_revisited_loss_description_can_be_kept_or_dropped(talk):
+    start_as(talk, "general", "kakaomap")
+    talk.press("yes")
+    talk.say("길 안내가 멈췄어요")
+    talk.command("back")
+    assert talk.state == "description" and talk.button_values() == ["keep", "skip"]
+    talk.press("keep")
+    assert talk.state == "amount" and talk.answers["description"] == "길 안내가 멈췄어요"
+    talk.command("back")
+    talk.press("skip")
+    assert talk.state == "amount" and talk.answers["description"] == ""
+    talk.command("back")
+    assert talk.button_values() == ["skip"] and "그대로 둘게요" not in talk.text

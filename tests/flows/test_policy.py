@@ -57,7 +57,8 @@ def test_exclusive_boundary_rule_moves_the_edges(raw, amount, tier):
 def test_rules_in_order(policy):
     assert decide_tier(answers(paid=True, amount=10**8), policy).tier.id == "paid_terms"
     assert decide_tier(answers(monetary=False), policy).tier.id == "non_monetary"
-    assert decide_tier(answers(reporter_type="company", amount=10), policy).tier.id == "review"
+    company = answers(reporter_type="company", amount=10)
+    assert decide_tier(company, policy).tier.id == "company_review"
     assert (
         decide_tier(answers(reporter_type="general", amount=10), policy).tier.id
         == "general_package"

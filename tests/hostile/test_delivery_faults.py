@@ -28,10 +28,10 @@ SCRIPTS: dict[int, tuple[str, list[tuple[str, object]]]] = {
             ("say", "2"),  # 카카오톡 채널
             ("say", "무료"),
             ("say", "네"),
+            ("say", "예약 문의 메시지를 못 받았어요"),  # what happened
             ("say", "35만 원"),
             ("say", "네"),
-            ("say", "220-81-62517"),
-            ("say", "네"),
+            ("say", "220-81-62517"),  # a Channel's damage: running one is not asked
             ("say", "건너뛰기"),
             ("say", "접수"),
         ],
@@ -42,6 +42,7 @@ SCRIPTS: dict[int, tuple[str, list[tuple[str, object]]]] = {
             ("say", "1"),
             ("say", "4"),
             ("say", "yes"),
+            ("say", "skip"),  # nothing to say about what happened
             ("say", "50000"),
             ("say", "yes"),
             ("say", "skip"),
@@ -64,6 +65,7 @@ SCRIPTS: dict[int, tuple[str, list[tuple[str, object]]]] = {
             ("say", "3"),
             ("say", "3"),  # 카카오 로그인
             ("say", "네"),
+            ("say", "거래처 주문 접수가 멈췄어요"),
             ("say", "1,200만원"),
             ("say", "/back"),
             ("say", "1,300만원"),

@@ -99,8 +99,11 @@ class Shown:
 
 
 def read_question(text: str, buttons: tuple[str, ...]) -> str | None:
-    """What a message asks the user, from its buttons or, for typed answers, its text."""
-    if buttons:
+    """What a message asks the user, from its buttons or, for typed answers, its text.
+
+    The "send documents" button under a finished review report asks nothing now.
+    """
+    if buttons and not buttons[0].startswith("docs:"):
         return buttons[0].split(":", 1)[0]
     for prompt, question in TYPED_PROMPTS.items():
         if prompt in text:
@@ -209,19 +212,21 @@ class Plan:
             if self.amount <= 300_000:  # "이하": the boundary belongs to the lower bracket
                 return "cash_30k"
             return "cash_50k" if self.amount <= 500_000 else "review"
-        return "review" if self.reporter_type == "company" else "general_package"
+        # Companies have no brackets: every company loss goes to the council.
+        return "company_review" if self.reporter_type == "company" else "general_package"
 
     @property
     def steps(self) -> int:
         """Updates a full report takes."""
         count = 5  # /start, consent, reporter type, service, monetary
         count += (self.service_other is not None) + self.asks_paid
+        count += 1  # description (typed, or skipped on the money path)
         if self.monetary:
             count += 2 + self.typo_first  # amount (and the typo), confirmation
-            count += 2 * (self.reporter_type == "small_business")  # number, channel
-            count += self.photos + 1  # photos, then done or skip
-        else:
-            count += 1  # description
+            if self.reporter_type == "small_business":
+                # number, and the Channel question unless the service is a Channel
+                count += 1 + (self.service != "talk_channel")
+            count += self.photos + 1  # photos, then done, skip or send later
         return count + 1  # submit
 
     @property
@@ -296,13 +301,17 @@ def make_plans(count: int, rng: random.Random, policy: Policy) -> list[Plan]:
             amount_text=amount_text(amount, i % 3, lang) if amount else "",
             typo_first=monetary and i % 9 == 4,
             business_number=business_number(i * 37) if small and monetary else None,
-            has_channel=small and monetary and rng.random() < 0.5,
+            # A Channel's own damage means running one: inferred, not asked.
+            has_channel=small and monetary and (service == "talk_channel" or rng.random() < 0.5),
             service_other=("카카오웹툰" if lang == "ko" else "Kakao Webtoon") if other else None,
-            description=None if monetary else f"장애 때문에 불편했어요. 사용자 {i}의 의견이에요.",
+            # What happened: optional on the money path (every other one skips it).
+            description=None
+            if monetary and i % 2
+            else f"장애 때문에 불편했어요. 사용자 {i}의 의견이에요.",
         )
-        if monetary:  # the review tier needs at least one file; the others take files if given
-            review = plan.tier == "review"
-            plan = replace(plan, photos=rng.randint(1, 3) if review else rng.choice((0, 0, 1, 2)))
+        if monetary:  # a review without files is sent now and its documents asked for later
+            review = plan.tier in ("review", "company_review")
+            plan = replace(plan, photos=rng.randint(0, 3) if review else rng.choice((0, 0, 1, 2)))
         if plan.photos >= 2 and rng.random() < 0.5:
             plan = replace(plan, album=True)
         if i % 20 == 19:  # a few give up mid-report and never come back
@@ -443,12 +452,16 @@ class SimulatedUser:
             received = received_count(shown.text)
             if received < p.photos:
                 return self.api.photo_update(self.user, p.photo(received))
-            return self.press(shown, "done" if "evidence:done" in shown.buttons else "skip")
+            for finish in ("done", "later", "skip"):
+                if f"evidence:{finish}" in shown.buttons:
+                    return self.press(shown, finish)
         typed = {
             "service_other": p.service_other,
             "description": p.description,
             "business_number": p.business_number,
         }
+        if question == "description" and p.monetary and p.description is None:
+            return self.press(shown, "skip")
         if question in typed:
             text = typed[question]
             assert text is not None, f"asked {question!r}, which this report does not need"
@@ -681,7 +694,7 @@ def check_case(plan: Plan, case: Case, store: TinyDBStorage) -> list[str]:
         "amount": plan.amount if plan.monetary else None,
         "business_number": plan.business_number if small_loss else None,
         "channel_cash": small_loss and plan.has_channel,
-        "description": None if plan.monetary else plan.description,
+        "description": plan.description,
     }
     wrong = [
         f"{key}={getattr(case, key)!r}, answered {value!r}"

@@ -46,7 +46,7 @@ def intake(storage):
 def submit_review_case(intake: IntakeService, user: int = 21, lang: str = "ko") -> str:
     """A small business above 500,000 KRW: the review tier."""
     intake.handle(user, CommandInput("start"), language_code=lang)
-    for value in ("agree", "small_business", "kakaomap", "yes"):
+    for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
         intake.handle(user, ChoiceInput(intake.storage.load_conversation(user).state, value))
     intake.handle(user, TextInput("80만원"))
     intake.handle(user, ChoiceInput("amount_confirm", "yes"))
@@ -138,6 +138,25 @@ async def test_rejection_is_told_in_the_users_language(intake, storage):
         await review.approve("NOPE", staff="staff:9", final_amount=1)
 
 
+async def test_rejection_says_how_to_reach_staff_not_to_ask_in_the_chat(intake, storage):
+    """Regression: the rejection invited questions in the chat, which answered them with
+    "this report is finished"; it now gives the policy's contact line."""
+    policy = load_policy()
+    for user, lang in ((31, "ko"), (32, "en")):
+        number = submit_review_case(intake, user=user, lang=lang)
+        inbox = Inbox()
+        review = ReviewService(storage, notify=inbox, contact=policy.contact)
+        await review.reject(number, staff="staff:9", reason="매출 감소 자료 없음")
+        text = inbox.sent[user][-1].text
+        assert "이 대화로 문의" not in text and "ask in this chat" not in text
+        assert policy.contact(lang) in text and "1577-3754" in text
+    # Without a contact in the policy the message simply ends with the reason.
+    number = submit_review_case(intake, user=33)
+    inbox = Inbox()
+    await ReviewService(storage, notify=inbox).reject(number, staff="staff:9", reason="사유")
+    assert inbox.sent[33][-1].text.endswith("사유: 사유")
+
+
 async def test_documents_button_of_someone_else_or_a_closed_case_does_nothing(intake, storage):
     number = submit_review_case(intake, user=23)
     assert (
@@ -183,7 +202,7 @@ async def test_an_abandoned_document_upload_leaves_no_files(intake, storage):
 def test_files_left_out_of_a_submission_are_deleted(intake, storage):
     """Pins: evidence uploaded, then the loss edited to 'no': the files stayed orphaned."""
     intake.handle(27, CommandInput("start"))
-    for value in ("agree", "general", "kakaomap", "yes"):
+    for value in ("agree", "general", "kakaomap", "yes", "skip"):
         intake.handle(27, ChoiceInput(storage.load_conversation(27).state, value))
     intake.handle(27, TextInput("5만원"))
     intake.handle(27, ChoiceInput("amount_confirm", "yes"))

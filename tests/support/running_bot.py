@@ -204,17 +204,19 @@ class Person:
         return "\n".join(m.get("text", "") for m in messages)
 
 
-# Button presses and texts that walk a small business (KakaoTalk Channel, free use, 10만 원)
-# from /start to each question; ("press", v) taps the button v, ("say", t) sends t, and the
-# number is how many messages the bot answers with.
+# Button presses and texts that walk a small business (Kakao T, free use, 10만 원) from
+# /start to each question; ("press", v) taps the button v, ("say", t) sends t, and the
+# number is how many messages the bot answers with. (A KakaoTalk Channel would skip the
+# Channel question: running one is inferred.)
 WALK: tuple[tuple[str, str, str, int], ...] = (
     # (the step reached after this action, kind, value, replies)
     ("consent", "say", "/start", 1),
     ("reporter_type", "press", "agree", 1),
     ("service", "press", "small_business", 1),
-    ("paid", "press", "talk_channel", 1),
+    ("paid", "press", "kakao_t", 1),
     ("monetary", "press", "free", 1),
-    ("amount", "press", "yes", 1),
+    ("description", "press", "yes", 1),  # what happened: optional on the money path
+    ("amount", "say", "콜을 못 받아서 영업을 못 했어요", 1),
     ("amount_confirm", "say", "10만 원", 1),
     ("business_number", "press", "yes", 2),
     ("channel", "say", "220-81-62517", 1),
@@ -224,7 +226,6 @@ WALK: tuple[tuple[str, str, str, int], ...] = (
 # Steps off the main walk: where they branch from, and the action that reaches them.
 BRANCHES: dict[str, tuple[str, str, str, int]] = {
     "service_other": ("service", "press", "other", 1),
-    "description": ("monetary", "press", "no", 1),
     "edit_menu": ("summary", "press", "edit", 1),
     "resume": ("amount", "say", "/start", 1),
     "submitted": ("summary", "press", "submit", 1),
