@@ -502,7 +502,7 @@ class IntakeService:
                     actor="system",
                     action=REQUEST_ACTION,
                     case_number=case.case_number,
-                    detail={"documents": documents, "note": "sent before the documents"},
+                    detail={"documents": documents, "note": ""},  # actor "system": at submission
                 )
             )
         if case.status == CaseStatus.SUBMITTED:
