@@ -16,7 +16,7 @@ from typing import Any
 from flows.amount import format_amount, parse_amount
 from flows.bizno import parse_business_number
 from flows.errors import AmountError, BusinessNumberError
-from flows.evidence import EvidenceRules, format_size
+from flows.evidence import EvidenceRules, format_size, normalize_file_name
 from flows.machine import DRAFT_STATES, QUESTIONS, Draft, build_machine, fire, path_of
 from flows.messages import (
     AlbumDeliveredInput,
@@ -1150,11 +1150,9 @@ def _visible(ch: str) -> bool:
 
 
 def clean_file_name(name: str) -> str:
-    """A file name safe to echo and store: no controls, overrides or path, at most 120 chars."""
-    name = (
-        clean_text(name.replace("\n", " ").replace("\t", " ")).replace("/", "_").replace("\\", "_")
-    )
-    return name[:120] or "file"
+    """A file name safe to echo and store: its normal form (:func:`normalize_file_name`),
+    which the type check reads and staff download under; ``file`` when nothing shows."""
+    return normalize_file_name(clean_text(name.replace("\n", " ").replace("\t", " ")))
 
 
 def fold(text: str) -> str:

@@ -64,6 +64,7 @@ from bot.staff import StaffError
 from bot.staff.flags import Flag, compute_flags, flag_name
 from flows.amount import format_amount
 from flows.conversation import IntakeFlow
+from flows.evidence import download_name, normalize_file_name
 from flows.policy import KST, Policy
 from flows.texts import t
 from storage.base import Storage
@@ -557,14 +558,6 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_jsonl}
 MANIFEST_NAME = "manifest.json"
 _CHUNK = 1024 * 1024
 _SPOOL_BYTES = 4 * 1024 * 1024  # a manifest beyond this (about 10,000 files) goes to disk
-# Windows refuses these as file names, with any extension ("con.txt" too).
-_RESERVED = frozenset(
-    ["con", "prn", "aux", "nul"]
-    + [f"com{i}" for i in range(10)]
-    + [f"lpt{i}" for i in range(10)]
-    + ["com¹", "com²", "com³", "lpt¹", "lpt²", "lpt³"]
-)
-_WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
 _MAX_NAME_BYTES = 200  # under the 255 of common file systems, with room for " (12)"
 # Already compressed: storing them is as small and much faster than deflating.
 _STORED_PREFIXES = ("image/", "video/", "audio/", "application/pdf", "application/zip")
@@ -573,31 +566,15 @@ _STORED_PREFIXES = ("image/", "video/", "audio/", "application/pdf", "applicatio
 def safe_file_name(name: str, fallback: str = "file") -> str:
     """Return a name that is safe as one file in a folder on Windows, macOS and Linux.
 
-    Keeps only the last path component (``a/b\\c.jpg`` gives ``c.jpg``), drops
-    control and bidi-format characters (which can disguise an extension),
-    replaces characters Windows forbids, trims dots and spaces at the ends
-    (so ``..`` and hidden dot-files go), renames reserved Windows names
-    (``con.txt`` gives ``_con.txt``) and shortens long names keeping the
-    extension. Korean names are NFC-normalised (macOS sends decomposed jamo).
+    Keeps only the last path component (``a/b\\c.jpg`` gives ``c.jpg``), then
+    the normal form every evidence name has (:func:`flows.evidence.normalize_file_name`:
+    no controls or bidi characters, no look-alikes of ASCII, no characters Windows
+    forbids, no dots or spaces at the ends, ``_`` before reserved Windows names)
+    and at most 200 bytes, keeping the extension.
     """
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(_name_char(ch) for ch in name)
-    name = _WINDOWS_FORBIDDEN.sub("_", name).strip(" .")
-    if not name:
-        name = fallback
-    if name.split(".")[0].rstrip(" ").casefold() in _RESERVED:
-        name = "_" + name
-    return _shorten(name)
-
-
-def _name_char(ch: str) -> str:
-    category = unicodedata.category(ch)
-    if category == "Zs":
-        return " "  # e.g. the ideographic space of Korean input
-    if category[0] in ("C", "Z"):
-        return ""  # controls, NUL, bidi overrides, line and paragraph separators
-    return ch
+    name = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
+    # Shortening may leave a reserved stem ("con   …x.pdf"): normalise once more.
+    return normalize_file_name(_shorten(normalize_file_name(name, fallback)), fallback)
 
 
 def _shorten(name: str) -> str:
@@ -628,7 +605,8 @@ def _unique(name: str, taken: set[str]) -> str:
 def write_evidence_zip(cases: Iterable[Case], storage: Storage, out: BinaryIO) -> int:
     """Write the cases' evidence as a zip with a folder per case; return the number of files.
 
-    Files keep safe versions of their original names (:func:`safe_file_name`,
+    Files keep safe versions of their original names (:func:`safe_file_name` of
+    :func:`flows.evidence.download_name`: always an allowed evidence extension,
     made unique within the folder). ``manifest.json`` at the root lists every
     evidence reference, one per line: case, original and stored name, mime,
     size and the sha256 of the bytes in the zip, with ``status`` "ok",
@@ -660,7 +638,9 @@ def write_evidence_zip(cases: Iterable[Case], storage: Storage, out: BinaryIO) -
                 except EvidenceNotFound:
                     log.warning("evidence zip: %s of case %s missing", ref.sha256, case.case_number)
                 else:
-                    stored = f"{folder}/{_unique(safe_file_name(ref.name), taken)}"
+                    # The last path component first, then an allowed extension.
+                    name = safe_file_name(download_name(safe_file_name(ref.name), ref.mime))
+                    stored = f"{folder}/{_unique(name, taken)}"
                     with source:
                         size, sha256 = _add_file(archive, stored, source, ref.mime, case)
                     status = "ok" if sha256 == ref.sha256 else "sha256_mismatch"

@@ -82,6 +82,7 @@ from bot.staff.templates.pages import Document, Frame, ListForm, Paging
 from bot.staff.templates.style import CSS_HASH
 from bot.staff.templates.words import LANGS, word
 from flows.amount import AmountError, parse_amount
+from flows.evidence import download_name
 from flows.policy import KST, Policy, Text
 from flows.review import STAFF_ACTIONS, ReviewError, ReviewInputError, allowed_actions, next_status
 from storage import (
@@ -1007,7 +1008,7 @@ async def evidence(request: web.Request) -> web.StreamResponse:
             headers={
                 "Content-Type": image if inline and image else "application/octet-stream",
                 "Content-Disposition": content_disposition(
-                    "inline" if inline else "attachment", ref.name
+                    "inline" if inline else "attachment", download_name(ref.name, ref.mime)
                 ),
                 "Content-Security-Policy": EVIDENCE_CSP,
                 "Cache-Control": "private, no-store",

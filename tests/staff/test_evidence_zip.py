@@ -78,16 +78,47 @@ def test_hostile_names_are_safe_and_unique(memory_store: MemoryStorage, add_memo
     assert stored == [
         f"{case.case_number}/{n}"
         for n in [
-            "passwd",
+            "passwd.jpg",  # a name without an allowed extension gets its type's
             "_con.txt",
             "c.jpg",
             "_nul.jpg",  # without the NUL it is "nul.jpg", reserved on Windows
-            "file",
+            "file.jpg",
             "영수증.jpg",
             "영수증 (2).jpg",
             "영수증 (3).JPG",
         ]
     ]
+
+
+def test_a_trailing_dot_never_makes_a_dangerous_name_in_the_zip(
+    memory_store: MemoryStorage, add_memory_case: AddCase
+):
+    """Regression: ``invoice.exe.`` accepted as a PDF (its extension read as empty) came
+    out of the zip as ``invoice.exe``, ``receipt.html.`` as ``receipt.html``. Names
+    stored that way before the fix still come out with their declared type's extension."""
+    sent = [
+        ("invoice.exe.", "application/pdf"),
+        ("receipt.html.", "image/jpeg"),
+        ("run.hta. ", "application/pdf"),
+        ("shortcut.lnk\u200b.", "image/png"),
+        ("setup\uff0ebat", "application/pdf"),
+        ("CONIN$.pdf", "application/pdf"),
+    ]
+    refs = [
+        evidence(memory_store, f"file {i}".encode(), name, mime)
+        for i, (name, mime) in enumerate(sent)
+    ]
+    case = add_memory_case(evidence=refs)
+    _, manifest = bundle(memory_store)
+    assert [e["stored_name"].split("/")[1] for e in manifest["files"]] == [
+        "invoice.exe.pdf",
+        "receipt.html.jpg",
+        "run.hta.pdf",
+        "shortcut.lnk.png",
+        "setup.bat.pdf",
+        "_CONIN$.pdf",
+    ]
+    assert all(e["stored_name"].startswith(case.case_number) for e in manifest["files"])
 
 
 def test_missing_evidence_is_listed_without_a_file(store: Storage, add_case: AddCase):

@@ -1037,3 +1037,17 @@ async def test_the_bot_server_serves_the_staff_web_in_both_modes(mode, tmp_path)
         finally:
             stop.set()
             await asyncio.wait_for(task, 15)
+
+
+async def test_an_evidence_download_never_carries_a_dangerous_extension(storage):
+    """Regression: ``invoice.exe.`` accepted as a PDF was downloaded as ``invoice.exe``
+    (browsers and Windows drop the trailing dot). It is handed out with its type's extension."""
+    pdf = storage.put_evidence(b"%PDF-1.4 ...")
+    case = add_case(storage, evidence=[EvidenceRef(pdf, "invoice.exe.", "application/pdf", 12)])
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        response = await staff.client.get(f"/staff/cases/{case.case_number}/evidence/{pdf}")
+        assert response.status == 200
+        assert response.headers["Content-Disposition"] == (
+            "attachment; filename=\"invoice.exe.pdf\"; filename*=UTF-8''invoice.exe.pdf"
+        )
