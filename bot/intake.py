@@ -15,8 +15,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from flows.conversation import IntakeFlow, Outcome, Submission
+from flows.conversation import FILE_STATES, IntakeFlow, Outcome, Submission
 from flows.machine import DRAFT_STATES
 from flows.messages import (
     Button,
@@ -60,12 +61,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file as a channel received it; ``data`` is None when it was not fetched."""
+    """A file as a channel received it: its bytes in ``data``, or in the file at ``path``.
+
+    A downloaded file (``path``) comes with the ``sha256`` hashed while it was
+    written; the evidence store takes the file over when the flow accepts it, so
+    its bytes are never held in memory. Neither ``data`` nor ``path``: not fetched.
+    """
 
     name: str
     mime: str
     size: int
-    data: bytes | None
+    data: bytes | None = None
+    path: Path | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,7 @@ class IntakeService:
         ):
             return Handled([self.flow.prompt(record)])
 
-        blobs: dict[str, bytes] = {}
+        blobs: dict[str, bytes | Path] = {}
         if isinstance(message, tuple):
             message = IncomingFiles(message)
         if isinstance(message, IncomingFiles):
@@ -215,7 +223,11 @@ class IntakeService:
         holder = draft_holder(user_id)
         for f in outcome.accepted_files:
             assert f.sha256 is not None  # the flow accepts only downloaded files
-            self.storage.put_evidence(blobs[f.sha256], holder=holder)
+            blob = blobs[f.sha256]
+            if isinstance(blob, Path):
+                self.storage.put_evidence_file(blob, f.sha256, holder=holder)
+            else:
+                self.storage.put_evidence(blob, holder=holder)
         if outcome.submission is not None:
             outcome = self._submit(outcome, now)  # the case holds its files from here on
         if outcome.supplement is not None:
@@ -232,6 +244,17 @@ class IntakeService:
         # is deleted only when no other draft and no case holds it.
         self.storage.release_evidence(holder, keep=draft_files(outcome.record))
         return Handled(outcome.replies, choice_taken)
+
+    def takes_files(self, user_id: int) -> bool:
+        """Whether the user's conversation is at a step that takes files (one small read).
+
+        Channels download a file only then: elsewhere it is answered without its bytes.
+        """
+        try:
+            record = self.storage.load_conversation(user_id)
+        except CorruptFile:
+            return False
+        return record is not None and record.state in FILE_STATES
 
     def current_prompt(self, user_id: int) -> Reply | None:
         """The question a user's stored conversation is waiting on, if any."""
@@ -514,14 +537,18 @@ class IntakeService:
                 reason=documents,
             )
 
-    def _files_input(self, incoming: IncomingFiles, blobs: dict[str, bytes]) -> FilesInput:
+    def _files_input(self, incoming: IncomingFiles, blobs: dict[str, bytes | Path]) -> FilesInput:
         evidence = []
         for f in incoming.files:
             digest = None
-            if f.data is not None:
+            size = f.size
+            if f.path is not None and f.sha256 is not None:
+                digest = f.sha256
+                blobs[digest] = f.path
+            elif f.data is not None:
                 digest = hashlib.sha256(f.data).hexdigest()
                 blobs[digest] = f.data
-            size = len(f.data) if f.data is not None else f.size
+                size = len(f.data)
             evidence.append(EvidenceFile(name=f.name, mime=f.mime, size=size, sha256=digest))
         return FilesInput(tuple(evidence), group=incoming.group)
 

@@ -36,6 +36,9 @@ class Settings:
     draft_expire_days: int = 14
     # Messages per second to Telegram overall (PTB's AIORateLimiter); 0 turns it off.
     telegram_max_rate: int = 30
+    # Evidence downloads at once, in all and of one user (each streams to a file in DATA_DIR).
+    downloads_max: int = 4
+    downloads_per_user: int = 2
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a log line
         shown = ", ".join(
@@ -92,6 +95,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError(
                     f"TRUSTED_PROXIES must list IP addresses or networks, got {part.strip()!r}"
                 ) from None
+    downloads_max = integer("DOWNLOADS_MAX", 4)
+    downloads_per_user = integer("DOWNLOADS_PER_USER", 2)
+    for name, value in (
+        ("DOWNLOADS_MAX", downloads_max),
+        ("DOWNLOADS_PER_USER", downloads_per_user),
+    ):
+        if value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}")
     return Settings(
         telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
@@ -108,6 +119,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_lang=lang,
         draft_expire_days=integer("DRAFT_EXPIRE_DAYS", 14),
         telegram_max_rate=integer("TELEGRAM_MAX_RATE", 30),
+        downloads_max=downloads_max,
+        downloads_per_user=downloads_per_user,
     )
 
 

@@ -3,7 +3,11 @@
 Each update becomes one channel-neutral input. Per user, updates are processed
 strictly in arrival order (:class:`~bot.sequencer.UserSequencer`); evidence is
 downloaded before the user's turn so a slow download does not hold it longer
-than needed. The intake service saves before it returns replies, and update ids
+than needed, and only when the stored conversation is at a step that takes files
+(:meth:`~bot.intake.IntakeService.takes_files`; were it not yet there because an
+earlier update was still in line, the file is fetched in its turn). A download
+streams to a file in the store's spool folder, hashed on the way, and at most
+``DOWNLOADS_PER_USER`` of one user and ``DOWNLOADS_MAX`` in all run at once. The intake service saves before it returns replies, and update ids
 are remembered after the replies went out, so a redelivered update never acts
 twice. Replies are plain text (no parse mode), so nothing a user typed can be
 read as markup when it is echoed back.
@@ -15,8 +19,10 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -35,7 +41,7 @@ from bot.intake import Handled, IncomingFile, IncomingFiles, IntakeService
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
 from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import AiohttpRequest, DownloadTooBig
 from flows.conversation import ALBUM_KEY
 from flows.messages import (
     AlbumDeliveredInput,
@@ -98,6 +104,18 @@ UNSUPPORTED_KINDS = (
 WebhookReply = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _FileMessage:
+    """A photo or document not fetched yet: what :meth:`TelegramChannel._fetch` needs."""
+
+    file_id: str
+    name: str
+    mime: str
+    size: int | None
+    wanted: bool  # an allowed type within the download limit: worth fetching
+    group: str | None
+
+
 @dataclass
 class _Album:
     """Items of one album still arriving; its reply is sent once they stop."""
@@ -133,6 +151,10 @@ class TelegramChannel:
         self._sweep_due: dict[int, float] = {}
         # In webhook mode a pressed button's marking goes back as the webhook's response.
         self._mark_in_response = False
+        self._spool = storage_spool(self.storage)
+        self._downloads = asyncio.Semaphore(settings.downloads_max)
+        # user id -> [their semaphore, how many downloads hold or wait for it]
+        self._user_downloads: dict[int, list[Any]] = {}
 
     # -- building ---------------------------------------------------------------------------
     def build_application(self, *, polling: bool) -> Application:
@@ -215,60 +237,83 @@ class TelegramChannel:
         self, update: Update, user_id: int, chat_id: int, ticket: int
     ) -> WebhookReply | None:
         language_code = update.effective_user.language_code if update.effective_user else None
+        message: Input | IncomingFiles | _FileMessage | None = None
         try:
-            message = await self._to_input(update)
-        except Exception:  # a broken download must not lose the user's turn
-            log.exception("could not read update %s", update.update_id)
-            message = None
-        async with self.sequencer.turn(user_id, ticket):
-            if self.storage.seen_update(update.update_id):
-                return None
-            query = update.callback_query
-            if message is None:
-                if query is not None:
-                    await self._answer_query(query.id)
-                self.storage.mark_update(update.update_id)
-                return None
-            if self._is_staff_command(user_id, message):
-                await self._staff_command(chat_id, message)
-                self.storage.mark_update(update.update_id)
-                return None
-            handled: Handled | None = None
             try:
-                handled = await asyncio.to_thread(
-                    self.service.handle_input,
-                    user_id,
-                    message,
-                    language_code=language_code,
-                    input_id=update.update_id,
-                )
-                replies = handled.replies
-            except Exception:
-                log.exception("update %s of user %s failed", update.update_id, user_id)
-                lang = pick_lang(language_code, self.settings.default_lang)
-                replies = [Reply(t(lang, "error.internal"))]
-            # The answer to the button, the marked keyboard and the next question are
-            # independent: one round trip instead of three.
-            extras = []
-            marking = None
-            if query is not None:
-                extras.append(self._answer_query(query.id))
-                if handled is not None:  # after a failure the buttons stay, to try again
-                    # Only a press that counted is shown as the choice; a stale one
-                    # (a double tap, a passed question) only loses its keyboard.
-                    marking = _marking(query.message, query.data, shown=handled.choice_taken)
-                if marking is not None and not self._mark_in_response:
-                    extras.append(self._mark_choice(marking))
-                    marking = None
-            await asyncio.gather(self._send_all(chat_id, replies), *extras)
-            self.storage.mark_update(update.update_id)
-            self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
-            if isinstance(message, IncomingFiles) and message.group:
-                self._album_item_done(user_id, chat_id, message.group, language_code)
-            return marking
+                message = await self._to_input(update)
+                if isinstance(message, _FileMessage):
+                    message = await self._fetch(user_id, message, last_chance=False)
+            except Exception:  # a broken download must not lose the user's turn
+                log.exception("could not read update %s", update.update_id)
+                message = None
+            async with self.sequencer.turn(user_id, ticket):
+                if self.storage.seen_update(update.update_id):
+                    return None
+                if isinstance(message, _FileMessage):
+                    # Not at a file step before: earlier updates in line may have moved on.
+                    message = await self._fetch(user_id, message, last_chance=True)
+                return await self._take_turn(update, user_id, chat_id, message, language_code)
+        finally:
+            if isinstance(message, IncomingFiles):
+                for f in message.files:  # taken over by the store, or not wanted: gone
+                    if f.path is not None:
+                        f.path.unlink(missing_ok=True)
 
-    async def _to_input(self, update: Update) -> Input | IncomingFiles | None:
-        """Read what the user did; download files (outside the user's turn)."""
+    async def _take_turn(
+        self,
+        update: Update,
+        user_id: int,
+        chat_id: int,
+        message: Input | IncomingFiles | None,
+        language_code: str | None,
+    ) -> WebhookReply | None:
+        """The user's turn: run the input through the intake service and send the replies."""
+        query = update.callback_query
+        if message is None:
+            if query is not None:
+                await self._answer_query(query.id)
+            self.storage.mark_update(update.update_id)
+            return None
+        if self._is_staff_command(user_id, message):
+            await self._staff_command(chat_id, message)
+            self.storage.mark_update(update.update_id)
+            return None
+        handled: Handled | None = None
+        try:
+            handled = await asyncio.to_thread(
+                self.service.handle_input,
+                user_id,
+                message,
+                language_code=language_code,
+                input_id=update.update_id,
+            )
+            replies = handled.replies
+        except Exception:
+            log.exception("update %s of user %s failed", update.update_id, user_id)
+            lang = pick_lang(language_code, self.settings.default_lang)
+            replies = [Reply(t(lang, "error.internal"))]
+        # The answer to the button, the marked keyboard and the next question are
+        # independent: one round trip instead of three.
+        extras = []
+        marking = None
+        if query is not None:
+            extras.append(self._answer_query(query.id))
+            if handled is not None:  # after a failure the buttons stay, to try again
+                # Only a press that counted is shown as the choice; a stale one
+                # (a double tap, a passed question) only loses its keyboard.
+                marking = _marking(query.message, query.data, shown=handled.choice_taken)
+            if marking is not None and not self._mark_in_response:
+                extras.append(self._mark_choice(marking))
+                marking = None
+        await asyncio.gather(self._send_all(chat_id, replies), *extras)
+        self.storage.mark_update(update.update_id)
+        self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
+        if isinstance(message, IncomingFiles) and message.group:
+            self._album_item_done(user_id, chat_id, message.group, language_code)
+        return marking
+
+    async def _to_input(self, update: Update) -> Input | _FileMessage | None:
+        """Read what the user did; a file is only described here (see :meth:`_fetch`)."""
         if update.callback_query is not None:
             choice = parse_callback(update.callback_query.data or "")
             # A button we did not make is treated like a stale one: refused politely.
@@ -280,26 +325,24 @@ class TelegramChannel:
             return None
         if message.photo:
             photo = message.photo[-1]  # the largest size
-            name = f"photo_{photo.file_unique_id}.jpg"
-            data = await self._download(photo.file_id, photo.file_size)
-            files = (
-                IncomingFile(
-                    name=name,
-                    mime="image/jpeg",
-                    size=photo.file_size or len(data or b""),
-                    data=data,
-                ),
+            size = photo.file_size
+            return _FileMessage(
+                file_id=photo.file_id,
+                name=f"photo_{photo.file_unique_id}.jpg",
+                mime="image/jpeg",
+                size=size,
+                wanted=size is None or size <= DOWNLOAD_LIMIT,
+                group=message.media_group_id,
             )
-            return IncomingFiles(files, group=message.media_group_id)
         attachment = message.document or message.video or message.animation
         if attachment is not None:
             name = getattr(attachment, "file_name", None) or f"file_{attachment.file_unique_id}"
             mime = attachment.mime_type or "application/octet-stream"
             size = attachment.file_size or 0
             wanted = self.service.flow.rules.type_allowed(name, mime) and size <= DOWNLOAD_LIMIT
-            data = await self._download(attachment.file_id, size) if wanted else None
-            files = (IncomingFile(name=name, mime=mime, size=size, data=data),)
-            return IncomingFiles(files, group=message.media_group_id)
+            return _FileMessage(
+                attachment.file_id, name, mime, size, wanted, message.media_group_id
+            )
         for kind in UNSUPPORTED_KINDS:
             if getattr(message, kind, None):
                 return UnsupportedInput(kind)
@@ -319,21 +362,81 @@ class TelegramChannel:
             return CommandInput(name=name.lower(), arg=arg.strip())
         return TextInput(text)
 
-    async def _download(self, file_id: str, size: int | None) -> bytes | None:
-        """Fetch a file's bytes; None when it is over the Bot API's 20 MB or fails."""
+    async def _fetch(
+        self, user_id: int, file: _FileMessage, *, last_chance: bool
+    ) -> IncomingFiles | _FileMessage:
+        """Download a wanted file if the user is at a step that takes files.
+
+        Before the turn (``last_chance`` False) a user not at such a step gets the
+        file back unfetched, to be looked at again in the turn; in the turn it
+        becomes an input without bytes, which the flow answers ("no files here",
+        or "send it again" if the download failed). Never raises.
+        """
+        incoming = IncomingFile(name=file.name, mime=file.mime, size=file.size or 0)
+        try:
+            if file.wanted and await asyncio.to_thread(self.service.takes_files, user_id):
+                fetched = await self._download(user_id, file.file_id, file.size)
+                if fetched is not None:
+                    path, size, digest = fetched
+                    incoming = IncomingFile(file.name, file.mime, size, path=path, sha256=digest)
+            elif file.wanted and not last_chance:
+                return file
+        except Exception:
+            log.exception("could not fetch file %s of user %s", file.file_id, user_id)
+        return IncomingFiles((incoming,), group=file.group)
+
+    @contextlib.asynccontextmanager
+    async def _download_slot(self, user_id: int) -> AsyncIterator[None]:
+        """One of the user's ``downloads_per_user`` slots, then one of ``downloads_max``."""
+        entry = self._user_downloads.get(user_id)
+        if entry is None:
+            entry = self._user_downloads[user_id] = [
+                asyncio.Semaphore(self.settings.downloads_per_user),
+                0,
+            ]
+        entry[1] += 1
+        try:
+            async with entry[0], self._downloads:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._user_downloads[user_id]
+
+    async def _download(
+        self, user_id: int, file_id: str, size: int | None
+    ) -> tuple[Path, int, str] | None:
+        """Stream a file into the spool folder: its path, size and sha256.
+
+        None when it is over the Bot API's 20 MB, refused, or failed every attempt.
+        """
         if size is not None and size > DOWNLOAD_LIMIT:
             return None
         bot = self._app().bot
+        request = bot.request
+        assert isinstance(request, AiohttpRequest)
         for attempt in range(SEND_ATTEMPTS):
+            fd, name = tempfile.mkstemp(prefix="download-", suffix=".part", dir=self._spool)
+            path = Path(name)
             try:
-                file = await bot.get_file(file_id)
-                return bytes(await file.download_as_bytearray())
-            except BadRequest as exc:  # "file is too big" and the like: not worth retrying
-                log.info("file %s not downloadable: %s", file_id, exc.message)
+                async with self._download_slot(user_id):
+                    with os.fdopen(fd, "wb") as sink:
+                        file = await bot.get_file(file_id)
+                        got, digest = await request.download(
+                            file.file_path or "", sink, limit=DOWNLOAD_LIMIT
+                        )
+                return path, got, digest
+            except (BadRequest, DownloadTooBig) as exc:  # "file is too big" and the like
+                path.unlink(missing_ok=True)
+                log.info("file %s not downloadable: %s", file_id, exc)
                 return None
             except (NetworkError, RetryAfter) as exc:
-                if attempt < SEND_ATTEMPTS - 1:  # no wait after the last try: the user's turn waits
+                path.unlink(missing_ok=True)
+                if attempt < SEND_ATTEMPTS - 1:  # no wait after the last try: the user waits
                     await asyncio.sleep(_backoff(exc, attempt))
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
         return None
 
     # -- staff ----------------------------------------------------------------------------------
@@ -606,6 +709,12 @@ class TelegramChannel:
     def _app(self) -> Application:
         assert self.application is not None, "build_application() first"
         return self.application
+
+
+def storage_spool(storage: Any) -> Path:
+    """Where downloads are written: the store's spool folder, else the system's temporary one."""
+    folder = storage.spool_dir()
+    return Path(folder) if folder is not None else Path(tempfile.gettempdir())
 
 
 def _marking(message: Any, data: str | None, *, shown: bool) -> WebhookReply | None:

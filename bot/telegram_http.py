@@ -6,6 +6,10 @@ pool on every request and retries a failing ``import sniffio`` for every lock it
 makes); aiohttp, already the server this bot runs on, does the same requests for a
 fraction of it. PTB supports this through :class:`telegram.request.BaseRequest`.
 
+Files are downloaded with :meth:`AiohttpRequest.download`, streamed to a file and
+hashed on the way, never held whole: PTB's own ``File.download_*`` reads the whole
+file into memory first.
+
 Requests without files go as a JSON body (the Bot API takes ``application/json``),
 encoded from PTB's typed parameters as its :class:`~telegram.request.RequestData`
 suggests: a form body would percent-encode every byte of a Korean text in Python.
@@ -13,14 +17,23 @@ suggests: a form body would percent-encode every byte of a Korean text in Python
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
+from typing import BinaryIO
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _UNSET = BaseRequest.DEFAULT_NONE
 _JSON_HEADERS = {aiohttp.hdrs.CONTENT_TYPE: "application/json"}
+# Bytes of a download gathered before they are written and hashed (in a worker thread).
+DOWNLOAD_PIECE = 1024 * 1024
+
+
+class DownloadTooBig(Exception):
+    """More bytes arrived than the download's limit: it was stopped there."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -110,6 +123,56 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+    async def download(
+        self, url: str, sink: BinaryIO, *, limit: int, read_timeout: float | None = 20.0
+    ) -> tuple[int, str]:
+        """Stream the file at ``url`` into ``sink``; return its size and sha256 hex digest.
+
+        At most about :data:`DOWNLOAD_PIECE` bytes of it are held at a time; they are
+        written and hashed in a worker thread. Raises :class:`DownloadTooBig` past
+        ``limit`` bytes, :class:`telegram.error.BadRequest` for a refusal (4xx) and
+        :class:`~telegram.error.NetworkError` / :class:`~telegram.error.TimedOut` for
+        what may pass on a retry.
+        """
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=_sum(self._pool_timeout, self._connect_timeout),
+            sock_connect=self._connect_timeout,
+            sock_read=read_timeout,
+        )
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with self._session.get(url, timeout=timeout) as response:
+                if response.status != 200:
+                    error = BadRequest if 400 <= response.status < 500 else NetworkError
+                    raise error(f"download answered {response.status}")
+                if (response.content_length or 0) > limit:
+                    raise DownloadTooBig(f"{response.content_length} bytes")
+                piece = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise DownloadTooBig(f"over {limit} bytes")
+                    piece += chunk
+                    if len(piece) >= DOWNLOAD_PIECE:
+                        await asyncio.to_thread(_write, sink, digest, piece)
+                        piece = bytearray()
+                if piece:
+                    await asyncio.to_thread(_write, sink, digest, piece)
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        return size, digest.hexdigest()
+
+
+def _write(sink: BinaryIO, digest: hashlib._Hash, piece: bytearray) -> None:
+    digest.update(piece)
+    sink.write(piece)
 
 
 def _sum(*parts: float | None) -> float | None:

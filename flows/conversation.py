@@ -49,6 +49,8 @@ START_PAYLOADS = {
 LANG_QUESTION = "lang"
 # Answers key holding an album whose items arrived but whose reply is still due.
 ALBUM_KEY = "_album"
+# The steps that take files; a channel downloads a file only when the user is at one.
+FILE_STATES = frozenset({"evidence", "supplement"})
 TIER_KIND_NAMES = {
     "review": {"ko": "협의체 심사", "en": "Committee review"},
     "terms": {"ko": "서비스 약관에 따른 보상", "en": "Under the service's terms"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from flows.record import ConversationRecord
@@ -104,6 +105,28 @@ class Storage(ABC):
 
         Raises EvidenceNotFound for a malformed hash.
         """
+
+    @abstractmethod
+    def put_evidence_file(
+        self, path: Path, sha256: str | None = None, *, holder: str | None = None
+    ) -> str:
+        """Like :meth:`put_evidence` for the bytes of the file at ``path``; return their sha256.
+
+        The file is taken over: moved in when it can be (a file from
+        :meth:`spool_dir`), else copied in pieces, never read whole into memory;
+        either way it is gone from ``path`` afterwards. ``sha256`` is the digest
+        the caller computed while writing the file, trusted to save reading it
+        again: pass it only for a file you wrote yourself.
+        """
+
+    def spool_dir(self) -> Path | None:
+        """A folder for files being received (downloads) before :meth:`put_evidence_file`.
+
+        On the evidence's file system, so taking a file over is a rename, and
+        emptied when the store opens, so a crash leaves nothing behind. None (the
+        default): the store has no disk; use the system's temporary folder.
+        """
+        return None
 
     @abstractmethod
     def open_evidence(self, sha256: str) -> BinaryIO:

@@ -35,7 +35,7 @@ class DataLayout:
     evidence_holds.jsonl                which evidence files each draft holds (rebuildable)
     update_ids.jsonl                    recently processed Telegram update ids
     update_ids.prev.jsonl               the ones before those (rolled over)
-    tmp/                                temporary files of writes in flight
+    tmp/                                temporary files of writes in flight and of downloads
     quarantine/                         unreadable files, moved aside
     .lock                               held (flock) by the one process using the folder
     """

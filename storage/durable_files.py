@@ -3,6 +3,7 @@ owner-only permissions and a quarantine for files that cannot be read."""
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
@@ -114,6 +115,29 @@ class DurableFiles:
             os.link(tmp, path)
         finally:
             os.unlink(tmp)
+        if self._fsync:
+            fsync_dir(path.parent)
+
+    def adopt(self, source: Path, path: Path) -> None:
+        """Durably create ``path`` holding the bytes of the file ``source``; FileExistsError if taken.
+
+        ``source`` is linked in when it is on the same file system (no copy), else
+        copied in 1 MiB pieces; the caller removes ``source`` afterwards.
+        """
+        with open(source, "rb") as fh:
+            if self._fsync:
+                os.fsync(fh.fileno())  # its bytes are on disk before its new name is
+            try:
+                os.link(source, path)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                tmp = self._write_tmp(iter(lambda: fh.read(1 << 20), b""))
+                try:
+                    os.link(tmp, path)
+                finally:
+                    os.unlink(tmp)
+        os.chmod(path, FILE_MODE)
         if self._fsync:
             fsync_dir(path.parent)
 

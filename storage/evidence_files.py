@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from pathlib import Path
 from typing import BinaryIO
 
 from storage.data_layout import DataLayout
@@ -43,6 +44,19 @@ class EvidenceFiles:
             self._files.create(path, bytes(data))
         return digest
 
+    def put_file(self, source: Path, digest: str | None = None) -> str:
+        """Take over the file at ``source`` (see :meth:`storage.base.Storage.put_evidence_file`)."""
+        digest = check_sha256(digest) if digest is not None else file_sha256(source)
+        path = self._layout.evidence_file(digest)
+        try:
+            if not path.exists():
+                # FileExistsError: the same bytes were stored meanwhile; same content, same name.
+                with contextlib.suppress(FileExistsError):
+                    self._files.adopt(source, path)
+        finally:
+            source.unlink(missing_ok=True)
+        return digest
+
     def open(self, sha256: str) -> BinaryIO:
         try:
             return open(self._layout.evidence_file(check_sha256(sha256)), "rb")
@@ -64,3 +78,9 @@ class EvidenceFiles:
             return self._layout.evidence_file(check_sha256(sha256)).stat().st_size
         except FileNotFoundError:
             raise EvidenceNotFound(sha256) from None
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 hex digest of a file, read in pieces."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -160,6 +160,11 @@ class ReadOnlyStorage(Storage):
     def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
         return self._refuse()
 
+    def put_evidence_file(
+        self, path: Path, sha256: str | None = None, *, holder: str | None = None
+    ) -> str:
+        return self._refuse()
+
     def mark_update(self, update_id: int) -> None:
         self._refuse()
 

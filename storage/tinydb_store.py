@@ -22,7 +22,7 @@ from storage.documents import audit_view, case_view
 from storage.durable_files import FILE_MODE, DurableFiles
 from storage.entity_files import EntityFiles
 from storage.errors import CaseNotFound, CorruptFile, DataDirInUse, EvidenceNotFound
-from storage.evidence_files import EvidenceFiles, check_sha256
+from storage.evidence_files import EvidenceFiles, check_sha256, file_sha256
 from storage.evidence_holds import DraftHolds
 from storage.jsonl_log import DamagedLog, JsonLinesLog
 from storage.records import (
@@ -400,6 +400,21 @@ class TinyDBStorage(Storage):
         check_sha256(sha256)
         cases = {case_holder(n) for n in self._index.cases_holding(sha256)}
         return self._holds.holders(sha256) | cases
+
+    def put_evidence_file(
+        self, path: Path, sha256: str | None = None, *, holder: str | None = None
+    ) -> str:
+        path = Path(path)
+        digest = check_sha256(sha256) if sha256 is not None else file_sha256(path)
+        with self._evidence_locks(digest):  # as in put_evidence
+            if holder is not None:
+                self._holds.hold(holder, digest)
+            self._evidence.put_file(path, digest)
+        return digest
+
+    def spool_dir(self) -> Path:
+        """The data directory's ``tmp/``, emptied when the store opens."""
+        return self._layout.tmp_dir
 
     def open_evidence(self, sha256: str) -> BinaryIO:
         return self._evidence.open(sha256)

@@ -240,6 +240,54 @@ def test_evidence_put_is_idempotent(store):
     assert store.put_evidence(b"") == hashlib.sha256(b"").hexdigest()
 
 
+def spooled(store, tmp_path, data: bytes, name: str = "download.part"):
+    """A file written where the store wants files it will take over."""
+    folder = store.spool_dir() or tmp_path
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("known", [False, True])
+def test_evidence_from_a_file_is_taken_over(store, tmp_path, known):
+    data = b"%PDF-1.4 " + bytes(range(256)) * 5000  # over 1 MiB: read in pieces
+    sha = hashlib.sha256(data).hexdigest()
+    path = spooled(store, tmp_path, data)
+    assert store.put_evidence_file(path, sha if known else None) == sha
+    assert not path.exists()
+    assert store.evidence_size(sha) == len(data)
+    with store.open_evidence(sha) as handle:
+        assert handle.read() == data
+
+
+def test_evidence_from_a_file_is_stored_once(store, tmp_path):
+    first = spooled(store, tmp_path, b"same receipt", "a.part")
+    second = spooled(store, tmp_path, b"same receipt", "b.part")
+    sha = store.put_evidence(b"same receipt")
+    assert store.put_evidence_file(first) == sha == store.put_evidence_file(second)
+    assert not first.exists() and not second.exists()
+    with store.open_evidence(sha) as handle:
+        assert handle.read() == b"same receipt"
+
+
+def test_evidence_from_a_file_is_held_like_bytes(store, tmp_path):
+    digest = store.put_evidence(b"shared receipt", holder=draft_holder(2))
+    path = spooled(store, tmp_path, b"shared receipt")
+    assert store.put_evidence_file(path, digest, holder=draft_holder(3)) == digest
+    assert store.evidence_holders(digest) == {draft_holder(2), draft_holder(3)}
+    assert store.release_evidence(draft_holder(2)) == []
+    assert store.release_evidence(draft_holder(3)) == [digest]
+
+
+def test_evidence_from_a_file_outside_the_spool_is_copied(store, tmp_path):
+    path = tmp_path / "elsewhere.jpg"
+    path.write_bytes(b"\xff\xd8 photo")
+    sha = store.put_evidence_file(path)
+    assert not path.exists()
+    with store.open_evidence(sha) as handle:
+        assert handle.read() == b"\xff\xd8 photo"
+
+
 @pytest.mark.parametrize("sha", ["0" * 64, "../" + "a" * 61, "A" * 64, "abc", ""])
 def test_missing_or_malformed_evidence(store, sha):
     with pytest.raises(EvidenceNotFound):

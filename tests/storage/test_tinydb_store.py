@@ -91,6 +91,19 @@ def test_leftover_temporary_files_are_removed_on_open(tiny, data_dir):
     assert not leftover.exists()
 
 
+def test_a_spooled_evidence_file_is_moved_in_not_copied(tiny, data_dir):
+    """A download in ``tmp/`` becomes the evidence file itself: one write of its bytes."""
+    spooled = tiny.spool_dir() / "download.part"
+    assert spooled.parent == data_dir / "tmp"
+    spooled.write_bytes(b"%PDF-1.4 ledger")
+    inode = spooled.stat().st_ino
+    sha = tiny.put_evidence_file(spooled)
+    stored = DataLayout(data_dir).evidence_file(sha)
+    assert stored.stat().st_ino == inode and stored.stat().st_nlink == 1
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert os.listdir(data_dir / "tmp") == []
+
+
 def test_files_and_folders_are_owner_only(tiny, data_dir, make_draft, make_conversation):
     tiny.save_conversation(make_conversation(7))
     tiny.create_case(make_draft(), now=1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
@@ -13,7 +14,7 @@ import signal
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Self
@@ -149,6 +150,40 @@ class UploadedFile:
     data: bytes
 
 
+_FILLER = bytes(range(256)) * 4096  # 1 MiB
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedFile:
+    """File content made on the fly: ``size`` bytes, distinct per ``seed``, never held whole.
+
+    Lets a test send a hundred 20 MB files without the stand-in holding 2 GB: the
+    download streams it in 1 MiB pieces. It starts with ``head`` (e.g. ``b"%PDF-1.4"``).
+    """
+
+    size: int
+    seed: int
+    head: bytes = b"%PDF-1.4\n"
+
+    def __len__(self) -> int:
+        return self.size
+
+    def chunks(self) -> Iterator[bytes]:
+        first = self.head + b"%% generated file %d\n" % self.seed
+        left = self.size
+        piece = first[:left]
+        while left:
+            yield piece
+            left -= len(piece)
+            piece = _FILLER[:left]
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for piece in self.chunks():
+            digest.update(piece)
+        return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class SentDocument:
     """A document the bot sent; data is None when it re-sent a file_id whose bytes are unknown."""
@@ -176,7 +211,7 @@ class _StoredFile:
     file_id: str
     file_unique_id: str
     size: int
-    data: bytes | None
+    data: bytes | GeneratedFile | None
     path: str | None  # None: getFile refuses it (over the download limit)
 
 
@@ -436,6 +471,11 @@ class BotAPIStandIn:
         self.calls: list[Call] = []
         self.documents_sent: list[SentDocument] = []
         self.downloads: list[str] = []  # file paths the bot downloaded, in order
+        # Downloads being served now, and the most there were at once.
+        self.downloads_in_flight = 0
+        self.max_downloads_in_flight = 0
+        # While set to an unset Event, downloads wait for it before sending any byte.
+        self.download_gate: asyncio.Event | None = None
         self.callback_answers: dict[str, JSONDict] = {}  # query id -> answerCallbackQuery params
 
         self._port = port
@@ -627,7 +667,7 @@ class BotAPIStandIn:
     def document_update(
         self,
         user: JSONDict,
-        data: bytes | None,
+        data: bytes | GeneratedFile | None,
         file_name: str,
         mime_type: str,
         *,
@@ -638,6 +678,8 @@ class BotAPIStandIn:
         chat_id: int | None = None,
     ) -> JSONDict:
         """A document; ``data=None`` with a ``file_size`` is one the bot cannot download.
+
+        ``data`` may be a :class:`GeneratedFile`, streamed when downloaded.
 
         getFile refuses files over 20 MB ("file is too big"), with or without ``data``.
         """
@@ -869,7 +911,7 @@ class BotAPIStandIn:
         self._pulse()
 
     def _register_file(
-        self, data: bytes | None, size: int, folder: str, suffix: str
+        self, data: bytes | GeneratedFile | None, size: int, folder: str, suffix: str
     ) -> _StoredFile:
         number = next(self._file_numbers)
         downloadable = data is not None and size <= DOWNLOAD_LIMIT
@@ -1109,8 +1151,24 @@ class BotAPIStandIn:
         if stored is None or stored.data is None:
             return _APIError(404, "Not Found").response()
         self.downloads.append(path)
+        self.downloads_in_flight += 1
+        self.max_downloads_in_flight = max(self.max_downloads_in_flight, self.downloads_in_flight)
         self._pulse()
-        return web.Response(body=stored.data, content_type="application/octet-stream")
+        try:
+            if self.download_gate is not None:
+                await self.download_gate.wait()
+            if isinstance(stored.data, bytes):
+                return web.Response(body=stored.data, content_type="application/octet-stream")
+            response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+            response.content_length = stored.data.size
+            await response.prepare(request)
+            for piece in stored.data.chunks():
+                await response.write(piece)
+            await response.write_eof()
+            return response
+        finally:
+            self.downloads_in_flight -= 1
+            self._pulse()
 
     async def _control_updates(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -1356,7 +1414,8 @@ class BotAPIStandIn:
             stored = self._register_file(data, len(data), "documents", suffix)
         elif isinstance(document, str) and document in self._files:
             stored = self._files[document]
-            file_name, mime_type, data = None, None, stored.data
+            data = stored.data if isinstance(stored.data, bytes) else None
+            file_name, mime_type = None, None
         elif document is None:
             raise _bad("there is no document in the request")
         else:
