@@ -11,14 +11,18 @@ import asyncio
 import hashlib
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
+from bot.settings import load_settings
 from storage import CaseStatus
 from tests.support.bot_api import GeneratedFile
 from tests.support.running_bot import MODES, Person, RunningBot, running_bot, walk_to
 
 PDF = "application/pdf"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=MODES)
@@ -150,3 +154,37 @@ async def wait_until(condition, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+async def test_a_file_sent_right_after_reaching_the_evidence_step_is_fetched_in_its_turn(tmp_path):
+    """The step is looked at before the user's turn; earlier updates may still move it.
+
+    A text whose reply Telegram holds back (flood control) keeps the user's line
+    busy; behind it a button press reaches the evidence question, and behind that
+    a file arrives. When the file was looked at, the stored step did not take
+    files yet; in its turn it does, so it is fetched then instead of being
+    answered "send it again".
+    """
+    async with running_bot(tmp_path / "data", "polling") as bot:
+        person = Person(bot, 6300)
+        await walk_to(person, "channel")
+        message, data = person.find_button("no")
+        bot.api.fail_next("sendMessage", 429, retry_after=1)
+        bot.api.queue(bot.api.text_update(person.user, "잠깐만요"))
+        bot.api.queue(bot.api.callback_update(person.user, data, message_id=message["message_id"]))
+        doc = bot.api.document_update(person.user, b"%PDF-1.4 late", "영수증.pdf", PDF)
+        await bot.process(doc, timeout=20)
+        assert [f["name"] for f in evidence_of(bot, person)] == ["영수증.pdf"]
+        assert len(bot.api.downloads) == 1
+        assert leftovers(bot) == []
+
+
+def test_download_limits_are_settings_with_defaults():
+    assert (load_settings({}).downloads_max, load_settings({}).downloads_per_user) == (4, 2)
+    env = {"DOWNLOADS_MAX": "8", "DOWNLOADS_PER_USER": "1"}
+    assert (load_settings(env).downloads_max, load_settings(env).downloads_per_user) == (8, 1)
+    for name in ("DOWNLOADS_MAX", "DOWNLOADS_PER_USER"):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: "0"})
+    example = (ROOT / ".env.example").read_text()
+    assert "DOWNLOADS_MAX=4" in example and "DOWNLOADS_PER_USER=2" in example

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import pytest
 
@@ -334,3 +335,33 @@ def test_no_reminder_once_the_documents_came(storage):
     now[0] += 4 * DAY
     assert service.sweep(42).replies == []
     assert service.documents_schedule() == {}
+
+
+def test_a_downloaded_file_is_taken_over_by_the_store(service, tmp_path):
+    """A channel's downloaded file (path + sha256) goes into the store as a file."""
+    user = 31
+    service.handle(user, CommandInput("start"))
+    for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
+        assert not service.takes_files(user)
+        press(service, user, value)
+    service.handle(user, TextInput("60만원"))
+    press(service, user, "yes")
+    service.handle(user, TextInput("220-81-62517"))
+    assert not service.takes_files(user)
+    press(service, user, "no")
+    assert service.takes_files(user)
+    data = b"%PDF-1.4 ledger " * 1000
+    folder = service.storage.spool_dir() or tmp_path
+    spooled = folder / "download-1.part"
+    spooled.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    downloaded = IncomingFile(
+        "ledger.pdf", "application/pdf", len(data), path=spooled, sha256=digest
+    )
+    service.handle(user, (downloaded,))
+    assert not spooled.exists()
+    [held] = service.storage.load_conversation(user).answers["evidence"]
+    assert (held["sha256"], held["size"]) == (digest, len(data))
+    with service.storage.open_evidence(digest) as fh:
+        assert fh.read() == data
+    assert not service.takes_files(999)  # no conversation: nothing is downloaded

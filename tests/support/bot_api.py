@@ -1157,7 +1157,7 @@ class BotAPIStandIn:
         try:
             if self.download_gate is not None:
                 await self.download_gate.wait()
-            if isinstance(stored.data, bytes):
+            if not isinstance(stored.data, GeneratedFile):
                 return web.Response(body=stored.data, content_type="application/octet-stream")
             response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
             response.content_length = stored.data.size
@@ -1414,7 +1414,7 @@ class BotAPIStandIn:
             stored = self._register_file(data, len(data), "documents", suffix)
         elif isinstance(document, str) and document in self._files:
             stored = self._files[document]
-            data = stored.data if isinstance(stored.data, bytes) else None
+            data = None if isinstance(stored.data, GeneratedFile) else stored.data
             file_name, mime_type = None, None
         elif document is None:
             raise _bad("there is no document in the request")

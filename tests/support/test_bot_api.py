@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,7 +34,13 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from tests.support.bot_api import SECRET_HEADER, BotAPIStandIn, CommandsKey, parse_html
+from tests.support.bot_api import (
+    SECRET_HEADER,
+    BotAPIStandIn,
+    CommandsKey,
+    GeneratedFile,
+    parse_html,
+)
 
 KIM = 1001
 
@@ -300,6 +307,27 @@ async def test_builders_make_updates_ptb_reads(api: BotAPIStandIn, bot: Bot) -> 
     assert query.message.reply_markup == keyboard(("A", "a"))
     with pytest.raises(LookupError):
         api.callback_update(kim, "a", message_id=999)
+
+
+async def test_a_generated_file_streams_and_downloads_can_be_held(
+    api: BotAPIStandIn, bot: Bot
+) -> None:
+    kim = api.user(KIM)
+    generated = GeneratedFile(3 * 1024 * 1024 + 5, seed=7)
+    api.queue(api.document_update(kim, generated, "big.pdf", "application/pdf"))
+    [update] = await bot.get_updates()
+    assert update.message.document.file_size == generated.size
+    file = await bot.get_file(update.message.document.file_id)
+    api.download_gate = asyncio.Event()
+    download = asyncio.ensure_future(file.download_as_bytearray())
+    await api._wait_until(lambda: api.downloads_in_flight == 1, 10)
+    assert not download.done()
+    api.download_gate.set()
+    data = bytes(await download)
+    assert data.startswith(b"%PDF-1.4") and len(data) == generated.size
+    assert hashlib.sha256(data).hexdigest() == generated.sha256()
+    assert (api.downloads_in_flight, api.max_downloads_in_flight) == (0, 1)
+    assert GeneratedFile(100, seed=8).sha256() != GeneratedFile(100, seed=9).sha256()
 
 
 async def test_a_photo_downloads_byte_for_byte(api: BotAPIStandIn, bot: Bot) -> None:
