@@ -412,32 +412,35 @@ class TelegramChannel:
         """
         if size is not None and size > DOWNLOAD_LIMIT:
             return None
-        bot = self._app().bot
-        request = bot.request
-        assert isinstance(request, AiohttpRequest)
         for attempt in range(SEND_ATTEMPTS):
-            fd, name = tempfile.mkstemp(prefix="download-", suffix=".part", dir=self._spool)
-            path = Path(name)
             try:
-                async with self._download_slot(user_id):
-                    with os.fdopen(fd, "wb") as sink:
-                        file = await bot.get_file(file_id)
-                        got, digest = await request.download(
-                            file.file_path or "", sink, limit=DOWNLOAD_LIMIT
-                        )
-                return path, got, digest
+                return await self._download_once(user_id, file_id)
             except (BadRequest, DownloadTooBig) as exc:  # "file is too big" and the like
-                path.unlink(missing_ok=True)
                 log.info("file %s not downloadable: %s", file_id, exc)
                 return None
             except (NetworkError, RetryAfter) as exc:
-                path.unlink(missing_ok=True)
                 if attempt < SEND_ATTEMPTS - 1:  # no wait after the last try: the user waits
                     await asyncio.sleep(_backoff(exc, attempt))
+        return None
+
+    async def _download_once(self, user_id: int, file_id: str) -> tuple[Path, int, str]:
+        """One attempt, in a download slot; the temporary file is removed if it fails."""
+        bot = self._app().bot
+        request = bot.request
+        assert isinstance(request, AiohttpRequest)
+        async with self._download_slot(user_id):
+            fd, name = tempfile.mkstemp(prefix="download-", suffix=".part", dir=self._spool)
+            path = Path(name)
+            try:
+                with os.fdopen(fd, "wb") as sink:
+                    file = await bot.get_file(file_id)
+                    got, digest = await request.download(
+                        file.file_path or "", sink, limit=DOWNLOAD_LIMIT
+                    )
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
-        return None
+        return path, got, digest
 
     # -- staff ----------------------------------------------------------------------------------
     def _is_staff_command(self, user_id: int, message: object) -> bool:

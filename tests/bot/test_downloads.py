@@ -188,3 +188,18 @@ def test_download_limits_are_settings_with_defaults():
             load_settings({name: "0"})
     example = (ROOT / ".env.example").read_text()
     assert "DOWNLOADS_MAX=4" in example and "DOWNLOADS_PER_USER=2" in example
+
+
+async def test_a_failed_download_leaves_nothing_behind(bot):
+    """A refused download is answered "send it again"; a failed one is retried."""
+    person = Person(bot, 6400)
+    await walk_to(person, "evidence")
+    bot.api.fail_next("getFile", 400, description="Bad Request: wrong file_id")
+    doc = bot.api.document_update(person.user, b"%PDF-1.4 one", "one.pdf", PDF)
+    assert "one.pdf" in Person.text(await bot.process(doc))
+    assert evidence_of(bot, person) == [] and leftovers(bot) == []
+    bot.api.fail_next("getFile", 502)
+    doc = bot.api.document_update(person.user, b"%PDF-1.4 two", "two.pdf", PDF)
+    await bot.process(doc)
+    assert [f["name"] for f in evidence_of(bot, person)] == ["two.pdf"]
+    assert leftovers(bot) == []
