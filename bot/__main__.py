@@ -41,7 +41,7 @@ def run_chat(settings: Settings, lang: str | None) -> int:
     storage = build_storage(settings)
     try:
         service = build_service(settings, storage)
-        return ConsoleChat(service, lang=lang or settings.default_lang).run()
+        return ConsoleChat(service, lang=lang).run()
     finally:
         storage.close()
 

@@ -1,16 +1,20 @@
 """The console chat: the same intake flow and storage as Telegram, in a terminal.
 
 Buttons print as numbered choices and are answered by number or label;
-``/file PATH`` attaches evidence. With stdin not a terminal it reads lines until the
-end of input and exits cleanly, so a conversation can be scripted.
+``/file PATH`` attaches evidence (quoted, backslash-escaped or ``file://`` paths, as
+terminals paste them, are read too). What only the console has (``/file``) is said
+by the console itself, in :data:`CONSOLE_TEXTS`. With stdin not a terminal it reads
+lines until the end of input and exits cleanly, so a conversation can be scripted.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import shlex
 import sys
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import unquote, urlparse
 
 from bot.intake import IncomingFile, IntakeService
 from flows.evidence import MAX_FILE_BYTES
@@ -26,6 +30,25 @@ from flows.messages import (
 
 CONSOLE_USER_ID = 1
 FILE_COMMAND = "file"
+# Questions that take files: the console tells how to send one there.
+FILE_QUESTIONS = ("evidence", "supplement")
+# What only the console says (the conversation's texts are in flows/texts.py).
+CONSOLE_TEXTS = {
+    "ko": {
+        "help": "/file 경로  파일을 증빙 자료로 보내기 (예: /file ~/영수증.jpg)",
+        "evidence": "여기서는 /file 다음에 파일 경로를 적어 보내 주세요. 예: /file ~/영수증.jpg",
+        "no_path": "/file 다음에 보낼 파일의 경로를 적어 주세요. 예: /file ~/영수증.jpg",
+        "not_found": "파일을 찾을 수 없어요: {path}\n경로를 확인해서 다시 보내 주세요.",
+        "unreadable": "파일을 열 수 없어요: {path}\n파일인지, 읽을 수 있는지 확인해 주세요.",
+    },
+    "en": {
+        "help": "/file PATH  send a file as evidence (e.g. /file ~/receipt.jpg)",
+        "evidence": "Here, send a file by typing /file and its path, e.g. /file ~/receipt.jpg",
+        "no_path": "Type the path of the file after /file, e.g. /file ~/receipt.jpg",
+        "not_found": "File not found: {path}\nPlease check the path and send it again.",
+        "unreadable": "Can't open {path}\nPlease check that it is a file you can read.",
+    },
+}
 
 
 class ConsoleChat:
@@ -36,20 +59,24 @@ class ConsoleChat:
         service: IntakeService,
         *,
         user_id: int = CONSOLE_USER_ID,
-        lang: str = "ko",
+        lang: str | None = None,
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,
     ) -> None:
+        """``lang`` (``chat --lang``) is the user's choice: it applies to a draft in progress."""
         self.service = service
         self.user_id = user_id
         self.lang = lang
         self.stdin = stdin
         self.stdout = stdout
         self.buttons: list[Button] = []
+        self._at_files = False  # the last question shown takes files
 
     def run(self) -> int:
         """Chat until end of input; return the process exit code."""
         interactive = self.stdin.isatty()
+        if self.lang is not None:
+            self.service.set_language(self.user_id, self.lang)
         pending = self.service.current_prompt(self.user_id)
         if pending is not None:  # a draft survived a restart: carry on where it stopped
             self.show([pending])
@@ -65,13 +92,18 @@ class ConsoleChat:
             line = line.rstrip("\r\n")
             if not line.strip() and not interactive:
                 continue
-            self.send(self.read(line))
+            message = self.read(line)
+            if message is not None:
+                self.send(message)
         if interactive:
             self.stdout.write("\n")
         return 0
 
-    def read(self, line: str) -> Input | tuple[IncomingFile, ...]:
-        """Turn a typed line into an input: a numbered button, a command, a file, or text."""
+    def read(self, line: str) -> Input | tuple[IncomingFile, ...] | None:
+        """Turn a typed line into an input: a numbered button, a command, a file, or text.
+
+        None when the console answered it itself (a file that cannot be read).
+        """
         text = line.strip()
         if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
             choice = parse_callback(self.buttons[int(text) - 1].data)
@@ -85,28 +117,53 @@ class ConsoleChat:
         if text.startswith("/") and len(text) > 1:
             name, _, arg = text[1:].partition(" ")
             if name == FILE_COMMAND:
-                return (self.load_file(arg.strip()),)
+                incoming = self.load_file(arg.strip())
+                return None if incoming is None else (incoming,)
             return CommandInput(name=name.lower(), arg=arg.strip())
         return TextInput(line)
 
-    def load_file(self, path_text: str) -> IncomingFile:
-        """Read a local file as evidence; a missing one is sent as an empty file to be refused."""
-        path = Path(path_text).expanduser()
+    def load_file(self, path_text: str) -> IncomingFile | None:
+        """Read a local file as evidence; None (and one message saying why) when it can't be."""
+        if not path_text:
+            self.say("no_path")
+            return None
+        path = find_path(path_text)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         try:
             size = path.stat().st_size
             data = path.read_bytes() if size <= MAX_FILE_BYTES else None
-        except OSError:
-            self.stdout.write(f"(파일을 열 수 없어요 / cannot open file: {path})\n")
-            return IncomingFile(name=path.name or "file", mime=mime, size=0, data=b"")
+        except FileNotFoundError:
+            self.say("not_found", path=path)
+            return None
+        except OSError:  # a folder, no permission…
+            self.say("unreadable", path=path)
+            return None
         return IncomingFile(name=path.name, mime=mime, size=size, data=data)
 
+    def text(self, key: str, **values: object) -> str:
+        lang = self.service.user_lang(self.user_id, self.lang)
+        return CONSOLE_TEXTS.get(lang, CONSOLE_TEXTS["ko"])[key].format(**values)
+
+    def say(self, key: str, **values: object) -> None:
+        self.stdout.write(self.text(key, **values) + "\n\n")
+        self.stdout.flush()
+
     def send(self, message: Input | tuple[IncomingFile, ...]) -> None:
-        self.show(self.service.handle(self.user_id, message, language_code=self.lang))
+        replies = self.service.handle(self.user_id, message, language_code=self.lang)
+        if isinstance(message, CommandInput) and message.name == "help" and replies:
+            first = replies[0]
+            replies = [Reply(first.text + "\n" + self.text("help"), first.buttons), *replies[1:]]
+        self.show(replies)
 
     def show(self, replies: list[Reply]) -> None:
         self.buttons = []
         for reply in replies:
+            flat = [b for row in reply.buttons for b in row]
+            if flat:
+                at_files = flat[0].data.split(":", 1)[0] in FILE_QUESTIONS
+                if at_files and not self._at_files:  # said once, where files are first asked for
+                    reply = Reply(reply.text + "\n" + self.text("evidence"), reply.buttons)
+                self._at_files = at_files
             self.stdout.write(reply.text + "\n")
             flat = [b for row in reply.buttons for b in row]
             if flat:
@@ -117,4 +174,29 @@ class ConsoleChat:
         self.stdout.flush()
 
 
-__all__ = ["ChoiceInput", "ConsoleChat"]
+def find_path(typed: str) -> Path:
+    """The file a typed or pasted path names.
+
+    Terminals paste paths quoted ('/a b.jpg'), with backslash-escaped spaces
+    (/a\\ b.jpg) or as file:// URLs; a plain path with spaces is taken as typed.
+    The first reading that names an existing file wins; otherwise the most likely
+    one is returned (for the "not found" message).
+    """
+    text = typed.strip()
+    readings = [text]
+    if text.startswith("file://"):
+        readings.insert(0, unquote(urlparse(text).path))
+    try:
+        words = shlex.split(text)
+    except ValueError:  # an unbalanced quote: not shell syntax
+        words = []
+    if len(words) == 1:
+        readings.insert(0, words[0])
+    for reading in readings:
+        path = Path(reading).expanduser()
+        if path.exists():
+            return path
+    return Path(readings[0]).expanduser()
+
+
+__all__ = ["ChoiceInput", "ConsoleChat", "find_path"]

@@ -30,7 +30,7 @@ from flows.messages import (
     SupplementInput,
 )
 from flows.record import ConversationRecord
-from flows.texts import pick_lang, t
+from flows.texts import CATALOG, pick_lang, t
 from storage import (
     AuditEntry,
     Case,
@@ -167,7 +167,7 @@ class IntakeService:
             record = self.storage.load_conversation(user_id)
         except CorruptFile as exc:
             log.error("conversation of user %s unreadable: %s", user_id, exc)
-            lang = pick_lang(language_code, self.default_lang)
+            lang = self.user_lang(user_id, language_code)
             return Handled([Reply(t(lang, "error.corrupt"))])
         if (
             input_id is not None
@@ -182,7 +182,9 @@ class IntakeService:
             message = IncomingFiles(message)
         if isinstance(message, IncomingFiles):
             message = self._files_input(message, blobs)
-        lang = self._lang(record, language_code)
+        # The language the user chose earlier (/lang) starts anything new; a draft has its own.
+        preferred = self.storage.load_user_lang(user_id) if record is None else None
+        lang = record.lang if record else preferred or pick_lang(language_code, self.default_lang)
         if isinstance(message, CommandInput) and message.name == "status":
             if message.arg.strip():
                 return Handled([self.case_status_reply(user_id, message.arg, lang)])
@@ -218,8 +220,11 @@ class IntakeService:
             now=now,
             language_code=language_code,
             default_lang=self.default_lang,
+            preferred_lang=preferred,
         )
         choice_taken = outcome.choice_taken or opens_documents
+        if outcome.lang_chosen is not None:
+            self.storage.save_user_lang(user_id, outcome.lang_chosen)
         holder = draft_holder(user_id)
         for f in outcome.accepted_files:
             assert f.sha256 is not None  # the flow accepts only downloaded files
@@ -255,6 +260,30 @@ class IntakeService:
         except CorruptFile:
             return False
         return record is not None and record.state in FILE_STATES
+
+    def user_lang(self, user_id: int, language_code: str | None = None) -> str:
+        """The language to speak to a user in: their draft's, their choice, or their client's."""
+        try:
+            record = self.storage.load_conversation(user_id)
+        except CorruptFile:
+            record = None
+        if record is not None:
+            return record.lang
+        preferred = self.storage.load_user_lang(user_id)
+        return preferred or pick_lang(language_code, self.default_lang)
+
+    def set_language(self, user_id: int, lang: str) -> None:
+        """Make ``lang`` the user's language (a channel's setting, e.g. ``chat --lang``).
+
+        Kept for the user, and applied to the conversation in progress.
+        """
+        if lang not in CATALOG:
+            raise ValueError(f"unknown language {lang!r}")
+        self.storage.save_user_lang(user_id, lang)
+        record = self.storage.load_conversation(user_id)
+        if record is not None and record.lang != lang:
+            record.lang = lang
+            self.storage.save_conversation(record)
 
     def current_prompt(self, user_id: int) -> Reply | None:
         """The question a user's stored conversation is waiting on, if any."""
@@ -313,6 +342,7 @@ class IntakeService:
         """Drop the draft and its files; record a deletion request for submitted cases."""
         if not confirmed:
             return [Reply(t(lang, "delete.kept"))]
+        self.storage.save_user_lang(user_id, None)
         lines = []
         if record is not None and record.state != "submitted":
             self.storage.delete_conversation(user_id)
@@ -551,9 +581,6 @@ class IntakeService:
                 size = len(f.data)
             evidence.append(EvidenceFile(name=f.name, mime=f.mime, size=size, sha256=digest))
         return FilesInput(tuple(evidence), group=incoming.group)
-
-    def _lang(self, record: ConversationRecord | None, language_code: str | None) -> str:
-        return record.lang if record else pick_lang(language_code, self.default_lang)
 
 
 def case_draft(submission: Submission) -> CaseDraft:

@@ -40,6 +40,18 @@ class Storage(ABC):
     def iter_conversations(self) -> Iterator[ConversationRecord]:
         """Yield every stored conversation (for reminders and expiry)."""
 
+    # -- per-user preferences --------------------------------------------------------
+    @abstractmethod
+    def load_user_lang(self, user_id: int) -> str | None:
+        """Return the language the user chose (``/lang``), or None when they chose none."""
+
+    @abstractmethod
+    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+        """Keep the user's chosen language apart from any conversation; None forgets it.
+
+        It outlives /cancel, expiry and submitting: the language is the user's, not a draft's.
+        """
+
     # -- submitted cases -----------------------------------------------------------
     @abstractmethod
     def create_case(self, draft: CaseDraft, now: float) -> Case:

@@ -16,6 +16,7 @@ from storage.durable_files import DIR_MODE, fsync_dir, make_dir
 FAN_OUT = [f"{i:02x}" for i in range(256)]
 CASE_SUFFIX = ".json"
 CONVERSATION_SUFFIX = ".json"
+USER_SUFFIX = ".json"
 
 
 def fan_out(key: str) -> str:
@@ -28,6 +29,7 @@ class DataLayout:
     """The file tree of a TinyDB data directory::
 
     conversations/ab/<user id>.json    one TinyDB file per conversation in progress
+    users/ab/<user id>.json            one TinyDB file per user who chose a language
     cases/ab/<case number>.json         one TinyDB file per submitted case
     evidence/ab/<sha256>                evidence bytes, content-addressed
     case_index.jsonl                    append-only index of cases (rebuildable)
@@ -45,6 +47,10 @@ class DataLayout:
     @property
     def conversations_dir(self) -> Path:
         return self.root / "conversations"
+
+    @property
+    def users_dir(self) -> Path:
+        return self.root / "users"
 
     @property
     def cases_dir(self) -> Path:
@@ -90,6 +96,10 @@ class DataLayout:
         key = str(int(user_id))
         return self.conversations_dir / fan_out(key) / (key + CONVERSATION_SUFFIX)
 
+    def user_file(self, user_id: int) -> Path:
+        key = str(int(user_id))
+        return self.users_dir / fan_out(key) / (key + USER_SUFFIX)
+
     def case_file(self, case_number: str) -> Path:
         """Path of a case; ``case_number`` must already be canonical (it becomes a file name)."""
         return self.cases_dir / fan_out(case_number) / (case_number + CASE_SUFFIX)
@@ -102,7 +112,7 @@ class DataLayout:
         """Create every folder (owner-only), including all fan-out sub-folders."""
         for folder in (self.root, self.tmp_dir, self.quarantine_dir):
             make_dir(folder)
-        for parent in (self.conversations_dir, self.cases_dir, self.evidence_dir):
+        for parent in (self.conversations_dir, self.users_dir, self.cases_dir, self.evidence_dir):
             make_dir(parent)
             missing = set(FAN_OUT) - set(os.listdir(parent))
             for name in sorted(missing):

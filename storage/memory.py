@@ -39,6 +39,7 @@ class MemoryStorage(Storage):
     def __init__(self, *, keep_update_ids: int = DEFAULT_KEEP) -> None:
         self._lock = threading.RLock()
         self._conversations: dict[int, str] = {}
+        self._user_langs: dict[int, str] = {}
         self._cases: dict[str, str] = {}
         self._rows: dict[str, CaseSummary] = {}
         self._drafts: dict[str, str] = {}
@@ -68,6 +69,18 @@ class MemoryStorage(Storage):
             snapshot = list(self._conversations.values())
         for data in snapshot:
             yield ConversationRecord.from_dict(json.loads(data))
+
+    # -- per-user preferences ---------------------------------------------------------
+    def load_user_lang(self, user_id: int) -> str | None:
+        with self._lock:
+            return self._user_langs.get(user_id)
+
+    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+        with self._lock:
+            if lang is None:
+                self._user_langs.pop(user_id, None)
+            else:
+                self._user_langs[user_id] = str(lang)
 
     # -- cases -------------------------------------------------------------------------
     def create_case(self, draft: CaseDraft, now: float) -> Case:

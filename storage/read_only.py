@@ -35,7 +35,7 @@ from storage.records import (
     CaseSummary,
     case_holder,
 )
-from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE
+from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE, USER_TABLE
 
 
 class ReadOnly(StorageError):
@@ -128,6 +128,12 @@ class ReadOnlyStorage(Storage):
     def seen_update(self, update_id: int) -> bool:
         return False  # update ids are the bot's business
 
+    def load_user_lang(self, user_id: int) -> str | None:
+        path = self._layout.user_file(user_id)
+        doc = self._read(path, USER_TABLE)
+        lang = (doc or {}).get("lang")
+        return lang if isinstance(lang, str) else None
+
     # -- writing: refused -----------------------------------------------------------------
     def _refuse(self, *args: object, **kwargs: object) -> Any:
         raise ReadOnly(f"{self.data_dir} is open read-only")
@@ -136,6 +142,9 @@ class ReadOnlyStorage(Storage):
         self._refuse()
 
     def delete_conversation(self, user_id: int) -> None:
+        self._refuse()
+
+    def save_user_lang(self, user_id: int, lang: str | None) -> None:
         self._refuse()
 
     def create_case(self, draft: CaseDraft, now: float) -> Case:

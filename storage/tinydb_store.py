@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CASE_TABLE = "case"
 CONVERSATION_TABLE = "conversation"
+USER_TABLE = "user"
 
 
 class _LockStripes:
@@ -247,6 +248,25 @@ class TinyDBStorage(Storage):
                 continue
             if record is not None:
                 yield record
+
+    # -- per-user preferences ---------------------------------------------------------
+    def load_user_lang(self, user_id: int) -> str | None:
+        """The user's chosen language; a damaged file is quarantined and reads as none."""
+        path = self._layout.user_file(user_id)
+        try:
+            doc = self._entities.load(path, USER_TABLE)
+        except CorruptFile as exc:
+            log.warning("language preference of user %s unreadable: %s", user_id, exc)
+            return None
+        lang = (doc or {}).get("lang")
+        return lang if isinstance(lang, str) else None
+
+    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+        path = self._layout.user_file(user_id)
+        if lang is None:
+            self._entities.delete(path)
+        else:
+            self._entities.save(path, USER_TABLE, {"user_id": int(user_id), "lang": str(lang)})
 
     # -- cases -------------------------------------------------------------------------
     def _read_case(self, number: str) -> Case | None:

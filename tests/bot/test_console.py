@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -76,4 +78,89 @@ def test_english_and_bad_input_get_friendly_answers(tmp_path):
     assert "Who are you reporting as?" in out
     assert "I couldn't read that amount" in out  # 'thirty': number words are not guessed
     assert "more than 0" in out
-    assert "No files at this step" in out
+    assert "File not found: /nonexistent.pdf" in out
+
+
+# -- in-process, for what the console itself reads and says ------------------------------
+
+
+def console(lines: list[str], *, service=None, lang: str | None = None) -> tuple[str, object]:
+    import io
+
+    from bot.console import ConsoleChat
+    from bot.intake import IntakeService
+    from flows.conversation import IntakeFlow
+    from flows.policy import load_policy
+    from storage.memory import MemoryStorage
+
+    service = service or IntakeService(IntakeFlow(load_policy()), MemoryStorage())
+    out = io.StringIO()
+    ConsoleChat(service, lang=lang, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out).run()
+    return out.getvalue(), service
+
+
+# Consent, general user, KakaoMap, money lost, 5만원, confirmed: at the evidence question.
+TO_EVIDENCE = ["1", "일반 이용자", "카카오맵", "1", "5만원", "1"]
+
+
+def test_file_command_is_told_in_help_and_at_the_evidence_question():
+    """Regression (issue 10, item 20): /file was mentioned neither in /help nor where
+    files are asked for, so a console user could not know how to send one."""
+    out, _ = console(["/help", *TO_EVIDENCE])
+    help_text = out.split("/delete_my_data")[1]
+    assert "/file" in help_text.split("\n\n")[0]
+    evidence = out.split("증빙 자료가 있으면")[1]
+    assert "/file" in evidence.split("\n\n")[0]
+
+
+def test_file_hint_in_english():
+    out, _ = console(
+        ["/help", *TO_EVIDENCE[:1], "General user", "KakaoMap", "1", "5만원", "1"], lang="en"
+    )
+    assert out.count("/file ~/receipt.jpg") == 2 and "If you have evidence" in out
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "'{path}'",
+        '"{path}"',
+        "{escaped}",
+        "file://{quoted}",
+        "{path}",
+    ],
+    ids=["single-quoted", "double-quoted", "backslash-escaped", "file-url", "plain-with-spaces"],
+)
+def test_a_pasted_path_is_read_as_terminals_paste_it(tmp_path, typed):
+    """Regression: a quoted path or backslash-escaped spaces failed with a stray quote."""
+    from urllib.parse import quote
+
+    receipt = tmp_path / "my receipts" / "영수증 1.jpg"
+    receipt.parent.mkdir()
+    receipt.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    path = str(receipt)
+    escaped = path.replace(" ", "\\ ")
+    line = "/file " + typed.format(path=path, escaped=escaped, quoted=quote(path))
+    out, service = console([*TO_EVIDENCE, line])
+    assert "받았어요: 영수증 1.jpg" in out
+    assert service.storage.load_conversation(1).answers["evidence"][0]["name"] == "영수증 1.jpg"
+
+
+def test_a_missing_file_gets_one_right_error(tmp_path):
+    """Regression: a missing file gave two errors, the second wrong ("empty file")."""
+    out, service = console([*TO_EVIDENCE, f"/file {tmp_path / 'nope.jpg'}", "/file"])
+    assert out.count("nope.jpg") == 1
+    assert "파일을 찾을 수 없어요" in out and "빈 파일" not in out
+    assert "/file 다음에" in out  # /file alone says how to use it
+    assert "evidence" not in service.storage.load_conversation(1).answers
+
+
+def test_an_explicit_language_applies_to_the_conversation_in_progress(tmp_path):
+    """Regression (issue 10, item 16): `chat --lang en` was ignored when a draft existed."""
+    data = tmp_path / "data"
+    chat(data, ["1"])
+    out = chat(data, [], "--lang", "en")
+    assert out.startswith("Who are you reporting as?")
+    out = chat(data, ["/cancel"])
+    out = chat(data, [])  # no --lang: the language chosen before sticks
+    assert "Do you agree?" in out

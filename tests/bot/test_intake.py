@@ -365,3 +365,45 @@ def test_a_downloaded_file_is_taken_over_by_the_store(service, tmp_path):
     with service.storage.open_evidence(digest) as fh:
         assert fh.read() == data
     assert not service.takes_files(999)  # no conversation: nothing is downloaded
+
+
+def test_the_chosen_language_outlives_cancel_submit_and_expiry(storage):
+    """Regression (issue 10, item 16): after /lang English and /cancel the next message was
+    Korean; the language lived in the draft only. It is the user's."""
+    now = [1_700_000_000.0]
+    service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    service.handle(20, CommandInput("start"), language_code="ko")
+    service.handle(20, CommandInput("lang", "en"), language_code="ko")
+    service.handle(20, CommandInput("cancel"), language_code="ko")
+    assert "Do you agree?" in service.handle(20, TextInput("hello"), language_code="ko")[-1].text
+    assert "You have no submitted reports" in service.handle(20, CommandInput("status"))[0].text
+    # Expiry forgets the draft, not the language.
+    now[0] += 15 * 24 * 3600
+    result = service.sweep(20)
+    service.sweep_sent(20, result)
+    assert service.storage.load_conversation(20) is None
+    assert "Do you agree?" in service.handle(20, CommandInput("start"))[-1].text
+    # Chosen back by a button, it sticks again; a restart (a new service) keeps it.
+    service.handle(20, ChoiceInput("lang", "ko"))
+    service.handle(20, CommandInput("cancel"))
+    again = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    assert "동의하시나요?" in again.handle(20, CommandInput("start"), language_code="en")[-1].text
+
+
+def test_a_language_set_by_the_channel_applies_to_the_draft_in_progress(service):
+    """Regression: `chat --lang en` was ignored when a conversation existed."""
+    service.handle(21, CommandInput("start"))
+    press(service, 21, "agree")
+    service.set_language(21, "en")
+    assert service.current_prompt(21).text == "Who are you reporting as?"
+    service.handle(21, CommandInput("cancel"))
+    assert "Do you agree?" in service.handle(21, CommandInput("start"))[-1].text
+
+
+def test_deleting_my_data_forgets_the_language(service):
+    service.handle(22, CommandInput("lang", "en"))
+    assert service.storage.load_user_lang(22) == "en"
+    ask = service.handle(22, CommandInput("delete_my_data"))[0]
+    yes = ask.buttons[0][0].data.split(":", 1)[1]
+    service.handle(22, ChoiceInput("delete", yes))
+    assert service.storage.load_user_lang(22) is None

@@ -437,3 +437,31 @@ def test_holding_and_releasing_from_many_threads(store):
 def test_malformed_hash_has_no_holders(store):
     with pytest.raises(EvidenceNotFound):
         store.evidence_holders("../../etc/passwd")
+
+
+# -- per-user preferences ------------------------------------------------------------------
+
+
+def test_user_language_is_kept_apart_from_the_conversation(store, make_conversation):
+    """Regression (issue 10, item 16): the chosen language lived only in the draft, so it
+    was lost with /cancel, expiry and submitting. It belongs to the user."""
+    assert store.load_user_lang(7) is None
+    store.save_user_lang(7, "en")
+    store.save_conversation(make_conversation(7))
+    store.delete_conversation(7)
+    assert store.load_user_lang(7) == "en"
+    assert store.load_user_lang(8) is None
+    store.save_user_lang(7, "ko")
+    assert store.load_user_lang(7) == "ko"
+    store.save_user_lang(7, None)  # forgotten (the user asked to delete their data)
+    assert store.load_user_lang(7) is None
+    store.save_user_lang(7, None)  # forgetting twice is not an error
+
+
+def test_user_language_survives_reopening(make_store, storage_kind):
+    if storage_kind == "memory":
+        pytest.skip("nothing survives the process in memory")
+    first = make_store()
+    first.save_user_lang(7, "en")
+    first.close()
+    assert make_store().load_user_lang(7) == "en"

@@ -64,3 +64,14 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
         owner._layout.index_file.read_bytes() == before
     )  # nothing repaired behind the owner's back
     owner.close()
+
+
+def test_reads_a_users_language_and_refuses_to_change_it(tmp_path):
+    owner = TinyDBStorage(tmp_path)
+    owner.create_case(draft(1, owner.put_evidence(b"abc")), now=1_700_000_000)
+    owner.save_user_lang(7, "en")
+    view = ReadOnlyStorage(tmp_path)
+    assert view.load_user_lang(7) == "en" and view.load_user_lang(8) is None
+    with pytest.raises(ReadOnly):
+        view.save_user_lang(7, "ko")
+    owner.close()
