@@ -153,6 +153,7 @@ class Seat:
     first_message_id: int
     last_message_id: int
     last_buttons: tuple[str, ...]
+    user_lang: str | None = None  # the language the user chose (kept apart from the draft)
 
 
 class Stage:
@@ -218,15 +219,19 @@ class Stage:
             first_message_id=messages[0]["message_id"],
             last_message_id=messages[-1]["message_id"],
             last_buttons=tuple(b["callback_data"] for row in markup for b in row),
+            user_lang=self.bot.storage.load_user_lang(person.id),
         )
 
     def restore(self, seat: Seat) -> None:
         """Put the person's conversation back as it was when they reached the step.
 
-        The bot's whole memory of a user is this record (between updates nothing else
-        is held), so this is the same as walking a fresh person there again, only faster.
+        The bot's whole memory of a user is this record and the language they chose
+        (between updates nothing else is held), so this is the same as walking a fresh
+        person there again, only faster.
         """
         storage = self.bot.storage
+        if storage.load_user_lang(seat.person.id) != seat.user_lang:
+            storage.save_user_lang(seat.person.id, seat.user_lang)
         current = storage.load_conversation(seat.person.id)
         if seat.snapshot is None:
             if current is not None:
