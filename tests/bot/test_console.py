@@ -99,8 +99,9 @@ def console(lines: list[str], *, service=None, lang: str | None = None) -> tuple
     return out.getvalue(), service
 
 
-# Consent, general user, KakaoMap, money lost, 5만원, confirmed: at the evidence question.
-TO_EVIDENCE = ["1", "일반 이용자", "카카오맵", "1", "5만원", "1"]
+# Consent, general user, KakaoMap, money lost, nothing to describe, 5만원, confirmed: at the
+# evidence question.
+TO_EVIDENCE = ["1", "일반 이용자", "카카오맵", "1", "건너뛰기", "5만원", "1"]
 
 
 def test_file_command_is_told_in_help_and_at_the_evidence_question():
@@ -115,7 +116,7 @@ def test_file_command_is_told_in_help_and_at_the_evidence_question():
 
 def test_file_hint_in_english():
     out, _ = console(
-        ["/help", *TO_EVIDENCE[:1], "General user", "KakaoMap", "1", "5만원", "1"], lang="en"
+        ["/help", *TO_EVIDENCE[:1], "General user", "KakaoMap", "1", "skip", "5만원", "1"], lang="en"
     )
     assert out.count("/file ~/receipt.jpg") == 2 and "If you have evidence" in out
 
