@@ -116,7 +116,8 @@ def test_file_command_is_told_in_help_and_at_the_evidence_question():
 
 def test_file_hint_in_english():
     out, _ = console(
-        ["/help", *TO_EVIDENCE[:1], "General user", "KakaoMap", "1", "skip", "5만원", "1"], lang="en"
+        ["/help", *TO_EVIDENCE[:1], "General user", "KakaoMap", "1", "skip", "5만원", "1"],
+        lang="en",
     )
     assert out.count("/file ~/receipt.jpg") == 2 and "If you have evidence" in out
 
