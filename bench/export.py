@@ -20,6 +20,8 @@ index the bot writes. Then, against a TinyDBStorage opened on that directory
   page shows statistics computed in the background (at most 30 s old);
   ``stats_compute_ms`` is that computation (every index row read and
   counted), median of 3;
+- ``web_export_*``: the CSV of every case downloaded from the staff page
+  (see :func:`export_timing`);
 - ``detail_page_ms``: one case's page (its audit trail scans the audit log,
   which this setup leaves nearly empty: ``audit_lines`` says how long it was).
 
@@ -271,6 +273,11 @@ def main() -> None:
         "| in the background, at most every 30 s"
     )
     print(
+        f"{'CSV from the page: shown':<34} | {result['web_export_page_ms']:>7.1f} ms "
+        f"| headers {result['web_export_headers_ms']} ms, first bytes "
+        f"{result['web_export_first_byte_ms']} ms, whole {result['web_export_csv_s']} s"
+    )
+    print(
         f"{'case page (server)':<34} | {result['detail_page_ms']:>7.1f} ms "
         f"| audit log of {result['audit_lines']:,} lines"
     )
@@ -379,6 +386,7 @@ async def page_timings(store: TinyDBStorage, policy: Policy) -> dict:
             started = time.perf_counter()
             await staff.stats.refresh()
             stats_compute.append(1000 * (time.perf_counter() - started))
+        export = await export_timing(client)
         number = store.list_cases()[len(store.list_cases()) // 2].case_number
         detail_ms, _, _ = await median(f"/staff/cases/{number}", 5)
         audit_lines = sum(1 for _ in store.iter_audit())
@@ -392,7 +400,39 @@ async def page_timings(store: TinyDBStorage, policy: Policy) -> dict:
         "detail_page_ms": round(detail_ms, 1),
         "audit_lines": audit_lines,
         "page_times_are": "server time from the Server-Timing header, median; wall = as the client saw it",
+        **export,
     }
+
+
+async def export_timing(client: TestClient) -> dict:
+    """The CSV of every case downloaded from the page, as a browser gets it.
+
+    ``web_export_page_ms``: the page the export link opens, which says the file is
+    being prepared (as the client saw it); ``web_export_headers_ms``: until the
+    download's response headers (when a browser shows the download);
+    ``web_export_first_byte_ms``: until its first bytes; ``web_export_csv_s``: the
+    whole file.
+    """
+    result = {}
+    started = time.perf_counter()
+    page = await client.get("/staff/exporting/csv")  # where the list's CSV link goes
+    body = await page.text()
+    result["web_export_page_ms"] = round(1000 * (time.perf_counter() - started), 1)
+    assert page.status == 200, page.status
+    download = body.split('class="download-link" href="', 1)[1].split('"', 1)[0]
+    download = download.replace("&amp;", "&")
+    started = time.perf_counter()
+    response = await client.get(download)
+    result["web_export_headers_ms"] = round(1000 * (time.perf_counter() - started), 1)
+    assert response.status == 200, response.status
+    assert response.headers["Content-Type"].startswith("text/csv")
+    size = len(await response.content.readany())
+    result["web_export_first_byte_ms"] = round(1000 * (time.perf_counter() - started), 1)
+    while chunk := await response.content.readany():
+        size += len(chunk)
+    result["web_export_csv_s"] = round(time.perf_counter() - started, 2)
+    result["web_export_csv_mb"] = round(size / 1e6, 1)
+    return result
 
 
 if __name__ == "__main__":

@@ -140,6 +140,18 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
             await no_horizontal_overflow(page, PHONE["width"])
             await page.screenshot(path=tmp_path / "list-390.png", full_page=True)
 
+            # An export says it is being prepared, then the download starts by itself.
+            async with page.expect_download() as started:
+                await page.click(".exports a:text('CSV')")
+                await page.wait_for_selector(".export-status")
+                assert "1건을 담고 있어요" in await page.text_content(".export-status")
+            download = await started.value
+            assert download.suggested_filename.endswith(".csv")
+            data = Path(await download.path()).read_bytes().decode("utf-8-sig")
+            assert site.review_number in data and len(data.splitlines()) == 2
+            await page.go_back()
+            await page.wait_for_url(re.compile(r"reporter_type=small_business"))
+
             await links.first.click()
             await page.wait_for_url(f"{site.url}/staff/cases/{site.review_number}")
             assert await page.text_content("h1") == site.review_number

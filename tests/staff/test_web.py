@@ -480,7 +480,7 @@ async def test_list_filters_sorts_and_pages(storage):
         # Filters survive paging and feed the export links.
         page = await staff.page("/staff/?reporter_type=small_business&sort=oldest")
         assert 'href="/staff/?reporter_type=small_business&amp;sort=oldest&amp;page=2"' in page
-        assert 'href="/staff/export/csv?reporter_type=small_business"' in page
+        assert 'href="/staff/exporting/csv?reporter_type=small_business"' in page
 
 
 async def test_filters_fold_behind_a_summary_of_the_active_ones(storage):
@@ -891,6 +891,29 @@ async def test_exports_stream_the_current_filter(storage):
     assert [e.detail["format"] for e in exports] == ["csv", "json", "xlsx", "zip"]
     assert exports[0].actor == "staff:김담당" and exports[0].detail["cases"] == 6
     assert exports[0].detail["filter"] == {"reporter_type": "small_business"}
+
+
+async def test_an_export_link_first_shows_that_the_file_is_being_prepared(storage):
+    """Regression: a 105,000-case CSV took 22 s from the link with no sign of progress.
+    The link now opens a page that says what is being prepared and starts the download
+    itself (a meta refresh: no script under the CSP); the download still streams."""
+    for i in range(3):
+        add_case(storage, at=DAY1 + i * 60)
+    add_case(storage, reporter_type="general", tier="general_package")
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        page = await staff.page("/staff/exporting/csv?reporter_type=small_business")
+        assert "CSV 파일에 3건을 담고 있어요" in page
+        download = "/staff/export/csv?reporter_type=small_business"
+        assert f'<meta http-equiv="refresh" content="0; url={download}">' in page
+        assert f'class="download-link" href="{download}"' in page
+        assert "<script" not in page
+        response = await staff.client.get(download)
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert len((await response.read()).decode("utf-8-sig").splitlines()) == 1 + 3
+        english = await staff.page("/staff/exporting/zip?lang=en")
+        assert "Evidence ZIP" in english and "4 cases" in english
+        await staff.page("/staff/exporting/exe", status=404)
 
 
 async def test_statistics_page_draws_the_councils_breakdown(storage):

@@ -80,9 +80,9 @@ class Document:
 # -- shells ------------------------------------------------------------------------
 
 
-def _head(lang: str, title: str) -> str:
+def _head(lang: str, title: str, extra: str = "") -> str:
     return (
-        f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8">{extra}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="same-origin">'
         '<link rel="icon" href="data:,">'
@@ -91,8 +91,8 @@ def _head(lang: str, title: str) -> str:
     )
 
 
-def layout(frame: Frame, title: str, body: str) -> str:
-    """A signed-in page: top bar with navigation, language switch and sign-out."""
+def layout(frame: Frame, title: str, body: str, *, head: str = "") -> str:
+    """A signed-in page: top bar with navigation, language switch and sign-out; ``head`` goes in <head>."""
     lang = frame.lang
 
     def nav(name: str, href: str) -> str:
@@ -105,7 +105,7 @@ def layout(frame: Frame, title: str, body: str) -> str:
         role = "status" if kind == "ok" else "alert"
         flash = f'<div class="flash {esc(kind)}" role="{role}">{esc(text)}</div>'
     return (
-        _head(lang, title) + "<body>"
+        _head(lang, title, head) + "<body>"
         '<header class="topbar"><div class="topbar-inner">'
         f'<a class="brand" href="{esc(frame.base)}/">{esc(word(lang, "app"))}</a>'
         f'<nav class="nav">{nav("cases", frame.base + "/")}{nav("stats", frame.base + "/stats")}</nav>'
@@ -297,9 +297,7 @@ def list_page(
         )
     else:
         count = w("list.empty")
-    export_links = "".join(
-        f'<a href="{esc(url)}" download>{esc(name)}</a>' for name, url in exports.items()
-    )
+    export_links = "".join(f'<a href="{esc(url)}">{esc(name)}</a>' for name, url in exports.items())
     toolbar = (
         '<div class="toolbar">'
         f'<div class="count" role="status">{count}</div>'
@@ -355,6 +353,31 @@ def list_page(
         word(lang, "list.title"),
         f"<h1>{w('list.title')}</h1>{filters}{toolbar}{table}{_pager(paging, lang)}",
     )
+
+
+def export_page(frame: Frame, *, name: str, count: int, download_url: str, back_url: str) -> str:
+    """The page an export link opens: what is being prepared; it then starts the download itself.
+
+    A meta refresh (allowed under the CSP, unlike a script) opens the download;
+    the browser keeps this page on screen and shows the file arriving in its
+    download list, since the response is an attachment that starts at once.
+    """
+    lang = frame.lang
+
+    def w(key: str, **values: object) -> str:
+        return esc(word(lang, key, **values))
+
+    body = (
+        f'<p><a href="{esc(back_url)}">{w("detail.back")}</a></p>'
+        f"<h1>{w('export.preparing_title', format=name)}</h1>"
+        '<section class="card export-status" role="status">'
+        f"<p><strong>{w('export.preparing', format=name, n=f'{count:,}')}</strong></p>"
+        f'<p class="muted">{w("export.progress")}</p>'
+        f'<p><a class="download-link" href="{esc(download_url)}">{w("export.manual")}</a></p>'
+        "</section>"
+    )
+    refresh = f'<meta http-equiv="refresh" content="0; url={esc(download_url)}">'
+    return layout(frame, word(lang, "export.preparing_title", format=name), body, head=refresh)
 
 
 def _pager(paging: Paging, lang: str) -> str:

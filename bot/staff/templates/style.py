@@ -209,6 +209,8 @@ details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 }
 .undelivered h3 { font-size: .95rem; margin: 0 0 .3rem; color: var(--warn); }
 .undelivered .chat-message { background: #fff; }
+.export-status p:first-child { margin-top: 0; }
+.export-status p:last-child { margin-bottom: 0; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) {
   .detail-grid { grid-template-columns: minmax(0, 1fr); }
