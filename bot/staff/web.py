@@ -907,7 +907,7 @@ async def review_action(request: web.Request) -> web.StreamResponse:
             replies = await staff.review.preview(number, action, **values)
             after = next_status(staff.review.machine, str(case.status), action)
             page_html = pages.confirm_page(
-                _frame(request, "cases"),
+                _frame(request, "cases", switch_to=f"{PREFIX}/cases/{number}"),
                 case=case,
                 labels=staff.label(lang),
                 action=action,
@@ -1067,7 +1067,7 @@ async def export_page(request: web.Request) -> web.Response:
     rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
     params = query.params(page="", sort="")
     page_html = pages.export_page(
-        _frame(request, "cases"),
+        _frame(request, "cases", switch_to=f"{PREFIX}/"),  # not this page: it downloads again
         name=_export_name(kind, session.lang),
         count=len(rows),
         download_url=_url(f"export/{kind}", params),
@@ -1215,7 +1215,11 @@ async def statistics(request: web.Request) -> web.Response:
 # -- small pieces ----------------------------------------------------------------------
 
 
-def _frame(request: web.Request, here: str) -> Frame:
+def _frame(request: web.Request, here: str, *, switch_to: str | None = None) -> Frame:
+    """The page's frame; the language switch reloads this page, or goes to ``switch_to``.
+
+    A page answering a POST (a confirmation) must switch to a page one can GET.
+    """
     session = request[SESSION_KEY]
     other = "en" if session.lang == "ko" else "ko"
     params = {k: v for k, v in request.query.items() if k != "lang"}
@@ -1227,7 +1231,7 @@ def _frame(request: web.Request, here: str) -> Frame:
         staff=session.staff,
         csrf=session.csrf,
         here=here,
-        switch_url=f"{request.path}?{urlencode(params)}",
+        switch_url=f"{switch_to or request.path}?{urlencode(params)}",
         flash=flash,
     )
 

@@ -759,6 +759,8 @@ async def test_review_actions_show_the_users_message_before_sending_it(storage):
         assert "Sales records missing" in chat_messages(page)[0]
         assert "not eligible" in chat_messages(page)[0]  # the user's language, not the page's
         assert "접수됨 → <strong>지원 불가</strong>" in page and "<script" not in page
+        switch = re.search(r'<a href="([^"]+)" lang="en">', page).group(1)
+        assert html.unescape(switch) == f"/staff/cases/{number}?lang=en"  # a page one can GET
         assert storage.get_case(number).status == CaseStatus.SUBMITTED and inbox.sent == []
 
         # Confirmed: exactly that message goes out.
