@@ -43,6 +43,7 @@ from bot.settings import Settings
 from bot.staff.telegram_commands import STAFF_COMMANDS, run_staff_command
 from bot.telegram_http import AiohttpRequest, DownloadTooBig
 from flows.conversation import ALBUM_KEY
+from flows.machine import STATES
 from flows.messages import (
     AlbumDeliveredInput,
     AlbumEndInput,
@@ -151,6 +152,11 @@ class TelegramChannel:
         self._sweep_due: dict[int, float] = {}
         # In webhook mode a pressed button's marking goes back as the webhook's response.
         self._mark_in_response = False
+        # chat id -> the message whose buttons answer the conversation's current question.
+        # When the question is asked again (Continue, /lang, a reminder, a typed answer) the
+        # old copy loses its buttons. Held in memory: after a restart an old copy keeps
+        # them, and pressing one gets the polite "that question has passed".
+        self._live_keyboards: dict[int, int] = {}
         self._spool = storage_spool(self.storage)
         self._downloads = asyncio.Semaphore(settings.downloads_max)
         # user id -> [their semaphore, how many downloads hold or wait for it]
@@ -305,7 +311,8 @@ class TelegramChannel:
             if marking is not None and not self._mark_in_response:
                 extras.append(self._mark_choice(marking))
                 marking = None
-        await asyncio.gather(self._send_all(chat_id, replies), *extras)
+        pressed = query.message.message_id if query is not None and query.message else None
+        await asyncio.gather(self._send_all(chat_id, replies, pressed=pressed), *extras)
         self.storage.mark_update(update.update_id)
         self._sweep_due[user_id] = self.service.clock() + self.service.remind_after
         if isinstance(message, IncomingFiles) and message.group:
@@ -537,8 +544,18 @@ class TelegramChannel:
             )  # private chat id == user id
 
     async def _send_all(
-        self, chat_id: int, replies: list[Reply], *, raise_forbidden: bool = False
+        self,
+        chat_id: int,
+        replies: list[Reply],
+        *,
+        raise_forbidden: bool = False,
+        pressed: int | None = None,
     ) -> None:
+        """Send the replies in order; a question's buttons replace its older copy's.
+
+        ``pressed`` is the message whose button was pressed: its keyboard is taken
+        care of by :func:`_marking`.
+        """
         bot = self._app().bot
         for reply in replies:
             pieces = _chunks(reply.text)
@@ -546,10 +563,25 @@ class TelegramChannel:
                 markup = (
                     _keyboard(reply) if i == len(pieces) - 1 else None
                 )  # buttons under the last piece
-                await self._call(
+                sent = await self._call(
                     lambda p=piece, m=markup: bot.send_message(chat_id, p, reply_markup=m),
                     raise_forbidden=raise_forbidden,
                 )
+                if markup is not None and _asks_question(reply) and isinstance(sent, Message):
+                    old = self._live_keyboards.get(chat_id)
+                    self._live_keyboards[chat_id] = sent.message_id
+                    if old is not None and old != pressed:
+                        await self._clear_keyboard(chat_id, old)
+
+    async def _clear_keyboard(self, chat_id: int, message_id: int) -> None:
+        """Take the buttons off an older copy of a question (cosmetic: failures are logged)."""
+        try:
+            await self._call(
+                lambda: self._app().bot.edit_message_reply_markup(chat_id, message_id),
+                attempts=2,
+            )
+        except TelegramError as exc:  # already gone, too old to edit…: the press is refused anyway
+            log.info("could not clear keyboard of message %s: %s", message_id, exc)
 
     async def _answer_query(self, query_id: str) -> None:
         with contextlib.suppress(TelegramError):
@@ -744,6 +776,16 @@ def _marking(message: Any, data: str | None, *, shown: bool) -> WebhookReply | N
     if text is not None and len(text) <= MessageLimit.MAX_TEXT_LENGTH:
         return {"method": "editMessageText", **where, "text": text}
     return {"method": "editMessageReplyMarkup", **where}
+
+
+def _asks_question(reply: Reply) -> bool:
+    """Whether the reply's buttons answer a question of the conversation.
+
+    The language choice, the deletion confirmation and "send documents" are asides:
+    they neither replace a question's buttons nor are replaced by them.
+    """
+    first = reply.buttons[0][0] if reply.buttons and reply.buttons[0] else None
+    return first is not None and first.data.split(":", 1)[0] in STATES
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

@@ -407,3 +407,48 @@ def test_a_marking_that_would_be_too_long_only_clears_the_keyboard():
     full = Message(8, when, chat, text="가" * 4096, reply_markup=keyboard)
     assert _marking(full, "q:yes", shown=True)["method"] == "editMessageReplyMarkup"
     assert _marking(Message(9, when, chat, text="x"), "q:yes", shown=True) is None
+
+
+def live_question_keyboards(api, chat_id: int) -> list[int]:
+    """Ids of the user's messages that still carry buttons of a conversation question."""
+    from flows.machine import STATES
+
+    return [
+        m["message_id"]
+        for m in api.messages_to(chat_id)
+        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])[:1]
+        if row and row[0]["callback_data"].split(":", 1)[0] in STATES
+    ]
+
+
+async def test_a_question_asked_again_takes_the_old_keyboard_away(bot):
+    """Regression (issue 10, item 18): after Continue or /lang the question came again with
+    its buttons, and the old copy's buttons stayed live beside it."""
+    person = Person(bot, 5020)
+    api = bot.api
+
+    def last() -> int:
+        return api.messages_to(person.id)[-1]["message_id"]
+
+    async def press(value: str) -> str:
+        message, data = person.find_button(value)
+        update = api.callback_update(person.user, data, message_id=message["message_id"])
+        return Person.text(await bot.process(update))
+
+    await bot.process(api.command_update(person.user, "/start"))
+    await press("agree")
+    assert live_question_keyboards(api, person.id) == [last()]  # "who are you?"
+    # /start mid-draft asks to continue or restart: the old question's buttons go.
+    await bot.process(api.command_update(person.user, "/start"))
+    assert live_question_keyboards(api, person.id) == [last()]
+    assert "어떤 분이신가요?" in await press("continue")
+    assert live_question_keyboards(api, person.id) == [last()]
+    asked = last()
+    # /lang: the language buttons are not a question of the report and stay until pressed.
+    await bot.process(api.command_update(person.user, "/lang"))
+    assert live_question_keyboards(api, person.id) == [asked]
+    assert "Who are you reporting as?" in await press("en")
+    assert live_question_keyboards(api, person.id) == [last()]
+    # A typed answer: the next question's buttons replace the answered one's.
+    await bot.process(api.text_update(person.user, "General user"))
+    assert live_question_keyboards(api, person.id) == [last()]
