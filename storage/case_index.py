@@ -55,6 +55,8 @@ class CaseIndex:
         # sha256 -> the case (or cases) holding that evidence file. One string per
         # file, shared with the row's tuple; a tuple only for a file in several cases.
         self._evidence: dict[str, str | tuple[str, ...]] = {}
+        # user id -> their case number(s): a user's cases without a pass over every row.
+        self._by_user: dict[int, str | tuple[str, ...]] = {}
         self._pending: dict[int, Intent] = {}
         self._next_seq = 0
 
@@ -85,6 +87,7 @@ class CaseIndex:
     def _clear(self) -> None:
         self._rows.clear()
         self._evidence.clear()
+        self._by_user.clear()
         self._drafts.clear()
         self._taken.clear()
         self._pending.clear()
@@ -107,7 +110,7 @@ class CaseIndex:
                     self._drafts[draft_id] = number
             elif op == "row":
                 row = _summary_from_dict(value["row"])
-                self._index_evidence(self._rows.get(row.case_number), row)
+                self._index_row(self._rows.get(row.case_number), row)
                 self._rows[row.case_number] = row
                 self._taken.add(row.case_number)
                 if value.get("draft_id"):
@@ -130,7 +133,7 @@ class CaseIndex:
                 seq = self._next_seq
                 self._next_seq += 1
                 row = _interned(summary)
-                self._index_evidence(self._rows.get(row.case_number), row)
+                self._index_row(self._rows.get(row.case_number), row)
                 self._rows[row.case_number] = row
                 self._taken.add(summary.case_number)
                 self._drafts[draft_id] = summary.case_number
@@ -161,7 +164,10 @@ class CaseIndex:
     def list(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
         """Return matching rows, oldest submission first (rows are immutable: no copy needed)."""
         with self._lock:
-            rows = list(self._rows.values())
+            if filter is not None and filter.user_id is not None:
+                rows = [self._rows[n] for n in _numbers(self._by_user, filter.user_id)]
+            else:
+                rows = list(self._rows.values())
         if filter is not None and filter != CaseFilter():
             rows = [r for r in rows if filter.matches(r)]
         rows.sort(key=lambda r: (r.submitted_at, r.case_number))
@@ -173,23 +179,19 @@ class CaseIndex:
             return self._holding(sha256)
 
     def _holding(self, sha256: str) -> tuple[str, ...]:
-        held = self._evidence.get(sha256, ())
-        return (held,) if isinstance(held, str) else held
+        return _numbers(self._evidence, sha256)
 
-    def _index_evidence(self, old: CaseSummary | None, new: CaseSummary) -> None:
+    def _index_row(self, old: CaseSummary | None, new: CaseSummary) -> None:
+        """Keep the maps from files and from users to cases true for a new or changed row."""
         number = new.case_number
-        gone = set(old.evidence_sha256) - set(new.evidence_sha256) if old else ()
-        for digest in gone:
-            rest = tuple(n for n in self._holding(digest) if n != number)
-            if not rest:
-                self._evidence.pop(digest, None)
-            else:
-                self._evidence[digest] = rest[0] if len(rest) == 1 else rest
+        if old is not None:
+            if old.user_id != new.user_id:
+                _remove(self._by_user, old.user_id, number)
+            for digest in set(old.evidence_sha256) - set(new.evidence_sha256):
+                _remove(self._evidence, digest, number)
+        _add(self._by_user, new.user_id, number)
         for digest in new.evidence_sha256:
-            held = self._holding(digest)
-            if number not in held:
-                # The digest string of the row, not a copy: the row holds it anyway.
-                self._evidence[digest] = number if not held else (*held, number)
+            _add(self._evidence, digest, number)  # the row's own string: no copy
 
     def __len__(self) -> int:
         with self._lock:
@@ -240,7 +242,7 @@ class CaseIndex:
         )
         with self._lock:
             row = _interned(summary)
-            self._index_evidence(self._rows.get(row.case_number), row)
+            self._index_row(self._rows.get(row.case_number), row)
             self._rows[row.case_number] = row
             self._drafts[draft_id] = summary.case_number
             self._pending.pop(seq, None)
@@ -253,6 +255,27 @@ class CaseIndex:
 
     def close(self) -> None:
         self._log.close()
+
+
+# Maps to case numbers keep one string per key (shared with the row), and a tuple
+# only for the few keys with several cases: 105,000 one-element tuples would cost MBs.
+def _numbers(mapping: dict[Any, str | tuple[str, ...]], key: Any) -> tuple[str, ...]:
+    held = mapping.get(key, ())
+    return (held,) if isinstance(held, str) else held
+
+
+def _add(mapping: dict[Any, str | tuple[str, ...]], key: Any, number: str) -> None:
+    held = _numbers(mapping, key)
+    if number not in held:
+        mapping[key] = (*held, number) if held else number
+
+
+def _remove(mapping: dict[Any, str | tuple[str, ...]], key: Any, number: str) -> None:
+    rest = tuple(n for n in _numbers(mapping, key) if n != number)
+    if rest:
+        mapping[key] = rest[0] if len(rest) == 1 else rest
+    else:
+        mapping.pop(key, None)
 
 
 _SHARED_STRINGS = ("tier", "service", "reporter_type")
