@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_reindex(settings)
         if args.command == "serve":
             return run_serve(settings)
-        if args.command in ("export", "stats"):
+        if args.command in staff_cli.COMMANDS:
             return staff_cli.run(args, settings)
         if args.command == "telegram":
             if not settings.telegram_bot_token:

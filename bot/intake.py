@@ -10,6 +10,7 @@ is idempotent per draft.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.conversation import FILE_STATES, IntakeFlow, Outcome, Submission
+from flows.limits import UserUsage
 from flows.machine import DRAFT_STATES
 from flows.messages import (
     Button,
@@ -29,7 +31,7 @@ from flows.messages import (
     Reply,
     SupplementInput,
 )
-from flows.record import ConversationRecord
+from flows.record import SUPPLEMENT_KEY, ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
 from storage import (
     AuditEntry,
@@ -48,6 +50,8 @@ DELETE_QUESTION = "delete"
 # Button under a document request: "docs:<case number>" opens the supplement step.
 DOCUMENTS_QUESTION = "docs"
 REQUEST_ACTION = "review.documents_requested"
+# Staff lifted the per-person limits for the user of this case (bot/staff/limits.py).
+LIMITS_LIFTED = "limits.lifted"
 # Audited when a user was reminded of documents still due (once per request).
 REMINDED_ACTION = "documents.reminded"
 DAY = 24 * 3600
@@ -213,6 +217,10 @@ class IntakeService:
             message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
             opens_documents = True
 
+        usage = None
+        if record is None or record.state == "submitted" or isinstance(message, FilesInput):
+            # A report may start, or files arrive: the per-person limits need the past.
+            usage = self.user_usage(user_id, record, message)
         outcome = self.flow.handle(
             record,
             message,
@@ -221,6 +229,7 @@ class IntakeService:
             language_code=language_code,
             default_lang=self.default_lang,
             preferred_lang=preferred,
+            usage=usage,
         )
         choice_taken = outcome.choice_taken or opens_documents
         if outcome.lang_chosen is not None:
@@ -485,6 +494,41 @@ class IntakeService:
             )
             due_now.append((Reply(text, ((button,),)), case.case_number))
         return due_now, later
+
+    def user_usage(
+        self, user_id: int, record: ConversationRecord | None, message: Input
+    ) -> UserUsage:
+        """What a person filed before, for the policy's per-person limits.
+
+        Their cases come from the case index's per-user map; whether staff lifted
+        the limits is read from those cases' audit trails, and only when a limit
+        would otherwise bite.
+        """
+        limits = self.flow.policy.limits
+        rows = self.storage.list_cases(CaseFilter(user_id=user_id))
+        evidence_bytes = 0
+        if limits.max_evidence_bytes is not None:
+            for row in rows:
+                case = self.storage.get_case(row.case_number) if row.evidence_sha256 else None
+                evidence_bytes += sum(e.size for e in case.evidence) if case else 0
+        usage = UserUsage(cases=len(rows), evidence_bytes=evidence_bytes)
+        incoming = sum(f.size for f in message.files) if isinstance(message, FilesInput) else 0
+        in_progress = sum(
+            f.get("size", 0)
+            for f in [
+                *(record.answers.get("evidence", []) if record else []),
+                *(record.answers.get(SUPPLEMENT_KEY, {}).get("files", []) if record else []),
+            ]
+        )
+        room = usage.evidence_room(limits, in_progress)
+        if usage.may_start(limits) and (room is None or incoming <= room):
+            return usage
+        lifted = any(
+            entry.action == LIMITS_LIFTED
+            for row in rows
+            for entry in self.storage.iter_audit(row.case_number)
+        )
+        return dataclasses.replace(usage, limits_lifted=lifted)
 
     def requested_documents(self, case_number: str) -> str:
         """What staff last asked this case for (from the audit log)."""

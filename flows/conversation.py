@@ -17,6 +17,7 @@ from flows.amount import format_amount, parse_amount
 from flows.bizno import parse_business_number
 from flows.errors import AmountError, BusinessNumberError
 from flows.evidence import EvidenceRules, format_size, normalize_file_name
+from flows.limits import UserUsage
 from flows.machine import DRAFT_STATES, QUESTIONS, Draft, build_machine, fire, path_of
 from flows.messages import (
     AlbumDeliveredInput,
@@ -175,6 +176,7 @@ class IntakeFlow:
         language_code: str | None = None,
         default_lang: str = "ko",
         preferred_lang: str | None = None,
+        usage: UserUsage | None = None,
     ) -> Outcome:
         """Apply one input to the user's conversation (None when they have none).
 
@@ -183,15 +185,30 @@ class IntakeFlow:
         Copying it here cost a third of a step's time. ``preferred_lang`` is the
         language the user chose earlier (``Outcome.lang_chosen``, kept by the caller):
         a new conversation starts in it rather than in the client's language.
+        ``usage`` is what the user filed before (the caller looks it up when a report
+        may start or files arrive), for the policy's per-person limits.
         """
+        usage = usage or UserUsage()
         if record is None:
             lang = preferred_lang if preferred_lang in CATALOG else None
             return self._first_contact(
-                message, user_id, now, lang or pick_lang(language_code, default_lang)
+                message, user_id, now, lang or pick_lang(language_code, default_lang), usage
             )
         step = _Step(self, record, now)
+        step.usage = usage
         step.run(message)
         return step.outcome()
+
+    def case_limit_text(self, usage: UserUsage, lang: str) -> str:
+        """Why this person cannot start another report, and how to reach staff."""
+        contact = self.policy.contact(lang) if self.policy.contact else ""
+        return t(
+            lang,
+            "limit.cases",
+            count=usage.cases,
+            max=self.policy.limits.max_cases,
+            contact="\n" + contact if contact else "",
+        )
 
     def complete_submission(
         self,
@@ -266,7 +283,9 @@ class IntakeFlow:
             label += f" + 채널 메시지 캐시 {extra}" if lang == "ko" else f" + Channel cash {extra}"
         return label
 
-    def _first_contact(self, message: Input, user_id: int, now: float, lang: str) -> Outcome:
+    def _first_contact(
+        self, message: Input, user_id: int, now: float, lang: str, usage: UserUsage
+    ) -> Outcome:
         if isinstance(message, CommandInput) and message.name in ("help", "privacy"):
             return Outcome(record=None, replies=[Reply(self._command_text(message.name, lang))])
         if isinstance(message, AlbumEndInput | AlbumDeliveredInput):
@@ -287,8 +306,11 @@ class IntakeFlow:
             step = _Step(self, record, now)
             step.run(message)
             return step.outcome()
+        if not usage.may_start(self.policy.limits):
+            return Outcome(record=None, replies=[Reply(self.case_limit_text(usage, lang))])
         record = self.new_record(user_id, lang, now)
         step = _Step(self, record, now)
+        step.usage = usage
         if isinstance(message, CommandInput) and message.name == "start":
             step.apply_start_payload(message.arg)
         elif isinstance(message, CommandInput) and message.name == "lang":
@@ -305,6 +327,8 @@ class IntakeFlow:
 
 class _Step:
     """The work of one input on one record; collects replies as it goes."""
+
+    usage = UserUsage()  # what the user filed before: the per-person limits need it
 
     def __init__(self, flow: IntakeFlow, record: ConversationRecord, now: float) -> None:
         self.flow = flow
@@ -413,7 +437,9 @@ class _Step:
             self.close_supplement("supplement.stopped")
             return
         if name == "start":
-            if state == "submitted":
+            if state == "submitted" and not self.usage.may_start(self.policy.limits):
+                self.say(self.flow.case_limit_text(self.usage, self.lang))
+            elif state == "submitted":
                 self.fresh_draft()
             elif state in DRAFT_STATES and state != "consent":
                 self.record.history.append(state)
@@ -633,6 +659,11 @@ class _Step:
             stored = self.answers.setdefault("evidence", [])
         known = {f["sha256"] for f in stored}
         received, problems = [], []
+        in_progress = sum(f.get("size", 0) for f in self.answers.get("evidence", []))
+        in_progress += sum(
+            f.get("size", 0) for f in self.answers.get(SUPPLEMENT_KEY, {}).get("files", [])
+        )
+        room = self.usage.evidence_room(self.policy.limits, in_progress)
         for f in files:
             name = clean_file_name(f.name or "")
             if f.size > self.flow.rules.max_file_bytes:
@@ -648,7 +679,12 @@ class _Step:
                 problems.append(self.t("file.duplicate", name=name))
             elif len(stored) >= self.flow.rules.max_files:
                 problems.append(self.t("file.too_many", max=self.flow.rules.max_files, name=name))
+            elif room is not None and f.size > room:
+                limit = format_size(self.policy.limits.max_evidence_bytes or 0)
+                problems.append(self.t("file.quota", name=name, max=limit))
             else:
+                if room is not None:
+                    room -= f.size
                 stored.append({"sha256": f.sha256, "name": name, "mime": f.mime, "size": f.size})
                 known.add(f.sha256)
                 self.accepted.append(f)

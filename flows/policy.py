@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flows.errors import PolicyError
+from flows.limits import Limits
 
 LANGS = ("ko", "en")
 DEFAULT_POLICY = Path(__file__).with_name("policies") / "kakao_1015.toml"
@@ -122,6 +123,7 @@ class Policy:
     package: Text
     windows: tuple[Window, ...] = ()
     contact: Text | None = None  # how to reach staff with a question about a decision
+    limits: Limits = field(default_factory=Limits)  # per person: reports, bytes of files
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -276,6 +278,7 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
     contact = _text(_table(raw, "contact"), "contact", key="text") if "contact" in raw else None
 
     windows = tuple(_window(w, i, type_ids) for i, w in enumerate(raw.get("windows", [])))
+    limits = _limits(_table(raw, "limits")) if "limits" in raw else Limits()
 
     return Policy(
         id=_str(head, "id", "policy"),
@@ -290,6 +293,25 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
         package=_text(_table(raw, "package"), "package", key="text"),
         windows=windows,
         contact=contact,
+        limits=limits,
+    )
+
+
+def _limits(raw: Mapping[str, Any]) -> Limits:
+    """``[limits]``: ``max_cases_per_user`` and ``max_evidence_mb_per_user``, each optional."""
+    values = {}
+    for key in ("max_cases_per_user", "max_evidence_mb_per_user"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, int) or value <= 0):
+            raise PolicyError(f"limits.{key} must be a positive integer, got {value!r}")
+        values[key] = value
+    unknown = set(raw) - set(values)
+    if unknown:
+        raise PolicyError(f"limits: unknown keys {sorted(unknown)}")
+    mb = values["max_evidence_mb_per_user"]
+    return Limits(
+        max_cases=values["max_cases_per_user"],
+        max_evidence_bytes=mb * 1024 * 1024 if mb is not None else None,
     )
 
 

@@ -172,6 +172,15 @@ KO: dict[str, str] = {
     "file.empty": "{name}: 빈 파일이에요. 내용이 있는 파일을 보내 주세요.",
     "file.not_downloaded": "{name}: 파일을 받지 못했어요. 한 번 더 보내 주세요.",
     "file.too_many": "자료는 최대 {max}개까지 받을 수 있어요. {name}은(는) 받지 않았어요.",
+    "file.quota": (
+        "{name}: 한 분이 보낼 수 있는 파일은 모두 {max}까지예요. 꼭 필요한 파일만 보내 주세요. "
+        "더 보내야 한다면 담당자가 한도를 늘려 드릴 수 있어요."
+    ),
+    "limit.cases": (
+        "이미 {count}건을 접수하셨어요. 한 분이 접수할 수 있는 건수는 {max}건까지예요. "
+        "접수한 건은 /status 로 확인할 수 있어요. 더 접수해야 한다면 담당자가 한도를 "
+        "늘려 드릴 수 있어요.{contact}"
+    ),
     # -- commands ---------------------------------------------------------------------------
     "help": (
         "카카오 서비스 장애 피해를 접수하는 챗봇이에요.\n\n"
@@ -419,6 +428,15 @@ EN: dict[str, str] = {
     "file.empty": "{name}: the file is empty. Please send a file with content.",
     "file.not_downloaded": "{name}: the file didn't come through. Please send it again.",
     "file.too_many": "At most {max} files can be attached. {name} was not added.",
+    "file.quota": (
+        "{name}: one person can send at most {max} of files in all. Please send only the "
+        "files you need; if you must send more, staff can raise the limit."
+    ),
+    "limit.cases": (
+        "You have already filed {count} reports, the most one person can file ({max}). "
+        "See them with /status. If you need to file another, staff can raise the "
+        "limit.{contact}"
+    ),
     "help": (
         "This bot takes damage reports for the Kakao service outage.\n\n"
         "/start start a report\n"

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,13 +37,15 @@ from bot.staff.exports import (
     write_evidence_zip,
 )
 from bot.staff.flags import compute_flags
+from bot.staff.limits import lift_limits
 from bot.staff.stats import compute_stats, render_text
 from flows.errors import FlowError
 from flows.policy import KST, Policy, load_policy
-from storage import Storage, StorageError
+from storage import CaseNotFound, DataDirInUse, Storage, StorageError
+from storage.data_layout import DataLayout
 from storage.records import CaseStatus
 
-COMMANDS = ("export", "stats")
+COMMANDS = ("export", "stats", "lift-limits")
 OUTPUT_MODE = 0o600  # exports hold personal data: owner-only, like DATA_DIR's files
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -78,10 +81,24 @@ def register(subparsers: Any) -> None:
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.set_defaults(staff_command="stats")
 
+    lift = subparsers.add_parser(
+        "lift-limits",
+        help="let the person of a case file more reports and files (bot stopped)",
+        description="Lift the policy's per-person limits (reports, bytes of files) for the "
+        "person who filed CASE; written to the audit log. Needs the bot stopped; while it "
+        "runs, use the case page of the staff web.",
+    )
+    lift.add_argument("case", metavar="CASE", help="a case number of that person")
+    lift.add_argument("--staff", required=True, help="your name, for the audit log")
+    lift.add_argument("--reason", default="", help="why, for the audit log")
+    lift.set_defaults(staff_command="lift-limits")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run ``export`` or ``stats``; print a clear error and return 2 when it cannot."""
+    """Run ``export``, ``stats`` or ``lift-limits``; print a clear error and return 2 when it cannot."""
     try:
+        if args.staff_command == "lift-limits":
+            return _lift_limits(args, settings)
         policy = load_policy(settings.policy)
         lang = args.lang or settings.default_lang
         if args.staff_command == "export":
@@ -204,6 +221,30 @@ def _output(path: Path | None) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
         raise
+
+
+def _lift_limits(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.tinydb_store import TinyDBStorage
+
+    if not DataLayout(settings.data_dir).cases_dir.is_dir():
+        raise StaffError(f"{settings.data_dir} holds no cases (is DATA_DIR right?)")
+    try:
+        storage = TinyDBStorage(settings.data_dir)
+    except DataDirInUse:
+        raise StaffError(
+            "the bot is running on this DATA_DIR: lift the limits on the case page of the "
+            "staff web, or stop the bot first"
+        ) from None
+    try:
+        case = lift_limits(
+            storage, args.case, actor=f"staff:{args.staff}", now=time.time(), reason=args.reason
+        )
+    except CaseNotFound:
+        raise StaffError(f"no case {args.case}") from None
+    finally:
+        storage.close()
+    print(f"limits lifted for the person of case {case.case_number} (user {case.user_id})")
+    return 0
 
 
 def _stats(args: argparse.Namespace, storage: Storage, policy: Policy, lang: str) -> int:

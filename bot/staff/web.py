@@ -75,6 +75,7 @@ from bot.staff.exports import (
     write_evidence_zip,
 )
 from bot.staff.flags import Flag, compute_flags
+from bot.staff.limits import lift_limits
 from bot.staff.review import NOTIFY_FAILED, ReviewService, pending_notice
 from bot.staff.stats import CaseStats, compute_stats, days_in_range, default_day_range
 from bot.staff.templates import pages
@@ -401,6 +402,7 @@ def create_staff_app(
     r.add_get("/exporting/{format}", export_page, name="export_page")
     r.add_get("/export/{format}", export, name="export")
     r.add_get("/cases/{number}", case_detail, name="case")
+    r.add_post("/cases/{number}/lift-limits", lift_limits_action, name="lift_limits")
     r.add_post("/cases/{number}/{action}", review_action, name="action")
     r.add_get("/cases/{number}/evidence/{sha256}", evidence, name="evidence")
     log.info("staff web enabled at %s/", PREFIX)
@@ -946,6 +948,29 @@ async def review_action(request: web.Request) -> web.StreamResponse:
     staff.stats.stale()  # the status counts changed
     log.info("staff %r: %s on case %s", session.staff, action, number)
     session.flash = ("ok", word(lang, f"done.{action}"))
+    return back
+
+
+async def lift_limits_action(request: web.Request) -> web.StreamResponse:
+    """Lift the policy's per-person limits for whoever filed this case (audited), then go back."""
+    staff = request.app[STAFF_KEY]
+    session = request[SESSION_KEY]
+    number = normalize_case_number(request.match_info["number"])
+    if number is None:
+        raise web.HTTPNotFound()
+    reason = str((await read_form(request)).get("reason", "")).strip()[:TEXT_MAX]
+    back = see_other(f"{PREFIX}/cases/{number}")
+    if not reason:
+        session.flash = ("error", word(session.lang, "error.limits_reason"))
+        return back
+    try:
+        await asyncio.to_thread(
+            lift_limits, staff.storage, number, actor=session.actor, now=time.time(), reason=reason
+        )
+    except CaseNotFound:
+        raise web.HTTPNotFound() from None
+    log.info("staff %r: lifted the per-person limits from case %s", session.staff, number)
+    session.flash = ("ok", word(session.lang, "done.limits_lifted"))
     return back
 
 

@@ -7,8 +7,10 @@ import hashlib
 
 import pytest
 
-from bot.intake import DAY, REQUEST_ACTION, IncomingFile, IntakeService
+from bot.intake import DAY, LIMITS_LIFTED, REQUEST_ACTION, IncomingFile, IntakeService
+from bot.staff.limits import lift_limits
 from flows.conversation import IntakeFlow
+from flows.limits import Limits
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from storage import CaseFilter, CaseStatus, EvidenceNotFound
@@ -407,3 +409,47 @@ def test_deleting_my_data_forgets_the_language(service):
     yes = ask.buttons[0][0].data.split(":", 1)[1]
     service.handle(22, ChoiceInput("delete", yes))
     assert service.storage.load_user_lang(22) is None
+
+
+def test_per_person_limits_hold_until_staff_lift_them(storage):
+    """Regression: after submitting, a user could start again at once and without end,
+    each case holding up to 10 x 20 MB. The policy caps reports and bytes per person;
+    staff lift the caps for a person from one of their cases, in the audit log."""
+    policy = dataclasses.replace(load_policy(), limits=Limits(max_cases=2, max_evidence_bytes=20))
+    clock = iter(range(1_700_000_000, 1_800_000_000))
+    service = IntakeService(IntakeFlow(policy), storage, clock=lambda: float(next(clock)))
+    for _ in range(2):
+        run_to_summary(service, user=50)  # 8 bytes of files each time
+        press(service, 50, "submit")
+    case_number = service.storage.load_conversation(50).case_number
+    assert len(service.storage.list_cases(CaseFilter(user_id=50))) == 2
+    replies = service.handle(50, CommandInput("start"))
+    assert "2건" in replies[-1].text and "/status" in replies[-1].text
+    assert service.storage.load_conversation(50).state == "submitted"
+
+    lift_limits(service.storage, case_number, actor="staff:kim", now=1.0, reason="two shops")
+    (entry,) = [e for e in service.storage.iter_audit(case_number) if e.action == LIMITS_LIFTED]
+    assert entry.actor == "staff:kim" and entry.detail == {"user_id": 50, "reason": "two shops"}
+    run_to_summary(service, user=50)  # a third report, 24 bytes in all: both limits lifted
+    press(service, 50, "submit")
+    assert len(service.storage.list_cases(CaseFilter(user_id=50))) == 3
+
+    # Another person: the bytes of their submitted case count against their files.
+    run_to_summary(service, user=51)
+    press(service, 51, "submit")
+    service.handle(51, CommandInput("start"))  # a second report, up to its files
+    for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
+        press(service, 51, value)
+    service.handle(51, TextInput("60만원"))
+    press(service, 51, "yes")
+    service.handle(51, TextInput("220-81-62517"))
+    press(service, 51, "no")
+    files = (
+        IncomingFile("c.jpg", "image/jpeg", 8, b"c" * 8),
+        IncomingFile("d.pdf", "application/pdf", 8, b"d" * 8),
+    )
+    text = service.handle(51, files)[-1].text
+    assert "d.pdf: 한 분이 보낼 수 있는 파일은 모두 20B까지예요" in text
+    assert [f["name"] for f in service.storage.load_conversation(51).answers["evidence"]] == [
+        "c.jpg"
+    ]

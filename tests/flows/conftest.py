@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.conversation import IntakeFlow, Outcome
+from flows.limits import UserUsage
 from flows.messages import (
     ChoiceInput,
     CommandInput,
@@ -42,13 +43,19 @@ class Talk:
         self.submitted: list[Outcome] = []
         self.now = NOW
         self.outcome: Outcome | None = None
+        self.usage: UserUsage | None = None  # what the user has sent before (storage knows)
 
     def send(self, message: Input) -> list[Reply]:
         # Round-trip the record through its dict form, as storage does.
         record = ConversationRecord.from_dict(self.record.to_dict()) if self.record else None
         self.now += 1
         out = self.flow.handle(
-            record, message, user_id=self.user_id, now=self.now, language_code=self.lang
+            record,
+            message,
+            user_id=self.user_id,
+            now=self.now,
+            language_code=self.lang,
+            usage=self.usage,
         )
         self.outcome = out  # as the flow returned it, before the submission is completed
         if out.submission is not None:

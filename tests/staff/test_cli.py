@@ -202,3 +202,27 @@ def test_exports_are_owner_only_even_over_an_existing_file(data_dir: Path, tmp_p
     assert archive.stat().st_mode & 0o777 == 0o600
     assert output.read_bytes().startswith("\ufeff접수번호".encode())
     assert zipfile.is_zipfile(archive)
+
+
+def test_lift_limits_is_an_audited_staff_action(tmp_path: Path, capsys):
+    """Staff let a person file more reports and files than the policy's per-person limits."""
+    store = TinyDBStorage(tmp_path / "data")
+    case = store.create_case(draft(user_id=77, amount=100_000), now=FIRST_DAY)
+    bot = store  # the running bot holds the data directory: lifting waits for it to stop
+    args = parse("lift-limits", case.case_number.lower(), "--staff", "kim", "--reason", "2 shops")
+    assert cli.run(args, Settings(data_dir=tmp_path / "data")) == 2
+    assert "staff web" in capsys.readouterr().err
+    bot.close()
+    assert cli.run(args, Settings(data_dir=tmp_path / "data")) == 0
+    assert case.case_number in capsys.readouterr().out
+    store = TinyDBStorage(tmp_path / "data")
+    try:
+        (entry,) = [e for e in store.iter_audit(case.case_number) if e.action == "limits.lifted"]
+    finally:
+        store.close()
+    assert entry.actor == "staff:kim" and entry.detail == {"user_id": 77, "reason": "2 shops"}
+    unknown = parse("lift-limits", "AAA-AAA-AAA", "--staff", "kim")
+    assert cli.run(unknown, Settings(data_dir=tmp_path / "data")) == 2
+    assert "no case AAA-AAA-AAA" in capsys.readouterr().err
+    assert cli.run(args, Settings(data_dir=tmp_path / "nowhere")) == 2
+    assert not (tmp_path / "nowhere").exists()

@@ -1076,3 +1076,28 @@ async def test_an_evidence_download_never_carries_a_dangerous_extension(storage)
         assert response.headers["Content-Disposition"] == (
             "attachment; filename=\"invoice.exe.pdf\"; filename*=UTF-8''invoice.exe.pdf"
         )
+
+
+async def test_staff_lift_a_persons_limits_from_the_case_page(storage):
+    """Staff let the person of a case file past the policy's per-person limits (issue 10,
+    item 5): an audited action on the case page; a reason is required."""
+    case = add_case(storage)
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        page = await staff.page(f"/staff/cases/{case.case_number}")
+        assert f'action="/staff/cases/{case.case_number}/lift-limits"' in page
+        assert "1인 접수 한도" in page
+        url = f"/staff/cases/{case.case_number}/lift-limits"
+        response = await staff.post(url, {"reason": " "})
+        assert response.status == 303
+        assert "사유를 적어 주세요" in await staff.page(f"/staff/cases/{case.case_number}")
+        response = await staff.post(url, {"reason": "가게가 두 곳"}, csrf=False)
+        assert response.status == 403  # no CSRF token: refused like every other form
+        response = await staff.post(url, {"reason": "가게가 두 곳"})
+        assert response.status == 303
+        assert response.headers["Location"] == f"/staff/cases/{case.case_number}"
+        page = await staff.page(f"/staff/cases/{case.case_number}")
+        assert "1인 한도를 풀었어요" in page and "1인 한도 해제" in page
+    (entry,) = [e for e in storage.iter_audit(case.case_number) if e.action == "limits.lifted"]
+    assert entry.actor.startswith("staff:") and entry.detail["reason"] == "가게가 두 곳"
+    assert entry.detail["user_id"] == case.user_id

@@ -479,7 +479,8 @@ def detail_page(
         f"<div>{flag_html}</div></section>"
         f'<section class="card" aria-labelledby="h-act"><h2 id="h-act">{w("detail.actions")}</h2>'
         f"{_undelivered(frame, case, base, undelivered, labels)}"
-        f"{_actions(frame, case, base, actions, documents, labels)}</section>"
+        f"{_actions(frame, case, base, actions, documents, labels)}"
+        f"{_limits_form(frame, base)}</section>"
         f'<section class="card audit" aria-labelledby="h-audit"><h2 id="h-audit">{w("detail.audit")}</h2>'
         f"{_audit(audit, labels, lang)}</section>"
     )
@@ -603,6 +604,20 @@ def _undelivered(
         f'<input type="hidden" name="seen" value="{esc(repr(case.updated_at))}">'
         f'<button class="button" type="submit">{esc(word(lang, "resend.button"))}</button></form>'
         "</div>"
+    )
+
+
+def _limits_form(frame: Frame, base: str) -> str:
+    """Lift the policy's per-person limits for whoever filed the case (an audited action)."""
+    lang = frame.lang
+    return (
+        f'<details class="limits"><summary>{esc(word(lang, "limits.title"))}</summary>'
+        f'<p class="hint">{esc(word(lang, "limits.lead"))}</p>'
+        f'<form method="post" action="{esc(base)}/lift-limits">{csrf_field(frame.csrf)}'
+        f"<label>{esc(word(lang, 'audit.reason'))} "
+        '<input name="reason" maxlength="500" required></label> '
+        f'<button class="button" type="submit">{esc(word(lang, "limits.button"))}</button>'
+        "</form></details>"
     )
 
 

@@ -195,6 +195,13 @@ KO: dict[str, str] = {
     "error.resend_nothing": "다시 보낼 메시지가 없어요. 모두 이용자에게 전달됐어요.",
     "audit.review.amount_corrected": "지원금 정정",
     "audit.review.notice_resent": "메시지 다시 보냄",
+    "audit.limits.lifted": "1인 한도 해제",
+    "audit.user_id": "이용자 ID",
+    "limits.title": "1인 접수 한도",
+    "limits.lead": "이 이용자가 정책의 1인 한도(접수 건수, 파일 용량)를 넘어 더 접수하고 파일을 더 보낼 수 있게 해요. 처리 이력에 남아요.",
+    "limits.button": "한도 풀기",
+    "done.limits_lifted": "이 이용자의 1인 한도를 풀었어요.",
+    "error.limits_reason": "한도를 푸는 사유를 적어 주세요.",
     "audit.previous": "이전 금액",
 }
 
@@ -389,6 +396,13 @@ EN: dict[str, str] = {
     "error.resend_nothing": "There is no message to send again: the user got them all.",
     "audit.review.amount_corrected": "Amount corrected",
     "audit.review.notice_resent": "Message sent again",
+    "audit.limits.lifted": "Per-person limits lifted",
+    "audit.user_id": "User ID",
+    "limits.title": "Per-person limits",
+    "limits.lead": "Let this person file more reports and send more files than the policy's per-person limits allow. Recorded in the audit trail.",
+    "limits.button": "Lift the limits",
+    "done.limits_lifted": "The per-person limits are lifted for this person.",
+    "error.limits_reason": "Say why the limits are lifted.",
     "audit.previous": "previous amount",
 }
 

@@ -1,0 +1,38 @@
+"""Per-person limits: how many reports one person files and how many bytes of files they send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The policy's limits per person; None means no limit.
+
+    A person has one conversation, so at most one report in progress by design;
+    ``max_cases`` caps the reports they submit, ``max_evidence_bytes`` the files
+    over all their reports (the one in progress included). Staff can lift both
+    for a person.
+    """
+
+    max_cases: int | None = None
+    max_evidence_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class UserUsage:
+    """What a person has filed so far, as storage knows it (the channel looks it up)."""
+
+    cases: int = 0
+    evidence_bytes: int = 0  # files in their submitted cases
+    limits_lifted: bool = False  # staff lifted the limits for this person
+
+    def may_start(self, limits: Limits) -> bool:
+        """Whether this person may start another report."""
+        return self.limits_lifted or limits.max_cases is None or self.cases < limits.max_cases
+
+    def evidence_room(self, limits: Limits, in_progress: int) -> int | None:
+        """Bytes of files this person may still send (None: no limit)."""
+        if self.limits_lifted or limits.max_evidence_bytes is None:
+            return None
+        return max(0, limits.max_evidence_bytes - self.evidence_bytes - in_progress)
