@@ -206,8 +206,12 @@ class ReviewService:
         reason: str = "",
         deadline: dt.date | None = None,
     ) -> list[Reply]:
-        """The message ``action`` sends the user, in their language; checks what staff typed."""
-        lang = case.lang
+        """The message ``action`` sends the user, in their language; checks what staff typed.
+
+        Their language is the one they chose last (``/lang``, kept by storage), else the
+        one they reported in.
+        """
+        lang = self.storage.load_user_lang(case.user_id) or case.lang
         note_line = f"{note.strip()}\n" if note.strip() else ""
         if action == "request_documents":
             if not documents.strip():

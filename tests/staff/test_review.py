@@ -294,3 +294,15 @@ async def test_a_notice_that_failed_can_be_sent_again(intake, storage):
     assert [e.actor for e in resent] == ["staff:8"]
     with pytest.raises(ReviewInputError):
         await ReviewService(storage, notify=inbox).resend(number, staff="staff:8")
+
+
+async def test_news_of_a_case_follows_the_language_the_user_chose_after_submitting(intake, storage):
+    """Regression (issue 10, item 16): the language is the user's, not the draft's; a user
+    who submitted in Korean and then chose English was told the result in Korean."""
+    number = submit_review_case(intake, user=28, lang="ko")
+    intake.handle(28, CommandInput("lang", "en"))
+    inbox = Inbox()
+    await ReviewService(storage, notify=inbox).reject(
+        number, staff="staff:9", reason="No proof of lost sales"
+    )
+    assert "not eligible" in inbox.sent[28][-1].text
