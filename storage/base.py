@@ -12,7 +12,7 @@ from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus,
 
 
 class Storage(ABC):
-    """Durable home of conversations, cases, evidence, update ids and the audit log.
+    """Durable home of conversations, users' languages, cases, evidence, update ids, the audit log.
 
     Promises every implementation keeps (and ``tests/storage/test_contract.py`` checks):
 
