@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 from storage.jsonl_log import DamagedLog, JsonLinesLog
@@ -116,7 +116,9 @@ class DraftHolds:
         keep = frozenset(keep)
         return self._change(holder, lambda held: held & keep)
 
-    def _change(self, holder: str, how: Any) -> frozenset[str]:
+    def _change(
+        self, holder: str, how: Callable[[frozenset[str]], frozenset[str]]
+    ) -> frozenset[str]:
         # The line is appended under the lock, so the lines of one holder reach the
         # file in the order its sets were computed (the last line must be the truth).
         with self._lock:

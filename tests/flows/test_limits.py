@@ -20,7 +20,7 @@ POLICY_FILE = Path(__file__).resolve().parents[2] / "flows" / "policies" / "kaka
 
 def test_the_bundled_policy_limits_each_person():
     limits = load_policy().limits
-    assert limits == Limits(max_cases=3, max_evidence_bytes=100 * MB)
+    assert limits == Limits(max_cases=3, max_evidence_bytes=200 * MB)
 
 
 def test_limits_are_optional_and_checked():
@@ -59,7 +59,7 @@ def test_after_submitting_the_limit_is_said_in_the_users_language(make_talk):
 
 
 def test_files_beyond_a_persons_evidence_bytes_are_refused(talk, receipt):
-    talk.usage = UserUsage(cases=1, evidence_bytes=100 * MB - 3 * 1000)
+    talk.usage = UserUsage(cases=1, evidence_bytes=200 * MB - 3 * 1000)
     small_business_report(talk, "1만")
     talk.files(receipt(1), receipt(2), receipt(3), receipt(4))  # 1,000 bytes each
     assert [f["name"] for f in talk.answers["evidence"]] == [
@@ -67,7 +67,7 @@ def test_files_beyond_a_persons_evidence_bytes_are_refused(talk, receipt):
         "receipt2.jpg",
         "receipt3.jpg",
     ]
-    assert "receipt4.jpg: 한 분이 보낼 수 있는 파일은 모두 100MB까지예요" in talk.text
+    assert "receipt4.jpg: 한 분이 보낼 수 있는 파일은 모두 200MB까지예요" in talk.text
     talk.usage = dataclasses.replace(talk.usage, limits_lifted=True)
     talk.files(receipt(4))
     assert len(talk.answers["evidence"]) == 4
