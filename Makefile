@@ -39,10 +39,11 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-## Lint, format check and the whole test suite.
+## Lint, format check, type check (mypy, config in pyproject.toml) and the whole test suite.
 test: $(VENV)/.installed-test browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	@# pytest exits 5 when nothing is collected: a failure for the whole suite,
 	@# but fine when PYTEST_ARGS deliberately selects nothing.
 	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
@@ -60,4 +61,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/flow.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
