@@ -168,9 +168,10 @@ _MAX_DIGITS = 40
 
 class _Token(NamedTuple):
     kind: str
-    value: int | Fraction = 0  # coefficient value, or a unit's power of ten
+    value: int | Fraction = 0  # a coefficient's value
     glued: bool = False  # no space before it
     decimal: bool = False  # a coefficient typed with a decimal point
+    exp: int = 0  # a unit's power of ten
 
 
 class _Section(NamedTuple):
@@ -294,7 +295,7 @@ def _tokenize(text: str) -> list[_Token]:
                 if _touches_numeral(text, match.start(), match.end()):
                     raise AmountError("unreadable", chunk)  # "3o만", "300abc"
                 kind = _BREAK
-            tokens.append(_Token(kind, exp, glued))
+            tokens.append(_Token(kind, glued=glued, exp=exp))
         else:
             tokens.append(_Token(_symbol_kind(text, match.start(), chunk), 0, glued))
         glued = True
@@ -365,7 +366,7 @@ def _segment_hangul(run: str, glued: bool, after_digits: bool) -> list[_Token]:
         part, stop = _scan_hangul(run, start, glued_to_digits)
         if part and (stop == len(run) or _is_amount_prefix(part, glued_to_digits)):
             first = part[0]
-            tokens.append(_Token(first.kind, first.value, glued or start > 0))
+            tokens.append(_Token(first.kind, first.value, glued or start > 0, exp=first.exp))
             tokens.extend(part[1:])
             start = stop
             continue
@@ -422,9 +423,9 @@ def _scan_hangul(run: str, start: int, after_digits: bool) -> tuple[list[_Token]
             tokens.append(_Token(_WON, 0, True))
             ended = True
         elif char in _KOREAN_SMALL:
-            tokens.append(_Token(_SMALL, _KOREAN_SMALL[char], True))
+            tokens.append(_Token(_SMALL, glued=True, exp=_KOREAN_SMALL[char]))
         elif char in _KOREAN_BIG:
-            tokens.append(_Token(_BIG, _KOREAN_BIG[char], True))
+            tokens.append(_Token(_BIG, glued=True, exp=_KOREAN_BIG[char]))
         elif char in _KOREAN_DIGITS:
             unit_follows = following in _KOREAN_SMALL or following in _KOREAN_BIG
             # 이 after a unit is mostly the subject particle (30만이요, 천이에요), but
@@ -522,9 +523,9 @@ def _read_sections(tokens: list[_Token]) -> list[_Section | str]:
         if kind == _COEF:
             reader.coefficient(token)
         elif kind == _SMALL:
-            reader.small_unit(token.value)
+            reader.small_unit(token.exp)
         elif kind == _BIG:
-            reader.big_unit(token.value, prev == _BIG and token.glued)
+            reader.big_unit(token.exp, prev == _BIG and token.glued)
         else:
             reader.marker(kind)
         prev = kind

@@ -371,8 +371,8 @@ def _rule(raw: Mapping[str, Any], i: int, tiers: Mapping[str, Tier], type_ids: s
         if key in ("paid", "monetary") and not isinstance(value, bool):
             raise PolicyError(f"{where}.when.{key} must be true or false")
 
-    def known(tier_id: Any, key: str) -> str:
-        if tier_id not in tiers:
+    def known(tier_id: object, key: str) -> str:
+        if tier_id not in tiers or not isinstance(tier_id, str):
             raise PolicyError(f"{where}.{key}: unknown tier {tier_id!r}")
         return tier_id
 
@@ -397,10 +397,7 @@ def _rule(raw: Mapping[str, Any], i: int, tiers: Mapping[str, Tier], type_ids: s
 
 def _window(raw: Mapping[str, Any], i: int, type_ids: set[str]) -> Window:
     where = f"windows[{i}]"
-    opens, closes = raw.get("opens"), raw.get("closes")
-    for key, value in (("opens", opens), ("closes", closes)):
-        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            raise PolicyError(f"{where}.{key} must be a date like 2023-01-30")
+    opens, closes = _date(raw, "opens", where), _date(raw, "closes", where)
     if opens > closes:
         raise PolicyError(f"{where}: opens {opens} is after closes {closes}")
     return Window(
@@ -408,6 +405,13 @@ def _window(raw: Mapping[str, Any], i: int, type_ids: set[str]) -> Window:
         opens=opens,
         closes=closes,
     )
+
+
+def _date(raw: Mapping[str, Any], key: str, where: str) -> dt.date:
+    value = raw.get(key)
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise PolicyError(f"{where}.{key} must be a date like 2023-01-30")
+    return value
 
 
 def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:

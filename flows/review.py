@@ -10,10 +10,14 @@ shared and a throwaway model carries the status for each check.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from transitions import Machine
 
 from flows.errors import FlowError
+
+if TYPE_CHECKING:
+    from transitions.core import TransitionConfigDict  # in the stubs only
 
 STATUSES = (
     "submitted",
@@ -25,7 +29,7 @@ STATUSES = (
 )
 OPEN = ("submitted", "documents_requested", "documents_received")
 
-REVIEW_TRANSITIONS = [
+REVIEW_TRANSITIONS: list[TransitionConfigDict] = [
     {"trigger": "request_documents", "source": list(OPEN), "dest": "documents_requested"},
     {
         "trigger": "receive_documents",
