@@ -87,10 +87,6 @@ MUST: dict[tuple[str, str], str] = {
     ("cb-old-summary-submit", "summary"): "submit",
 }
 
-# Inputs at steps where the bot is known to misbehave, pinned as strict xfails with
-# the reason. All the bugs this corpus found are fixed; each stays covered by its input.
-KNOWN_BUGS: dict[str, tuple[frozenset[str], str]] = {}
-
 STAFF_TOKEN = "hostile-staff-token-0123456789"
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
@@ -543,21 +539,14 @@ def check(stage: Stage, step: str, hostile: Hostile, observed: Observed) -> list
 
 # -- the cases ------------------------------------------------------------------------------
 def cases(steps: tuple[str, ...], *, polling: bool = False) -> list:
-    """One case per entry, run at every step; a step where a known bug shows is split off
-    as its own strict xfail."""
+    """One case per entry, run at every step it applies to. All the bugs this corpus found
+    are fixed; each stays covered by its input (a new one is fixed, not pinned as an xfail)."""
     params = []
     for hostile in CORPUS:
         if polling and (hostile.webhook_only or hostile.kind == "delivery"):
             continue  # never reaches a poller / getUpdates cannot hand out an id twice
         wanted = tuple(s for s in steps if hostile.steps is None or s in hostile.steps)
-        buggy = KNOWN_BUGS.get(hostile.id, (frozenset(), ""))
-        params.append(
-            pytest.param(hostile, tuple(s for s in wanted if s not in buggy[0]), id=hostile.id)
-        )
-        for step in wanted:
-            if step in buggy[0]:
-                mark = pytest.mark.xfail(strict=True, reason=buggy[1])
-                params.append(pytest.param(hostile, (step,), id=f"{hostile.id}@{step}", marks=mark))
+        params.append(pytest.param(hostile, wanted, id=hostile.id))
     return params
 
 
