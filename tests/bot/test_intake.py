@@ -15,15 +15,6 @@ from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from storage import CaseFilter, CaseStatus, EvidenceNotFound
 from storage.case_numbers import new_case_number
-from storage.memory import MemoryStorage
-from storage.tinydb_store import TinyDBStorage
-
-
-@pytest.fixture(params=["memory", "tinydb"])
-def storage(request, tmp_path):
-    store = MemoryStorage() if request.param == "memory" else TinyDBStorage(tmp_path / "data")
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -135,17 +136,13 @@ def test_missing_evidence_is_listed_without_a_file(store: Storage, add_case: Add
     assert len(archive.namelist()) == 2  # good.jpg and the manifest
 
 
-def test_damaged_evidence_is_included_and_marked(tmp_path):
-    store = TinyDBStorage(tmp_path / "data")
-    try:
-        ref = evidence(store, b"original bytes", "receipt.jpg")
-        store.create_case(draft(evidence=[ref]), now=FIRST_DAY)
-        path = tmp_path / "data" / "evidence" / ref.sha256[:2] / ref.sha256
-        path.chmod(0o600)
-        path.write_bytes(b"changed on disk")
-        archive, manifest = bundle(store)
-    finally:
-        store.close()
+def test_damaged_evidence_is_included_and_marked(tiny: TinyDBStorage, data_dir: Path):
+    ref = evidence(tiny, b"original bytes", "receipt.jpg")
+    tiny.create_case(draft(evidence=[ref]), now=FIRST_DAY)
+    path = data_dir / "evidence" / ref.sha256[:2] / ref.sha256
+    path.chmod(0o600)
+    path.write_bytes(b"changed on disk")
+    archive, manifest = bundle(tiny)
     (entry,) = manifest["files"]
     assert entry["status"] == "sha256_mismatch"
     assert entry["sha256"] == hashlib.sha256(b"changed on disk").hexdigest()

@@ -17,15 +17,6 @@ from flows.review import (
     next_status,
 )
 from storage import CaseNotFound, CaseStatus, EvidenceNotFound
-from storage.memory import MemoryStorage
-from storage.tinydb_store import TinyDBStorage
-
-
-@pytest.fixture(params=["memory", "tinydb"])
-def storage(request, tmp_path):
-    store = MemoryStorage() if request.param == "memory" else TinyDBStorage(tmp_path / "data")
-    yield store
-    store.close()
 
 
 class Inbox:

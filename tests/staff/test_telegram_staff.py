@@ -21,9 +21,9 @@ STAFF = 900
 
 
 @pytest.fixture
-async def channel(tmp_path):
+async def channel(tiny: TinyDBStorage):
     async with BotAPIStandIn() as api:
-        storage = TinyDBStorage(tmp_path / "data")
+        storage = tiny
         service = IntakeService(IntakeFlow(load_policy()), storage)
         for user in (31, 32):  # two users with a submitted non-monetary report each
             service.handle(user, CommandInput("start"))
@@ -43,7 +43,6 @@ async def channel(tmp_path):
         async with channel.build_application(polling=False) as application:
             channel.send = lambda update: channel.accept(Update.de_json(update, application.bot))
             yield channel
-        storage.close()
 
 
 async def test_staff_export_sends_a_csv_for_excel(channel):

@@ -21,8 +21,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -40,7 +39,6 @@ from flows.conversation import IntakeFlow
 from flows.policy import KST, load_policy
 from storage import AuditEntry, Case, CaseDraft, CaseStatus, EvidenceRef, Storage
 from storage.memory import MemoryStorage
-from storage.tinydb_store import TinyDBStorage
 from tests.support.bot_api import BotAPIStandIn
 
 TOKEN = "staff-token-for-tests-0123456789"
@@ -70,13 +68,6 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
 
 
 # -- fixtures --------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["memory", "tinydb"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    store = MemoryStorage() if request.param == "memory" else TinyDBStorage(tmp_path / "data")
-    yield store
-    store.close()
 
 
 _drafts = itertools.count(1)

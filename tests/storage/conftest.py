@@ -1,67 +1,17 @@
-"""Fixtures for the storage tests: every storage behind one parametrised fixture."""
+"""Fixtures for the storage tests: builders of drafts and conversations.
+
+The storages themselves (``store``, ``make_store``, ``tiny``) come from tests/conftest.py.
+"""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from flows.record import ConversationRecord
-from storage.base import Storage
-from storage.memory import MemoryStorage
 from storage.records import CaseDraft
-from storage.tinydb_store import TinyDBStorage
-
-STORAGES = ["memory", "tinydb"]
-
-
-def open_storage(kind: str, data_dir: Path, **kwargs) -> Storage:
-    if kind == "memory":
-        return MemoryStorage(**kwargs)
-    return TinyDBStorage(data_dir, **kwargs)
-
-
-@pytest.fixture(params=STORAGES)
-def storage_kind(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def store(storage_kind: str, tmp_path: Path) -> Iterator[Storage]:
-    """Each contract test runs once per storage, like tinydb's own ``db`` fixture."""
-    opened = open_storage(storage_kind, tmp_path / "data")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def make_store(storage_kind: str, tmp_path: Path) -> Iterator[Callable[..., Storage]]:
-    """Open a storage of the current kind with extra constructor arguments."""
-    opened: list[Storage] = []
-
-    def build(**kwargs) -> Storage:
-        opened.append(open_storage(storage_kind, tmp_path / "data", **kwargs))
-        return opened[-1]
-
-    yield build
-    for each in opened:
-        each.close()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def tiny(data_dir: Path) -> Iterator[TinyDBStorage]:
-    """A TinyDB storage for tests of what only a disk can do (reopen, damage, permissions)."""
-    opened = TinyDBStorage(data_dir)
-    yield opened
-    opened.close()
-
 
 _ids = itertools.count(1)
 
