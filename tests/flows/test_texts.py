@@ -1,23 +1,74 @@
-"""Both languages say the same things with the same placeholders."""
+"""Every word a user or staff member reads is in one catalog per language
+(``flows/locales/ko.py``, ``flows/locales/en.py``), and both languages say the same
+things with the same placeholders, in every namespace."""
 
 from __future__ import annotations
 
 import string
 
-from flows.texts import EN, KO, pick_lang
+import pytest
+
+from bot.staff.templates import words
+from flows import locales, texts
+from flows.locales import en, ko
+from flows.texts import EN, KO, pick_lang, t
 
 
 def fields(text: str) -> set[str]:
+    """The placeholder names of ``text`` (``{n:,}`` is ``n``)."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_both_languages_have_every_key():
-    assert set(KO) == set(EN)
+def namespace_of(key: str) -> str:
+    head = key.split(".", 1)[0]
+    return head if head in locales.NAMESPACES else "conversation"
 
 
-def test_placeholders_match_between_languages():
-    mismatched = {key for key in KO if fields(KO[key]) != fields(EN[key])}
+def test_one_module_per_language_holds_every_word():
+    """Regression: the words lived in eight places and only the conversation's had a parity test."""
+    assert locales.LANGS == ("ko", "en")
+    assert locales.MESSAGES == {"ko": ko.MESSAGES, "en": en.MESSAGES}
+    assert texts.CATALOG is locales.MESSAGES
+    assert KO is ko.MESSAGES and EN is en.MESSAGES
+
+
+def test_every_namespace_has_words():
+    present = {namespace_of(key) for key in ko.MESSAGES}
+    assert present == {"conversation", *locales.NAMESPACES}
+
+
+@pytest.mark.parametrize("namespace", ["conversation", *locales.NAMESPACES])
+def test_both_languages_have_every_key(namespace):
+    keys = {
+        lang: {k for k in m if namespace_of(k) == namespace} for lang, m in locales.MESSAGES.items()
+    }
+    assert keys["ko"], namespace
+    assert keys["ko"] - keys["en"] == set(), "missing in English"
+    assert keys["en"] - keys["ko"] == set(), "missing in Korean"
+
+
+@pytest.mark.parametrize("namespace", ["conversation", *locales.NAMESPACES])
+def test_placeholders_match_between_languages(namespace):
+    mismatched = {
+        key: (fields(KO[key]), fields(EN[key]))
+        for key in KO
+        if namespace_of(key) == namespace and key in EN and fields(KO[key]) != fields(EN[key])
+    }
     assert not mismatched
+
+
+@pytest.mark.parametrize("lang", locales.LANGS)
+def test_no_word_is_empty(lang):
+    empty = [key for key, text in locales.MESSAGES[lang].items() if not text.strip()]
+    assert not empty
+
+
+@pytest.mark.parametrize("lang", locales.LANGS)
+def test_every_text_formats_with_its_placeholders(lang):
+    """A stray brace or a bad format spec would raise only when the text is first shown."""
+    for key, text in locales.MESSAGES[lang].items():
+        values = dict.fromkeys(fields(text), 1)
+        assert isinstance(text.format(**values), str), key
 
 
 def test_korean_is_polite_haeyo_style():
@@ -26,6 +77,26 @@ def test_korean_is_polite_haeyo_style():
         key for key, text in KO.items() if "니다." in text or text.rstrip().endswith("다.")
     ]
     assert not offenders
+
+
+def test_staff_words_read_the_catalog():
+    """``bot/staff/templates/words.py`` is a thin accessor over the ``staff.*`` keys."""
+    for lang, catalog in locales.MESSAGES.items():
+        staff = {k.removeprefix("staff."): v for k, v in catalog.items() if k.startswith("staff.")}
+        assert words.WORDS[lang] == staff
+    assert words.WORDS == {"ko": words.KO, "en": words.EN}
+    assert words.word("en", "nav.signed_in", name="Kim") == "Kim"
+    assert words.word("ko", "nav.signed_in", name="김") == "김 님"
+    assert words.word("ja", "nav.cases") == "접수 목록"  # unknown language: Korean
+    assert words.word("en", "no.such.word") == "no.such.word"  # unknown key: the key
+
+
+def test_conversation_texts_keep_their_keys():
+    assert t("en", "consent.yes") == "I agree"
+    assert t("ko", "hint.too_long", max=500) == "500자까지 적을 수 있어요. 조금 줄여 주세요."
+    assert t("ja", "keep") == t("ko", "keep")
+    with pytest.raises(KeyError):
+        t("ko", "no.such.text")
 
 
 def test_language_follows_the_client_tag():

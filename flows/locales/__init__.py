@@ -1,0 +1,33 @@
+"""Every word a user or staff member reads: one module per language.
+
+``ko.py`` (the default) and ``en.py`` each hold one ``MESSAGES`` dict with the same
+keys and the same ``str.format`` placeholders; ``tests/flows/test_texts.py`` checks
+that for every namespace. Keys are namespaced by who shows them:
+
+- bare keys (``consent``, ``hint.too_long``…): the conversation, read through
+  ``flows.texts.t``;
+- ``staff.*``: the staff web's pages, read through ``bot.staff.templates.words.word``
+  without the prefix (``word(lang, "nav.cases")`` is ``staff.nav.cases``).
+
+Words that belong to a compensation policy (reporter types, services, tiers,
+documents) stay in the policy file: they are data of that outage, not of the bot.
+Adding a language is one more module here with every key of ``ko.py``.
+"""
+
+from __future__ import annotations
+
+from flows.locales import en, ko
+
+LANGS = ("ko", "en")
+DEFAULT_LANG = "ko"
+# The prefixes of the namespaces other than the conversation's bare keys.
+NAMESPACES = ("staff",)
+
+MESSAGES: dict[str, dict[str, str]] = {"ko": ko.MESSAGES, "en": en.MESSAGES}
+
+
+def namespace(lang: str, prefix: str) -> dict[str, str]:
+    """The ``prefix.*`` words of ``lang`` keyed without the prefix (Korean for an unknown language)."""
+    head = prefix + "."
+    catalog = MESSAGES.get(lang, MESSAGES[DEFAULT_LANG])
+    return {key.removeprefix(head): text for key, text in catalog.items() if key.startswith(head)}

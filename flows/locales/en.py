@@ -1,0 +1,465 @@
+"""Every word a user or staff member reads, in English.
+
+The same keys as ``flows/locales/ko.py`` with the same ``str.format`` placeholders
+(``tests/flows/test_texts.py``); see ``flows/locales/__init__.py`` for the namespaces.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    # == the conversation (flows.texts.t) ===========================================
+    "consent": (
+        "Hello. I'll help you report damage from the Kakao service outage.\n\n"
+        "First we need your consent to collect and use personal data.\n"
+        "• Purpose: taking your report, checking support eligibility, telling you the result\n"
+        "• Items: your Telegram account ID, reporter type, affected service, loss amount, "
+        "business registration number (small businesses only), evidence you send\n"
+        "• Retention: deleted one year after the support programme ends\n"
+        "• You may refuse. Without consent, though, we cannot take your report.\n\n"
+        "We never ask for your resident registration number. Do you agree?"
+    ),
+    "consent.yes": "I agree",
+    "consent.no": "I don't agree",
+    "declined": "Understood. Nothing was stored.\nSend /start whenever you want to report.",
+    "reporter_type": "Who are you reporting as?",
+    "service": "Which service caused the damage?",
+    "service_other": "Please type the name of the service. (e.g. Kakao Webtoon)",
+    "paid": "How did you use {service}?",
+    "paid.yes": "Paid",
+    "paid.no": "Free",
+    "monetary": "Did the outage cost you money (lost sales, failed payments, …)?",
+    "monetary.yes": "Yes, I lost money",
+    "monetary.no": "No, a question or opinion",
+    "description": "Please write your question or opinion. (up to {max} characters)",
+    "description.loss": (
+        "In a few words, what happened because of the outage? (up to {max} characters)\n"
+        "e.g. I couldn't take booking requests and lost customers.\n"
+        "Nothing to add? Tap 'Skip'."
+    ),
+    "description.skip": "Skip",
+    "amount": "How much did you lose?\ne.g. 350,000 won or 35만 원",
+    "amount_confirm": "Is {amount} right?",
+    "amount_confirm.yes": "Yes, that's right",
+    "amount_confirm.no": "Let me re-enter it",
+    "business_number": "Please type your 10-digit business registration number.\ne.g. 214-86-18379",
+    "channel": "Do you run a KakaoTalk Channel?",
+    "channel.yes": "Yes",
+    "channel.no": "No",
+    "evidence.optional": (
+        "If you have evidence, please send it (receipts, sales records, screenshots).\n"
+        "You can send several photos or files. Tap 'Done' when finished, "
+        "or 'Skip' if you have none."
+    ),
+    "evidence.required": (
+        "The review needs these documents:\n"
+        "{documents}\n"
+        "Send what you have now as photos or files, then tap 'Done'.\n"
+        "Don't have them at hand? Tap 'Send later' and submit now; afterwards you can send "
+        "them with the 'Send documents' button."
+    ),
+    "evidence.count": "Received so far: {count}",
+    "evidence.done": "Done",
+    "evidence.skip": "Skip",
+    "evidence.later": "Send later",
+    "current_answer": "Current answer: {answer}",
+    "current_answer.keep": "Type a new answer to change it, or tap the button to keep it.",
+    "keep": "Keep it",
+    "tier.header": "Here is your tentative support.",
+    "tier.package": "Also for you: {package}",
+    "tier.substitutes": (
+        "Note: substitutes existed for this service ({substitutes}); the review takes that into "
+        "account."
+    ),
+    "tier.footer": "The final support is confirmed after review.",
+    "summary": "Please check your report.\n\n{lines}\n\nSubmit it as it is?",
+    "summary.submit": "Submit",
+    "summary.edit": "Edit",
+    "summary.cancel": "Cancel",
+    "field.reporter_type": "Reporter type",
+    "field.service": "Service",
+    "field.service_other": "Service name",
+    "field.paid": "Paid or free",
+    "field.monetary": "Monetary loss",
+    "field.description": "Question / opinion",
+    "field.description_loss": "What happened",
+    "field.amount": "Loss amount",
+    "field.business_number": "Business registration no.",
+    "field.channel": "KakaoTalk Channel",
+    "field.evidence": "Evidence",
+    "field.tier": "Tentative support",
+    "value.paid": "Paid",
+    "value.free": "Free",
+    "value.yes_loss": "Yes",
+    "value.no_loss": "No (question / opinion)",
+    "value.runs_channel": "Runs one",
+    "value.no_channel": "Does not run one",
+    "value.files": "{count} file(s)",
+    "value.no_files": "No files",
+    "value.files_later": "To send after submitting",
+    "value.no_description": "Not given",
+    "edit_menu": "Which answer do you want to change?",
+    "edit_menu.back": "← Back to the summary",
+    "submitted": (
+        "Your report is submitted. Thank you for your patience.\n\n"
+        "Case number: {case_number}\n"
+        "Tentative support: {tier}\n"
+        "{package}\n\n"
+        "Check progress any time with /status. Please note the case number."
+    ),
+    "submitted.documents": (
+        "The review is waiting for your documents. When you have them, tap 'Send documents' "
+        "below and send photos or files.\n"
+        "{documents}\n"
+        "If nothing arrives in 3 days, I'll remind you once."
+    ),
+    "documents.reminder": (
+        "The documents for case {case_number} haven't arrived yet.\n"
+        "Needed: {documents}\n"
+        "When you have them, tap 'Send documents' below and send photos or files."
+    ),
+    "already_submitted": (
+        "This report is already submitted (case number {case_number}).\n"
+        "Send /start to file a new one."
+    ),
+    "resume": "You have a report in progress. Continue it or start over?",
+    "resume.continue": "Continue",
+    "resume.restart": "Start over",
+    "cancelled": "Report cancelled and your draft deleted.\nSend /start to report again.",
+    "back.first": "This is the first question; there is nothing before it.",
+    "hint.use_buttons": "Please choose one of the buttons below.",
+    "hint.stale_button": "That button belongs to an earlier question. Please answer the current one.",
+    "hint.empty": "Please type something.",
+    "hint.too_long": "Up to {max} characters, please. Could you shorten it?",
+    "hint.no_files_here": "No files at this step. I'll ask for evidence later.",
+    "hint.unsupported": (
+        "Voice notes, stickers, locations and contacts can't be used here. "
+        "Please answer with text or the buttons."
+    ),
+    "hint.text_at_evidence": "Please send evidence as photos or files, then tap 'Done'.",
+    "hint.edited": "Edited messages don't change your answers. Please send a new message instead.",
+    "hint.unknown_command": "I don't know that command. /help lists the ones you can use.",
+    "hint.window_closed": (
+        "Reports from {reporter_type} closed on {date}. Pick another type if that's not you."
+    ),
+    "hint.window_not_open": "Reports from {reporter_type} open on {date}. Please come back then.",
+    "amount.empty": "Please type the amount in numbers, e.g. 350,000.",
+    "amount.no_amount": "I couldn't find an amount. Please type it in numbers, e.g. 350,000.",
+    "amount.zero": (
+        "An amount of 0 can't be reported. If you lost no money, go /back and choose "
+        "'question or opinion'."
+    ),
+    "amount.negative": "The loss must be more than 0. Please type only the amount you lost.",
+    "amount.range": "That looks like a range. Please type the single most accurate amount.",
+    "amount.several": "I see several amounts. Please add them up and type one total.",
+    "amount.fraction": "Fractions of a won can't be used. Please type whole won.",
+    "amount.too_large": "That is more than {cap}. Please double-check the amount.",
+    "amount.unreadable": "I couldn't read that amount. Please type it like 350,000.",
+    "bizno.format": "A business registration number has 10 digits, e.g. 214-86-18379.",
+    "bizno.checksum": "That business registration number doesn't check out. Please check it again.",
+    "bizno.trivial": "That number can't be used. Please type the one on your registration certificate.",
+    "file.received": "Received: {names}",
+    "file.ack": "Files so far: {count}. Send more, or tap 'Done' when finished.",
+    "file.duplicate": "Already received: {name}",
+    "file.bad_type": (
+        "{name}: this type can't be accepted. Please send photos (JPG, PNG, HEIC), PDF, Excel, "
+        "Hangul or Word files."
+    ),
+    "file.too_big": "{name}: too big ({size}). Please send files up to {max}.",
+    "file.empty": "{name}: the file is empty. Please send a file with content.",
+    "file.not_downloaded": "{name}: the file didn't come through. Please send it again.",
+    "file.too_many": "At most {max} files can be attached. {name} was not added.",
+    "file.quota": (
+        "{name}: one person can send at most {max} of files in all. Please send only the "
+        "files you need; if you must send more, staff can raise the limit."
+    ),
+    "limit.cases": (
+        "You have already filed {count} reports, the most one person can file ({max}). "
+        "See them with /status. If you need to file another, staff can raise the "
+        "limit.{contact}"
+    ),
+    "help": (
+        "This bot takes damage reports for the Kakao service outage.\n\n"
+        "/start start a report\n"
+        "/back previous question\n"
+        "/cancel cancel the report (deletes the draft)\n"
+        "/status your reports\n"
+        "/lang change language (한국어 / English)\n"
+        "/privacy how your data is handled\n"
+        "/delete_my_data ask us to delete your data"
+    ),
+    "privacy": (
+        "How your data is handled\n"
+        "• Stored: your Telegram account ID, your answers, evidence you send\n"
+        "• Why: to take the report, check eligibility and tell you the result\n"
+        "• Kept: one year after the support programme ends; unfinished drafts are deleted "
+        "after {expire_days} days\n"
+        "• We never collect resident registration numbers.\n"
+        "• /delete_my_data asks us to delete your data."
+    ),
+    "lang.choose": "언어를 골라 주세요. / Choose a language.",
+    "lang.set": "I'll continue in English.",
+    "status.none": "You have no submitted reports yet. Send /start to begin one.",
+    "status.header": "Your reports:",
+    "status.line": "• {case_number} | {tier} | {status}",
+    "status.bad_number": "That case number doesn't check out. Please check it again, e.g. K7F-3QX-9MZ.",
+    "status.not_found": "None of your reports has that number. Send /status alone to see all of yours.",
+    "status.submitted": "Submitted",
+    "status.documents_requested": "Documents requested",
+    "status.documents_received": "Documents received",
+    "status.approved": "Approved",
+    "status.rejected": "Not eligible",
+    "status.paid": "Paid",
+    "supplement": (
+        "Please send the documents for case {case_number} as photos or files.\n"
+        "Needed: {documents}\n"
+        "Tap 'Done' when finished."
+    ),
+    "supplement.none": "No documents received yet. Please send a photo or file.",
+    "supplement.done": "{count} document(s) attached to case {case_number}. Our staff will check them.",
+    "supplement.stopped": "Stopped sending documents. Tap 'Send documents' in the request to start again.",
+    "supplement.not_open": "Case {case_number} is not waiting for documents.",
+    "review.documents_requested": (
+        "Case {case_number} needs more documents for the review.\n"
+        "Needed: {documents}\n"
+        "{note}"
+        "Please tap 'Send documents' below and send photos or files by {deadline}."
+    ),
+    "review.send_documents": "Send documents",
+    "review.approved": (
+        "Support for case {case_number} is approved.\nAmount: {amount}\n{note}We'll tell you the payment date separately."
+    ),
+    "review.rejected": (
+        "After review, case {case_number} is not eligible for support.\nReason: {reason}{contact}"
+    ),
+    "review.amount_corrected": (
+        "The support amount for case {case_number} has been corrected.\nNew amount: {amount}\n"
+        "Reason: {reason}\nThis amount replaces the one we told you before."
+    ),
+    "review.paid": "The support of {amount} for case {case_number} has been paid.",
+    "delete.confirm": (
+        "This deletes your draft and the files you sent, and asks staff to delete reports "
+        "already submitted. Go ahead?"
+    ),
+    "delete.yes": "Yes, delete",
+    "delete.no": "No",
+    "delete.done": "Your draft and its files are deleted.",
+    "delete.requested": "Staff will review and delete your {count} submitted report(s) and let you know.",
+    "delete.nothing": "There is nothing to delete.",
+    "delete.kept": "Nothing was deleted.",
+    "reminder": (
+        "Your damage report isn't finished yet. To continue, answer the question below.\n"
+        "Without an answer in {days} days the draft is deleted."
+    ),
+    "expired": (
+        "Your damage report draft was deleted after {days} days without an answer.\n"
+        "Send /start to report again."
+    ),
+    "group_chat": "Reports are taken in private chats only. Please message me directly.",
+    "error.internal": (
+        "Sorry, something went wrong on our side. Your answers are safe. "
+        "Please send that again in a moment."
+    ),
+    "error.corrupt": (
+        "Sorry, I couldn't load your draft. Our staff will look into it. "
+        "You can start again with /start."
+    ),
+    # == the staff web (bot/staff/templates/words.py: word(lang, "nav.cases")) =========
+    "staff.app": "Damage reports — staff",
+    "staff.nav.cases": "Cases",
+    "staff.nav.stats": "Statistics",
+    "staff.nav.signout": "Sign out",
+    "staff.nav.switch": "한국어",
+    "staff.nav.signed_in": "{name}",
+    "staff.signin.title": "Staff sign-in",
+    "staff.signin.lead": "This page is for staff only. Enter your name and the access token.",
+    "staff.signin.name": "Your name",
+    "staff.signin.name_hint": "Recorded in the audit trail (e.g. Kim)",
+    "staff.signin.token": "Access token",
+    "staff.signin.submit": "Sign in",
+    "staff.signin.wrong": "That access token is not right.",
+    "staff.signin.name_missing": "Please give your name for the audit trail.",
+    "staff.signin.throttled": "Too many attempts. Try again in {seconds} s.",
+    "staff.signin.expired": "The sign-in form expired. Please try again.",
+    "staff.list.title": "Cases",
+    "staff.list.count": "{first}–{last} of {total}",
+    "staff.list.empty": "No case matches.",
+    "staff.list.page": "page {page} of {pages}",
+    "staff.list.prev": "Previous",
+    "staff.list.next": "Next",
+    "staff.list.first": "First",
+    "staff.list.last": "Last",
+    "staff.filter.legend": "Filter",
+    "staff.filter.from": "Submitted from",
+    "staff.filter.to": "Submitted to",
+    "staff.filter.status": "Status",
+    "staff.filter.tier": "Tier",
+    "staff.filter.reporter_type": "Reporter type",
+    "staff.filter.service": "Service",
+    "staff.filter.flag": "Flags",
+    "staff.filter.q": "Case number",
+    "staff.filter.q_hint": "e.g. K7F-3QX-9MZ or part of it",
+    "staff.filter.sort": "Sort",
+    "staff.filter.all": "All",
+    "staff.filter.flag_any": "Any flag",
+    "staff.filter.flag_none": "No flag",
+    "staff.filter.apply": "Search",
+    "staff.filter.reset": "Reset",
+    "staff.filter.none": "None · every case",
+    "staff.sort.newest": "Newest first",
+    "staff.sort.oldest": "Oldest first",
+    "staff.sort.amount_desc": "Largest amount first",
+    "staff.sort.amount_asc": "Smallest amount first",
+    "staff.export.title": "Export with this filter",
+    "staff.export.zip": "Evidence ZIP",
+    "staff.export.preparing_title": "{format} export",
+    "staff.export.preparing": "Putting {n} cases into the {format} file. The download starts by itself in a moment.",
+    "staff.export.progress": "Your browser's download list shows the file arriving. Many cases take some tens of seconds.",
+    "staff.export.manual": "If the download does not start, click here.",
+    "staff.col.case_number": "Case number",
+    "staff.col.submitted_at": "Submitted",
+    "staff.col.status": "Status",
+    "staff.col.reporter_type": "Reporter type",
+    "staff.col.service": "Service",
+    "staff.col.amount": "Amount",
+    "staff.col.tier": "Tier",
+    "staff.col.flags": "Flags",
+    "staff.detail.back": "← Back to the list",
+    "staff.detail.summary": "Case",
+    "staff.detail.user": "User (Telegram id)",
+    "staff.detail.lang": "User's language",
+    "staff.detail.billing": "Paid or free",
+    "staff.detail.monetary": "Monetary loss",
+    "staff.detail.tentative": "Tentative support",
+    "staff.detail.channel_cash": "Channel message cash",
+    "staff.detail.final_amount": "Final amount",
+    "staff.detail.business_number": "Business registration no.",
+    "staff.detail.updated_at": "Last change",
+    "staff.detail.description": "Description",
+    "staff.detail.no_description": "No description given.",
+    "staff.detail.answers": "Raw answers",
+    "staff.detail.evidence": "Evidence",
+    "staff.detail.no_evidence": "No files attached.",
+    "staff.detail.download": "Download",
+    "staff.detail.flags": "Flags",
+    "staff.detail.no_flags": "No flag",
+    "staff.detail.actions": "Review",
+    "staff.detail.no_actions": "No review action is possible in this status.",
+    "staff.detail.tell_user": "The user is told on Telegram, in {lang}.",
+    "staff.detail.audit": "Audit trail",
+    "staff.detail.audit_when": "When",
+    "staff.detail.audit_who": "Who",
+    "staff.detail.audit_what": "What",
+    "staff.detail.not_found": "No case has the number {number}.",
+    "staff.action.request_documents": "Request documents",
+    "staff.action.approve": "Approve",
+    "staff.action.reject": "Reject",
+    "staff.action.pay": "Mark as paid",
+    "staff.field.documents": "Documents needed",
+    "staff.field.other_documents": "Other documents (type them)",
+    "staff.field.note": "Note for the user (optional)",
+    "staff.field.final_amount": "Final amount (KRW)",
+    "staff.field.final_amount_hint": "0 means the all-user package only",
+    "staff.field.reason": "Reason (the user is told)",
+    "staff.done.request_documents": "Documents requested; the user was told.",
+    "staff.done.approve": "Approved; the user was told.",
+    "staff.done.reject": "Rejected; the user was told.",
+    "staff.done.pay": "Recorded as paid; the user was told.",
+    "staff.done.not_told": "Saved, but the user could not be told on Telegram; see the audit trail.",
+    "staff.error.documents": "Pick or type at least one document.",
+    "staff.error.amount": "Enter the final amount as a number (e.g. 50000).",
+    "staff.error.reason": "Please give a reason.",
+    "staff.error.not_allowed": "'{action}' is not possible while the case is {status}.",
+    "staff.error.forbidden": "The request could not be verified (security token mismatch). Reload the page and try again.",
+    "staff.error.not_found": "There is no such page.",
+    "staff.stats.title": "Statistics",
+    "staff.stats.total": "Cases",
+    "staff.stats.paid_share": "Paid-service damage",
+    "staff.stats.free_monetary_share": "Money lost on free services",
+    "staff.stats.reporter_type": "Reporter type",
+    "staff.stats.kind": "Kind of damage (as the council counted)",
+    "staff.stats.billing": "Paid or free service",
+    "staff.stats.money": "Monetary loss",
+    "staff.stats.tier": "Tier",
+    "staff.stats.status": "Review status",
+    "staff.stats.per_day": "Cases per day (KST)",
+    "staff.stats.per_day_table": "Cases per day as a table",
+    "staff.stats.median": "Median loss per reporter type",
+    "staff.stats.median_note": "monetary cases with an amount",
+    "staff.stats.paid": "Damage to a paid service",
+    "staff.stats.free": "Free service",
+    "staff.stats.monetary": "With monetary loss",
+    "staff.stats.non_monetary": "No monetary loss (paid and free services)",
+    "staff.stats.free_non_monetary": "Free service, no monetary loss",
+    "staff.stats.kind_note": "Damage to a paid service counts as paid, with or without monetary loss (the council's way).",
+    "staff.stats.money_note": "Only whether money was lost, on paid and free services alike.",
+    "staff.stats.from": "From",
+    "staff.stats.to": "To",
+    "staff.stats.show_range": "Show",
+    "staff.stats.range": "{first} to {last} · {n} cases",
+    "staff.stats.outside": "Outside this range: {before} before, {after} after",
+    "staff.stats.free_monetary": "Money lost on a free service",
+    "staff.stats.none": "No cases yet.",
+    "staff.stats.as_of": "As of {when} KST (recomputed every {every} s)",
+    "staff.stats.day": "Day",
+    "staff.stats.cases": "Cases",
+    "staff.stats.n": "n = {n}",
+    "staff.unit.cases": "{n}",
+    "staff.yes": "yes",
+    "staff.no": "no",
+    "staff.paid": "paid",
+    "staff.free": "free",
+    "staff.audit.case.created": "Submitted",
+    "staff.audit.case.updated": "Changed",
+    "staff.audit.review.documents_requested": "Documents requested",
+    "staff.audit.review.approved": "Approved",
+    "staff.audit.review.rejected": "Rejected",
+    "staff.audit.review.paid": "Paid",
+    "staff.audit.review.notify_failed": "User could not be told",
+    "staff.audit.status": "status",
+    "staff.audit.final_amount": "final amount",
+    "staff.audit.evidence_added": "evidence added",
+    "staff.audit.reason": "reason",
+    "staff.audit.tier": "tier",
+    "staff.audit.documents": "documents",
+    "staff.audit.note": "note",
+    "staff.audit.deadline": "deadline",
+    "staff.audit.error": "error",
+    "staff.detail.confirm_first": "You will see the message the user gets before it is sent.",
+    "staff.confirm.title": "{action}: check",
+    "staff.confirm.back": "← Back to case {number}",
+    "staff.confirm.message": "What the user will receive",
+    "staff.confirm.channel": "Sent on Telegram, in {lang}, exactly as shown.",
+    "staff.confirm.check": "{action}…",
+    "staff.confirm.send.request_documents": "Request and tell the user",
+    "staff.confirm.send.approve": "Approve and tell the user",
+    "staff.confirm.send.correct_amount": "Correct and tell the user",
+    "staff.confirm.send.reject": "Reject and tell the user",
+    "staff.confirm.send.pay": "Mark as paid and tell the user",
+    "staff.confirm.cancel": "Cancel",
+    "staff.resend.title": "A message the user did not get",
+    "staff.resend.lead": "The decision is saved, but this message did not reach the user. Sending it again sends it in {lang}, as shown.",
+    "staff.resend.button": "Send again",
+    "staff.action.correct_amount": "Correct the amount",
+    "staff.action.resend": "Send again",
+    "staff.field.corrected_amount": "Corrected final amount (KRW)",
+    "staff.field.corrected_hint": "Approved now: {amount}",
+    "staff.field.correction_reason": "Reason (the user is told; kept in the audit trail)",
+    "staff.field.paid_hint": "Amount to pay: {amount}",
+    "staff.done.correct_amount": "Amount corrected; the user was told.",
+    "staff.done.resend": "The message was sent again.",
+    "staff.error.changed": "The case changed while you were checking. Look at it again and redo the action.",
+    "staff.error.correction_reason": "Please give the reason for the correction.",
+    "staff.error.same_amount": "That is the amount approved now. Enter the corrected amount.",
+    "staff.error.input": "Please check what you entered.",
+    "staff.error.resend_nothing": "There is no message to send again: the user got them all.",
+    "staff.audit.review.amount_corrected": "Amount corrected",
+    "staff.audit.review.notice_resent": "Message sent again",
+    "staff.audit.limits.lifted": "Per-person limits lifted",
+    "staff.audit.user_id": "User ID",
+    "staff.limits.title": "Per-person limits",
+    "staff.limits.lead": "Let this person file more reports and send more files than the policy's per-person limits allow. Recorded in the audit trail.",
+    "staff.limits.button": "Lift the limits",
+    "staff.done.limits_lifted": "The per-person limits are lifted for this person.",
+    "staff.error.limits_reason": "Say why the limits are lifted.",
+    "staff.audit.previous": "previous amount",
+}
