@@ -3,7 +3,7 @@
 Buttons print as numbered choices and are answered by number or label;
 ``/file PATH`` attaches evidence (quoted, backslash-escaped or ``file://`` paths, as
 terminals paste them, are read too). What only the console has (``/file``) is said
-by the console itself, in :data:`CONSOLE_TEXTS`. With stdin not a terminal it reads
+by the console itself, in the catalog's ``console.*`` words (``flows/locales/``). With stdin not a terminal it reads
 lines until the end of input and exits cleanly, so a conversation can be scripted.
 """
 
@@ -27,28 +27,12 @@ from flows.messages import (
     TextInput,
     parse_callback,
 )
+from flows.texts import t
 
 CONSOLE_USER_ID = 1
 FILE_COMMAND = "file"
 # Questions that take files: the console tells how to send one there.
 FILE_QUESTIONS = ("evidence", "supplement")
-# What only the console says (the conversation's texts are in flows/texts.py).
-CONSOLE_TEXTS = {
-    "ko": {
-        "help": "/file 경로  파일을 증빙 자료로 보내기 (예: /file ~/영수증.jpg)",
-        "evidence": "여기서는 /file 다음에 파일 경로를 적어 보내 주세요. 예: /file ~/영수증.jpg",
-        "no_path": "/file 다음에 보낼 파일의 경로를 적어 주세요. 예: /file ~/영수증.jpg",
-        "not_found": "파일을 찾을 수 없어요: {path}\n경로를 확인해서 다시 보내 주세요.",
-        "unreadable": "파일을 열 수 없어요: {path}\n파일인지, 읽을 수 있는지 확인해 주세요.",
-    },
-    "en": {
-        "help": "/file PATH  send a file as evidence (e.g. /file ~/receipt.jpg)",
-        "evidence": "Here, send a file by typing /file and its path, e.g. /file ~/receipt.jpg",
-        "no_path": "Type the path of the file after /file, e.g. /file ~/receipt.jpg",
-        "not_found": "File not found: {path}\nPlease check the path and send it again.",
-        "unreadable": "Can't open {path}\nPlease check that it is a file you can read.",
-    },
-}
 
 
 class ConsoleChat:
@@ -142,7 +126,7 @@ class ConsoleChat:
 
     def text(self, key: str, **values: object) -> str:
         lang = self.service.user_lang(self.user_id, self.lang)
-        return CONSOLE_TEXTS.get(lang, CONSOLE_TEXTS["ko"])[key].format(**values)
+        return t(lang, f"console.{key}", **values)
 
     def say(self, key: str, **values: object) -> None:
         self.stdout.write(self.text(key, **values) + "\n\n")

@@ -66,7 +66,7 @@ from flows.amount import format_amount
 from flows.conversation import IntakeFlow
 from flows.evidence import download_name, normalize_file_name
 from flows.policy import KST, Policy
-from flows.texts import t
+from flows.texts import LANGS, t
 from storage.base import Storage
 from storage.documents import case_view
 from storage.errors import CorruptFile, EvidenceNotFound
@@ -74,7 +74,6 @@ from storage.records import Case, CaseFilter, CaseStatus, CaseSummary
 
 log = logging.getLogger(__name__)
 
-LANGS = ("ko", "en")
 FORMATS = ("csv", "xlsx", "json")
 FILE_SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "json": ".jsonl"}
 
@@ -214,14 +213,9 @@ class Labels:
         self._services = {s.id: s.name(lang) for s in policy.services}
         self._other_services = {s.id for s in policy.services if s.other}
         self._statuses = {status: t(lang, f"status.{status}") for status in CaseStatus}
-        if lang == "en":
-            self._yes, self._no = "Yes", "No"
-            self._paid, self._free = "Paid service", "Free service"
-            self._languages = {"ko": "Korean", "en": "English"}
-        else:
-            self._yes, self._no = "예", "아니요"
-            self._paid, self._free = "유료", "무료"
-            self._languages = {"ko": "한국어", "en": "영어"}
+        self._yes, self._no = t(lang, "export.yes"), t(lang, "export.no")
+        self._paid, self._free = t(lang, "export.paid"), t(lang, "export.free")
+        self._languages = {code: t(lang, f"export.lang.{code}") for code in LANGS}
 
     def reporter_type(self, type_id: str) -> str:
         return self._types.get(type_id, type_id)
@@ -237,9 +231,7 @@ class Labels:
         name = self._tiers.get(tier_id, tier_id)
         if channel_cash:
             cash = format_amount(channel_cash, self.lang)
-            name += (
-                f" + Channel cash {cash}" if self.lang == "en" else f" + 채널 메시지 캐시 {cash}"
-            )
+            name += " + " + t(self.lang, "export.channel_cash", cash=cash)
         return name
 
     def status(self, status: str) -> str:
@@ -268,35 +260,43 @@ ID, TEXT, LABEL, WHEN, AMOUNT, COUNT = "id", "text", "label", "when", "amount", 
 
 @dataclass(frozen=True)
 class Column:
+    """A column of the exports; its title is the catalog's ``export.col.<key>``."""
+
     key: str
-    ko: str
-    en: str
     kind: str
     width: int  # XLSX column width, in characters
 
     def title(self, lang: str) -> str:
-        return self.en if lang == "en" else self.ko
+        return t(lang, f"export.col.{self.key}")
+
+    @property
+    def ko(self) -> str:
+        return self.title("ko")
+
+    @property
+    def en(self) -> str:
+        return self.title("en")
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("case_number", "접수번호", "Case number", ID, 14),
-    Column("submitted_at", "접수 일시(KST)", "Submitted at (KST)", WHEN, 20),
-    Column("status", "상태", "Status", LABEL, 14),
-    Column("reporter_type", "신고자 유형", "Reporter type", LABEL, 16),
-    Column("service", "서비스", "Service", TEXT, 22),
-    Column("paid", "유료/무료", "Paid/free", LABEL, 9),
-    Column("monetary", "금전 피해", "Monetary loss", LABEL, 9),
-    Column("amount", "피해 금액(원)", "Amount (KRW)", AMOUNT, 15),
-    Column("tier", "지원 구간", "Tier", LABEL, 24),
-    Column("tentative_support", "잠정 지원금(원)", "Tentative support (KRW)", AMOUNT, 15),
-    Column("channel_cash", "채널 메시지 캐시", "Channel message cash", LABEL, 9),
-    Column("final_amount", "최종 지원금(원)", "Final amount (KRW)", AMOUNT, 15),
-    Column("business_number", "사업자등록번호", "Business registration no.", ID, 16),
-    Column("description", "피해 내용", "Description", TEXT, 60),
-    Column("evidence_count", "증빙 파일 수", "Evidence files", COUNT, 8),
-    Column("user_id", "이용자 ID", "User ID", ID, 14),
-    Column("lang", "언어", "Language", TEXT, 6),
-    Column("flags", "검토 표시", "Flags", LABEL, 28),
+    Column("case_number", ID, 14),
+    Column("submitted_at", WHEN, 20),
+    Column("status", LABEL, 14),
+    Column("reporter_type", LABEL, 16),
+    Column("service", TEXT, 22),
+    Column("paid", LABEL, 9),
+    Column("monetary", LABEL, 9),
+    Column("amount", AMOUNT, 15),
+    Column("tier", LABEL, 24),
+    Column("tentative_support", AMOUNT, 15),
+    Column("channel_cash", LABEL, 9),
+    Column("final_amount", AMOUNT, 15),
+    Column("business_number", ID, 16),
+    Column("description", TEXT, 60),
+    Column("evidence_count", COUNT, 8),
+    Column("user_id", ID, 14),
+    Column("lang", TEXT, 6),
+    Column("flags", LABEL, 28),
 )
 
 
@@ -421,10 +421,10 @@ _CSV_CELLS: dict[str, Callable[[Any], str | int]] = {
 
 # -- XLSX ------------------------------------------------------------------------------
 
-AMOUNT_FORMATS = {"ko": '#,##0"원"', "en": '"KRW "#,##0'}
+AMOUNT_FORMATS = {lang: t(lang, "export.amount_format") for lang in LANGS}
 WHEN_FORMAT = "yyyy-mm-dd hh:mm:ss"
 TEXT_FORMAT = "@"
-SHEET_TITLES = {"ko": "접수 목록", "en": "Cases"}
+SHEET_TITLES = {lang: t(lang, "export.sheet") for lang in LANGS}
 XLSX_MAX_CHARS = 32_767  # Excel's limit per cell
 
 

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flows.texts import LANGS, t
 from storage.records import CaseSummary
 
 
@@ -49,13 +50,9 @@ class Flag(StrEnum):
     AMOUNT_OUTLIER = "amount_outlier"
 
 
+# The names staff read, from the catalog's ``flags.*`` words (flows/locales/).
 FLAG_NAMES: Mapping[Flag, Mapping[str, str]] = {
-    Flag.SHARED_EVIDENCE: {
-        "ko": "증빙 중복(다른 이용자)",
-        "en": "Evidence shared with another user",
-    },
-    Flag.REPEAT_USER: {"ko": "동일 이용자 다건", "en": "Several cases of one user"},
-    Flag.AMOUNT_OUTLIER: {"ko": "금액 이상치", "en": "Amount far above typical"},
+    flag: {lang: t(lang, f"flags.{flag}") for lang in LANGS} for flag in Flag
 }
 
 
@@ -70,7 +67,7 @@ class FlagRules:
 
 def flag_name(flag: Flag, lang: str) -> str:
     """The name staff read for a flag."""
-    return FLAG_NAMES[flag]["en" if lang == "en" else "ko"]
+    return t(lang, f"flags.{flag}")
 
 
 def compute_flags(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.staff.exports import Labels
+from flows.locales import namespace
 from flows.policy import Policy
 from storage.records import CaseStatus, CaseSummary
 
@@ -148,56 +149,11 @@ def days_in_range(per_day: Mapping[str, int], first: dt.date, last: dt.date) -> 
 
 # -- rendering -------------------------------------------------------------------------
 
-_TEXTS = {
-    "ko": {
-        "title": "접수 통계",
-        "total": "전체",
-        "reporter_type": "신고자 유형",
-        "billing": "유료·무료",
-        "paid_damage": "유료 서비스 피해",
-        "paid": "유료 서비스",
-        "free": "무료 서비스",
-        "other": "무료 서비스 · 금전 피해 없음",
-        "kind": "피해 구분",
-        "money": "금전 피해",
-        "monetary": "금전 피해 있음",
-        "non_monetary": "금전 피해 없음 (유료·무료 모두)",
-        "free_monetary": "무료 서비스 금전 피해",
-        "tier": "지원 구간",
-        "status": "상태",
-        "per_day": "일별 접수(KST)",
-        "median": "피해 금액 중앙값(금전 피해, 금액 있는 건)",
-        "cases": "{n:,}건",
-        "none": "접수된 건이 없어요.",
-    },
-    "en": {
-        "title": "Case statistics",
-        "total": "Total",
-        "reporter_type": "Reporter type",
-        "billing": "Paid or free",
-        "paid_damage": "Damage to a paid service",
-        "paid": "Paid service",
-        "free": "Free service",
-        "other": "Free service, no monetary loss",
-        "kind": "Kind of damage",
-        "money": "Monetary loss",
-        "monetary": "With monetary loss",
-        "non_monetary": "No monetary loss (paid and free)",
-        "free_monetary": "Money lost on a free service",
-        "tier": "Tier",
-        "status": "Status",
-        "per_day": "Cases per day (KST)",
-        "median": "Median loss (monetary cases with an amount)",
-        "cases": "{n:,}",
-        "none": "No cases yet.",
-    },
-}
-
 
 def render_text(stats: CaseStats, policy: Policy, lang: str = "ko") -> str:
     """The statistics as aligned plain text for a terminal or a Telegram ``<pre>`` block."""
     labels = Labels(policy, lang)
-    text = _TEXTS["en" if lang == "en" else "ko"]
+    text = namespace(lang, "stats")  # the catalog's stats.* words (flows/locales/)
     lines = [f"{text['title']} — {policy.name(lang)}"]
     if stats.total == 0:
         lines.append(text["none"])
@@ -254,7 +210,7 @@ def render_text(stats: CaseStats, policy: Policy, lang: str = "ko") -> str:
         ]
         width = max(_width(label) for label, _, _ in items)
         for label, median, n in items:
-            amount = f"{median:,.0f}원" if lang != "en" else f"KRW {median:,.0f}"
+            amount = text["median_amount"].format(amount=median)
             lines.append(f"  {_pad(label, width)}  {amount:>14}  (n={n:,})")
     return "\n".join(lines)
 

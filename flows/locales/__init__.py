@@ -7,7 +7,14 @@ that for every namespace. Keys are namespaced by who shows them:
 - bare keys (``consent``, ``hint.too_long``…): the conversation, read through
   ``flows.texts.t``;
 - ``staff.*``: the staff web's pages, read through ``bot.staff.templates.words.word``
-  without the prefix (``word(lang, "nav.cases")`` is ``staff.nav.cases``).
+  without the prefix (``word(lang, "nav.cases")`` is ``staff.nav.cases``);
+- ``export.*``: the CSV/XLSX/JSON exports' column titles and cell words
+  (``bot/staff/exports.py``);
+- ``flags.*``: the names of the review flags (``bot/staff/flags.py``);
+- ``stats.*``: the statistics as plain text for ``python -m bot stats`` and the
+  Telegram ``/stats`` command (``bot/staff/stats.py``; the staff web's statistics
+  page says its own words under ``staff.stats.*``);
+- ``console.*``: what only the console chat says (``bot/console.py``).
 
 Words that belong to a compensation policy (reporter types, services, tiers,
 documents) stay in the policy file: they are data of that outage, not of the bot.
@@ -21,7 +28,7 @@ from flows.locales import en, ko
 LANGS = ("ko", "en")
 DEFAULT_LANG = "ko"
 # The prefixes of the namespaces other than the conversation's bare keys.
-NAMESPACES = ("staff",)
+NAMESPACES = ("staff", "export", "flags", "stats", "console")
 
 MESSAGES: dict[str, dict[str, str]] = {"ko": ko.MESSAGES, "en": en.MESSAGES}
 
