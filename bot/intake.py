@@ -36,6 +36,7 @@ from flows.texts import CATALOG, pick_lang, t
 from storage import (
     AuditEntry,
     Case,
+    CaseChange,
     CaseDraft,
     CaseFilter,
     CaseStatus,
@@ -558,11 +559,13 @@ class IntakeService:
         )
         self.storage.update_case(
             done.case_number,
-            actor=f"user:{user_id}",
-            now=now,
-            status=CaseStatus.DOCUMENTS_RECEIVED,
-            add_evidence=refs,
-            reason="documents sent by the user",
+            CaseChange(
+                actor=f"user:{user_id}",
+                now=now,
+                status=CaseStatus.DOCUMENTS_RECEIVED,
+                add_evidence=refs,
+                reason="documents sent by the user",
+            ),
         )
         return outcome, True
 
@@ -605,10 +608,9 @@ class IntakeService:
         if case.status == CaseStatus.SUBMITTED:
             self.storage.update_case(
                 case.case_number,
-                actor="system",
-                now=now,
-                status=CaseStatus.DOCUMENTS_REQUESTED,
-                reason=documents,
+                CaseChange(
+                    actor="system", now=now, status=CaseStatus.DOCUMENTS_REQUESTED, reason=documents
+                ),
             )
 
     def _files_input(self, incoming: IncomingFiles, blobs: dict[str, bytes | Path]) -> FilesInput:

@@ -12,6 +12,7 @@ from storage.errors import (
 from storage.records import (
     AuditEntry,
     Case,
+    CaseChange,
     CaseDraft,
     CaseFilter,
     CaseStatus,
@@ -22,6 +23,7 @@ from storage.records import (
 __all__ = [
     "AuditEntry",
     "Case",
+    "CaseChange",
     "CaseDraft",
     "CaseFilter",
     "CaseNotFound",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flows.record import ConversationRecord
-from storage.records import AuditEntry, Case, CaseDraft, CaseFilter, CaseStatus, CaseSummary
+from storage.records import AuditEntry, Case, CaseChange, CaseDraft, CaseFilter, CaseSummary
 
 
 class Storage(ABC):
@@ -66,18 +66,10 @@ class Storage(ABC):
         """Return the case, or None when no case has that number."""
 
     @abstractmethod
-    def update_case(
-        self,
-        case_number: str,
-        *,
-        actor: str,
-        now: float,
-        status: CaseStatus | None = None,
-        final_amount: int | None = None,
-        reason: str = "",
-        add_evidence: tuple = (),
-    ) -> Case:
-        """Change a case's status / final amount / evidence, writing an audit entry.
+    def update_case(self, case_number: str, change: CaseChange) -> Case:
+        """Apply ``change`` (status / final amount / evidence) and return the case as it is now.
+
+        Writes one audit entry, none when the change changes nothing.
 
         Raises :class:`storage.CaseNotFound` for an unknown number.
         """

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable
 from typing import Any
 
-from storage.records import AuditEntry, Case, CaseDraft, CaseStatus, EvidenceRef
+from storage.records import AuditEntry, Case, CaseChange, CaseDraft, CaseStatus
 
 
 def case_from_draft(draft: CaseDraft, case_number: str, now: float) -> Case:
@@ -34,20 +33,12 @@ def created_entry(case: Case) -> AuditEntry:
     )
 
 
-def apply_update(
-    case: Case,
-    *,
-    actor: str,
-    now: float,
-    status: CaseStatus | None,
-    final_amount: int | None,
-    reason: str,
-    add_evidence: Iterable[EvidenceRef],
-) -> tuple[Case, AuditEntry] | None:
+def apply_update(case: Case, change: CaseChange) -> tuple[Case, AuditEntry] | None:
     """Return the updated copy of ``case`` and its audit entry, or None when nothing changes.
 
     Evidence already attached (same sha256) is not attached twice.
     """
+    status, final_amount, now = change.status, change.final_amount, change.now
     new = Case.from_dict(case.to_dict())
     changes: dict[str, Any] = {}
     if status is not None and CaseStatus(status) != case.status:
@@ -58,7 +49,7 @@ def apply_update(
         changes["final_amount"] = {"from": case.final_amount, "to": final_amount}
     known = {e.sha256 for e in case.evidence}
     added = []
-    for ref in add_evidence:
+    for ref in change.add_evidence:
         if ref.sha256 not in known:
             known.add(ref.sha256)
             new.evidence.append(ref)
@@ -70,9 +61,9 @@ def apply_update(
     new.updated_at = now
     entry = AuditEntry(
         at=now,
-        actor=actor,
+        actor=change.actor,
         action="case.updated",
         case_number=case.case_number,
-        detail={"changes": changes, "reason": reason},
+        detail={"changes": changes, "reason": change.reason},
     )
     return new, entry

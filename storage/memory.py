@@ -19,9 +19,9 @@ from storage.evidence_files import check_sha256
 from storage.records import (
     AuditEntry,
     Case,
+    CaseChange,
     CaseDraft,
     CaseFilter,
-    CaseStatus,
     CaseSummary,
     case_holder,
 )
@@ -111,34 +111,16 @@ class MemoryStorage(Storage):
             data = self._cases.get(number) if number else None
         return None if data is None else _case(data)
 
-    def update_case(
-        self,
-        case_number: str,
-        *,
-        actor: str,
-        now: float,
-        status: CaseStatus | None = None,
-        final_amount: int | None = None,
-        reason: str = "",
-        add_evidence: tuple = (),
-    ) -> Case:
+    def update_case(self, case_number: str, change: CaseChange) -> Case:
         number = normalize_case_number(case_number)
         with self._lock:
             data = self._cases.get(number) if number else None
             if data is None:
                 raise CaseNotFound(case_number)
-            change = apply_update(
-                _case(data),
-                actor=actor,
-                now=now,
-                status=status,
-                final_amount=final_amount,
-                reason=reason,
-                add_evidence=add_evidence,
-            )
-            if change is None:
+            updated = apply_update(_case(data), change)
+            if updated is None:
                 return _case(data)
-            new, entry = change
+            new, entry = updated
             line = _dump(entry.to_dict())
             self._cases[new.case_number] = _dump(new.to_dict())
             self._rows[new.case_number] = new.summary()

@@ -29,9 +29,9 @@ from storage.jsonl_log import JsonLinesLog
 from storage.records import (
     AuditEntry,
     Case,
+    CaseChange,
     CaseDraft,
     CaseFilter,
-    CaseStatus,
     CaseSummary,
     case_holder,
 )
@@ -150,17 +150,7 @@ class ReadOnlyStorage(Storage):
     def create_case(self, draft: CaseDraft, now: float) -> Case:
         return self._refuse()
 
-    def update_case(
-        self,
-        case_number: str,
-        *,
-        actor: str,
-        now: float,
-        status: CaseStatus | None = None,
-        final_amount: int | None = None,
-        reason: str = "",
-        add_evidence: tuple = (),
-    ) -> Case:
+    def update_case(self, case_number: str, change: CaseChange) -> Case:
         return self._refuse()
 
     def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:

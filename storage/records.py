@@ -159,6 +159,22 @@ class CaseFilter:
 
 
 @dataclass(frozen=True)
+class CaseChange:
+    """One update of a case, by ``actor`` at ``now``: what :meth:`Storage.update_case` applies.
+
+    Fields left at their defaults change nothing; the update writes one audit
+    entry (with ``reason``) unless nothing changes at all.
+    """
+
+    actor: str  # "user:<id>", "staff:<id>" or "system"
+    now: float
+    status: CaseStatus | None = None
+    final_amount: int | None = None
+    reason: str = ""
+    add_evidence: tuple[EvidenceRef, ...] = ()  # attached unless already there (same sha256)
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One line of the append-only audit log: who did what to which case, when, and why."""
 

@@ -28,9 +28,9 @@ from storage.jsonl_log import DamagedLog, JsonLinesLog
 from storage.records import (
     AuditEntry,
     Case,
+    CaseChange,
     CaseDraft,
     CaseFilter,
-    CaseStatus,
     CaseSummary,
     case_holder,
     draft_holder,
@@ -351,17 +351,7 @@ class TinyDBStorage(Storage):
             return None
         return self._read_case(number)
 
-    def update_case(
-        self,
-        case_number: str,
-        *,
-        actor: str,
-        now: float,
-        status: CaseStatus | None = None,
-        final_amount: int | None = None,
-        reason: str = "",
-        add_evidence: tuple = (),
-    ) -> Case:
+    def update_case(self, case_number: str, change: CaseChange) -> Case:
         number = normalize_case_number(case_number)
         if number is None:
             raise CaseNotFound(case_number)
@@ -369,18 +359,10 @@ class TinyDBStorage(Storage):
             case = self._read_case(number)
             if case is None:
                 raise CaseNotFound(case_number)
-            change = apply_update(
-                case,
-                actor=actor,
-                now=now,
-                status=status,
-                final_amount=final_amount,
-                reason=reason,
-                add_evidence=add_evidence,
-            )
-            if change is None:
+            updated = apply_update(case, change)
+            if updated is None:
                 return case
-            new, entry = change
+            new, entry = updated
             seq = self._index.begin(number, draft_id=None, audit=entry, new_number=False)
             assert seq is not None
             self._entities.save(self._layout.case_file(number), CASE_TABLE, case_view(new))

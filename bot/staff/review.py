@@ -23,7 +23,7 @@ from flows.messages import Button, Reply
 from flows.policy import KST, Text
 from flows.review import ReviewError, ReviewInputError, build_review_machine, next_status
 from flows.texts import t
-from storage import AuditEntry, Case, CaseNotFound, CaseStatus, Storage
+from storage import AuditEntry, Case, CaseChange, CaseNotFound, CaseStatus, Storage
 
 log = logging.getLogger(__name__)
 
@@ -289,11 +289,13 @@ class ReviewService:
         return await asyncio.to_thread(
             self.storage.update_case,
             case.case_number,
-            actor=staff,
-            now=self.clock(),
-            status=CaseStatus(status),
-            final_amount=final_amount,
-            reason=reason,
+            CaseChange(
+                actor=staff,
+                now=self.clock(),
+                status=CaseStatus(status),
+                final_amount=final_amount,
+                reason=reason,
+            ),
         )
 
     async def _record(self, case: Case, staff: str, action: str, **detail: object) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
-from storage import CaseStatus
+from storage import CaseChange, CaseStatus
 from tests.support.bot_api import GeneratedFile
 from tests.support.running_bot import MODES, Person, RunningBot, running_bot, walk_to
 
@@ -91,7 +91,7 @@ async def test_documents_for_a_case_are_downloaded(bot):
     await walk_to(person, "submitted")
     case_number = bot.storage.list_cases()[0].case_number
     bot.storage.update_case(
-        case_number, actor="staff:test", now=1.0, status=CaseStatus.DOCUMENTS_REQUESTED
+        case_number, CaseChange(actor="staff:test", now=1.0, status=CaseStatus.DOCUMENTS_REQUESTED)
     )
     update = bot.api.callback_update(
         person.user,

@@ -7,7 +7,7 @@ import itertools
 
 from flows.policy import KST
 from storage.base import Storage
-from storage.records import Case, CaseDraft, CaseStatus, EvidenceRef
+from storage.records import Case, CaseChange, CaseDraft, CaseStatus, EvidenceRef
 
 # 2022-10-19 09:00 KST, the first morning of the real intake.
 FIRST_DAY = dt.datetime(2022, 10, 19, 9, 0, tzinfo=KST).timestamp()
@@ -68,9 +68,6 @@ class AddCase:
         if status is not None or final_amount is not None:
             case = self.store.update_case(
                 case.case_number,
-                actor="staff:1",
-                now=at + 60,
-                status=status,
-                final_amount=final_amount,
+                CaseChange(actor="staff:1", now=at + 60, status=status, final_amount=final_amount),
             )
         return case

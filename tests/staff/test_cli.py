@@ -17,7 +17,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.staff import cli
-from storage.records import CaseStatus
+from storage.records import CaseChange, CaseStatus
 from storage.tinydb_store import TinyDBStorage
 from tests.staff.cases import FIRST_DAY, draft, evidence
 
@@ -56,7 +56,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             )
             if i % 4 == 0:
                 store.update_case(
-                    case.case_number, actor="staff:1", now=FIRST_DAY, status=CaseStatus.APPROVED
+                    case.case_number,
+                    CaseChange(actor="staff:1", now=FIRST_DAY, status=CaseStatus.APPROVED),
                 )
     finally:
         store.close()

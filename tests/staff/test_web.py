@@ -37,7 +37,7 @@ from bot.telegram import TelegramChannel
 from bot.web import create_app
 from flows.conversation import IntakeFlow
 from flows.policy import KST, load_policy
-from storage import AuditEntry, Case, CaseDraft, CaseStatus, EvidenceRef, Storage
+from storage import AuditEntry, Case, CaseChange, CaseDraft, CaseStatus, EvidenceRef, Storage
 from storage.memory import MemoryStorage
 from tests.support.bot_api import BotAPIStandIn
 
@@ -99,7 +99,9 @@ def add_case(
     values.update(fields)
     case = storage.create_case(CaseDraft(**values), now=at)  # type: ignore[arg-type]
     if status is not None:
-        case = storage.update_case(case.case_number, actor="staff:setup", now=at + 1, status=status)
+        case = storage.update_case(
+            case.case_number, CaseChange(actor="staff:setup", now=at + 1, status=status)
+        )
     return case
 
 
@@ -770,9 +772,9 @@ async def test_review_actions_show_the_users_message_before_sending_it(storage):
         stale = confirm_fields(await response.text())
         storage.update_case(
             other.case_number,
-            actor="staff:other",
-            now=time.time() + 5,
-            status=CaseStatus.DOCUMENTS_REQUESTED,
+            CaseChange(
+                actor="staff:other", now=time.time() + 5, status=CaseStatus.DOCUMENTS_REQUESTED
+            ),
         )
         response = await staff.post(f"/staff/cases/{other.case_number}/approve", stale, csrf=False)
         assert response.status == 303

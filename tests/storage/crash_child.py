@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from flows.record import ConversationRecord
-from storage.records import CaseDraft, CaseStatus, EvidenceRef
+from storage.records import CaseChange, CaseDraft, CaseStatus, EvidenceRef
 from storage.tinydb_store import TinyDBStorage
 
 
@@ -80,17 +80,20 @@ def main(data_dir: Path, seed: int) -> None:
         if roll < 0.2:
             store.update_case(
                 rng.choice(numbers),
-                actor="staff:1",
-                now=time.time(),
-                status=rng.choice(list(CaseStatus)),
-                final_amount=rng.randrange(0, 50_000),
+                CaseChange(
+                    actor="staff:1",
+                    now=time.time(),
+                    status=rng.choice(list(CaseStatus)),
+                    final_amount=rng.randrange(0, 50_000),
+                ),
             )
         elif roll < 0.3:
             data = rng.randbytes(rng.randrange(1, 4000))
             sha = store.put_evidence(data)
             ref = EvidenceRef(sha256=sha, name="shot.png", mime="image/png", size=len(data))
             store.update_case(
-                rng.choice(numbers), actor="user:1", now=time.time(), add_evidence=(ref,)
+                rng.choice(numbers),
+                CaseChange(actor="user:1", now=time.time(), add_evidence=(ref,)),
             )
         elif roll < 0.35:
             store.delete_conversation(record.user_id)

@@ -10,6 +10,7 @@ import pytest
 
 from storage import (
     AuditEntry,
+    CaseChange,
     CaseFilter,
     CaseNotFound,
     CaseStatus,
@@ -144,11 +145,13 @@ def test_update_case_status_and_amount_with_audit(store, make_draft):
     case = store.create_case(make_draft(), now=1.0)
     updated = store.update_case(
         case.case_number,
-        actor="staff:9",
-        now=5.0,
-        status=CaseStatus.APPROVED,
-        final_amount=30_000,
-        reason="sales records match",
+        CaseChange(
+            actor="staff:9",
+            now=5.0,
+            status=CaseStatus.APPROVED,
+            final_amount=30_000,
+            reason="sales records match",
+        ),
     )
     assert updated.status is CaseStatus.APPROVED
     assert updated.final_amount == 30_000
@@ -166,7 +169,9 @@ def test_update_case_status_and_amount_with_audit(store, make_draft):
 
 def test_update_without_change_writes_nothing(store, make_draft):
     case = store.create_case(make_draft(), now=1.0)
-    same = store.update_case(case.case_number, actor="staff:9", now=5.0, status=case.status)
+    same = store.update_case(
+        case.case_number, CaseChange(actor="staff:9", now=5.0, status=case.status)
+    )
     assert same == case
     assert len(list(store.iter_audit(case.case_number))) == 1
 
@@ -175,8 +180,10 @@ def test_update_adds_evidence_once(store, make_draft):
     case = store.create_case(make_draft(), now=1.0)
     sha = store.put_evidence(b"receipt")
     ref = EvidenceRef(sha256=sha, name="receipt.jpg", mime="image/jpeg", size=7)
-    store.update_case(case.case_number, actor="user:1", now=2.0, add_evidence=(ref,))
-    again = store.update_case(case.case_number, actor="user:1", now=3.0, add_evidence=(ref,))
+    store.update_case(case.case_number, CaseChange(actor="user:1", now=2.0, add_evidence=(ref,)))
+    again = store.update_case(
+        case.case_number, CaseChange(actor="user:1", now=3.0, add_evidence=(ref,))
+    )
     assert again.evidence == [ref]
     assert again.updated_at == 2.0
     assert store.list_cases()[0].evidence_sha256 == (sha,)
@@ -184,9 +191,13 @@ def test_update_adds_evidence_once(store, make_draft):
 
 def test_update_unknown_case(store):
     with pytest.raises(CaseNotFound):
-        store.update_case("AAA-AAA-AAA", actor="staff:1", now=1.0, status=CaseStatus.PAID)
+        store.update_case(
+            "AAA-AAA-AAA", CaseChange(actor="staff:1", now=1.0, status=CaseStatus.PAID)
+        )
     with pytest.raises(CaseNotFound):
-        store.update_case("not a number", actor="staff:1", now=1.0, status=CaseStatus.PAID)
+        store.update_case(
+            "not a number", CaseChange(actor="staff:1", now=1.0, status=CaseStatus.PAID)
+        )
 
 
 def test_list_cases_oldest_first_with_filters(store, make_draft):
@@ -195,7 +206,9 @@ def test_list_cases_oldest_first_with_filters(store, make_draft):
     c = store.create_case(
         make_draft(tier="review", reporter_type="company", service="kakaomap", user_id=1), now=200.0
     )
-    store.update_case(c.case_number, actor="staff:1", now=400.0, status=CaseStatus.REJECTED)
+    store.update_case(
+        c.case_number, CaseChange(actor="staff:1", now=400.0, status=CaseStatus.REJECTED)
+    )
 
     def numbers(f=None):
         return [row.case_number for row in store.list_cases(f)]
@@ -216,8 +229,10 @@ def test_list_cases_oldest_first_with_filters(store, make_draft):
 
 def test_list_rows_follow_the_latest_update(store, make_draft):
     case = store.create_case(make_draft(), now=1.0)
-    store.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.APPROVED)
-    store.update_case(case.case_number, actor="staff:1", now=3.0, final_amount=50_000)
+    store.update_case(
+        case.case_number, CaseChange(actor="staff:1", now=2.0, status=CaseStatus.APPROVED)
+    )
+    store.update_case(case.case_number, CaseChange(actor="staff:1", now=3.0, final_amount=50_000))
     (row,) = store.list_cases()
     assert (row.status, row.final_amount, row.updated_at) == (CaseStatus.APPROVED, 50_000, 3.0)
     assert row == store.get_case(case.case_number).summary()
@@ -368,7 +383,9 @@ def test_concurrent_updates_and_conversations(store, make_draft, make_conversati
 
     def work(i):
         store.save_conversation(make_conversation(i))
-        store.update_case(case.case_number, actor=f"staff:{i}", now=10.0 + i, final_amount=i)
+        store.update_case(
+            case.case_number, CaseChange(actor=f"staff:{i}", now=10.0 + i, final_amount=i)
+        )
         store.mark_update(i)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -411,7 +428,7 @@ def test_cases_hold_their_evidence(store, make_draft):
     ref = EvidenceRef(sha256=first, name="a.jpg", mime="image/jpeg", size=7)
     case = store.create_case(make_draft(user_id=1, evidence=[ref]), now=1.0)
     more = EvidenceRef(sha256=later, name="b.pdf", mime="application/pdf", size=14)
-    store.update_case(case.case_number, actor="user:1", now=2.0, add_evidence=(more,))
+    store.update_case(case.case_number, CaseChange(actor="user:1", now=2.0, add_evidence=(more,)))
     assert store.evidence_holders(first) == {draft_holder(1), case_holder(case.case_number)}
     assert store.release_evidence(draft_holder(1)) == []
     assert store.evidence_holders(later) == {case_holder(case.case_number)}

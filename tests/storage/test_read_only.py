@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.record import ConversationRecord
-from storage import CaseDraft, CaseFilter, CaseStatus, EvidenceRef
+from storage import CaseChange, CaseDraft, CaseFilter, CaseStatus, EvidenceRef
 from storage.read_only import ReadOnly, ReadOnlyStorage
 from storage.records import case_holder
 from storage.tinydb_store import TinyDBStorage
@@ -32,7 +32,8 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
     sha = owner.put_evidence(b"abc")
     cases = [owner.create_case(draft(n, sha), now=1_700_000_000 + n) for n in range(3)]
     owner.update_case(
-        cases[0].case_number, actor="staff:kim", now=1_700_000_100, status=CaseStatus.APPROVED
+        cases[0].case_number,
+        CaseChange(actor="staff:kim", now=1_700_000_100, status=CaseStatus.APPROVED),
     )
     owner.save_conversation(ConversationRecord(user_id=7, state="amount", answers={"amount": 5}))
     # A write in flight: the last index line is torn.
@@ -59,7 +60,9 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
     with pytest.raises(ReadOnly):
         reader.save_conversation(ConversationRecord(user_id=8, state="consent"))
     with pytest.raises(ReadOnly):
-        reader.update_case(cases[0].case_number, actor="x", now=0, status=CaseStatus.PAID)
+        reader.update_case(
+            cases[0].case_number, CaseChange(actor="x", now=0, status=CaseStatus.PAID)
+        )
     assert (
         owner._layout.index_file.read_bytes() == before
     )  # nothing repaired behind the owner's back

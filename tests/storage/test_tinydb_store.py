@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from storage import AuditEntry, CaseStatus, CorruptFile, DataDirInUse, EvidenceRef, tinydb_store
+from storage import (
+    AuditEntry,
+    CaseChange,
+    CaseStatus,
+    CorruptFile,
+    DataDirInUse,
+    EvidenceRef,
+    tinydb_store,
+)
 from storage.case_numbers import new_case_number
 from storage.data_layout import DataLayout
 from storage.records import case_holder, draft_holder
@@ -45,7 +53,7 @@ def test_everything_survives_reopening(tiny, make_draft, make_conversation):
     tiny.save_conversation(make_conversation(7))
     draft = make_draft()
     case = tiny.create_case(draft, now=1.0)
-    tiny.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.PAID)
+    tiny.update_case(case.case_number, CaseChange(actor="staff:1", now=2.0, status=CaseStatus.PAID))
     sha = tiny.put_evidence(b"photo")
     tiny.mark_update(555)
     tiny.append_audit(AuditEntry(at=3.0, actor="system", action="note"))
@@ -188,7 +196,9 @@ def test_torn_last_index_line_is_cut_and_kept(tiny, data_dir, make_draft):
 
 def test_missing_index_is_rebuilt_from_case_files(tiny, data_dir, make_draft):
     cases = [tiny.create_case(make_draft(), now=float(i)) for i in range(5)]
-    tiny.update_case(cases[0].case_number, actor="staff:1", now=9.0, status=CaseStatus.APPROVED)
+    tiny.update_case(
+        cases[0].case_number, CaseChange(actor="staff:1", now=9.0, status=CaseStatus.APPROVED)
+    )
     before = tiny.list_cases()
     tiny.close()
     DataLayout(data_dir).index_file.unlink()
@@ -357,7 +367,9 @@ def test_interrupted_update_is_settled_from_the_case_file(tiny, data_dir, make_d
 
     monkeypatch.setattr(tiny._index, "commit", die)
     with pytest.raises(Crash):
-        tiny.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.REJECTED)
+        tiny.update_case(
+            case.case_number, CaseChange(actor="staff:1", now=2.0, status=CaseStatus.REJECTED)
+        )
     monkeypatch.undo()
     store = reopen(tiny)
     try:
@@ -380,7 +392,9 @@ def test_interrupted_update_before_the_case_file_changes_nothing(
 
     monkeypatch.setattr(tiny._entities, "save", die)
     with pytest.raises(Crash):
-        tiny.update_case(case.case_number, actor="staff:1", now=2.0, status=CaseStatus.REJECTED)
+        tiny.update_case(
+            case.case_number, CaseChange(actor="staff:1", now=2.0, status=CaseStatus.REJECTED)
+        )
     monkeypatch.undo()
     store = reopen(tiny)
     try:
@@ -474,9 +488,12 @@ def test_one_cases_audit_trail_is_read_from_its_offsets(tiny, make_draft):
     cases = [tiny.create_case(make_draft(), now=1_700_000_000 + n) for n in range(30)]
     target = cases[7].case_number
     first = [e.action for e in tiny.iter_audit(target)]  # builds the offset map
-    tiny.update_case(target, actor="staff:kim", now=1_700_000_500, status=CaseStatus.APPROVED)
     tiny.update_case(
-        cases[8].case_number, actor="staff:kim", now=1_700_000_600, status=CaseStatus.REJECTED
+        target, CaseChange(actor="staff:kim", now=1_700_000_500, status=CaseStatus.APPROVED)
+    )
+    tiny.update_case(
+        cases[8].case_number,
+        CaseChange(actor="staff:kim", now=1_700_000_600, status=CaseStatus.REJECTED),
     )
     trail = list(tiny.iter_audit(target))
     assert [e.action for e in trail] == [*first, "case.updated"]
