@@ -214,16 +214,19 @@ class SignInThrottle:
       /64) gets three free wrong tokens, then waits 2, 4, 8 ... s, at most 15 min.
     - All clients together have a budget of :attr:`GLOBAL_BUDGET` wrong tokens,
       refilled at one per :attr:`GLOBAL_REFILL_S` s: guessing from many addresses is
-      bounded too. When it is spent, a request is refused without its token being
-      looked at; the budget comes back at that bounded rate, and the first request
-      then is looked at (a right token gets in).
+      bounded too. When it is spent, a wrong token is refused without being counted
+      or told apart from any other refusal; the budget comes back at that bounded rate.
+    - A right token is never kept out entirely: while a client is refused, its token
+      is still compared (in constant time), and a right one gets in, at most one per
+      :attr:`RIGHT_TOKEN_EVERY_S` s (a small budget of its own that wrong tokens
+      never touch, so guessing cannot use it up).
     - A browser that signed in before carries a signed device cookie. It is held
       only by its own wrong tokens (its own backoff), never by the address it shares
       or the budget others spent, so an attacker cannot lock out staff who have
       signed in before, whatever the proxy set-up.
 
-    A request is refused *before* its token is compared, so a locked-out guesser
-    learns nothing from a refusal.
+    A refused wrong token gets the same 429 as a refused request always did, so a
+    locked-out guesser learns nothing from a refusal.
     """
 
     FREE_TRIES = 3
@@ -231,11 +234,13 @@ class SignInThrottle:
     GLOBAL_BUDGET = 100
     GLOBAL_REFILL_S = 36.0  # 100 an hour, at most 2,400 wrong tokens a day in all
     DEVICE_DAYS = 180
+    RIGHT_TOKEN_EVERY_S = 10.0  # right tokens while refusing: one per 10 s, never counted
 
     def __init__(self, clock: Callable[[], float], device_key: bytes) -> None:
         self.addresses = Backoff(clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S)
         self.devices = Backoff(clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S)
         self.budget = Budget(clock, capacity=self.GLOBAL_BUDGET, refill_s=self.GLOBAL_REFILL_S)
+        self.right_tokens = Budget(clock, capacity=1, refill_s=self.RIGHT_TOKEN_EVERY_S)
         self._device_key = device_key
 
     def new_device(self) -> str:
@@ -259,6 +264,13 @@ class SignInThrottle:
         if device is not None:
             return self.devices.wait_s(device)
         return max(self.addresses.wait_s(address_key(address)), self.budget.wait_s())
+
+    def let_right_token_in(self) -> bool:
+        """While refusing: may a right token get in now? (Spends that turn if so.)"""
+        if self.right_tokens.wait_s() > 0:
+            return False
+        self.right_tokens.spend()
+        return True
 
     def failed(self, address: str, device: str | None) -> int:
         """Count a wrong token; return how many in a row for this client."""
@@ -501,6 +513,18 @@ async def signin(request: web.Request) -> web.StreamResponse:
     next_url = _safe_next(str(form.get("next", "")))
     name = clean_name(str(form.get("name", "")))
     wait = staff.throttle.wait_s(address, device)
+    given = hashlib.sha256(str(form.get("token", "")).encode()).digest()
+    right = hmac.compare_digest(given, staff.token_digest)
+    # Wrong guesses never keep a right token out entirely (it gets in at a bounded rate).
+    if (
+        wait > 0
+        and right
+        and name
+        and _csrf_ok(request, form)
+        and staff.throttle.let_right_token_in()
+    ):
+        log.warning("staff sign-in from %s: right token let in while backing off", address)
+        wait = 0.0
     if wait > 0:
         log.warning("staff sign-in from %s refused: backing off for %.0f s", address, wait)
         response = _signin_response(
@@ -513,13 +537,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
         )
         response.headers["Retry-After"] = retry_after(wait)
         return response
-    nonce = request.cookies.get(SIGNIN_COOKIE, "")
-    sent = str(form.get("csrf", ""))
-    if (
-        not nonce
-        or not hmac.compare_digest(nonce.encode(), sent.encode())
-        or not _same_origin(request)
-    ):
+    if not _csrf_ok(request, form):
         log.warning("staff sign-in from %s refused: CSRF check failed", address)
         return _signin_response(
             request,
@@ -529,8 +547,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
             error=word(lang, "signin.expired"),
             status=403,
         )
-    given = hashlib.sha256(str(form.get("token", "")).encode()).digest()
-    if not hmac.compare_digest(given, staff.token_digest):
+    if not right:
         count = staff.throttle.failed(address, device)
         log.warning("staff sign-in from %s refused: wrong token (%d in a row)", address, count)
         return _signin_response(
@@ -561,6 +578,15 @@ async def signin(request: web.Request) -> web.StreamResponse:
         )
     response.del_cookie(SIGNIN_COOKIE, path=PREFIX)
     return response
+
+
+def _csrf_ok(request: web.Request, form: Mapping[str, object]) -> bool:
+    """The sign-in form's nonce matches its cookie and the request is same-origin."""
+    nonce = request.cookies.get(SIGNIN_COOKIE, "")
+    sent = str(form.get("csrf", ""))
+    return (
+        bool(nonce) and hmac.compare_digest(nonce.encode(), sent.encode()) and _same_origin(request)
+    )
 
 
 def _client(request: web.Request) -> str:

@@ -150,10 +150,12 @@ async def test_staff_who_signed_in_before_get_in_even_when_every_client_shares_o
         assert (await staff.sign_in()).status == 303  # before the attack: a device cookie
         tries, signed_in, _ = await attack_for(attacker, staff, clock, hours=12)
         assert tries == 12 and signed_in == 12
-        # A browser that never signed in shares the attacker's backoff: refused, not evaluated.
+        # A browser that never signed in shares the attacker's backoff: a wrong token is
+        # refused unevaluated, a right one still gets in (at a bounded rate).
         async with browsers(server, STAFF) as (newcomer,):
-            response = await newcomer.sign_in()
+            response = await newcomer.sign_in("guess")
             assert response.status == 429 and int(response.headers["Retry-After"]) >= 1
+            assert (await newcomer.sign_in()).status == 303
 
 
 async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(caplog):
@@ -181,16 +183,19 @@ async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(caplog)
 
 
 async def test_guesses_from_many_addresses_use_up_a_global_budget():
-    """Many addresses (each with its free tries) cannot guess without bound: after the
-    global budget of wrong tokens, new browsers are refused unevaluated and the budget
-    comes back at a bounded rate, in which a right token gets in; a browser that signed
-    in before is not held at all."""
+    """Regression: once many addresses (each with its free tries) had spent the global
+    budget of wrong tokens, a new browser was refused before its token was looked at,
+    so a right token stayed out for as long as the guessing went on (cheap IPv6 /64s).
+    Now wrong tokens past the budget are refused unevaluated (the same 429), while a
+    right token still gets in at a bounded rate of its own; a browser that signed in
+    before is not held at all."""
     clock = Clock()
     async with (
         staff_server(clock) as server,
-        browsers(server, STAFF, "198.51.100.8") as (
+        browsers(server, STAFF, "198.51.100.8", "198.51.100.9") as (
             known,
             newcomer,
+            second,
         ),
     ):
         assert (await known.sign_in()).status == 303
@@ -201,7 +206,13 @@ async def test_guesses_from_many_addresses_use_up_a_global_budget():
                 refused_unevaluated += status == 429
         assert refused_unevaluated == 20
         assert (await known.sign_in()).status == 303  # the device cookie: not held
-        response = await newcomer.sign_in()
-        assert response.status == 429
-        clock.now += int(response.headers["Retry-After"])
-        assert (await newcomer.sign_in()).status == 303
+        wrong = await newcomer.sign_in("guess")
+        assert wrong.status == 429 and wrong.headers["Retry-After"]  # as before: no hint
+        assert (await newcomer.sign_in()).status == 303  # the right token gets in
+        # ... at a bounded rate: a second right token at once waits its turn, and wrong
+        # tokens in between do not use up the right tokens' turns.
+        assert (await second.sign_in()).status == 429
+        for _ in range(5):
+            assert (await second.sign_in("guess")).status == 429
+        clock.now += SignInThrottle.RIGHT_TOKEN_EVERY_S
+        assert (await second.sign_in()).status == 303
