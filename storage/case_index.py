@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from storage.documents import audit_view, summary_view
 from storage.jsonl_log import DamagedLog, JsonLinesLog
@@ -198,6 +198,26 @@ class CaseIndex:
             return len(self._rows)
 
     # -- changes -----------------------------------------------------------------------
+    @overload
+    def begin(
+        self,
+        case_number: str,
+        *,
+        draft_id: str | None,
+        audit: AuditEntry | None,
+        new_number: Literal[False],
+    ) -> int: ...
+
+    @overload
+    def begin(
+        self,
+        case_number: str,
+        *,
+        draft_id: str | None,
+        audit: AuditEntry | None,
+        new_number: bool,
+    ) -> int | None: ...
+
     def begin(
         self,
         case_number: str,
@@ -292,5 +312,7 @@ def _summary_from_dict(data: dict[str, Any]) -> CaseSummary:
 def _interned(row: CaseSummary) -> CaseSummary:
     # 105,000 rows share a handful of tier, service and reporter-type strings;
     # interning them saves several MB of duplicate strings in memory.
-    shared = {n: sys.intern(v) for n in _SHARED_STRINGS if isinstance(v := getattr(row, n), str)}
+    shared: dict[str, Any] = {
+        n: sys.intern(v) for n in _SHARED_STRINGS if isinstance(v := getattr(row, n), str)
+    }
     return dataclasses.replace(row, **shared)

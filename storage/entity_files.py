@@ -18,6 +18,36 @@ from storage.errors import CorruptFile
 DOC_ID = 1
 
 
+class DamagedDocument(ValueError):
+    """An entity file whose bytes are not a TinyDB database holding the document asked for."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_document(path: Path | str, table: str) -> dict[str, Any] | None:
+    """Return the one document of the entity file at ``path``, or None when there is no file.
+
+    Parses the same TinyDB JSON directly, without building a TinyDB: for bulk
+    reads (exports read every case) TinyDB's per-open machinery is half the
+    cost of reading a one-document file. Raises :class:`DamagedDocument`; what
+    to do with the file is the caller's business.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return None
+    try:
+        doc = json.loads(raw)[table][str(DOC_ID)]
+        if not isinstance(doc, dict):
+            raise TypeError("the document is not an object")
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise DamagedDocument(f"{type(exc).__name__}: {exc}") from exc
+    return doc
+
+
 class WriteMode(Enum):
     """How an :class:`EntityFileStorage` treats the file it stands for."""
 
@@ -92,25 +122,15 @@ class EntityFiles:
         return dict(doc)
 
     def peek(self, path: Path | str, table: str) -> dict[str, Any] | None:
-        """Like :meth:`load`, reading the same TinyDB file without building a TinyDB.
+        """Like :meth:`load`, through :func:`read_document` (no TinyDB built).
 
-        For bulk reads (exports read every case): TinyDB's per-open machinery is
-        half the cost of reading a one-document file. The bytes, the format and
-        the quarantine of damaged files are the same as :meth:`load`'s.
+        The bytes, the format and the quarantine of damaged files are the same
+        as :meth:`load`'s.
         """
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            return None
-        try:
-            data = json.loads(raw)
-            doc = data[table][str(DOC_ID)]
-            if not isinstance(doc, dict):
-                raise TypeError("the document is not an object")
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise self.corrupt(Path(path), f"{type(exc).__name__}: {exc}") from exc
-        return doc
+            return read_document(path, table)
+        except DamagedDocument as exc:
+            raise self.corrupt(Path(path), exc.reason) from exc
 
     def save(self, path: Path, table: str, doc: dict[str, Any]) -> None:
         """Create or replace the file so it holds exactly ``doc``."""

@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flows.record import ConversationRecord
 from storage.base import Storage
@@ -233,7 +233,7 @@ class MemoryStorage(Storage):
                 yield entry
 
 
-def _dump(data: dict) -> str:
+def _dump(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -9,11 +9,10 @@ quarantines anything (that stays the owner's job).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from flows.record import ConversationRecord
 from storage.base import Storage
@@ -21,7 +20,7 @@ from storage.case_index import CaseIndex
 from storage.case_numbers import normalize_case_number
 from storage.data_layout import CASE_SUFFIX, CONVERSATION_SUFFIX, DataLayout, fan_out
 from storage.durable_files import DurableFiles
-from storage.entity_files import DOC_ID
+from storage.entity_files import DamagedDocument, read_document
 from storage.errors import CorruptFile, EvidenceNotFound, StorageError
 from storage.evidence_files import check_sha256
 from storage.evidence_holds import DraftHolds
@@ -60,20 +59,11 @@ class ReadOnlyStorage(Storage):
         self._cases_dir = str(self._layout.cases_dir)
 
     def _read(self, path: Path | str, table: str) -> dict[str, Any] | None:
-        """The one document of a TinyDB entity file, parsed directly (no TinyDB instance:
-        exports read every case, and building a TinyDB per file is half the cost)."""
+        """The one document of an entity file; a damaged file is reported, left where it is."""
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            return None
-        try:
-            doc = json.loads(raw)[table][str(DOC_ID)]
-            if not isinstance(doc, dict):
-                raise TypeError("the document is not an object")
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise CorruptFile(Path(path), None, f"{type(exc).__name__}: {exc}") from exc
-        return doc
+            return read_document(path, table)
+        except DamagedDocument as exc:
+            raise CorruptFile(Path(path), None, exc.reason) from exc
 
     # -- reading ------------------------------------------------------------------------
     def get_case(self, case_number: str) -> Case | None:
@@ -135,7 +125,7 @@ class ReadOnlyStorage(Storage):
         return lang if isinstance(lang, str) else None
 
     # -- writing: refused -----------------------------------------------------------------
-    def _refuse(self, *args: object, **kwargs: object) -> Any:
+    def _refuse(self) -> NoReturn:
         raise ReadOnly(f"{self.data_dir} is open read-only")
 
     def save_conversation(self, record: ConversationRecord) -> None:
@@ -148,21 +138,21 @@ class ReadOnlyStorage(Storage):
         self._refuse()
 
     def create_case(self, draft: CaseDraft, now: float) -> Case:
-        return self._refuse()
+        self._refuse()
 
     def update_case(self, case_number: str, change: CaseChange) -> Case:
-        return self._refuse()
+        self._refuse()
 
     def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:
-        return self._refuse()
+        self._refuse()
 
     def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
-        return self._refuse()
+        self._refuse()
 
     def put_evidence_file(
         self, path: Path, sha256: str | None = None, *, holder: str | None = None
     ) -> str:
-        return self._refuse()
+        self._refuse()
 
     def mark_update(self, update_id: int) -> None:
         self._refuse()

@@ -327,7 +327,7 @@ class TinyDBStorage(Storage):
         case = case_from_draft(draft, number, now)
         audit = created_entry(case)
         seq = self._index.begin(number, draft_id=draft.draft_id, audit=audit, new_number=False)
-        if seq is not None and self._write_new_case(seq, case, audit):
+        if self._write_new_case(seq, case, audit):
             return case
         return None
 
@@ -364,7 +364,6 @@ class TinyDBStorage(Storage):
                 return case
             new, entry = updated
             seq = self._index.begin(number, draft_id=None, audit=entry, new_number=False)
-            assert seq is not None
             self._entities.save(self._layout.case_file(number), CASE_TABLE, case_view(new))
             self._append_audit(entry)
             self._index.commit(seq, new.summary(), new.draft_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.record import ConversationRecord
-from storage import CaseChange, CaseDraft, CaseFilter, CaseStatus, EvidenceRef
+from storage import CaseChange, CaseDraft, CaseFilter, CaseStatus, CorruptFile, EvidenceRef
 from storage.read_only import ReadOnly, ReadOnlyStorage
 from storage.records import case_holder
 from storage.tinydb_store import TinyDBStorage
@@ -77,4 +77,19 @@ def test_reads_a_users_language_and_refuses_to_change_it(tmp_path):
     assert view.load_user_lang(7) == "en" and view.load_user_lang(8) is None
     with pytest.raises(ReadOnly):
         view.save_user_lang(7, "ko")
+    owner.close()
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"case": {}}', b'{"case": {"1": [1]}}'])
+def test_a_damaged_case_file_is_reported_and_left_where_it_is(tmp_path, damage):
+    """The reader names a damaged file as the owner does, but never moves it (the owner's job)."""
+    owner = TinyDBStorage(tmp_path)
+    case = owner.create_case(draft(1, owner.put_evidence(b"abc")), now=1_700_000_000)
+    path = owner._layout.case_file(case.case_number)
+    path.write_bytes(damage)
+    reader = ReadOnlyStorage(tmp_path)
+    with pytest.raises(CorruptFile) as raised:
+        reader.get_case(case.case_number)
+    assert raised.value.path == path and raised.value.quarantined_to is None
+    assert path.read_bytes() == damage
     owner.close()
