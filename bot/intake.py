@@ -31,6 +31,7 @@ from flows.messages import (
     Reply,
     SupplementInput,
 )
+from flows.policy import LANGS
 from flows.record import SUPPLEMENT_KEY, ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
 from storage import (
@@ -215,7 +216,9 @@ class IntakeService:
                 # learn. Only a well-formed number is echoed; forged data never is.
                 shown = normalize_case_number(message.value) or "-"
                 return Handled([Reply(t(lang, "supplement.not_open", case_number=shown))])
-            message = SupplementInput(case.case_number, self.requested_documents(case.case_number))
+            message = SupplementInput(
+                case.case_number, self.requested_documents(case.case_number, lang)
+            )
             opens_documents = True
 
         usage = None
@@ -484,14 +487,16 @@ class IntakeService:
             case = self.storage.get_case(row.case_number)
             if case is None:
                 continue
+            # The language the user chose last (/lang), else the one they reported in.
+            lang = self.storage.load_user_lang(user_id) or case.lang
             text = t(
-                case.lang,
+                lang,
                 "documents.reminder",
                 case_number=case.case_number,
-                documents=self.requested_documents(case.case_number) or "-",
+                documents=self.requested_documents(case.case_number, lang) or "-",
             )
             button = Button(
-                t(case.lang, "review.send_documents"), f"{DOCUMENTS_QUESTION}:{case.case_number}"
+                t(lang, "review.send_documents"), f"{DOCUMENTS_QUESTION}:{case.case_number}"
             )
             due_now.append((Reply(text, ((button,),)), case.case_number))
         return due_now, later
@@ -531,12 +536,19 @@ class IntakeService:
         )
         return dataclasses.replace(usage, limits_lifted=lifted)
 
-    def requested_documents(self, case_number: str) -> str:
-        """What staff last asked this case for (from the audit log)."""
+    def requested_documents(self, case_number: str, lang: str | None = None) -> str:
+        """What staff last asked this case for (from the audit log).
+
+        A list the bot wrote at submission is kept in every language, and comes in
+        ``lang`` when given; what staff typed comes as they typed it.
+        """
         documents = ""
         for entry in self.storage.iter_audit(case_number):
             if entry.action == REQUEST_ACTION:
                 documents = str(entry.detail.get("documents", ""))
+                by_lang = entry.detail.get("documents_by_lang")
+                if lang and isinstance(by_lang, dict) and by_lang.get(lang):
+                    documents = str(by_lang[lang])
         return documents
 
     # -- internals ------------------------------------------------------------------------
@@ -602,7 +614,16 @@ class IntakeService:
                     actor="system",
                     action=REQUEST_ACTION,
                     case_number=case.case_number,
-                    detail={"documents": documents, "note": ""},  # actor "system": at submission
+                    # actor "system": at submission; the list also in every language,
+                    # for a user who switches language later (reminder, "send documents").
+                    detail={
+                        "documents": documents,
+                        "note": "",
+                        "documents_by_lang": {
+                            lang: ", ".join(d(lang) for d in submission.documents_due)
+                            for lang in LANGS
+                        },
+                    },
                 )
             )
         if case.status == CaseStatus.SUBMITTED:

@@ -318,6 +318,23 @@ def test_documents_not_sent_in_three_days_are_asked_for_once(storage):
     assert service.documents_schedule() == {}
 
 
+def test_the_documents_reminder_speaks_the_language_the_user_chose(storage):
+    """Regression: the 3-day documents reminder used the case's language, not the one the
+    user chose with /lang after reporting; the list of documents stayed Korean too."""
+    now = [1_700_000_000.0]
+    service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    number, _ = submit_without_documents(service, 44)
+    service.handle(44, CommandInput("lang", "en"))
+    now[0] += 3 * DAY + 1
+    (reply,) = service.sweep(44).replies
+    assert "haven't arrived yet" in reply.text and number in reply.text
+    assert "A copy of a bank account" in reply.text and "통장" not in reply.text
+    assert [b.label for row in reply.buttons for b in row] == ["Send documents"]
+    # Opening the step shows the list in that language too.
+    opened = service.handle(44, ChoiceInput("docs", number))[-1].text
+    assert "A copy of a bank account" in opened and "통장" not in opened
+
+
 def test_no_reminder_once_the_documents_came(storage):
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])

@@ -728,7 +728,7 @@ def _audit_details(entry: AuditEntry, labels: Labels, lang: str) -> list[str]:
             names = ", ".join(str(e.get("name", "")) for e in added if isinstance(e, dict))
             lines.append(f"{word(lang, 'audit.evidence_added')}: {names}")
     # Bookkeeping, not something staff act on; an undelivered notice is shown above the actions.
-    for key in ("draft_id", "notice"):
+    for key in ("draft_id", "notice", "documents_by_lang"):
         detail.pop(key, None)
     for key, value in detail.items():
         if value in ("", None):
