@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a hundred 20 MB downloads in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWANCE_MB = 48  # the stated bound: peak RSS at most this far above the baseline
 

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the end-to-end benchmark, whole reports for every bot
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

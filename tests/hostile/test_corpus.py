@@ -44,7 +44,8 @@ from tests.support.running_bot import (
     walk_to,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# The whole corpus at every step takes minutes: `make test` runs it, `make test-fast` does not.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 # Steps where the user has a report in progress (everything but no_draft and submitted).
 DRAFT_STEPS = frozenset(STEPS) - {"no_draft", "submitted"}

@@ -29,6 +29,8 @@ from tests.soak.kill_soak import (
 )
 from tests.support.bot_api import JSONDict
 
+pytestmark = pytest.mark.slow  # the real bot process, killed and restarted over and over
+
 USERS = 100
 KILLS = 20
 

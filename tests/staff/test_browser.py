@@ -25,6 +25,8 @@ from storage import CaseStatus, EvidenceRef
 from storage.memory import MemoryStorage
 from tests.staff.test_web import DAY1, TOKEN, Inbox, add_case, png_bytes
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Keep Chromium from reaching for the (closed) network on its own.
 LAUNCH_ARGS = [

@@ -13,8 +13,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from storage.data_layout import DataLayout
 from storage.tinydb_store import TinyDBStorage, rebuild_index
+
+pytestmark = pytest.mark.slow  # twenty-odd processes killed at random moments
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
