@@ -7,7 +7,6 @@ them like any unknown command, and they are never in the command menu.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from bot.staff.exports import (
 )
 from bot.staff.flags import compute_flags
 from bot.staff.stats import compute_stats, render_text
+from bot.staff.templates import environment
 from flows.policy import KST, Policy
 from storage import CaseStatus, Storage
 
@@ -95,12 +95,9 @@ def write_export(
 
 
 def stats_text(storage: Storage, policy: Policy, lang: str) -> str:
-    """The statistics as preformatted HTML (escaped), for a monospace Telegram message."""
-    return (
-        "<pre>"
-        + html.escape(render_text(compute_stats(storage.list_cases()), policy, lang))
-        + "</pre>"
-    )
+    """The statistics as preformatted HTML (escaped by its template), for a monospace Telegram message."""
+    text = render_text(compute_stats(storage.list_cases()), policy, lang)
+    return environment().get_template("telegram_stats.html").render(text=text)
 
 
 SendText = Callable[[str, bool], Awaitable[None]]  # (text, is_html)
