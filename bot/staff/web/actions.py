@@ -30,7 +30,7 @@ from flows.review import STAFF_ACTIONS, ReviewError, ReviewInputError, next_stat
 from storage import Case, CaseNotFound
 from storage.case_numbers import normalize_case_number
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 routes = web.RouteTableDef()
 RESEND = "resend"  # sending a message that failed again: a page action, not a review step
 

@@ -25,7 +25,7 @@ from bot.staff.web.sessions import SessionStore, SignInThrottle
 from flows.policy import Policy
 from storage.base import Storage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 
 
 def create_staff_app(

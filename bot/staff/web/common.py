@@ -31,7 +31,7 @@ from storage.base import Storage
 if TYPE_CHECKING:
     from bot.staff.web.overview import Refreshed
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 
 PREFIX = "/staff"
 TEXT_MAX = 1000

@@ -24,7 +24,7 @@ from flows.policy import KST
 from storage import AuditEntry, EvidenceNotFound
 from storage.case_numbers import normalize_case_number
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 routes = web.RouteTableDef()
 
 CHUNK = 256 * 1024

@@ -31,7 +31,7 @@ from bot.staff.web.common import (
 )
 from bot.staff.web.sessions import SESSION_SECONDS, SignInThrottle
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 routes = web.RouteTableDef()
 
 SESSION_COOKIE = "staff_session"
