@@ -30,7 +30,7 @@ class SpacelessLoader(jinja2.FileSystemLoader):
 
     def get_source(
         self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool] | None]:
+    ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         joined = "".join(line.strip() for line in source.splitlines())
         return joined, filename, uptodate

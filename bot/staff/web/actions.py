@@ -25,7 +25,8 @@ from bot.staff.web.common import (
     render,
     see_other,
 )
-from flows.amount import AmountError, parse_amount
+from flows.amount import parse_amount
+from flows.errors import AmountError
 from flows.review import STAFF_ACTIONS, ReviewError, ReviewInputError, next_status
 from storage import Case, CaseNotFound
 from storage.case_numbers import normalize_case_number
@@ -98,8 +99,8 @@ async def review_action(request: web.Request) -> web.StreamResponse:
             known = documents_for(staff.policy, case.tier)
             chosen = [
                 known[int(v)](case.lang)
-                for v in form.getall("doc", [])
-                if str(v).isdigit() and int(v) < len(known)
+                for v in map(str, form.getall("doc", []))
+                if v.isdigit() and int(v) < len(known)
             ]
             if field("other", 500):
                 chosen.append(field("other", 500))

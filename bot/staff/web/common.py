@@ -84,7 +84,9 @@ SESSION_KEY = web.RequestKey("staff_session", StaffSession)
 STARTED_KEY = web.RequestKey("staff_started", float)
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | web.FileField]:
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """The POSTed form, or a plain 400 when it cannot be read.
 
     aiohttp raises on bytes that are not UTF-8 and on a multipart part without a
