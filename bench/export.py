@@ -54,7 +54,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.settings import Settings
 from bot.staff.exports import (
-    ExportFilter,
     export_cases,
     read_cases,
     select_rows,
@@ -70,7 +69,7 @@ from storage.data_layout import DataLayout
 from storage.documents import case_view
 from storage.durable_files import DurableFiles
 from storage.entity_files import EntityFiles
-from storage.records import CaseDraft, CaseStatus, EvidenceRef
+from storage.records import CaseDraft, CaseFilter, CaseStatus, EvidenceRef
 from storage.tinydb_store import CASE_TABLE, TinyDBStorage, rebuild_index
 
 START = dt.datetime(2022, 10, 19, tzinfo=KST).timestamp()  # the first day of reports
@@ -215,7 +214,7 @@ def timed_cpu(op: Callable[[], object]) -> tuple[float, float]:
 def export_to(store: TinyDBStorage, policy: Policy, fmt: str, path: Path) -> int:
     """The export as ``python -m bot export`` runs it, without the argument parsing."""
     flags = compute_flags(store.list_cases())
-    rows = select_rows(store, ExportFilter(), flags)
+    rows = select_rows(store, CaseFilter(), flags)
     with open(path, "wb") as out:
         return export_cases(fmt, read_cases(store, rows), out, policy, lang="ko", flags=flags)
 

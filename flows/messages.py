@@ -97,6 +97,7 @@ Input = (
     | CommandInput
     | UnsupportedInput
     | EditedInput
+    | SupplementInput  # made by the intake from a pressed "send documents" button
 )
 
 CALLBACK_SEPARATOR = ":"

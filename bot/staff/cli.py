@@ -27,7 +27,6 @@ from bot.staff.exports import (
     FILE_SUFFIXES,
     FORMATS,
     LANGS,
-    ExportFilter,
     FilterError,
     check_filter,
     export_cases,
@@ -43,7 +42,7 @@ from flows.errors import FlowError
 from flows.policy import KST, Policy, load_policy
 from storage import CaseNotFound, DataDirInUse, Storage, StorageError
 from storage.data_layout import DataLayout
-from storage.records import CaseStatus
+from storage.records import CaseFilter, CaseStatus
 
 COMMANDS = ("export", "stats", "lift-limits")
 OUTPUT_MODE = 0o600  # exports hold personal data: owner-only, like DATA_DIR's files
@@ -115,7 +114,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
 
-def export_filter(args: argparse.Namespace, policy: Policy) -> ExportFilter:
+def export_filter(args: argparse.Namespace, policy: Policy) -> CaseFilter:
     """The filter the export options describe; raise FilterError naming a bad option."""
     start, end = kst_days(_date(args.date_from, "--from"), _date(args.date_to, "--to"))
     status = None
@@ -126,14 +125,13 @@ def export_filter(args: argparse.Namespace, policy: Policy) -> ExportFilter:
             raise FilterError(
                 f"unknown status {args.status!r}; use one of: {', '.join(CaseStatus)}"
             ) from None
-    filter = ExportFilter(
+    filter = CaseFilter(
         submitted_from=start,
         submitted_to=end,
         status=status,
         tier=args.tier,
         reporter_type=args.reporter_type,
         service=args.service,
-        flagged=True if args.flagged else None,
     )
     check_filter(filter, policy)
     return filter
@@ -163,10 +161,10 @@ def _open_storage(settings: Settings) -> Iterator[Storage]:
 
 
 def _export(
-    args: argparse.Namespace, storage: Storage, policy: Policy, filter: ExportFilter, lang: str
+    args: argparse.Namespace, storage: Storage, policy: Policy, filter: CaseFilter, lang: str
 ) -> int:
     flags = compute_flags(storage.list_cases())
-    rows = select_rows(storage, filter, flags)
+    rows = select_rows(storage, filter, flags, flagged=True if args.flagged else None)
     to_stdout = args.output == "-"
     path = None if to_stdout else _output_path(args.output, FILE_SUFFIXES[args.format])
     with _output(path) as out:

@@ -38,7 +38,6 @@ quote a person types, so that editing such a cell in Excel keeps it text.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -55,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -87,30 +86,6 @@ class FilterError(StaffError):
 # -- choosing cases --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExportFilter:
-    """Which cases to export: the :class:`storage.CaseFilter` fields plus ``flagged``.
-
-    ``flagged`` True keeps only cases with a flag, False only cases without
-    one, None both. Times are POSIX seconds; :func:`kst_days` turns Korean
-    dates into them.
-    """
-
-    submitted_from: float | None = None  # inclusive
-    submitted_to: float | None = None  # exclusive
-    status: CaseStatus | None = None
-    tier: str | None = None
-    reporter_type: str | None = None
-    service: str | None = None
-    user_id: int | None = None
-    flagged: bool | None = None
-
-    def case_filter(self) -> CaseFilter:
-        """The part of this filter the case index answers by itself."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(CaseFilter)}
-        return CaseFilter(**fields)
-
-
 def kst_days(first: dt.date | None, last: dt.date | None) -> tuple[float | None, float | None]:
     """Return ``(submitted_from, submitted_to)`` covering Korean dates ``first`` to ``last``, both whole."""
     start = None if first is None else dt.datetime.combine(first, dt.time(), KST).timestamp()
@@ -120,7 +95,7 @@ def kst_days(first: dt.date | None, last: dt.date | None) -> tuple[float | None,
     return start, end
 
 
-def check_filter(filter: ExportFilter, policy: Policy) -> None:
+def check_filter(filter: CaseFilter, policy: Policy) -> None:
     """Raise :class:`FilterError` when the filter names a tier, type or service the policy lacks."""
     known = {
         "tier": list(policy.tiers),
@@ -144,27 +119,36 @@ def check_filter(filter: ExportFilter, policy: Policy) -> None:
 
 
 def select_rows(
-    storage: Storage, filter: ExportFilter | None = None, flags: FlagMap | None = None
+    storage: Storage,
+    filter: CaseFilter | None = None,
+    flags: FlagMap | None = None,
+    *,
+    flagged: bool | None = None,
 ) -> list[CaseSummary]:
     """Return the index rows of the matching cases, oldest submission first.
 
-    ``flags`` are the flags of every case (see :func:`compute_flags`); they are
-    computed here when ``filter.flagged`` needs them and none are given.
+    ``flagged`` True keeps only cases with a flag, False only cases without
+    one, None both. ``flags`` are the flags of every case (see
+    :func:`compute_flags`); they are computed here when ``flagged`` needs them
+    and none are given.
     """
-    filter = filter or ExportFilter()
-    rows = storage.list_cases(filter.case_filter())
-    if filter.flagged is None:
+    rows = storage.list_cases(filter)
+    if flagged is None:
         return rows
     if flags is None:
         flags = compute_flags(storage.list_cases())
-    return [row for row in rows if (row.case_number in flags) == filter.flagged]
+    return [row for row in rows if (row.case_number in flags) == flagged]
 
 
 def select_cases(
-    storage: Storage, filter: ExportFilter | None = None, flags: FlagMap | None = None
+    storage: Storage,
+    filter: CaseFilter | None = None,
+    flags: FlagMap | None = None,
+    *,
+    flagged: bool | None = None,
 ) -> Iterator[Case]:
     """Yield the full matching cases one at a time, oldest submission first."""
-    return read_cases(storage, select_rows(storage, filter, flags))
+    return read_cases(storage, select_rows(storage, filter, flags, flagged=flagged))
 
 
 def read_cases(storage: Storage, rows: Iterable[CaseSummary]) -> Iterator[Case]:
@@ -212,7 +196,7 @@ class Labels:
         self._types = {r.id: r.name(lang) for r in policy.reporter_types}
         self._services = {s.id: s.name(lang) for s in policy.services}
         self._other_services = {s.id for s in policy.services if s.other}
-        self._statuses = {status: t(lang, f"status.{status}") for status in CaseStatus}
+        self._statuses: dict[str, str] = {s: t(lang, f"status.{s}") for s in CaseStatus}
         self._yes, self._no = t(lang, "export.yes"), t(lang, "export.no")
         self._paid, self._free = t(lang, "export.paid"), t(lang, "export.free")
         self._languages = {code: t(lang, f"export.lang.{code}") for code in LANGS}
@@ -482,14 +466,14 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def _header_cell(sheet: Any, title: str) -> WriteOnlyCell:
+def _header_cell(sheet: Any, title: str) -> Cell:
     cell = WriteOnlyCell(sheet, value=title)
     cell.font = _HEADER_FONT
     cell.fill = _HEADER_FILL
     return cell
 
 
-def _styled(sheet: Any, value: Any, number_format: str) -> WriteOnlyCell:
+def _styled(sheet: Any, value: Any, number_format: str) -> Cell:
     cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = number_format
     return cell

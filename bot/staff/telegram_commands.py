@@ -11,9 +11,9 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, Protocol, TypeVar
 
 from bot.staff.exports import (
-    ExportFilter,
     FilterError,
     check_filter,
     export_cases,
@@ -24,7 +24,7 @@ from bot.staff.flags import compute_flags
 from bot.staff.stats import compute_stats, render_text
 from bot.staff.templates import environment
 from flows.policy import KST, Policy
-from storage import CaseStatus, Storage
+from storage import CaseFilter, CaseStatus, Storage
 
 STAFF_COMMANDS = ("export", "stats")
 FORMATS = {"csv": "csv", "xlsx": "xlsx", "json": "jsonl"}
@@ -39,7 +39,8 @@ USAGE = (
 @dataclass(frozen=True)
 class ExportRequest:
     format: str
-    filter: ExportFilter
+    filter: CaseFilter
+    flagged: bool | None  # True: only cases with a flag
     lang: str
 
 
@@ -68,17 +69,16 @@ def parse_export(arg: str, policy: Policy, default_lang: str) -> ExportRequest:
     except ValueError as exc:
         raise FilterError(f"{exc}. Usage: {USAGE}") from None
     start, end = kst_days(first, last)
-    filter = ExportFilter(
+    filter = CaseFilter(
         submitted_from=start,
         submitted_to=end,
         status=status,
         tier=fields.get("tier"),
         reporter_type=fields.get("type"),
         service=fields.get("service"),
-        flagged=flagged,
     )
     check_filter(filter, policy)
-    return ExportRequest(format=fmt, filter=filter, lang=lang)
+    return ExportRequest(format=fmt, filter=filter, flagged=flagged, lang=lang)
 
 
 def write_export(
@@ -88,7 +88,7 @@ def write_export(
     stamp = dt.datetime.now(KST).strftime("%Y%m%d-%H%M")
     path = folder / f"cases-{stamp}.{FORMATS[request.format]}"
     flags = compute_flags(storage.list_cases())
-    cases = select_cases(storage, request.filter, flags)
+    cases = select_cases(storage, request.filter, flags, flagged=request.flagged)
     with path.open("wb") as out:
         count = export_cases(request.format, cases, out, policy, lang=request.lang, flags=flags)
     return path, count
@@ -103,6 +103,17 @@ def stats_text(storage: Storage, policy: Policy, lang: str) -> str:
 SendText = Callable[[str, bool], Awaitable[None]]  # (text, is_html)
 SendFile = Callable[[Path, str], Awaitable[None]]  # (path, caption)
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class RunBlocking(Protocol):
+    """Runs a blocking function in a worker thread and gives its result, as ``asyncio.to_thread``."""
+
+    def __call__(
+        self, func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Awaitable[_T]: ...
+
 
 async def run_staff_command(
     name: str,
@@ -113,7 +124,7 @@ async def run_staff_command(
     default_lang: str,
     send_text: SendText,
     send_file: SendFile,
-    run_blocking: Callable[..., Awaitable[object]],
+    run_blocking: RunBlocking,
 ) -> None:
     """Answer a staff command; ``run_blocking`` runs a function in a worker thread."""
     if name == "stats":

@@ -16,7 +16,6 @@ import pytest
 from bot.staff.exports import (
     COLUMNS,
     CSV_TEXT_COLUMNS,
-    ExportFilter,
     FilterError,
     check_filter,
     headers,
@@ -33,7 +32,7 @@ from bot.staff.flags import Flag
 from flows.policy import KST, Policy
 from storage.base import Storage
 from storage.memory import MemoryStorage
-from storage.records import Case, CaseStatus, EvidenceRef
+from storage.records import Case, CaseFilter, CaseStatus, EvidenceRef
 from tests.staff.cases import FIRST_DAY, AddCase, draft
 
 INJECTIONS = [
@@ -304,8 +303,9 @@ def test_filters(store: Storage, add_case: AddCase, policy: Policy):
     )
     d = add_case(at=at_kst(2022, 10, 21, 12, 0, 0), user_id=1, tier="cash_50k", amount=400_000)
 
-    def numbers(**kwargs) -> list[str]:
-        return [r.case_number for r in select_rows(store, ExportFilter(**kwargs))]
+    def numbers(flagged: bool | None = None, **kwargs) -> list[str]:
+        rows = select_rows(store, CaseFilter(**kwargs), flagged=flagged)
+        return [r.case_number for r in rows]
 
     first, last = kst_days(dt.date(2022, 10, 19), dt.date(2022, 10, 19))
     assert numbers(submitted_from=first, submitted_to=last) == [a.case_number, b.case_number]
@@ -323,13 +323,13 @@ def test_filters(store: Storage, add_case: AddCase, policy: Policy):
 @pytest.mark.parametrize(
     ("filter", "message"),
     [
-        (ExportFilter(tier="cash_30000"), "unknown tier 'cash_30000'; use one of: cash_30k"),
-        (ExportFilter(reporter_type="person"), "unknown reporter type 'person'"),
-        (ExportFilter(service="kakaotalk_channel"), "unknown service 'kakaotalk_channel'"),
-        (ExportFilter(submitted_from=10.0, submitted_to=5.0), "the date range is empty"),
+        (CaseFilter(tier="cash_30000"), "unknown tier 'cash_30000'; use one of: cash_30k"),
+        (CaseFilter(reporter_type="person"), "unknown reporter type 'person'"),
+        (CaseFilter(service="kakaotalk_channel"), "unknown service 'kakaotalk_channel'"),
+        (CaseFilter(submitted_from=10.0, submitted_to=5.0), "the date range is empty"),
     ],
 )
-def test_check_filter_names_what_is_wrong(filter: ExportFilter, message: str, policy: Policy):
+def test_check_filter_names_what_is_wrong(filter: CaseFilter, message: str, policy: Policy):
     with pytest.raises(FilterError, match=message.replace("(", r"\(")):
         check_filter(filter, policy)
 
