@@ -122,7 +122,7 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
             await page.fill("#token", TOKEN)
             await page.click("button[type=submit]")
             await page.wait_for_url(f"{site.url}/staff/")
-            # The stylesheet got past the Content-Security-Policy (by its hash).
+            # The stylesheet file got past the Content-Security-Policy (style-src 'self').
             color = await page.eval_on_selector(
                 ".topbar", "e => getComputedStyle(e).backgroundColor"
             )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -210,8 +212,6 @@ def test_no_html_is_built_in_python(root: Path = BOT):
     """Regression: pages were Python functions joining strings with about 84 hand-placed
     ``esc()`` calls; one missed call on a page of user text is an XSS hole. Markup now
     lives only in templates, where autoescaping covers every value."""
-    import re
-
     tag = re.compile(
         r"</?(?:html|head|body|div|span|p|a|form|input|button|h[1-6]|section|details|summary|"
         r"label|select|option|table|tr|td|th|ol|ul|li|dl|dt|dd|img|svg|rect|line|text|meta|"
@@ -225,3 +225,24 @@ def test_no_html_is_built_in_python(root: Path = BOT):
             if tag.search(node.value):
                 found.append(f"{path.relative_to(root.parent)}:{node.lineno}: {node.value[:60]!r}")
     assert found == []
+
+
+async def test_the_stylesheet_is_a_static_file_named_by_its_hash():
+    """The one stylesheet is served without a session (the sign-in page needs it) under a
+    URL that names its content's hash, cacheable for a year; pages allow styles only
+    from this server and carry none inline."""
+    storage = MemoryStorage()
+    async with serve(storage) as staff:
+        page = await staff.page("/staff/signin")
+        (href,) = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
+        response = await staff.client.get(href)
+        body = await response.read()
+        assert response.status == 200 and response.content_type == "text/css"
+        assert href == f"/staff/static/staff.{hashlib.sha256(body).hexdigest()[:16]}.css"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert b".topbar" in body
+        other = await staff.client.get("/staff/static/staff.0000000000000000.css")
+        assert other.status in (303, 404)  # not a file: the sign-in redirect or nothing
+        signin = await staff.client.get("/staff/signin")
+        assert "style-src 'self';" in signin.headers["Content-Security-Policy"]
+        assert "<style" not in page and "style=" not in page
