@@ -536,12 +536,18 @@ class TelegramChannel:
 
         Raises :class:`telegram.error.Forbidden` when the user blocked the bot, so the
         caller can record that the user was not told.
+
+        The news may start something the sweep keeps an eye on (documents asked for
+        are reminded of after 3 days): the user's check moves up to now, and the
+        sweep then schedules the next one from what is stored.
         """
         ticket = self.sequencer.take(user_id)
         async with self.sequencer.turn(user_id, ticket):
             await self._send_all(
                 user_id, replies, raise_forbidden=True
             )  # private chat id == user id
+        now = self.service.clock()
+        self._sweep_due[user_id] = min(self._sweep_due.get(user_id, now), now)
 
     async def _send_all(
         self,

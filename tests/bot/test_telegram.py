@@ -351,6 +351,53 @@ async def test_documents_reminder_reaches_the_chat_after_a_restart(tmp_path):
         storage.close()
 
 
+async def test_documents_asked_for_on_the_web_are_reminded_without_a_restart(tmp_path):
+    """Regression: the channel scheduled a user's check only at start-up or after the
+    user's own turn, so documents staff asked for (on the web) were never reminded of
+    unless the user wrote again or the bot restarted."""
+    from bot.staff.review import ReviewService
+    from bot.telegram import TelegramChannel
+    from flows.messages import ChoiceInput, CommandInput, TextInput
+
+    now = [1_700_000_000.0]
+    async with BotAPIStandIn() as api:
+        api.user(82)
+        storage = TinyDBStorage(tmp_path / "data")
+        service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+        service.handle(82, CommandInput("start"))
+        for question, value in (
+            ("consent", "agree"),
+            ("reporter_type", "general"),
+            ("service", "kakaotalk"),
+            ("paid", "free"),
+            ("monetary", "no"),
+        ):
+            service.handle(82, ChoiceInput(question, value))
+        service.handle(82, TextInput("메시지가 하루 동안 안 갔어요"))
+        service.handle(82, ChoiceInput("summary", "submit"))
+        number = storage.load_conversation(82).case_number
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=0,
+        )
+        channel = TelegramChannel(service, settings)
+        review = ReviewService(storage, notify=channel.notify, clock=lambda: now[0])
+        async with channel.build_application(polling=False):
+            await channel.load_schedule()  # the bot runs: nothing is due for user 82
+            await review.request_documents(number, staff="staff:김담당", documents="통화 기록")
+            (request,) = api.messages_to(82)
+            assert "통화 기록" in request["text"]
+            await channel.sweep_due_now()
+            now[0] += 3 * 24 * 3600 + 1  # the user stays silent; the bot keeps running
+            await channel.sweep_due_now()
+            reminder = api.messages_to(82)[-1]
+            assert len(api.messages_to(82)) == 2
+            assert number in reminder["text"] and "통화 기록" in reminder["text"]
+        storage.close()
+
+
 async def test_a_forwarded_command_is_quoted_text_not_an_order(bot):
     """Pins: a forwarded message reading /cancel cancelled the draft."""
     person = Person(bot, 5012)
