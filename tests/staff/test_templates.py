@@ -108,6 +108,7 @@ async def test_every_page_shows_hostile_values_only_as_text():
         ],
     )
     add_case(storage, at=DAY1 + 60, reporter_type=evil)  # an id no policy knows: shown as is
+    approved = add_case(storage, at=DAY1 + 120, description=quote, service_other=evil)
     storage.append_audit(
         AuditEntry(
             at=DAY1 + 5,
@@ -154,6 +155,17 @@ async def test_every_page_shows_hostile_values_only_as_text():
                 response = await staff.post(f"/staff/cases/{number}/{action}", fields)
                 assert response.status == 200, await response.text()
                 pages[f"confirm {action} {lang}"] = await response.text()
+        # An approved case: the amount's correction and the payment have their own pages.
+        pages["flash after a decision"] = await staff.act(
+            approved.case_number, "approve", final_amount="30000", note=quote
+        )
+        for action, fields in (
+            ("correct_amount", {"final_amount": "40000", "reason": evil}),
+            ("pay", {}),
+        ):
+            response = await staff.post(f"/staff/cases/{approved.case_number}/{action}", fields)
+            assert response.status == 200, await response.text()
+            pages[f"confirm {action}"] = await response.text()
         forged = await staff.post("/staff/signout", {"csrf": quote}, csrf=False)
         assert forged.status == 403
         pages["forbidden"] = await forged.text()
@@ -181,6 +193,8 @@ async def test_every_page_shows_hostile_values_only_as_text():
     assert shown(pages["confirm request_documents en"], evil)
     assert shown(pages["stats ko"], evil)
     assert shown(pages["undelivered"], quote)
+    assert shown(pages["confirm correct_amount"], evil)
+    assert 'class="flash ok"' in pages["flash after a decision"]
     assert shown(pages["list ko"], evil[:30])  # the staff name in the top bar
 
 
