@@ -36,11 +36,16 @@ def test_case_number_examples_are_real_case_numbers(catalog):
 
 def test_no_particle_is_glued_to_a_placeholder_that_may_end_either_way():
     """Regression: "접수번호 34H-UVZ-E76는": 은/는, 이/가, 을/를 depend on the last sound,
-    which a number or a name does not tell (은(는) and friends are fine)."""
+    which a number or a name does not tell (은(는) and friends are fine).
+
+    Regression too: the staff words "← 접수 {number}로 돌아가기" and "접수번호 {number}를
+    찾을 수 없어요." (로/으로 as well)."""
     glued = re.compile(
-        r"\{(case_number|name|names|service|reporter_type|substitutes)\}[은는이가을를](?!\()"
+        r"\{(case_number|number|name|names|service|reporter_type|substitutes)\}"
+        r"[은는이가을를로와과](?!\()"
     )
-    offenders = [key for key, text in KO.items() if glued.search(text)]
+    texts = {**KO, **{f"staff.{key}": text for key, text in WORDS["ko"].items()}}
+    offenders = [key for key, text in texts.items() if glued.search(text)]
     assert not offenders
 
 
