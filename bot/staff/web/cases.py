@@ -21,6 +21,7 @@ from bot.staff.templates.pages import Document, ListForm, Paging
 from bot.staff.templates.words import word
 from bot.staff.web.common import (
     DATE,
+    EXPORT_TYPES,
     PREFIX,
     SESSION_KEY,
     STAFF_KEY,
@@ -38,7 +39,6 @@ from storage.case_numbers import ALPHABET, normalize_case_number
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
-EXPORT_KINDS = ("csv", "xlsx", "json", "zip")  # the formats of bot.staff.web.files
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_.]+")
 
 
@@ -202,7 +202,7 @@ async def case_list(request: web.Request) -> web.Response:
     filter_params = query.params(page="", sort="")
     exports = {
         export_name(kind, session.lang): url(f"exporting/{kind}", filter_params)
-        for kind in EXPORT_KINDS
+        for kind in EXPORT_TYPES
     }
     page_values = pages.case_list(
         frame(request, "cases"),

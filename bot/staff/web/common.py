@@ -35,6 +35,12 @@ log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as
 
 PREFIX = "/staff"
 TEXT_MAX = 1000
+EXPORT_TYPES = {  # the downloads of bot.staff.web.files, linked from the case list
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/x-ndjson; charset=utf-8",
+    "zip": "application/zip",
+}
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -18,7 +18,7 @@ from bot.staff.exports import FILE_SUFFIXES, export_cases, read_cases, write_evi
 from bot.staff.templates import pages
 from bot.staff.templates.words import word
 from bot.staff.web.cases import matching_rows, parse_list_query
-from bot.staff.web.common import PREFIX, SESSION_KEY, STAFF_KEY, frame, render, url
+from bot.staff.web.common import EXPORT_TYPES, PREFIX, SESSION_KEY, STAFF_KEY, frame, render, url
 from flows.evidence import download_name
 from flows.policy import KST
 from storage import AuditEntry, EvidenceNotFound
@@ -34,12 +34,6 @@ EVIDENCE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; s
 IMAGE_MAGIC = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/x-ndjson; charset=utf-8",
-    "zip": "application/zip",
 }
 
 
