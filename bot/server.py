@@ -22,6 +22,8 @@ from bot.staff.review import ReviewService
 from bot.staff.web import create_staff_app
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.web import STAFF_PREFIX, WEBHOOK_PATH, create_app
+from flows.policy import Policy
+from storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,16 @@ async def _cannot_notify(user_id: int, replies: object) -> None:
     raise TelegramOff("TELEGRAM_BOT_TOKEN is not set")
 
 
+def review_without_telegram(storage: Storage, policy: Policy) -> ReviewService:
+    """Review actions for a server without Telegram.
+
+    Decisions are saved and audited as always; every notice fails and is recorded
+    as ``review.notify_failed``, so staff can send it again once the bot runs. The
+    confirmation page says so instead of promising a message.
+    """
+    return ReviewService(storage, notify=_cannot_notify, contact=policy.contact, delivers=False)
+
+
 async def run_web(
     settings: Settings,
     service: IntakeService,
@@ -93,9 +105,7 @@ async def run_web(
     staff = create_staff_app(
         storage=service.storage,
         policy=service.flow.policy,
-        review=ReviewService(
-            service.storage, notify=_cannot_notify, contact=service.flow.policy.contact
-        ),
+        review=review_without_telegram(service.storage, service.flow.policy),
         settings=settings,
     )
     runner = web.AppRunner(create_app(staff=staff), access_log=None)

@@ -56,9 +56,13 @@ class ReviewService:
         clock: Callable[[], float] = time.time,
         deadline_days: int = DOCUMENT_DEADLINE_DAYS,
         contact: Text | None = None,
+        delivers: bool = True,
     ) -> None:
         self.storage = storage
         self.notify = notify
+        # False when ``notify`` cannot reach anybody (a server without Telegram): pages
+        # then say the decision is saved and the message waits to be sent again.
+        self.delivers = delivers and notify is not None
         self.clock = clock
         self.deadline_days = deadline_days
         # The policy's line on how to reach staff (the chat cannot take questions on a

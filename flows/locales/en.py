@@ -429,6 +429,10 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.back": "← Back to case {number}",
     "staff.confirm.message": "What the user will receive",
     "staff.confirm.channel": "Sent on Telegram, in {lang}, exactly as shown.",
+    "staff.confirm.offline": (
+        "The Telegram bot is not running, so nothing is sent now. The decision is saved; "
+        "once the bot runs, 'Send again' on the case page sends this, in {lang}, exactly as shown."
+    ),
     "staff.confirm.check": "{action}…",
     "staff.confirm.send.request_documents": "Request and tell the user",
     "staff.confirm.send.approve": "Approve and tell the user",

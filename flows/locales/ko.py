@@ -429,6 +429,10 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.back": "← 접수 {number} 화면으로",
     "staff.confirm.message": "이용자가 받을 메시지",
     "staff.confirm.channel": "텔레그램으로, {lang}로 이대로 보내요.",
+    "staff.confirm.offline": (
+        "텔레그램 봇이 꺼져 있어서 지금은 보내지 못해요. 처리는 저장되고, "
+        "봇을 켠 뒤 접수 화면의 '다시 보내기'로 {lang}로 이대로 보낼 수 있어요."
+    ),
     "staff.confirm.check": "{action}…",
     "staff.confirm.send.request_documents": "서류 보완 요청 보내기",
     "staff.confirm.send.approve": "지원 확정하고 알리기",

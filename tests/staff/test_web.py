@@ -802,6 +802,22 @@ async def test_review_actions_show_the_users_message_before_sending_it(storage):
         assert "80,000원" in inbox.sent[-1][1][0].text and "지원금 정정" in page
 
 
+async def test_without_telegram_the_confirmation_does_not_promise_a_message(storage):
+    """Regression: under `python -m bot serve` without a bot token the confirmation page
+    said "텔레그램으로 … 보내요" although every notice fails there. It now says the
+    decision is saved and the message can be sent again once the bot runs."""
+    from bot.server import review_without_telegram
+
+    number = add_case(storage).case_number
+    async with serve(storage, review=review_without_telegram(storage, POLICY)) as staff:
+        await signed_in(staff)
+        page = await staff.act(number, "reject", reason="중복 접수")
+        assert "텔레그램으로, 한국어로 이대로 보내요" not in staff.confirmed
+        assert "봇이 꺼져 있어서" in staff.confirmed and "다시 보내기" in staff.confirmed
+        assert "/resend" in page  # the message waits there, as promised
+        assert storage.get_case(number).status == "rejected"
+
+
 async def test_a_message_that_failed_is_shown_and_can_be_sent_again(storage):
     """Regression: "saved, but the user could not be told" offered no way to resend."""
     case = add_case(storage)

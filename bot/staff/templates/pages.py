@@ -274,8 +274,10 @@ def confirm(
     values: Mapping[str, Any],
     replies: Sequence[Reply],
     hidden: Mapping[str, str],
+    delivers: bool = True,
 ) -> Context:
-    """The step before a review action: what changes, and exactly what the user will be told."""
+    """The step before a review action: what changes, and exactly what the user will be told
+    (or, when nothing can be delivered, that the message waits to be sent again)."""
     return {
         "title": word(frame.lang, "confirm.title", action=word(frame.lang, f"action.{action}")),
         "frame": frame,
@@ -286,6 +288,7 @@ def confirm(
         "values": values,
         "replies": replies,
         "hidden": hidden,
+        "delivers": delivers,
     }
 
 

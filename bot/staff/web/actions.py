@@ -148,6 +148,7 @@ async def review_action(request: web.Request) -> web.StreamResponse:
                     "confirmed": "yes",
                     "seen": seen_stamp(case),
                 },
+                delivers=staff.review.delivers,
             )
             return render(request, "confirm.html", page, lang=lang)
         elif action == "request_documents":
