@@ -36,6 +36,7 @@ FILE: Spec = {
     "mime_type": str,
     "width": int,
     "height": int,
+    "duration": int,
 }
 _MESSAGE_FIELDS: Spec = {
     "message_id": int,
@@ -50,6 +51,8 @@ _MESSAGE_FIELDS: Spec = {
     "media_group_id": str,
     "photo": [FILE],
     "document": FILE,
+    "video": FILE,  # bot/telegram.py reads these like a document
+    "animation": FILE,
     "edit_date": int,
 }
 # Telegram never nests a replied-to message further, so the inner one is checked flat.

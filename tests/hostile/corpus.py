@@ -1281,6 +1281,28 @@ HTTP_REQUESTS = [
         status=frozenset({200, 400}),
     ),
     RawRequest(
+        "http-video-file-name-number",
+        WEBHOOK,
+        (_UPDATE % (b"7006", b'"hi"')).replace(
+            b'"text": "hi"',
+            b'"video": {"file_id": "v1", "file_unique_id": "u1", "width": 1, "height": 1,'
+            b' "duration": 1, "file_name": 5, "file_size": 10}',
+        ),
+        secret=True,
+        status=frozenset({400}),  # refused by the shape check, as a document would be
+    ),
+    RawRequest(
+        "http-animation-mime-list",
+        WEBHOOK,
+        (_UPDATE % (b"7007", b'"hi"')).replace(
+            b'"text": "hi"',
+            b'"animation": {"file_id": "a1", "file_unique_id": "u2", "width": 1, "height": 1,'
+            b' "duration": 1, "file_name": "a.gif", "mime_type": ["image/gif"]}',
+        ),
+        secret=True,
+        status=frozenset({400}),
+    ),
+    RawRequest(
         "http-message-not-object",
         WEBHOOK,
         b'{"update_id": 7004, "message": "hello"}',
