@@ -132,14 +132,15 @@ async def run_telegram(
     *,
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
-    album_quiet_s: float = 1.0,
+    channel: TelegramChannel | None = None,
 ) -> None:
     """Serve until ``stop`` is set (or SIGINT/SIGTERM), then finish work in progress.
 
-    ``ready`` is set once updates are being received.
+    ``ready`` is set once updates are being received. ``channel`` is the channel to
+    run (tests pass one with their own timings); by default one is built here.
     """
     url = webhook_url(settings)
-    channel = TelegramChannel(service, settings, album_quiet_s=album_quiet_s)
+    channel = channel or TelegramChannel(service, settings)
     application = channel.build_application(polling=url is None)
     # The staff web shares this server in both modes; review news reaches users through the channel.
     staff = create_staff_app(
@@ -171,7 +172,7 @@ async def run_telegram(
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             log.info("long polling; health check on %s", local_url(settings, "/healthz"))
         _log_staff_url(settings)
-        sweeper = asyncio.create_task(channel.sweep_forever())
+        channel.start_sweeping()
         if ready is not None:
             ready.set()
         try:
@@ -181,10 +182,7 @@ async def run_telegram(
             if application.updater and application.updater.running:
                 await application.updater.stop()
             await runner.cleanup()  # no new webhook calls; those in flight finish first
-            await channel.drain()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            await channel.drain()  # albums answered, work finished, the sweep stopped
             await application.stop()
 
 

@@ -6,13 +6,20 @@ them like any unknown command, and they are never in the command menu.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+import logging
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, Protocol, TypeVar
 
+from telegram import Bot
+from telegram.constants import ParseMode
+
+from bot.settings import Settings
 from bot.staff.exports import (
     FilterError,
     check_filter,
@@ -23,8 +30,12 @@ from bot.staff.exports import (
 from bot.staff.flags import compute_flags
 from bot.staff.stats import compute_stats, render_text
 from bot.staff.templates import environment
+from bot.telegram_send import Sender, chunks
+from flows.messages import CommandInput
 from flows.policy import KST, Policy
 from storage import CaseFilter, CaseStatus, Storage
+
+log = logging.getLogger(__name__)
 
 STAFF_COMMANDS = ("export", "stats")
 FORMATS = {"csv": "csv", "xlsx": "xlsx", "json": "jsonl"}
@@ -146,3 +157,63 @@ async def run_staff_command(
             )
             return
         await send_file(path, f"{count} cases")
+
+
+class TelegramStaffCommands:
+    """The staff commands as the Telegram channel sees them: which inputs they take, and
+    their answers sent as messages and documents through the channel's :class:`Sender`."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        policy: Policy,
+        settings: Settings,
+        sender: Sender,
+        bot: Callable[[], Bot],
+    ) -> None:
+        self.storage = storage
+        self.policy = policy
+        self.settings = settings
+        self.sender = sender
+        self._bot = bot
+
+    def handles(self, user_id: int, message: object) -> bool:
+        """Whether ``message`` is a staff command from a member of staff."""
+        return (
+            isinstance(message, CommandInput)
+            and message.name in STAFF_COMMANDS
+            and user_id in self.settings.staff_ids
+        )
+
+    async def answer(self, chat_id: int, message: CommandInput) -> None:
+        """Answer /export or /stats for a staff member; errors become a message, not silence."""
+        bot = self._bot()
+
+        async def send_text(text: str, is_html: bool) -> None:
+            mode = ParseMode.HTML if is_html else None
+            for piece in chunks(text):
+                await self.sender.call(
+                    functools.partial(bot.send_message, chat_id, piece, parse_mode=mode)
+                )
+
+        async def send_file(path: Path, caption: str) -> None:
+            with path.open("rb") as fh:
+                await self.sender.call(
+                    lambda: bot.send_document(chat_id, fh, filename=path.name, caption=caption),
+                    attempts=1,
+                )
+
+        try:
+            await run_staff_command(
+                message.name,
+                message.arg,
+                storage=self.storage,
+                policy=self.policy,
+                default_lang=self.settings.default_lang,
+                send_text=send_text,
+                send_file=send_file,
+                run_blocking=asyncio.to_thread,
+            )
+        except Exception:
+            log.exception("staff command /%s failed", message.name)
+            await send_text("The command failed; the log has the details.", False)

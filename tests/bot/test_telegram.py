@@ -6,7 +6,6 @@ bot's own aiohttp server.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -16,7 +15,7 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.intake import IntakeService
 from bot.settings import Settings
-from bot.telegram import _marking
+from bot.telegram_send import marking as _marking
 from flows.conversation import IntakeFlow
 from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
@@ -53,14 +52,17 @@ async def test_small_business_report_with_an_album(bot):
     # An album of two receipts: two updates with one media_group_id, one reply.
     api = bot.api
     before = len(api.messages_to(person.id))
-    for n in (1, 2):
-        update = api.photo_update(person.user, b"\xff\xd8receipt-%d" % n, media_group_id="album-1")
+    album = tuple(
+        api.photo_update(person.user, b"\xff\xd8receipt-%d" % n, media_group_id="album-1")
+        for n in (1, 2)
+    )
+    for update in album:
         await bot.send(update, replies=0)
-    messages = await api.wait_for_messages(person.id, before + 1)
-    assert messages[-1]["text"].startswith("받았어요: photo_")
-    assert messages[-1]["text"].count("photo_") == 2
-    await asyncio.sleep(0.5)
-    assert messages[-1] == api.messages_to(person.id)[-1]  # one reply for the album, not two
+    # Idle includes the album's quiet period: once settled, its reply is out, and alone.
+    await bot.settle(album)
+    (reply,) = api.messages_to(person.id)[before:]  # one reply for the album, not two
+    assert reply["text"].startswith("받았어요: photo_")
+    assert reply["text"].count("photo_") == 2
 
     assert "접수 내용을 확인해 주세요" in await person.press("done")
     text = await person.press("submit")
@@ -180,7 +182,7 @@ async def test_same_update_twice_has_one_effect(bot):
     await bot.send(update)
     count = len(bot.api.messages_to(person.id))
     await bot.send(update, replies=0)
-    await asyncio.sleep(0.3)  # time for a wrong second reply to show up
+    await bot.settle((update,))  # a wrong second reply would be out by then
     assert len(bot.api.messages_to(person.id)) == count
     assert bot.storage.load_conversation(person.id).state == "description"
 
@@ -261,6 +263,9 @@ async def test_flood_control_and_server_errors_are_retried_without_losing_the_re
     assert "어떤 분이신가요?" in await person.press("agree")
     sends = [c for c in bot.api.calls if c.method.lower() == "sendmessage"]
     assert sum(not c.ok for c in sends) == 3  # the failures happened and were retried
+    # The waits asked for: the flood wait Telegram named, then backoff; none was spent
+    # (the timing is injected), where real sleeps cost 2.5 s per mode.
+    assert bot.waits == pytest.approx([1.0, 0.5, 1.0], abs=0.2)
 
 
 async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path):
@@ -283,18 +288,18 @@ async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path
         )
         channel = TelegramChannel(service, settings)  # as after a restart: nothing in memory
         async with channel.build_application(polling=False):
-            await channel.load_schedule()
-            await channel.sweep_due_now()
+            await channel.sweeper.load_schedule()
+            await channel.sweeper.sweep_due_now()
             assert api.messages_to(77) == []  # not due yet
             now[0] += 25 * 3600
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             (reminder,) = api.messages_to(77)
             assert (
                 "아직 끝나지 않았어요" in reminder["text"]
                 and reminder["reply_markup"]["inline_keyboard"]
             )
             now[0] += 14 * 24 * 3600
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             assert "14일 동안 멈춰 있어서 지웠어요" in api.messages_to(77)[-1]["text"]
         assert storage.load_conversation(77) is None
         storage.close()
@@ -335,18 +340,18 @@ async def test_documents_reminder_reaches_the_chat_after_a_restart(tmp_path):
         )
         channel = TelegramChannel(service, settings)  # as after a restart: nothing in memory
         async with channel.build_application(polling=False):
-            await channel.load_schedule()
+            await channel.sweeper.load_schedule()
             now[0] += 2 * 24 * 3600
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             assert api.messages_to(80) == []  # not due yet
             now[0] += 24 * 3600 + 1
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             (reminder,) = api.messages_to(80)
             assert number in reminder["text"] and "통장 사본" in reminder["text"]
             (button,) = reminder["reply_markup"]["inline_keyboard"][0]
             assert button["callback_data"] == f"docs:{number}"
             now[0] += 24 * 3600
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             assert len(api.messages_to(80)) == 1  # once
         storage.close()
 
@@ -385,13 +390,13 @@ async def test_documents_asked_for_on_the_web_are_reminded_without_a_restart(tmp
         channel = TelegramChannel(service, settings)
         review = ReviewService(storage, notify=channel.notify, clock=lambda: now[0])
         async with channel.build_application(polling=False):
-            await channel.load_schedule()  # the bot runs: nothing is due for user 82
+            await channel.sweeper.load_schedule()  # the bot runs: nothing is due for user 82
             await review.request_documents(number, staff="staff:김담당", documents="통화 기록")
             (request,) = api.messages_to(82)
             assert "통화 기록" in request["text"]
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             now[0] += 3 * 24 * 3600 + 1  # the user stays silent; the bot keeps running
-            await channel.sweep_due_now()
+            await channel.sweeper.sweep_due_now()
             reminder = api.messages_to(82)[-1]
             assert len(api.messages_to(82)) == 2
             assert number in reminder["text"] and "통화 기록" in reminder["text"]
@@ -429,10 +434,10 @@ async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplo
         )
         channel = TelegramChannel(service, settings)
         async with channel.build_application(polling=False):
-            await channel.load_schedule()
+            await channel.sweeper.load_schedule()
             now[0] += 25 * 3600
-            with caplog.at_level("ERROR", logger="bot.telegram"):
-                await channel.sweep_due_now()
+            with caplog.at_level("ERROR", logger="bot.telegram_sweep"):
+                await channel.sweeper.sweep_due_now()
         assert "아직 끝나지 않았어요" in api.messages_to(78)[-1]["text"]
         assert "reminder/expiry for user 79 failed" in caplog.text
         assert storage.load_conversation(79).reminded_at is None  # not told: not recorded
@@ -499,3 +504,44 @@ async def test_a_question_asked_again_takes_the_old_keyboard_away(bot):
     # A typed answer: the next question's buttons replace the answered one's.
     await bot.process(api.text_update(person.user, "General user"))
     assert live_question_keyboards(api, person.id) == [last()]
+
+
+async def test_with_the_rate_limiter_on_a_message_is_tried_at_most_send_attempts_times(tmp_path):
+    """Regression: the channel retried flood waits on top of PTB's AIORateLimiter(max_retries=3),
+    so one message could be tried up to 16 times (4 x 4), and tests ran with the limiter off.
+
+    With the limiter on (as in production), a message Telegram keeps refusing with 429 is
+    tried SEND_ATTEMPTS times in all, then the failure reaches the caller.
+    """
+    from telegram.error import RetryAfter
+
+    from bot.telegram import TelegramChannel
+    from bot.telegram_send import SEND_ATTEMPTS
+    from flows.messages import Reply
+
+    async with BotAPIStandIn() as api:
+        api.user(81)
+        storage = TinyDBStorage(tmp_path / "data")
+        service = IntakeService(IntakeFlow(load_policy()), storage)
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=30,  # the rate limiter on
+        )
+        waits: list[float] = []
+
+        async def no_wait(seconds: float) -> None:
+            waits.append(seconds)
+
+        channel = TelegramChannel(service, settings, sleep=no_wait)
+        api.fail_next("sendMessage", 429, retry_after=1, times=100)
+        async with channel.build_application(polling=False):
+            with pytest.raises(RetryAfter):
+                await channel.notify(81, [Reply("접수번호 안내")])
+        tries = [c for c in api.calls if c.method == "sendMessage"]
+        assert len(tries) == SEND_ATTEMPTS == 4
+        assert not any(c.ok for c in tries)
+        # Each retry waited the flood wait Telegram named (here asked for, not spent).
+        assert waits == pytest.approx([1.0] * (SEND_ATTEMPTS - 1), abs=0.2)
+        storage.close()

@@ -61,8 +61,6 @@ OWN_KEYS = {
 # input: the update path differs (getUpdates and PTB's Updater instead of our webhook
 # handler), the conversation logic does not.
 POLLING_STEPS = ("evidence",)
-# The album's reply comes this long after its last item (RunningBot uses 0.3 s), plus slack.
-ALBUM_WAIT_S = 0.8
 
 # Destructive inputs must do what they say where they apply (elsewhere "may" only permits
 # them): (entry id, step) -> the outcome. "resume" is kept, with the resume question asked.
@@ -330,7 +328,7 @@ async def send_hostile(stage: Stage, step: str, hostile: Hostile) -> Observed:
             await bot.process(update)
         seen.append(update)
     if hostile.album:
-        await asyncio.sleep(ALBUM_WAIT_S)
+        await bot.settle()  # the album's reply, after its quiet period, and nothing more
     sent = bot.sent_since(calls)
     elsewhere = {chat_of(u) for u in updates} - {person.id, None}  # groups and channels
 

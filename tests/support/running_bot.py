@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.intake import IntakeService
 from bot.server import run_telegram
 from bot.settings import Settings
+from bot.telegram import TelegramChannel
 from flows.conversation import IntakeFlow
 from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
@@ -18,6 +19,8 @@ from tests.support.bot_api import BotAPIStandIn
 
 SECRET = "s3cret-token_for-tests"
 MODES = ("polling", "webhook")
+# An album's reply comes this long after its last item (the bot's default is 1 s).
+ALBUM_QUIET_S = 0.3
 
 
 def free_port() -> int:
@@ -66,15 +69,25 @@ class RunningBot:
         self.storage: TinyDBStorage | None = None
         self.task: asyncio.Task | None = None
         self.stop_event = asyncio.Event()
+        self.channel: TelegramChannel | None = None
+        # The waits the bot's retry layer asked for (flood waits, backoff), not spent.
+        self.waits: list[float] = []
+
+    async def _no_wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)
 
     async def start(self) -> None:
         self.storage = TinyDBStorage(self.settings.data_dir)
         service = IntakeService(IntakeFlow(load_policy()), self.storage)
+        self.channel = TelegramChannel(
+            service, self.settings, album_quiet_s=ALBUM_QUIET_S, sleep=self._no_wait
+        )
         ready = asyncio.Event()
         self.stop_event = asyncio.Event()
         self.task = asyncio.create_task(
             run_telegram(
-                self.settings, service, stop=self.stop_event, ready=ready, album_quiet_s=0.3
+                self.settings, service, stop=self.stop_event, ready=ready, channel=self.channel
             )
         )
         waiter = asyncio.ensure_future(ready.wait())
@@ -119,6 +132,18 @@ class RunningBot:
                 while not self.storage.seen_update(update["update_id"]):
                     await asyncio.sleep(0.005)
         return self.sent_since(mark, chat_of(update))
+
+    async def settle(self, updates: tuple[dict, ...] = (), *, timeout: float = 10) -> None:
+        """Wait until ``updates`` were processed and the bot is idle: nothing more will come.
+
+        Idle means no update in process, no background task pending and no album waiting
+        for its quiet period (see ``TelegramChannel.idle``); what the bot sent by then is
+        all it sends for these updates.
+        """
+        async with asyncio.timeout(timeout):
+            while not all(self.storage.seen_update(u["update_id"]) for u in updates):
+                await asyncio.sleep(0.005)
+            await self.channel.idle()
 
     def sent_since(self, mark: int, chat_id: int | None = None) -> list[dict]:
         """The sendMessage parameters (text, reply_markup…) since ``mark``, an index into api.calls.
