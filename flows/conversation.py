@@ -7,18 +7,14 @@ bytes, the case, the record, in that order) and only then sends the replies.
 
 from __future__ import annotations
 
-import datetime as dt
-import unicodedata
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from flows.amount import format_amount, parse_amount
-from flows.bizno import parse_business_number
-from flows.errors import AmountError, BusinessNumberError
-from flows.evidence import EvidenceRules, format_size, normalize_file_name
+from flows.amount import format_amount
+from flows.evidence import EvidenceRules, format_size
 from flows.limits import UserUsage
-from flows.machine import DRAFT_STATES, QUESTIONS, Draft, build_machine, fire, path_of
+from flows.machine import INTAKE, Draft, StateTable, build_machine, fire, path_of
 from flows.messages import (
     AlbumDeliveredInput,
     AlbumEndInput,
@@ -34,12 +30,27 @@ from flows.messages import (
     TextInput,
     UnsupportedInput,
 )
+from flows.outcome import Outcome, Submission, SupplementDone
 from flows.policy import Policy, Text, TierDecision, decide_tier
+from flows.question import Invalid, Option, Question
+from flows.questions import INTAKE_QUESTIONS, MAX_DESCRIPTION, MAX_SERVICE_NAME
 from flows.record import SUPPLEMENT_KEY, ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
+from flows.typed_text import clean_file_name, clean_text, fold
 
-MAX_DESCRIPTION = 1000
-MAX_SERVICE_NAME = 100
+__all__ = [
+    "ALBUM_KEY",
+    "FILE_STATES",
+    "MAX_DESCRIPTION",
+    "MAX_SERVICE_NAME",
+    "IntakeFlow",
+    "Outcome",
+    "Submission",
+    "SupplementDone",
+    "clean_file_name",
+    "clean_text",
+]
+
 # Deep-link payloads of /start that preselect a reporter type (t.me/bot?start=sb).
 START_PAYLOADS = {
     "sb": "small_business",
@@ -52,107 +63,43 @@ LANG_QUESTION = "lang"
 ALBUM_KEY = "_album"
 # The steps that take files; a channel downloads a file only when the user is at one.
 FILE_STATES = frozenset({"evidence", "supplement"})
-TIER_KIND_NAMES = {
-    "review": {"ko": "협의체 심사", "en": "Committee review"},
-    "terms": {"ko": "서비스 약관에 따른 보상", "en": "Under the service's terms"},
-    "package": {"ko": "이용자 지원 패키지", "en": "All-user package"},
-}
-
-YES_WORDS = frozenset({"네", "예", "응", "어", "넵", "네네", "맞아요", "yes", "y", "ok", "okay"})
-NO_WORDS = frozenset({"아니요", "아니오", "아뇨", "아니", "no", "n", "nope"})
-# Keep the answer of a text question being revisited (its one button).
-KEEP_WORDS = frozenset({"그대로", "유지", "keep", "keepit", "same"})
-# Typed words that mean a button, per question and option value.
-SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
-    ("consent", "agree"): YES_WORDS | {"동의", "동의함", "동의합니다", "agree"},
-    ("consent", "decline"): NO_WORDS | {"거부", "동의안함", "비동의", "decline"},
-    ("paid", "paid"): frozenset({"유료", "paid"}),
-    ("paid", "free"): frozenset({"무료", "free"}),
-    ("monetary", "yes"): YES_WORDS | {"있어요", "있음"},
-    ("monetary", "no"): NO_WORDS | {"없어요", "없음", "문의", "의견"},
-    ("amount_confirm", "yes"): YES_WORDS,
-    ("amount_confirm", "no"): NO_WORDS | {"다시"},
-    ("channel", "yes"): YES_WORDS,
-    ("channel", "no"): NO_WORDS,
-    ("evidence", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
-    ("evidence", "skip"): frozenset({"건너뛰기", "없어요", "없음", "skip", "none"}),
-    ("evidence", "later"): frozenset({"나중에", "나중에 보낼게요", "later", "send later"}),
-    ("description", "skip"): frozenset({"건너뛰기", "없어요", "없음", "skip", "none"}),
+# Typed words that mean a button of the steps after the questions (each question
+# declares its own in flows/questions.py).
+SCREEN_SYNONYMS: dict[tuple[str, str], frozenset[str]] = {
     ("supplement", "done"): frozenset({"완료", "다 보냈어요", "끝", "done", "finish", "finished"}),
     ("summary", "submit"): frozenset({"접수", "제출", "submit"}),
     ("resume", "continue"): frozenset({"이어서", "계속", "continue"}),
     ("resume", "restart"): frozenset({"처음부터", "다시", "restart"}),
-    **{
-        (q, "keep"): KEEP_WORDS
-        for q in ("service_other", "description", "amount", "business_number")
-    },
 }
 
 
-@dataclass(frozen=True)
-class Submission:
-    """What a confirmed report carries into a case (the caller adds the case number)."""
-
-    draft_id: str
-    user_id: int
-    lang: str
-    policy_id: str
-    reporter_type: str
-    service: str
-    paid: bool
-    monetary: bool
-    tier: str
-    service_other: str | None = None
-    amount: int | None = None
-    tentative_support: int | None = None
-    channel_cash: bool = False
-    business_number: str | None = None
-    description: str | None = None
-    evidence: tuple[EvidenceFile, ...] = ()
-    answers: dict[str, Any] = field(default_factory=dict)
-    # Documents the review needs and the reporter will send after submitting: the case
-    # then starts as "documents requested".
-    documents_due: tuple[Text, ...] = ()
-
-
-@dataclass(frozen=True)
-class SupplementDone:
-    """Documents a user sent for a submitted case; the caller attaches them to it."""
-
-    case_number: str
-    files: tuple[EvidenceFile, ...]
-
-
-@dataclass
-class Outcome:
-    """The result of one input.
-
-    ``record`` None means the conversation is over and must be forgotten. Store
-    ``accepted_files`` first, then create the case for ``submission`` (and call
-    :meth:`IntakeFlow.complete_submission`), then save the record, then reply.
-    """
-
-    record: ConversationRecord | None
-    replies: list[Reply]
-    accepted_files: tuple[EvidenceFile, ...] = ()
-    submission: Submission | None = None
-    supplement: SupplementDone | None = None
-    # A pressed button answered the question being asked (a stale or forged one did not).
-    choice_taken: bool = False
-    # The user chose this language (/lang): it is theirs, beyond this conversation.
-    lang_chosen: str | None = None
+def folded_synonyms(questions: Sequence[Question]) -> dict[tuple[str, str], frozenset[str]]:
+    """Every (state, button value) with the typed words meaning it, folded for matching."""
+    words = dict(SCREEN_SYNONYMS)
+    for q in questions:
+        for value in {*q.synonyms, *(("keep",) if q.free_text else ())}:
+            words[(q.name, value)] = q.words_for(value)
+    return {key: frozenset(fold(w) for w in ws) for key, ws in words.items()}
 
 
 class IntakeFlow:
     """The damage-report conversation under one compensation policy."""
 
     def __init__(
-        self, policy: Policy, rules: EvidenceRules | None = None, *, expire_days: int = 14
+        self,
+        policy: Policy,
+        rules: EvidenceRules | None = None,
+        *,
+        expire_days: int = 14,
+        questions: Sequence[Question] = INTAKE_QUESTIONS,
     ) -> None:
+        """``questions`` (the damage report's unless told) are asked in that order."""
         self.policy = policy
         self.rules = rules or EvidenceRules()
         self.expire_days = expire_days
-        self.machine = build_machine()
+        self.table = INTAKE if questions is INTAKE_QUESTIONS else StateTable(questions)
+        self.machine = build_machine(table=self.table)
+        self.synonyms = folded_synonyms(questions)
 
     # -- entry points ------------------------------------------------------------------
     def new_record(self, user_id: int, lang: str, now: float) -> ConversationRecord:
@@ -275,12 +222,12 @@ class IntakeFlow:
         if tier is None:
             return tier_id
         if tier.kind == "cash" and tier.support:
-            label = ("현금 " if lang == "ko" else "Cash ") + format_amount(tier.support, lang)
+            label = t(lang, "tier.kind.cash", amount=format_amount(tier.support, lang))
         else:
-            label = TIER_KIND_NAMES[tier.kind]["en" if lang == "en" else "ko"]
+            label = t(lang, f"tier.kind.{tier.kind}")
         if channel_cash:
             extra = format_amount(channel_cash, lang)
-            label += f" + 채널 메시지 캐시 {extra}" if lang == "ko" else f" + Channel cash {extra}"
+            label = t(lang, "tier.with_channel_cash", tier=label, amount=extra)
         return label
 
     def _first_contact(
@@ -441,7 +388,7 @@ class _Step:
                 self.say(self.flow.case_limit_text(self.usage, self.lang))
             elif state == "submitted":
                 self.fresh_draft()
-            elif state in DRAFT_STATES and state != "consent":
+            elif state in self.flow.table.draft_states and state != "consent":
                 self.record.history.append(state)
                 fire(self.flow.machine, self.draft(), "pause")
                 self.sync()
@@ -505,87 +452,44 @@ class _Step:
         self.ask()
 
     # -- answers ----------------------------------------------------------------------------
+    def question(self, state: str | None = None) -> Question | None:
+        """The declaration of ``state`` (the current state unless told); None after them."""
+        return self.flow.table.questions.get(state or self.record.state)
+
     def text(self, raw: str) -> None:
         text = clean_text(raw)
-        state = self.record.state
-        if state in FREE_TEXT:
-            if self.match_option(text) == "keep":  # its number, its label or "그대로"
-                self.advance()
-                return
-            FREE_TEXT[state](self, text)
-            return
-        if state == "amount_confirm" and self.match_option(text) is None:
-            self.correct_amount(text)
-            return
-        if state == "evidence" and not self.match_option(text):
-            self.reask("hint.text_at_evidence")
-            return
-        value = self.match_option(text)
-        if value is None:
-            self.reask("hint.empty" if not text else "hint.use_buttons")
-        else:
+        q = self.question()
+        value = self.match_option(text)  # a button's number, its label or a word for it
+        if value is not None:
             self.choose(value)
+        elif q is not None and q.free_text:
+            self.take_answer(q, text)
+        elif q is not None and q.on_text is not None:
+            q.on_text(self, text)
+        else:
+            self.reask("hint.empty" if not text else "hint.use_buttons")
+
+    def take_answer(self, q: Question, text: str) -> None:
+        """A typed answer to a free-text question: read, validated, kept, then move on."""
+        try:
+            q.take(self, text)
+        except Invalid as exc:
+            self.reask(exc.hint_key, **exc.values)
+            return
+        self.advance()
 
     def choose(self, value: str) -> None:
-        state = self.record.state
-        a = self.answers
-        if state == "consent":
-            if value == "decline":
-                self.forget = True
-                self.say(self.t("declined"))
-                return
-            a["consent"] = True
-        elif state == "reporter_type":
-            window = self.policy.window_for(value, dt.datetime.fromtimestamp(self.now, dt.UTC))
-            if not window.open:
-                name = self.policy.reporter_type(value).name(self.lang)
-                if window.opens:
-                    self.reask(
-                        "hint.window_not_open", reporter_type=name, date=window.opens.isoformat()
-                    )
-                else:
-                    self.reask("hint.window_closed", reporter_type=name, date=str(window.closed_on))
-                return
-            a["reporter_type"] = value
-        elif state == "service":
-            if a.get("service") != value:
-                a.pop("paid", None)
-            a["service"] = value
-            service = self.policy.service(value)
-            if service.billing != "both":
-                a["paid"] = service.billing == "paid"
-        elif state == "paid":
-            a["paid"] = value == "paid"
-        elif state == "monetary":
-            a["monetary"] = value == "yes"
-        elif state == "description" and value == "skip":  # on the money path only
-            a["description"] = ""
-        elif state in FREE_TEXT:  # "keep": the answer stays as it is
-            pass
-        elif state == "amount_confirm":
-            if value == "no":
-                fire(self.flow.machine, self.draft(), "retry_amount")
-                self.sync()
-                self.ask()
-                return
-            a["amount_confirmed"] = True
-            self.say_tier()
-        elif state == "channel":
-            a["has_channel"] = value == "yes"
-            cash = self.flow.decision(a).channel_cash
-            if cash:
-                self.notes.append(cash.text(self.lang))
-        elif state == "evidence":
-            # Without the review's documents the report is still taken: they are asked
-            # for after submitting (the case starts as "documents requested").
-            a["evidence_later"] = self.needs_files() and not a.get("evidence")
-            a["evidence_done"] = True
-        elif state == "summary":
-            self.summary_choice(value)
+        q = self.question()
+        if q is not None:
+            keep = value == "keep" and q.free_text  # the answer stays as it is
+            if keep or (q.choose is not None and q.choose(self, value)):
+                self.advance()
             return
+        state = self.record.state
+        if state == "summary":
+            self.summary_choice(value)
         elif state == "edit_menu":
             self.edit(value)
-            return
         elif state == "resume":
             if value == "restart":
                 self.fresh_draft()
@@ -594,63 +498,6 @@ class _Step:
                 fire(self.flow.machine, self.draft(), "jump", target)
                 self.sync(target)
                 self.ask()
-            return
-        self.advance()
-
-    def answer_service_other(self, text: str) -> None:
-        if not text:
-            self.reask("hint.empty")
-        elif len(text) > MAX_SERVICE_NAME:
-            self.reask("hint.too_long", max=MAX_SERVICE_NAME)
-        else:
-            self.answers["service_other"] = text
-            self.advance()
-
-    def answer_description(self, text: str) -> None:
-        # The skip button typed (its label, number or a word for it), as the console shows it.
-        if self.answers.get("monetary") and self.match_option(text) == "skip":
-            self.choose("skip")
-        elif not text:
-            self.reask("hint.empty")
-        elif len(text) > MAX_DESCRIPTION:
-            self.reask("hint.too_long", max=MAX_DESCRIPTION)
-        else:
-            self.answers["description"] = text
-            self.advance()
-
-    def answer_amount(self, text: str) -> None:
-        try:
-            amount = parse_amount(text, cap=self.policy.amount_cap)
-        except AmountError as exc:
-            cap = format_amount(self.policy.amount_cap, self.lang)
-            self.reask(f"amount.{exc.reason}", cap=cap)
-            return
-        self.answers["amount"] = amount
-        self.answers["amount_confirmed"] = False
-        self.advance()
-
-    def correct_amount(self, text: str) -> None:
-        """Text at the amount confirmation: an amount in it replaces the one being confirmed."""
-        try:
-            amount = parse_amount(text, cap=self.policy.amount_cap)
-        except AmountError as exc:
-            if exc.reason in ("empty", "no_amount"):
-                self.reask("hint.empty" if not text else "hint.use_buttons")
-            else:
-                cap = format_amount(self.policy.amount_cap, self.lang)
-                self.reask(f"amount.{exc.reason}", cap=cap)
-            return
-        self.answers["amount"] = amount
-        self.answers["amount_confirmed"] = False
-        self.ask()  # confirm the new amount
-
-    def answer_business_number(self, text: str) -> None:
-        try:
-            self.answers["business_number"] = parse_business_number(text)
-        except BusinessNumberError as exc:
-            self.reask(f"bizno.{exc.reason}")
-            return
-        self.advance()
 
     def take_files(self, files: tuple[EvidenceFile, ...], group: str | None = None) -> None:
         if self.record.state == "supplement":
@@ -712,7 +559,7 @@ class _Step:
         self.replies.append(reply)
 
     def hold_album_problems(
-        self, group: str, problems: list[str], received: list[str] = ()
+        self, group: str, problems: list[str], received: Sequence[str] = ()
     ) -> None:
         """Keep what an album item brought for the album's one reply; say nothing yet."""
         album = self.answers.setdefault(ALBUM_KEY, {"group": group, "received": [], "problems": []})
@@ -811,7 +658,9 @@ class _Step:
 
     # -- moving -------------------------------------------------------------------------------
     def draft(self) -> Draft:
-        self._draft = Draft(self.record.state, self.answers, self.policy)
+        self._draft = Draft(
+            self.record.state, self.answers, self.policy, self.flow.table.conditions
+        )
         return self._draft
 
     def sync(self, expected: str | None = None) -> None:
@@ -821,7 +670,7 @@ class _Step:
 
     def advance(self) -> None:
         """Go forward, skipping questions already answered (after /back or an edit)."""
-        for _ in range(len(QUESTIONS) + 1):
+        for _ in range(len(self.flow.table.names) + 1):
             source = self.record.state
             if not fire(self.flow.machine, self.draft(), "advance"):
                 break
@@ -832,28 +681,19 @@ class _Step:
         self.ask()
 
     def answered(self, state: str) -> bool:
-        a = self.answers
-        return {
-            "consent": bool(a.get("consent")),
-            "reporter_type": "reporter_type" in a,
-            "service": "service" in a,
-            "service_other": bool(a.get("service_other")),
-            "paid": "paid" in a,
-            "monetary": "monetary" in a,
-            "description": bool(a.get("description"))
-            or (bool(a.get("monetary")) and "description" in a),
-            "amount": "amount" in a,
-            "amount_confirm": bool(a.get("amount_confirmed")),
-            "business_number": "business_number" in a,
-            "channel": "has_channel" in a,
-            "evidence": bool(a.get("evidence_done"))
-            and not (self.needs_files() and not a.get("evidence") and not a.get("evidence_later")),
-        }.get(state, False)
+        q = self.question(state)
+        return q is not None and q.answered(self)
 
     def needs_files(self) -> bool:
-        return (
-            bool(self.answers.get("monetary")) and self.flow.decision(self.answers).needs_evidence
-        )
+        return bool(self.answers.get("monetary")) and self.decision().needs_evidence
+
+    def decision(self) -> TierDecision:
+        return self.flow.decision(self.answers)
+
+    def move(self, trigger: str) -> None:
+        fire(self.flow.machine, self.draft(), trigger)
+        self.sync()
+        self.ask()
 
     def fresh_draft(self) -> None:
         self.record = self.flow.new_record(self.record.user_id, self.lang, self.now)
@@ -871,6 +711,13 @@ class _Step:
     def reask(self, hint_key: str, **values: object) -> None:
         self.notes.append(self.t(hint_key, **values))
         self.ask()
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def close(self, text_key: str) -> None:
+        self.forget = True
+        self.say(self.t(text_key))
 
     def ask_if_open(self) -> None:
         if self.record.state != "submitted":
@@ -900,37 +747,23 @@ class _Step:
 
     def prompt(self) -> Reply:
         state = self.record.state
-        text = self.question_text(state)
-        current = self.current_answer(state)
-        if current:
+        q = self.question(state)
+        text = q.question_text(self) if q is not None else self.screen_text(state)
+        current = q.show(self) if q is not None and q.shows_current else None
+        if current:  # the kept answer of a question being revisited
             text += "\n" + self.t("current_answer", answer=current)
-            if state in FREE_TEXT and any(v == "keep" for v, _ in self.options(state)):
+            if q is not None and q.free_text and any(v == "keep" for v, _ in self.options(state)):
                 text += "\n" + self.t("current_answer.keep")
         return Reply(text, self.buttons(state))
 
-    def question_text(self, state: str) -> str:
-        a = self.answers
-        if state == "paid":
-            return self.t("paid", service=self.service_name())
-        if state == "description":
-            key = "description.loss" if a.get("monetary") else "description"
-            return self.t(key, max=MAX_DESCRIPTION)
-        if state == "amount_confirm":
-            return self.t("amount_confirm", amount=format_amount(a["amount"], self.lang))
-        if state == "evidence":
-            count = len(a.get("evidence", []))
-            if self.needs_files():
-                docs = "\n".join(f"• {d(self.lang)}" for d in self.flow.decision(a).tier.documents)
-                text = self.t("evidence.required", documents=docs)
-            else:
-                text = self.t("evidence.optional")
-            return text + ("\n" + self.t("evidence.count", count=count) if count else "")
+    def screen_text(self, state: str) -> str:
+        """The text of a step after the questions."""
         if state == "summary":
             return self.t("summary", lines="\n".join(self.summary_lines()))
         if state == "submitted":
             return self.t("already_submitted", case_number=self.record.case_number or "-")
         if state == "supplement":
-            sup = a.get(SUPPLEMENT_KEY, {})
+            sup = self.answers.get(SUPPLEMENT_KEY, {})
             text = self.t(
                 "supplement",
                 case_number=sup.get("case", "-"),
@@ -940,28 +773,11 @@ class _Step:
             return text + ("\n" + self.t("evidence.count", count=count) if count else "")
         return self.t(state)
 
-    def options(self, state: str) -> list[tuple[str, str]]:
-        """(value, label) of each button of a question, in display order."""
-        lang, a = self.lang, self.answers
-        if state == "consent":
-            return [("agree", self.t("consent.yes")), ("decline", self.t("consent.no"))]
-        if state == "reporter_type":
-            return [(r.id, r.name(lang)) for r in self.policy.reporter_types]
-        if state == "service":
-            return [(s.id, s.name(lang)) for s in self.policy.services]
-        if state == "paid":
-            return [("paid", self.t("paid.yes")), ("free", self.t("paid.no"))]
-        if state in ("monetary", "amount_confirm", "channel"):
-            return [("yes", self.t(f"{state}.yes")), ("no", self.t(f"{state}.no"))]
-        if state == "description" and a.get("monetary"):  # optional: skip, or keep one
-            keep = [("keep", self.t("keep"))] if a.get("description") else []
-            return [*keep, ("skip", self.t("description.skip"))]
-        if state == "evidence":
-            if a.get("evidence"):
-                return [("done", self.t("evidence.done"))]
-            if self.needs_files():
-                return [("later", self.t("evidence.later"))]
-            return [("skip", self.t("evidence.skip"))]
+    def options(self, state: str) -> list[Option]:
+        """(value, label) of each button of a step, in display order."""
+        q = self.question(state)
+        if q is not None:
+            return q.buttons_of(self)
         if state == "summary":
             return [
                 ("submit", self.t("summary.submit")),
@@ -969,49 +785,53 @@ class _Step:
                 ("cancel", self.t("summary.cancel")),
             ]
         if state == "edit_menu":
-            fields = [q for q in self.path() if q in EDITABLE]
-            return [(q, self.field_name(q)) for q in fields] + [
+            fields = [q for q in self.path_questions() if q.editable]
+            return [(q.name, q.label(self)) for q in fields] + [
                 ("summary", self.t("edit_menu.back"))
             ]
         if state == "resume":
             return [("continue", self.t("resume.continue")), ("restart", self.t("resume.restart"))]
         if state == "supplement":
             return [("done", self.t("evidence.done"))]
-        if state in FREE_TEXT and self.answered(state):
-            return [("keep", self.t("keep"))]
         return []
 
     def buttons(self, state: str) -> tuple[tuple[Button, ...], ...]:
-        options = self.options(state)
-        # Short labels side by side; the monetary answers are sentences, one per row.
-        per_row = 2 if state in ("service", "paid", "amount_confirm", "channel", "consent") else 1
-        buttons = [Button(label, f"{state}:{value}") for value, label in options]
+        q = self.question(state)
+        per_row = q.per_row if q is not None else 1
+        buttons = [Button(label, f"{state}:{value}") for value, label in self.options(state)]
         return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
     def valid_option(self, value: str) -> bool:
-        # "done", "skip" and "later" all finish the evidence step, whichever is shown.
-        if self.record.state == "evidence":
-            return value in ("done", "skip", "later")
+        q = self.question()
+        if q is not None and value in q.accepts:
+            return True
         return any(v == value for v, _ in self.options(self.record.state))
 
     def match_option(self, text: str) -> str | None:
         """Read typed text as a button: its number, its label or a common word for it."""
-        options = self.options(self.record.state)
+        state = self.record.state
+        options = self.options(state)
         if not options or not text:
             return None
         key = fold(text)
         if key.isdigit() and 1 <= int(key) <= len(options):
             return options[int(key) - 1][0]
         for value, label in options:
-            if key in (fold(label), fold(value)) or key in _FOLDED_SYNONYMS.get(
-                (self.record.state, value), ()
+            if key in (fold(label), fold(value)) or key in self.flow.synonyms.get(
+                (state, value), ()
             ):
                 return value
         return None
 
     # -- summary ----------------------------------------------------------------------------------
     def path(self) -> list[str]:
-        return path_of(self.flow.machine, self.answers, self.policy)
+        """The questions the answers lead along, then "summary"."""
+        return path_of(self.flow.machine, self.answers, self.policy, self.flow.table)
+
+    def path_questions(self) -> list[Question]:
+        """The declarations of the questions on the path, in order."""
+        questions = self.flow.table.questions
+        return [questions[name] for name in self.path() if name in questions]
 
     def service_name(self) -> str:
         a = self.answers
@@ -1019,82 +839,34 @@ class _Step:
         if service is None:
             return "-"
         if service.other and a.get("service_other"):
-            return a["service_other"]
+            other: str = a["service_other"]
+            return other
         return service.name(self.lang)
-
-    def current_answer(self, state: str) -> str | None:
-        """The kept answer of a question being revisited, in words."""
-        if state in (
-            "consent",
-            "amount_confirm",
-            "evidence",
-            "summary",
-            "edit_menu",
-            "resume",
-            "submitted",
-        ):
-            return None
-        return self.answer_text(state)
-
-    def answer_text(self, state: str) -> str | None:
-        a, lang = self.answers, self.lang
-        if state == "reporter_type" and "reporter_type" in a:
-            return self.policy.reporter_type(a["reporter_type"]).name(lang)
-        if state == "service" and "service" in a:
-            return self.policy.service(a["service"]).name(lang)
-        if state == "service_other":
-            return a.get("service_other")
-        if state == "paid" and "paid" in a:
-            return self.t("value.paid" if a["paid"] else "value.free")
-        if state == "monetary" and "monetary" in a:
-            return self.t("value.yes_loss" if a["monetary"] else "value.no_loss")
-        if state == "description":
-            if a.get("monetary") and a.get("description") == "":
-                return self.t("value.no_description")
-            return a.get("description")
-        if state == "amount" and "amount" in a:
-            return format_amount(a["amount"], lang)
-        if state == "business_number":
-            return a.get("business_number")
-        if state == "channel" and self.channel_implied():
-            return self.t("value.runs_channel")
-        if state == "channel" and "has_channel" in a:
-            return self.t("value.runs_channel" if a["has_channel"] else "value.no_channel")
-        if state == "evidence":
-            files = a.get("evidence", [])
-            if files:
-                return self.t("value.files", count=len(files))
-            return self.t("value.files_later" if self.needs_files() else "value.no_files")
-        return None
-
-    def field_name(self, q: str) -> str:
-        if q == "description" and self.answers.get("monetary"):
-            return self.t("field.description_loss")
-        return self.t("field." + q)
-
-    def channel_implied(self) -> bool:
-        cash = self.policy.channel_cash
-        return bool(cash and cash.implied(self.answers))
 
     def summary_lines(self) -> list[str]:
         lines = []
-        for q in self.path():
-            if q in EDITABLE:
-                lines.append(f"• {self.field_name(q)}: {self.answer_text(q) or '-'}")
-            if q == "business_number" and self.channel_implied():  # inferred, not asked
-                lines.append(f"• {self.field_name('channel')}: {self.answer_text('channel')}")
-        decision = self.flow.decision(self.answers)
+        for q in self.path_questions():
+            if q.editable:
+                lines.append(f"• {q.label(self)}: {q.show(self) or '-'}")
+            inferred = q.infers  # answered by this path, not asked: shown right after
+            if inferred and inferred.when.test(self.answers, self.policy):
+                other = self.flow.table.questions[inferred.question]
+                lines.append(f"• {other.label(self)}: {other.show(self)}")
+        decision = self.decision()
         lines.append(f"• {self.t('field.tier')}: {self.flow.tier_label(decision, self.lang)}")
         lines.append(f"• {self.policy.package(self.lang)}")  # what everyone gets, whatever the tier
         return lines
 
     def build_submission(self) -> Submission:
-        a, path = self.answers, self.path()
+        a, asked = self.answers, self.path_questions()
+        path = [q.name for q in asked]
         decision = self.flow.decision(a)
         monetary = bool(a.get("monetary"))
-        answers = {k: v for k, v in a.items() if k in _answer_keys(path)}
-        if "business_number" in path and self.channel_implied():
-            answers["has_channel"] = True  # the service is a Channel: inferred, not asked
+        keys = {key for q in asked for key in q.keys}
+        answers = {k: v for k, v in a.items() if k in keys}
+        for q in asked:  # e.g. the service is a Channel: running one is inferred, not asked
+            if q.infers and q.infers.when.test(a, self.policy):
+                answers.update(q.infers.answers)
         evidence = tuple(
             EvidenceFile(name=f["name"], mime=f["mime"], size=f["size"], sha256=f["sha256"])
             for f in a.get("evidence", [])
@@ -1120,83 +892,3 @@ class _Step:
             answers=answers,
             documents_due=self.flow.documents_due(a) if "evidence" in path else (),
         )
-
-
-FREE_TEXT = {
-    "service_other": _Step.answer_service_other,
-    "description": _Step.answer_description,
-    "amount": _Step.answer_amount,
-    "business_number": _Step.answer_business_number,
-}
-# Answers a user can change from the summary, and the text key naming each.
-EDITABLE = (
-    "reporter_type",
-    "service",
-    "service_other",
-    "paid",
-    "monetary",
-    "description",
-    "amount",
-    "business_number",
-    "channel",
-    "evidence",
-)
-_KEYS_OF = {
-    "consent": ("consent",),
-    "amount": ("amount",),
-    "amount_confirm": ("amount_confirmed",),
-    "channel": ("has_channel",),
-    "evidence": ("evidence", "evidence_done", "evidence_later"),
-}
-
-
-def _answer_keys(path: list[str]) -> set[str]:
-    keys: set[str] = set()
-    for q in path:
-        keys.update(_KEYS_OF.get(q, (q,)))
-    return keys
-
-
-# Bidirectional overrides can disguise text in staff views; joiners inside emoji are kept.
-_BIDI_CONTROLS = frozenset(
-    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
-)
-
-
-# Letters that render as nothing: Hangul fillers and the blank braille pattern.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def clean_text(text: str) -> str:
-    """Drop control characters and bidi overrides (keeping line breaks) and surrounding space.
-
-    A text with nothing visible in it (zero-width spaces, Hangul fillers…) is empty.
-    """
-    kept = "".join(
-        ch
-        for ch in text
-        if ch in "\n\t"
-        or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS)
-    ).strip()
-    if not any(_visible(ch) for ch in kept):
-        return ""
-    return kept
-
-
-def _visible(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LETTERS
-
-
-def clean_file_name(name: str) -> str:
-    """A file name safe to echo and store: its normal form (:func:`normalize_file_name`),
-    which the type check reads and staff download under; ``file`` when nothing shows."""
-    return normalize_file_name(clean_text(name.replace("\n", " ").replace("\t", " ")))
-
-
-def fold(text: str) -> str:
-    """Normalise typed text for matching button labels: width, case, spaces, punctuation."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
-
-
-_FOLDED_SYNONYMS = {key: frozenset(fold(word) for word in words) for key, words in SYNONYMS.items()}

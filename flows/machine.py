@@ -1,99 +1,105 @@
 """The intake conversation as a declarative `transitions` state table.
 
-One plain :class:`transitions.Machine` is built per process and shared by every
+One plain :class:`transitions.Machine` is built per flow and shared by every
 conversation. A conversation is a :class:`Draft` restored from its stored record for
 each input; the machine moves it by ``machine.events[trigger].trigger(draft)``, so no
 model is ever registered with the machine and nothing per user lives in it.
 
 Forward moves are all ``advance``: after a valid answer, the first transition of the
-current state whose conditions hold decides the next question. Jumps back to an
+current state whose conditions hold decides the next question. Those rows come from
+each question's ``opens`` edges (:mod:`flows.questions`); the rest are below. Jumps back to an
 earlier question (``/back``, editing from the summary, resuming) use ``jump`` with the
 target as argument; they are left out of the diagram to keep it readable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from transitions import Machine
 
 from flows.policy import Policy
+from flows.question import Question, When
+from flows.questions import INTAKE_QUESTIONS
 
-# Questions in the order a report walks them.
-QUESTIONS = (
-    "consent",
-    "reporter_type",
-    "service",
-    "service_other",
-    "paid",
-    "monetary",
-    "description",  # the question or opinion; on the money path, what happened (skippable)
-    "amount",
-    "amount_confirm",
-    "business_number",
-    "channel",
-    "evidence",
-)
 # summary: confirm or edit; edit_menu: pick an answer to change; resume: continue or
 # restart a draft after /start; submitted: a case exists; supplement: sending documents
 # staff asked for, for one submitted case; closed: forget the draft.
-STATES = (*QUESTIONS, "summary", "edit_menu", "resume", "submitted", "supplement", "closed")
-DRAFT_STATES = (*QUESTIONS, "summary", "edit_menu")
-# Where a jump may land, and where it may start.
-JUMP_TARGETS = (*DRAFT_STATES, "resume", "submitted")
-JUMP_SOURCES = (*DRAFT_STATES, "resume", "supplement")
-
-# The forward path. Order matters: the first transition whose conditions hold wins.
-TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "advance", "source": "consent", "dest": "reporter_type"},
-    {"trigger": "advance", "source": "reporter_type", "dest": "service"},
-    {
-        "trigger": "advance",
-        "source": "service",
-        "dest": "service_other",
-        "conditions": "is_other_service",
-    },
-    {"trigger": "advance", "source": "service", "dest": "paid", "conditions": "asks_paid"},
-    {"trigger": "advance", "source": "service", "dest": "monetary"},
-    {"trigger": "advance", "source": "service_other", "dest": "paid", "conditions": "asks_paid"},
-    {"trigger": "advance", "source": "service_other", "dest": "monetary"},
-    {"trigger": "advance", "source": "paid", "dest": "monetary"},
-    {"trigger": "advance", "source": "monetary", "dest": "description"},
-    {"trigger": "advance", "source": "description", "dest": "amount", "conditions": "is_monetary"},
-    {"trigger": "advance", "source": "description", "dest": "summary"},
-    {"trigger": "advance", "source": "amount", "dest": "amount_confirm"},
-    {
-        "trigger": "advance",
-        "source": "amount_confirm",
-        "dest": "business_number",
-        "conditions": "is_small_business",
-    },
-    {"trigger": "advance", "source": "amount_confirm", "dest": "evidence"},
-    {
-        "trigger": "advance",
-        "source": "business_number",
-        "dest": "evidence",
-        "conditions": "channel_implied",
-    },
-    {"trigger": "advance", "source": "business_number", "dest": "channel"},
-    {"trigger": "advance", "source": "channel", "dest": "evidence"},
-    {"trigger": "advance", "source": "evidence", "dest": "summary"},
-    {"trigger": "retry_amount", "source": "amount_confirm", "dest": "amount"},
-    {"trigger": "decline", "source": "consent", "dest": "closed"},
-    {"trigger": "edit", "source": "summary", "dest": "edit_menu"},
-    {"trigger": "submit", "source": "summary", "dest": "submitted"},
-    {"trigger": "pause", "source": list(DRAFT_STATES), "dest": "resume"},
-    {"trigger": "restart", "source": ["resume", "submitted"], "dest": "consent"},
-    {"trigger": "cancel", "source": [*DRAFT_STATES, "resume"], "dest": "closed"},
-    {"trigger": "open_supplement", "source": [*JUMP_TARGETS, "supplement"], "dest": "supplement"},
-]
+AFTER_QUESTIONS = ("summary", "edit_menu", "resume", "submitted", "supplement", "closed")
 # Triggers drawn in the README diagram. ``pause`` (/start), ``cancel`` (/cancel) and
 # ``open_supplement`` (staff asked for documents) leave every question, and ``jump``
 # (/back, edits, resuming, finishing a supplement) returns to an earlier state; drawn,
 # they would bury the path, so the README states them in words.
 DIAGRAM_TRIGGERS = frozenset({"advance", "retry_amount", "decline", "edit", "submit", "restart"})
+
+
+class StateTable:
+    """The states and transitions of a flow asking ``questions`` (in walking order).
+
+    The forward path is each question's ``opens`` edges, as ``advance`` rows: order
+    matters, the first transition whose conditions hold wins. The other rows (declining,
+    the summary, pausing, cancelling, supplements) are the same for any questions.
+    """
+
+    def __init__(self, questions: Sequence[Question]) -> None:
+        self.questions: dict[str, Question] = {q.name: q for q in questions}
+        self.names = tuple(self.questions)  # in the order a report walks them
+        self.states = (*self.names, *AFTER_QUESTIONS)
+        self.draft_states = (*self.names, "summary", "edit_menu")
+        # Where a jump may land, and where it may start.
+        self.jump_targets = (*self.draft_states, "resume", "submitted")
+        self.jump_sources = (*self.draft_states, "resume", "supplement")
+        self.conditions: dict[str, When] = {}
+        forward: list[dict[str, Any]] = []
+        for q in questions:
+            for edge in q.opens:
+                if edge.dest not in self.states:
+                    raise ValueError(f"{q.name} opens {edge.dest!r}, which is not a state")
+                row: dict[str, Any] = {"trigger": "advance", "source": q.name, "dest": edge.dest}
+                if edge.when is not None:
+                    self.conditions[edge.when.name] = edge.when
+                    row["conditions"] = edge.when.name
+                forward.append(row)
+        draft_states = list(self.draft_states)
+        self.transitions: list[dict[str, Any]] = [
+            *forward,
+            {"trigger": "retry_amount", "source": "amount_confirm", "dest": "amount"},
+            {"trigger": "decline", "source": "consent", "dest": "closed"},
+            {"trigger": "edit", "source": "summary", "dest": "edit_menu"},
+            {"trigger": "submit", "source": "summary", "dest": "submitted"},
+            {"trigger": "pause", "source": draft_states, "dest": "resume"},
+            {"trigger": "restart", "source": ["resume", "submitted"], "dest": "consent"},
+            {"trigger": "cancel", "source": [*draft_states, "resume"], "dest": "closed"},
+            {
+                "trigger": "open_supplement",
+                "source": [*self.jump_targets, "supplement"],
+                "dest": "supplement",
+            },
+        ]
+
+    def jump_transitions(self) -> list[dict[str, Any]]:
+        """Edges that let /back, edits and resuming return to any earlier state."""
+        return [
+            {
+                "trigger": "jump",
+                "source": list(self.jump_sources),
+                "dest": d,
+                "conditions": TargetIs(d),
+            }
+            for d in self.jump_targets
+        ]
+
+
+# The damage report's table, and its names as the rest of the code reads them.
+INTAKE = StateTable(INTAKE_QUESTIONS)
+QUESTIONS = INTAKE.names
+STATES = INTAKE.states
+DRAFT_STATES = INTAKE.draft_states
+JUMP_TARGETS = INTAKE.jump_targets
+JUMP_SOURCES = INTAKE.jump_sources
+TRANSITIONS = INTAKE.transitions
 
 
 @dataclass(frozen=True)
@@ -106,29 +112,25 @@ class TargetIs:
         return target == self.target
 
 
-def jump_transitions() -> list[dict[str, Any]]:
-    """Edges that let /back, edits and resuming return to any earlier state."""
-    return [
-        {"trigger": "jump", "source": list(JUMP_SOURCES), "dest": d, "conditions": TargetIs(d)}
-        for d in JUMP_TARGETS
-    ]
-
-
 def build_machine(
-    machine_class: type[Machine] = Machine, *, for_diagram: bool = False, **kwargs: Any
+    machine_class: type[Machine] = Machine,
+    *,
+    table: StateTable = INTAKE,
+    for_diagram: bool = False,
+    **kwargs: Any,
 ) -> Machine:
-    """Build the shared intake machine.
+    """Build the machine of ``table`` (the damage report's unless told).
 
     ``machine_class`` and ``for_diagram`` let the docs draw it with a GraphMachine,
     from the same table, leaving out the edges listed beside DIAGRAM_TRIGGERS.
     """
     if for_diagram:
-        transitions = [t for t in TRANSITIONS if t["trigger"] in DIAGRAM_TRIGGERS]
+        transitions = [t for t in table.transitions if t["trigger"] in DIAGRAM_TRIGGERS]
     else:
-        transitions = TRANSITIONS + jump_transitions()
+        transitions = table.transitions + table.jump_transitions()
     return machine_class(
         model=None,
-        states=list(STATES),
+        states=list(table.states),
         transitions=transitions,
         initial="consent",
         auto_transitions=False,
@@ -140,47 +142,46 @@ def build_machine(
 class Draft:
     """The model the machine moves: a conversation's state plus read access to its answers.
 
-    Conditions are methods here so the state table can name them.
+    The state table names its conditions; a draft answers each name (``draft.asks_paid()``)
+    from the table's :class:`~flows.question.When` declarations.
     """
 
-    def __init__(self, state: str, answers: Mapping[str, Any], policy: Policy) -> None:
+    def __init__(
+        self,
+        state: str,
+        answers: Mapping[str, Any],
+        policy: Policy,
+        conditions: Mapping[str, When] = INTAKE.conditions,
+    ) -> None:
         self.state = state
         self.answers = answers
         self.policy = policy
+        self.conditions = conditions
 
-    def is_other_service(self) -> bool:
-        service = self.policy.service(self.answers.get("service", ""))
-        return bool(service and service.other)
-
-    def asks_paid(self) -> bool:
-        service = self.policy.service(self.answers.get("service", ""))
-        return bool(service and service.billing == "both")
-
-    def is_monetary(self) -> bool:
-        return bool(self.answers.get("monetary"))
-
-    def is_small_business(self) -> bool:
-        return self.answers.get("reporter_type") == "small_business"
-
-    def channel_implied(self) -> bool:
-        """The damaged service is a Channel itself: no need to ask whether they run one."""
-        cash = self.policy.channel_cash
-        return bool(cash and cash.implied(self.answers))
+    def __getattr__(self, name: str) -> Callable[[], bool]:
+        # Only names not found as attributes get here: a condition, or a mistake.
+        when = self.__dict__.get("conditions", {}).get(name)
+        if when is None:
+            raise AttributeError(name)
+        return lambda: when.test(self.answers, self.policy)
 
 
 def fire(machine: Machine, draft: Draft, trigger: str, *args: Any) -> bool:
     """Fire ``trigger`` on ``draft``; False when no transition of it applies from here."""
-    return machine.events[trigger].trigger(draft, *args)
+    result: bool = machine.events[trigger].trigger(draft, *args)
+    return result
 
 
-def path_of(machine: Machine, answers: Mapping[str, Any], policy: Policy) -> list[str]:
+def path_of(
+    machine: Machine, answers: Mapping[str, Any], policy: Policy, table: StateTable = INTAKE
+) -> list[str]:
     """Walk the forward path the answers lead along, from consent up to the summary.
 
     The machine itself is the single source of truth for which questions apply.
     """
-    draft = Draft("consent", answers, policy)
+    draft = Draft("consent", answers, policy, table.conditions)
     path = ["consent"]
-    while draft.state != "summary" and len(path) <= len(QUESTIONS):
+    while draft.state != "summary" and len(path) <= len(table.names):
         fire(machine, draft, "advance")
         path.append(draft.state)
     return path

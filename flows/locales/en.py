@@ -71,6 +71,12 @@ MESSAGES: dict[str, str] = {
         "account."
     ),
     "tier.footer": "The final support is confirmed after review.",
+    # A tier named in one line (summaries, case lists, staff pages).
+    "tier.kind.cash": "Cash {amount}",
+    "tier.kind.review": "Committee review",
+    "tier.kind.terms": "Under the service's terms",
+    "tier.kind.package": "All-user package",
+    "tier.with_channel_cash": "{tier} + Channel cash {amount}",
     "summary": "Please check your report.\n\n{lines}\n\nSubmit it as it is?",
     "summary.submit": "Submit",
     "summary.edit": "Edit",

@@ -74,6 +74,12 @@ MESSAGES: dict[str, str] = {
     "tier.package": "함께 받는 지원: {package}",
     "tier.substitutes": "참고: 이 서비스는 대체 서비스({substitutes})가 있어 심사 때 함께 고려돼요.",
     "tier.footer": "최종 지원 내용은 심사 후 확정돼요.",
+    # A tier named in one line (summaries, case lists, staff pages).
+    "tier.kind.cash": "현금 {amount}",
+    "tier.kind.review": "협의체 심사",
+    "tier.kind.terms": "서비스 약관에 따른 보상",
+    "tier.kind.package": "이용자 지원 패키지",
+    "tier.with_channel_cash": "{tier} + 채널 메시지 캐시 {amount}",
     # -- summary and edits ----------------------------------------------------------
     "summary": "접수 내용을 확인해 주세요.\n\n{lines}\n\n이대로 접수할까요?",
     "summary.submit": "접수하기",
