@@ -204,6 +204,7 @@ MESSAGES: dict[str, str] = {
     ),
     "lang.choose": "언어를 골라 주세요. / Choose a language.",
     "lang.set": "I'll continue in English.",
+    "lang.name": "English",  # on its /lang button, in every language
     "status.none": "You have no submitted reports yet. Send /start to begin one.",
     "status.header": "Your reports:",
     "status.line": "• {case_number} | {tier} | {status}",

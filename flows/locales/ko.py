@@ -206,6 +206,7 @@ MESSAGES: dict[str, str] = {
     ),
     "lang.choose": "언어를 골라 주세요. / Choose a language.",
     "lang.set": "이제 한국어로 안내할게요.",
+    "lang.name": "한국어",  # on its /lang button, in every language
     "status.none": "아직 접수된 건이 없어요. /start 로 접수를 시작할 수 있어요.",
     "status.header": "내 접수 현황이에요.",
     "status.line": "• {case_number} | {tier} | {status}",
