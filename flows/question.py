@@ -150,7 +150,7 @@ class Question:
     keys: tuple[str, ...] = ()
     # The question's text; the catalogue's text named like the question when None.
     text: Callable[[Asking], str] | None = None
-    # Buttons as (value, label); a free-text question has "keep" when answered.
+    # Buttons as (value, label); without them a free-text question has "keep" when answered.
     options: Callable[[Asking], list[Option]] | None = None
     # A pressed (or typed) button: take it. True to move on, False when it did itself.
     choose: Callable[[Asking, str], bool] | None = None

@@ -408,9 +408,7 @@ class Step:
 
     # -- moving -------------------------------------------------------------------------------
     def draft(self) -> Draft:
-        self._draft = Draft(
-            self.record.state, self.answers, self.policy, self.flow.table.conditions
-        )
+        self._draft = self.flow.table.draft_class(self.record.state, self.answers, self.policy)
         return self._draft
 
     def sync(self, expected: str | None = None) -> None:
