@@ -11,8 +11,8 @@ class Limits:
 
     A person has one conversation, so at most one report in progress by design;
     ``max_cases`` caps the reports they submit, ``max_evidence_bytes`` the files
-    over all their reports (the one in progress included). Staff can lift both
-    for a person.
+    over all their reports (the one in progress included; documents staff asked
+    for are not held by it). Staff can lift both for a person.
     """
 
     max_cases: int | None = None

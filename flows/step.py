@@ -300,6 +300,8 @@ class Step:
             f.get("size", 0) for f in self.answers.get(SUPPLEMENT_KEY, {}).get("files", [])
         )
         room = self.usage.evidence_room(self.policy.limits, in_progress)
+        if self.record.state == "supplement":
+            room = None  # documents staff asked for: never held by the per-person bytes
         taken = screen_files(
             files, stored, self.flow.rules, room, self.policy.limits.max_evidence_bytes, self.t
         )

@@ -419,6 +419,27 @@ def test_deleting_my_data_forgets_the_language(service):
     assert service.storage.load_user_lang(22) is None
 
 
+def test_documents_staff_asked_for_are_not_held_by_the_per_person_bytes(storage):
+    """Regression: the per-person evidence cap also refused the documents staff asked
+    for (the "send documents" step), so a person at the cap could never send them.
+    That step is exempt from the cap; each file's own size and type rules still apply."""
+    policy = dataclasses.replace(load_policy(), limits=Limits(max_cases=3, max_evidence_bytes=10))
+    service = IntakeService(IntakeFlow(policy), storage)
+    number, _ = submit_without_documents(service, 53)
+    service.handle(53, ChoiceInput("docs", number))
+    files = (
+        IncomingFile("books.pdf", "application/pdf", 8, b"b" * 8),
+        IncomingFile("bank.jpg", "image/jpeg", 8, b"k" * 8),
+        IncomingFile("setup.exe", "application/x-msdownload", 8, b"MZ" * 4),
+    )
+    text = service.handle(53, files)[-1].text
+    assert "모두 10B까지" not in text and "setup.exe" in text  # the type rule still holds
+    press(service, 53, "done")
+    case = service.storage.get_case(number)
+    assert case.status == CaseStatus.DOCUMENTS_RECEIVED
+    assert [e.name for e in case.evidence] == ["books.pdf", "bank.jpg"]
+
+
 def test_per_person_limits_hold_until_staff_lift_them(storage):
     """Regression: after submitting, a user could start again at once and without end,
     each case holding up to 10 x 20 MB. The policy caps reports and bytes per person;
