@@ -89,7 +89,7 @@ def register(subparsers: Any) -> None:
     )
     lift.add_argument("case", metavar="CASE", help="a case number of that person")
     lift.add_argument("--staff", required=True, help="your name, for the audit log")
-    lift.add_argument("--reason", default="", help="why, for the audit log")
+    lift.add_argument("--reason", required=True, help="why, for the audit log (not empty)")
     lift.set_defaults(staff_command="lift-limits")
 
 
@@ -224,6 +224,8 @@ def _output(path: Path | None) -> Iterator[BinaryIO]:
 def _lift_limits(args: argparse.Namespace, settings: Settings) -> int:
     from storage.tinydb_store import TinyDBStorage
 
+    if not args.reason.strip():
+        raise StaffError("give a --reason: it goes into the audit log, as on the staff web")
     if not DataLayout(settings.data_dir).cases_dir.is_dir():
         raise StaffError(f"{settings.data_dir} holds no cases (is DATA_DIR right?)")
     try:
@@ -235,7 +237,11 @@ def _lift_limits(args: argparse.Namespace, settings: Settings) -> int:
         ) from None
     try:
         case = lift_limits(
-            storage, args.case, actor=f"staff:{args.staff}", now=time.time(), reason=args.reason
+            storage,
+            args.case,
+            actor=f"staff:{args.staff}",
+            now=time.time(),
+            reason=args.reason.strip(),
         )
     except CaseNotFound:
         raise StaffError(f"no case {args.case}") from None

@@ -205,6 +205,25 @@ def test_exports_are_owner_only_even_over_an_existing_file(data_dir: Path, tmp_p
     assert zipfile.is_zipfile(archive)
 
 
+def test_lift_limits_needs_a_reason_like_the_web(tmp_path: Path, capsys):
+    """Regression: `python -m bot lift-limits` took no --reason (or a blank one) and
+    wrote a lift without a why, which the staff web refuses."""
+    store = TinyDBStorage(tmp_path / "data")
+    case = store.create_case(draft(user_id=78, amount=100_000), now=FIRST_DAY)
+    store.close()
+    with pytest.raises(SystemExit):
+        parse("lift-limits", case.case_number, "--staff", "kim")
+    assert "--reason" in capsys.readouterr().err
+    blank = parse("lift-limits", case.case_number, "--staff", "kim", "--reason", "  ")
+    assert cli.run(blank, Settings(data_dir=tmp_path / "data")) == 2
+    assert "reason" in capsys.readouterr().err
+    store = TinyDBStorage(tmp_path / "data")
+    try:
+        assert not [e for e in store.iter_audit(case.case_number) if e.action == "limits.lifted"]
+    finally:
+        store.close()
+
+
 def test_lift_limits_is_an_audited_staff_action(tmp_path: Path, capsys):
     """Staff let a person file more reports and files than the policy's per-person limits."""
     store = TinyDBStorage(tmp_path / "data")
@@ -222,7 +241,7 @@ def test_lift_limits_is_an_audited_staff_action(tmp_path: Path, capsys):
     finally:
         store.close()
     assert entry.actor == "staff:kim" and entry.detail == {"user_id": 77, "reason": "2 shops"}
-    unknown = parse("lift-limits", "AAA-AAA-AAA", "--staff", "kim")
+    unknown = parse("lift-limits", "AAA-AAA-AAA", "--staff", "kim", "--reason", "x")
     assert cli.run(unknown, Settings(data_dir=tmp_path / "data")) == 2
     assert "no case AAA-AAA-AAA" in capsys.readouterr().err
     assert cli.run(args, Settings(data_dir=tmp_path / "nowhere")) == 2
