@@ -159,7 +159,7 @@ class IntakeFlow:
             "submitted",
             case_number=case_number,
             tier=self.tier_label(decision, lang),
-            package=self.policy.package(lang),
+            package=t(lang, "tier.package", package=self.policy.package(lang)),
         )
         buttons: tuple[tuple[Button, ...], ...] = ()
         if self.documents_due(record.answers):

@@ -27,7 +27,8 @@ def summary_lines(step: Step) -> list[str]:
             lines.append(f"• {other.label(step)}: {other.show(step)}")
     decision = step.decision()
     lines.append(f"• {step.t('field.tier')}: {step.flow.tier_label(decision, step.lang)}")
-    lines.append(f"• {step.policy.package(step.lang)}")  # what everyone gets, whatever the tier
+    # What everyone gets, whatever the tier, labelled as such.
+    lines.append(f"• {step.t('tier.package', package=step.policy.package(step.lang))}")
     return lines
 
 

@@ -853,6 +853,22 @@ def test_non_monetary_reporter_is_told_what_the_package_holds(make_talk):
         assert all(w in talk.text for w in words), talk.text
 
 
+def test_the_package_is_labelled_in_the_summary_and_on_submit(make_talk):
+    """Regression: the summary and the "submitted" message listed the package as a bare
+    bullet / line, with nothing saying what it was to the reporter."""
+    for lang, label in (
+        ("ko", "함께 받는 지원: 모든 카카오톡"),
+        ("en", "Also for you: Every KakaoTalk"),
+    ):
+        talk = make_talk(lang=lang)
+        start_as(talk, "general", "daum")
+        talk.press("no")
+        talk.say("메일이 언제 복구되나요?")
+        assert f"• {label}" in talk.text, talk.text
+        talk.press("submit")
+        assert f"\n{label}" in talk.text, talk.text
+
+
 def test_every_summary_and_submission_says_what_the_package_holds(talk):
     """Regression: the package's contents appeared only in the message after the amount."""
     start_as(talk, "general", "kakaomap")
