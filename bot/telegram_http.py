@@ -177,4 +177,5 @@ def _write(sink: BinaryIO, digest: hashlib._Hash, piece: bytearray) -> None:
 
 def _sum(*parts: float | None) -> float | None:
     """Add timeouts, where None (no limit) wins."""
-    return None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+    limits = [p for p in parts if p is not None]
+    return None if len(limits) < len(parts) else sum(limits)

@@ -86,7 +86,7 @@ REQUIRED: dict[int, tuple[str, ...]] = {
 def update_problem(data: object) -> str | None:
     """Say what is wrong with ``data`` as a Telegram update (a short phrase), or None."""
     problem = _check(data, UPDATE, "update")
-    if problem is None and not 0 <= data["update_id"] < MAX_ID:  # type: ignore[index]
+    if problem is None and isinstance(data, dict) and not 0 <= data["update_id"] < MAX_ID:
         return "update_id out of range"
     return problem
 
@@ -124,10 +124,11 @@ def _check_list(value: object, spec: Spec, where: str) -> str | None:
 
 def _check_scalar(value: object, expected: type, where: str) -> str | None:
     # bool is an int to Python, never to JSON: true is not an id.
-    if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-        return f"{where} is not a whole number"
-    if expected is int and not -MAX_ID < value < MAX_ID:  # type: ignore[operator]
-        return f"{where} is out of range"
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{where} is not a whole number"
+        if not -MAX_ID < value < MAX_ID:
+            return f"{where} is out of range"
     if not isinstance(value, expected):
         return f"{where} is not {expected.__name__}"
     return None
