@@ -57,33 +57,16 @@ from flows.messages import (
     UnsupportedInput,
     parse_callback,
 )
-from flows.texts import pick_lang, t
+from flows.texts import LANGS, pick_lang, t
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-# The commands a user sees in the menu, per language; staff commands are never listed.
+# The commands a user sees in the menu, in order, each described by the catalog's
+# telegram.menu.<command> words (flows/locales/); staff commands are never listed.
+MENU_COMMANDS = ("start", "status", "back", "cancel", "lang", "privacy", "delete_my_data", "help")
 MENU = {
-    "ko": [
-        ("start", "피해 접수 시작"),
-        ("status", "내 접수 현황"),
-        ("back", "이전 질문으로"),
-        ("cancel", "접수 취소"),
-        ("lang", "언어 바꾸기"),
-        ("privacy", "개인정보 처리 안내"),
-        ("delete_my_data", "내 정보 삭제 요청"),
-        ("help", "도움말"),
-    ],
-    "en": [
-        ("start", "Start a damage report"),
-        ("status", "Your reports"),
-        ("back", "Previous question"),
-        ("cancel", "Cancel the report"),
-        ("lang", "Change language"),
-        ("privacy", "How your data is handled"),
-        ("delete_my_data", "Ask to delete your data"),
-        ("help", "Help"),
-    ],
+    lang: [(name, t(lang, f"telegram.menu.{name}")) for name in MENU_COMMANDS] for lang in LANGS
 }
 UNSUPPORTED_KINDS = (
     "sticker",

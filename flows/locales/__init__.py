@@ -14,7 +14,8 @@ that for every namespace. Keys are namespaced by who shows them:
 - ``stats.*``: the statistics as plain text for ``python -m bot stats`` and the
   Telegram ``/stats`` command (``bot/staff/stats.py``; the staff web's statistics
   page says its own words under ``staff.stats.*``);
-- ``console.*``: what only the console chat says (``bot/console.py``).
+- ``console.*``: what only the console chat says (``bot/console.py``);
+- ``telegram.*``: the Telegram command menu (``bot/telegram.py``).
 
 Words that belong to a compensation policy (reporter types, services, tiers,
 documents) stay in the policy file: they are data of that outage, not of the bot.
@@ -28,7 +29,7 @@ from flows.locales import en, ko
 LANGS = ("ko", "en")
 DEFAULT_LANG = "ko"
 # The prefixes of the namespaces other than the conversation's bare keys.
-NAMESPACES = ("staff", "export", "flags", "stats", "console")
+NAMESPACES = ("staff", "export", "flags", "stats", "console", "telegram")
 
 MESSAGES: dict[str, dict[str, str]] = {"ko": ko.MESSAGES, "en": en.MESSAGES}
 

@@ -532,4 +532,13 @@ MESSAGES: dict[str, str] = {
     "console.no_path": "Type the path of the file after /file, e.g. /file ~/receipt.jpg",
     "console.not_found": "File not found: {path}\nPlease check the path and send it again.",
     "console.unreadable": "Can't open {path}\nPlease check that it is a file you can read.",
+    # == the Telegram command menu (bot/telegram.py) ======================================
+    "telegram.menu.start": "Start a damage report",
+    "telegram.menu.status": "Your reports",
+    "telegram.menu.back": "Previous question",
+    "telegram.menu.cancel": "Cancel the report",
+    "telegram.menu.lang": "Change language",
+    "telegram.menu.privacy": "How your data is handled",
+    "telegram.menu.delete_my_data": "Ask to delete your data",
+    "telegram.menu.help": "Help",
 }

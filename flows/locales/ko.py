@@ -532,4 +532,13 @@ MESSAGES: dict[str, str] = {
     "console.no_path": "/file 다음에 보낼 파일의 경로를 적어 주세요. 예: /file ~/영수증.jpg",
     "console.not_found": "파일을 찾을 수 없어요: {path}\n경로를 확인해서 다시 보내 주세요.",
     "console.unreadable": "파일을 열 수 없어요: {path}\n파일인지, 읽을 수 있는지 확인해 주세요.",
+    # == the Telegram command menu (bot/telegram.py) ======================================
+    "telegram.menu.start": "피해 접수 시작",
+    "telegram.menu.status": "내 접수 현황",
+    "telegram.menu.back": "이전 질문으로",
+    "telegram.menu.cancel": "접수 취소",
+    "telegram.menu.lang": "언어 바꾸기",
+    "telegram.menu.privacy": "개인정보 처리 안내",
+    "telegram.menu.delete_my_data": "내 정보 삭제 요청",
+    "telegram.menu.help": "도움말",
 }

@@ -4,7 +4,10 @@ things with the same placeholders, in every namespace."""
 
 from __future__ import annotations
 
+import ast
+import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -97,6 +100,65 @@ def test_conversation_texts_keep_their_keys():
     assert t("ja", "keep") == t("ko", "keep")
     with pytest.raises(KeyError):
         t("ko", "no.such.text")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Files whose Korean literals are words the code reads, never words it shows.
+READ_NOT_SHOWN = {"flows/amount.py": "the amount parser's vocabulary (만, 억, 이상…)"}
+
+
+def korean_literals(path: Path) -> list[str]:
+    """Korean string literals of a module that could be shown to someone.
+
+    Not counted: docstrings and comments; set elements (``frozenset({"네", "예"})``:
+    words a user may type, matched and never shown); regular expressions."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.Set):
+            skip.update(id(e) for e in node.elts)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "re"
+            and node.args
+        ):
+            skip.add(id(node.args[0]))
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and HANGUL.search(node.value)
+    ]
+
+
+def test_no_korean_word_lives_outside_the_catalog():
+    """Regression: bilingual words were spread over eight modules (texts.py, words.py,
+    telegram.py, conversation.py, exports.py, flags.py, stats.py, console.py)."""
+    offenders = []
+    for package in ("bot", "flows"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            if name.startswith("flows/locales/") or name in READ_NOT_SHOWN:
+                continue
+            offenders += korean_literals(path)
+    assert not offenders
+
+
+def test_no_korean_word_is_written_into_a_template():
+    """The staff web's templates say every word through ``w(...)`` (``staff.*`` keys)."""
+    offenders = []
+    for path in sorted((ROOT / "bot").rglob("*.html")):
+        text = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+        offenders += [f"{path.name}: {m}" for m in HANGUL.findall(text)]
+    assert not offenders
 
 
 def test_language_follows_the_client_tag():
