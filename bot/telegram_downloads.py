@@ -61,6 +61,7 @@ class Downloads:
         self._all = asyncio.Semaphore(settings.downloads_max)
         # user id -> [their semaphore, how many downloads hold or wait for it]
         self._user_slots: dict[int, list[Any]] = {}
+        self._holding = 0  # downloads that have both slots
 
     async def fetch_early(self, user_id: int, file: FileMessage) -> IncomingFiles | FileMessage:
         """Before the user's turn: :meth:`fetch`, but a user not at a step that takes
@@ -93,6 +94,10 @@ class Downloads:
             log.exception("could not fetch file %s of user %s", file.file_id, user_id)
         return IncomingFiles((incoming,), group=file.group)
 
+    def waiting(self) -> int:
+        """Downloads waiting for a slot (tests wait on it instead of sleeping)."""
+        return sum(entry[1] for entry in self._user_slots.values()) - self._holding
+
     @contextlib.asynccontextmanager
     async def _slot(self, user_id: int) -> AsyncIterator[None]:
         """One of the user's ``downloads_per_user`` slots, then one of ``downloads_max``."""
@@ -102,7 +107,11 @@ class Downloads:
         entry[1] += 1
         try:
             async with entry[0], self._all:
-                yield
+                self._holding += 1
+                try:
+                    yield
+                finally:
+                    self._holding -= 1
         finally:
             entry[1] -= 1
             if entry[1] == 0:

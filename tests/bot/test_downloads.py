@@ -122,21 +122,23 @@ async def test_downloads_are_bounded_per_user_and_overall(tmp_path):
         for person in people:
             await walk_to(person, "evidence")
         gate = bot.api.download_gate = asyncio.Event()
+        assert bot.channel is not None
+        downloads = bot.channel.downloads
         for person in people[:1]:  # one user alone: two at a time
             for n in range(3):
                 bot.api.queue(
                     bot.api.document_update(person.user, b"%%PDF-1.4 a%d" % n, f"a{n}.pdf", PDF)
                 )
-        await wait_until(lambda: bot.api.downloads_in_flight >= 2)
-        await asyncio.sleep(0.3)  # room for a third to start, were it allowed to
+        # The gate holds what got a slot; the third is seen waiting for one (were
+        # it let through, this would never be true: no sleep needed to prove it).
+        await wait_until(lambda: downloads.waiting() == 1 and bot.api.downloads_in_flight == 2)
         assert bot.api.max_downloads_in_flight == 2
         for person in people[1:]:
             for n in range(3):
                 bot.api.queue(
                     bot.api.document_update(person.user, b"%%PDF-1.4 b%d" % n, f"b{n}.pdf", PDF)
                 )
-        await wait_until(lambda: bot.api.downloads_in_flight >= 3)
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: downloads.waiting() == 6 and bot.api.downloads_in_flight == 3)
         assert bot.api.max_downloads_in_flight == 3
         gate.set()
         await wait_until(lambda: len(bot.api.downloads) == 9)

@@ -211,7 +211,7 @@ async def stream_from_thread(
 
     def work() -> int:
         try:
-            return write(pipe)  # type: ignore[arg-type]
+            return write(pipe)  # type: ignore[arg-type]  # a write-only RawIOBase, all a writer uses of BinaryIO
         finally:
             pipe.finish()
 
