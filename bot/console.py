@@ -17,6 +17,7 @@ from typing import TextIO
 from urllib.parse import unquote, urlparse
 
 from bot.intake import IncomingFile, IntakeService
+from flows.commands import read_line
 from flows.evidence import MAX_FILE_BYTES
 from flows.messages import (
     Button,
@@ -24,7 +25,6 @@ from flows.messages import (
     CommandInput,
     Input,
     Reply,
-    TextInput,
     parse_callback,
 )
 from flows.texts import t
@@ -98,13 +98,11 @@ class ConsoleChat:
                 choice = parse_callback(button.data)
                 if choice is not None:
                     return choice
-        if text.startswith("/") and len(text) > 1:
-            name, _, arg = text[1:].partition(" ")
-            if name == FILE_COMMAND:
-                incoming = self.load_file(arg.strip())
-                return None if incoming is None else (incoming,)
-            return CommandInput(name=name.lower(), arg=arg.strip())
-        return TextInput(line)
+        read = read_line(line)
+        if isinstance(read, CommandInput) and read.name == FILE_COMMAND:
+            incoming = self.load_file(read.arg)
+            return None if incoming is None else (incoming,)
+        return read
 
     def load_file(self, path_text: str) -> IncomingFile | None:
         """Read a local file as evidence; None (and one message saying why) when it can't be."""

@@ -47,6 +47,7 @@ from bot.telegram_downloads import DOWNLOAD_LIMIT, Downloads, FileMessage
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_send import Sender, Sleep, WebhookReply, marking
 from bot.telegram_sweep import Sweeper
+from flows.commands import USER_COMMANDS, read_line
 from flows.messages import (
     ChoiceInput,
     CommandInput,
@@ -64,7 +65,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # The commands a user sees in the menu, in order, each described by the catalog's
 # telegram.menu.<command> words (flows/locales/); staff commands are never listed.
-MENU_COMMANDS = ("start", "status", "back", "cancel", "lang", "privacy", "delete_my_data", "help")
+MENU_COMMANDS = USER_COMMANDS
 MENU = {
     lang: [(name, t(lang, f"telegram.menu.{name}")) for name in MENU_COMMANDS] for lang in LANGS
 }
@@ -338,16 +339,8 @@ class TelegramChannel:
             return UnsupportedInput("other")
         if message.forward_origin is not None:
             return TextInput(text)  # a forwarded "/cancel" is something quoted, not an order
-        if text.startswith("/") and len(text) > 1:
-            parts = text[1:].split(maxsplit=1)  # "/back\n35만": the name ends at any space
-            head = parts[0] if parts and not text[1].isspace() else ""  # "/ start" is no command
-            arg = parts[1] if len(parts) > 1 else ""
-            name, _, addressee = head.partition("@")
-            if addressee and addressee.lower() != (self._bot().username or "").lower():
-                # "/cancel@otherbot" is meant for another bot: not a command of ours.
-                return CommandInput(name="@" + addressee[:32], arg="")
-            return CommandInput(name=name.lower(), arg=arg.strip())
-        return TextInput(text)
+        # "/cancel@otherbot" is meant for another bot: read_line makes it no command of ours.
+        return read_line(text, own_name=self._bot().username or None)
 
     async def _refuse_group(self, update: Update) -> None:
         """In a group the bot takes no report; it asks to be messaged directly (once per update)."""

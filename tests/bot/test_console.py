@@ -166,3 +166,12 @@ def test_an_explicit_language_applies_to_the_conversation_in_progress(tmp_path):
     out = chat(data, ["/cancel"])
     out = chat(data, [])  # no --lang: the language chosen before sticks
     assert "Do you agree?" in out
+
+
+def test_commands_read_as_telegram_reads_them():
+    """Regression: the console read commands its own way: '／lang en' (full-width slash)
+    and '/lang\ten' were not the /lang command, so the console stayed in Korean."""
+    out, service = console(["／lang en", "/LANG\tko", "/lang@somebot en"])
+    assert "I'll continue in English." in out and "이제 한국어로 안내할게요." in out
+    assert service.storage.load_conversation(1).lang == "ko"
+    assert "모르는 명령이에요" in out  # addressed to another bot: not ours

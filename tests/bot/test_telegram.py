@@ -413,6 +413,15 @@ async def test_a_forwarded_command_is_quoted_text_not_an_order(bot):
     assert bot.storage.load_conversation(person.id).state == "amount"
 
 
+async def test_a_full_width_slash_command_is_a_command(bot):
+    """Regression: '／cancel' (a Korean keyboard in full-width mode) was read as an amount."""
+    person = Person(bot, 5013)
+    await start_small_business(person)
+    text = Person.text(await bot.send(bot.api.text_update(person.user, "／ＣＡＮＣＥＬ")))
+    assert "금액을 찾지 못했어요" not in text
+    assert bot.storage.load_conversation(person.id) is None  # cancelled: the draft is gone
+
+
 async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplog):
     """Pins: a send that gave up ended the sweep task, so nobody got reminders any more."""
     from bot.telegram import TelegramChannel
