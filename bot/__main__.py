@@ -47,53 +47,52 @@ def run_chat(settings: Settings, lang: str | None) -> int:
 
 
 def run_default(settings: Settings) -> int:
-    """Telegram when a token is set, else the console chat."""
+    """``make run``: the one server with every configured door (:func:`run_serve`).
+
+    Without Telegram the console chat runs beside it on this terminal, and the staff
+    web is there too (with STAFF_WEB_TOKEN, or on loopback through a one-time link).
+    """
     if settings.telegram_bot_token:
-        return run_bot(settings)
-    print(
-        "TELEGRAM_BOT_TOKEN is not set, so this is the console chat.\n"
-        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.\n"
-        f"{_staff_hint(settings)}\n",
-        file=sys.stderr,
-    )
-    return run_chat(settings, None)
-
-
-def _staff_hint(settings: Settings) -> str:
-    from bot.server import local_url
-
-    url = local_url(settings, "/staff/")
-    if settings.staff_web_token:
-        return f"The staff web page is served by `python -m bot serve` (make serve) at {url}"
-    return f"Set STAFF_WEB_TOKEN and run `python -m bot serve` (make serve) for the staff page at {url}"
-
-
-def run_bot(settings: Settings) -> int:
-    """The Telegram bot, until SIGINT/SIGTERM."""
+        return run_serve(settings)
     import asyncio
 
-    from bot.server import run_telegram, webhook_url
+    from bot.console import ConsoleChat
+    from bot.server import build_doors, serve_with_console
 
-    webhook_url(settings)  # configuration errors before anything starts
+    print(
+        "TELEGRAM_BOT_TOKEN is not set, so this is the console chat, with the staff web beside it.\n"
+        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.",
+        file=sys.stderr,
+        flush=True,
+    )
     storage = build_storage(settings)
     try:
-        asyncio.run(run_telegram(settings, build_service(settings, storage)))
+        service = build_service(settings, storage)
+
+        async def serve_and_chat() -> int | None:
+            doors = build_doors(settings, service)
+            return await serve_with_console(settings, doors, ConsoleChat(service).run)
+
+        code = asyncio.run(serve_and_chat())
+        return ConsoleChat(service).run() if code is None else code
     finally:
         storage.close()
-    return 0
 
 
 def run_serve(settings: Settings) -> int:
-    """The HTTP server: the whole bot with a token, else /healthz and the staff web alone."""
-    if settings.telegram_bot_token:
-        return run_bot(settings)
+    """The one HTTP server: /healthz and every configured door, until SIGINT/SIGTERM."""
     import asyncio
 
-    from bot.server import run_web
+    from bot.server import build_doors, serve
 
     storage = build_storage(settings)
     try:
-        asyncio.run(run_web(settings, build_service(settings, storage)))
+        service = build_service(settings, storage)
+
+        async def serve_all() -> None:
+            await serve(settings, build_doors(settings, service))
+
+        asyncio.run(serve_all())
     finally:
         storage.close()
     return 0
@@ -112,11 +111,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bot", description="Outage damage-report intake bot"
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="start the bot (Telegram with a token, else the console chat)")
+    sub.add_parser(
+        "run",
+        help="the server with every configured door; without Telegram, the console chat beside it",
+    )
     sub.add_parser("telegram", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser(
         "serve",
-        help="run the HTTP server: staff web and /healthz, plus Telegram when a token is set",
+        help="the one HTTP server: /healthz, the staff web and Telegram, as configured",
     )
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "telegram":
             if not settings.telegram_bot_token:
                 raise BotError("TELEGRAM_BOT_TOKEN is not set (see .env.example)")
-            return run_bot(settings)
+            return run_serve(settings)
         return run_default(settings)
     except (BotError, FlowError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)

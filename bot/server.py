@@ -1,17 +1,28 @@
-"""Run the bot's HTTP server: with Telegram (long polling, or a webhook on this server) or without.
+"""The one HTTP server: ``/healthz`` and every configured door, on one port.
 
-:func:`run_telegram` is the whole bot; :func:`run_web` serves only ``/healthz`` and
-the staff web, for a machine without a bot token (``python -m bot serve``).
+A *door* is one way in (:class:`Door`): the staff web (:class:`StaffDoor`) and
+Telegram, by webhook or long polling (:class:`TelegramDoor`). :func:`build_doors`
+picks them from the settings and :func:`serve` runs them; a new door (a web chat,
+a KakaoTalk skill) is a :class:`Door` subclass added in :func:`build_doors`.
+
+Without ``STAFF_WEB_TOKEN``, on a loopback ``HOST``, the staff web still opens
+for whoever holds the one-time sign-in link printed at start-up
+(:class:`~bot.staff.web.sessions.OneTimeSignIn`); on any other address it stays off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import re
 import signal
-from urllib.parse import urlsplit
+import sys
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
@@ -20,8 +31,9 @@ from bot.intake import IntakeService
 from bot.settings import Settings
 from bot.staff.review import ReviewService
 from bot.staff.web import create_staff_app
+from bot.staff.web.sessions import ONE_TIME_SECONDS, OneTimeSignIn
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel
-from bot.web import STAFF_PREFIX, WEBHOOK_PATH, create_app
+from bot.web import STAFF_PREFIX, WEBHOOK_PATH, add_staff, add_webhook, create_app
 from flows.policy import Policy
 from storage import Storage
 
@@ -65,9 +77,19 @@ def local_url(settings: Settings, path: str) -> str:
     return f"http://{host}:{settings.port}{path}"
 
 
-def _log_staff_url(settings: Settings) -> None:
-    if settings.staff_web_token:
-        log.info("staff web: %s", local_url(settings, f"{STAFF_PREFIX}/"))
+def is_loopback(host: str) -> bool:
+    """``HOST`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def say(line: str) -> None:
+    """A start-up line for the person at the terminal (not the log: it may hold a link)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 class TelegramOff(Exception):
@@ -88,42 +110,189 @@ def review_without_telegram(storage: Storage, policy: Policy) -> ReviewService:
     return ReviewService(storage, notify=_cannot_notify, contact=policy.contact, delivers=False)
 
 
-async def run_web(
+class Door:
+    """One way in to the bot, served by :func:`serve`. A door overrides what it needs.
+
+    The server calls, in this order: :meth:`mount` (add routes, before anything
+    runs), :meth:`open` (before the server listens), :meth:`start` (once it
+    listens; say where the door is), :meth:`stop` (stop taking new work, before the
+    server closes) and :meth:`close` (after the server closed and requests in flight
+    finished: finish work in progress). A door whose :meth:`open` failed is neither
+    stopped nor closed, so :meth:`open` cleans up after itself.
+    """
+
+    def mount(self, app: web.Application) -> None:
+        """Add this door's routes to the one server's application."""
+
+    async def open(self) -> None:
+        """Get ready to take requests."""
+
+    async def start(self) -> None:
+        """The server is listening: start taking requests, and print where."""
+
+    async def stop(self) -> None:
+        """Take no new requests."""
+
+    async def close(self) -> None:
+        """Finish the work in progress."""
+
+
+class StaffDoor(Door):
+    """The staff web under ``/staff`` (``STAFF_WEB_TOKEN``, or the printed one-time link)."""
+
+    def __init__(self, settings: Settings, service: IntakeService, review: ReviewService) -> None:
+        self.settings = settings
+        self.one_time: OneTimeSignIn | None = None
+        if not settings.staff_web_token and is_loopback(settings.host):
+            self.one_time = OneTimeSignIn(time.time)
+        self.app = create_staff_app(
+            storage=service.storage,
+            policy=service.flow.policy,
+            review=review,
+            settings=settings,
+            one_time=self.one_time,
+        )
+
+    def mount(self, app: web.Application) -> None:
+        add_staff(app, self.app)
+
+    async def start(self) -> None:
+        if self.settings.staff_web_token:
+            say(f"staff web: {local_url(self.settings, f'{STAFF_PREFIX}/')}")
+        elif self.one_time is not None:
+            query = urlencode({"token": self.one_time.token})
+            link = local_url(self.settings, f"{STAFF_PREFIX}/signin/once?{query}")
+            minutes = round(ONE_TIME_SECONDS / 60)
+            say(
+                f"staff web: {link}\n"
+                f"  (a one-time sign-in link: it works once, for {minutes} minutes; "
+                "set STAFF_WEB_TOKEN for lasting sign-ins)"
+            )
+        else:
+            say(f"staff web: off (set STAFF_WEB_TOKEN; HOST {self.settings.host} is not loopback)")
+
+
+class TelegramDoor(Door):
+    """Telegram: updates by webhook on this server (``WEBHOOK_URL``) or by long polling."""
+
+    def __init__(
+        self, settings: Settings, service: IntakeService, channel: TelegramChannel | None = None
+    ) -> None:
+        self.settings = settings
+        self.url = webhook_url(settings)
+        self.channel = channel or TelegramChannel(service, settings)
+        self.application = self.channel.build_application(polling=self.url is None)
+
+    def mount(self, app: web.Application) -> None:
+        if self.url:
+            add_webhook(app, self.channel, self.settings.webhook_secret or "")
+
+    async def open(self) -> None:
+        await self.application.initialize()
+        try:
+            await self.channel.setup()
+            await self.application.start()
+        except BaseException:
+            await self.application.shutdown()
+            raise
+
+    async def start(self) -> None:
+        bot = self.application.bot
+        if self.url:
+            await bot.set_webhook(
+                url=self.url,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info(
+                "webhook mode on %s:%s%s", self.settings.host, self.settings.port, WEBHOOK_PATH
+            )
+            say(f"Telegram: webhook at {self.url}")
+        else:
+            await bot.delete_webhook()
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            log.info("long polling")
+            say("Telegram: long polling")
+        self.channel.start_sweeping()
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater and updater.running:
+            await updater.stop()
+
+    async def close(self) -> None:
+        try:
+            await self.channel.drain()  # albums answered, work finished, the sweep stopped
+            await self.application.stop()
+        finally:
+            await self.application.shutdown()
+
+
+def build_doors(
+    settings: Settings, service: IntakeService, *, channel: TelegramChannel | None = None
+) -> list[Door]:
+    """Every door the settings configure; the one place a new door is added.
+
+    Review news reaches a person through the channel that has a notifier (Telegram);
+    without one, decisions are kept and the notice is marked undelivered.
+    """
+    doors: list[Door] = []
+    review = review_without_telegram(service.storage, service.flow.policy)
+    if settings.telegram_bot_token:
+        telegram = TelegramDoor(settings, service, channel)
+        doors.append(telegram)
+        review = ReviewService(
+            service.storage, notify=telegram.channel.notify, contact=service.flow.policy.contact
+        )
+    elif settings.webhook_url:
+        log.warning("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not: no webhook is served")
+    doors.insert(0, StaffDoor(settings, service, review))
+    return doors
+
+
+async def serve(
     settings: Settings,
-    service: IntakeService,
+    doors: list[Door],
     *,
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """Serve ``/healthz`` and the staff web without Telegram until ``stop`` (or SIGINT/SIGTERM).
+    """Serve ``/healthz`` and ``doors`` on HOST:PORT until ``stop`` (or SIGINT/SIGTERM).
 
-    Review decisions are saved and audited as always; telling the user fails (there
-    is no bot), which is recorded as ``review.notify_failed`` and shown to staff.
+    ``ready`` is set once every door takes requests. On stopping, each door stops
+    taking new work, the server finishes the requests in flight, then each door
+    finishes its work in progress.
     """
-    if settings.webhook_url:
-        log.warning("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not: no webhook is served")
-    staff = create_staff_app(
-        storage=service.storage,
-        policy=service.flow.policy,
-        review=review_without_telegram(service.storage, service.flow.policy),
-        settings=settings,
-    )
-    runner = web.AppRunner(create_app(staff=staff), access_log=None)
+    app = create_app()
+    for door in doors:
+        door.mount(app)
     stop = stop or _stop_on_signals()
-    await runner.setup()
+    runner = web.AppRunner(app, access_log=None)
+    opened: list[Door] = []
     try:
+        for door in doors:
+            await door.open()
+            opened.append(door)
+        await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
-        log.info(
-            "serving without Telegram (TELEGRAM_BOT_TOKEN is not set); health check on %s",
-            local_url(settings, "/healthz"),
+        say(
+            f"serving on {local_url(settings, '/')} (health check {local_url(settings, '/healthz')})"
         )
-        _log_staff_url(settings)
+        if not settings.telegram_bot_token:
+            log.info("serving without Telegram (TELEGRAM_BOT_TOKEN is not set)")
+        for door in doors:
+            await door.start()
         if ready is not None:
             ready.set()
         await stop.wait()
     finally:
         log.info("stopping")
-        await runner.cleanup()
+        for door in opened:
+            await door.stop()
+        await runner.cleanup()  # no new requests; those in flight finish first
+        for door in reversed(opened):
+            await door.close()
 
 
 async def run_telegram(
@@ -134,56 +303,47 @@ async def run_telegram(
     ready: asyncio.Event | None = None,
     channel: TelegramChannel | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGINT/SIGTERM), then finish work in progress.
+    """The whole bot with Telegram (tests pass a ``channel`` with their own timings)."""
+    await serve(settings, build_doors(settings, service, channel=channel), stop=stop, ready=ready)
 
-    ``ready`` is set once updates are being received. ``channel`` is the channel to
-    run (tests pass one with their own timings); by default one is built here.
+
+async def serve_with_console(
+    settings: Settings, doors: list[Door], chat: Callable[[], int]
+) -> int | None:
+    """Serve ``doors`` and run the console ``chat`` beside them; return the chat's exit code.
+
+    The chat runs in a thread of its own once the server listens (so the server's
+    start-up lines come first) and reads the terminal; the end of its input stops the
+    server. SIGINT/SIGTERM stop the server and leave the blocked chat thread to end
+    with the process. None when the server could not listen (the port is taken): the
+    caller then runs the chat alone, as ``make chat`` does.
     """
-    url = webhook_url(settings)
-    channel = channel or TelegramChannel(service, settings)
-    application = channel.build_application(polling=url is None)
-    # The staff web shares this server in both modes; review news reaches users through the channel.
-    staff = create_staff_app(
-        storage=service.storage,
-        policy=service.flow.policy,
-        review=ReviewService(
-            service.storage, notify=channel.notify, contact=service.flow.policy.contact
-        ),
-        settings=settings,
-    )
-    web_app = create_app(
-        channel=channel if url else None, webhook_secret=settings.webhook_secret, staff=staff
-    )
-    stop = stop or _stop_on_signals()
-    runner = web.AppRunner(web_app, access_log=None)
-    async with application:
-        await channel.setup()
-        await application.start()
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        if url:
-            await application.bot.set_webhook(
-                url=url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
-            )
-            log.info("webhook mode on %s:%s%s", settings.host, settings.port, WEBHOOK_PATH)
-        else:
-            await application.bot.delete_webhook()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            log.info("long polling; health check on %s", local_url(settings, "/healthz"))
-        _log_staff_url(settings)
-        channel.start_sweeping()
-        if ready is not None:
-            ready.set()
+    loop = asyncio.get_running_loop()
+    stop = _stop_on_signals()
+    ready = asyncio.Event()
+    code = 0
+
+    def run_chat() -> None:
+        nonlocal code
         try:
-            await stop.wait()
+            code = chat()
         finally:
-            log.info("stopping")
-            if application.updater and application.updater.running:
-                await application.updater.stop()
-            await runner.cleanup()  # no new webhook calls; those in flight finish first
-            await channel.drain()  # albums answered, work finished, the sweep stopped
-            await application.stop()
+            loop.call_soon_threadsafe(stop.set)
+
+    server = asyncio.create_task(serve(settings, doors, stop=stop, ready=ready))
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait([server, waiter], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if server.done():
+        problem = server.exception()
+        if isinstance(problem, OSError):
+            say(f"the server could not listen on {settings.host}:{settings.port} ({problem})")
+            return None
+        await server  # stopped before it was ready, or failed: say so
+        return 0
+    threading.Thread(target=run_chat, name="console chat", daemon=True).start()
+    await server
+    return code
 
 
 def _stop_on_signals() -> asyncio.Event:

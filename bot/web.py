@@ -73,19 +73,30 @@ def create_app(
     """Build the web application; the webhook route exists only in webhook mode.
 
     ``staff`` is the staff web (:func:`bot.staff.web.create_staff_app`), mounted
-    under ``/staff`` in either mode.
+    under ``/staff`` in either mode. The server (:mod:`bot.server`) starts from a bare
+    one and lets each door add itself with :func:`add_webhook` or :func:`add_staff`.
     """
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
     if channel is not None and webhook_secret:
-        app[CHANNEL_KEY] = channel
-        app[SECRET_KEY] = hashlib.sha256(webhook_secret.encode()).digest()
-        app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+        add_webhook(app, channel, webhook_secret)
     if staff is not None:
-        if staff.router.routes():  # an empty staff app is the staff web switched off
-            app.router.add_get(STAFF_PREFIX, _to_staff)
-        app.add_subapp(STAFF_PREFIX, staff)
+        add_staff(app, staff)
     return app
+
+
+def add_webhook(app: web.Application, channel: TelegramChannel, webhook_secret: str) -> None:
+    """Take Telegram's updates for ``channel`` at :data:`WEBHOOK_PATH`."""
+    app[CHANNEL_KEY] = channel
+    app[SECRET_KEY] = hashlib.sha256(webhook_secret.encode()).digest()
+    app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+
+
+def add_staff(app: web.Application, staff: web.Application) -> None:
+    """Mount the staff web under ``/staff``."""
+    if staff.router.routes():  # an empty staff app is the staff web switched off
+        app.router.add_get(STAFF_PREFIX, _to_staff)
+    app.add_subapp(STAFF_PREFIX, staff)
 
 
 async def _to_staff(request: web.Request) -> web.Response:

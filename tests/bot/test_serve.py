@@ -15,7 +15,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.server import is_loopback
 from bot.settings import ENV_VARS
+from bot.staff.web.sessions import OneTimeSignIn
 from tests.support.bot_api import BotAPIStandIn
 from tests.support.bot_process import REPO, webhook_bot_env
 
@@ -141,12 +143,113 @@ async def test_serve_with_a_bot_token_also_runs_telegram(tmp_path):
     assert api.token not in log and STAFF_TOKEN not in log and "serve-secret" not in log
 
 
-async def test_run_without_a_token_says_where_the_staff_page_is(tmp_path):
+async def test_run_without_a_token_serves_the_staff_page_beside_the_chat(tmp_path):
     """Regression: ``make run`` (``python -m bot``) without a bot token started the console
-    chat and said nothing of the staff web page or how to open it."""
+    chat only, and the staff web needed a second command (``python -m bot serve``)."""
     port, log_path = free_port(), tmp_path / "bot.log"
     env = plain_env(STAFF_WEB_TOKEN=STAFF_TOKEN, PORT=str(port), DATA_DIR=str(tmp_path / "data"))
     async with bot_process([], env, log_path) as proc:
         assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 0  # stdin is empty
     log = log_path.read_text()
-    assert "python -m bot serve" in log and f"http://127.0.0.1:{port}/staff/" in log, log
+    assert f"staff web: http://127.0.0.1:{port}/staff/" in log, log
+    assert "signin/once" not in log and "Traceback" not in log, log
+
+
+ONE_TIME_LINK = re.compile(r"staff web: (http://127\.0\.0\.1:\d+/staff/signin/once\?token=\S+)")
+
+
+async def wait_for_text(proc: subprocess.Popen[bytes], log_path: Path, pattern: re.Pattern[str]):
+    async with asyncio.timeout(START_TIMEOUT_S):
+        while (found := pattern.search(log_path.read_text())) is None:
+            assert proc.poll() is None, f"exited at start-up:\n{log_path.read_text()}"
+            await asyncio.sleep(0.05)
+    return found
+
+
+async def test_run_without_any_configuration_prints_a_one_time_staff_link(tmp_path):
+    """Regression: with no configuration at all ``make run`` gave the console chat and no way
+    into the staff web; now the staff web runs on loopback beside the chat, opened by a
+    one-time link printed to the terminal, which works once."""
+    port, log_path = free_port(), tmp_path / "bot.log"
+    env = plain_env(PORT=str(port), DATA_DIR=str(tmp_path / "data"))
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        link = (await wait_for_text(proc, log_path, ONE_TIME_LINK)).group(1)
+        assert link.startswith(f"http://127.0.0.1:{port}/")
+        await wait_for_text(proc, log_path, re.compile(r"  \[1\] "))  # the chat's first buttons
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(link) as response:
+                assert response.status == 200
+                page = await response.text()
+            form = {
+                "csrf": CSRF.search(page).group(1),
+                "token": re.search(r'name="token" value="([^"]+)"', page).group(1),
+                "name": "",  # left empty: recorded as "local"
+                "lang": "en",
+            }
+            async with http.post(f"{base}/staff/signin/once", data=form) as response:
+                assert response.status == 200 and str(response.url) == f"{base}/staff/"
+                assert "/staff/stats" in await response.text()
+            # The link is spent: neither opening it nor sending its form again signs in.
+            async with http.get(link) as response:
+                assert response.status == 403
+            async with http.post(f"{base}/staff/signin/once", data=form) as response:
+                assert response.status == 403
+        async with (
+            aiohttp.ClientSession() as http,  # another browser, without the session
+            http.get(f"{base}/staff/", allow_redirects=False) as response,
+        ):
+            assert response.status == 303
+        # The end of the chat's input stops the whole server, cleanly.
+        proc.stdin.write(b"1\n")
+        proc.stdin.close()
+        assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if not proc.stdin.closed:
+            proc.stdin.close()
+    log = log_path.read_text()
+    assert "Traceback" not in log, log
+
+
+async def test_no_one_time_link_off_loopback(tmp_path):
+    """Without STAFF_WEB_TOKEN on a non-loopback HOST the staff web stays off: no link is printed."""
+    port, log_path = free_port(), tmp_path / "bot.log"
+    env = plain_env(HOST="0.0.0.0", PORT=str(port), DATA_DIR=str(tmp_path / "data"))
+    async with bot_process(["serve"], env, log_path) as proc:
+        await wait_healthy(proc, port, log_path)
+        async with aiohttp.ClientSession() as http:
+            for path in ("/staff/", "/staff/signin", "/staff/signin/once?token=x"):
+                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                    assert response.status == 404, path
+        assert await stop(proc) == 0
+    log = log_path.read_text()
+    assert "signin/once" not in log and "staff web: off" in log, log
+
+
+def test_one_time_link_expires_and_works_once():
+    """The one-time sign-in works once, only with its own token, and not after it expires."""
+    now = [1000.0]
+    once = OneTimeSignIn(lambda: now[0], ttl=900)
+    assert not once.use("wrong") and not once.use("")
+    assert once.valid(once.token)
+    assert once.use(once.token) and not once.use(once.token)
+    late = OneTimeSignIn(lambda: now[0], ttl=900)
+    now[0] += 900
+    assert not late.valid(late.token) and not late.use(late.token)
+
+
+def test_loopback_hosts():
+    assert all(map(is_loopback, ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "::", "192.168.0.10", "example.org", ""]))

@@ -113,6 +113,20 @@ def signin(
     }
 
 
+def signin_once(
+    lang: str, *, base: str, nonce: str, token: str, name: str, error: str = ""
+) -> Context:
+    """The one-time link's form: a name for the audit trail; the link's token rides along."""
+    return {
+        "title": word(lang, "signin.title"),
+        "base": base,
+        "nonce": nonce,
+        "token": token,
+        "name": name,
+        "error": error,
+    }
+
+
 def error(message: str, *, back: str | None = None) -> Context:
     """A short error page; ``back`` links to somewhere useful."""
     return {"title": message, "message": message, "back": back}

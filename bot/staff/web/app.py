@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from bot.staff.templates.words import LANGS
 from bot.staff.web import actions, cases, files, overview, signin
 from bot.staff.web.common import PREFIX, STAFF_KEY, STYLESHEET, StaffWeb
 from bot.staff.web.overview import OVERVIEW_MAX_AGE_S, Refreshed
-from bot.staff.web.sessions import SessionStore, SignInThrottle
+from bot.staff.web.sessions import OneTimeSignIn, SessionStore, SignInThrottle
 from flows.policy import Policy
 from storage.base import Storage
 
@@ -36,15 +37,24 @@ def create_staff_app(
     settings: Settings,
     clock: Callable[[], float] = time.time,
     overview_max_age: float = OVERVIEW_MAX_AGE_S,
+    one_time: OneTimeSignIn | None = None,
 ) -> web.Application:
-    """Build the staff sub-application (mount it at :data:`PREFIX`); empty when no token is set."""
+    """Build the staff sub-application (mount it at :data:`PREFIX`); empty when no token is set.
+
+    ``one_time`` (only without ``STAFF_WEB_TOKEN``) switches the staff web on for the
+    holder of that one-time link alone: the token form then accepts no token at all.
+    """
     app = web.Application()
     token = settings.staff_web_token
-    if not token:
+    if token and one_time is not None:
+        raise ValueError("a one-time sign-in link is only for a server without STAFF_WEB_TOKEN")
+    if not token and one_time is None:
         log.warning("staff web disabled: STAFF_WEB_TOKEN is not set, so %s/ answers 404", PREFIX)
         return app
-    if len(token) < 16:
+    if token and len(token) < 16:
         log.warning("STAFF_WEB_TOKEN is short (%d characters); use 16 or more", len(token))
+    # Without a token, the form's digest is of a random secret no one is ever told.
+    token = token or secrets.token_urlsafe(32)
     token_digest = hashlib.sha256(token.encode()).digest()
     app[STAFF_KEY] = StaffWeb(
         storage=storage,
@@ -60,6 +70,7 @@ def create_staff_app(
         stats=Refreshed(lambda: compute_stats(storage.list_cases()), clock, overview_max_age),
         clock=clock,
         labels={lang: Labels(policy, lang) for lang in LANGS},
+        one_time=one_time,
     )
     prepare(aiohttp_jinja2.setup(app, default_helpers=False, **options()))
     app.middlewares.append(signin.session_middleware)

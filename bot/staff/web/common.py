@@ -24,7 +24,7 @@ from bot.staff.review import ReviewService
 from bot.staff.stats import CaseStats
 from bot.staff.templates.pages import Frame
 from bot.staff.templates.words import LANGS, word
-from bot.staff.web.sessions import SessionStore, SignInThrottle, StaffSession
+from bot.staff.web.sessions import OneTimeSignIn, SessionStore, SignInThrottle, StaffSession
 from flows.policy import Policy, Text
 from storage.base import Storage
 
@@ -80,6 +80,7 @@ class StaffWeb:
     clock: Callable[[], float]
     labels: dict[str, Labels]  # by language
     warned_forwarded: bool = False  # said once that X-Forwarded-For is ignored
+    one_time: OneTimeSignIn | None = None  # the printed one-time link, without STAFF_WEB_TOKEN
 
     def label(self, lang: str) -> Labels:
         return self.labels[lang]

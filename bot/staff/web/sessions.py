@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.ratelimit import Backoff, Budget, address_key
 
 SESSION_SECONDS = 8 * 3600
+ONE_TIME_SECONDS = 15 * 60
 
 
 @dataclass
@@ -76,6 +77,36 @@ class SessionStore:
     def close(self, token: str | None) -> None:
         if token:
             self._sessions.pop(token, None)
+
+
+class OneTimeSignIn:
+    """A sign-in link for a newcomer without ``STAFF_WEB_TOKEN``: one use, then dead.
+
+    The server makes one at start-up on a loopback address and prints its link to the
+    terminal (:mod:`bot.server`). It holds 32 random bytes, compared as SHA-256
+    digests in constant time; it works once and only for :data:`ONE_TIME_SECONDS`
+    after start-up. What follows is an ordinary session (expiry, CSRF, sign-out).
+    """
+
+    def __init__(self, clock: Callable[[], float], *, ttl: float = ONE_TIME_SECONDS) -> None:
+        self.token = secrets.token_urlsafe(32)
+        self._digest = hashlib.sha256(self.token.encode()).digest()
+        self._clock = clock
+        self.expires_at = clock() + ttl
+        self._used = False
+
+    def valid(self, token: str) -> bool:
+        """The token is this link's, unused and not expired (nothing is spent)."""
+        given = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        right = hmac.compare_digest(given, self._digest)
+        return right and not self._used and self._clock() < self.expires_at
+
+    def use(self, token: str) -> bool:
+        """Spend the link: True the first time a valid token comes, False ever after."""
+        if not self.valid(token):
+            return False
+        self._used = True
+        return True
 
 
 class SignInThrottle:

@@ -38,6 +38,8 @@ SESSION_COOKIE = "staff_session"
 SIGNIN_COOKIE = "staff_signin"
 DEVICE_COOKIE = "staff_device"
 NAME_MAX = 40
+# The audit name of a one-time sign-in whose name field was left empty (``staff:local``).
+LOCAL_NAME = "local"
 
 CSP = (
     "default-src 'self'; "
@@ -55,7 +57,9 @@ SECURITY_HEADERS = {
 }
 
 
-PUBLIC_ROUTES = frozenset({"signin", "signin_post", "stylesheet"})
+PUBLIC_ROUTES = frozenset(
+    {"signin", "signin_post", "signin_once", "signin_once_post", "stylesheet"}
+)
 
 
 @web.middleware
@@ -188,6 +192,77 @@ async def signin(request: web.Request) -> web.StreamResponse:
         )
     response.del_cookie(SIGNIN_COOKIE, path=PREFIX)
     return response
+
+
+@routes.get("/signin/once", name="signin_once")
+async def signin_once_form(request: web.Request) -> web.Response:
+    """The printed one-time link: a form asking for a name (nothing is spent by looking)."""
+    once = request.app[STAFF_KEY].one_time
+    if once is None:
+        raise web.HTTPNotFound()
+    lang = query_lang(request)
+    token = request.query.get("token", "")
+    if not once.valid(token):
+        return _once_refused(request, lang)
+    return signin_once_response(request, lang, token=token)
+
+
+@routes.post("/signin/once", name="signin_once_post")
+async def signin_once(request: web.Request) -> web.StreamResponse:
+    """Spend the one-time link and start an ordinary session.
+
+    The name is asked on the form, filled in as ``local``; an empty name is
+    :data:`LOCAL_NAME` too, so the audit trail says ``staff:local``.
+    """
+    staff = request.app[STAFF_KEY]
+    once = staff.one_time
+    if once is None:
+        raise web.HTTPNotFound()
+    address = client(request)
+    form = await read_form(request)
+    lang = str(form.get("lang", "")) if form.get("lang") in LANGS else "ko"
+    token = str(form.get("token", ""))
+    name = clean_name(str(form.get("name", ""))) or LOCAL_NAME
+    if not _csrf_ok(request, form):
+        log.warning("staff one-time sign-in from %s refused: CSRF check failed", address)
+        if not once.valid(token):
+            return _once_refused(request, lang)
+        return signin_once_response(
+            request, lang, token=token, name=name, error=word(lang, "signin.expired"), status=403
+        )
+    if not once.use(token):
+        log.warning("staff one-time sign-in from %s refused: link used, expired or wrong", address)
+        return _once_refused(request, lang)
+    staff.sessions.close(request.cookies.get(SESSION_COOKIE))
+    session = staff.sessions.open(name, lang)
+    log.info("staff %r signed in from %s with the one-time link", name, address)
+    response = see_other(f"{PREFIX}/")
+    set_cookie(request, response, SESSION_COOKIE, session.token, max_age=SESSION_SECONDS)
+    response.del_cookie(SIGNIN_COOKIE, path=PREFIX)
+    return response
+
+
+def signin_once_response(
+    request: web.Request,
+    lang: str,
+    *,
+    token: str,
+    name: str = LOCAL_NAME,
+    error: str = "",
+    status: int = 200,
+) -> web.Response:
+    nonce = request.cookies.get(SIGNIN_COOKIE) or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", nonce):
+        nonce = secrets.token_urlsafe(32)
+    page = pages.signin_once(lang, base=PREFIX, nonce=nonce, token=token, name=name, error=error)
+    response = render(request, "signin_once.html", page, lang=lang, status=status)
+    set_cookie(request, response, SIGNIN_COOKIE, nonce, max_age=3600)
+    return response
+
+
+def _once_refused(request: web.Request, lang: str) -> web.Response:
+    message = word(lang, "signin.once_refused")
+    return render(request, "error.html", pages.error(message), lang=lang, status=403)
 
 
 def _csrf_ok(request: web.Request, form: Mapping[str, object]) -> bool:
