@@ -17,12 +17,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -e '.[test]'
 	touch $@
 
-## Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat.
-## With a token the start-up log prints the staff page's URL; without one it says how to serve it.
+## Start the one server (/healthz, staff web, Telegram as configured) and print its URLs.
+## Without TELEGRAM_BOT_TOKEN the console chat runs beside it; without STAFF_WEB_TOKEN, on
+## loopback, the staff web opens through a one-time link printed here.
 run: $(VENV)/.installed
 	$(PY) -m bot
 
-## The HTTP server alone: staff web (STAFF_WEB_TOKEN) and /healthz, plus Telegram with a token.
+## The same server without the console chat (for a service manager).
 serve: $(VENV)/.installed
 	$(PY) -m bot serve
 

@@ -143,6 +143,27 @@ async def test_serve_with_a_bot_token_also_runs_telegram(tmp_path):
     assert api.token not in log and STAFF_TOKEN not in log and "serve-secret" not in log
 
 
+async def test_run_with_both_tokens_polls_telegram_and_serves_the_staff_web(tmp_path):
+    """``make run`` with TELEGRAM_BOT_TOKEN (long polling) and STAFF_WEB_TOKEN: both doors and
+    ``/healthz`` on one port, no console chat; SIGTERM stops it cleanly."""
+    port, log_path = free_port(), tmp_path / "bot.log"
+    async with BotAPIStandIn() as api:
+        env = webhook_bot_env(api, port=port, data_dir=tmp_path / "data", secret="unused")
+        del env["WEBHOOK_URL"], env["WEBHOOK_SECRET"]
+        env["STAFF_WEB_TOKEN"] = STAFF_TOKEN
+        async with bot_process([], env, log_path) as proc:
+            await wait_healthy(proc, port, log_path)
+            user = api.user(6200)
+            api.queue(api.text_update(user, "/start"))
+            assert await api.wait_for_messages(6200, 1, timeout=10)
+            await sign_in(port, name="Lee")
+            assert await stop(proc) == 0
+    log = log_path.read_text()
+    assert f"staff web: http://127.0.0.1:{port}/staff/" in log, log
+    assert "Telegram: long polling" in log and "console chat" not in log, log
+    assert "Traceback" not in log and api.token not in log, log
+
+
 async def test_run_without_a_token_serves_the_staff_page_beside_the_chat(tmp_path):
     """Regression: ``make run`` (``python -m bot``) without a bot token started the console
     chat only, and the staff web needed a second command (``python -m bot serve``)."""

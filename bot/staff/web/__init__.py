@@ -2,8 +2,10 @@
 
 An aiohttp sub-application built by :func:`create_staff_app` and mounted on the
 bot's own server (the one that takes the Telegram webhook), so it runs the same
-way in polling and in webhook mode. It is off unless ``STAFF_WEB_TOKEN`` is set:
-then every ``/staff`` URL answers 404.
+way in polling and in webhook mode. It is off (every ``/staff`` URL answers 404)
+unless ``STAFF_WEB_TOKEN`` is set or the server, on a loopback address, made a
+one-time sign-in link (:class:`~bot.staff.web.sessions.OneTimeSignIn`, printed at
+start-up by :mod:`bot.server`).
 
 Security choices:
 
