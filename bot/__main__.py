@@ -60,7 +60,7 @@ def run_default(settings: Settings) -> int:
     from bot.server import build_doors, serve_with_console
 
     print(
-        "TELEGRAM_BOT_TOKEN is not set, so this is the console chat, with the staff web beside it.\n"
+        "TELEGRAM_BOT_TOKEN is not set, so this is the console chat, beside the server below.\n"
         "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.",
         file=sys.stderr,
         flush=True,

@@ -274,3 +274,43 @@ def test_one_time_link_expires_and_works_once():
 def test_loopback_hosts():
     assert all(map(is_loopback, ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"]))
     assert not any(map(is_loopback, ["0.0.0.0", "::", "192.168.0.10", "example.org", ""]))
+
+
+async def test_sigterm_stops_the_chat_and_the_server_cleanly(tmp_path):
+    """SIGTERM while the console chat waits for a line: the server stops and the process exits 0."""
+    port, log_path = free_port(), tmp_path / "bot.log"
+    env = plain_env(PORT=str(port), DATA_DIR=str(tmp_path / "data"))
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,  # open and silent: the chat thread is blocked reading it
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        await wait_for_text(proc, log_path, re.compile(r"  \[1\] "))
+        await wait_healthy(proc, port, log_path)
+        assert await stop(proc) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+    assert "Traceback" not in log_path.read_text()
+
+
+async def test_run_keeps_the_chat_when_the_port_is_taken(tmp_path):
+    """A newcomer whose port 8080 is busy still gets the console chat, told why there is no server."""
+    log_path = tmp_path / "bot.log"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = plain_env(PORT=str(port), DATA_DIR=str(tmp_path / "data"))
+        async with bot_process([], env, log_path) as proc:
+            assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 0  # stdin is empty
+    log = log_path.read_text()
+    assert f"could not listen on 127.0.0.1:{port}" in log and "  [1] " in log, log
+    assert "Traceback" not in log, log
