@@ -219,7 +219,8 @@ async def test_run_without_any_configuration_prints_a_one_time_staff_link(tmp_pa
             }
             async with http.post(f"{base}/staff/signin/once", data=form) as response:
                 assert response.status == 200 and str(response.url) == f"{base}/staff/"
-                assert "/staff/stats" in await response.text()
+                page = await response.text()
+                assert "/staff/stats" in page and "<span>local</span>" in page  # staff:local
             # The link is spent: neither opening it nor sending its form again signs in.
             async with http.get(link) as response:
                 assert response.status == 403
