@@ -30,9 +30,10 @@ def build_storage(settings: Settings) -> Storage:
     return TinyDBStorage(settings.data_dir)
 
 
-def build_service(settings: Settings, storage: Storage) -> IntakeService:
+def build_service(settings: Settings, storage: Storage, channel: str = "telegram") -> IntakeService:
+    """The intake for one channel (its name picks its words, e.g. the consent's account)."""
     flow = IntakeFlow(load_policy(settings.policy), expire_days=settings.draft_expire_days)
-    return IntakeService(flow, storage, default_lang=settings.default_lang)
+    return IntakeService(flow, storage, default_lang=settings.default_lang, channel=channel)
 
 
 def run_chat(settings: Settings, lang: str | None) -> int:
@@ -40,7 +41,7 @@ def run_chat(settings: Settings, lang: str | None) -> int:
 
     storage = build_storage(settings)
     try:
-        service = build_service(settings, storage)
+        service = build_service(settings, storage, channel="console")
         return ConsoleChat(service, lang=lang).run()
     finally:
         storage.close()

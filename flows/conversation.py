@@ -96,6 +96,7 @@ class IntakeFlow:
         default_lang: str = "ko",
         preferred_lang: str | None = None,
         usage: UserUsage | None = None,
+        channel: str | None = None,
     ) -> Outcome:
         """Apply one input to the user's conversation (None when they have none).
 
@@ -105,16 +106,24 @@ class IntakeFlow:
         language the user chose earlier (``Outcome.lang_chosen``, kept by the caller):
         a new conversation starts in it rather than in the client's language.
         ``usage`` is what the user filed before (the caller looks it up when a report
-        may start or files arrive), for the policy's per-person limits.
+        may start or files arrive), for the policy's per-person limits. ``channel``
+        (``telegram``, ``console``…) fills the texts' channel words (the consent's
+        account label, ``flows.texts.CHANNEL_WORDS``); without it they stay neutral.
         """
         usage = usage or UserUsage()
         if record is None:
             lang = preferred_lang if preferred_lang in CATALOG else None
             return self._first_contact(
-                message, user_id, now, lang or pick_lang(language_code, default_lang), usage
+                message,
+                user_id,
+                now,
+                lang or pick_lang(language_code, default_lang),
+                usage,
+                channel,
             )
         step = Step(self, record, now)
         step.usage = usage
+        step.channel = channel
         step.run(message)
         return step.outcome()
 
@@ -168,9 +177,11 @@ class IntakeFlow:
             buttons = ((documents_button,),) if documents_button else ()
         return Outcome(record=done, replies=[Reply(text, buttons)])
 
-    def prompt(self, record: ConversationRecord) -> Reply:
+    def prompt(self, record: ConversationRecord, channel: str | None = None) -> Reply:
         """The current question of a conversation, with its buttons (to ask again)."""
-        return Step(self, record.copy(), record.updated_at).prompt()
+        step = Step(self, record.copy(), record.updated_at)
+        step.channel = channel
+        return step.prompt()
 
     # -- policy views ---------------------------------------------------------------------
     def decision(self, answers: dict[str, Any]) -> TierDecision:
@@ -203,10 +214,17 @@ class IntakeFlow:
         return label
 
     def _first_contact(
-        self, message: Input, user_id: int, now: float, lang: str, usage: UserUsage
+        self,
+        message: Input,
+        user_id: int,
+        now: float,
+        lang: str,
+        usage: UserUsage,
+        channel: str | None,
     ) -> Outcome:
         if isinstance(message, CommandInput) and message.name in ("help", "privacy"):
-            return Outcome(record=None, replies=[Reply(self._command_text(message.name, lang))])
+            text = self._command_text(message.name, lang, channel)
+            return Outcome(record=None, replies=[Reply(text)])
         if isinstance(message, AlbumEndInput | AlbumDeliveredInput):
             return Outcome(record=None, replies=[])  # the draft is gone (cancelled): nothing owed
         if isinstance(message, ChoiceInput) and message.question == LANG_QUESTION:
@@ -223,6 +241,7 @@ class IntakeFlow:
                 created_at=now,
             )
             step = Step(self, record, now)
+            step.channel = channel
             step.run(message)
             return step.outcome()
         if not usage.may_start(self.policy.limits):
@@ -230,6 +249,7 @@ class IntakeFlow:
         record = self.new_record(user_id, lang, now)
         step = Step(self, record, now)
         step.usage = usage
+        step.channel = channel
         if isinstance(message, CommandInput) and message.name == "start":
             step.apply_start_payload(message.arg)
         elif isinstance(message, CommandInput) and message.name == "lang":
@@ -238,7 +258,7 @@ class IntakeFlow:
         step.ask()
         return step.outcome()
 
-    def _command_text(self, name: str, lang: str) -> str:
-        return (
-            t(lang, "privacy", expire_days=self.expire_days) if name == "privacy" else t(lang, name)
-        )
+    def _command_text(self, name: str, lang: str, channel: str | None = None) -> str:
+        if name == "privacy":
+            return t(lang, "privacy", channel, expire_days=self.expire_days)
+        return t(lang, name, channel)

@@ -71,6 +71,7 @@ class Step:
     """The work of one input on one record; collects replies as it goes."""
 
     usage = UserUsage()  # what the user filed before: the per-person limits need it
+    channel: str | None = None  # the person's channel: it fills the texts' channel words
 
     def __init__(self, flow: IntakeFlow, record: ConversationRecord, now: float) -> None:
         self.flow = flow
@@ -95,7 +96,7 @@ class Step:
         return self.record.answers
 
     def t(self, key: str, **values: object) -> str:
-        return t(self.lang, key, **values)
+        return t(self.lang, key, self.channel, **values)
 
     def outcome(self) -> Outcome:
         if self.forget:
@@ -199,7 +200,7 @@ class Step:
         elif name == "back":
             self.back()
         elif name in ("help", "privacy"):
-            self.say(self.flow._command_text(name, self.lang))
+            self.say(self.flow._command_text(name, self.lang, self.channel))
             self.ask_if_open()
         elif name == "lang":
             arg = message.arg.strip().lower()

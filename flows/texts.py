@@ -10,17 +10,47 @@ from __future__ import annotations
 
 from flows.locales import DEFAULT_LANG, LANGS, MESSAGES
 
-__all__ = ["CATALOG", "DEFAULT_LANG", "EN", "KO", "LANGS", "pick_lang", "t"]
+__all__ = [
+    "CATALOG",
+    "CHANNEL_WORDS",
+    "DEFAULT_LANG",
+    "EN",
+    "KO",
+    "LANGS",
+    "channel_word",
+    "pick_lang",
+    "t",
+]
 
 KO: dict[str, str] = MESSAGES["ko"]
 EN: dict[str, str] = MESSAGES["en"]
 CATALOG: dict[str, dict[str, str]] = MESSAGES
 
 
-def t(lang: str, key: str, **values: object) -> str:
-    """Return the text ``key`` in ``lang`` (Korean when unknown), filled with ``values``."""
+# Placeholders the channel fills with its own words ("<channel>.<word>", e.g.
+# telegram.account), else the catalog's channel-neutral word of that name ("account").
+# The conversation's words name no channel themselves (tests/flows/test_texts.py).
+CHANNEL_WORDS = ("account",)
+
+
+def t(lang: str, key: str, channel: str | None = None, /, **values: object) -> str:
+    """Return the text ``key`` in ``lang`` (Korean when unknown), filled with ``values``.
+
+    ``channel`` (``telegram``, ``console``…; positional, so no placeholder is shadowed) fills the channel's placeholders
+    (:data:`CHANNEL_WORDS`) with its own words; without one they get neutral ones.
+    """
     catalog = CATALOG.get(lang, KO)
-    return catalog[key].format(**values) if values else catalog[key]
+    text = catalog[key]
+    for word in CHANNEL_WORDS:
+        if "{" + word + "}" in text and word not in values:
+            values[word] = channel_word(lang, word, channel)
+    return text.format(**values) if values else text
+
+
+def channel_word(lang: str, word: str, channel: str | None) -> str:
+    """The channel's own ``word`` (``telegram.account``), else the neutral one (``account``)."""
+    catalog = CATALOG.get(lang, KO)
+    return catalog.get(f"{channel}.{word}") or catalog[word] if channel else catalog[word]
 
 
 def pick_lang(language_code: str | None, default: str = DEFAULT_LANG) -> str:

@@ -17,6 +17,10 @@ that for every namespace. Keys are namespaced by who shows them:
 - ``console.*``: what only the console chat says (``bot/console.py``);
 - ``telegram.*``: the Telegram command menu (``bot/telegram.py``).
 
+A channel's namespace also holds its ``name`` (the staff pages' ``{channel}``) and its
+``account`` (the consent's and privacy notice's ``{account}``, filled through
+``flows.texts.t(lang, key, channel)``); no other word names a channel.
+
 Words that belong to a compensation policy (reporter types, services, tiers,
 documents) stay in the policy file: they are data of that outage, not of the bot.
 Adding a language is one more module here with every key of ``ko.py``.

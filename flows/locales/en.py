@@ -12,12 +12,15 @@ MESSAGES: dict[str, str] = {
         "Hello. I'll help you report damage from the Kakao service outage.\n\n"
         "First we need your consent to collect and use personal data.\n"
         "• Purpose: taking your report, checking support eligibility, telling you the result\n"
-        "• Items: your Telegram account ID, reporter type, affected service, loss amount, "
+        "• Items: {account}, reporter type, affected service, loss amount, "
         "business registration number (small businesses only), evidence you send\n"
         "• Retention: deleted one year after the support programme ends\n"
         "• You may refuse. Without consent, though, we cannot take your report.\n\n"
         "We never ask for your resident registration number. Do you agree?"
     ),
+    # How the channel knows the person ({account} above and in "privacy"): a channel
+    # names its own under "<channel>.account" (telegram.account, console.account).
+    "account": "your messenger account ID",
     "consent.yes": "I agree",
     "consent.no": "I don't agree",
     "declined": "Understood. Nothing was stored.\nSend /start whenever you want to report.",
@@ -195,7 +198,7 @@ MESSAGES: dict[str, str] = {
     ),
     "privacy": (
         "How your data is handled\n"
-        "• Stored: your Telegram account ID, your answers, evidence you send\n"
+        "• Stored: {account}, your answers, evidence you send\n"
         "• Why: to take the report, check eligibility and tell you the result\n"
         "• Kept: one year after the support programme ends; unfinished drafts are deleted "
         "after {expire_days} days\n"
@@ -335,7 +338,7 @@ MESSAGES: dict[str, str] = {
     "staff.col.flags": "Flags",
     "staff.detail.back": "← Back to the list",
     "staff.detail.summary": "Case",
-    "staff.detail.user": "User (Telegram id)",
+    "staff.detail.user": "User ({channel} id)",
     "staff.detail.lang": "User's language",
     "staff.detail.billing": "Paid or free",
     "staff.detail.monetary": "Monetary loss",
@@ -354,7 +357,7 @@ MESSAGES: dict[str, str] = {
     "staff.detail.no_flags": "No flag",
     "staff.detail.actions": "Review",
     "staff.detail.no_actions": "No review action is possible in this status.",
-    "staff.detail.tell_user": "The user is told on Telegram, in {lang}.",
+    "staff.detail.tell_user": "The user is told on {channel}, in {lang}.",
     "staff.detail.audit": "Audit trail",
     "staff.detail.audit_when": "When",
     "staff.detail.audit_who": "Who",
@@ -374,7 +377,7 @@ MESSAGES: dict[str, str] = {
     "staff.done.approve": "Approved; the user was told.",
     "staff.done.reject": "Rejected; the user was told.",
     "staff.done.pay": "Recorded as paid; the user was told.",
-    "staff.done.not_told": "Saved, but the user could not be told on Telegram; see the audit trail.",
+    "staff.done.not_told": "Saved, but the user could not be told on {channel}; see the audit trail.",
     "staff.error.documents": "Pick or type at least one document.",
     "staff.error.amount": "Enter the final amount as a number (e.g. 50000).",
     "staff.error.reason": "Please give a reason.",
@@ -438,9 +441,9 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.title": "{action}: check",
     "staff.confirm.back": "← Back to case {number}",
     "staff.confirm.message": "What the user will receive",
-    "staff.confirm.channel": "Sent on Telegram, in {lang}, exactly as shown.",
+    "staff.confirm.channel": "Sent on {channel}, in {lang}, exactly as shown.",
     "staff.confirm.offline": (
-        "The Telegram bot is not running, so nothing is sent now. The decision is saved; "
+        "The {channel} bot is not running, so nothing is sent now. The decision is saved; "
         "once the bot runs, 'Send again' on the case page sends this, in {lang}, exactly as shown."
     ),
     "staff.confirm.check": "{action}…",
@@ -530,6 +533,8 @@ MESSAGES: dict[str, str] = {
     "stats.cases": "{n:,}",
     "stats.none": "No cases yet.",
     # == what only the console chat says (bot/console.py) ===================================
+    "console.name": "the console",
+    "console.account": "the chat record on this computer",
     "console.help": "/file PATH  send a file as evidence (e.g. /file ~/receipt.jpg)",
     "console.evidence": "Here, send a file by typing /file and its path, e.g. /file ~/receipt.jpg",
     "console.no_path": "Type the path of the file after /file, e.g. /file ~/receipt.jpg",
@@ -544,4 +549,7 @@ MESSAGES: dict[str, str] = {
     "telegram.menu.privacy": "How your data is handled",
     "telegram.menu.delete_my_data": "Ask to delete your data",
     "telegram.menu.help": "Help",
+    # == the Telegram channel's own words: its name (staff pages), how it knows the person ==
+    "telegram.name": "Telegram",
+    "telegram.account": "your Telegram account ID",
 }

@@ -14,12 +14,15 @@ MESSAGES: dict[str, str] = {
         "안녕하세요. 카카오 서비스 장애 피해 접수를 도와드릴게요.\n\n"
         "먼저 개인정보 수집·이용 동의가 필요해요.\n"
         "• 목적: 피해 접수, 지원 대상 확인, 결과 안내\n"
-        "• 항목: 텔레그램 계정 ID, 이용자 유형, 피해 서비스, 피해 금액, "
+        "• 항목: {account}, 이용자 유형, 피해 서비스, 피해 금액, "
         "사업자등록번호(소상공인만), 보내 주신 증빙 자료\n"
         "• 보관 기간: 피해 지원이 끝난 날부터 1년 뒤 파기해요\n"
         "• 동의하지 않으셔도 돼요. 다만 동의하지 않으시면 접수를 할 수 없어요.\n\n"
         "주민등록번호는 묻지 않아요. 동의하시나요?"
     ),
+    # How the channel knows the person ({account} above and in "privacy"): a channel
+    # names its own under "<channel>.account" (telegram.account, console.account).
+    "account": "메신저 계정 ID",
     "consent.yes": "동의해요",
     "consent.no": "동의하지 않아요",
     "declined": (
@@ -198,7 +201,7 @@ MESSAGES: dict[str, str] = {
     ),
     "privacy": (
         "개인정보 처리 안내\n"
-        "• 저장하는 정보: 텔레그램 계정 ID, 접수 답변, 증빙 자료\n"
+        "• 저장하는 정보: {account}, 접수 답변, 증빙 자료\n"
         "• 이유: 피해 접수와 지원 대상 확인, 결과 안내\n"
         "• 보관 기간: 피해 지원이 끝난 날부터 1년, 작성 중에 멈춘 접수는 {expire_days}일 뒤 삭제\n"
         "• 주민등록번호는 받지 않아요.\n"
@@ -335,7 +338,7 @@ MESSAGES: dict[str, str] = {
     "staff.col.flags": "검토 표시",
     "staff.detail.back": "← 목록으로",
     "staff.detail.summary": "접수 정보",
-    "staff.detail.user": "이용자(텔레그램 ID)",
+    "staff.detail.user": "이용자({channel} ID)",
     "staff.detail.lang": "이용자 언어",
     "staff.detail.billing": "유료·무료",
     "staff.detail.monetary": "금전 피해",
@@ -354,7 +357,7 @@ MESSAGES: dict[str, str] = {
     "staff.detail.no_flags": "표시 없음",
     "staff.detail.actions": "검토 처리",
     "staff.detail.no_actions": "이 상태에서는 할 수 있는 처리가 없어요.",
-    "staff.detail.tell_user": "이용자에게는 텔레그램으로, {lang}로 알려요.",
+    "staff.detail.tell_user": "이용자에게는 {channel}에서 {lang}로 알려요.",
     "staff.detail.audit": "처리 이력",
     "staff.detail.audit_when": "일시",
     "staff.detail.audit_who": "처리자",
@@ -374,7 +377,7 @@ MESSAGES: dict[str, str] = {
     "staff.done.approve": "지원을 확정하고 이용자에게 알렸어요.",
     "staff.done.reject": "지원 불가로 처리하고 이용자에게 알렸어요.",
     "staff.done.pay": "지급 완료로 기록하고 이용자에게 알렸어요.",
-    "staff.done.not_told": "처리는 저장했지만 이용자에게 텔레그램 알림을 보내지 못했어요. 처리 이력을 확인해 주세요.",
+    "staff.done.not_told": "처리는 저장했지만 이용자에게 {channel} 알림을 보내지 못했어요. 처리 이력을 확인해 주세요.",
     "staff.error.documents": "필요한 서류를 하나 이상 고르거나 적어 주세요.",
     "staff.error.amount": "최종 지원금을 숫자로 적어 주세요 (예: 50000 또는 5만원).",
     "staff.error.reason": "사유를 적어 주세요.",
@@ -438,9 +441,9 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.title": "{action}: 확인",
     "staff.confirm.back": "← 접수 {number} 화면으로",
     "staff.confirm.message": "이용자가 받을 메시지",
-    "staff.confirm.channel": "텔레그램으로, {lang}로 이대로 보내요.",
+    "staff.confirm.channel": "{channel} 메시지로, {lang}로 이대로 보내요.",
     "staff.confirm.offline": (
-        "텔레그램 봇이 꺼져 있어서 지금은 보내지 못해요. 처리는 저장되고, "
+        "{channel} 봇이 꺼져 있어서 지금은 보내지 못해요. 처리는 저장되고, "
         "봇을 켠 뒤 접수 화면의 '다시 보내기'로 {lang}로 이대로 보낼 수 있어요."
     ),
     "staff.confirm.check": "{action}…",
@@ -530,6 +533,8 @@ MESSAGES: dict[str, str] = {
     "stats.cases": "{n:,}건",
     "stats.none": "접수된 건이 없어요.",
     # == what only the console chat says (bot/console.py) ===================================
+    "console.name": "콘솔",
+    "console.account": "이 컴퓨터에서 나눈 대화 기록",
     "console.help": "/file 경로  파일을 증빙 자료로 보내기 (예: /file ~/영수증.jpg)",
     "console.evidence": "여기서는 /file 다음에 파일 경로를 적어 보내 주세요. 예: /file ~/영수증.jpg",
     "console.no_path": "/file 다음에 보낼 파일의 경로를 적어 주세요. 예: /file ~/영수증.jpg",
@@ -544,4 +549,7 @@ MESSAGES: dict[str, str] = {
     "telegram.menu.privacy": "개인정보 처리 안내",
     "telegram.menu.delete_my_data": "내 정보 삭제 요청",
     "telegram.menu.help": "도움말",
+    # == the Telegram channel's own words: its name (staff pages), how it knows the person ==
+    "telegram.name": "텔레그램",
+    "telegram.account": "텔레그램 계정 ID",
 }

@@ -175,3 +175,13 @@ def test_commands_read_as_telegram_reads_them():
     assert "I'll continue in English." in out and "이제 한국어로 안내할게요." in out
     assert service.storage.load_conversation(1).lang == "ko"
     assert "모르는 명령이에요" in out  # addressed to another bot: not ours
+
+
+def test_the_console_consent_names_what_the_console_keeps(tmp_path):
+    """Regression: the console's consent said "텔레그램 계정 ID" is collected."""
+    out = chat(tmp_path / "data", ["/privacy"])
+    assert "• 항목: 이 컴퓨터에서 나눈 대화 기록, 이용자 유형" in out
+    assert "• 저장하는 정보: 이 컴퓨터에서 나눈 대화 기록," in out
+    assert "텔레그램" not in out
+    english = chat(tmp_path / "en", ["/privacy"], "--lang", "en")
+    assert "• Items: the chat record on this computer, reporter type" in english

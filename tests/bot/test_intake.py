@@ -482,3 +482,28 @@ def test_per_person_limits_hold_until_staff_lift_them(storage):
     assert [f["name"] for f in service.storage.load_conversation(51).answers["evidence"]] == [
         "c.jpg"
     ]
+
+
+@pytest.mark.parametrize(
+    ("channel", "label"),
+    [
+        ("telegram", "텔레그램 계정 ID"),
+        ("console", "이 컴퓨터에서 나눈 대화 기록"),
+        (None, "메신저 계정 ID"),
+    ],
+)
+def test_the_consent_names_the_account_of_the_services_channel(storage, channel, label):
+    """Regression: the consent told every person, whatever their door, that their
+    "텔레그램 계정 ID" is collected; the channel now names its own account."""
+    now = [1_700_000_000.0]
+    service = IntakeService(
+        IntakeFlow(load_policy()), storage, clock=lambda: now[0], channel=channel
+    )
+    (consent,) = service.handle(70, CommandInput("start"))
+    assert f"• 항목: {label}, 이용자 유형" in consent.text
+    assert f"• 저장하는 정보: {label}," in service.handle(70, CommandInput("privacy"))[0].text
+    assert f"• 저장하는 정보: {label}," in service.handle(71, CommandInput("privacy"))[0].text
+    assert label in service.current_prompt(70).text
+    now[0] += DAY + 1  # the reminder asks the consent again, in the same words
+    assert f"• 항목: {label}," in service.sweep(70).replies[0].text
+    assert "텔레그램" not in consent.text or channel == "telegram"

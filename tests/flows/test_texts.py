@@ -166,3 +166,60 @@ def test_language_follows_the_client_tag():
     assert pick_lang("en-GB") == "en"
     assert pick_lang("ja") == "ko"
     assert pick_lang(None, "en") == "en"
+
+
+# The channels' own namespaces may name their channel; every other word is for any door.
+CHANNEL_NAMESPACES = ("telegram", "console")
+# Messengers and doors a person might be reached by; "카카오톡 채널" / "KakaoTalk Channel"
+# (a product whose owners were hurt by the outage) is domain data, not a way to reach anyone.
+CHANNEL_NAMES = re.compile(r"텔레그램|telegram|카카오톡|kakaotalk|콘솔|console", re.IGNORECASE)
+DOMAIN_NAMES = re.compile(r"카카오톡 채널|KakaoTalk Channel")
+
+
+def without_placeholders(text: str) -> str:
+    return "".join(literal for literal, _, _, _ in string.Formatter().parse(text))
+
+
+@pytest.mark.parametrize("lang", locales.LANGS)
+def test_no_word_names_a_channel_unless_the_channel_supplies_it(lang):
+    """Regression: the consent's collected items and the privacy notice named "텔레그램
+    계정 ID", and the staff pages said the user is told "on Telegram", whatever the door."""
+    named = {
+        key: text
+        for key, text in locales.MESSAGES[lang].items()
+        if key.split(".", 1)[0] not in CHANNEL_NAMESPACES
+        and CHANNEL_NAMES.search(DOMAIN_NAMES.sub("", without_placeholders(text)))
+    }
+    assert named == {}
+
+
+def test_the_scan_tells_a_messenger_from_the_kakaotalk_channel_product():
+    assert not CHANNEL_NAMES.search(DOMAIN_NAMES.sub("", "카카오톡 채널을 운영하고 계신가요?"))
+    assert CHANNEL_NAMES.search(DOMAIN_NAMES.sub("", "카카오톡으로 알려 드려요"))
+    assert not CHANNEL_NAMES.search(without_placeholders("{account}, 접수 답변"))
+
+
+@pytest.mark.parametrize(
+    ("channel", "ko_label", "en_label"),
+    [
+        (None, "메신저 계정 ID", "your messenger account ID"),
+        ("telegram", "텔레그램 계정 ID", "your Telegram account ID"),
+        ("console", "이 컴퓨터에서 나눈 대화 기록", "the chat record on this computer"),
+        ("webchat", "메신저 계정 ID", "your messenger account ID"),  # no words of its own yet
+    ],
+)
+def test_the_channel_fills_the_consent_and_privacy_account(channel, ko_label, en_label):
+    assert f"• 항목: {ko_label}, 이용자 유형" in t("ko", "consent", channel)
+    assert f"• Items: {en_label}, reporter type" in t("en", "consent", channel)
+    privacy = t("ko", "privacy", channel, expire_days=14)
+    assert f"• 저장하는 정보: {ko_label}, 접수 답변" in privacy and "14일" in privacy
+
+
+def test_staff_words_name_the_cases_channel():
+    assert words.word("ko", "detail.user") == "이용자(텔레그램 ID)"
+    assert words.word("en", "detail.tell_user", lang="English") == (
+        "The user is told on Telegram, in English."
+    )
+    assert words.word("ko", "detail.tell_user", lang="한국어", channel="웹 채팅") == (
+        "이용자에게는 웹 채팅에서 한국어로 알려요."
+    )

@@ -8,8 +8,13 @@ prefix: ``word(lang, "nav.cases")`` is the catalog's ``staff.nav.cases``.
 from __future__ import annotations
 
 from flows.locales import LANGS, namespace
+from flows.texts import channel_word
 
-__all__ = ["EN", "KO", "LANGS", "WORDS", "word"]
+__all__ = ["CASE_CHANNEL", "EN", "KO", "LANGS", "WORDS", "word"]
+
+# The channel a case came by, named in words such as "told on {channel}": every case
+# so far came by Telegram (the catalog's "<channel>.name" words name each channel).
+CASE_CHANNEL = "telegram"
 
 KO: dict[str, str] = namespace("ko", "staff")
 EN: dict[str, str] = namespace("en", "staff")
@@ -18,6 +23,11 @@ WORDS = {"ko": KO, "en": EN}
 
 
 def word(lang: str, key: str, /, **values: object) -> str:
-    """The text of ``key`` in ``lang`` (Korean for an unknown language), with values filled in."""
+    """The text of ``key`` in ``lang`` (Korean for an unknown language), with values filled in.
+
+    ``{channel}`` (how the user is reached) is the case's channel's name unless given.
+    """
     text = WORDS.get(lang, KO).get(key) or KO.get(key, key)
+    if "{channel}" in text and "channel" not in values:
+        values["channel"] = channel_word(lang, "name", CASE_CHANNEL)
     return text.format(**values) if values else text
