@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,14 @@ def test_the_console_consent_names_what_the_console_keeps(tmp_path):
     assert "텔레그램" not in out
     english = chat(tmp_path / "en", ["/privacy"], "--lang", "en")
     assert "• Items: the chat record on this computer, reporter type" in english
+
+
+def test_the_readme_script_files_a_whole_report(tmp_path):
+    """Regression: the README's scripted chat went stale when the money path gained a
+    description question ("35만 원" became the description and "1" the amount)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"printf '([^']*)' \| \.venv/bin/python -m bot chat", readme)
+    assert match, "the README shows a scripted console chat"
+    out = chat(tmp_path / "data", match.group(1).split("\\n")[:-1])
+    assert "피해 금액: 350,000원" in out
+    assert "접수번호:" in out
