@@ -30,7 +30,7 @@ def build_storage(settings: Settings) -> Storage:
     return TinyDBStorage(settings.data_dir)
 
 
-def build_service(settings: Settings, storage: Storage, channel: str = "telegram") -> IntakeService:
+def build_service(settings: Settings, storage: Storage, *, channel: str) -> IntakeService:
     """The intake for one channel (its name picks its words, e.g. the consent's account)."""
     flow = IntakeFlow(load_policy(settings.policy), expire_days=settings.draft_expire_days)
     return IntakeService(flow, storage, default_lang=settings.default_lang, channel=channel)
@@ -68,7 +68,7 @@ def run_default(settings: Settings) -> int:
     )
     storage = build_storage(settings)
     try:
-        service = build_service(settings, storage)
+        service = build_service(settings, storage, channel="console")  # no Telegram here
 
         async def serve_and_chat() -> int | None:
             doors = build_doors(settings, service)
@@ -88,7 +88,7 @@ def run_serve(settings: Settings) -> int:
 
     storage = build_storage(settings)
     try:
-        service = build_service(settings, storage)
+        service = build_service(settings, storage, channel="telegram")
 
         async def serve_all() -> None:
             await serve(settings, build_doors(settings, service))

@@ -197,3 +197,30 @@ def test_the_readme_script_files_a_whole_report(tmp_path):
     out = chat(tmp_path / "data", match.group(1).split("\\n")[:-1])
     assert "피해 금액: 350,000원" in out
     assert "접수번호:" in out
+
+
+def test_make_run_without_a_token_speaks_as_the_console(tmp_path):
+    """Regression: ``make run`` without a bot token (the console beside the staff web)
+    built the Telegram intake, so its consent named "텔레그램 계정 ID"."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "STAFF_WEB_TOKEN")
+    }
+    env.update(DATA_DIR=str(tmp_path / "data"), HOST="127.0.0.1", PORT=str(port))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "• 항목: 이 컴퓨터에서 나눈 대화 기록, 이용자 유형" in result.stdout
+    assert "텔레그램" not in result.stdout
