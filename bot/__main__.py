@@ -1,4 +1,4 @@
-"""Command-line entry point and composition root: ``python -m bot [run|serve|chat|reindex|...]``.
+"""Command-line entry point and composition root: ``python -m bot [run|serve|chat|migrate|...]``.
 
 Settings are read once here and every object is built here and passed down;
 nothing is built at import time.
@@ -107,6 +107,24 @@ def run_reindex(settings: Settings) -> int:
     return 0
 
 
+def run_migrate(settings: Settings) -> int:
+    """Convert DATA_DIR from an earlier release's layout (see storage/migrate.py)."""
+    from storage.migrate import migrate
+
+    done = migrate(settings.data_dir)
+    if done.backup is None:
+        print(f"{settings.data_dir} is up to date: nothing to migrate")
+        return 0
+    print(
+        f"migrated {settings.data_dir}: {done.conversations} conversations, {done.users} "
+        f"language choices, {done.cases} cases, {done.audit_entries} audit entries; "
+        f"the directory as it was is kept in {done.backup}"
+    )
+    if done.quarantined:
+        print(f"{done.quarantined} unreadable files were moved to quarantine/", file=sys.stderr)
+    return 0
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Outage damage-report intake bot"
@@ -125,6 +143,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
     sub.add_parser(
         "reindex", help="rebuild the case index and the evidence holds from the case files"
+    )
+    sub.add_parser(
+        "migrate",
+        help="convert DATA_DIR written by an earlier release (after upgrading; stop the bot first)",
     )
     staff_cli.register(sub)
     return parser.parse_args(argv)
@@ -146,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_chat(settings, args.lang)
         if args.command == "reindex":
             return run_reindex(settings)
+        if args.command == "migrate":
+            return run_migrate(settings)
         if args.command == "serve":
             return run_serve(settings)
         if args.command in staff_cli.COMMANDS:

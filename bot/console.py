@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from bot.intake import IncomingFile, IntakeService
 from flows.commands import read_line
 from flows.evidence import MAX_FILE_BYTES
+from flows.identity import CONSOLE, UserKey
 from flows.messages import (
     Button,
     ChoiceInput,
@@ -29,7 +30,8 @@ from flows.messages import (
 )
 from flows.texts import t
 
-CONSOLE_USER_ID = 1
+# The one person at this terminal (layout-1 data had them as user 1; see storage/migrate.py).
+CONSOLE_USER_ID = UserKey(CONSOLE, "1")
 FILE_COMMAND = "file"
 # Questions that take files: the console tells how to send one there.
 FILE_QUESTIONS = ("evidence", "supplement")
@@ -42,7 +44,7 @@ class ConsoleChat:
         self,
         service: IntakeService,
         *,
-        user_id: int = CONSOLE_USER_ID,
+        user_id: UserKey = CONSOLE_USER_ID,
         lang: str | None = None,
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,

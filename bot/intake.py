@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.conversation import FILE_STATES, IntakeFlow, Outcome, Submission
+from flows.identity import UserKey
 from flows.limits import UserUsage
 from flows.machine import DRAFT_STATES
 from flows.messages import (
@@ -147,7 +148,7 @@ class IntakeService:
 
     def handle(
         self,
-        user_id: int,
+        user_id: UserKey,
         message: Input | IncomingFiles | tuple[IncomingFile, ...],
         *,
         language_code: str | None = None,
@@ -165,7 +166,7 @@ class IntakeService:
 
     def handle_input(
         self,
-        user_id: int,
+        user_id: UserKey,
         message: Input | IncomingFiles | tuple[IncomingFile, ...],
         *,
         language_code: str | None = None,
@@ -268,7 +269,7 @@ class IntakeService:
         self.storage.release_evidence(holder, keep=draft_files(outcome.record))
         return Handled(outcome.replies, choice_taken)
 
-    def takes_files(self, user_id: int) -> bool:
+    def takes_files(self, user_id: UserKey) -> bool:
         """Whether the user's conversation is at a step that takes files (one small read).
 
         Channels download a file only then: elsewhere it is answered without its bytes.
@@ -279,7 +280,7 @@ class IntakeService:
             return False
         return record is not None and record.state in FILE_STATES
 
-    def user_lang(self, user_id: int, language_code: str | None = None) -> str:
+    def user_lang(self, user_id: UserKey, language_code: str | None = None) -> str:
         """The language to speak to a user in: their draft's, their choice, or their client's."""
         try:
             record = self.storage.load_conversation(user_id)
@@ -290,7 +291,7 @@ class IntakeService:
         preferred = self.storage.load_user_lang(user_id)
         return preferred or pick_lang(language_code, self.default_lang)
 
-    def set_language(self, user_id: int, lang: str) -> None:
+    def set_language(self, user_id: UserKey, lang: str) -> None:
         """Make ``lang`` the user's language (a channel's setting, e.g. ``chat --lang``).
 
         Kept for the user, and applied to the conversation in progress.
@@ -303,12 +304,12 @@ class IntakeService:
             record.lang = lang
             self.storage.save_conversation(record)
 
-    def current_prompt(self, user_id: int) -> Reply | None:
+    def current_prompt(self, user_id: UserKey) -> Reply | None:
         """The question a user's stored conversation is waiting on, if any."""
         record = self.storage.load_conversation(user_id)
         return self.flow.prompt(record, self.channel) if record else None
 
-    def status_reply(self, user_id: int, lang: str) -> Reply:
+    def status_reply(self, user_id: UserKey, lang: str) -> Reply:
         """List the user's submitted cases: number, tier and status."""
         rows = self.storage.list_cases(CaseFilter(user_id=user_id))
         if not rows:
@@ -322,7 +323,7 @@ class IntakeService:
             )
         return Reply("\n".join(lines))
 
-    def case_status_reply(self, user_id: int, typed: str, lang: str) -> Reply:
+    def case_status_reply(self, user_id: UserKey, typed: str, lang: str) -> Reply:
         """One case by number; a typo is caught by the check character.
 
         An unknown number and another user's number get the same answer, so
@@ -350,7 +351,7 @@ class IntakeService:
 
     def delete_my_data(
         self,
-        user_id: int,
+        user_id: UserKey,
         record: ConversationRecord | None,
         lang: str,
         *,
@@ -383,7 +384,7 @@ class IntakeService:
             lines.append(t(lang, "delete.requested", count=len(cases)))
         return [Reply("\n".join(lines) if lines else t(lang, "delete.nothing"))]
 
-    def sweep(self, user_id: int) -> SweepResult:
+    def sweep(self, user_id: UserKey) -> SweepResult:
         """Say whether a silent draft is due a reminder or expiry, or a case its
         documents reminder; change nothing yet."""
         draft = self._sweep_draft(user_id)
@@ -400,7 +401,7 @@ class IntakeService:
             reminded_cases=tuple(number for _, number in documents),
         )
 
-    def _sweep_draft(self, user_id: int) -> SweepResult:
+    def _sweep_draft(self, user_id: UserKey) -> SweepResult:
         now = self.clock()
         try:
             record = self.storage.load_conversation(user_id)
@@ -422,7 +423,7 @@ class IntakeService:
         )
         return SweepResult([], due)
 
-    def sweep_sent(self, user_id: int, result: SweepResult) -> None:
+    def sweep_sent(self, user_id: UserKey, result: SweepResult) -> None:
         """Record a reminder or expiry whose message went out."""
         for number in result.reminded_cases:
             self.storage.append_audit(
@@ -442,7 +443,7 @@ class IntakeService:
                     at=result.at,
                     actor="system",
                     action="draft.expired",
-                    detail={"user_id": user_id},
+                    detail={"user_id": str(user_id)},
                 )
             )
 
@@ -454,13 +455,13 @@ class IntakeService:
             return record.updated_at + self.remind_after
         return record.updated_at + self.expire_after
 
-    def documents_schedule(self) -> dict[int, float]:
+    def documents_schedule(self) -> dict[UserKey, float]:
         """When each user with a case waiting for documents is due its one reminder.
 
         One pass over the case index (at start-up): the reminder lives in the
         cases, not in the conversation, so a new report or /cancel does not lose it.
         """
-        schedule: dict[int, float] = {}
+        schedule: dict[UserKey, float] = {}
         for row in self.storage.list_cases(CaseFilter(status=CaseStatus.DOCUMENTS_REQUESTED)):
             due = self._documents_due_at(row.case_number)
             if due is not None:
@@ -477,7 +478,7 @@ class IntakeService:
                 asked_at = None
         return None if asked_at is None else asked_at + self.documents_remind_after
 
-    def _sweep_documents(self, user_id: int) -> tuple[list[tuple[Reply, str]], float | None]:
+    def _sweep_documents(self, user_id: UserKey) -> tuple[list[tuple[Reply, str]], float | None]:
         """Reminders due for the user's cases still waiting for documents, and the next one."""
         now = self.clock()
         due_now, later = [], None
@@ -507,7 +508,7 @@ class IntakeService:
         return due_now, later
 
     def user_usage(
-        self, user_id: int, record: ConversationRecord | None, message: Input
+        self, user_id: UserKey, record: ConversationRecord | None, message: Input
     ) -> UserUsage:
         """What a person filed before, for the policy's per-person limits.
 
@@ -557,7 +558,9 @@ class IntakeService:
         return documents
 
     # -- internals ------------------------------------------------------------------------
-    def _attach_documents(self, outcome: Outcome, user_id: int, now: float) -> tuple[Outcome, bool]:
+    def _attach_documents(
+        self, outcome: Outcome, user_id: UserKey, now: float
+    ) -> tuple[Outcome, bool]:
         """Attach the documents a user sent to their case; it is then 'documents received'.
 
         Returns the outcome and whether the files were attached.

@@ -24,10 +24,11 @@ PHONE = re.compile(
 # 사업자등록번호 written in groups: 123-45-67890, 123 45 67890, 123.45.67890.
 BUSINESS_NUMBER = re.compile(rf"{_ALONE}(\d{{3}}){_SEP}(\d{{2}}){_SEP}\d{{5}}{_END}")
 # ... or as ten bare digits: masked only when its check digit holds and it is not
-# named as an id (Telegram user, chat, message and update ids have ten digits too).
+# named as an id (Telegram user, chat, message and update ids have ten digits too;
+# a user key names it too: telegram:<id>).
 BARE_TEN_DIGITS = re.compile(rf"{_ALONE}\d{{10}}{_END}")
 ID_LABEL = re.compile(
-    r"(?<![A-Za-z])(?:[A-Za-z]+_)?(?:ids?|users?|updates?|chats?|messages?)[\s:=#]*$",
+    r"(?<![A-Za-z])(?:[A-Za-z]+_)?(?:ids?|users?|updates?|chats?|messages?|telegram)[\s:=#]*$",
     re.IGNORECASE,
 )
 

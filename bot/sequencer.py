@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from flows.identity import UserKey
+
 
 @dataclass
 class _Line:
@@ -25,16 +27,16 @@ class UserSequencer:
     """Hands out per-user tickets and runs their turns in ticket order."""
 
     def __init__(self) -> None:
-        self._lines: dict[int, _Line] = {}
+        self._lines: dict[UserKey, _Line] = {}
 
-    def take(self, user_id: int) -> int:
+    def take(self, user_id: UserKey) -> int:
         """Take the next ticket of ``user_id``; call it before the first ``await``."""
         line = self._lines.setdefault(user_id, _Line())
         line.issued += 1
         return line.issued - 1
 
     @asynccontextmanager
-    async def turn(self, user_id: int, ticket: int) -> AsyncIterator[None]:
+    async def turn(self, user_id: UserKey, ticket: int) -> AsyncIterator[None]:
         """Wait until ``ticket`` is served, run the body, then serve the next one.
 
         The turn passes on even when the body fails or the task is cancelled, so
@@ -58,12 +60,12 @@ class UserSequencer:
         finally:
             self._pass_on(user_id, line)
 
-    def pending(self, user_id: int) -> int:
+    def pending(self, user_id: UserKey) -> int:
         """How many tickets of this user are not done yet."""
         line = self._lines.get(user_id)
         return line.issued - line.serving if line else 0
 
-    def _pass_on(self, user_id: int, line: _Line) -> None:
+    def _pass_on(self, user_id: UserKey, line: _Line) -> None:
         line.serving += 1
         while line.serving in line.abandoned:
             line.abandoned.discard(line.serving)

@@ -34,6 +34,7 @@ from bot.staff.web import create_staff_app
 from bot.staff.web.sessions import ONE_TIME_SECONDS, OneTimeSignIn
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.web import STAFF_PREFIX, WEBHOOK_PATH, add_staff, add_webhook, create_app
+from flows.identity import UserKey
 from flows.policy import Policy
 from storage import Storage
 
@@ -96,7 +97,7 @@ class TelegramOff(Exception):
     """Raised by the notifier of a server running without Telegram."""
 
 
-async def _cannot_notify(user_id: int, replies: object) -> None:
+async def _cannot_notify(user_id: UserKey, replies: object) -> None:
     raise TelegramOff("TELEGRAM_BOT_TOKEN is not set")
 
 

@@ -48,6 +48,7 @@ from bot.telegram_http import AiohttpRequest
 from bot.telegram_send import Sender, Sleep, WebhookReply, marking
 from bot.telegram_sweep import Sweeper
 from flows.commands import USER_COMMANDS, read_line
+from flows.identity import UserKey
 from flows.messages import (
     ChoiceInput,
     CommandInput,
@@ -218,12 +219,13 @@ class TelegramChannel:
         if chat.type != ChatType.PRIVATE:
             return self._counted(self._refuse_group(update))
         message = update.message
-        self.albums.before_update(user.id, message.media_group_id if message else None)
-        ticket = self.sequencer.take(user.id)
-        return self._counted(self._process(update, user.id, chat.id, ticket))
+        key = UserKey.telegram(user.id)
+        self.albums.before_update(key, message.media_group_id if message else None)
+        ticket = self.sequencer.take(key)
+        return self._counted(self._process(update, key, chat.id, ticket))
 
     async def _process(
-        self, update: Update, user_id: int, chat_id: int, ticket: int
+        self, update: Update, user_id: UserKey, chat_id: int, ticket: int
     ) -> WebhookReply | None:
         language_code = update.effective_user.language_code if update.effective_user else None
         message: Input | IncomingFiles | FileMessage | None = None
@@ -251,7 +253,7 @@ class TelegramChannel:
     async def _take_turn(
         self,
         update: Update,
-        user_id: int,
+        user_id: UserKey,
         chat_id: int,
         message: Input | IncomingFiles | None,
         language_code: str | None,
@@ -367,7 +369,7 @@ class TelegramChannel:
         )
 
     # -- sending --------------------------------------------------------------------------------
-    async def notify(self, user_id: int, replies: list[Reply]) -> None:
+    async def notify(self, user_id: UserKey, replies: list[Reply]) -> None:
         """Send a message the bot starts (review news), in the user's line of updates.
 
         Raises :class:`telegram.error.Forbidden` when the user blocked the bot, so the
@@ -377,11 +379,14 @@ class TelegramChannel:
         are reminded of after 3 days): the user's check moves up to now, and the
         sweep then schedules the next one from what is stored.
         """
+        chat_id = user_id.telegram_id
+        if chat_id is None:
+            raise ValueError(f"{user_id} is not a Telegram user")
         ticket = self.sequencer.take(user_id)
         with self.activity.during():
             async with self.sequencer.turn(user_id, ticket):
                 # A private chat's id is the user's id.
-                await self.sender.send_all(user_id, replies, raise_forbidden=True)
+                await self.sender.send_all(chat_id, replies, raise_forbidden=True)
         self.sweeper.check_now(user_id)
 
     # -- background work ------------------------------------------------------------------------

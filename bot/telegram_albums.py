@@ -20,6 +20,7 @@ from bot.activity import Activity
 from bot.intake import IntakeService
 from bot.sequencer import UserSequencer
 from bot.telegram_send import Sender
+from flows.identity import UserKey
 from flows.messages import AlbumDeliveredInput, AlbumEndInput
 
 log = logging.getLogger(__name__)
@@ -56,16 +57,18 @@ class Albums:
         self.quiet_s = quiet_s
         self._spawn = spawn
         self._activity = activity  # an open album is work in progress
-        self._open: dict[int, _Album] = {}
+        self._open: dict[UserKey, _Album] = {}
 
-    def before_update(self, user_id: int, group: str | None) -> None:
+    def before_update(self, user_id: UserKey, group: str | None) -> None:
         """Something of the user's arrived: unless it is the open album's next item, answer
         for the album first, in its place in line. Call before taking the update's ticket."""
         album = self._open.get(user_id)
         if album is not None and group != album.group:
             self.close(user_id)
 
-    def item_done(self, user_id: int, chat_id: int, group: str, language_code: str | None) -> None:
+    def item_done(
+        self, user_id: UserKey, chat_id: int, group: str, language_code: str | None
+    ) -> None:
         """An item was taken: (re)start the album's quiet period."""
         album = self._open.get(user_id)
         if album is None or album.group != group:
@@ -76,13 +79,16 @@ class Albums:
         loop = asyncio.get_running_loop()
         album.timer = loop.call_later(self.quiet_s, lambda: self.close(user_id))
 
-    def reopen(self, user_id: int, group: str) -> None:
+    def reopen(self, user_id: UserKey, group: str) -> None:
         """Answer a stored album whose reply was due when the process stopped."""
         if user_id not in self._open:  # not one the user is sending right now
-            self._opened(user_id, _Album(group, chat_id=user_id, language_code=None))
+            chat_id = user_id.telegram_id
+            if chat_id is None:
+                return  # not a Telegram user's album
+            self._opened(user_id, _Album(group, chat_id=chat_id, language_code=None))
             self.close(user_id)
 
-    def close(self, user_id: int) -> None:
+    def close(self, user_id: UserKey) -> None:
         """Queue the album's one reply in the user's line, before anything that comes later.
 
         The ticket is taken here, synchronously, so an update arriving now is
@@ -101,12 +107,12 @@ class Albums:
         for user_id in list(self._open):
             self.close(user_id)
 
-    def _opened(self, user_id: int, album: _Album) -> _Album:
+    def _opened(self, user_id: UserKey, album: _Album) -> _Album:
         self._open[user_id] = album
         self._activity.begin()
         return album
 
-    async def _answer(self, user_id: int, album: _Album, ticket: int) -> None:
+    async def _answer(self, user_id: UserKey, album: _Album, ticket: int) -> None:
         async with self.sequencer.turn(user_id, ticket):
             try:
                 replies = await asyncio.to_thread(

@@ -28,6 +28,7 @@ from bot.intake import IncomingFile, IncomingFiles, IntakeService
 from bot.settings import Settings
 from bot.telegram_http import AiohttpRequest, DownloadTooBig
 from bot.telegram_send import SEND_ATTEMPTS, Sender
+from flows.identity import UserKey
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,15 @@ class Downloads:
         self._per_user = settings.downloads_per_user
         self._all = asyncio.Semaphore(settings.downloads_max)
         # user id -> [their semaphore, how many downloads hold or wait for it]
-        self._user_slots: dict[int, list[Any]] = {}
+        self._user_slots: dict[UserKey, list[Any]] = {}
         self._holding = 0  # downloads that have both slots
 
-    async def fetch_early(self, user_id: int, file: FileMessage) -> IncomingFiles | FileMessage:
+    async def fetch_early(self, user_id: UserKey, file: FileMessage) -> IncomingFiles | FileMessage:
         """Before the user's turn: :meth:`fetch`, but a user not at a step that takes
         files gets the file back unfetched, to be looked at again in the turn."""
         return await self._fetch(user_id, file, last_chance=False)
 
-    async def fetch(self, user_id: int, file: FileMessage) -> IncomingFiles:
+    async def fetch(self, user_id: UserKey, file: FileMessage) -> IncomingFiles:
         """In the user's turn: download a wanted file if the user is at a step that takes files.
 
         Otherwise the file becomes an input without bytes, which the flow answers
@@ -79,7 +80,7 @@ class Downloads:
         return fetched
 
     async def _fetch(
-        self, user_id: int, file: FileMessage, *, last_chance: bool
+        self, user_id: UserKey, file: FileMessage, *, last_chance: bool
     ) -> IncomingFiles | FileMessage:
         incoming = IncomingFile(name=file.name, mime=file.mime, size=file.size or 0)
         try:
@@ -99,7 +100,7 @@ class Downloads:
         return sum(entry[1] for entry in self._user_slots.values()) - self._holding
 
     @contextlib.asynccontextmanager
-    async def _slot(self, user_id: int) -> AsyncIterator[None]:
+    async def _slot(self, user_id: UserKey) -> AsyncIterator[None]:
         """One of the user's ``downloads_per_user`` slots, then one of ``downloads_max``."""
         entry = self._user_slots.get(user_id)
         if entry is None:
@@ -118,7 +119,7 @@ class Downloads:
                 del self._user_slots[user_id]
 
     async def download(
-        self, user_id: int, file_id: str, size: int | None
+        self, user_id: UserKey, file_id: str, size: int | None
     ) -> tuple[Path, int, str] | None:
         """Stream a file into the spool folder: its path, size and sha256.
 
@@ -136,7 +137,7 @@ class Downloads:
             log.info("file %s not downloaded: %s", file_id, exc)
         return None
 
-    async def _download_once(self, user_id: int, file_id: str) -> tuple[Path, int, str]:
+    async def _download_once(self, user_id: UserKey, file_id: str) -> tuple[Path, int, str]:
         """One attempt, in a download slot; the temporary file is removed if it fails."""
         bot = self._bot()
         request = bot.request

@@ -18,6 +18,7 @@ from bot.sequencer import UserSequencer
 from bot.telegram_albums import Albums
 from bot.telegram_send import Sender
 from flows.conversation import ALBUM_KEY
+from flows.identity import UserKey
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,13 @@ class Sweeper:
         self._activity = activity  # a sweep round under way is work in progress
         # user id -> when the sweep should look at their draft next (an early guess is fine:
         # the sweep checks the stored timestamps and reschedules).
-        self._due: dict[int, float] = {}
+        self._due: dict[UserKey, float] = {}
 
-    def heard_from(self, user_id: int) -> None:
+    def heard_from(self, user_id: UserKey) -> None:
         """The user did something: look at their draft once it may need a reminder."""
         self._due[user_id] = self.service.clock() + self.service.remind_after
 
-    def check_now(self, user_id: int) -> None:
+    def check_now(self, user_id: UserKey) -> None:
         """Look at the user at the next round (something new may need a reminder later)."""
         now = self.service.clock()
         self._due[user_id] = min(self._due.get(user_id, now), now)
@@ -91,20 +92,25 @@ class Sweeper:
                 if next_check is not None:
                     self._due.setdefault(user_id, next_check)
 
-    async def sweep_user(self, user_id: int) -> float | None:
+    async def sweep_user(self, user_id: UserKey) -> float | None:
+        chat_id = user_id.telegram_id
+        if chat_id is None:
+            return None  # another channel's user: this channel cannot reach them
         ticket = self.sequencer.take(user_id)
         async with self.sequencer.turn(user_id, ticket):
             result = await asyncio.to_thread(self.service.sweep, user_id)
             if result.replies:
-                await self.sender.send_all(user_id, result.replies)
+                await self.sender.send_all(chat_id, result.replies)
             if result.action:  # recorded only once sent (see SweepResult)
                 await asyncio.to_thread(self.service.sweep_sent, user_id, result)
             return result.next_check
 
-    def _initial_schedule(self) -> tuple[dict[int, float], dict[int, str]]:
+    def _initial_schedule(self) -> tuple[dict[UserKey, float], dict[UserKey, str]]:
         albums = {}
         schedule = self.service.documents_schedule()  # cases waiting for documents
         for record in self.storage.iter_conversations():
+            if record.user_id.telegram_id is None:
+                continue  # another channel's user: not this channel's to remind
             at = self.service.next_check(record)
             if at is not None:
                 schedule[record.user_id] = min(at, schedule.get(record.user_id, at))

@@ -16,6 +16,7 @@ from typing import Any
 from flows.amount import format_amount
 from flows.evidence import EvidenceRules
 from flows.file_step import ALBUM_KEY
+from flows.identity import UserKey
 from flows.limits import UserUsage
 from flows.machine import INTAKE, StateTable, build_machine
 from flows.messages import (
@@ -74,7 +75,7 @@ class IntakeFlow:
         self.synonyms = folded_synonyms(questions)
 
     # -- entry points ------------------------------------------------------------------
-    def new_record(self, user_id: int, lang: str, now: float) -> ConversationRecord:
+    def new_record(self, user_id: UserKey, lang: str, now: float) -> ConversationRecord:
         """Return a fresh draft at the consent question."""
         return ConversationRecord(
             user_id=user_id,
@@ -90,7 +91,7 @@ class IntakeFlow:
         record: ConversationRecord | None,
         message: Input,
         *,
-        user_id: int,
+        user_id: UserKey,
         now: float,
         language_code: str | None = None,
         default_lang: str = "ko",
@@ -216,7 +217,7 @@ class IntakeFlow:
     def _first_contact(
         self,
         message: Input,
-        user_id: int,
+        user_id: UserKey,
         now: float,
         lang: str,
         usage: UserUsage,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.identity import UserKey
 from flows.messages import EvidenceFile, Reply
 from flows.policy import Text
 from flows.record import ConversationRecord
@@ -19,7 +20,7 @@ class Submission:
     """What a confirmed report carries into a case (the caller adds the case number)."""
 
     draft_id: str
-    user_id: int
+    user_id: UserKey
     lang: str
     policy_id: str
     reporter_type: str

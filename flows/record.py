@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = 1
+from flows.identity import UserKey
+
+# 2: ``user_id`` is a UserKey (written ``telegram:123``), no longer a Telegram int.
+SCHEMA_VERSION = 2
 # Answers key holding documents being sent for a submitted case (the supplement state).
 SUPPLEMENT_KEY = "_supplement"
 
@@ -19,7 +22,7 @@ class ConversationRecord:
     :meth:`from_dict`. Times are POSIX seconds (UTC).
     """
 
-    user_id: int
+    user_id: UserKey
     state: str
     lang: str = "ko"
     answers: dict[str, Any] = field(default_factory=dict)
@@ -39,9 +42,14 @@ class ConversationRecord:
     last_input_id: int | None = None
     schema_version: int = SCHEMA_VERSION
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_id, UserKey):
+            raise TypeError(f"user_id must be a UserKey, not {self.user_id!r}")
+
     def to_dict(self) -> dict[str, Any]:
-        """Return a deep, JSON-compatible copy."""
-        return {name: copy_json(getattr(self, name)) for name in _FIELDS}
+        """Return a deep, JSON-compatible copy (the user key as its string form)."""
+        data = {name: copy_json(getattr(self, name)) for name in _FIELDS if name != "user_id"}
+        return {"user_id": str(self.user_id), **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConversationRecord:
@@ -49,7 +57,10 @@ class ConversationRecord:
         version = data.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise ValueError(f"conversation schema {version} is newer than {SCHEMA_VERSION}")
-        return cls(**{k: copy_json(v) for k, v in data.items() if k in _FIELDS})
+        if version < SCHEMA_VERSION:
+            raise ValueError(f"conversation schema {version}: run `python -m bot migrate`")
+        fields_ = {k: copy_json(v) for k, v in data.items() if k in _FIELDS and k != "user_id"}
+        return cls(user_id=UserKey.parse(data["user_id"]), **fields_)
 
     def evidence_sha256(self) -> set[str]:
         """The sha256 of every file this conversation holds: its draft's evidence and
@@ -60,7 +71,10 @@ class ConversationRecord:
 
     def copy(self) -> ConversationRecord:
         """Return an independent copy."""
-        return ConversationRecord(**{name: copy_json(getattr(self, name)) for name in _FIELDS})
+        return ConversationRecord(
+            user_id=self.user_id,
+            **{name: copy_json(getattr(self, name)) for name in _FIELDS if name != "user_id"},
+        )
 
 
 _FIELDS = tuple(f.name for f in fields(ConversationRecord))

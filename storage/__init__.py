@@ -7,6 +7,7 @@ from storage.errors import (
     CorruptFile,
     DataDirInUse,
     EvidenceNotFound,
+    NeedsMigration,
     StorageError,
 )
 from storage.records import (
@@ -33,6 +34,7 @@ __all__ = [
     "DataDirInUse",
     "EvidenceNotFound",
     "EvidenceRef",
+    "NeedsMigration",
     "Storage",
     "StorageError",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.records import AuditEntry, Case, CaseChange, CaseDraft, CaseFilter, CaseSummary
 
@@ -25,7 +26,7 @@ class Storage(ABC):
 
     # -- conversations in progress -------------------------------------------------
     @abstractmethod
-    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+    def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
         """Return the user's conversation, or None when there is none."""
 
     @abstractmethod
@@ -33,7 +34,7 @@ class Storage(ABC):
         """Store the conversation, replacing the user's previous one."""
 
     @abstractmethod
-    def delete_conversation(self, user_id: int) -> None:
+    def delete_conversation(self, user_id: UserKey) -> None:
         """Forget the user's conversation; deleting a missing one is not an error."""
 
     @abstractmethod
@@ -42,11 +43,11 @@ class Storage(ABC):
 
     # -- per-user preferences --------------------------------------------------------
     @abstractmethod
-    def load_user_lang(self, user_id: int) -> str | None:
+    def load_user_lang(self, user_id: UserKey) -> str | None:
         """Return the language the user chose (``/lang``), or None when they chose none."""
 
     @abstractmethod
-    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+    def save_user_lang(self, user_id: UserKey, lang: str | None) -> None:
         """Keep the user's chosen language apart from any conversation; None forgets it.
 
         It outlives /cancel, expiry and submitting: the language is the user's, not a draft's.

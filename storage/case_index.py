@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
+from flows.identity import UserKey
 from storage.documents import audit_view, summary_view
 from storage.jsonl_log import DamagedLog, JsonLinesLog
 from storage.records import AuditEntry, CaseFilter, CaseSummary
@@ -56,7 +57,7 @@ class CaseIndex:
         # file, shared with the row's tuple; a tuple only for a file in several cases.
         self._evidence: dict[str, str | tuple[str, ...]] = {}
         # user id -> their case number(s): a user's cases without a pass over every row.
-        self._by_user: dict[int, str | tuple[str, ...]] = {}
+        self._by_user: dict[UserKey, str | tuple[str, ...]] = {}
         self._pending: dict[int, Intent] = {}
         self._next_seq = 0
 

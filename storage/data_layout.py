@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.identity import UserKey
 from storage.durable_files import DIR_MODE, fsync_dir, make_dir
 
 # Entity files are spread over 256 sub-folders by the first two hex digits of a
@@ -28,8 +29,9 @@ def fan_out(key: str) -> str:
 class DataLayout:
     """The file tree of a TinyDB data directory::
 
-    conversations/ab/<user id>.json    one TinyDB file per conversation in progress
-    users/ab/<user id>.json            one TinyDB file per user who chose a language
+    schema.json                         the layout's version ({"schema": 2}), see storage/migrate.py
+    conversations/ab/<user key>.json   one TinyDB file per conversation (telegram:123.json)
+    users/ab/<user key>.json           one TinyDB file per user who chose a language
     cases/ab/<case number>.json         one TinyDB file per submitted case
     evidence/ab/<sha256>                evidence bytes, content-addressed
     case_index.jsonl                    append-only index of cases (rebuildable)
@@ -89,15 +91,19 @@ class DataLayout:
         return self.root / "update_ids.prev.jsonl"
 
     @property
+    def schema_file(self) -> Path:
+        return self.root / "schema.json"
+
+    @property
     def lock_file(self) -> Path:
         return self.root / ".lock"
 
-    def conversation_file(self, user_id: int) -> Path:
-        key = str(int(user_id))
+    def conversation_file(self, user_id: UserKey) -> Path:
+        key = str(user_id)
         return self.conversations_dir / fan_out(key) / (key + CONVERSATION_SUFFIX)
 
-    def user_file(self, user_id: int) -> Path:
-        key = str(int(user_id))
+    def user_file(self, user_id: UserKey) -> Path:
+        key = str(user_id)
         return self.users_dir / fan_out(key) / (key + USER_SUFFIX)
 
     def case_file(self, case_number: str) -> Path:
@@ -126,6 +132,9 @@ class DataLayout:
 
     def iter_conversation_files(self) -> Iterator[Path]:
         yield from _iter_files(self.conversations_dir, CONVERSATION_SUFFIX)
+
+    def iter_user_files(self) -> Iterator[Path]:
+        yield from _iter_files(self.users_dir, USER_SUFFIX)
 
 
 def _iter_files(parent: Path, suffix: str) -> Iterator[Path]:

@@ -22,6 +22,7 @@ def case_view(case: Case) -> dict[str, Any]:
     """The same JSON as ``case.to_dict()``, sharing nested values."""
     view = {name: getattr(case, name) for name in _CASE_FIELDS}
     view["status"] = str(case.status)
+    view["user_id"] = str(case.user_id)
     view["evidence"] = [
         {"sha256": e.sha256, "name": e.name, "mime": e.mime, "size": e.size} for e in case.evidence
     ]
@@ -32,6 +33,7 @@ def summary_view(row: CaseSummary) -> dict[str, Any]:
     """The same JSON as ``row.to_dict()``."""
     view = {name: getattr(row, name) for name in _SUMMARY_FIELDS}
     view["status"] = str(row.status)
+    view["user_id"] = str(row.user_id)
     view["evidence_sha256"] = list(row.evidence_sha256)
     return view
 

@@ -32,3 +32,15 @@ class DataDirInUse(StorageError):
     def __init__(self, data_dir: Path) -> None:
         super().__init__(f"data directory {data_dir} is in use by another process")
         self.data_dir = data_dir
+
+
+class NeedsMigration(StorageError):
+    """The data directory was written by an earlier release: ``python -m bot migrate`` first."""
+
+    def __init__(self, data_dir: Path, found: int) -> None:
+        super().__init__(
+            f"data directory {data_dir} was written by an earlier release (layout {found}); "
+            "stop the bot and run `python -m bot migrate` (it backs the directory up first)"
+        )
+        self.data_dir = data_dir
+        self.found = found

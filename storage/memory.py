@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.base import Storage
 from storage.case_changes import apply_update, case_from_draft, created_entry
@@ -38,8 +39,8 @@ class MemoryStorage(Storage):
 
     def __init__(self, *, keep_update_ids: int = DEFAULT_KEEP) -> None:
         self._lock = threading.RLock()
-        self._conversations: dict[int, str] = {}
-        self._user_langs: dict[int, str] = {}
+        self._conversations: dict[UserKey, str] = {}
+        self._user_langs: dict[UserKey, str] = {}
         self._cases: dict[str, str] = {}
         self._rows: dict[str, CaseSummary] = {}
         self._drafts: dict[str, str] = {}
@@ -50,7 +51,7 @@ class MemoryStorage(Storage):
         self._audit: list[str] = []
 
     # -- conversations -----------------------------------------------------------------
-    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+    def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
         with self._lock:
             data = self._conversations.get(user_id)
         return None if data is None else ConversationRecord.from_dict(json.loads(data))
@@ -60,7 +61,7 @@ class MemoryStorage(Storage):
         with self._lock:
             self._conversations[record.user_id] = data
 
-    def delete_conversation(self, user_id: int) -> None:
+    def delete_conversation(self, user_id: UserKey) -> None:
         with self._lock:
             self._conversations.pop(user_id, None)
 
@@ -71,11 +72,11 @@ class MemoryStorage(Storage):
             yield ConversationRecord.from_dict(json.loads(data))
 
     # -- per-user preferences ---------------------------------------------------------
-    def load_user_lang(self, user_id: int) -> str | None:
+    def load_user_lang(self, user_id: UserKey) -> str | None:
         with self._lock:
             return self._user_langs.get(user_id)
 
-    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+    def save_user_lang(self, user_id: UserKey, lang: str | None) -> None:
         with self._lock:
             if lang is None:
                 self._user_langs.pop(user_id, None)

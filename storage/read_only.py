@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.base import Storage
 from storage.case_index import CaseIndex
@@ -34,6 +35,7 @@ from storage.records import (
     CaseSummary,
     case_holder,
 )
+from storage.schema import check_schema
 from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE, USER_TABLE
 
 
@@ -49,6 +51,7 @@ class ReadOnlyStorage(Storage):
         self._layout = DataLayout(self.data_dir)
         if not self._layout.index_file.exists() and not self._layout.cases_dir.exists():
             raise StorageError(f"{self.data_dir} holds no cases (is DATA_DIR right?)")
+        check_schema(self._layout)  # NeedsMigration for an older layout
         # DurableFiles is only needed by the log's repair path, which is never taken here.
         files = DurableFiles(self._layout.tmp_dir, self._layout.quarantine_dir)
         self._files = files
@@ -78,7 +81,7 @@ class ReadOnlyStorage(Storage):
     def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
         return self._index.list(filter)
 
-    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+    def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
         doc = self._read(self._layout.conversation_file(user_id), CONVERSATION_TABLE)
         return ConversationRecord.from_dict(doc) if doc else None
 
@@ -118,7 +121,7 @@ class ReadOnlyStorage(Storage):
     def seen_update(self, update_id: int) -> bool:
         return False  # update ids are the bot's business
 
-    def load_user_lang(self, user_id: int) -> str | None:
+    def load_user_lang(self, user_id: UserKey) -> str | None:
         path = self._layout.user_file(user_id)
         doc = self._read(path, USER_TABLE)
         lang = (doc or {}).get("lang")
@@ -131,10 +134,10 @@ class ReadOnlyStorage(Storage):
     def save_conversation(self, record: ConversationRecord) -> None:
         self._refuse()
 
-    def delete_conversation(self, user_id: int) -> None:
+    def delete_conversation(self, user_id: UserKey) -> None:
         self._refuse()
 
-    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+    def save_user_lang(self, user_id: UserKey, lang: str | None) -> None:
         self._refuse()
 
     def create_case(self, draft: CaseDraft, now: float) -> Case:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from flows.identity import UserKey
+
 
 class CaseStatus(StrEnum):
     """Where a submitted case is in review."""
@@ -34,7 +36,7 @@ class CaseDraft:
     """Everything a submission carries; storage adds the number, status and times."""
 
     draft_id: str
-    user_id: int
+    user_id: UserKey
     lang: str
     policy_id: str
     reporter_type: str  # "general" | "small_business" | "company"
@@ -51,10 +53,14 @@ class CaseDraft:
     evidence: list[EvidenceRef] = field(default_factory=list)
     answers: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_id, UserKey):
+            raise TypeError(f"user_id must be a UserKey, not {self.user_id!r}")
+
 
 @dataclass
 class Case(CaseDraft):
-    """A submitted damage report."""
+    """A submitted damage report; ``user_id`` is the UserKey, so it names the channel it came from."""
 
     case_number: str = ""
     status: CaseStatus = CaseStatus.SUBMITTED
@@ -67,6 +73,7 @@ class Case(CaseDraft):
         """Return a deep, JSON-compatible copy."""
         data = asdict(self)
         data["status"] = str(self.status)
+        data["user_id"] = str(self.user_id)
         return copy.deepcopy(data)
 
     @classmethod
@@ -79,6 +86,7 @@ class Case(CaseDraft):
         data = copy.deepcopy(data) if copy_data else dict(data)
         data["evidence"] = [EvidenceRef(**e) for e in data.get("evidence", [])]
         data["status"] = CaseStatus(data.get("status", CaseStatus.SUBMITTED))
+        data["user_id"] = UserKey.parse(data["user_id"])
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -106,7 +114,7 @@ class CaseSummary:
     """One row of the case index: enough to list, filter and count without opening cases."""
 
     case_number: str
-    user_id: int
+    user_id: UserKey
     submitted_at: float
     updated_at: float
     status: CaseStatus
@@ -119,9 +127,14 @@ class CaseSummary:
     final_amount: int | None
     evidence_sha256: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_id, UserKey):
+            raise TypeError(f"user_id must be a UserKey, not {self.user_id!r}")
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = str(self.status)
+        data["user_id"] = str(self.user_id)
         data["evidence_sha256"] = list(self.evidence_sha256)
         return data
 
@@ -129,6 +142,7 @@ class CaseSummary:
     def from_dict(cls, data: dict[str, Any]) -> CaseSummary:
         data = dict(data)
         data["status"] = CaseStatus(data["status"])
+        data["user_id"] = UserKey.parse(data["user_id"])
         data["evidence_sha256"] = tuple(data.get("evidence_sha256", ()))
         return cls(**data)
 
@@ -143,7 +157,7 @@ class CaseFilter:
     tier: str | None = None
     reporter_type: str | None = None
     service: str | None = None
-    user_id: int | None = None
+    user_id: UserKey | None = None
 
     def matches(self, row: CaseSummary) -> bool:
         """Tell whether an index row passes this filter."""
@@ -166,7 +180,7 @@ class CaseChange:
     entry (with ``reason``) unless nothing changes at all.
     """
 
-    actor: str  # "user:<id>", "staff:<id>" or "system"
+    actor: str  # "user:<user key>" (user:telegram:123), "staff:<id>" or "system"
     now: float
     status: CaseStatus | None = None
     final_amount: int | None = None
@@ -179,7 +193,7 @@ class AuditEntry:
     """One line of the append-only audit log: who did what to which case, when, and why."""
 
     at: float
-    actor: str  # "user:<id>", "staff:<id>" or "system"
+    actor: str  # "user:<user key>" (user:telegram:123), "staff:<id>" or "system"
     action: str  # e.g. "case.created", "case.status", "conversation.deleted"
     case_number: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -198,9 +212,9 @@ DRAFT_HOLDER_PREFIX = "draft:"
 CASE_HOLDER_PREFIX = "case:"
 
 
-def draft_holder(user_id: int) -> str:
-    """The holder name of a user's conversation in progress (its draft and documents)."""
-    return f"{DRAFT_HOLDER_PREFIX}{int(user_id)}"
+def draft_holder(user_id: UserKey) -> str:
+    """The holder name of a user's conversation in progress: ``draft:telegram:123``."""
+    return f"{DRAFT_HOLDER_PREFIX}{user_id}"
 
 
 def case_holder(case_number: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.base import Storage
 from storage.case_changes import apply_update, case_from_draft, created_entry
@@ -35,6 +36,7 @@ from storage.records import (
     case_holder,
     draft_holder,
 )
+from storage.schema import check_schema
 from storage.update_ids import DEFAULT_KEEP, UpdateIdFile
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ class _LockStripes:
 
 class TinyDBStorage(Storage):
     """Storage in a data directory of small TinyDB files and append-only JSON-lines logs.
+
+    A directory of an older layout is refused (:class:`storage.NeedsMigration`,
+    see :mod:`storage.migrate`); a new one is marked with the current layout.
 
     One process at a time owns the directory (an ``flock`` on ``.lock``; a
     second opener gets :class:`storage.DataDirInUse`). Opening it finishes or
@@ -90,9 +95,10 @@ class TinyDBStorage(Storage):
         self.data_dir = Path(data_dir)
         self._layout = DataLayout(self.data_dir)
         self._layout.create_dirs()
-        self._lock_fd: int | None = _lock_data_dir(self._layout)
+        self._lock_fd: int | None = lock_data_dir(self._layout)
         try:
             self._files = DurableFiles(self._layout.tmp_dir, self._layout.quarantine_dir)
+            check_schema(self._layout, self._files)  # NeedsMigration for an older layout
             leftovers = self._files.clear_tmp()
             if leftovers:
                 log.warning("%s: removed %d unfinished temporary files", self.data_dir, leftovers)
@@ -212,7 +218,7 @@ class TinyDBStorage(Storage):
         self._index.commit(intent.seq, case.summary(), case.draft_id)
 
     # -- conversations -----------------------------------------------------------------
-    def load_conversation(self, user_id: int) -> ConversationRecord | None:
+    def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
         path = self._layout.conversation_file(user_id)
         doc = self._entities.load(path, CONVERSATION_TABLE)
         if doc is None:
@@ -229,7 +235,7 @@ class TinyDBStorage(Storage):
         path = self._layout.conversation_file(record.user_id)
         self._entities.save(path, CONVERSATION_TABLE, record.to_dict())
 
-    def delete_conversation(self, user_id: int) -> None:
+    def delete_conversation(self, user_id: UserKey) -> None:
         self._entities.delete(self._layout.conversation_file(user_id))
 
     def iter_conversations(self) -> Iterator[ConversationRecord]:
@@ -239,7 +245,7 @@ class TinyDBStorage(Storage):
         """
         for path in self._layout.iter_conversation_files():
             try:
-                user_id = int(path.name.removesuffix(".json"))
+                user_id = UserKey.parse(path.name.removesuffix(".json"))
             except ValueError:
                 continue
             try:
@@ -250,7 +256,7 @@ class TinyDBStorage(Storage):
                 yield record
 
     # -- per-user preferences ---------------------------------------------------------
-    def load_user_lang(self, user_id: int) -> str | None:
+    def load_user_lang(self, user_id: UserKey) -> str | None:
         """The user's chosen language; a damaged file is quarantined and reads as none."""
         path = self._layout.user_file(user_id)
         try:
@@ -261,12 +267,12 @@ class TinyDBStorage(Storage):
         lang = (doc or {}).get("lang")
         return lang if isinstance(lang, str) else None
 
-    def save_user_lang(self, user_id: int, lang: str | None) -> None:
+    def save_user_lang(self, user_id: UserKey, lang: str | None) -> None:
         path = self._layout.user_file(user_id)
         if lang is None:
             self._entities.delete(path)
         else:
-            self._entities.save(path, USER_TABLE, {"user_id": int(user_id), "lang": str(lang)})
+            self._entities.save(path, USER_TABLE, {"user_id": str(user_id), "lang": str(lang)})
 
     # -- cases -------------------------------------------------------------------------
     def _read_case(self, number: str) -> Case | None:
@@ -517,7 +523,7 @@ def _audit_entry(value: Any) -> AuditEntry | None:
         return None
 
 
-def _lock_data_dir(layout: DataLayout) -> int:
+def lock_data_dir(layout: DataLayout) -> int:
     fd = os.open(layout.lock_file, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

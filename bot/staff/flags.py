@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flows.identity import UserKey
 from flows.texts import LANGS, t
 from storage.records import CaseSummary
 
@@ -83,7 +84,7 @@ def compute_flags(
     rows = list(rows)
     # First pass: counts only, no per-case containers (most cases get no flag).
     cases_per_user = Counter(row.user_id for row in rows)
-    first_user: dict[str, int] = {}
+    first_user: dict[str, UserKey] = {}
     shared: set[str] = set()
     amounts_of_type: dict[str, list[int]] = defaultdict(list)
     for row in rows:

@@ -25,7 +25,7 @@ def lift_limits(
             actor=actor,
             action=LIMITS_LIFTED,
             case_number=case.case_number,
-            detail={"user_id": case.user_id, "reason": reason},
+            detail={"user_id": str(case.user_id), "reason": reason},
         )
     )
     return case

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.intake import DOCUMENTS_QUESTION, REQUEST_ACTION
 from flows.amount import format_amount
+from flows.identity import UserKey
 from flows.messages import Button, Reply
 from flows.policy import KST, Text
 from flows.review import ReviewError, ReviewInputError, build_review_machine, next_status
@@ -28,7 +29,7 @@ from storage import AuditEntry, Case, CaseChange, CaseNotFound, CaseStatus, Stor
 log = logging.getLogger(__name__)
 
 # Sends replies to a user's chat; the Telegram channel provides it.
-Notifier = Callable[[int, list[Reply]], Awaitable[None]]
+Notifier = Callable[[UserKey, list[Reply]], Awaitable[None]]
 DOCUMENT_DEADLINE_DAYS = 14
 NOTIFY_FAILED = "review.notify_failed"
 NOTICE_RESENT = "review.notice_resent"

@@ -31,6 +31,7 @@ from bot.staff.flags import compute_flags
 from bot.staff.stats import compute_stats, render_text
 from bot.staff.templates import environment
 from bot.telegram_send import Sender, chunks
+from flows.identity import UserKey
 from flows.messages import CommandInput
 from flows.policy import KST, Policy
 from storage import CaseFilter, CaseStatus, Storage
@@ -177,12 +178,12 @@ class TelegramStaffCommands:
         self.sender = sender
         self._bot = bot
 
-    def handles(self, user_id: int, message: object) -> bool:
+    def handles(self, user_id: UserKey, message: object) -> bool:
         """Whether ``message`` is a staff command from a member of staff."""
         return (
             isinstance(message, CommandInput)
             and message.name in STAFF_COMMANDS
-            and user_id in self.settings.staff_ids
+            and user_id.telegram_id in self.settings.staff_ids
         )
 
     async def answer(self, chat_id: int, message: CommandInput) -> None:

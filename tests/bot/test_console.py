@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import CONSOLE_USER_ID
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -146,7 +148,10 @@ def test_a_pasted_path_is_read_as_terminals_paste_it(tmp_path, typed):
     line = "/file " + typed.format(path=path, escaped=escaped, quoted=quote(path))
     out, service = console([*TO_EVIDENCE, line])
     assert "받았어요: 영수증 1.jpg" in out
-    assert service.storage.load_conversation(1).answers["evidence"][0]["name"] == "영수증 1.jpg"
+    assert (
+        service.storage.load_conversation(CONSOLE_USER_ID).answers["evidence"][0]["name"]
+        == "영수증 1.jpg"
+    )
 
 
 def test_a_missing_file_gets_one_right_error(tmp_path):
@@ -155,7 +160,7 @@ def test_a_missing_file_gets_one_right_error(tmp_path):
     assert out.count("nope.jpg") == 1
     assert "파일을 찾을 수 없어요" in out and "빈 파일" not in out
     assert "/file 다음에" in out  # /file alone says how to use it
-    assert "evidence" not in service.storage.load_conversation(1).answers
+    assert "evidence" not in service.storage.load_conversation(CONSOLE_USER_ID).answers
 
 
 def test_an_explicit_language_applies_to_the_conversation_in_progress(tmp_path):

@@ -20,6 +20,7 @@ from bot.settings import load_settings
 from storage import CaseChange, CaseStatus
 from tests.support.bot_api import GeneratedFile
 from tests.support.running_bot import MODES, Person, RunningBot, running_bot, walk_to
+from tests.support.users import tg
 
 PDF = "application/pdf"
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ async def test_a_file_at_a_step_without_files_is_answered_without_downloading(bo
     person = Person(bot, 6100)
     if step != "none":
         await walk_to(person, step)
-    before = bot.storage.load_conversation(person.id)
+    before = bot.storage.load_conversation(tg(person.id))
     doc = bot.api.document_update(person.user, b"%PDF-1.4 ledger", "장부.pdf", PDF)
     photo = bot.api.photo_update(person.user, b"\xff\xd8 receipt")
     for update in (doc, photo):
@@ -54,7 +55,7 @@ async def test_a_file_at_a_step_without_files_is_answered_without_downloading(bo
     assert bot.api.downloads == []
     if before is not None:
         assert "지금은 파일을 받지 않아요" in person.last
-        assert bot.storage.load_conversation(person.id).state == before.state
+        assert bot.storage.load_conversation(tg(person.id)).state == before.state
     assert leftovers(bot) == []
 
 
@@ -75,7 +76,7 @@ async def test_files_at_the_evidence_step_are_streamed_into_the_store(bot):
     ):
         said.append(Person.text(await bot.process(update)))
     assert len(bot.api.downloads) == 3
-    held = bot.storage.load_conversation(person.id).answers["evidence"]
+    held = bot.storage.load_conversation(tg(person.id)).answers["evidence"]
     digests = [f["sha256"] for f in held]
     assert digests == [big.sha256(), hashlib.sha256(b"\xff\xd8 receipt photo").hexdigest()]
     assert [f["size"] for f in held] == [big.size, len(b"\xff\xd8 receipt photo")]
@@ -99,10 +100,10 @@ async def test_documents_for_a_case_are_downloaded(bot):
         message_id=bot.api.messages_to(person.id)[-1]["message_id"],
     )
     await bot.send(update)
-    assert bot.storage.load_conversation(person.id).state == "supplement"
+    assert bot.storage.load_conversation(tg(person.id)).state == "supplement"
     await bot.process(bot.api.document_update(person.user, b"%PDF-1.4 bank", "통장.pdf", PDF))
     assert len(bot.api.downloads) == 1
-    files = bot.storage.load_conversation(person.id).answers["_supplement"]["files"]
+    files = bot.storage.load_conversation(tg(person.id)).answers["_supplement"]["files"]
     assert [f["name"] for f in files] == ["통장.pdf"]
     assert leftovers(bot) == []
 
@@ -148,7 +149,7 @@ async def test_downloads_are_bounded_per_user_and_overall(tmp_path):
 
 
 def evidence_of(bot: RunningBot, person: Person) -> list[dict]:
-    record = bot.storage.load_conversation(person.id)
+    record = bot.storage.load_conversation(tg(person.id))
     return record.answers.get("evidence", []) if record else []
 
 

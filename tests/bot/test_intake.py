@@ -15,6 +15,9 @@ from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from storage import CaseFilter, CaseStatus, EvidenceNotFound
 from storage.case_numbers import new_case_number
+from tests.support.users import tg
+
+USER = tg(5)
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def press(service, user, value):
     return service.handle(user, ChoiceInput(record.state, value))
 
 
-def run_to_summary(service, user=5):
+def run_to_summary(service, user=USER):
     service.handle(user, CommandInput("start"))
     for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
         press(service, user, value)
@@ -48,8 +51,8 @@ def run_to_summary(service, user=5):
 
 def test_submission_creates_one_case_with_evidence(service):
     run_to_summary(service)
-    replies = press(service, 5, "submit")
-    record = service.storage.load_conversation(5)
+    replies = press(service, tg(5), "submit")
+    record = service.storage.load_conversation(tg(5))
     assert record.state == "submitted" and record.case_number
     assert record.case_number in replies[-1].text
     case = service.storage.get_case(record.case_number)
@@ -57,66 +60,66 @@ def test_submission_creates_one_case_with_evidence(service):
     assert [e.name for e in case.evidence] == ["a.jpg", "b.pdf"]
     with service.storage.open_evidence(case.evidence[0].sha256) as fh:
         assert fh.read() == b"aaaaa"
-    status = service.handle(5, CommandInput("status"))[0].text
+    status = service.handle(tg(5), CommandInput("status"))[0].text
     assert record.case_number in status and "협의체 심사" in status and "접수됨" in status
 
 
 def test_submit_retried_after_a_crash_gives_the_same_case(service):
     """A crash after the case was created but before the conversation was saved."""
     run_to_summary(service)
-    draft = service.storage.load_conversation(5)
-    press(service, 5, "submit")
-    first = service.storage.load_conversation(5).case_number
+    draft = service.storage.load_conversation(tg(5))
+    press(service, tg(5), "submit")
+    first = service.storage.load_conversation(tg(5)).case_number
     service.storage.save_conversation(draft)  # as if the save after create_case never happened
-    press(service, 5, "submit")
-    assert service.storage.load_conversation(5).case_number == first
-    assert len(service.storage.list_cases(CaseFilter(user_id=5))) == 1
+    press(service, tg(5), "submit")
+    assert service.storage.load_conversation(tg(5)).case_number == first
+    assert len(service.storage.list_cases(CaseFilter(user_id=tg(5)))) == 1
 
 
 def test_declined_consent_leaves_nothing_stored(service):
-    service.handle(9, CommandInput("start"))
-    press(service, 9, "decline")
-    assert service.storage.load_conversation(9) is None
+    service.handle(tg(9), CommandInput("start"))
+    press(service, tg(9), "decline")
+    assert service.storage.load_conversation(tg(9)) is None
 
 
 def test_status_without_cases(service):
-    assert "아직 접수된 건이 없어요" in service.handle(3, CommandInput("status"))[0].text
+    assert "아직 접수된 건이 없어요" in service.handle(tg(3), CommandInput("status"))[0].text
 
 
 def test_redelivered_input_reasks_instead_of_applying_twice(service):
     """Pins: a crash after saving but before replying; the update comes again."""
-    service.handle(4, CommandInput("start"), input_id=100)
-    service.handle(4, ChoiceInput("consent", "agree"), input_id=101)
-    service.handle(4, ChoiceInput("reporter_type", "general"), input_id=102)
-    again = service.handle(4, ChoiceInput("reporter_type", "general"), input_id=102)
-    record = service.storage.load_conversation(4)
+    service.handle(tg(4), CommandInput("start"), input_id=100)
+    service.handle(tg(4), ChoiceInput("consent", "agree"), input_id=101)
+    service.handle(tg(4), ChoiceInput("reporter_type", "general"), input_id=102)
+    again = service.handle(tg(4), ChoiceInput("reporter_type", "general"), input_id=102)
+    record = service.storage.load_conversation(tg(4))
     assert record.state == "service" and record.last_input_id == 102
     assert "어떤 서비스" in again[0].text  # the current question, asked again
 
 
 def test_delete_my_data_drops_the_draft_and_its_files(service):
-    run_to_summary(service, user=6)
-    record = service.storage.load_conversation(6)
+    run_to_summary(service, user=tg(6))
+    record = service.storage.load_conversation(tg(6))
     hashes = [f["sha256"] for f in record.answers["evidence"]]
-    ask = service.handle(6, CommandInput("delete_my_data"))[0]
+    ask = service.handle(tg(6), CommandInput("delete_my_data"))[0]
     yes, no = (b.data for row in ask.buttons for b in row)
     assert yes.startswith("delete:yes.") and no == "delete:no"
-    assert "아무것도 지우지 않았어요" in service.handle(6, ChoiceInput("delete", "no"))[0].text
-    done = service.handle(6, ChoiceInput("delete", yes.split(":", 1)[1]))[0].text
+    assert "아무것도 지우지 않았어요" in service.handle(tg(6), ChoiceInput("delete", "no"))[0].text
+    done = service.handle(tg(6), ChoiceInput("delete", yes.split(":", 1)[1]))[0].text
     assert "지웠어요" in done
-    assert service.storage.load_conversation(6) is None
+    assert service.storage.load_conversation(tg(6)) is None
     for digest in hashes:
         with pytest.raises(EvidenceNotFound):
             service.storage.evidence_size(digest)
 
 
 def test_delete_my_data_after_submitting_records_a_request_for_staff(service):
-    run_to_summary(service, user=8)
-    press(service, 8, "submit")
-    number = service.storage.load_conversation(8).case_number
-    ask = service.handle(8, CommandInput("delete_my_data"))[0]
+    run_to_summary(service, user=tg(8))
+    press(service, tg(8), "submit")
+    number = service.storage.load_conversation(tg(8)).case_number
+    ask = service.handle(tg(8), CommandInput("delete_my_data"))[0]
     yes = ask.buttons[0][0].data.split(":", 1)[1]
-    text = service.handle(8, ChoiceInput("delete", yes))[0].text
+    text = service.handle(tg(8), ChoiceInput("delete", yes))[0].text
     assert "1건" in text
     actions = [e.action for e in service.storage.iter_audit(number)]
     assert "privacy.deletion_requested" in actions
@@ -125,11 +128,11 @@ def test_delete_my_data_after_submitting_records_a_request_for_staff(service):
 
 def test_cancelled_draft_keeps_files_another_case_holds(service):
     """Pins: content-addressed files are shared; forgetting a draft must not break a case."""
-    run_to_summary(service, user=10)
-    press(service, 10, "submit")
-    run_to_summary(service, user=11)  # the same two files
-    service.handle(11, CommandInput("cancel"))
-    case = service.storage.get_case(service.storage.load_conversation(10).case_number)
+    run_to_summary(service, user=tg(10))
+    press(service, tg(10), "submit")
+    run_to_summary(service, user=tg(11))  # the same two files
+    service.handle(tg(11), CommandInput("cancel"))
+    case = service.storage.get_case(service.storage.load_conversation(tg(10)).case_number)
     assert service.storage.evidence_size(case.evidence[0].sha256) == 5
 
 
@@ -154,25 +157,27 @@ def test_another_users_draft_ending_keeps_files_a_draft_holds(storage, how):
     later pointed at a missing file. Deciding must not list every case either."""
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), NoCaseScans(storage), clock=lambda: now[0])
-    run_to_summary(service, user=40)  # C: a.jpg and b.pdf, in a draft
-    run_to_summary(service, user=41)  # B: the same two files
+    run_to_summary(service, user=tg(40))  # C: a.jpg and b.pdf, in a draft
+    run_to_summary(service, user=tg(41))  # B: the same two files
     if how == "cancel":
-        service.handle(41, CommandInput("cancel"))
+        service.handle(tg(41), CommandInput("cancel"))
     elif how == "delete_my_data":
-        yes = service.handle(41, CommandInput("delete_my_data"))[0].buttons[0][0].data
-        service.handle(41, ChoiceInput("delete", yes.split(":", 1)[1]))
+        yes = service.handle(tg(41), CommandInput("delete_my_data"))[0].buttons[0][0].data
+        service.handle(tg(41), ChoiceInput("delete", yes.split(":", 1)[1]))
     else:
         service.storage.save_conversation(
             # C answered just now; only B's draft is old enough to expire.
-            dataclasses.replace(service.storage.load_conversation(40), updated_at=now[0] + DAY * 30)
+            dataclasses.replace(
+                service.storage.load_conversation(tg(40)), updated_at=now[0] + DAY * 30
+            )
         )
         now[0] += DAY * 30
-        result = service.sweep(41)
+        result = service.sweep(tg(41))
         assert result.action == "expire"
-        service.sweep_sent(41, result)
-    assert service.storage.load_conversation(41) is None
-    press(service, 40, "submit")
-    case = service.storage.get_case(service.storage.load_conversation(40).case_number)
+        service.sweep_sent(tg(41), result)
+    assert service.storage.load_conversation(tg(41)) is None
+    press(service, tg(40), "submit")
+    case = service.storage.get_case(service.storage.load_conversation(tg(40)).case_number)
     for ref in case.evidence:
         with service.storage.open_evidence(ref.sha256) as fh:
             assert len(fh.read()) == ref.size
@@ -181,41 +186,41 @@ def test_another_users_draft_ending_keeps_files_a_draft_holds(storage, how):
 def test_sweep_reminds_once_then_expires(storage):
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-    service.handle(12, CommandInput("start"))
-    service.handle(12, ChoiceInput("consent", "agree"))
-    record = service.storage.load_conversation(12)
+    service.handle(tg(12), CommandInput("start"))
+    service.handle(tg(12), ChoiceInput("consent", "agree"))
+    record = service.storage.load_conversation(tg(12))
     assert service.next_check(record) == record.updated_at + 24 * 3600
-    assert service.sweep(12).replies == []
+    assert service.sweep(tg(12)).replies == []
     now[0] += 25 * 3600
-    result = service.sweep(12)
+    result = service.sweep(tg(12))
     assert (
         "아직 끝나지 않았어요" in result.replies[0].text
         and "어떤 분이신가요?" in result.replies[0].text
     )
     assert result.replies[0].buttons  # the question's buttons come along
     # Pins: the reminder was recorded before it was sent, so a kill in between lost it.
-    assert service.sweep(12).replies == result.replies  # not recorded until sent
-    service.sweep_sent(12, result)
-    assert service.sweep(12).replies == []  # only one reminder
+    assert service.sweep(tg(12)).replies == result.replies  # not recorded until sent
+    service.sweep_sent(tg(12), result)
+    assert service.sweep(tg(12)).replies == []  # only one reminder
     now[0] += 14 * 24 * 3600
-    result = service.sweep(12)
+    result = service.sweep(tg(12))
     assert "14일 동안 멈춰 있어서 지웠어요" in result.replies[0].text
-    assert service.storage.load_conversation(12) is not None  # kept until the user is told
-    service.sweep_sent(12, result)
-    assert service.storage.load_conversation(12) is None
+    assert service.storage.load_conversation(tg(12)) is not None  # kept until the user is told
+    service.sweep_sent(tg(12), result)
+    assert service.storage.load_conversation(tg(12)) is None
     assert result.next_check is None
 
 
 def test_status_by_number_catches_typos_and_hides_other_users_cases(service):
-    run_to_summary(service, user=30)
-    press(service, 30, "submit")
-    number = service.storage.load_conversation(30).case_number
-    mine = service.handle(30, CommandInput("status", number.lower().replace("-", " ")))[0].text
+    run_to_summary(service, user=tg(30))
+    press(service, tg(30), "submit")
+    number = service.storage.load_conversation(tg(30)).case_number
+    mine = service.handle(tg(30), CommandInput("status", number.lower().replace("-", " ")))[0].text
     assert number in mine and "협의체 심사" in mine
     typo = number[:-1] + ("A" if number[-1] != "A" else "B")
-    assert "다시 확인해 주세요" in service.handle(30, CommandInput("status", typo))[0].text
-    others = service.handle(31, CommandInput("status", number))[0].text
-    unknown = service.handle(31, CommandInput("status", new_case_number()))[0].text
+    assert "다시 확인해 주세요" in service.handle(tg(30), CommandInput("status", typo))[0].text
+    others = service.handle(tg(31), CommandInput("status", number))[0].text
+    unknown = service.handle(tg(31), CommandInput("status", new_case_number()))[0].text
     assert number not in others
     # A real number that is someone else's looks exactly like a number that does not exist.
     assert others == unknown
@@ -223,20 +228,20 @@ def test_status_by_number_catches_typos_and_hides_other_users_cases(service):
 
 def test_a_delete_confirmation_never_asked_or_gone_stale_only_asks_again(service):
     """Pins: a forged or stale 'delete:yes' press deleted the draft without asking."""
-    run_to_summary(service, user=33)
+    run_to_summary(service, user=tg(33))
     for value in ("yes", "yes.12", "yes.notanumber"):
-        reply = service.handle(33, ChoiceInput("delete", value))[0]
+        reply = service.handle(tg(33), ChoiceInput("delete", value))[0]
         assert "진행할까요?" in reply.text and reply.buttons
-    assert service.storage.load_conversation(33) is not None
+    assert service.storage.load_conversation(tg(33)) is not None
 
 
 def test_starting_over_deletes_the_old_drafts_files(service):
     """Pins: 'start over' replaced a draft with evidence and left its files on disk."""
-    run_to_summary(service, user=34)
-    hashes = [f["sha256"] for f in service.storage.load_conversation(34).answers["evidence"]]
-    service.handle(34, CommandInput("start"))
-    service.handle(34, ChoiceInput("resume", "restart"))
-    assert service.storage.load_conversation(34).state == "consent"
+    run_to_summary(service, user=tg(34))
+    hashes = [f["sha256"] for f in service.storage.load_conversation(tg(34)).answers["evidence"]]
+    service.handle(tg(34), CommandInput("start"))
+    service.handle(tg(34), ChoiceInput("resume", "restart"))
+    assert service.storage.load_conversation(tg(34)).state == "consent"
     for digest in hashes:
         with pytest.raises(EvidenceNotFound):
             service.storage.evidence_size(digest)
@@ -244,21 +249,21 @@ def test_starting_over_deletes_the_old_drafts_files(service):
 
 def test_the_channel_is_told_which_presses_counted(service):
     """The channel shows a pressed button as the choice only when it was taken."""
-    run_to_summary(service, user=34)
+    run_to_summary(service, user=tg(34))
     # Stale and forged presses, a stale delete confirmation: none counted.
     for choice in (
         ChoiceInput("consent", "agree"),
         ChoiceInput("summary", "no-such-action"),
         ChoiceInput("delete", "yes.12"),
     ):
-        assert not service.handle_input(34, choice).choice_taken, choice
+        assert not service.handle_input(tg(34), choice).choice_taken, choice
     # Submitting counts, though the case it creates replaces the flow's outcome.
-    done = service.handle_input(34, ChoiceInput("summary", "submit"), input_id=500)
+    done = service.handle_input(tg(34), ChoiceInput("summary", "submit"), input_id=500)
     assert done.choice_taken and "접수번호" in done.replies[-1].text
     # Its redelivery is answered with the current prompt and is not a new choice.
-    again = service.handle_input(34, ChoiceInput("summary", "submit"), input_id=500)
+    again = service.handle_input(tg(34), ChoiceInput("summary", "submit"), input_id=500)
     assert not again.choice_taken
-    assert len(service.storage.list_cases(CaseFilter(user_id=34))) == 1
+    assert len(service.storage.list_cases(CaseFilter(user_id=tg(34)))) == 1
 
 
 # -- review documents sent after submitting (issue 10, item 11) ---------------------------------------
@@ -279,7 +284,7 @@ def submit_without_documents(service, user):
 
 def test_review_report_without_documents_starts_as_documents_requested(service):
     """Regression: above 500,000 a report could not be submitted without a file."""
-    number, replies = submit_without_documents(service, 40)
+    number, replies = submit_without_documents(service, tg(40))
     case = service.storage.get_case(number)
     assert case.status == CaseStatus.DOCUMENTS_REQUESTED and not case.evidence
     requests = [e for e in service.storage.iter_audit(number) if e.action == REQUEST_ACTION]
@@ -288,10 +293,10 @@ def test_review_report_without_documents_starts_as_documents_requested(service):
     # The submission's message carries the "send documents" button of the staff path.
     (button,) = (b for row in replies[-1].buttons for b in row)
     assert button.data == f"docs:{number}" and "통장 사본" in replies[-1].text
-    opened = service.handle(40, ChoiceInput("docs", number))[-1].text
+    opened = service.handle(tg(40), ChoiceInput("docs", number))[-1].text
     assert "통장 사본" in opened
-    service.handle(40, (IncomingFile("books.pdf", "application/pdf", 4, b"book"),))
-    press(service, 40, "done")
+    service.handle(tg(40), (IncomingFile("books.pdf", "application/pdf", 4, b"book"),))
+    press(service, tg(40), "done")
     case = service.storage.get_case(number)
     assert case.status == CaseStatus.DOCUMENTS_RECEIVED and [e.name for e in case.evidence] == [
         "books.pdf"
@@ -301,20 +306,20 @@ def test_review_report_without_documents_starts_as_documents_requested(service):
 def test_documents_not_sent_in_three_days_are_asked_for_once(storage):
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-    number, _ = submit_without_documents(service, 41)
+    number, _ = submit_without_documents(service, tg(41))
     submitted_at = now[0]
-    assert service.documents_schedule() == {41: submitted_at + 3 * DAY}
+    assert service.documents_schedule() == {tg(41): submitted_at + 3 * DAY}
     now[0] += 2 * DAY
-    result = service.sweep(41)
+    result = service.sweep(tg(41))
     assert result.replies == [] and result.next_check == submitted_at + 3 * DAY
     now[0] = submitted_at + 3 * DAY + 1
-    result = service.sweep(41)
+    result = service.sweep(tg(41))
     (reply,) = result.replies
     assert number in reply.text and "통장 사본" in reply.text
     assert [b.data for row in reply.buttons for b in row] == [f"docs:{number}"]
-    assert service.sweep(41).replies == result.replies  # not recorded until sent
-    service.sweep_sent(41, result)
-    assert service.sweep(41).replies == []  # once
+    assert service.sweep(tg(41)).replies == result.replies  # not recorded until sent
+    service.sweep_sent(tg(41), result)
+    assert service.sweep(tg(41)).replies == []  # once
     assert service.documents_schedule() == {}
 
 
@@ -323,33 +328,33 @@ def test_the_documents_reminder_speaks_the_language_the_user_chose(storage):
     user chose with /lang after reporting; the list of documents stayed Korean too."""
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-    number, _ = submit_without_documents(service, 44)
-    service.handle(44, CommandInput("lang", "en"))
+    number, _ = submit_without_documents(service, tg(44))
+    service.handle(tg(44), CommandInput("lang", "en"))
     now[0] += 3 * DAY + 1
-    (reply,) = service.sweep(44).replies
+    (reply,) = service.sweep(tg(44)).replies
     assert "haven't arrived yet" in reply.text and number in reply.text
     assert "A copy of a bank account" in reply.text and "통장" not in reply.text
     assert [b.label for row in reply.buttons for b in row] == ["Send documents"]
     # Opening the step shows the list in that language too.
-    opened = service.handle(44, ChoiceInput("docs", number))[-1].text
+    opened = service.handle(tg(44), ChoiceInput("docs", number))[-1].text
     assert "A copy of a bank account" in opened and "통장" not in opened
 
 
 def test_no_reminder_once_the_documents_came(storage):
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-    number, _ = submit_without_documents(service, 42)
-    service.handle(42, ChoiceInput("docs", number))
-    service.handle(42, (IncomingFile("books.pdf", "application/pdf", 4, b"book"),))
-    press(service, 42, "done")
+    number, _ = submit_without_documents(service, tg(42))
+    service.handle(tg(42), ChoiceInput("docs", number))
+    service.handle(tg(42), (IncomingFile("books.pdf", "application/pdf", 4, b"book"),))
+    press(service, tg(42), "done")
     now[0] += 4 * DAY
-    assert service.sweep(42).replies == []
+    assert service.sweep(tg(42)).replies == []
     assert service.documents_schedule() == {}
 
 
 def test_a_downloaded_file_is_taken_over_by_the_store(service, tmp_path):
     """A channel's downloaded file (path + sha256) goes into the store as a file."""
-    user = 31
+    user = tg(31)
     service.handle(user, CommandInput("start"))
     for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
         assert not service.takes_files(user)
@@ -374,7 +379,7 @@ def test_a_downloaded_file_is_taken_over_by_the_store(service, tmp_path):
     assert (held["sha256"], held["size"]) == (digest, len(data))
     with service.storage.open_evidence(digest) as fh:
         assert fh.read() == data
-    assert not service.takes_files(999)  # no conversation: nothing is downloaded
+    assert not service.takes_files(tg(999))  # no conversation: nothing is downloaded
 
 
 def test_the_chosen_language_outlives_cancel_submit_and_expiry(storage):
@@ -382,41 +387,45 @@ def test_the_chosen_language_outlives_cancel_submit_and_expiry(storage):
     Korean; the language lived in the draft only. It is the user's."""
     now = [1_700_000_000.0]
     service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-    service.handle(20, CommandInput("start"), language_code="ko")
-    service.handle(20, CommandInput("lang", "en"), language_code="ko")
-    service.handle(20, CommandInput("cancel"), language_code="ko")
-    assert "Do you agree?" in service.handle(20, TextInput("hello"), language_code="ko")[-1].text
-    assert "You have no submitted reports" in service.handle(20, CommandInput("status"))[0].text
+    service.handle(tg(20), CommandInput("start"), language_code="ko")
+    service.handle(tg(20), CommandInput("lang", "en"), language_code="ko")
+    service.handle(tg(20), CommandInput("cancel"), language_code="ko")
+    assert (
+        "Do you agree?" in service.handle(tg(20), TextInput("hello"), language_code="ko")[-1].text
+    )
+    assert "You have no submitted reports" in service.handle(tg(20), CommandInput("status"))[0].text
     # Expiry forgets the draft, not the language.
     now[0] += 15 * 24 * 3600
-    result = service.sweep(20)
-    service.sweep_sent(20, result)
-    assert service.storage.load_conversation(20) is None
-    assert "Do you agree?" in service.handle(20, CommandInput("start"))[-1].text
+    result = service.sweep(tg(20))
+    service.sweep_sent(tg(20), result)
+    assert service.storage.load_conversation(tg(20)) is None
+    assert "Do you agree?" in service.handle(tg(20), CommandInput("start"))[-1].text
     # Chosen back by a button, it sticks again; a restart (a new service) keeps it.
-    service.handle(20, ChoiceInput("lang", "ko"))
-    service.handle(20, CommandInput("cancel"))
+    service.handle(tg(20), ChoiceInput("lang", "ko"))
+    service.handle(tg(20), CommandInput("cancel"))
     again = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-    assert "동의하시나요?" in again.handle(20, CommandInput("start"), language_code="en")[-1].text
+    assert (
+        "동의하시나요?" in again.handle(tg(20), CommandInput("start"), language_code="en")[-1].text
+    )
 
 
 def test_a_language_set_by_the_channel_applies_to_the_draft_in_progress(service):
     """Regression: `chat --lang en` was ignored when a conversation existed."""
-    service.handle(21, CommandInput("start"))
-    press(service, 21, "agree")
-    service.set_language(21, "en")
-    assert service.current_prompt(21).text == "Who are you reporting as?"
-    service.handle(21, CommandInput("cancel"))
-    assert "Do you agree?" in service.handle(21, CommandInput("start"))[-1].text
+    service.handle(tg(21), CommandInput("start"))
+    press(service, tg(21), "agree")
+    service.set_language(tg(21), "en")
+    assert service.current_prompt(tg(21)).text == "Who are you reporting as?"
+    service.handle(tg(21), CommandInput("cancel"))
+    assert "Do you agree?" in service.handle(tg(21), CommandInput("start"))[-1].text
 
 
 def test_deleting_my_data_forgets_the_language(service):
-    service.handle(22, CommandInput("lang", "en"))
-    assert service.storage.load_user_lang(22) == "en"
-    ask = service.handle(22, CommandInput("delete_my_data"))[0]
+    service.handle(tg(22), CommandInput("lang", "en"))
+    assert service.storage.load_user_lang(tg(22)) == "en"
+    ask = service.handle(tg(22), CommandInput("delete_my_data"))[0]
     yes = ask.buttons[0][0].data.split(":", 1)[1]
-    service.handle(22, ChoiceInput("delete", yes))
-    assert service.storage.load_user_lang(22) is None
+    service.handle(tg(22), ChoiceInput("delete", yes))
+    assert service.storage.load_user_lang(tg(22)) is None
 
 
 def test_documents_staff_asked_for_are_not_held_by_the_per_person_bytes(storage):
@@ -425,16 +434,16 @@ def test_documents_staff_asked_for_are_not_held_by_the_per_person_bytes(storage)
     That step is exempt from the cap; each file's own size and type rules still apply."""
     policy = dataclasses.replace(load_policy(), limits=Limits(max_cases=3, max_evidence_bytes=10))
     service = IntakeService(IntakeFlow(policy), storage)
-    number, _ = submit_without_documents(service, 53)
-    service.handle(53, ChoiceInput("docs", number))
+    number, _ = submit_without_documents(service, tg(53))
+    service.handle(tg(53), ChoiceInput("docs", number))
     files = (
         IncomingFile("books.pdf", "application/pdf", 8, b"b" * 8),
         IncomingFile("bank.jpg", "image/jpeg", 8, b"k" * 8),
         IncomingFile("setup.exe", "application/x-msdownload", 8, b"MZ" * 4),
     )
-    text = service.handle(53, files)[-1].text
+    text = service.handle(tg(53), files)[-1].text
     assert "모두 10B까지" not in text and "setup.exe" in text  # the type rule still holds
-    press(service, 53, "done")
+    press(service, tg(53), "done")
     case = service.storage.get_case(number)
     assert case.status == CaseStatus.DOCUMENTS_RECEIVED
     assert [e.name for e in case.evidence] == ["books.pdf", "bank.jpg"]
@@ -448,38 +457,41 @@ def test_per_person_limits_hold_until_staff_lift_them(storage):
     clock = iter(range(1_700_000_000, 1_800_000_000))
     service = IntakeService(IntakeFlow(policy), storage, clock=lambda: float(next(clock)))
     for _ in range(2):
-        run_to_summary(service, user=50)  # 8 bytes of files each time
-        press(service, 50, "submit")
-    case_number = service.storage.load_conversation(50).case_number
-    assert len(service.storage.list_cases(CaseFilter(user_id=50))) == 2
-    replies = service.handle(50, CommandInput("start"))
+        run_to_summary(service, user=tg(50))  # 8 bytes of files each time
+        press(service, tg(50), "submit")
+    case_number = service.storage.load_conversation(tg(50)).case_number
+    assert len(service.storage.list_cases(CaseFilter(user_id=tg(50)))) == 2
+    replies = service.handle(tg(50), CommandInput("start"))
     assert "2건" in replies[-1].text and "/status" in replies[-1].text
-    assert service.storage.load_conversation(50).state == "submitted"
+    assert service.storage.load_conversation(tg(50)).state == "submitted"
 
     lift_limits(service.storage, case_number, actor="staff:kim", now=1.0, reason="two shops")
     (entry,) = [e for e in service.storage.iter_audit(case_number) if e.action == LIMITS_LIFTED]
-    assert entry.actor == "staff:kim" and entry.detail == {"user_id": 50, "reason": "two shops"}
-    run_to_summary(service, user=50)  # a third report, 24 bytes in all: both limits lifted
-    press(service, 50, "submit")
-    assert len(service.storage.list_cases(CaseFilter(user_id=50))) == 3
+    assert entry.actor == "staff:kim" and entry.detail == {
+        "user_id": "telegram:50",
+        "reason": "two shops",
+    }
+    run_to_summary(service, user=tg(50))  # a third report, 24 bytes in all: both limits lifted
+    press(service, tg(50), "submit")
+    assert len(service.storage.list_cases(CaseFilter(user_id=tg(50)))) == 3
 
     # Another person: the bytes of their submitted case count against their files.
-    run_to_summary(service, user=51)
-    press(service, 51, "submit")
-    service.handle(51, CommandInput("start"))  # a second report, up to its files
+    run_to_summary(service, user=tg(51))
+    press(service, tg(51), "submit")
+    service.handle(tg(51), CommandInput("start"))  # a second report, up to its files
     for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
-        press(service, 51, value)
-    service.handle(51, TextInput("60만원"))
-    press(service, 51, "yes")
-    service.handle(51, TextInput("220-81-62517"))
-    press(service, 51, "no")
+        press(service, tg(51), value)
+    service.handle(tg(51), TextInput("60만원"))
+    press(service, tg(51), "yes")
+    service.handle(tg(51), TextInput("220-81-62517"))
+    press(service, tg(51), "no")
     files = (
         IncomingFile("c.jpg", "image/jpeg", 8, b"c" * 8),
         IncomingFile("d.pdf", "application/pdf", 8, b"d" * 8),
     )
-    text = service.handle(51, files)[-1].text
+    text = service.handle(tg(51), files)[-1].text
     assert "d.pdf: 한 분이 보낼 수 있는 파일은 모두 20B까지예요" in text
-    assert [f["name"] for f in service.storage.load_conversation(51).answers["evidence"]] == [
+    assert [f["name"] for f in service.storage.load_conversation(tg(51)).answers["evidence"]] == [
         "c.jpg"
     ]
 

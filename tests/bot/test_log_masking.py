@@ -61,6 +61,9 @@ def test_mask_spares_ten_digit_ids_and_hashes():
     for line in (
         "update 1234567891 of user 7012345676 failed",
         "conversation of user 5551234565 unreadable",
+        # Regression: a user key (telegram:<id>) hid its id from the "user" label.
+        "reminder/expiry for user telegram:5551234565 failed",
+        "actor user:telegram:7012345676",
         "chat_id=7012345676 user_id: 5551234565 message 1234567891",
         # sha256 of b"183" and b"229": "8879554141" and "1189099751" are inside them
         "evidence zip: b8aed072d29403ece56ae9641638ddd50d420f950bde0eefc092ee8879554141 missing",

@@ -21,6 +21,7 @@ from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
 from tests.support.bot_api import BotAPIStandIn
 from tests.support.running_bot import MODES, SECRET, Person, running_bot
+from tests.support.users import tg
 
 
 @pytest.fixture(params=MODES)
@@ -115,7 +116,7 @@ async def test_a_double_tap_is_not_shown_as_the_choice(bot):
     assert "어떤 분이신가요?" in Person.text(await bot.send(agree))
     await bot.api.wait_for_call("editMessageText", since=since)
     assert "지나간 질문" in Person.text(await bot.process(decline))
-    assert bot.storage.load_conversation(person.id).state == "reporter_type"
+    assert bot.storage.load_conversation(tg(person.id)).state == "reporter_type"
     shown = next(
         m for m in bot.api.messages_to(person.id) if m["message_id"] == consent["message_id"]
     )
@@ -184,7 +185,7 @@ async def test_same_update_twice_has_one_effect(bot):
     await bot.send(update, replies=0)
     await bot.settle((update,))  # a wrong second reply would be out by then
     assert len(bot.api.messages_to(person.id)) == count
-    assert bot.storage.load_conversation(person.id).state == "description"
+    assert bot.storage.load_conversation(tg(person.id)).state == "description"
 
 
 async def test_forged_and_stale_buttons_are_refused_politely(bot):
@@ -196,7 +197,7 @@ async def test_forged_and_stale_buttons_are_refused_politely(bot):
     assert "버튼" in Person.text(await bot.send(forged))
     junk = bot.api.callback_update(person.user, "no-separator", message_id=message_id)
     assert "지나간 질문" in Person.text(await bot.send(junk))
-    assert bot.storage.load_conversation(person.id).state == "reporter_type"
+    assert bot.storage.load_conversation(tg(person.id)).state == "reporter_type"
 
 
 async def test_unsupported_messages_and_groups_get_clear_hints(bot):
@@ -210,7 +211,7 @@ async def test_unsupported_messages_and_groups_get_clear_hints(bot):
         bot.api.queue(group)
     messages = await bot.api.wait_for_messages(-100123, 1)
     assert "1:1 대화" in messages[0]["text"]
-    assert bot.storage.load_conversation(person.id).state == "consent"
+    assert bot.storage.load_conversation(tg(person.id)).state == "consent"
 
 
 async def test_too_big_document_is_explained(bot):
@@ -278,8 +279,8 @@ async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path
         api.user(77)
         storage = TinyDBStorage(tmp_path / "data")
         service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-        service.handle(77, CommandInput("start"))
-        service.handle(77, ChoiceInput("consent", "agree"))
+        service.handle(tg(77), CommandInput("start"))
+        service.handle(tg(77), ChoiceInput("consent", "agree"))
         settings = Settings(
             telegram_bot_token=api.token,
             telegram_api_base_url=api.base_url,
@@ -301,7 +302,7 @@ async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path
             now[0] += 14 * 24 * 3600
             await channel.sweeper.sweep_due_now()
             assert "14일 동안 멈춰 있어서 지웠어요" in api.messages_to(77)[-1]["text"]
-        assert storage.load_conversation(77) is None
+        assert storage.load_conversation(tg(77)) is None
         storage.close()
 
 
@@ -318,7 +319,7 @@ async def test_documents_reminder_reaches_the_chat_after_a_restart(tmp_path):
         api.user(80)
         storage = TinyDBStorage(tmp_path / "data")
         service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-        service.handle(80, CommandInput("start"))
+        service.handle(tg(80), CommandInput("start"))
         for question, value in (
             ("consent", "agree"),
             ("reporter_type", "company"),
@@ -326,12 +327,12 @@ async def test_documents_reminder_reaches_the_chat_after_a_restart(tmp_path):
             ("monetary", "yes"),
             ("description", "skip"),
         ):
-            service.handle(80, ChoiceInput(question, value))
-        service.handle(80, TextInput("80만원"))
-        service.handle(80, ChoiceInput("amount_confirm", "yes"))
-        service.handle(80, ChoiceInput("evidence", "later"))
-        service.handle(80, ChoiceInput("summary", "submit"))
-        number = storage.load_conversation(80).case_number
+            service.handle(tg(80), ChoiceInput(question, value))
+        service.handle(tg(80), TextInput("80만원"))
+        service.handle(tg(80), ChoiceInput("amount_confirm", "yes"))
+        service.handle(tg(80), ChoiceInput("evidence", "later"))
+        service.handle(tg(80), ChoiceInput("summary", "submit"))
+        number = storage.load_conversation(tg(80)).case_number
         settings = Settings(
             telegram_bot_token=api.token,
             telegram_api_base_url=api.base_url,
@@ -369,7 +370,7 @@ async def test_documents_asked_for_on_the_web_are_reminded_without_a_restart(tmp
         api.user(82)
         storage = TinyDBStorage(tmp_path / "data")
         service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-        service.handle(82, CommandInput("start"))
+        service.handle(tg(82), CommandInput("start"))
         for question, value in (
             ("consent", "agree"),
             ("reporter_type", "general"),
@@ -377,10 +378,10 @@ async def test_documents_asked_for_on_the_web_are_reminded_without_a_restart(tmp
             ("paid", "free"),
             ("monetary", "no"),
         ):
-            service.handle(82, ChoiceInput(question, value))
-        service.handle(82, TextInput("메시지가 하루 동안 안 갔어요"))
-        service.handle(82, ChoiceInput("summary", "submit"))
-        number = storage.load_conversation(82).case_number
+            service.handle(tg(82), ChoiceInput(question, value))
+        service.handle(tg(82), TextInput("메시지가 하루 동안 안 갔어요"))
+        service.handle(tg(82), ChoiceInput("summary", "submit"))
+        number = storage.load_conversation(tg(82)).case_number
         settings = Settings(
             telegram_bot_token=api.token,
             telegram_api_base_url=api.base_url,
@@ -410,7 +411,7 @@ async def test_a_forwarded_command_is_quoted_text_not_an_order(bot):
     forwarded = bot.api.text_update(person.user, "/cancel", forward=True)
     text = Person.text(await bot.send(forwarded))
     assert "금액을 찾지 못했어요" in text  # read as an (unreadable) amount, not as /cancel
-    assert bot.storage.load_conversation(person.id).state == "amount"
+    assert bot.storage.load_conversation(tg(person.id)).state == "amount"
 
 
 async def test_a_full_width_slash_command_is_a_command(bot):
@@ -432,7 +433,7 @@ async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplo
         api.user(78)  # user 79 is unknown to Telegram: sending to them is refused
         storage = TinyDBStorage(tmp_path / "data")
         service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
-        for user in (79, 78):
+        for user in (tg(79), tg(78)):
             service.handle(user, CommandInput("start"))
             service.handle(user, ChoiceInput("consent", "agree"))
         settings = Settings(
@@ -448,8 +449,8 @@ async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplo
             with caplog.at_level("ERROR", logger="bot.telegram_sweep"):
                 await channel.sweeper.sweep_due_now()
         assert "아직 끝나지 않았어요" in api.messages_to(78)[-1]["text"]
-        assert "reminder/expiry for user 79 failed" in caplog.text
-        assert storage.load_conversation(79).reminded_at is None  # not told: not recorded
+        assert "reminder/expiry for user telegram:79 failed" in caplog.text
+        assert storage.load_conversation(tg(79)).reminded_at is None  # not told: not recorded
         storage.close()
 
 
@@ -547,7 +548,7 @@ async def test_with_the_rate_limiter_on_a_message_is_tried_at_most_send_attempts
         api.fail_next("sendMessage", 429, retry_after=1, times=100)
         async with channel.build_application(polling=False):
             with pytest.raises(RetryAfter):
-                await channel.notify(81, [Reply("접수번호 안내")])
+                await channel.notify(tg(81), [Reply("접수번호 안내")])
         tries = [c for c in api.calls if c.method == "sendMessage"]
         assert len(tries) == SEND_ATTEMPTS == 4
         assert not any(c.ok for c in tries)

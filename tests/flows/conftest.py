@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.conversation import IntakeFlow, Outcome
+from flows.identity import UserKey
 from flows.limits import UserUsage
 from flows.messages import (
     ChoiceInput,
@@ -17,6 +18,9 @@ from flows.messages import (
 )
 from flows.policy import Policy, load_policy
 from flows.record import ConversationRecord
+from tests.support.users import tg
+
+USER = tg(7)
 
 NOW = 1_700_000_000.0  # 2023-11-14, inside no window of the default policy
 
@@ -34,7 +38,7 @@ def flow(policy: Policy) -> IntakeFlow:
 class Talk:
     """Drive one user's conversation through the pure flow, as storage would: by record."""
 
-    def __init__(self, flow: IntakeFlow, *, user_id: int = 7, lang: str = "ko") -> None:
+    def __init__(self, flow: IntakeFlow, *, user_id: UserKey = USER, lang: str = "ko") -> None:
         self.flow = flow
         self.user_id = user_id
         self.lang = lang

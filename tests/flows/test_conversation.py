@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.messages import ChoiceInput, CommandInput, TextInput, UnsupportedInput, parse_callback
+from tests.support.users import tg
 
 
 def start_as(talk, reporter_type: str, service: str = "kakaomap") -> None:
@@ -600,11 +601,11 @@ def test_supplement_collects_files_for_a_submitted_case(talk, receipt):
 def test_supplement_outcome_names_the_case_and_files(flow, receipt):
     from flows.messages import ChoiceInput, FilesInput, SupplementInput
 
-    out = flow.handle(None, SupplementInput("K2345-6789", "매출 자료"), user_id=3, now=1.0)
+    out = flow.handle(None, SupplementInput("K2345-6789", "매출 자료"), user_id=tg(3), now=1.0)
     assert out.record.state == "supplement"
-    out = flow.handle(out.record, FilesInput((receipt(1), receipt(2))), user_id=3, now=2.0)
+    out = flow.handle(out.record, FilesInput((receipt(1), receipt(2))), user_id=tg(3), now=2.0)
     assert [f.name for f in out.accepted_files] == ["receipt1.jpg", "receipt2.jpg"]
-    out = flow.handle(out.record, ChoiceInput("supplement", "done"), user_id=3, now=3.0)
+    out = flow.handle(out.record, ChoiceInput("supplement", "done"), user_id=tg(3), now=3.0)
     assert out.supplement.case_number == "K2345-6789"
     assert [f.sha256 for f in out.supplement.files] == [receipt(1).sha256, receipt(2).sha256]
     assert out.record.state == "submitted"
@@ -629,7 +630,7 @@ def test_album_messages_without_a_conversation_start_nothing(flow):
     from flows.messages import AlbumDeliveredInput, AlbumEndInput
 
     for message in (AlbumEndInput("g"), AlbumDeliveredInput("g")):
-        out = flow.handle(None, message, user_id=3, now=1.0)
+        out = flow.handle(None, message, user_id=tg(3), now=1.0)
         assert out.record is None and out.replies == []
 
 
@@ -829,7 +830,7 @@ def test_a_chosen_language_is_reported_for_the_user_to_keep(talk):
 
 def test_a_preferred_language_starts_a_new_conversation(flow):
     out = flow.handle(
-        None, CommandInput("start"), user_id=1, now=1.0, language_code="ko", preferred_lang="en"
+        None, CommandInput("start"), user_id=tg(1), now=1.0, language_code="ko", preferred_lang="en"
     )
     assert out.record.lang == "en" and "Do you agree?" in out.replies[0].text
 

@@ -43,6 +43,7 @@ from tests.support.running_bot import (
     running_bot,
     walk_to,
 )
+from tests.support.users import tg
 
 # The whole corpus at every step takes minutes: `make test` runs it, `make test-fast` does not.
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
@@ -165,7 +166,7 @@ class Stage:
         """Give somebody else a case, so its number can be forged."""
         other = self.new_person("ko")
         await walk_to(other, "submitted")
-        self.other_case = self.bot.storage.load_conversation(other.id).case_number
+        self.other_case = self.bot.storage.load_conversation(tg(other.id)).case_number
 
     def new_person(self, profile: str) -> Person:
         self.next_id += 1
@@ -206,7 +207,7 @@ class Stage:
     def _note(self, profile: str, step: str, person: Person) -> None:
         messages = self.bot.api.messages_to(person.id)
         markup = (messages[-1].get("reply_markup") or {}).get("inline_keyboard", [])
-        snapshot = self.bot.storage.load_conversation(person.id)
+        snapshot = self.bot.storage.load_conversation(tg(person.id))
         assert (snapshot.state if snapshot else "no_draft") == step, (step, snapshot)
         self.seats[(profile, step)] = Seat(
             person=person,
@@ -214,7 +215,7 @@ class Stage:
             first_message_id=messages[0]["message_id"],
             last_message_id=messages[-1]["message_id"],
             last_buttons=tuple(b["callback_data"] for row in markup for b in row),
-            user_lang=self.bot.storage.load_user_lang(person.id),
+            user_lang=self.bot.storage.load_user_lang(tg(person.id)),
         )
 
     def restore(self, seat: Seat) -> None:
@@ -225,9 +226,9 @@ class Stage:
         person there again, only faster.
         """
         storage = self.bot.storage
-        if storage.load_user_lang(seat.person.id) != seat.user_lang:
+        if storage.load_user_lang(tg(seat.person.id)) != seat.user_lang:
             storage.save_user_lang(seat.person.id, seat.user_lang)
-        current = storage.load_conversation(seat.person.id)
+        current = storage.load_conversation(tg(seat.person.id))
         if seat.snapshot is None:
             if current is not None:
                 storage.delete_conversation(seat.person.id)
@@ -312,7 +313,7 @@ async def send_hostile(stage: Stage, step: str, hostile: Hostile) -> Observed:
     seat = await stage.seat(hostile.profile, step)
     bot, api, person = stage.bot, stage.bot.api, seat.person
     updates = hostile.build(stage.context(seat))
-    before = bot.storage.load_conversation(person.id)
+    before = bot.storage.load_conversation(tg(person.id))
     calls = len(api.calls)
 
     redelivered = [i for i in range(1, len(updates)) if updates[i] is updates[i - 1]]
@@ -321,7 +322,7 @@ async def send_hostile(stage: Stage, step: str, hostile: Hostile) -> Observed:
     redelivery_messages: list[str] = []
     for i, update in enumerate(updates):
         if i in redelivered:
-            after_first = bot.storage.load_conversation(person.id)
+            after_first = bot.storage.load_conversation(tg(person.id))
             again = await bot.process(update)
             redelivery_messages = [m["text"] for m in again]
         else:
@@ -335,7 +336,7 @@ async def send_hostile(stage: Stage, step: str, hostile: Hostile) -> Observed:
     return Observed(
         updates=seen,
         before=before,
-        after=bot.storage.load_conversation(person.id),
+        after=bot.storage.load_conversation(tg(person.id)),
         user_messages=[m["text"] for m in sent if m["chat_id"] == person.id],
         other_messages=[m["text"] for m in sent if m["chat_id"] in elsewhere],
         redelivery_messages=redelivery_messages,

@@ -14,6 +14,7 @@ import pytest
 from storage import CaseFilter
 from tests.support.bot_api import BotAPIStandIn
 from tests.support.running_bot import Person, RunningBot, running_bot
+from tests.support.users import tg
 
 JSONDict = dict
 
@@ -101,7 +102,7 @@ def result_of(bot: RunningBot) -> Result:
         texts[user] = [normalized(m.get("text", "")) for m in bot.api.messages_to(user)]
         cases = [
             bot.storage.get_case(r.case_number)
-            for r in bot.storage.list_cases(CaseFilter(user_id=user))
+            for r in bot.storage.list_cases(CaseFilter(user_id=tg(user)))
         ]
         answers[user] = [c.answers for c in cases]
         evidence[user] = [len(c.evidence) for c in cases]
@@ -286,7 +287,7 @@ async def test_polling_redelivery_after_a_restart_has_no_effect(tmp_path, caplog
         # order), so once it is answered the redelivery is done too.
         assert "이용 형태를 알려 주세요" in await person.press("talk_channel")
         assert len(api.messages_to(person.id)) == before + 2  # one reply each, none repeated
-        record = bot.storage.load_conversation(person.id)
+        record = bot.storage.load_conversation(tg(person.id))
         assert record.state == "paid" and record.history == ["consent", "reporter_type", "service"]
         assert record.answers["reporter_type"] == "small_business"
     # The only errors are PTB's, about the shutdown confirmation that was made to fail.

@@ -30,6 +30,7 @@ from flows.amount import format_amount
 from flows.bizno import parse_business_number
 from flows.conversation import MAX_DESCRIPTION
 from flows.errors import BusinessNumberError
+from flows.identity import UserKey
 from flows.machine import DRAFT_STATES
 from flows.policy import Policy, load_policy
 from flows.texts import LANGS, t
@@ -737,13 +738,13 @@ def verify(data_dir: Path, users: list[SimulatedUser]) -> tuple[Counter[str], li
                 if case is None:
                     counts["lost_cases"] += 1
                     problems.append(f"{who} was shown {number}, which does not exist")
-                elif case.user_id != plan.user_id:
+                elif case.user_id != UserKey.telegram(plan.user_id):
                     problems.append(f"{who} was shown {number} of user {case.user_id}")
-            own = store.list_cases(CaseFilter(user_id=plan.user_id))
+            own = store.list_cases(CaseFilter(user_id=UserKey.telegram(plan.user_id)))
             if len(own) > 1:
                 counts["duplicates"] += len(own) - 1
                 problems.append(f"{who} has {len(own)} cases: {[r.case_number for r in own]}")
-            record = store.load_conversation(plan.user_id)
+            record = store.load_conversation(UserKey.telegram(plan.user_id))
             if user.problem and (user.finished or not plan.finishes):
                 problems.append(f"{who}: {user.problem}")
             if not plan.finishes:

@@ -28,6 +28,7 @@ from tests.soak.kill_soak import (
     run_soak,
 )
 from tests.support.bot_api import JSONDict
+from tests.support.users import tg
 
 pytestmark = pytest.mark.slow  # the real bot process, killed and restarted over and over
 
@@ -136,7 +137,7 @@ async def send_album_then_restart(
 def saved_draft(data_dir: Path) -> ConversationRecord | None:
     store = TinyDBStorage(data_dir)
     try:
-        return store.load_conversation(ALBUM_REPORT.user_id)
+        return store.load_conversation(tg(ALBUM_REPORT.user_id))
     finally:
         store.close()
 

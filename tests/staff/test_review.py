@@ -7,6 +7,7 @@ import pytest
 from bot.intake import IncomingFile, IntakeService
 from bot.staff.review import ReviewService, pending_notice
 from flows.conversation import IntakeFlow
+from flows.identity import UserKey
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from flows.review import (
@@ -17,6 +18,9 @@ from flows.review import (
     next_status,
 )
 from storage import CaseNotFound, CaseStatus, EvidenceNotFound
+from tests.support.users import tg
+
+USER = tg(21)
 
 
 class Inbox:
@@ -34,7 +38,7 @@ def intake(storage):
     return IntakeService(IntakeFlow(load_policy()), storage)
 
 
-def submit_review_case(intake: IntakeService, user: int = 21, lang: str = "ko") -> str:
+def submit_review_case(intake: IntakeService, user: UserKey = USER, lang: str = "ko") -> str:
     """A small business above 500,000 KRW: the review tier."""
     intake.handle(user, CommandInput("start"), language_code=lang)
     for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
@@ -73,7 +77,7 @@ async def test_documents_requested_then_sent_then_approved_and_paid(intake, stor
     await review.request_documents(
         number, staff="staff:9", documents="통장 사본, 매출 장부", note="이번 달 안에요"
     )
-    told = inbox.sent[21][-1]
+    told = inbox.sent[tg(21)][-1]
     assert (
         "통장 사본, 매출 장부" in told.text
         and number in told.text
@@ -85,11 +89,11 @@ async def test_documents_requested_then_sent_then_approved_and_paid(intake, stor
 
     # The user presses the button, sends a file, and says done.
     # Both presses count, so the channel shows them as the choice.
-    pressed = intake.handle_input(21, ChoiceInput("docs", number))
+    pressed = intake.handle_input(tg(21), ChoiceInput("docs", number))
     opened = pressed.replies[-1].text
     assert number in opened and "통장 사본, 매출 장부" in opened and pressed.choice_taken
-    intake.handle(21, (IncomingFile("통장.jpg", "image/jpeg", 5, b"bank!"),))
-    pressed = intake.handle_input(21, ChoiceInput("supplement", "done"))
+    intake.handle(tg(21), (IncomingFile("통장.jpg", "image/jpeg", 5, b"bank!"),))
+    pressed = intake.handle_input(tg(21), ChoiceInput("supplement", "done"))
     done = pressed.replies[-1].text
     assert f"보완 서류 1개를 접수번호 {number}에 붙였어요" in done and pressed.choice_taken
     case = storage.get_case(number)
@@ -97,9 +101,9 @@ async def test_documents_requested_then_sent_then_approved_and_paid(intake, stor
     assert [e.name for e in case.evidence] == ["장부.pdf", "통장.jpg"]
 
     await review.approve(number, staff="staff:9", final_amount=120_000, note="증빙 확인")
-    assert "120,000원" in inbox.sent[21][-1].text
+    assert "120,000원" in inbox.sent[tg(21)][-1].text
     await review.mark_paid(number, staff="staff:9")
-    assert "120,000원을 보내 드렸어요" in inbox.sent[21][-1].text
+    assert "120,000원을 보내 드렸어요" in inbox.sent[tg(21)][-1].text
     case = storage.get_case(number)
     assert (case.status, case.final_amount) == (CaseStatus.PAID, 120_000)
 
@@ -109,17 +113,17 @@ async def test_documents_requested_then_sent_then_approved_and_paid(intake, stor
         assert action in actions
     staff_entries = [e for e in entries if e.actor == "staff:9"]
     assert all(e.at > 0 for e in staff_entries)
-    assert any(e.actor == "user:21" for e in entries if e.action == "case.updated")
+    assert any(e.actor == "user:telegram:21" for e in entries if e.action == "case.updated")
 
 
 async def test_rejection_is_told_in_the_users_language(intake, storage):
-    number = submit_review_case(intake, user=22, lang="en")
+    number = submit_review_case(intake, user=tg(22), lang="en")
     inbox = Inbox()
     review = ReviewService(storage, notify=inbox)
     await review.reject(number, staff="staff:9", reason="No proof of lost sales")
     assert (
-        "not eligible" in inbox.sent[22][-1].text
-        and "No proof of lost sales" in inbox.sent[22][-1].text
+        "not eligible" in inbox.sent[tg(22)][-1].text
+        and "No proof of lost sales" in inbox.sent[tg(22)][-1].text
     )
     with pytest.raises(ReviewError):
         await review.approve(number, staff="staff:9", final_amount=1)
@@ -133,7 +137,7 @@ async def test_rejection_says_how_to_reach_staff_not_to_ask_in_the_chat(intake, 
     """Regression: the rejection invited questions in the chat, which answered them with
     "this report is finished"; it now gives the policy's contact line."""
     policy = load_policy()
-    for user, lang in ((31, "ko"), (32, "en")):
+    for user, lang in ((tg(31), "ko"), (tg(32), "en")):
         number = submit_review_case(intake, user=user, lang=lang)
         inbox = Inbox()
         review = ReviewService(storage, notify=inbox, contact=policy.contact)
@@ -142,28 +146,28 @@ async def test_rejection_says_how_to_reach_staff_not_to_ask_in_the_chat(intake, 
         assert "이 대화로 문의" not in text and "ask in this chat" not in text
         assert policy.contact(lang) in text and "1577-3754" in text
     # Without a contact in the policy the message simply ends with the reason.
-    number = submit_review_case(intake, user=33)
+    number = submit_review_case(intake, user=tg(33))
     inbox = Inbox()
     await ReviewService(storage, notify=inbox).reject(number, staff="staff:9", reason="사유")
-    assert inbox.sent[33][-1].text.endswith("사유: 사유")
+    assert inbox.sent[tg(33)][-1].text.endswith("사유: 사유")
 
 
 async def test_documents_button_of_someone_else_or_a_closed_case_does_nothing(intake, storage):
-    number = submit_review_case(intake, user=23)
+    number = submit_review_case(intake, user=tg(23))
     assert (
-        "서류를 받지 않아요" in intake.handle(23, ChoiceInput("docs", number))[-1].text
+        "서류를 받지 않아요" in intake.handle(tg(23), ChoiceInput("docs", number))[-1].text
     )  # not requested
     review = ReviewService(storage, notify=Inbox())
     await review.request_documents(number, staff="staff:9", documents="영수증")
-    intake.handle(24, CommandInput("start"))
-    refused = intake.handle_input(24, ChoiceInput("docs", number))
+    intake.handle(tg(24), CommandInput("start"))
+    refused = intake.handle_input(tg(24), ChoiceInput("docs", number))
     assert "서류를 받지 않아요" in refused.replies[-1].text  # not theirs
     assert not refused.choice_taken
     assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
 
 
 async def test_a_blocked_user_is_recorded_not_told(intake, storage):
-    number = submit_review_case(intake, user=25)
+    number = submit_review_case(intake, user=tg(25))
 
     async def blocked(user_id, replies):
         raise PermissionError("blocked")
@@ -176,15 +180,15 @@ async def test_a_blocked_user_is_recorded_not_told(intake, storage):
 
 async def test_an_abandoned_document_upload_leaves_no_files(intake, storage):
     """Pins: files sent in the supplement step stayed on disk after /cancel there."""
-    number = submit_review_case(intake, user=26)
+    number = submit_review_case(intake, user=tg(26))
     await ReviewService(storage, notify=Inbox()).request_documents(
         number, staff="staff:9", documents="통장"
     )
-    intake.handle(26, ChoiceInput("docs", number))
-    intake.handle(26, (IncomingFile("통장.jpg", "image/jpeg", 6, b"bank26"),))
-    digest = storage.load_conversation(26).answers["_supplement"]["files"][0]["sha256"]
+    intake.handle(tg(26), ChoiceInput("docs", number))
+    intake.handle(tg(26), (IncomingFile("통장.jpg", "image/jpeg", 6, b"bank26"),))
+    digest = storage.load_conversation(tg(26)).answers["_supplement"]["files"][0]["sha256"]
     assert storage.evidence_size(digest) == 6
-    intake.handle(26, CommandInput("cancel"))
+    intake.handle(tg(26), CommandInput("cancel"))
     with pytest.raises(EvidenceNotFound):
         storage.evidence_size(digest)
     assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
@@ -192,46 +196,46 @@ async def test_an_abandoned_document_upload_leaves_no_files(intake, storage):
 
 def test_files_left_out_of_a_submission_are_deleted(intake, storage):
     """Pins: evidence uploaded, then the loss edited to 'no': the files stayed orphaned."""
-    intake.handle(27, CommandInput("start"))
+    intake.handle(tg(27), CommandInput("start"))
     for value in ("agree", "general", "kakaomap", "yes", "skip"):
-        intake.handle(27, ChoiceInput(storage.load_conversation(27).state, value))
-    intake.handle(27, TextInput("5만원"))
-    intake.handle(27, ChoiceInput("amount_confirm", "yes"))
-    intake.handle(27, (IncomingFile("r.jpg", "image/jpeg", 6, b"left27"),))
-    digest = storage.load_conversation(27).answers["evidence"][0]["sha256"]
-    intake.handle(27, ChoiceInput("evidence", "done"))
-    intake.handle(27, ChoiceInput("summary", "edit"))
-    intake.handle(27, ChoiceInput("edit_menu", "monetary"))
-    intake.handle(27, ChoiceInput("monetary", "no"))
-    intake.handle(27, TextInput("문의만 남길게요"))
-    intake.handle(27, ChoiceInput("summary", "submit"))
-    case = storage.get_case(storage.load_conversation(27).case_number)
+        intake.handle(tg(27), ChoiceInput(storage.load_conversation(tg(27)).state, value))
+    intake.handle(tg(27), TextInput("5만원"))
+    intake.handle(tg(27), ChoiceInput("amount_confirm", "yes"))
+    intake.handle(tg(27), (IncomingFile("r.jpg", "image/jpeg", 6, b"left27"),))
+    digest = storage.load_conversation(tg(27)).answers["evidence"][0]["sha256"]
+    intake.handle(tg(27), ChoiceInput("evidence", "done"))
+    intake.handle(tg(27), ChoiceInput("summary", "edit"))
+    intake.handle(tg(27), ChoiceInput("edit_menu", "monetary"))
+    intake.handle(tg(27), ChoiceInput("monetary", "no"))
+    intake.handle(tg(27), TextInput("문의만 남길게요"))
+    intake.handle(tg(27), ChoiceInput("summary", "submit"))
+    case = storage.get_case(storage.load_conversation(tg(27)).case_number)
     assert case.evidence == [] and not case.monetary
     with pytest.raises(EvidenceNotFound):
         storage.evidence_size(digest)
 
 
 def test_submitted_files_stay(intake, storage):
-    number = submit_review_case(intake, user=28)
+    number = submit_review_case(intake, user=tg(28))
     case = storage.get_case(number)
     assert storage.evidence_size(case.evidence[0].sha256) == 4
 
 
 async def test_the_previewed_notice_is_the_notice_sent(intake, storage):
     """Regression: review actions went out at one click; staff now see the message first."""
-    number = submit_review_case(intake, user=27, lang="en")
+    number = submit_review_case(intake, user=tg(27), lang="en")
     inbox = Inbox()
     review = ReviewService(storage, notify=inbox)
     shown = await review.preview(number, "request_documents", documents="Bank book", note="Soon")
     assert inbox.sent == {} and storage.get_case(number).status == CaseStatus.SUBMITTED
     await review.request_documents(number, staff="staff:9", documents="Bank book", note="Soon")
-    assert inbox.sent[27] == shown and "Bank book" in shown[0].text
+    assert inbox.sent[tg(27)] == shown and "Bank book" in shown[0].text
     assert shown[0].buttons[0][0].label == "Send documents"
     # Approve or reject stay possible while the documents are awaited.
     shown = await review.preview(number, "approve", final_amount=30_000, note="")
     assert "KRW 30,000" in shown[0].text
     await review.approve(number, staff="staff:9", final_amount=30_000)
-    assert inbox.sent[27][-1:] == shown
+    assert inbox.sent[tg(27)][-1:] == shown
     with pytest.raises(ReviewError):
         await review.preview(number, "reject", reason="late")
     with pytest.raises(ReviewInputError):
@@ -240,7 +244,7 @@ async def test_the_previewed_notice_is_the_notice_sent(intake, storage):
 
 async def test_final_amount_is_corrected_with_a_reason_before_paid(intake, storage):
     """Regression: an approved amount could not be corrected; only "paid" followed."""
-    number = submit_review_case(intake, user=28)
+    number = submit_review_case(intake, user=tg(28))
     inbox = Inbox()
     review = ReviewService(storage, notify=inbox)
     await review.approve(number, staff="staff:9", final_amount=30_000)
@@ -250,21 +254,21 @@ async def test_final_amount_is_corrected_with_a_reason_before_paid(intake, stora
         number, staff="staff:7", final_amount=50_000, reason="채널 캐시 포함"
     )
     assert (case.status, case.final_amount) == (CaseStatus.APPROVED, 50_000)
-    told = inbox.sent[28][-1].text
+    told = inbox.sent[tg(28)][-1].text
     assert "50,000원" in told and "채널 캐시 포함" in told
     entry = next(e for e in storage.iter_audit(number) if e.action == "review.amount_corrected")
     assert entry.actor == "staff:7"
     assert entry.detail["final_amount"] == 50_000 and entry.detail["previous"] == 30_000
     assert entry.detail["reason"] == "채널 캐시 포함"
     await review.mark_paid(number, staff="staff:9")
-    assert "50,000원을 보내 드렸어요" in inbox.sent[28][-1].text
+    assert "50,000원을 보내 드렸어요" in inbox.sent[tg(28)][-1].text
     with pytest.raises(ReviewError):
         await review.correct_amount(number, staff="staff:9", final_amount=1, reason="x")
 
 
 async def test_a_notice_that_failed_can_be_sent_again(intake, storage):
     """Regression: "saved, but the user could not be told" had no way to tell them later."""
-    number = submit_review_case(intake, user=29)
+    number = submit_review_case(intake, user=tg(29))
 
     async def blocked(user_id, replies):
         raise PermissionError("blocked")
@@ -279,7 +283,7 @@ async def test_a_notice_that_failed_can_be_sent_again(intake, storage):
 
     inbox = Inbox()
     assert await ReviewService(storage, notify=inbox).resend(number, staff="staff:8") is True
-    assert inbox.sent[29] == pending
+    assert inbox.sent[tg(29)] == pending
     assert pending_notice(storage.iter_audit(number)) is None
     resent = [e for e in storage.iter_audit(number) if e.action == "review.notice_resent"]
     assert [e.actor for e in resent] == ["staff:8"]
@@ -290,10 +294,10 @@ async def test_a_notice_that_failed_can_be_sent_again(intake, storage):
 async def test_news_of_a_case_follows_the_language_the_user_chose_after_submitting(intake, storage):
     """Regression (issue 10, item 16): the language is the user's, not the draft's; a user
     who submitted in Korean and then chose English was told the result in Korean."""
-    number = submit_review_case(intake, user=28, lang="ko")
-    intake.handle(28, CommandInput("lang", "en"))
+    number = submit_review_case(intake, user=tg(28), lang="ko")
+    intake.handle(tg(28), CommandInput("lang", "en"))
     inbox = Inbox()
     await ReviewService(storage, notify=inbox).reject(
         number, staff="staff:9", reason="No proof of lost sales"
     )
-    assert "not eligible" in inbox.sent[28][-1].text
+    assert "not eligible" in inbox.sent[tg(28)][-1].text

@@ -11,6 +11,7 @@ from bot.staff.stats import compute_stats, days_in_range, default_day_range, ren
 from bot.staff.templates.charts import day_columns
 from flows.policy import KST, Policy, Window
 from storage.records import CaseStatus, CaseSummary
+from tests.support.users import tg
 
 _numbers = itertools.count(1)
 
@@ -28,7 +29,7 @@ def row(
     at = dt.datetime(*when, tzinfo=KST).timestamp()
     return CaseSummary(
         case_number=f"C{next(_numbers)}",
-        user_id=next(_numbers),
+        user_id=tg(next(_numbers)),
         submitted_at=at,
         updated_at=at,
         status=status,

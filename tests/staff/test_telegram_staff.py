@@ -16,6 +16,7 @@ from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
 from tests.support.bot_api import BotAPIStandIn
+from tests.support.users import tg
 
 STAFF = 900
 
@@ -25,7 +26,7 @@ async def channel(tiny: TinyDBStorage):
     async with BotAPIStandIn() as api:
         storage = tiny
         service = IntakeService(IntakeFlow(load_policy()), storage)
-        for user in (31, 32):  # two users with a submitted non-monetary report each
+        for user in (tg(31), tg(32)):  # two users with a submitted non-monetary report each
             service.handle(user, CommandInput("start"))
             for value in ("agree", "general", "daum", "no"):
                 service.handle(user, ChoiceInput(storage.load_conversation(user).state, value))
@@ -92,7 +93,7 @@ async def test_notify_a_user_who_blocked_the_bot_raises_so_review_can_record_it(
     channel.api.user(31)
     channel.api.block(31)
     with pytest.raises(Forbidden):
-        await channel.notify(31, [Reply("접수번호 안내")])
+        await channel.notify(tg(31), [Reply("접수번호 안내")])
 
 
 async def test_refused_requests_are_not_retried(channel):
@@ -103,6 +104,6 @@ async def test_refused_requests_are_not_retried(channel):
 
     before = len([c for c in channel.api.calls if c.method.lower() == "sendmessage"])
     with pytest.raises(BadRequest):
-        await channel.notify(987_654, [Reply("nobody")])  # a chat Telegram does not know
+        await channel.notify(tg(987_654), [Reply("nobody")])  # a chat Telegram does not know
     after = len([c for c in channel.api.calls if c.method.lower() == "sendmessage"])
     assert after - before == 1

@@ -40,6 +40,7 @@ from flows.policy import KST, load_policy
 from storage import AuditEntry, Case, CaseChange, CaseDraft, CaseStatus, EvidenceRef, Storage
 from storage.memory import MemoryStorage
 from tests.support.bot_api import BotAPIStandIn
+from tests.support.users import tg
 
 TOKEN = "staff-token-for-tests-0123456789"
 POLICY = load_policy()
@@ -84,7 +85,7 @@ def add_case(
     n = next(_drafts)
     values: dict[str, object] = {
         "draft_id": f"web-{n}",
-        "user_id": 7_000_000 + n,
+        "user_id": tg(7_000_000 + n),
         "lang": "ko",
         "policy_id": POLICY.id,
         "reporter_type": "small_business",
@@ -642,8 +643,8 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
     review_case = add_case(storage, tier="review", amount=800_000, tentative_support=None)
     cash_case = add_case(storage, lang="en")
     async with BotAPIStandIn() as api:
-        api.user(review_case.user_id)  # users who talked to the bot: their chats exist
-        api.user(cash_case.user_id, language_code="en")
+        api.user(review_case.user_id.telegram_id)  # users who talked to the bot: their chats exist
+        api.user(cash_case.user_id.telegram_id, language_code="en")
         settings = Settings(
             telegram_bot_token=api.token,
             telegram_api_base_url=api.base_url,
@@ -669,7 +670,7 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 assert "서류 보완 요청" in page
                 assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
 
-                (message,) = api.messages_to(review_case.user_id)
+                (message,) = api.messages_to(review_case.user_id.telegram_id)
                 asked = "매출 피해 입증 자료(장부, 매출 내역 등), 사업자 또는 대표자 명의 통장 사본, 영업 신고증"
                 assert asked in message["text"] and number in message["text"]
                 assert "11월 말까지 보내 주세요" in message["text"]
@@ -695,14 +696,17 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 page = await staff.act(number, "pay")
                 assert "할 수 없어요" in page
                 assert storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
-                assert len(api.messages_to(review_case.user_id)) == 1
+                assert len(api.messages_to(review_case.user_id.telegram_id)) == 1
                 # Asking for nothing is refused too.
                 page = await staff.act(number, "request_documents", other="  ")
                 assert "필요한 서류를 하나 이상" in page
 
                 page = await staff.act(number, "reject", reason="매출 감소 증빙이 없어요")
                 assert storage.get_case(number).status == CaseStatus.REJECTED
-                assert "매출 감소 증빙이 없어요" in api.messages_to(review_case.user_id)[-1]["text"]
+                assert (
+                    "매출 감소 증빙이 없어요"
+                    in api.messages_to(review_case.user_id.telegram_id)[-1]["text"]
+                )
                 assert "이 상태에서는 할 수 있는 처리가 없어요" in page
 
                 # Approve with a Korean amount, then pay; the user reads English.
@@ -710,15 +714,15 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 await staff.act(other, "approve", final_amount="5만원", note="")
                 case = storage.get_case(other)
                 assert (case.status, case.final_amount) == (CaseStatus.APPROVED, 50_000)
-                assert "KRW 50,000" in api.messages_to(cash_case.user_id)[-1]["text"]
+                assert "KRW 50,000" in api.messages_to(cash_case.user_id.telegram_id)[-1]["text"]
                 await staff.act(other, "pay")
                 assert storage.get_case(other).status == CaseStatus.PAID
-                assert len(api.messages_to(cash_case.user_id)) == 2
+                assert len(api.messages_to(cash_case.user_id.telegram_id)) == 2
                 actions = [e.action for e in storage.iter_audit(other)]
                 assert actions.count("review.approved") == 1 and actions.count("review.paid") == 1
 
                 # A user the bot cannot reach: the decision stands, and the page says so.
-                unreachable = add_case(storage, user_id=99)  # no chat with the bot
+                unreachable = add_case(storage, user_id=tg(99))  # no chat with the bot
                 page = await staff.act(unreachable.case_number, "reject", reason="중복 접수")
                 assert storage.get_case(unreachable.case_number).status == CaseStatus.REJECTED
                 assert "알림을 보내지 못했어요" in page and "이용자 알림 실패" in page
@@ -1111,4 +1115,4 @@ async def test_staff_lift_a_persons_limits_from_the_case_page(storage):
         assert "1인 한도를 풀었어요" in page and "1인 한도 해제" in page
     (entry,) = [e for e in storage.iter_audit(case.case_number) if e.action == "limits.lifted"]
     assert entry.actor.startswith("staff:") and entry.detail["reason"] == "가게가 두 곳"
-    assert entry.detail["user_id"] == case.user_id
+    assert entry.detail["user_id"] == str(case.user_id)

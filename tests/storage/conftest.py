@@ -10,8 +10,12 @@ from collections.abc import Callable
 
 import pytest
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.records import CaseDraft
+from tests.support.users import tg
+
+USER_42 = tg(42)
 
 _ids = itertools.count(1)
 
@@ -24,7 +28,7 @@ def make_draft() -> Callable[..., CaseDraft]:
         n = next(_ids)
         fields = {
             "draft_id": f"draft-{n}",
-            "user_id": 1000 + n,
+            "user_id": tg(1000 + n),
             "lang": "ko",
             "policy_id": "kakao_1015",
             "reporter_type": "small_business",
@@ -45,7 +49,7 @@ def make_draft() -> Callable[..., CaseDraft]:
 
 @pytest.fixture
 def make_conversation() -> Callable[..., ConversationRecord]:
-    def build(user_id: int = 42, **overrides) -> ConversationRecord:
+    def build(user_id: UserKey = USER_42, **overrides) -> ConversationRecord:
         fields = {
             "state": "ask_amount",
             "answers": {"reporter_type": "general", "service": "kakaotalk"},

@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.records import CaseChange, CaseDraft, CaseStatus, EvidenceRef
 from storage.tinydb_store import TinyDBStorage
@@ -61,7 +62,7 @@ def main(data_dir: Path, seed: int) -> None:
     while True:
         now = time.time()
         record = ConversationRecord(
-            user_id=rng.randrange(1, 400),
+            user_id=UserKey.telegram(rng.randrange(1, 400)),
             state="ask",
             draft_id=uuid.uuid4().hex,
             answers={"reporter_type": rng.choice(["general", "small_business"])},

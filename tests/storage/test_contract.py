@@ -19,62 +19,65 @@ from storage import (
 )
 from storage.case_numbers import is_valid_case_number, new_case_number
 from storage.records import case_holder, draft_holder
+from tests.support.users import tg
 
 # -- conversations -----------------------------------------------------------------------
 
 
 def test_missing_conversation_is_none(store):
-    assert store.load_conversation(1) is None
+    assert store.load_conversation(tg(1)) is None
 
 
 def test_conversation_round_trip(store, make_conversation):
-    record = make_conversation(7, answers={"amount": "30만 원", "nested": {"a": [1, 2]}})
+    record = make_conversation(tg(7), answers={"amount": "30만 원", "nested": {"a": [1, 2]}})
     store.save_conversation(record)
-    assert store.load_conversation(7) == record
+    assert store.load_conversation(tg(7)) == record
 
 
 def test_conversation_is_copied_in_and_out(store, make_conversation):
-    record = make_conversation(7)
+    record = make_conversation(tg(7))
     store.save_conversation(record)
     record.answers["amount"] = "changed after save"
-    loaded = store.load_conversation(7)
+    loaded = store.load_conversation(tg(7))
     assert "amount" not in loaded.answers
     loaded.history.append("changed after load")
-    assert store.load_conversation(7).history == ["ask_reporter_type", "ask_service"]
+    assert store.load_conversation(tg(7)).history == ["ask_reporter_type", "ask_service"]
 
 
 def test_saving_again_replaces(store, make_conversation):
-    store.save_conversation(make_conversation(7, state="ask_amount"))
-    store.save_conversation(make_conversation(7, state="confirm", updated_at=1_666_000_999.0))
-    loaded = store.load_conversation(7)
+    store.save_conversation(make_conversation(tg(7), state="ask_amount"))
+    store.save_conversation(make_conversation(tg(7), state="confirm", updated_at=1_666_000_999.0))
+    loaded = store.load_conversation(tg(7))
     assert loaded.state == "confirm"
     assert loaded.updated_at == 1_666_000_999.0
 
 
 def test_storage_keeps_the_times_it_is_given(store, make_conversation):
-    store.save_conversation(make_conversation(7, created_at=1.5, updated_at=2.5, reminded_at=3.5))
-    loaded = store.load_conversation(7)
+    store.save_conversation(
+        make_conversation(tg(7), created_at=1.5, updated_at=2.5, reminded_at=3.5)
+    )
+    loaded = store.load_conversation(tg(7))
     assert (loaded.created_at, loaded.updated_at, loaded.reminded_at) == (1.5, 2.5, 3.5)
 
 
 def test_delete_conversation(store, make_conversation):
-    store.save_conversation(make_conversation(7))
-    store.delete_conversation(7)
-    assert store.load_conversation(7) is None
-    store.delete_conversation(7)  # deleting a missing one is not an error
+    store.save_conversation(make_conversation(tg(7)))
+    store.delete_conversation(tg(7))
+    assert store.load_conversation(tg(7)) is None
+    store.delete_conversation(tg(7))  # deleting a missing one is not an error
 
 
 def test_iter_conversations(store, make_conversation):
     for user_id in (1, 2, 3):
-        store.save_conversation(make_conversation(user_id))
-    store.delete_conversation(2)
-    assert sorted(r.user_id for r in store.iter_conversations()) == [1, 3]
+        store.save_conversation(make_conversation(tg(user_id)))
+    store.delete_conversation(tg(2))
+    assert sorted(r.user_id for r in store.iter_conversations()) == [tg(1), tg(3)]
 
 
 def test_unserialisable_answers_are_refused_and_nothing_is_stored(store, make_conversation):
     with pytest.raises(TypeError):
-        store.save_conversation(make_conversation(7, answers={"bad": object()}))
-    assert store.load_conversation(7) is None
+        store.save_conversation(make_conversation(tg(7), answers={"bad": object()}))
+    assert store.load_conversation(tg(7)) is None
 
 
 # -- cases -------------------------------------------------------------------------------
@@ -111,9 +114,9 @@ def test_create_case_needs_a_draft_id(store, make_draft):
 
 
 def test_a_draft_id_of_another_user_is_refused(store, make_draft):
-    store.create_case(make_draft(draft_id="shared", user_id=1), now=1.0)
+    store.create_case(make_draft(draft_id="shared", user_id=tg(1)), now=1.0)
     with pytest.raises(ValueError):
-        store.create_case(make_draft(draft_id="shared", user_id=2), now=1.0)
+        store.create_case(make_draft(draft_id="shared", user_id=tg(2)), now=1.0)
 
 
 def test_case_is_copied_in_and_out(store, make_draft):
@@ -180,9 +183,11 @@ def test_update_adds_evidence_once(store, make_draft):
     case = store.create_case(make_draft(), now=1.0)
     sha = store.put_evidence(b"receipt")
     ref = EvidenceRef(sha256=sha, name="receipt.jpg", mime="image/jpeg", size=7)
-    store.update_case(case.case_number, CaseChange(actor="user:1", now=2.0, add_evidence=(ref,)))
+    store.update_case(
+        case.case_number, CaseChange(actor="user:telegram:1", now=2.0, add_evidence=(ref,))
+    )
     again = store.update_case(
-        case.case_number, CaseChange(actor="user:1", now=3.0, add_evidence=(ref,))
+        case.case_number, CaseChange(actor="user:telegram:1", now=3.0, add_evidence=(ref,))
     )
     assert again.evidence == [ref]
     assert again.updated_at == 2.0
@@ -201,10 +206,11 @@ def test_update_unknown_case(store):
 
 
 def test_list_cases_oldest_first_with_filters(store, make_draft):
-    a = store.create_case(make_draft(tier="cash_30000", user_id=1), now=300.0)
-    b = store.create_case(make_draft(tier="cash_50000", user_id=2), now=100.0)
+    a = store.create_case(make_draft(tier="cash_30000", user_id=tg(1)), now=300.0)
+    b = store.create_case(make_draft(tier="cash_50000", user_id=tg(2)), now=100.0)
     c = store.create_case(
-        make_draft(tier="review", reporter_type="company", service="kakaomap", user_id=1), now=200.0
+        make_draft(tier="review", reporter_type="company", service="kakaomap", user_id=tg(1)),
+        now=200.0,
     )
     store.update_case(
         c.case_number, CaseChange(actor="staff:1", now=400.0, status=CaseStatus.REJECTED)
@@ -220,7 +226,7 @@ def test_list_cases_oldest_first_with_filters(store, make_draft):
     assert numbers(CaseFilter(tier="cash_50000")) == [b.case_number]
     assert numbers(CaseFilter(reporter_type="company")) == [c.case_number]
     assert numbers(CaseFilter(service="kakaomap")) == [c.case_number]
-    assert numbers(CaseFilter(user_id=1)) == [c.case_number, a.case_number]
+    assert numbers(CaseFilter(user_id=tg(1))) == [c.case_number, a.case_number]
     assert numbers(CaseFilter(submitted_from=100.0, submitted_to=300.0)) == [
         b.case_number,
         c.case_number,
@@ -286,12 +292,12 @@ def test_evidence_from_a_file_is_stored_once(store, tmp_path):
 
 
 def test_evidence_from_a_file_is_held_like_bytes(store, tmp_path):
-    digest = store.put_evidence(b"shared receipt", holder=draft_holder(2))
+    digest = store.put_evidence(b"shared receipt", holder=draft_holder(tg(2)))
     path = spooled(store, tmp_path, b"shared receipt")
-    assert store.put_evidence_file(path, digest, holder=draft_holder(3)) == digest
-    assert store.evidence_holders(digest) == {draft_holder(2), draft_holder(3)}
-    assert store.release_evidence(draft_holder(2)) == []
-    assert store.release_evidence(draft_holder(3)) == [digest]
+    assert store.put_evidence_file(path, digest, holder=draft_holder(tg(3))) == digest
+    assert store.evidence_holders(digest) == {draft_holder(tg(2)), draft_holder(tg(3))}
+    assert store.release_evidence(draft_holder(tg(2))) == []
+    assert store.release_evidence(draft_holder(tg(3))) == [digest]
 
 
 def test_evidence_from_a_file_outside_the_spool_is_copied(store, tmp_path):
@@ -337,7 +343,9 @@ def test_audit_in_order_and_by_case(store):
     entries = [
         AuditEntry(at=1.0, actor="system", action="bot.started"),
         AuditEntry(at=2.0, actor="staff:1", action="case.note", case_number=number),
-        AuditEntry(at=3.0, actor="user:5", action="conversation.deleted", detail={"why": "reset"}),
+        AuditEntry(
+            at=3.0, actor="user:telegram:5", action="conversation.deleted", detail={"why": "reset"}
+        ),
     ]
     for entry in entries:
         store.append_audit(entry)
@@ -382,7 +390,7 @@ def test_concurrent_updates_and_conversations(store, make_draft, make_conversati
     case = store.create_case(make_draft(), now=1.0)
 
     def work(i):
-        store.save_conversation(make_conversation(i))
+        store.save_conversation(make_conversation(tg(i)))
         store.update_case(
             case.case_number, CaseChange(actor=f"staff:{i}", now=10.0 + i, final_amount=i)
         )
@@ -399,38 +407,40 @@ def test_concurrent_updates_and_conversations(store, make_draft, make_conversati
 
 def test_release_deletes_a_file_only_when_nobody_holds_it(store):
     """Regression: user B's /cancel deleted a file user C's draft held (same bytes, one sha256)."""
-    digest = store.put_evidence(b"receipt", holder=draft_holder(3))  # C
-    assert store.put_evidence(b"receipt", holder=draft_holder(2)) == digest  # B, same bytes
-    assert store.evidence_holders(digest) == {draft_holder(2), draft_holder(3)}
-    assert store.release_evidence(draft_holder(2)) == []  # B cancels
+    digest = store.put_evidence(b"receipt", holder=draft_holder(tg(3)))  # C
+    assert store.put_evidence(b"receipt", holder=draft_holder(tg(2))) == digest  # B, same bytes
+    assert store.evidence_holders(digest) == {draft_holder(tg(2)), draft_holder(tg(3))}
+    assert store.release_evidence(draft_holder(tg(2))) == []  # B cancels
     assert store.evidence_size(digest) == 7
-    assert store.evidence_holders(digest) == {draft_holder(3)}
-    assert store.release_evidence(draft_holder(3)) == [digest]  # nobody holds it now
+    assert store.evidence_holders(digest) == {draft_holder(tg(3))}
+    assert store.release_evidence(draft_holder(tg(3))) == [digest]  # nobody holds it now
     with pytest.raises(EvidenceNotFound):
         store.evidence_size(digest)
     assert store.evidence_holders(digest) == frozenset()
-    assert store.release_evidence(draft_holder(3)) == []  # releasing again is harmless
+    assert store.release_evidence(draft_holder(tg(3))) == []  # releasing again is harmless
 
 
 def test_release_keeps_what_the_holder_still_holds(store):
-    kept = store.put_evidence(b"kept", holder=draft_holder(1))
-    dropped = store.put_evidence(b"dropped", holder=draft_holder(1))
-    assert store.release_evidence(draft_holder(1), keep={kept, "not even a hash"}) == [dropped]
-    assert store.evidence_holders(kept) == {draft_holder(1)}
-    assert store.release_evidence(draft_holder(1), keep={kept}) == []
+    kept = store.put_evidence(b"kept", holder=draft_holder(tg(1)))
+    dropped = store.put_evidence(b"dropped", holder=draft_holder(tg(1)))
+    assert store.release_evidence(draft_holder(tg(1)), keep={kept, "not even a hash"}) == [dropped]
+    assert store.evidence_holders(kept) == {draft_holder(tg(1))}
+    assert store.release_evidence(draft_holder(tg(1)), keep={kept}) == []
     assert store.evidence_size(kept) == 4
 
 
 def test_cases_hold_their_evidence(store, make_draft):
     """A file in a case outlives the draft it came from and every other holder."""
-    first = store.put_evidence(b"receipt", holder=draft_holder(1))
-    later = store.put_evidence(b"bank statement", holder=draft_holder(1))
+    first = store.put_evidence(b"receipt", holder=draft_holder(tg(1)))
+    later = store.put_evidence(b"bank statement", holder=draft_holder(tg(1)))
     ref = EvidenceRef(sha256=first, name="a.jpg", mime="image/jpeg", size=7)
-    case = store.create_case(make_draft(user_id=1, evidence=[ref]), now=1.0)
+    case = store.create_case(make_draft(user_id=tg(1), evidence=[ref]), now=1.0)
     more = EvidenceRef(sha256=later, name="b.pdf", mime="application/pdf", size=14)
-    store.update_case(case.case_number, CaseChange(actor="user:1", now=2.0, add_evidence=(more,)))
-    assert store.evidence_holders(first) == {draft_holder(1), case_holder(case.case_number)}
-    assert store.release_evidence(draft_holder(1)) == []
+    store.update_case(
+        case.case_number, CaseChange(actor="user:telegram:1", now=2.0, add_evidence=(more,))
+    )
+    assert store.evidence_holders(first) == {draft_holder(tg(1)), case_holder(case.case_number)}
+    assert store.release_evidence(draft_holder(tg(1))) == []
     assert store.evidence_holders(later) == {case_holder(case.case_number)}
     assert store.evidence_size(first) == 7 and store.evidence_size(later) == 14
 
@@ -462,23 +472,23 @@ def test_malformed_hash_has_no_holders(store):
 def test_user_language_is_kept_apart_from_the_conversation(store, make_conversation):
     """Regression (issue 10, item 16): the chosen language lived only in the draft, so it
     was lost with /cancel, expiry and submitting. It belongs to the user."""
-    assert store.load_user_lang(7) is None
-    store.save_user_lang(7, "en")
-    store.save_conversation(make_conversation(7))
-    store.delete_conversation(7)
-    assert store.load_user_lang(7) == "en"
-    assert store.load_user_lang(8) is None
-    store.save_user_lang(7, "ko")
-    assert store.load_user_lang(7) == "ko"
-    store.save_user_lang(7, None)  # forgotten (the user asked to delete their data)
-    assert store.load_user_lang(7) is None
-    store.save_user_lang(7, None)  # forgetting twice is not an error
+    assert store.load_user_lang(tg(7)) is None
+    store.save_user_lang(tg(7), "en")
+    store.save_conversation(make_conversation(tg(7)))
+    store.delete_conversation(tg(7))
+    assert store.load_user_lang(tg(7)) == "en"
+    assert store.load_user_lang(tg(8)) is None
+    store.save_user_lang(tg(7), "ko")
+    assert store.load_user_lang(tg(7)) == "ko"
+    store.save_user_lang(tg(7), None)  # forgotten (the user asked to delete their data)
+    assert store.load_user_lang(tg(7)) is None
+    store.save_user_lang(tg(7), None)  # forgetting twice is not an error
 
 
 def test_user_language_survives_reopening(make_store, storage_kind):
     if storage_kind == "memory":
         pytest.skip("nothing survives the process in memory")
     first = make_store()
-    first.save_user_lang(7, "en")
+    first.save_user_lang(tg(7), "en")
     first.close()
-    assert make_store().load_user_lang(7) == "en"
+    assert make_store().load_user_lang(tg(7)) == "en"

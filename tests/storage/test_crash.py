@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.identity import UserKey
 from storage.data_layout import DataLayout
 from storage.tinydb_store import TinyDBStorage, rebuild_index
 
@@ -92,7 +93,7 @@ def test_nothing_promised_is_lost_across_kills(tmp_path):
         layout = DataLayout(data_dir)
         conversations = 0
         for path in layout.iter_conversation_files():
-            record = store.load_conversation(int(path.stem))
+            record = store.load_conversation(UserKey.parse(path.stem))
             conversations += 1
             if record.case_number is not None:
                 assert store.get_case(record.case_number).draft_id == record.draft_id

@@ -9,12 +9,13 @@ from storage import CaseChange, CaseDraft, CaseFilter, CaseStatus, CorruptFile, 
 from storage.read_only import ReadOnly, ReadOnlyStorage
 from storage.records import case_holder
 from storage.tinydb_store import TinyDBStorage
+from tests.support.users import tg
 
 
 def draft(n: int, sha: str) -> CaseDraft:
     return CaseDraft(
         draft_id=f"d{n}",
-        user_id=n,
+        user_id=tg(n),
         lang="ko",
         policy_id="kakao_1015",
         reporter_type="small_business",
@@ -35,7 +36,9 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
         cases[0].case_number,
         CaseChange(actor="staff:kim", now=1_700_000_100, status=CaseStatus.APPROVED),
     )
-    owner.save_conversation(ConversationRecord(user_id=7, state="amount", answers={"amount": 5}))
+    owner.save_conversation(
+        ConversationRecord(user_id=tg(7), state="amount", answers={"amount": 5})
+    )
     # A write in flight: the last index line is torn.
     with owner._layout.index_file.open("ab") as fh:
         fh.write(b'{"op":"row","seq"')
@@ -55,10 +58,10 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
     assert [e.action for e in reader.iter_audit(cases[0].case_number)] == [
         e.action for e in owner.iter_audit(cases[0].case_number)
     ]
-    assert reader.load_conversation(7).answers == {"amount": 5}
-    assert [r.user_id for r in reader.iter_conversations()] == [7]
+    assert reader.load_conversation(tg(7)).answers == {"amount": 5}
+    assert [r.user_id for r in reader.iter_conversations()] == [tg(7)]
     with pytest.raises(ReadOnly):
-        reader.save_conversation(ConversationRecord(user_id=8, state="consent"))
+        reader.save_conversation(ConversationRecord(user_id=tg(8), state="consent"))
     with pytest.raises(ReadOnly):
         reader.update_case(
             cases[0].case_number, CaseChange(actor="x", now=0, status=CaseStatus.PAID)
@@ -72,11 +75,11 @@ def test_reads_what_the_running_owner_wrote_without_writing(tmp_path):
 def test_reads_a_users_language_and_refuses_to_change_it(tmp_path):
     owner = TinyDBStorage(tmp_path)
     owner.create_case(draft(1, owner.put_evidence(b"abc")), now=1_700_000_000)
-    owner.save_user_lang(7, "en")
+    owner.save_user_lang(tg(7), "en")
     view = ReadOnlyStorage(tmp_path)
-    assert view.load_user_lang(7) == "en" and view.load_user_lang(8) is None
+    assert view.load_user_lang(tg(7)) == "en" and view.load_user_lang(tg(8)) is None
     with pytest.raises(ReadOnly):
-        view.save_user_lang(7, "ko")
+        view.save_user_lang(tg(7), "ko")
     owner.close()
 
 

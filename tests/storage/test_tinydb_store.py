@@ -22,6 +22,7 @@ from storage.case_numbers import new_case_number
 from storage.data_layout import DataLayout
 from storage.records import case_holder, draft_holder
 from storage.tinydb_store import TinyDBStorage, rebuild_index
+from tests.support.users import tg
 
 
 def reopen(store: TinyDBStorage) -> TinyDBStorage:
@@ -50,7 +51,7 @@ def rows_rebuilt_from_case_files(data_dir: Path) -> list:
 
 
 def test_everything_survives_reopening(tiny, make_draft, make_conversation):
-    tiny.save_conversation(make_conversation(7))
+    tiny.save_conversation(make_conversation(tg(7)))
     draft = make_draft()
     case = tiny.create_case(draft, now=1.0)
     tiny.update_case(case.case_number, CaseChange(actor="staff:1", now=2.0, status=CaseStatus.PAID))
@@ -60,7 +61,7 @@ def test_everything_survives_reopening(tiny, make_draft, make_conversation):
 
     store = reopen(tiny)
     try:
-        assert store.load_conversation(7) == make_conversation(7)
+        assert store.load_conversation(tg(7)) == make_conversation(tg(7))
         assert store.get_case(case.case_number).status is CaseStatus.PAID
         assert store.create_case(draft, now=9.0).case_number == case.case_number
         assert len(store.list_cases()) == 1
@@ -113,7 +114,7 @@ def test_a_spooled_evidence_file_is_moved_in_not_copied(tiny, data_dir):
 
 
 def test_files_and_folders_are_owner_only(tiny, data_dir, make_draft, make_conversation):
-    tiny.save_conversation(make_conversation(7))
+    tiny.save_conversation(make_conversation(tg(7)))
     tiny.create_case(make_draft(), now=1.0)
     tiny.put_evidence(b"id card scan")
     tiny.mark_update(1)
@@ -152,27 +153,28 @@ def test_corrupt_case_file_is_quarantined_and_reported(tiny, data_dir, make_draf
         b"",
         b"[]",
         b'{"conversation": {"1": {"state": "x"}}}',  # no user_id
-        b'{"conversation": {"2": {"user_id": 7, "state": "x"}}}',  # not document 1
-        b'{"conversation": {"1": {"user_id": 8, "state": "x"}}}',  # someone else's
+        b'{"conversation": {"2": {"user_id": "telegram:7", "state": "x"}}}',  # not document 1
+        b'{"conversation": {"1": {"user_id": "telegram:8", "state": "x"}}}',  # someone else's
+        b'{"conversation": {"1": {"user_id": 7, "state": "x", "schema_version": 2}}}',  # an int
     ],
 )
 def test_corrupt_conversation_is_quarantined_and_reported(tiny, data_dir, content):
-    path = DataLayout(data_dir).conversation_file(7)
+    path = DataLayout(data_dir).conversation_file(tg(7))
     path.write_bytes(content)
     with pytest.raises(CorruptFile) as raised:
-        tiny.load_conversation(7)
+        tiny.load_conversation(tg(7))
     assert raised.value.path == path
     assert [p.read_bytes() for p in quarantined(data_dir)] == [content]
-    assert tiny.load_conversation(7) is None  # the caller can start the user afresh
+    assert tiny.load_conversation(tg(7)) is None  # the caller can start the user afresh
 
 
 def test_iterating_conversations_skips_and_quarantines_damaged_ones(
     tiny, data_dir, make_conversation
 ):
-    tiny.save_conversation(make_conversation(1))
-    tiny.save_conversation(make_conversation(2))
-    DataLayout(data_dir).conversation_file(2).write_bytes(b"{not json")
-    assert [r.user_id for r in tiny.iter_conversations()] == [1]
+    tiny.save_conversation(make_conversation(tg(1)))
+    tiny.save_conversation(make_conversation(tg(2)))
+    DataLayout(data_dir).conversation_file(tg(2)).write_bytes(b"{not json")
+    assert [r.user_id for r in tiny.iter_conversations()] == [tg(1)]
     assert len(quarantined(data_dir)) == 1
 
 
@@ -506,23 +508,24 @@ def test_one_cases_audit_trail_is_read_from_its_offsets(tiny, make_draft):
 
 
 def holding_conversation(make_conversation, user_id: int, *hashes: str):
+    """A draft of Telegram user ``user_id`` at the evidence step holding ``hashes``."""
     files = [{"sha256": h, "name": "a.jpg", "mime": "image/jpeg", "size": 1} for h in hashes]
-    return make_conversation(user_id, state="evidence", answers={"evidence": files})
+    return make_conversation(tg(user_id), state="evidence", answers={"evidence": files})
 
 
 def test_what_drafts_and_cases_hold_survives_reopening(tiny, make_draft, make_conversation):
-    kept = tiny.put_evidence(b"kept by a draft", holder=draft_holder(1))
-    in_case = tiny.put_evidence(b"in a case", holder=draft_holder(2))
+    kept = tiny.put_evidence(b"kept by a draft", holder=draft_holder(tg(1)))
+    in_case = tiny.put_evidence(b"in a case", holder=draft_holder(tg(2)))
     ref = EvidenceRef(sha256=in_case, name="a.jpg", mime="image/jpeg", size=9)
-    case = tiny.create_case(make_draft(user_id=2, evidence=[ref]), now=1.0)
-    tiny.release_evidence(draft_holder(2))
+    case = tiny.create_case(make_draft(user_id=tg(2), evidence=[ref]), now=1.0)
+    tiny.release_evidence(draft_holder(tg(2)))
 
     store = reopen(tiny)
     try:
-        assert store.evidence_holders(kept) == {draft_holder(1)}
+        assert store.evidence_holders(kept) == {draft_holder(tg(1))}
         assert store.evidence_holders(in_case) == {case_holder(case.case_number)}
-        assert store.release_evidence(draft_holder(2), keep=()) == []
-        assert store.release_evidence(draft_holder(1)) == [kept]
+        assert store.release_evidence(draft_holder(tg(2)), keep=()) == []
+        assert store.release_evidence(draft_holder(tg(1))) == [kept]
     finally:
         store.close()
 
@@ -531,40 +534,43 @@ def test_evidence_holds_are_rebuilt_from_the_conversations(data_dir, make_conver
     """A data directory from before the holds log (or one `reindex` rebuilds) learns what
     each draft holds from the conversation files, so no held file is deleted."""
     store = TinyDBStorage(data_dir)
-    held = store.put_evidence(b"held", holder=draft_holder(1))
-    stale = store.put_evidence(b"stale", holder=draft_holder(2))  # never saved in a draft
+    held = store.put_evidence(b"held", holder=draft_holder(tg(1)))
+    stale = store.put_evidence(b"stale", holder=draft_holder(tg(2)))  # never saved in a draft
     store.save_conversation(holding_conversation(make_conversation, 1, held))
     supplement = {"_supplement": {"case": "X", "files": [{"sha256": stale}]}}
-    store.save_conversation(make_conversation(3, state="supplement", answers=supplement))
+    store.save_conversation(make_conversation(tg(3), state="supplement", answers=supplement))
     store.close()
     DataLayout(data_dir).evidence_holds_file.unlink()  # as before this version
 
     store = TinyDBStorage(data_dir)
     try:
-        assert store.evidence_holders(held) == {draft_holder(1)}
-        assert store.evidence_holders(stale) == {draft_holder(3)}
-        assert store.release_evidence(draft_holder(2)) == []  # its hold was never saved
+        assert store.evidence_holders(held) == {draft_holder(tg(1))}
+        assert store.evidence_holders(stale) == {draft_holder(tg(3))}
+        assert store.release_evidence(draft_holder(tg(2))) == []  # its hold was never saved
         assert store.evidence_size(stale) == 5
     finally:
         store.close()
     assert rebuild_index(data_dir) == 0
     lines = DataLayout(data_dir).evidence_holds_file.read_text().splitlines()
-    assert [json.loads(line)["holder"] for line in lines] == ["draft:1", "draft:3"]
+    assert [json.loads(line)["holder"] for line in lines] == [
+        "draft:telegram:1",
+        "draft:telegram:3",
+    ]
 
 
 def test_torn_or_damaged_holds_log(tiny, data_dir, make_conversation):
-    held = tiny.put_evidence(b"held", holder=draft_holder(1))
+    held = tiny.put_evidence(b"held", holder=draft_holder(tg(1)))
     tiny.save_conversation(holding_conversation(make_conversation, 1, held))
     holds = DataLayout(data_dir).evidence_holds_file
     with holds.open("ab") as fh:
-        fh.write(b'{"holder":"draft:1","sha25')  # a power cut mid-append
+        fh.write(b'{"holder":"draft:telegram:1","sha25')  # a power cut mid-append
     store = reopen(tiny)
-    assert store.evidence_holders(held) == {draft_holder(1)}
+    assert store.evidence_holders(held) == {draft_holder(tg(1))}
     store.close()
     holds.write_text('{"nonsense": true}\n' + holds.read_text())
     store = TinyDBStorage(data_dir)  # damaged: moved aside, rebuilt from the conversations
     try:
-        assert store.evidence_holders(held) == {draft_holder(1)}
+        assert store.evidence_holders(held) == {draft_holder(tg(1))}
         assert any("evidence_holds" in p.name for p in quarantined(data_dir))
     finally:
         store.close()
@@ -574,11 +580,11 @@ def test_a_superseded_holds_log_is_compacted_on_opening(tiny, data_dir):
     for n in range(700):
         tiny.put_evidence(b"%d" % n, holder=draft_holder(n))
         tiny.release_evidence(draft_holder(n))
-    digest = tiny.put_evidence(b"still held", holder=draft_holder(5))
+    digest = tiny.put_evidence(b"still held", holder=draft_holder(tg(5)))
     store = reopen(tiny)
     try:
         lines = DataLayout(data_dir).evidence_holds_file.read_text().splitlines()
         assert len(lines) == 1
-        assert store.evidence_holders(digest) == {draft_holder(5)}
+        assert store.evidence_holders(digest) == {draft_holder(tg(5))}
     finally:
         store.close()

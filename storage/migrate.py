@@ -1,0 +1,188 @@
+"""``python -m bot migrate``: convert a data directory of layout 1 (Telegram int users) to layout 2.
+
+Layout 2 keys every user by :class:`flows.identity.UserKey`. The conversion:
+
+1. takes the directory's lock, so it refuses to run while the bot (or any
+   store) has the directory open (:class:`storage.DataDirInUse`);
+2. does nothing more on a directory that is already layout 2 (idempotent);
+3. copies the directory beside itself first, ``<name>.backup-<UTC time>``;
+4. rewrites conversations and language files under their new names
+   (``telegram:123.json``), the ``user_id`` of every case file, and in the audit
+   log the ``user:<id>`` actors and the ``user_id`` of details;
+5. drops the case index and the evidence holds (they name users) and writes
+   ``schema.json``; opening the store then rebuilds both from the files.
+
+Every step leaves what it converted readable by the next run, so a migration
+cut short (a crash, a full disk) is finished by running it again. Telegram users
+become ``telegram:<id>``; the console chat's user (id 1) becomes ``console:1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flows.identity import CONSOLE, UserKey
+from storage.data_layout import DataLayout
+from storage.durable_files import DurableFiles
+from storage.entity_files import DamagedDocument, EntityFiles, read_document
+from storage.errors import StorageError
+from storage.schema import DATA_SCHEMA, LEGACY_SCHEMA, read_schema, write_schema
+from storage.tinydb_store import (
+    CASE_TABLE,
+    CONVERSATION_TABLE,
+    USER_TABLE,
+    TinyDBStorage,
+    lock_data_dir,
+)
+
+# The id layout-1 console chats used (bot/console.py): no Telegram user has it.
+LEGACY_CONSOLE_ID = 1
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What :func:`migrate` did; ``backup`` is None when there was nothing to do."""
+
+    backup: Path | None
+    conversations: int = 0
+    users: int = 0
+    cases: int = 0
+    audit_entries: int = 0
+    quarantined: int = 0
+
+
+def legacy_key(user_id: int) -> UserKey:
+    """The UserKey of a layout-1 user id."""
+    if user_id == LEGACY_CONSOLE_ID:
+        return UserKey(CONSOLE, str(user_id))
+    return UserKey.telegram(user_id)
+
+
+def migrate(data_dir: Path, *, now: float | None = None) -> Migrated:
+    """Convert ``data_dir`` to the current layout (see the module docstring)."""
+    layout = DataLayout(Path(data_dir))
+    if not layout.root.is_dir():
+        raise StorageError(f"no data directory at {layout.root}")
+    fd = lock_data_dir(layout)
+    try:
+        found = read_schema(layout)
+        if found is None or found == DATA_SCHEMA:
+            if found is None:
+                layout.create_dirs()
+                write_schema(layout, DurableFiles(layout.tmp_dir, layout.quarantine_dir))
+            return Migrated(backup=None)
+        if found != LEGACY_SCHEMA:
+            raise StorageError(f"data directory {layout.root} has layout {found}: not migratable")
+        backup = _backup(layout.root, time.time() if now is None else now)
+        layout.create_dirs()
+        result = _convert(layout, backup)
+    finally:
+        os.close(fd)
+    # Rebuild the index and the holds now rather than at the bot's next start.
+    TinyDBStorage(layout.root, rebuild_index=True).close()
+    return result
+
+
+def _backup(root: Path, now: float) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    target = root.with_name(f"{root.name}.backup-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = root.with_name(f"{root.name}.backup-{stamp}-{n}")
+    shutil.copytree(root, target, ignore=shutil.ignore_patterns(".lock", "tmp"), symlinks=True)
+    return target
+
+
+def _convert(layout: DataLayout, backup: Path) -> Migrated:
+    files = DurableFiles(layout.tmp_dir, layout.quarantine_dir)
+    files.clear_tmp()
+    entities = EntityFiles(layout.root, files)
+    quarantined = 0
+
+    def rename(paths: Iterator[Path], table: str, new_path: Any) -> int:
+        nonlocal quarantined
+        count = 0
+        for path in list(paths):
+            stem = path.name.removesuffix(".json")
+            if not stem.isdigit():
+                continue  # converted already
+            key = legacy_key(int(stem))
+            try:
+                doc = read_document(path, table)
+            except DamagedDocument as exc:
+                files.quarantine(path, layout.root, f"migrate: {exc.reason}")
+                quarantined += 1
+                continue
+            if doc is not None:
+                doc["user_id"] = str(key)
+                if table == CONVERSATION_TABLE:
+                    doc["schema_version"] = 2
+                entities.save(new_path(key), table, doc)
+                count += 1
+            files.delete(path)
+        return count
+
+    conversations = rename(
+        layout.iter_conversation_files(), CONVERSATION_TABLE, layout.conversation_file
+    )
+    users = rename(layout.iter_user_files(), USER_TABLE, layout.user_file)
+    cases = 0
+    for path in list(layout.iter_case_files()):
+        try:
+            doc = read_document(path, CASE_TABLE)
+        except DamagedDocument as exc:
+            files.quarantine(path, layout.root, f"migrate: {exc.reason}")
+            quarantined += 1
+            continue
+        if doc is not None and isinstance(doc.get("user_id"), int):
+            doc["user_id"] = str(legacy_key(doc["user_id"]))
+            entities.save(path, CASE_TABLE, doc)
+            cases += 1
+    audit_entries = _convert_audit(layout, files)
+    for rebuilt in (layout.index_file, layout.evidence_holds_file):
+        files.delete(rebuilt)
+    write_schema(layout, files)
+    return Migrated(backup, conversations, users, cases, audit_entries, quarantined)
+
+
+def _convert_audit(layout: DataLayout, files: DurableFiles) -> int:
+    """Rewrite the audit log with user keys; return how many entries changed."""
+    if not layout.audit_file.exists():
+        return 0
+    changed = 0
+    lines = []
+    with open(layout.audit_file, "rb") as f:
+        for raw in f:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                lines.append(raw)  # a torn tail: the store's repair deals with it
+                continue
+            if isinstance(value, dict) and _convert_entry(value):
+                changed += 1
+                raw = (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            lines.append(raw)
+    if changed:
+        files.replace(layout.audit_file, lines)
+    return changed
+
+
+def _convert_entry(entry: dict[str, Any]) -> bool:
+    changed = False
+    actor = entry.get("actor")
+    if isinstance(actor, str) and actor.startswith("user:") and actor[5:].isdigit():
+        entry["actor"] = f"user:{legacy_key(int(actor[5:]))}"
+        changed = True
+    detail = entry.get("detail")
+    if isinstance(detail, dict) and type(detail.get("user_id")) is int:
+        detail["user_id"] = str(legacy_key(detail["user_id"]))
+        changed = True
+    return changed
