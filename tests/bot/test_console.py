@@ -179,7 +179,7 @@ def test_commands_read_as_telegram_reads_them():
     and '/lang\ten' were not the /lang command, so the console stayed in Korean."""
     out, service = console(["／lang en", "/LANG\tko", "/lang@somebot en"])
     assert "I'll continue in English." in out and "이제 한국어로 안내할게요." in out
-    assert service.storage.load_conversation(1).lang == "ko"
+    assert service.storage.load_conversation(CONSOLE_USER_ID).lang == "ko"
     assert "모르는 명령이에요" in out  # addressed to another bot: not ours
 
 

@@ -511,11 +511,11 @@ def test_the_consent_names_the_account_of_the_services_channel(storage, channel,
     service = IntakeService(
         IntakeFlow(load_policy()), storage, clock=lambda: now[0], channel=channel
     )
-    (consent,) = service.handle(70, CommandInput("start"))
+    (consent,) = service.handle(tg(70), CommandInput("start"))
     assert f"• 항목: {label}, 이용자 유형" in consent.text
-    assert f"• 저장하는 정보: {label}," in service.handle(70, CommandInput("privacy"))[0].text
-    assert f"• 저장하는 정보: {label}," in service.handle(71, CommandInput("privacy"))[0].text
-    assert label in service.current_prompt(70).text
+    assert f"• 저장하는 정보: {label}," in service.handle(tg(70), CommandInput("privacy"))[0].text
+    assert f"• 저장하는 정보: {label}," in service.handle(tg(71), CommandInput("privacy"))[0].text
+    assert label in service.current_prompt(tg(70)).text
     now[0] += DAY + 1  # the reminder asks the consent again, in the same words
-    assert f"• 항목: {label}," in service.sweep(70).replies[0].text
+    assert f"• 항목: {label}," in service.sweep(tg(70)).replies[0].text
     assert "텔레그램" not in consent.text or channel == "telegram"
