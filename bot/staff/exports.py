@@ -278,6 +278,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("business_number", ID, 16),
     Column("description", TEXT, 60),
     Column("evidence_count", COUNT, 8),
+    Column("channel", TEXT, 10),  # the channel the case came by (telegram, console, ...)
     Column("user_id", ID, 14),
     Column("lang", TEXT, 6),
     Column("flags", LABEL, 28),
@@ -312,6 +313,7 @@ def case_values(case: Case, labels: Labels, flags: FlagMap | None) -> list[Any]:
         case.business_number,
         case.description,
         len(case.evidence),
+        case.user_id.channel,
         str(case.user_id),
         case.lang,
         labels.flags(flags.get(case.case_number, ())) if flags else "",
@@ -520,12 +522,14 @@ def write_jsonl(
     """Write one JSON object per line (UTF-8, no BOM): the full case plus its flags.
 
     Each line is ``Case.to_dict()`` (so ``Case.from_dict`` reads it back) with
-    two more keys: ``submitted_at_kst`` (ISO 8601) and ``flags`` (flag ids).
+    three more keys: ``channel`` (the channel the case came by, also the start of
+    ``user_id``), ``submitted_at_kst`` (ISO 8601) and ``flags`` (flag ids).
     ``policy`` and ``lang`` are accepted for a uniform call; ids need no names here.
     """
     count = 0
     for case in cases:
         record = case_view(case)
+        record["channel"] = case.user_id.channel
         record["submitted_at_kst"] = submitted_kst(case).isoformat()
         record["flags"] = sorted(flags.get(case.case_number, ())) if flags else []
         out.write(json.dumps(record, ensure_ascii=False).encode())

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.staff.exports import Labels
+from bot.staff.templates.words import channel_name
 from flows.locales import namespace
 from flows.policy import Policy
 from storage.records import CaseStatus, CaseSummary
@@ -33,6 +34,7 @@ class CaseStats:
 
     total: int
     by_reporter_type: Mapping[str, int]
+    by_channel: Mapping[str, int]  # the channel each case came by (telegram, console, ...)
     paid: int
     free: int
     monetary: int
@@ -49,6 +51,7 @@ class CaseStats:
         return {
             "total": self.total,
             "by_reporter_type": dict(self.by_reporter_type),
+            "by_channel": dict(self.by_channel),
             "paid": self.paid,
             "free": self.free,
             "monetary": self.monetary,
@@ -66,6 +69,7 @@ def compute_stats(rows: Iterable[CaseSummary]) -> CaseStats:
     """Count the rows (e.g. ``storage.list_cases()``) in one pass."""
     total = paid = monetary = free_monetary = 0
     types: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
     tiers: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     days: Counter[int] = Counter()
@@ -73,6 +77,7 @@ def compute_stats(rows: Iterable[CaseSummary]) -> CaseStats:
     for row in rows:
         total += 1
         types[row.reporter_type] += 1
+        channels[row.user_id.channel] += 1
         tiers[row.tier] += 1
         statuses[row.status] += 1
         # Whole days since the epoch in Korean time: no datetime per row.
@@ -92,6 +97,7 @@ def compute_stats(rows: Iterable[CaseSummary]) -> CaseStats:
     return CaseStats(
         total=total,
         by_reporter_type=dict(types.most_common()),
+        by_channel=dict(channels.most_common()),
         paid=paid,
         free=total - paid,
         monetary=monetary,
@@ -178,6 +184,10 @@ def render_text(stats: CaseStats, policy: Policy, lang: str = "ko") -> str:
     table(
         text["reporter_type"],
         [(labels.reporter_type(k), n) for k, n in _ordered(stats.by_reporter_type, type_order)],
+    )
+    table(
+        text["channel"],
+        [(channel_name(lang, k), n) for k, n in stats.by_channel.items()],
     )
     table(
         text["kind"],

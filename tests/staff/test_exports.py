@@ -29,6 +29,7 @@ from bot.staff.exports import (
     write_xlsx,
 )
 from bot.staff.flags import Flag
+from flows.identity import UserKey
 from flows.policy import KST, Policy
 from storage.base import Storage
 from storage.memory import MemoryStorage
@@ -91,6 +92,7 @@ def test_csv_row_of_a_case_in_korean(store: Storage, add_case: AddCase, policy: 
         "220-81-62517",  # clean: the README lists the text columns
         "예약 문의를 받지 못해 매출이 줄었어요",
         "0",
+        "telegram",
         str(case.user_id),
         "ko",
         "",
@@ -205,7 +207,7 @@ def test_xlsx_reads_back_typed(store: Storage, add_case: AddCase, policy: Policy
     assert [c.value for c in sheet[1]] == headers("ko")
     assert sheet[1][0].font.bold
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:R3"
+    assert sheet.auto_filter.ref == "A1:S3"
     first = sheet[2]
     assert first[COL["case_number"]].value == cases[0].case_number
     assert first[COL["submitted_at"]].value == dt.datetime(2022, 10, 19, 9, 0)
@@ -384,3 +386,25 @@ def test_readme_names_the_csv_columns_to_import_as_text():
     assert {c.key for c in CSV_TEXT_COLUMNS} == {"case_number", "business_number", "user_id"}
     for column in CSV_TEXT_COLUMNS:
         assert f"`{column.ko}` / `{column.en}`" in readme
+
+
+def test_every_export_names_the_channel_of_each_case(
+    store: Storage, add_case: AddCase, policy: Policy
+):
+    """Regression: cases record the channel they came by, but no export showed it."""
+    made = [add_case(), add_case(user_id=UserKey("console", "1"))]
+    assert (
+        headers("ko")[COL["channel"]] == "접수 경로" and headers("en")[COL["channel"]] == "Channel"
+    )
+    rows = read_csv(csv_bytes(select_cases(store), policy))
+    assert [r[COL["channel"]] for r in rows[1:]] == ["telegram", "console"]
+    sheet, _ = xlsx_sheet(select_cases(store), policy)
+    assert [sheet.cell(row=i, column=COL["channel"] + 1).value for i in (2, 3)] == [
+        "telegram",
+        "console",
+    ]
+    out = io.BytesIO()
+    write_jsonl(select_cases(store), out, policy)
+    records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    assert [r["channel"] for r in records] == ["telegram", "console"]
+    assert [r["user_id"] for r in records] == [str(made[0].user_id), "console:1"]

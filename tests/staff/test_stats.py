@@ -9,6 +9,7 @@ import re
 
 from bot.staff.stats import compute_stats, days_in_range, default_day_range, render_text
 from bot.staff.templates.charts import day_columns
+from flows.identity import UserKey
 from flows.policy import KST, Policy, Window
 from storage.records import CaseStatus, CaseSummary
 from tests.support.users import tg
@@ -172,3 +173,15 @@ def test_day_labels_carry_the_year_when_the_range_crosses_one_and_fit_the_chart(
     svg = day_columns(same_year, title="t", unit="{n}", width=360, labels=4)
     labels = re.findall(r'text-anchor="\w+">([^<]+)</text>', svg)
     assert labels[3:] == ["10/19", "10/23", "10/26", "10/30"]  # after the y axis' three
+
+
+def test_reports_are_counted_per_channel(policy: Policy):
+    """Regression: cases record the channel they came by, but the statistics did not count it."""
+    rows = sample()
+    rows[0] = dataclasses.replace(rows[0], user_id=UserKey("console", "1"))
+    stats = compute_stats(rows)
+    assert dict(stats.by_channel) == {"telegram": 7, "console": 1}
+    assert stats.to_dict()["by_channel"] == {"telegram": 7, "console": 1}
+    text = render_text(stats, policy, "ko")
+    assert "접수 경로" in text and re.search(r"텔레그램\s+7건", text), text
+    assert "Channel" in render_text(stats, policy, "en")

@@ -36,6 +36,7 @@ from bot.staff.web import STAFF_KEY, create_staff_app
 from bot.telegram import TelegramChannel
 from bot.web import create_app
 from flows.conversation import IntakeFlow
+from flows.identity import UserKey
 from flows.policy import KST, load_policy
 from storage import AuditEntry, Case, CaseChange, CaseDraft, CaseStatus, EvidenceRef, Storage
 from storage.memory import MemoryStorage
@@ -1116,3 +1117,18 @@ async def test_staff_lift_a_persons_limits_from_the_case_page(storage):
     (entry,) = [e for e in storage.iter_audit(case.case_number) if e.action == "limits.lifted"]
     assert entry.actor.startswith("staff:") and entry.detail["reason"] == "가게가 두 곳"
     assert entry.detail["user_id"] == str(case.user_id)
+
+
+async def test_the_case_page_and_statistics_name_the_channel_of_each_case(storage):
+    """Regression: cases record the channel they came by; the case page called every
+    person a Telegram user and the statistics did not count reports per channel."""
+    console = add_case(storage, user_id=UserKey("console", "1"))
+    telegram = add_case(storage)
+    async with serve(storage) as staff:
+        await signed_in(staff)
+        page = html.unescape(await staff.page(f"/staff/cases/{console.case_number}"))
+        assert "이용자(콘솔 ID)" in page and "텔레그램" not in page.split("이용자(")[1][:20]
+        page = html.unescape(await staff.page(f"/staff/cases/{telegram.case_number}"))
+        assert "이용자(텔레그램 ID)" in page and telegram.user_id.id in page
+        stats = html.unescape(await staff.page("/staff/stats"))
+        assert "접수 경로" in stats and "콘솔" in stats

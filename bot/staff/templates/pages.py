@@ -17,7 +17,7 @@ from bot.staff.flags import Flag, flag_name
 from bot.staff.stats import CaseStats, DayRange
 from bot.staff.templates.charts import Bars, bars, day_chart
 from bot.staff.templates.helpers import kst, money, plain
-from bot.staff.templates.words import word
+from bot.staff.templates.words import channel_name, word
 from flows.messages import Reply
 from flows.policy import Policy
 from storage.records import AuditEntry, Case, CaseStatus, CaseSummary
@@ -246,7 +246,12 @@ def detail(
         (w("detail.channel_cash"), labels.yes_no(case.channel_cash), False),
         (w("detail.final_amount"), amount(case.final_amount), False),
         (w("detail.business_number"), case.business_number or "-", False),
-        (w("detail.user"), str(case.user_id), True),
+        # The person's id on the channel the case came by: "이용자(텔레그램 ID) 123".
+        (
+            word(lang, "detail.user", channel=channel_name(lang, case.user_id.channel)),
+            case.user_id.id,
+            True,
+        ),
         (w("detail.lang"), labels.language(case.lang), False),
         (w("detail.updated_at"), kst(case.updated_at), False),
     ]
@@ -403,6 +408,10 @@ def statistics(
         chart(
             word(lang, "stats.reporter_type"),
             [(labels.reporter_type(k), n) for k, n in _ordered(stats.by_reporter_type, type_order)],
+        ),
+        chart(
+            word(lang, "stats.channel"),
+            [(channel_name(lang, k), n) for k, n in stats.by_channel.items()],
         ),
         chart(
             word(lang, "stats.kind"),

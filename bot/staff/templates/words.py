@@ -8,9 +8,9 @@ prefix: ``word(lang, "nav.cases")`` is the catalog's ``staff.nav.cases``.
 from __future__ import annotations
 
 from flows.locales import LANGS, namespace
-from flows.texts import channel_word
+from flows.texts import CATALOG, channel_word
 
-__all__ = ["CASE_CHANNEL", "EN", "KO", "LANGS", "WORDS", "word"]
+__all__ = ["CASE_CHANNEL", "EN", "KO", "LANGS", "WORDS", "channel_name", "word"]
 
 # The channel a case came by, named in words such as "told on {channel}": every case
 # so far came by Telegram (the catalog's "<channel>.name" words name each channel).
@@ -31,3 +31,8 @@ def word(lang: str, key: str, /, **values: object) -> str:
     if "{channel}" in text and "channel" not in values:
         values["channel"] = channel_word(lang, "name", CASE_CHANNEL)
     return text.format(**values) if values else text
+
+
+def channel_name(lang: str, channel: str) -> str:
+    """The name of a case's channel (``telegram`` -> 텔레그램), or its id when it has none."""
+    return CATALOG.get(lang, CATALOG["ko"]).get(f"{channel}.name") or channel
