@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import CONSOLE_USER_ID
 from bot.intake import IntakeService
 from flows.conversation import IntakeFlow
 from flows.messages import ChoiceInput, CommandInput
 from flows.policy import load_policy
 from storage import CaseStatus, DataDirInUse, NeedsMigration
-from storage.data_layout import DataLayout
+from storage.data_layout import DataLayout, fan_out
 from storage.migrate import migrate
 from storage.read_only import ReadOnlyStorage
 from storage.tinydb_store import TinyDBStorage, lock_data_dir
@@ -184,3 +185,20 @@ def test_the_migrate_command_then_the_bot_opens(legacy_dir):
     assert "up to date" in run_bot(["migrate"], legacy_dir).stdout
     stats = run_bot(["stats"], legacy_dir)
     assert stats.returncode == 0, stats.stderr
+
+
+def test_the_console_user_of_layout_1_becomes_the_console_key(legacy_dir):
+    """The console chat kept its one person as user 1; after migrating they are console:1
+    (what bot/console.py now uses), not a Telegram user."""
+    old = legacy_dir / "conversations" / fan_out("105") / "105.json"
+    console = legacy_dir / "conversations" / fan_out("1") / "1.json"
+    console.parent.mkdir(exist_ok=True)
+    console.write_text(old.read_text().replace('"user_id":105', '"user_id":1'))
+    migrate(legacy_dir, now=NOW)
+    store = TinyDBStorage(legacy_dir)
+    try:
+        record = store.load_conversation(CONSOLE_USER_ID)
+        assert record is not None and record.state == "consent"
+        assert store.load_conversation(tg(1)) is None
+    finally:
+        store.close()
