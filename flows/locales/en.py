@@ -536,7 +536,7 @@ MESSAGES: dict[str, str] = {
     "stats.cases": "{n:,}",
     "stats.none": "No cases yet.",
     # == what only the console chat says (bot/console.py) ===================================
-    "console.name": "the console",
+    "console.name": "Console",
     "console.account": "the chat record on this computer",
     "console.help": "/file PATH  send a file as evidence (e.g. /file ~/receipt.jpg)",
     "console.evidence": "Here, send a file by typing /file and its path, e.g. /file ~/receipt.jpg",
