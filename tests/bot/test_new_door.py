@@ -1,0 +1,117 @@
+"""A new door needs no change below it: a test channel, written only against the channel
+interface, files a whole report on a real TinyDB store.
+
+The interface a channel uses: :func:`bot.__main__.build_service` with its own channel
+name, :func:`flows.commands.read_line` for what a person types, button data read back by
+:func:`flows.messages.parse_callback`, files as :class:`bot.intake.IncomingFile`, its own
+request ids for redelivery, and :class:`flows.messages.Reply` / ``Button`` to show.
+Nothing here names Telegram or the console.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.__main__ import build_service, build_storage
+from bot.intake import IncomingFile, IntakeService
+from bot.settings import load_settings
+from flows.commands import read_line
+from flows.identity import UserKey
+from flows.messages import Input, Reply, parse_callback
+from flows.texts import CATALOG
+
+
+class TestDoor:
+    """A whole channel: a person's lines, presses and files in; what they would see out."""
+
+    __test__ = False  # a channel, not a test class
+
+    def __init__(self, service: IntakeService, person: str) -> None:
+        self.service = service
+        self.user = UserKey("testdoor", person)
+        self.request = 0  # this door's own request ids (for redelivered requests)
+        self.screen: list[Reply] = []
+
+    def send(self, message: Input | tuple[IncomingFile, ...], *, again: bool = False) -> str:
+        """Hand one request to the service; ``again`` redelivers the last request id."""
+        self.request += 0 if again else 1
+        self.screen = self.service.handle(self.user, message, input_id=self.request)
+        return "\n".join(reply.text for reply in self.screen)
+
+    def type(self, line: str) -> str:
+        return self.send(read_line(line))
+
+    def press(self, label: str) -> str:
+        for reply in self.screen:
+            for button in (b for row in reply.buttons for b in row):
+                choice = parse_callback(button.data)
+                if button.label == label and choice is not None:
+                    return self.send(choice)
+        raise AssertionError(f"no button {label!r} on {self.screen}")
+
+    def attach(self, name: str, mime: str, data: bytes) -> str:
+        # Like every channel, fetch a file only where the conversation takes files.
+        assert self.service.takes_files(self.user)
+        return self.send((IncomingFile(name=name, mime=mime, size=len(data), data=data),))
+
+
+# The buttons a small business (a free KakaoTalk Channel) presses from the consent to
+# "what happened".
+TO_DESCRIPTION = (
+    "동의해요",
+    "소상공인",
+    "카카오톡 채널",
+    "무료로 이용했어요",
+    "네, 금전 피해가 있어요",
+)
+
+
+def open_door(data_dir: Path) -> TestDoor:
+    settings = load_settings({"DATA_DIR": str(data_dir)})
+    return TestDoor(build_service(settings, build_storage(settings), channel="testdoor"), "a7f3")
+
+
+def test_a_door_of_its_own_files_a_whole_report(tmp_path: Path) -> None:
+    door = open_door(tmp_path / "data")
+    consent = door.type("/start")
+    for label in TO_DESCRIPTION:
+        door.press(label)
+    door.type("단골 예약 문의를 못 받았어요")
+    assert "350,000원 맞으신가요?" in door.type("35만 원")
+    door.press("네, 맞아요")
+    assert "증빙 자료" in door.type("220-81-62517")
+    assert "받았어요: receipt.jpg" in door.attach("receipt.jpg", "image/jpeg", b"\xff\xd8 receipt")
+    summary = door.press("다 보냈어요")
+    assert "• 피해 금액: 350,000원" in summary and "• 증빙 자료: 1개" in summary
+    done = door.press("접수하기")
+    found = re.search(r"접수번호: (\S+)", done)
+    assert found, done
+    number = found.group(1)
+    assert number in door.type("/status")
+
+    storage = door.service.storage
+    case = storage.get_case(number)
+    assert case is not None and case.user_id == UserKey("testdoor", "a7f3")
+    assert case.user_id.channel == "testdoor"
+    assert case.tier and case.amount == 350_000
+    assert [e.name for e in case.evidence] == ["receipt.jpg"]
+    assert storage.load_conversation(door.user) is not None  # kept as "submitted"
+    # The consent names what any messenger keeps, never another door's account.
+    assert "• 항목: 메신저 계정 ID," in consent
+    for other in ("telegram", "console"):
+        assert CATALOG["ko"][f"{other}.account"] not in consent
+    assert "텔레그램" not in consent and "콘솔" not in consent
+
+
+def test_a_redelivered_request_is_answered_once(tmp_path: Path) -> None:
+    """The door's own request ids keep a redelivered answer from counting twice."""
+    door = open_door(tmp_path / "data")
+    door.type("/start")
+    for label in TO_DESCRIPTION:
+        door.press(label)
+    asked = door.type("단골 예약 문의를 못 받았어요")
+    # The same request again (a retry after a lost answer): not taken as the amount.
+    assert door.send(read_line("단골 예약 문의를 못 받았어요"), again=True) == asked
+    record = door.service.storage.load_conversation(door.user)
+    assert record is not None and record.state == "amount"
