@@ -157,8 +157,9 @@ class IntakeService:
         """Process one input of one user and return the replies to send.
 
         Not safe to call concurrently for the same user: channels serialise per user.
-        ``input_id`` (a Telegram update id) makes a redelivered input re-ask the
-        current question instead of applying the answer a second time.
+        ``input_id``, the channel's own request id, increasing per person (a Telegram
+        update id; a counter in tests/bot/test_new_door.py), makes a redelivered input
+        re-ask the current question instead of applying the answer a second time.
         """
         return self.handle_input(
             user_id, message, language_code=language_code, input_id=input_id
