@@ -216,10 +216,16 @@ def test_the_channel_fills_the_consent_and_privacy_account(channel, ko_label, en
 
 
 def test_staff_words_name_the_cases_channel():
-    assert words.word("ko", "detail.user") == "이용자(텔레그램 ID)"
-    assert words.word("en", "detail.tell_user", lang="English") == (
-        "The user is told on Telegram, in English."
+    """The caller names the case's channel; no word assumes one (it was always Telegram)."""
+    telegram = words.channel_name("ko", "telegram")
+    assert words.word("ko", "detail.user", channel=telegram) == "이용자(텔레그램 ID)"
+    assert words.word("en", "detail.tell_user", channel="Console", lang="English") == (
+        "The user is told on Console, in English."
     )
+    with pytest.raises(KeyError):
+        words.word("en", "detail.tell_user", lang="English")
+    with pytest.raises(KeyError):
+        words.word("ko", "done.not_told")  # no values at all: not shown with "{channel}" in it
     assert words.word("ko", "detail.tell_user", lang="한국어", channel="웹 채팅") == (
         "이용자에게는 웹 채팅에서 한국어로 알려요."
     )

@@ -1132,3 +1132,62 @@ async def test_the_case_page_and_statistics_name_the_channel_of_each_case(storag
         assert "이용자(텔레그램 ID)" in page and telegram.user_id.id in page
         stats = html.unescape(await staff.page("/staff/stats"))
         assert "접수 경로" in stats and "콘솔" in stats
+
+
+async def test_review_words_name_the_channel_of_the_case(storage):
+    """Regression: "told on {channel}" came from one constant (``CASE_CHANNEL =
+    "telegram"``), so a console case's page said "이용자에게는 텔레그램에서 … 알려요"
+    and its confirmation "텔레그램 메시지로 … 보내요". Each case's words now name the
+    channel it came by, in the page's language."""
+    console = add_case(storage, user_id=UserKey("console", "1"), lang="en")
+    telegram = add_case(storage)
+    failing = {"on": False}
+    inbox = Inbox()
+
+    async def notify(user_id, replies):
+        if failing["on"]:
+            raise ConnectionError("cannot reach the user")
+        await inbox(user_id, replies)
+
+    async with serve(storage, review=ReviewService(storage, notify=notify)) as staff:
+        await signed_in(staff)
+        for lang, mine, other in (("ko", "콘솔", "텔레그램"), ("en", "Console", "Telegram")):
+            await staff.page(f"/staff/?lang={lang}")
+            number = console.case_number
+            detail = html.unescape(await staff.page(f"/staff/cases/{number}"))
+            told = {
+                "ko": "이용자에게는 콘솔에서 영어로 알려요.",
+                "en": "The user is told on Console, in English.",
+            }
+            assert told[lang] in detail and other not in detail, lang
+            response = await staff.post(f"/staff/cases/{number}/reject", {"reason": "중복"})
+            confirm = html.unescape(await response.text())
+            sent = {
+                "ko": "콘솔 메시지로, 영어로 이대로 보내요.",
+                "en": "Sent on Console, in English",
+            }
+            assert sent[lang] in confirm and other not in confirm, lang
+
+            number = telegram.case_number
+            detail = html.unescape(await staff.page(f"/staff/cases/{number}"))
+            assert f"{other}" in detail and mine not in detail, lang
+            response = await staff.post(f"/staff/cases/{number}/reject", {"reason": "중복"})
+            confirm = html.unescape(await response.text())
+            assert f"{other}" in confirm and mine not in confirm, lang
+
+        # A notice that failed: the flash names the case's channel too.
+        await staff.page("/staff/?lang=ko")
+        failing["on"] = True
+        page = html.unescape(await staff.act(console.case_number, "reject", reason="중복"))
+        assert "이용자에게 콘솔 알림을 보내지 못했어요" in page and "텔레그램" not in page
+
+
+async def test_without_a_notifier_the_confirmation_names_the_cases_channel(storage):
+    """Regression: the "bot is not running" confirmation named Telegram for every case."""
+    from bot.server import review_without_telegram
+
+    number = add_case(storage, user_id=UserKey("console", "2")).case_number
+    async with serve(storage, review=review_without_telegram(storage, POLICY)) as staff:
+        await signed_in(staff)
+        await staff.act(number, "reject", reason="중복 접수")
+        assert "콘솔 봇이 꺼져 있어서" in staff.confirmed and "텔레그램" not in staff.confirmed

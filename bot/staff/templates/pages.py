@@ -227,6 +227,7 @@ def detail(
     the page shows it with a button that sends it again.
     """
     lang = frame.lang
+    channel = channel_name(lang, case.user_id.channel)
 
     def w(key: str) -> str:
         return word(lang, key)
@@ -247,11 +248,7 @@ def detail(
         (w("detail.final_amount"), amount(case.final_amount), False),
         (w("detail.business_number"), case.business_number or "-", False),
         # The person's id on the channel the case came by: "이용자(텔레그램 ID) 123".
-        (
-            word(lang, "detail.user", channel=channel_name(lang, case.user_id.channel)),
-            case.user_id.id,
-            True,
-        ),
+        (word(lang, "detail.user", channel=channel), case.user_id.id, True),
         (w("detail.lang"), labels.language(case.lang), False),
         (w("detail.updated_at"), kst(case.updated_at), False),
     ]
@@ -270,6 +267,7 @@ def detail(
         "title": case.case_number,
         "frame": frame,
         "case": case,
+        "channel": channel,  # the words "told on {channel}" name the case's own channel
         "labels": labels,
         "facts": facts,
         "evidence": evidence,
@@ -301,6 +299,7 @@ def confirm(
         "title": word(frame.lang, "confirm.title", action=word(frame.lang, f"action.{action}")),
         "frame": frame,
         "case": case,
+        "channel": channel_name(frame.lang, case.user_id.channel),
         "labels": labels,
         "action": action,
         "status_after": status_after,

@@ -8,13 +8,9 @@ prefix: ``word(lang, "nav.cases")`` is the catalog's ``staff.nav.cases``.
 from __future__ import annotations
 
 from flows.locales import LANGS, namespace
-from flows.texts import CATALOG, channel_word
+from flows.texts import CATALOG
 
-__all__ = ["CASE_CHANNEL", "EN", "KO", "LANGS", "WORDS", "channel_name", "word"]
-
-# The channel a case came by, named in words such as "told on {channel}": every case
-# so far came by Telegram (the catalog's "<channel>.name" words name each channel).
-CASE_CHANNEL = "telegram"
+__all__ = ["EN", "KO", "LANGS", "WORDS", "channel_name", "word"]
 
 KO: dict[str, str] = namespace("ko", "staff")
 EN: dict[str, str] = namespace("en", "staff")
@@ -25,11 +21,12 @@ WORDS = {"ko": KO, "en": EN}
 def word(lang: str, key: str, /, **values: object) -> str:
     """The text of ``key`` in ``lang`` (Korean for an unknown language), with values filled in.
 
-    ``{channel}`` (how the user is reached) is the case's channel's name unless given.
+    A word with ``{channel}`` (how the user is reached: "told on {channel}") names the
+    case's own channel, so the caller gives it: ``channel=channel_name(lang, key.channel)``.
     """
     text = WORDS.get(lang, KO).get(key) or KO.get(key, key)
     if "{channel}" in text and "channel" not in values:
-        values["channel"] = channel_word(lang, "name", CASE_CHANNEL)
+        raise KeyError(f"staff word {key!r} names the case's channel: pass channel=")
     return text.format(**values) if values else text
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.staff.limits import lift_limits
 from bot.staff.templates import pages
-from bot.staff.templates.words import word
+from bot.staff.templates.words import channel_name, word
 from bot.staff.web.common import (
     PREFIX,
     SESSION_KEY,
@@ -84,8 +84,8 @@ async def review_action(request: web.Request) -> web.StreamResponse:
     def field(name: str, limit: int = TEXT_MAX) -> str:
         return str(form.get(name, "")).strip()[:limit]
 
-    def refuse(key: str) -> web.Response:
-        session.flash = ("error", word(lang, key))
+    def refuse(key: str, **values: object) -> web.Response:
+        session.flash = ("error", word(lang, key, **values))
         return back
 
     back = see_other(f"{PREFIX}/cases/{number}")
@@ -131,7 +131,7 @@ async def review_action(request: web.Request) -> web.StreamResponse:
             if not confirmed:
                 raise web.HTTPNotFound()  # the case page shows the message it resends
             if not await staff.review.resend(number, staff=session.actor):
-                return refuse("done.not_told")
+                return refuse("done.not_told", channel=channel_name(lang, case.user_id.channel))
         elif not confirmed:
             replies = await staff.review.preview(number, action, **values)
             after = next_status(staff.review.machine, str(case.status), action)

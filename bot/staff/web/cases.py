@@ -18,7 +18,7 @@ from bot.staff.flags import Flag
 from bot.staff.review import NOTIFY_FAILED, pending_notice
 from bot.staff.templates import pages
 from bot.staff.templates.pages import Document, ListForm, Paging
-from bot.staff.templates.words import word
+from bot.staff.templates.words import channel_name, word
 from bot.staff.web.common import (
     DATE,
     EXPORT_TYPES,
@@ -231,7 +231,8 @@ async def case_detail(request: web.Request) -> web.Response:
     audit = await asyncio.to_thread(lambda: list(staff.storage.iter_audit(case.case_number)))
     if session.flash and session.flash[0] == "ok" and audit and audit[-1].action == NOTIFY_FAILED:
         # ReviewService keeps a decision whose message failed, and audits the failure last.
-        session.flash = ("error", word(session.lang, "done.not_told"))
+        channel = channel_name(session.lang, case.user_id.channel)
+        session.flash = ("error", word(session.lang, "done.not_told", channel=channel))
     flags = await staff.flags.get()
     tier_name = staff.label(session.lang).tier(
         case.tier,
