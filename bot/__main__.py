@@ -30,10 +30,11 @@ def build_storage(settings: Settings) -> Storage:
     return TinyDBStorage(settings.data_dir)
 
 
-def build_service(settings: Settings, storage: Storage, *, channel: str) -> IntakeService:
-    """The intake for one channel (its name picks its words, e.g. the consent's account)."""
+def build_service(settings: Settings, storage: Storage) -> IntakeService:
+    """The intake every door shares (each person's channel picks their words, e.g. the
+    consent's account)."""
     flow = IntakeFlow(load_policy(settings.policy), expire_days=settings.draft_expire_days)
-    return IntakeService(flow, storage, default_lang=settings.default_lang, channel=channel)
+    return IntakeService(flow, storage, default_lang=settings.default_lang)
 
 
 def run_chat(settings: Settings, lang: str | None) -> int:
@@ -41,7 +42,7 @@ def run_chat(settings: Settings, lang: str | None) -> int:
 
     storage = build_storage(settings)
     try:
-        service = build_service(settings, storage, channel="console")
+        service = build_service(settings, storage)
         return ConsoleChat(service, lang=lang).run()
     finally:
         storage.close()
@@ -68,7 +69,7 @@ def run_default(settings: Settings) -> int:
     )
     storage = build_storage(settings)
     try:
-        service = build_service(settings, storage, channel="console")  # no Telegram here
+        service = build_service(settings, storage)
 
         async def serve_and_chat() -> int | None:
             doors = build_doors(settings, service)
@@ -88,7 +89,7 @@ def run_serve(settings: Settings) -> int:
 
     storage = build_storage(settings)
     try:
-        service = build_service(settings, storage, channel="telegram")
+        service = build_service(settings, storage)
 
         async def serve_all() -> None:
             await serve(settings, build_doors(settings, service))

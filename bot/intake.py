@@ -133,12 +133,11 @@ class IntakeService:
         default_lang: str = "ko",
         remind_after: float = DAY,
         documents_remind_after: float = DOCUMENTS_REMIND_AFTER,
-        channel: str | None = None,
     ) -> None:
-        """``channel`` names the door this service answers (``telegram``, ``console``): its
-        words fill the texts' channel placeholders (:data:`flows.texts.CHANNEL_WORDS`)."""
+        """One service answers every door: each person's words for their channel (the
+        texts' channel placeholders, :data:`flows.texts.CHANNEL_WORDS`) come from their
+        key's channel (``UserKey("console", …)``), not from a setting of the service."""
         self.flow = flow
-        self.channel = channel
         self.storage = storage
         self.clock = clock
         self.default_lang = default_lang
@@ -187,7 +186,7 @@ class IntakeService:
             and record.last_input_id is not None
             and input_id <= record.last_input_id
         ):
-            return Handled([self.flow.prompt(record, self.channel)])
+            return Handled([self.flow.prompt(record, user_id.channel)])
 
         blobs: dict[str, bytes | Path] = {}
         if isinstance(message, tuple):
@@ -238,7 +237,7 @@ class IntakeService:
             now=now,
             language_code=language_code,
             default_lang=self.default_lang,
-            channel=self.channel,
+            channel=user_id.channel,
             preferred_lang=preferred,
             usage=usage,
         )
@@ -308,7 +307,7 @@ class IntakeService:
     def current_prompt(self, user_id: UserKey) -> Reply | None:
         """The question a user's stored conversation is waiting on, if any."""
         record = self.storage.load_conversation(user_id)
-        return self.flow.prompt(record, self.channel) if record else None
+        return self.flow.prompt(record, user_id.channel) if record else None
 
     def status_reply(self, user_id: UserKey, lang: str) -> Reply:
         """List the user's submitted cases: number, tier and status."""
@@ -415,7 +414,7 @@ class IntakeService:
         if silent >= self.expire_after:
             return SweepResult([Reply(t(record.lang, "expired", days=days))], None, "expire", now)
         if record.reminded_at is None and silent >= self.remind_after:
-            prompt = self.flow.prompt(record, self.channel)
+            prompt = self.flow.prompt(record, user_id.channel)
             text = t(record.lang, "reminder", days=days) + "\n\n" + prompt.text
             next_check = record.updated_at + self.expire_after
             return SweepResult([Reply(text, prompt.buttons)], next_check, "remind", now)

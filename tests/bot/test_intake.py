@@ -10,6 +10,7 @@ import pytest
 from bot.intake import DAY, LIMITS_LIFTED, REQUEST_ACTION, IncomingFile, IntakeService
 from bot.staff.limits import lift_limits
 from flows.conversation import IntakeFlow
+from flows.identity import UserKey
 from flows.limits import Limits
 from flows.messages import ChoiceInput, CommandInput, TextInput
 from flows.policy import load_policy
@@ -501,21 +502,27 @@ def test_per_person_limits_hold_until_staff_lift_them(storage):
     [
         ("telegram", "텔레그램 계정 ID"),
         ("console", "이 컴퓨터에서 나눈 대화 기록"),
-        (None, "메신저 계정 ID"),
+        ("webchat", "메신저 계정 ID"),  # no words of its own yet
     ],
 )
-def test_the_consent_names_the_account_of_the_services_channel(storage, channel, label):
+def test_the_consent_names_the_account_of_the_users_channel(storage, channel, label):
     """Regression: the consent told every person, whatever their door, that their
-    "텔레그램 계정 ID" is collected; the channel now names its own account."""
+    "텔레그램 계정 ID" is collected; then its words came from the service's one
+    ``channel`` setting, so a service behind more than one door (the one server is
+    meant to hold every door) would name one door's account to everybody. They now
+    come from the person's own key (a channel with no words of its own gets neutral
+    ones)."""
     now = [1_700_000_000.0]
-    service = IntakeService(
-        IntakeFlow(load_policy()), storage, clock=lambda: now[0], channel=channel
-    )
-    (consent,) = service.handle(tg(70), CommandInput("start"))
+    service = IntakeService(IntakeFlow(load_policy()), storage, clock=lambda: now[0])
+    user, other = UserKey(channel, "70"), UserKey(channel, "71")
+    (consent,) = service.handle(user, CommandInput("start"))
     assert f"• 항목: {label}, 이용자 유형" in consent.text
-    assert f"• 저장하는 정보: {label}," in service.handle(tg(70), CommandInput("privacy"))[0].text
-    assert f"• 저장하는 정보: {label}," in service.handle(tg(71), CommandInput("privacy"))[0].text
-    assert label in service.current_prompt(tg(70)).text
+    assert f"• 저장하는 정보: {label}," in service.handle(user, CommandInput("privacy"))[0].text
+    assert f"• 저장하는 정보: {label}," in service.handle(other, CommandInput("privacy"))[0].text
+    assert label in service.current_prompt(user).text
     now[0] += DAY + 1  # the reminder asks the consent again, in the same words
-    assert f"• 항목: {label}," in service.sweep(tg(70)).replies[0].text
+    assert f"• 항목: {label}," in service.sweep(user).replies[0].text
     assert "텔레그램" not in consent.text or channel == "telegram"
+    # The same service answers a person of another door in that door's words.
+    (console,) = service.handle(UserKey("console", "9"), CommandInput("start"))
+    assert "• 항목: 이 컴퓨터에서 나눈 대화 기록," in console.text

@@ -1,8 +1,8 @@
 """A new door needs no change below it: a test channel, written only against the channel
 interface, files a whole report on a real TinyDB store.
 
-The interface a channel uses: :func:`bot.__main__.build_service` with its own channel
-name, :func:`flows.commands.read_line` for what a person types, button data read back by
+The interface a channel uses: :func:`bot.__main__.build_service` (the channel is named
+by its people's keys, ``UserKey("testdoor", …)``), :func:`flows.commands.read_line` for what a person types, button data read back by
 :func:`flows.messages.parse_callback`, files as :class:`bot.intake.IncomingFile`, its own
 request ids for redelivery, and :class:`flows.messages.Reply` / ``Button`` to show.
 Nothing here names Telegram or the console.
@@ -69,7 +69,7 @@ TO_DESCRIPTION = (
 
 def open_door(data_dir: Path) -> TestDoor:
     settings = load_settings({"DATA_DIR": str(data_dir)})
-    return TestDoor(build_service(settings, build_storage(settings), channel="testdoor"), "a7f3")
+    return TestDoor(build_service(settings, build_storage(settings)), "a7f3")
 
 
 def test_a_door_of_its_own_files_a_whole_report(tmp_path: Path) -> None:
