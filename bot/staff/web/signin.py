@@ -242,6 +242,14 @@ async def signin_once(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def signin_nonce(request: web.Request) -> str:
+    """The sign-in form's nonce: the browser's own when well-formed, else a fresh one."""
+    nonce = request.cookies.get(SIGNIN_COOKIE) or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", nonce):
+        nonce = secrets.token_urlsafe(32)
+    return nonce
+
+
 def signin_once_response(
     request: web.Request,
     lang: str,
@@ -251,9 +259,7 @@ def signin_once_response(
     error: str = "",
     status: int = 200,
 ) -> web.Response:
-    nonce = request.cookies.get(SIGNIN_COOKIE) or ""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", nonce):
-        nonce = secrets.token_urlsafe(32)
+    nonce = signin_nonce(request)
     page = pages.signin_once(lang, base=PREFIX, nonce=nonce, token=token, name=name, error=error)
     response = render(request, "signin_once.html", page, lang=lang, status=status)
     set_cookie(request, response, SIGNIN_COOKIE, nonce, max_age=3600)
@@ -309,9 +315,7 @@ def signin_response(
     error: str = "",
     status: int = 200,
 ) -> web.Response:
-    nonce = request.cookies.get(SIGNIN_COOKIE) or ""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", nonce):
-        nonce = secrets.token_urlsafe(32)
+    nonce = signin_nonce(request)
     page = pages.signin(lang, base=PREFIX, nonce=nonce, name=name, error=error, next_url=next_url)
     response = render(request, "signin.html", page, lang=lang, status=status)
     set_cookie(request, response, SIGNIN_COOKIE, nonce, max_age=3600)
