@@ -483,6 +483,7 @@ class IntakeService:
         now = self.clock()
         due_now, later = [], None
         waiting = CaseFilter(user_id=user_id, status=CaseStatus.DOCUMENTS_REQUESTED)
+        chosen_lang: str | None = None  # read once, and only when a reminder is due
         for row in self.storage.list_cases(waiting):
             due = self._documents_due_at(row.case_number)
             if due is None:
@@ -494,7 +495,9 @@ class IntakeService:
             if case is None:
                 continue
             # The language the user chose last (/lang), else the one they reported in.
-            lang = self.storage.load_user_lang(user_id) or case.lang
+            if chosen_lang is None:
+                chosen_lang = self.storage.load_user_lang(user_id) or ""
+            lang = chosen_lang or case.lang
             text = t(
                 lang,
                 "documents.reminder",
