@@ -9,7 +9,17 @@ from typing import BinaryIO
 
 from flows.identity import UserKey
 from flows.record import ConversationRecord
-from storage.records import AuditEntry, Case, CaseChange, CaseDraft, CaseFilter, CaseSummary
+from storage.errors import CaseNotFound
+from storage.records import (
+    USER_SENDER,
+    AuditEntry,
+    Case,
+    CaseChange,
+    CaseDraft,
+    CaseFilter,
+    CaseMessage,
+    CaseSummary,
+)
 
 
 class Storage(ABC):
@@ -78,6 +88,41 @@ class Storage(ABC):
     @abstractmethod
     def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
         """Return index rows of matching cases, oldest submission first."""
+
+    # -- messages between a case's reporter and staff -------------------------------
+    # A case's thread lives in the case (Case.messages, unread_messages, thread_done)
+    # and its state in the index row (CaseSummary.message_count, unread_messages,
+    # last_message_at, thread_done), so the list filters and counts without opening
+    # threads. These methods are written on update_case (which applies the change with
+    # storage.case_changes.apply_update, audits it and keeps the row true); a store may
+    # override them but must keep what they promise.
+    def add_case_message(self, message: CaseMessage) -> Case:
+        """Add ``message`` to its case's thread and return the case as it is now.
+
+        Idempotent per ``message.message_id``. Its files are attached to the case's
+        evidence (so the case holds them). Audited as ``case.message`` with the text,
+        by ``user:<user key>`` for the reporter, else by the staff sender. Raises
+        :class:`storage.CaseNotFound` for an unknown case.
+        """
+        case = self.get_case(message.case_number)
+        if case is None:
+            raise CaseNotFound(message.case_number)
+        actor = f"user:{case.user_id}" if message.sender == USER_SENDER else message.sender
+        return self.update_case(
+            case.case_number, CaseChange(actor=actor, now=message.at, message=message)
+        )
+
+    def case_messages(self, case_number: str) -> list[CaseMessage]:
+        """The case's thread, oldest first; empty for an unknown case."""
+        case = self.get_case(case_number)
+        return [] if case is None else list(case.messages)
+
+    def set_thread_done(self, case_number: str, *, actor: str, now: float) -> Case:
+        """Staff mark the case's thread done (nothing unread); audited as ``case.thread_done``.
+
+        Marking a done thread again changes nothing. Raises :class:`storage.CaseNotFound`.
+        """
+        return self.update_case(case_number, CaseChange(actor=actor, now=now, thread_done=True))
 
     # -- evidence files ------------------------------------------------------------
     # Evidence is stored once per sha256, so the same bytes sent by two users are one

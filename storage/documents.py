@@ -26,6 +26,7 @@ def case_view(case: Case) -> dict[str, Any]:
     view["evidence"] = [
         {"sha256": e.sha256, "name": e.name, "mime": e.mime, "size": e.size} for e in case.evidence
     ]
+    view["messages"] = [m.to_dict() for m in case.messages]
     return view
 
 

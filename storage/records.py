@@ -31,6 +31,53 @@ class EvidenceRef:
     size: int
 
 
+@dataclass(frozen=True)
+class CaseMessage:
+    """One message in a case's thread between its reporter and staff.
+
+    ``sender`` is ``"user"`` (the case's reporter, through their channel) or
+    ``"staff:<name>"``. ``message_id`` makes adding idempotent: the same id added
+    twice is kept once (a redelivered input). Files are evidence like the report's;
+    the case holds them (they are attached to its evidence too).
+    """
+
+    message_id: str
+    case_number: str
+    sender: str
+    text: str
+    files: tuple[EvidenceRef, ...] = ()
+    at: float = 0.0
+
+    @property
+    def from_user(self) -> bool:
+        return self.sender == USER_SENDER
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "case_number": self.case_number,
+            "sender": self.sender,
+            "text": self.text,
+            "files": [asdict(f) for f in self.files],
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseMessage:
+        return cls(
+            message_id=str(data["message_id"]),
+            case_number=str(data["case_number"]),
+            sender=str(data["sender"]),
+            text=str(data.get("text", "")),
+            files=tuple(EvidenceRef(**f) for f in data.get("files", ())),
+            at=float(data.get("at", 0.0)),
+        )
+
+
+# The sender of a message written by the case's reporter (staff are "staff:<name>").
+USER_SENDER = "user"
+
+
 @dataclass
 class CaseDraft:
     """Everything a submission carries; storage adds the number, status and times."""
@@ -68,12 +115,19 @@ class Case(CaseDraft):
     created_at: float = 0.0
     submitted_at: float = 0.0
     updated_at: float = 0.0
+    # The thread with staff, oldest first (Storage.add_case_message), and its state:
+    # the reporter's messages staff have not answered yet, and whether staff marked
+    # the thread done (a new message from the reporter opens it again).
+    messages: list[CaseMessage] = field(default_factory=list)
+    unread_messages: int = 0
+    thread_done: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return a deep, JSON-compatible copy."""
         data = asdict(self)
         data["status"] = str(self.status)
         data["user_id"] = str(self.user_id)
+        data["messages"] = [m.to_dict() for m in self.messages]
         return copy.deepcopy(data)
 
     @classmethod
@@ -87,6 +141,7 @@ class Case(CaseDraft):
         data["evidence"] = [EvidenceRef(**e) for e in data.get("evidence", [])]
         data["status"] = CaseStatus(data.get("status", CaseStatus.SUBMITTED))
         data["user_id"] = UserKey.parse(data["user_id"])
+        data["messages"] = [CaseMessage.from_dict(m) for m in data.get("messages", ())]
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -106,6 +161,10 @@ class Case(CaseDraft):
             amount=self.amount,
             final_amount=self.final_amount,
             evidence_sha256=tuple(e.sha256 for e in self.evidence),
+            message_count=len(self.messages),
+            unread_messages=self.unread_messages,
+            last_message_at=self.messages[-1].at if self.messages else None,
+            thread_done=self.thread_done,
         )
 
 
@@ -126,6 +185,11 @@ class CaseSummary:
     amount: int | None
     final_amount: int | None
     evidence_sha256: tuple[str, ...] = ()
+    # The case's thread with staff (Case.messages), so the list can filter and count.
+    message_count: int = 0
+    unread_messages: int = 0  # the reporter's messages staff have not answered yet
+    last_message_at: float | None = None
+    thread_done: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.user_id, UserKey):
@@ -158,6 +222,7 @@ class CaseFilter:
     reporter_type: str | None = None
     service: str | None = None
     user_id: UserKey | None = None
+    unread_messages: bool | None = None  # True: only cases with messages staff have not answered
 
     def matches(self, row: CaseSummary) -> bool:
         """Tell whether an index row passes this filter."""
@@ -169,6 +234,7 @@ class CaseFilter:
             and (self.reporter_type is None or row.reporter_type == self.reporter_type)
             and (self.service is None or row.service == self.service)
             and (self.user_id is None or row.user_id == self.user_id)
+            and (self.unread_messages is None or (row.unread_messages > 0) == self.unread_messages)
         )
 
 
@@ -186,6 +252,10 @@ class CaseChange:
     final_amount: int | None = None
     reason: str = ""
     add_evidence: tuple[EvidenceRef, ...] = ()  # attached unless already there (same sha256)
+    # A message for the case's thread (added unless its message_id is there already;
+    # its files are attached as evidence too), and staff marking the thread done.
+    message: CaseMessage | None = None
+    thread_done: bool | None = None
 
 
 @dataclass(frozen=True)
