@@ -648,7 +648,7 @@ HOT_SPOTS = (
     ("flows/conversation.py", "handle", "flows: IntakeFlow.handle"),
     ("storage/tinydb_store.py", "load_conversation", "storage: load_conversation"),
     ("storage/tinydb_store.py", "save_conversation", "storage: save_conversation (2 fsyncs)"),
-    ("storage/tinydb_store.py", "mark_update", "storage: mark_update (1 fsync)"),
+    ("storage/tinydb_store.py", "mark_request", "storage: mark_request (written, no fsync)"),
     ("storage/tinydb_store.py", "create_case", "storage: create_case (on submit)"),
     ("telegram/ext/_utils/webhookhandler.py", "post", "peer: PTB's tornado webhook handler"),
     ("telegram/ext/_application.py", "process_update", "peer: Application.process_update"),

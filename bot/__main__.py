@@ -118,7 +118,8 @@ def run_migrate(settings: Settings) -> int:
         return 0
     print(
         f"migrated {settings.data_dir}: {done.conversations} conversations, {done.users} "
-        f"language choices, {done.cases} cases, {done.audit_entries} audit entries; "
+        f"language choices, {done.cases} cases, {done.audit_entries} audit entries, "
+        f"{done.request_ids} processed request ids; "
         f"the directory as it was is kept in {done.backup}"
     )
     if done.quarantined:

@@ -151,14 +151,37 @@ class IntakeService:
         message: Input | IncomingFiles | tuple[IncomingFile, ...],
         *,
         language_code: str | None = None,
-        input_id: int | None = None,
+        input_id: int | str | None = None,
     ) -> list[Reply]:
         """Process one input of one user and return the replies to send.
 
         Not safe to call concurrently for the same user: channels serialise per user.
-        ``input_id``, the channel's own request id, increasing per person (a Telegram
-        update id; a counter in tests/bot/test_new_door.py), makes a redelivered input
-        re-ask the current question instead of applying the answer a second time.
+
+        ``input_id`` is the channel's own id of the request; it is kept with the
+        conversation (``last_input_id``, saved in the same write as the answer) and
+        makes a redelivered input re-ask the current question instead of applying
+        the answer a second time. It backs up the door's own check,
+        :meth:`storage.base.Storage.seen_request` / ``mark_request``, whose marks
+        are not fsync'd: a door asks ``seen_request(channel, str(id))`` before
+        calling this and marks the request once it has answered. Its type says how
+        ids compare:
+
+        - an ``int`` is an id that increases per person (a Telegram update id; a
+          counter in tests/bot/test_new_door.py): an input whose id is at or below
+          the last one applied is a redelivery;
+        - a ``str`` is an opaque id, unique per request and without order (a web
+          form's step token, a KakaoTalk request id): only the same id as the last
+          one applied is a redelivery (the usual retry: the last request sent again
+          because its answer never arrived). Older requests sent again are caught by
+          ``seen_request`` alone. Never make it from the request's content: two
+          identical answers to two questions ("yes", "yes") are two requests;
+        - ``None``: no check here. A channel whose requests carry no id at all
+          (a KakaoTalk skill retry) passes None; a retry is then taken as a new
+          input: a pressed choice that is no longer current is refused as stale,
+          typed text is applied again to the question now asked.
+
+        A channel keeps to one kind; a person's ids never mix (a UserKey is one
+        channel). ``str(input_id)`` is what the door gives ``seen_request``.
         """
         return self.handle_input(
             user_id, message, language_code=language_code, input_id=input_id
@@ -170,7 +193,7 @@ class IntakeService:
         message: Input | IncomingFiles | tuple[IncomingFile, ...],
         *,
         language_code: str | None = None,
-        input_id: int | None = None,
+        input_id: int | str | None = None,
     ) -> Handled:
         """Like :meth:`handle`, also telling whether a pressed button was taken."""
         now = self.clock()
@@ -180,12 +203,7 @@ class IntakeService:
             log.error("conversation of user %s unreadable: %s", user_id, exc)
             lang = self.user_lang(user_id, language_code)
             return Handled([Reply(t(lang, "error.corrupt"))])
-        if (
-            input_id is not None
-            and record is not None
-            and record.last_input_id is not None
-            and input_id <= record.last_input_id
-        ):
+        if record is not None and _redelivered(input_id, record.last_input_id):
             return Handled([self.flow.prompt(record, user_id.channel)])
 
         blobs: dict[str, bytes | Path] = {}
@@ -690,6 +708,15 @@ def case_draft(submission: Submission) -> CaseDraft:
 def _earliest(a: float | None, b: float | None) -> float | None:
     """The earlier of two times, either of which may be None (never)."""
     return b if a is None else a if b is None else min(a, b)
+
+
+def _redelivered(input_id: int | str | None, last: int | str | None) -> bool:
+    """Whether an input with ``input_id`` was applied already (see IntakeService.handle)."""
+    if input_id is None or last is None:
+        return False
+    if type(input_id) is int and type(last) is int:
+        return input_id <= last  # increasing ids: at or below the last one
+    return input_id == last  # opaque ids have no order: only the last one itself
 
 
 def _fresh(asked_at: str, now: float) -> bool:

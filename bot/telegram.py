@@ -48,7 +48,7 @@ from bot.telegram_http import AiohttpRequest
 from bot.telegram_send import Sender, Sleep, WebhookReply, marking
 from bot.telegram_sweep import Sweeper
 from flows.commands import USER_COMMANDS, read_line
-from flows.identity import UserKey
+from flows.identity import TELEGRAM, UserKey
 from flows.messages import (
     ChoiceInput,
     CommandInput,
@@ -238,7 +238,7 @@ class TelegramChannel:
                 log.exception("could not read update %s", update.update_id)
                 message = None
             async with self.sequencer.turn(user_id, ticket):
-                if self.storage.seen_update(update.update_id):
+                if self.storage.seen_request(TELEGRAM, str(update.update_id)):
                     return None
                 if isinstance(message, FileMessage):
                     # Not at a file step before: earlier updates in line may have moved on.
@@ -263,11 +263,11 @@ class TelegramChannel:
         if message is None:
             if query is not None:
                 await self.sender.answer_query(query.id)
-            self.storage.mark_update(update.update_id)
+            self.storage.mark_request(TELEGRAM, str(update.update_id))
             return None
         if isinstance(message, CommandInput) and self.staff.handles(user_id, message):
             await self.staff.answer(chat_id, message)
-            self.storage.mark_update(update.update_id)
+            self.storage.mark_request(TELEGRAM, str(update.update_id))
             return None
         handled: Handled | None = None
         try:
@@ -298,7 +298,7 @@ class TelegramChannel:
                 edit = None
         pressed = query.message.message_id if query is not None and query.message else None
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
-        self.storage.mark_update(update.update_id)
+        self.storage.mark_request(TELEGRAM, str(update.update_id))
         self.sweeper.heard_from(user_id)
         if isinstance(message, IncomingFiles) and message.group:
             self.albums.item_done(user_id, chat_id, message.group, language_code)
@@ -346,7 +346,7 @@ class TelegramChannel:
 
     async def _refuse_group(self, update: Update) -> None:
         """In a group the bot takes no report; it asks to be messaged directly (once per update)."""
-        if self.storage.seen_update(update.update_id):
+        if self.storage.seen_request(TELEGRAM, str(update.update_id)):
             return
         message = update.effective_message
         chat = update.effective_chat
@@ -356,10 +356,10 @@ class TelegramChannel:
                 await self.sender.call(
                     lambda: self._bot().send_message(chat.id, t(lang, "group_chat")), attempts=2
                 )
-        self.storage.mark_update(update.update_id)
+        self.storage.mark_request(TELEGRAM, str(update.update_id))
 
     async def _forget(self, update: Update) -> None:
-        self.storage.mark_update(update.update_id)
+        self.storage.mark_request(TELEGRAM, str(update.update_id))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(

@@ -36,10 +36,12 @@ class ConversationRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     reminded_at: float | None = None
-    # Id of the last channel input applied (a Telegram update id). An input with
-    # an id at or below it was applied already: redelivered after a crash between
-    # saving and replying, it must re-ask, not apply twice.
-    last_input_id: int | None = None
+    # Id of the last channel input applied: an int for a channel whose ids increase
+    # (a Telegram update id; an input at or below it was applied already), a string
+    # for a channel whose ids are opaque (only that same id is a redelivery). A
+    # redelivered input, after a crash between saving and replying, must re-ask,
+    # not apply twice. See bot.intake.IntakeService.handle.
+    last_input_id: int | str | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ from storage.records import (
 
 
 class Storage(ABC):
-    """Durable home of conversations, users' languages, cases, evidence, update ids, the audit log.
+    """Durable home of conversations, users' languages, cases, evidence, processed requests, the audit log.
 
     Promises every implementation keeps (and ``tests/storage/test_contract.py`` checks):
 
@@ -186,20 +186,33 @@ class Storage(ABC):
     def evidence_size(self, sha256: str) -> int:
         """Return the size in bytes of a stored evidence file (raises EvidenceNotFound)."""
 
-    # -- processed Telegram update ids --------------------------------------------
+    # -- processed requests, per channel ----------------------------------------------
+    # A channel's door asks before taking a request and marks it once answered, so a
+    # request its channel delivers again (Telegram redelivers an unacknowledged
+    # update; a browser resends a form) is not taken twice. A request is
+    # ``(channel, request_id)``: the channel's name (as in its users' UserKeys) and
+    # its own id of the request, a string of 1 to 256 printable characters
+    # (Telegram: ``str(update_id)``). The same id on two channels is two requests.
     @abstractmethod
-    def seen_update(self, update_id: int) -> bool:
-        """Tell whether this update id was already processed."""
+    def seen_request(self, channel: str, request_id: str) -> bool:
+        """Tell whether this request of this channel was already processed.
+
+        Raises ValueError for a malformed channel name or request id.
+        """
 
     @abstractmethod
-    def mark_update(self, update_id: int) -> None:
-        """Remember that this update id was processed.
+    def mark_request(self, channel: str, request_id: str) -> None:
+        """Remember that this request of this channel was processed.
 
         Cheap enough to call on the event loop (it never rewrites a file): a mark
-        survives the process being killed but need not survive a power cut. Losing
-        one only lets a redelivered update through: an answer to the conversation is
-        caught by its ``last_input_id``, which asks the current question again; a
-        reply that changes nothing (``/status``, a staff export) is sent again.
+        survives the process being killed but need not survive a power cut. The
+        memory is bounded: a store keeps at least the ``keep_request_ids`` (default
+        :data:`storage.request_ids.DEFAULT_KEEP`, all channels together) newest
+        marks and may forget older ones. Losing one only lets a redelivered request
+        through: an answer to the conversation is caught by its ``last_input_id``
+        (see :meth:`bot.intake.IntakeService.handle`), which asks the current
+        question again; a reply that changes nothing (``/status``, a staff export)
+        is sent again. Raises ValueError for a malformed channel name or request id.
         """
 
     # -- audit log -----------------------------------------------------------------

@@ -29,7 +29,7 @@ def fan_out(key: str) -> str:
 class DataLayout:
     """The file tree of a TinyDB data directory::
 
-    schema.json                         the layout's version ({"schema": 2}), see storage/migrate.py
+    schema.json                         the layout's version ({"schema": 3}), see storage/migrate.py
     conversations/ab/<user key>.json   one TinyDB file per conversation (telegram:123.json)
     users/ab/<user key>.json           one TinyDB file per user who chose a language
     cases/ab/<case number>.json         one TinyDB file per submitted case
@@ -37,8 +37,8 @@ class DataLayout:
     case_index.jsonl                    append-only index of cases (rebuildable)
     audit.jsonl                         append-only audit log
     evidence_holds.jsonl                which evidence files each draft holds (rebuildable)
-    update_ids.jsonl                    recently processed Telegram update ids
-    update_ids.prev.jsonl               the ones before those (rolled over)
+    request_ids.jsonl                   recently processed requests ("telegram:<update id>")
+    request_ids.prev.jsonl              the ones before those (rolled over)
     tmp/                                temporary files of writes in flight and of downloads
     quarantine/                         unreadable files, moved aside
     .lock                               held (flock) by the one process using the folder
@@ -83,12 +83,18 @@ class DataLayout:
         return self.root / "audit.jsonl"
 
     @property
-    def update_ids_file(self) -> Path:
-        return self.root / "update_ids.jsonl"
+    def request_ids_file(self) -> Path:
+        return self.root / "request_ids.jsonl"
 
     @property
-    def previous_update_ids_file(self) -> Path:
-        return self.root / "update_ids.prev.jsonl"
+    def previous_request_ids_file(self) -> Path:
+        return self.root / "request_ids.prev.jsonl"
+
+    # Layout 2's processed Telegram update ids (bare ints), read only by storage/migrate.py.
+    @property
+    def legacy_update_ids_files(self) -> tuple[Path, Path]:
+        """The previous and the current file, oldest first."""
+        return self.root / "update_ids.prev.jsonl", self.root / "update_ids.jsonl"
 
     @property
     def schema_file(self) -> Path:

@@ -26,7 +26,7 @@ from storage.records import (
     CaseSummary,
     case_holder,
 )
-from storage.update_ids import DEFAULT_KEEP, RecentUpdateIds
+from storage.request_ids import DEFAULT_KEEP, RecentRequests, request_key
 
 
 class MemoryStorage(Storage):
@@ -37,7 +37,7 @@ class MemoryStorage(Storage):
     refused with TypeError) as from a storage on disk.
     """
 
-    def __init__(self, *, keep_update_ids: int = DEFAULT_KEEP) -> None:
+    def __init__(self, *, keep_request_ids: int = DEFAULT_KEEP) -> None:
         self._lock = threading.RLock()
         self._conversations: dict[UserKey, str] = {}
         self._user_langs: dict[UserKey, str] = {}
@@ -47,7 +47,7 @@ class MemoryStorage(Storage):
         self._evidence: dict[str, bytes] = {}
         self._holds: dict[str, set[str]] = {}  # draft holder -> the files it holds
         self._case_holders: dict[str, set[str]] = {}  # sha256 -> numbers of cases holding it
-        self._update_ids = RecentUpdateIds(keep_update_ids)
+        self._requests = RecentRequests(keep_request_ids)
         self._audit: list[str] = []
 
     # -- conversations -----------------------------------------------------------------
@@ -207,14 +207,16 @@ class MemoryStorage(Storage):
             raise EvidenceNotFound(sha256)
         return len(data)
 
-    # -- update ids --------------------------------------------------------------------
-    def seen_update(self, update_id: int) -> bool:
+    # -- processed requests ----------------------------------------------------------
+    def seen_request(self, channel: str, request_id: str) -> bool:
+        key = request_key(channel, request_id)
         with self._lock:
-            return update_id in self._update_ids
+            return key in self._requests
 
-    def mark_update(self, update_id: int) -> None:
+    def mark_request(self, channel: str, request_id: str) -> None:
+        key = request_key(channel, request_id)
         with self._lock:
-            self._update_ids.add(int(update_id))
+            self._requests.add(key)
 
     # -- audit -------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

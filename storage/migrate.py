@@ -1,6 +1,7 @@
-"""``python -m bot migrate``: convert a data directory of layout 1 (Telegram int users) to layout 2.
+"""``python -m bot migrate``: convert a data directory of an earlier layout to the current one (3).
 
-Layout 2 keys every user by :class:`flows.identity.UserKey`. The conversion:
+Layout 2 keys every user by :class:`flows.identity.UserKey`; layout 3 keeps
+processed requests per channel. The conversion:
 
 1. takes the directory's lock, so it refuses to run while the bot (or any
    store) has the directory open (:class:`storage.DataDirInUse`);
@@ -10,7 +11,10 @@ Layout 2 keys every user by :class:`flows.identity.UserKey`. The conversion:
    (``telegram:123.json``), the ``user_id`` of every case file, and in the audit
    log the ``user:<id>`` actors and the ``user_id`` of details;
 5. drops the case index and the evidence holds (they name users) and writes
-   ``schema.json``; opening the store then rebuilds both from the files.
+   ``schema.json`` (layout 2); opening the store then rebuilds both from the files;
+6. from layout 2: carries the processed Telegram update ids (``update_ids.jsonl``
+   and ``update_ids.prev.jsonl``, bare ints) over into ``request_ids.jsonl`` as
+   ``"telegram:<id>"``, then deletes them and writes ``schema.json`` (layout 3).
 
 Every step leaves what it converted readable by the next run, so a migration
 cut short (a crash, a full disk) is finished by running it again. Telegram users
@@ -24,16 +28,24 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flows.identity import CONSOLE, UserKey
+from flows.identity import CONSOLE, TELEGRAM, UserKey
 from storage.data_layout import DataLayout
 from storage.durable_files import DurableFiles
 from storage.entity_files import DamagedDocument, EntityFiles, read_document
 from storage.errors import StorageError
-from storage.schema import DATA_SCHEMA, LEGACY_SCHEMA, read_schema, write_schema
+from storage.jsonl_log import JsonLinesLog, encode_line
+from storage.request_ids import request_key
+from storage.schema import (
+    DATA_SCHEMA,
+    LEGACY_SCHEMA,
+    USER_KEY_SCHEMA,
+    read_schema,
+    write_schema,
+)
 from storage.tinydb_store import (
     CASE_TABLE,
     CONVERSATION_TABLE,
@@ -56,6 +68,7 @@ class Migrated:
     cases: int = 0
     audit_entries: int = 0
     quarantined: int = 0
+    request_ids: int = 0
 
 
 def legacy_key(user_id: int) -> UserKey:
@@ -78,15 +91,20 @@ def migrate(data_dir: Path, *, now: float | None = None) -> Migrated:
                 layout.create_dirs()
                 write_schema(layout, DurableFiles(layout.tmp_dir, layout.quarantine_dir))
             return Migrated(backup=None)
-        if found != LEGACY_SCHEMA:
+        if found not in (LEGACY_SCHEMA, USER_KEY_SCHEMA):
             raise StorageError(f"data directory {layout.root} has layout {found}: not migratable")
         backup = _backup(layout.root, time.time() if now is None else now)
         layout.create_dirs()
-        result = _convert(layout, backup)
+        result = Migrated(backup)
+        if found == LEGACY_SCHEMA:
+            result = _convert(layout, backup)
+        files = DurableFiles(layout.tmp_dir, layout.quarantine_dir)
+        result = replace(result, request_ids=_carry_update_ids(layout, files))
     finally:
         os.close(fd)
-    # Rebuild the index and the holds now rather than at the bot's next start.
-    TinyDBStorage(layout.root, rebuild_index=True).close()
+    # Open it once: a dropped index and holds are rebuilt now rather than at the
+    # bot's next start, and changes a crash left unfinished are settled.
+    TinyDBStorage(layout.root).close()
     return result
 
 
@@ -149,8 +167,34 @@ def _convert(layout: DataLayout, backup: Path) -> Migrated:
     audit_entries = _convert_audit(layout, files)
     for rebuilt in (layout.index_file, layout.evidence_holds_file):
         files.delete(rebuilt)
-    write_schema(layout, files)
+    write_schema(layout, files, USER_KEY_SCHEMA)
     return Migrated(backup, conversations, users, cases, audit_entries, quarantined)
+
+
+def _carry_update_ids(layout: DataLayout, files: DurableFiles) -> int:
+    """Layout 2 to 3: Telegram update ids become ``telegram`` requests; return how many.
+
+    ``request_ids.jsonl`` gets what it held (written by a run cut short: no store
+    opens a layout-2 directory) followed by the update ids, oldest first, each
+    once; the update-id files are deleted after it is durable, and the layout is
+    marked last, so running again after a crash at any point gives the same file.
+    """
+    keys: dict[str, None] = {}
+    for path in (layout.previous_request_ids_file, layout.request_ids_file):
+        for value in JsonLinesLog(path, files).scan(repair=False, strict=False):
+            if isinstance(value, str):
+                keys[value] = None
+    for path in layout.legacy_update_ids_files:
+        for value in JsonLinesLog(path, files).scan(repair=False, strict=False):
+            if isinstance(value, int) and not isinstance(value, bool):
+                keys[request_key(TELEGRAM, str(value))] = None
+    lines = [encode_line(key) for key in keys]
+    files.replace(layout.request_ids_file, lines)
+    files.delete(layout.previous_request_ids_file)
+    for path in layout.legacy_update_ids_files:
+        files.delete(path)
+    write_schema(layout, files)
+    return len(keys)
 
 
 def _convert_audit(layout: DataLayout, files: DurableFiles) -> int:

@@ -35,6 +35,7 @@ from storage.records import (
     CaseSummary,
     case_holder,
 )
+from storage.request_ids import request_key
 from storage.schema import check_schema
 from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE, USER_TABLE
 
@@ -118,8 +119,9 @@ class ReadOnlyStorage(Storage):
             if case_number is None or entry.case_number == case_number:
                 yield entry
 
-    def seen_update(self, update_id: int) -> bool:
-        return False  # update ids are the bot's business
+    def seen_request(self, channel: str, request_id: str) -> bool:
+        request_key(channel, request_id)  # malformed is refused as by the owner
+        return False  # processed requests are the bot's business
 
     def load_user_lang(self, user_id: UserKey) -> str | None:
         path = self._layout.user_file(user_id)
@@ -157,7 +159,7 @@ class ReadOnlyStorage(Storage):
     ) -> str:
         self._refuse()
 
-    def mark_update(self, update_id: int) -> None:
+    def mark_request(self, channel: str, request_id: str) -> None:
         self._refuse()
 
     def append_audit(self, entry: AuditEntry) -> None:

@@ -1,9 +1,11 @@
 """The version of a data directory's layout, kept in ``schema.json`` at its root.
 
 Layout 1 (no ``schema.json``) is what releases before UserKey wrote: users were
-Telegram ints. Layout 2 keys users by :class:`flows.identity.UserKey`. A store
+Telegram ints. Layout 2 keys users by :class:`flows.identity.UserKey`. Layout 3
+keeps processed requests per channel (``request_ids.jsonl``, ``"telegram:<update
+id>"``) instead of Telegram update ids (``update_ids.jsonl``, bare ints). A store
 refuses to open a directory of another layout; ``python -m bot migrate``
-(:mod:`storage.migrate`) converts layout 1.
+(:mod:`storage.migrate`) converts layouts 1 and 2.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from storage.data_layout import DataLayout
 from storage.durable_files import DurableFiles
 from storage.errors import NeedsMigration, StorageError
 
-DATA_SCHEMA = 2
-LEGACY_SCHEMA = 1
+DATA_SCHEMA = 3
+LEGACY_SCHEMA = 1  # Telegram int users
+USER_KEY_SCHEMA = 2  # UserKeys; Telegram update ids as bare ints
 
 
 def read_schema(layout: DataLayout) -> int | None:
@@ -56,6 +59,6 @@ def check_schema(layout: DataLayout, files: DurableFiles | None = None) -> None:
         )
 
 
-def write_schema(layout: DataLayout, files: DurableFiles) -> None:
-    """Durably record that the directory has the current layout."""
-    files.replace(layout.schema_file, json.dumps({"schema": DATA_SCHEMA}).encode() + b"\n")
+def write_schema(layout: DataLayout, files: DurableFiles, schema: int = DATA_SCHEMA) -> None:
+    """Durably record that the directory has layout ``schema`` (the current one by default)."""
+    files.replace(layout.schema_file, json.dumps({"schema": schema}).encode() + b"\n")

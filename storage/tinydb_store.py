@@ -36,8 +36,8 @@ from storage.records import (
     case_holder,
     draft_holder,
 )
+from storage.request_ids import DEFAULT_KEEP, RequestIdFile, request_key
 from storage.schema import check_schema
-from storage.update_ids import DEFAULT_KEEP, UpdateIdFile
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class TinyDBStorage(Storage):
         self,
         data_dir: Path,
         *,
-        keep_update_ids: int = DEFAULT_KEEP,
+        keep_request_ids: int = DEFAULT_KEEP,
         rebuild_index: bool = False,
     ) -> None:
         """Open (creating if needed) the data directory.
@@ -114,13 +114,13 @@ class TinyDBStorage(Storage):
             self._audit_offsets_lock = threading.Lock()
             self._audit.repair_tail()
             self._audit.open()
-            # Update ids are written, not fsync'd (see Storage.mark_update).
-            self._update_ids = UpdateIdFile(
-                JsonLinesLog(self._layout.update_ids_file, self._files, fsync=False),
-                JsonLinesLog(self._layout.previous_update_ids_file, self._files, fsync=False),
-                keep_update_ids,
+            # Request ids are written, not fsync'd (see Storage.mark_request).
+            self._requests = RequestIdFile(
+                JsonLinesLog(self._layout.request_ids_file, self._files, fsync=False),
+                JsonLinesLog(self._layout.previous_request_ids_file, self._files, fsync=False),
+                keep_request_ids,
             )
-            self._update_ids.load()
+            self._requests.load()
             self._index = CaseIndex(JsonLinesLog(self._layout.index_file, self._files))
             self._open_index(force_rebuild=rebuild_index)
             self._evidence_locks = _LockStripes()
@@ -429,12 +429,12 @@ class TinyDBStorage(Storage):
     def evidence_size(self, sha256: str) -> int:
         return self._evidence.size(sha256)
 
-    # -- update ids --------------------------------------------------------------------
-    def seen_update(self, update_id: int) -> bool:
-        return update_id in self._update_ids
+    # -- processed requests ------------------------------------------------------------
+    def seen_request(self, channel: str, request_id: str) -> bool:
+        return request_key(channel, request_id) in self._requests
 
-    def mark_update(self, update_id: int) -> None:
-        self._update_ids.mark(update_id)
+    def mark_request(self, channel: str, request_id: str) -> None:
+        self._requests.mark(request_key(channel, request_id))
 
     # -- audit -------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
@@ -487,7 +487,7 @@ class TinyDBStorage(Storage):
     # -- lifetime ----------------------------------------------------------------------
     def close(self) -> None:
         """Close the logs and release the data directory; calling it twice is harmless."""
-        for name in ("_audit", "_update_ids", "_index", "_holds"):
+        for name in ("_audit", "_requests", "_index", "_holds"):
             part = getattr(self, name, None)
             if part is not None:
                 part.close()

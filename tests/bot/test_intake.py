@@ -98,6 +98,26 @@ def test_redelivered_input_reasks_instead_of_applying_twice(service):
     assert "어떤 서비스" in again[0].text  # the current question, asked again
 
 
+def test_a_retried_request_with_an_opaque_id_reasks_and_ids_have_no_order(service):
+    """Regression: ``input_id`` could only be an increasing int (a Telegram update id);
+    compared with ``<=``, a channel's opaque string ids (a web form's token) were
+    ordered as text, so a new request whose token sorted lower was dropped as a
+    redelivery. A string id is a redelivery only when it is the last one applied."""
+    web = UserKey("web", "s4")
+    service.handle(web, CommandInput("start"), input_id="t-mm")
+    service.handle(web, ChoiceInput("consent", "agree"), input_id="t-zz")
+    again = service.handle(web, ChoiceInput("consent", "agree"), input_id="t-zz")  # a retry
+    record = service.storage.load_conversation(web)
+    assert record.state == "reporter_type" and record.last_input_id == "t-zz"
+    assert again[0].text == service.flow.prompt(record, "web").text  # asked again
+    service.handle(web, ChoiceInput("reporter_type", "general"), input_id="t-aa")
+    record = service.storage.load_conversation(web)
+    assert record.state == "service" and record.last_input_id == "t-aa"
+    # Its id survives storage as the string it is (never read back as a number).
+    service.handle(web, ChoiceInput("service", "kakaotalk"), input_id="0042")
+    assert service.storage.load_conversation(web).last_input_id == "0042"
+
+
 def test_delete_my_data_drops_the_draft_and_its_files(service):
     run_to_summary(service, user=tg(6))
     record = service.storage.load_conversation(tg(6))

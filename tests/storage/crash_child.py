@@ -76,7 +76,7 @@ def main(data_dir: Path, seed: int) -> None:
         store.save_conversation(record)
         numbers.append(submit(store, record))
         update_id += 1
-        store.mark_update(update_id)
+        store.mark_request("telegram", str(update_id))
         roll = rng.random()
         if roll < 0.2:
             store.update_case(

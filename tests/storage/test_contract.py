@@ -317,22 +317,55 @@ def test_missing_or_malformed_evidence(store, sha):
         store.evidence_size(sha)
 
 
-# -- update ids --------------------------------------------------------------------------
+# -- processed requests, per channel --------------------------------------------------
 
 
-def test_update_ids(store):
-    assert not store.seen_update(100)
-    store.mark_update(100)
-    store.mark_update(100)
-    assert store.seen_update(100)
-    assert not store.seen_update(101)
+def test_processed_requests(store):
+    assert not store.seen_request("telegram", "100")
+    store.mark_request("telegram", "100")
+    store.mark_request("telegram", "100")
+    assert store.seen_request("telegram", "100")
+    assert not store.seen_request("telegram", "101")
 
 
-def test_update_ids_are_bounded(make_store):
-    store = make_store(keep_update_ids=3)
-    for update_id in range(1, 6):
-        store.mark_update(update_id)
-    assert [store.seen_update(i) for i in range(1, 6)] == [False, False, True, True, True]
+def test_processed_requests_are_per_channel(store):
+    """Regression: dedupe knew only Telegram's int update ids; another channel's own
+    request ids (a web form's token) could not be kept, and the same id on two
+    channels is two different requests."""
+    store.mark_request("telegram", "7")
+    store.mark_request("web", "step.Zk3-_a/b+c=")
+    assert store.seen_request("web", "step.Zk3-_a/b+c=")
+    assert not store.seen_request("web", "7")
+    assert not store.seen_request("kakao", "step.Zk3-_a/b+c=")
+    assert not store.seen_request("kakao", "7")
+
+
+@pytest.mark.parametrize(
+    ("channel", "request_id"),
+    [
+        ("Tele gram", "1"),
+        ("", "1"),
+        ("tele:gram", "1"),
+        ("telegram", ""),
+        ("telegram", 1),
+        ("telegram", "x" * 257),
+        ("telegram", "a\nb"),
+        (None, "1"),
+    ],
+)
+def test_a_request_needs_a_channel_name_and_a_string_id(store, channel, request_id):
+    with pytest.raises(ValueError):
+        store.mark_request(channel, request_id)
+    with pytest.raises(ValueError):
+        store.seen_request(channel, request_id)
+
+
+def test_processed_requests_are_bounded(make_store):
+    store = make_store(keep_request_ids=3)
+    marked = [("telegram", "1"), ("web", "a"), ("telegram", "2"), ("web", "b"), ("telegram", "3")]
+    for channel, request_id in marked:
+        store.mark_request(channel, request_id)
+    assert [store.seen_request(*m) for m in marked] == [False, False, True, True, True]
 
 
 # -- audit -------------------------------------------------------------------------------
@@ -394,14 +427,14 @@ def test_concurrent_updates_and_conversations(store, make_draft, make_conversati
         store.update_case(
             case.case_number, CaseChange(actor=f"staff:{i}", now=10.0 + i, final_amount=i)
         )
-        store.mark_update(i)
+        store.mark_request("telegram", str(i))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(work, range(1, 41)))
     final = store.get_case(case.case_number)
     assert store.list_cases() == [final.summary()]
     assert len(list(store.iter_audit(case.case_number))) == 41
-    assert all(store.seen_update(i) for i in range(1, 41))
+    assert all(store.seen_request("telegram", str(i)) for i in range(1, 41))
     assert len(list(store.iter_conversations())) == 40
 
 

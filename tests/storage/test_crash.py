@@ -104,7 +104,7 @@ def test_nothing_promised_is_lost_across_kills(tmp_path):
     # A killed process leaves whole lines and whole files: nothing was torn or
     # quarantined, every log line reads, every evidence file is intact.
     assert list(layout.quarantine_dir.iterdir()) == []
-    for log_file in (layout.index_file, layout.audit_file, layout.update_ids_file):
+    for log_file in (layout.index_file, layout.audit_file, layout.request_ids_file):
         for line in log_file.read_text().splitlines():
             json.loads(line)
     audited = set()

@@ -104,7 +104,8 @@ def test_migrate_keeps_everything_under_telegram_keys(legacy_dir):
         assert store.evidence_holders(held) == {"draft:telegram:104"}
         assert store.load_user_lang(tg(103)) == "en"
         assert store.load_user_lang(tg(101)) is None
-        assert all(store.seen_update(u) for u in range(9001, 9006))
+        assert all(store.seen_request("telegram", str(u)) for u in range(9001, 9006))
+        assert not store.seen_request("telegram", "9006")
         assert len(list(store.iter_audit())) == 9
     finally:
         store.close()

@@ -96,3 +96,16 @@ def test_a_damaged_case_file_is_reported_and_left_where_it_is(tmp_path, damage):
     assert raised.value.path == path and raised.value.quarantined_to is None
     assert path.read_bytes() == damage
     owner.close()
+
+
+def test_processed_requests_are_the_owners_business(tmp_path):
+    """A reader beside the bot neither claims to have seen a request nor marks one."""
+    owner = TinyDBStorage(tmp_path)
+    owner.mark_request("telegram", "5")
+    reader = ReadOnlyStorage(tmp_path)
+    assert not reader.seen_request("telegram", "5")
+    with pytest.raises(ReadOnly):
+        reader.mark_request("telegram", "6")
+    with pytest.raises(ValueError):
+        reader.seen_request("Not A Channel", "5")
+    owner.close()

@@ -16,6 +16,7 @@ from storage import (
     CorruptFile,
     DataDirInUse,
     EvidenceRef,
+    NeedsMigration,
     tinydb_store,
 )
 from storage.case_numbers import new_case_number
@@ -56,7 +57,8 @@ def test_everything_survives_reopening(tiny, make_draft, make_conversation):
     case = tiny.create_case(draft, now=1.0)
     tiny.update_case(case.case_number, CaseChange(actor="staff:1", now=2.0, status=CaseStatus.PAID))
     sha = tiny.put_evidence(b"photo")
-    tiny.mark_update(555)
+    tiny.mark_request("telegram", "555")
+    tiny.mark_request("web", "form-token.1")
     tiny.append_audit(AuditEntry(at=3.0, actor="system", action="note"))
 
     store = reopen(tiny)
@@ -67,7 +69,8 @@ def test_everything_survives_reopening(tiny, make_draft, make_conversation):
         assert len(store.list_cases()) == 1
         with store.open_evidence(sha) as handle:
             assert handle.read() == b"photo"
-        assert store.seen_update(555)
+        assert store.seen_request("telegram", "555") and store.seen_request("web", "form-token.1")
+        assert not store.seen_request("web", "555")
         assert [e.action for e in store.iter_audit()] == ["case.created", "case.updated", "note"]
     finally:
         store.close()
@@ -86,7 +89,7 @@ def test_close_releases_every_file_handle(data_dir, make_draft):
     fds_before = set(os.listdir("/proc/self/fd"))
     store = TinyDBStorage(data_dir)
     store.create_case(make_draft(), now=1.0)
-    store.mark_update(1)
+    store.mark_request("telegram", "1")
     store.close()
     store.close()  # twice is harmless
     assert set(os.listdir("/proc/self/fd")) <= fds_before
@@ -117,7 +120,7 @@ def test_files_and_folders_are_owner_only(tiny, data_dir, make_draft, make_conve
     tiny.save_conversation(make_conversation(tg(7)))
     tiny.create_case(make_draft(), now=1.0)
     tiny.put_evidence(b"id card scan")
-    tiny.mark_update(1)
+    tiny.mark_request("telegram", "1")
     checked = 0
     for folder, _dirs, files in os.walk(data_dir):
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
@@ -245,65 +248,71 @@ def test_rebuild_index_counts_cases_and_leaves_out_unreadable_ones(tiny, data_di
         store.close()
 
 
-def test_torn_audit_and_update_id_lines_are_tolerated(tiny, data_dir):
+def test_torn_audit_and_request_id_lines_are_tolerated(tiny, data_dir):
     tiny.append_audit(AuditEntry(at=1.0, actor="system", action="one"))
-    tiny.mark_update(1)
+    tiny.mark_request("telegram", "1")
     tiny.close()
     layout = DataLayout(data_dir)
     with open(layout.audit_file, "ab") as handle:
         handle.write(b'{"at": 2.0, "actor": "sys')
-    with open(layout.update_ids_file, "ab") as handle:
-        handle.write(b"12")
+    with open(layout.request_ids_file, "ab") as handle:
+        handle.write(b'"telegram:12')
     store = TinyDBStorage(data_dir)
     try:
         store.append_audit(AuditEntry(at=3.0, actor="system", action="three"))
-        store.mark_update(3)
+        store.mark_request("telegram", "3")
         assert [e.action for e in store.iter_audit()] == ["one", "three"]
-        assert store.seen_update(1) and store.seen_update(3) and not store.seen_update(12)
+        assert store.seen_request("telegram", "1") and store.seen_request("telegram", "3")
+        assert not store.seen_request("telegram", "12")
     finally:
         store.close()
     assert len(quarantined(data_dir)) == 2
 
 
-def test_update_id_files_roll_over_and_stay_bounded(data_dir):
+def seen(store: TinyDBStorage, channel: str, ids: range) -> list[int]:
+    return [i for i in ids if store.seen_request(channel, str(i))]
+
+
+def test_request_id_files_roll_over_and_stay_bounded(data_dir):
     # Marks run on the event loop: a full file is renamed aside, never rewritten.
     layout = DataLayout(data_dir)
-    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    store = TinyDBStorage(data_dir, keep_request_ids=5)
     for update_id in range(1, 24):
-        store.mark_update(update_id)
+        store.mark_request("telegram", str(update_id))
     store.close()
-    lines = [int(n) for n in layout.previous_update_ids_file.read_text().splitlines()]
-    assert lines == [16, 17, 18, 19, 20]
-    assert layout.update_ids_file.read_text().splitlines() == ["21", "22", "23"]
-    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    lines = layout.previous_request_ids_file.read_text().splitlines()
+    assert lines == [f'"telegram:{n}"' for n in range(16, 21)]
+    assert layout.request_ids_file.read_text().splitlines() == [
+        '"telegram:21"',
+        '"telegram:22"',
+        '"telegram:23"',
+    ]
+    store = TinyDBStorage(data_dir, keep_request_ids=5)
     try:
-        assert [i for i in range(1, 24) if store.seen_update(i)] == [19, 20, 21, 22, 23]
-        store.mark_update(24)
-        store.mark_update(25)  # the current file is full again: it rolls over
-        assert layout.update_ids_file.read_text() == ""
+        assert seen(store, "telegram", range(1, 24)) == [19, 20, 21, 22, 23]
+        store.mark_request("web", "24")
+        store.mark_request("telegram", "25")  # the current file is full again: it rolls over
+        assert layout.request_ids_file.read_text() == ""
     finally:
         store.close()
-    store = TinyDBStorage(data_dir, keep_update_ids=5)
+    store = TinyDBStorage(data_dir, keep_request_ids=5)
     try:
-        assert [i for i in range(1, 26) if store.seen_update(i)] == [21, 22, 23, 24, 25]
+        assert seen(store, "telegram", range(1, 26)) == [21, 22, 23, 25]
+        assert seen(store, "web", range(1, 26)) == [24]
     finally:
         store.close()
 
 
-def test_update_ids_written_by_an_older_version_are_read(data_dir):
-    # Before the roll-over there was one file of up to twice ``keep`` ids.
+def test_a_layout_2_directory_is_refused_until_migrated(data_dir):
+    """Regression: layout 2 kept Telegram update ids as bare ints in update_ids.jsonl; a
+    store reading only per-channel request ids would silently forget them and let a
+    redelivered update through, so it asks for ``python -m bot migrate`` instead."""
     layout = DataLayout(data_dir)
-    store = TinyDBStorage(data_dir, keep_update_ids=5)
-    store.close()
-    layout.update_ids_file.write_text("".join(f"{n}\n" for n in range(1, 10)))
-    store = TinyDBStorage(data_dir, keep_update_ids=5)
-    try:
-        assert [i for i in range(1, 10) if store.seen_update(i)] == [5, 6, 7, 8, 9]
-        store.mark_update(10)  # over ``keep`` lines already: the next mark rolls over
-        assert layout.update_ids_file.read_text() == ""
-        assert layout.previous_update_ids_file.read_text().splitlines()[-1] == "10"
-    finally:
-        store.close()
+    TinyDBStorage(data_dir).close()
+    layout.schema_file.write_text('{"schema": 2}\n')
+    (data_dir / "update_ids.jsonl").write_text("9001\n")
+    with pytest.raises(NeedsMigration, match="python -m bot migrate"):
+        TinyDBStorage(data_dir)
 
 
 # -- interrupted writes (an exception stands in for the crash) ---------------------------

@@ -129,7 +129,7 @@ class RunningBot:
         else:
             self.api.queue(update)
             async with asyncio.timeout(timeout):
-                while not self.storage.seen_update(update["update_id"]):
+                while not self.storage.seen_request("telegram", str(update["update_id"])):
                     await asyncio.sleep(0.005)
         return self.sent_since(mark, chat_of(update))
 
@@ -141,7 +141,9 @@ class RunningBot:
         all it sends for these updates.
         """
         async with asyncio.timeout(timeout):
-            while not all(self.storage.seen_update(u["update_id"]) for u in updates):
+            while not all(
+                self.storage.seen_request("telegram", str(u["update_id"])) for u in updates
+            ):
                 await asyncio.sleep(0.005)
             await self.channel.idle()
 
