@@ -34,7 +34,7 @@ from flows.texts import t
 CONSOLE_USER_ID = UserKey(CONSOLE, "1")
 FILE_COMMAND = "file"
 # Questions that take files: the console tells how to send one there.
-FILE_QUESTIONS = ("evidence", "supplement")
+FILE_QUESTIONS = ("evidence", "supplement", "message")
 
 
 class ConsoleChat:

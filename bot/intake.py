@@ -14,26 +14,29 @@ import dataclasses
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from flows.conversation import FILE_STATES, IntakeFlow, Outcome, Submission
 from flows.identity import UserKey
-from flows.limits import UserUsage
+from flows.limits import MESSAGE_WINDOW, UserUsage
 from flows.machine import DRAFT_STATES
 from flows.messages import (
+    MESSAGE_BUTTON,
     Button,
     ChoiceInput,
     CommandInput,
     EvidenceFile,
     FilesInput,
     Input,
+    MessageInput,
     Reply,
     SupplementInput,
 )
 from flows.policy import LANGS
-from flows.record import SUPPLEMENT_KEY, ConversationRecord
+from flows.record import MESSAGE_KEY, SUPPLEMENT_KEY, ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
 from storage import (
     AuditEntry,
@@ -41,17 +44,21 @@ from storage import (
     CaseChange,
     CaseDraft,
     CaseFilter,
+    CaseMessage,
     CaseStatus,
+    CaseSummary,
     CorruptFile,
     EvidenceRef,
     Storage,
 )
 from storage.case_numbers import normalize_case_number
-from storage.records import draft_holder
+from storage.records import USER_SENDER, draft_holder
 
 DELETE_QUESTION = "delete"
 # Button under a document request: "docs:<case number>" opens the supplement step.
 DOCUMENTS_QUESTION = "docs"
+# Button of a case: "msg:<case number>" writes to staff about it (the flow's message step).
+MESSAGE_QUESTION = MESSAGE_BUTTON
 REQUEST_ACTION = "review.documents_requested"
 # Staff lifted the per-person limits for the user of this case (bot/staff/limits.py).
 LIMITS_LIFTED = "limits.lifted"
@@ -243,10 +250,22 @@ class IntakeService:
                 case.case_number, self.requested_documents(case.case_number, lang)
             )
             opens_documents = True
+        if isinstance(message, ChoiceInput) and message.question == MESSAGE_QUESTION:
+            case = self.storage.get_case(message.value)
+            if case is None or case.user_id != user_id:
+                # Refused like a forged button: someone else's case and an unknown
+                # number get the same answer, and nothing of the data is echoed.
+                return Handled([Reply(t(lang, "status.not_found"))])
+            message = MessageInput(case.case_number)
 
         usage = None
-        if record is None or record.state == "submitted" or isinstance(message, FilesInput):
-            # A report may start, or files arrive: the per-person limits need the past.
+        if (
+            record is None
+            or record.state in ("submitted", "message")
+            or isinstance(message, FilesInput | MessageInput)
+        ):
+            # A report may start, files arrive or a message to staff: the per-person
+            # limits (and the message throttle) need the past.
             usage = self.user_usage(user_id, record, message)
         outcome = self.flow.handle(
             record,
@@ -274,6 +293,8 @@ class IntakeService:
             outcome = self._submit(outcome, now)  # the case holds its files from here on
         if outcome.supplement is not None:
             outcome, _ = self._attach_documents(outcome, user_id, now)
+        if outcome.staff_message is not None:
+            outcome = self._send_to_staff(outcome, user_id, now, input_id)
         if outcome.record is None:
             if record is not None:
                 self.storage.delete_conversation(user_id)
@@ -328,18 +349,22 @@ class IntakeService:
         return self.flow.prompt(record, user_id.channel) if record else None
 
     def status_reply(self, user_id: UserKey, lang: str) -> Reply:
-        """List the user's submitted cases: number, tier and status."""
+        """List the user's submitted cases: number, tier and status, each with a
+        "write to staff" button (``msg:<case number>``)."""
         rows = self.storage.list_cases(CaseFilter(user_id=user_id))
         if not rows:
             return Reply(t(lang, "status.none"))
         lines = [t(lang, "status.header")]
+        buttons = []
         for row in rows:
             tier_name = self.flow.tier_name(row.tier, lang)
             status = t(lang, f"status.{row.status}")
             lines.append(
                 t(lang, "status.line", case_number=row.case_number, tier=tier_name, status=status)
             )
-        return Reply("\n".join(lines))
+            label = t(lang, "status.write", case_number=row.case_number)
+            buttons.append((Button(label, f"{MESSAGE_QUESTION}:{row.case_number}"),))
+        return Reply("\n".join(lines), tuple(buttons))
 
     def case_status_reply(self, user_id: UserKey, typed: str, lang: str) -> Reply:
         """One case by number; a typo is caught by the check character.
@@ -544,13 +569,19 @@ class IntakeService:
             for row in rows:
                 case = self.storage.get_case(row.case_number) if row.evidence_sha256 else None
                 evidence_bytes += sum(e.size for e in case.evidence) if case else 0
-        usage = UserUsage(cases=len(rows), evidence_bytes=evidence_bytes)
+        usage = UserUsage(
+            cases=len(rows),
+            evidence_bytes=evidence_bytes,
+            case_numbers=tuple(row.case_number for row in rows),
+            recent_messages=self._recent_messages(rows),
+        )
         incoming = sum(f.size for f in message.files) if isinstance(message, FilesInput) else 0
         in_progress = sum(
             f.get("size", 0)
             for f in [
                 *(record.answers.get("evidence", []) if record else []),
                 *(record.answers.get(SUPPLEMENT_KEY, {}).get("files", []) if record else []),
+                *(record.answers.get(MESSAGE_KEY, {}).get("files", []) if record else []),
             ]
         )
         room = usage.evidence_room(limits, in_progress)
@@ -562,6 +593,20 @@ class IntakeService:
             for entry in self.storage.iter_audit(row.case_number)
         )
         return dataclasses.replace(usage, limits_lifted=lifted)
+
+    def _recent_messages(self, rows: list[CaseSummary]) -> int:
+        """How many messages the person sent staff within the throttle's window.
+
+        Only cases whose index row shows a message that recent are opened.
+        """
+        since = self.clock() - MESSAGE_WINDOW
+        count = 0
+        for row in rows:
+            if row.last_message_at is None or row.last_message_at <= since:
+                continue
+            for m in self.storage.case_messages(row.case_number):
+                count += m.from_user and m.at > since
+        return count
 
     def requested_documents(self, case_number: str, lang: str | None = None) -> str:
         """What staff last asked this case for (from the audit log).
@@ -609,6 +654,37 @@ class IntakeService:
             ),
         )
         return outcome, True
+
+    def _send_to_staff(
+        self, outcome: Outcome, user_id: UserKey, now: float, input_id: int | None
+    ) -> Outcome:
+        """Store what the person wrote to staff on their case (its files go with it).
+
+        The message id comes from the channel's request id when there is one, so an
+        input redelivered after a crash (before the conversation was saved) adds
+        nothing twice.
+        """
+        sent = outcome.staff_message
+        assert sent is not None
+        case = self.storage.get_case(sent.case_number)
+        if case is None or case.user_id != user_id:
+            lang = outcome.record.lang if outcome.record else self.default_lang
+            return Outcome(record=outcome.record, replies=[Reply(t(lang, "status.not_found"))])
+        message_id = f"{user_id}:{input_id}" if input_id is not None else uuid.uuid4().hex
+        self.storage.add_case_message(
+            CaseMessage(
+                message_id=message_id,
+                case_number=case.case_number,
+                sender=USER_SENDER,
+                text=sent.text,
+                files=tuple(
+                    EvidenceRef(sha256=f.sha256 or "", name=f.name, mime=f.mime, size=f.size)
+                    for f in sent.files
+                ),
+                at=now,
+            )
+        )
+        return outcome
 
     def _submit(self, outcome: Outcome, now: float) -> Outcome:
         submission = outcome.submission

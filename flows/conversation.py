@@ -26,10 +26,11 @@ from flows.messages import (
     ChoiceInput,
     CommandInput,
     Input,
+    MessageInput,
     Reply,
     SupplementInput,
 )
-from flows.outcome import Outcome, Submission, SupplementDone
+from flows.outcome import MessageToStaff, Outcome, Submission, SupplementDone
 from flows.policy import Policy, Text, TierDecision, decide_tier
 from flows.question import Question
 from flows.questions import INTAKE_QUESTIONS, MAX_DESCRIPTION, MAX_SERVICE_NAME
@@ -44,6 +45,7 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_SERVICE_NAME",
     "IntakeFlow",
+    "MessageToStaff",
     "Outcome",
     "Submission",
     "SupplementDone",
@@ -52,7 +54,8 @@ __all__ = [
 ]
 
 # The steps that take files; a channel downloads a file only when the user is at one.
-FILE_STATES = frozenset({"evidence", "supplement"})
+# After submitting (and while writing to staff) a file goes to staff with a message.
+FILE_STATES = frozenset({"evidence", "supplement", "submitted", "message"})
 
 
 class IntakeFlow:
@@ -233,7 +236,7 @@ class IntakeFlow:
             if message.value in CATALOG:
                 lang = message.value
             message = CommandInput("start")
-        if isinstance(message, SupplementInput):  # documents asked for after the draft was gone
+        if isinstance(message, SupplementInput | MessageInput):  # a case's button, no draft
             record = ConversationRecord(
                 user_id=user_id,
                 state="submitted",
@@ -242,6 +245,7 @@ class IntakeFlow:
                 created_at=now,
             )
             step = Step(self, record, now)
+            step.usage = usage
             step.channel = channel
             step.run(message)
             return step.outcome()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Messages one person may send staff in an hour unless the policy says otherwise.
+MESSAGES_PER_HOUR = 10
+MESSAGE_WINDOW = 3600.0
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -17,6 +21,8 @@ class Limits:
 
     max_cases: int | None = None
     max_evidence_bytes: int | None = None
+    # Messages to staff per person in any hour (a throttle, not lifted with the others).
+    max_messages_per_hour: int | None = MESSAGES_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,13 @@ class UserUsage:
     cases: int = 0
     evidence_bytes: int = 0  # files in their submitted cases
     limits_lifted: bool = False  # staff lifted the limits for this person
+    case_numbers: tuple[str, ...] = ()  # their submitted cases, oldest first
+    recent_messages: int = 0  # messages they sent staff in the last MESSAGE_WINDOW seconds
+
+    def may_message(self, limits: Limits) -> bool:
+        """Whether this person may send staff another message now."""
+        limit = limits.max_messages_per_hour
+        return limit is None or self.recent_messages < limit
 
     def may_start(self, limits: Limits) -> bool:
         """Whether this person may start another report."""

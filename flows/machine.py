@@ -26,11 +26,21 @@ from flows.questions import INTAKE_QUESTIONS
 
 # summary: confirm or edit; edit_menu: pick an answer to change; resume: continue or
 # restart a draft after /start; submitted: a case exists; supplement: sending documents
-# staff asked for, for one submitted case; closed: forget the draft.
-AFTER_QUESTIONS = ("summary", "edit_menu", "resume", "submitted", "supplement", "closed")
+# staff asked for, for one submitted case; message: writing to staff about a submitted
+# case; closed: forget the draft.
+AFTER_QUESTIONS = (
+    "summary",
+    "edit_menu",
+    "resume",
+    "submitted",
+    "supplement",
+    "message",
+    "closed",
+)
 # Triggers drawn in the README diagram. ``pause`` (/start), ``cancel`` (/cancel) and
-# ``open_supplement`` (staff asked for documents) leave every question, and ``jump``
-# (/back, edits, resuming, finishing a supplement) returns to an earlier state; drawn,
+# ``open_supplement`` (staff asked for documents) and ``open_message`` (writing to staff)
+# leave every question, and ``jump`` (/back, edits, resuming, finishing a supplement or a
+# message) returns to an earlier state; drawn,
 # they would bury the path, so the README states them in words.
 DIAGRAM_TRIGGERS = frozenset({"advance", "retry_amount", "decline", "edit", "submit", "restart"})
 
@@ -72,7 +82,7 @@ class StateTable:
         self.draft_states = (*self.names, "summary", "edit_menu")
         # Where a jump may land, and where it may start.
         self.jump_targets = (*self.draft_states, "resume", "submitted")
-        self.jump_sources = (*self.draft_states, "resume", "supplement")
+        self.jump_sources = (*self.draft_states, "resume", "supplement", "message")
         self.conditions: dict[str, When] = {}
         forward: list[dict[str, Any]] = []
         for q in questions:
@@ -104,6 +114,11 @@ class StateTable:
                 "trigger": "open_supplement",
                 "source": [*self.jump_targets, "supplement"],
                 "dest": "supplement",
+            },
+            {
+                "trigger": "open_message",
+                "source": [*self.jump_targets, "message"],
+                "dest": "message",
             },
         ]
 

@@ -84,6 +84,18 @@ class SupplementInput:
 
 
 @dataclass(frozen=True)
+class MessageInput:
+    """Write to staff about a submitted case: a pressed "write to staff" button (or the
+    case picked for a message already typed).
+
+    Made by the intake from the button's data (``msg:<case number>``) once it has
+    checked that the case is the presser's; a forged number never reaches the flow.
+    """
+
+    case_number: str
+
+
+@dataclass(frozen=True)
 class EditedInput:
     """The user edited an earlier message; edits are not applied to answers."""
 
@@ -98,9 +110,13 @@ Input = (
     | UnsupportedInput
     | EditedInput
     | SupplementInput  # made by the intake from a pressed "send documents" button
+    | MessageInput  # made by the intake from a pressed "write to staff" button
 )
 
 CALLBACK_SEPARATOR = ":"
+# Button data ``msg:<case number>``: write to staff about that case. The intake reads
+# it (checking the case is the presser's) into a MessageInput.
+MESSAGE_BUTTON = "msg"
 # Telegram limits callback data to 64 bytes; every button the flow makes fits.
 MAX_CALLBACK_BYTES = 64
 

@@ -49,6 +49,15 @@ class SupplementDone:
     files: tuple[EvidenceFile, ...]
 
 
+@dataclass(frozen=True)
+class MessageToStaff:
+    """What a reporter wrote to staff about one of their cases; the caller stores it on the case."""
+
+    case_number: str
+    text: str
+    files: tuple[EvidenceFile, ...] = ()
+
+
 @dataclass
 class Outcome:
     """The result of one input.
@@ -63,6 +72,7 @@ class Outcome:
     accepted_files: tuple[EvidenceFile, ...] = ()
     submission: Submission | None = None
     supplement: SupplementDone | None = None
+    staff_message: MessageToStaff | None = None
     # A pressed button answered the question being asked (a stale or forged one did not).
     choice_taken: bool = False
     # The user chose this language (/lang): it is theirs, beyond this conversation.

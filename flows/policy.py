@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.errors import PolicyError
-from flows.limits import Limits
+from flows.limits import MESSAGES_PER_HOUR, Limits
 
 LANGS = ("ko", "en")
 DEFAULT_POLICY = Path(__file__).with_name("policies") / "kakao_1015.toml"
@@ -298,9 +298,10 @@ def parse_policy(raw: Mapping[str, Any]) -> Policy:
 
 
 def _limits(raw: Mapping[str, Any]) -> Limits:
-    """``[limits]``: ``max_cases_per_user`` and ``max_evidence_mb_per_user``, each optional."""
+    """``[limits]``: ``max_cases_per_user``, ``max_evidence_mb_per_user`` and
+    ``max_messages_per_hour`` (messages to staff; 10 when not given), each optional."""
     values = {}
-    for key in ("max_cases_per_user", "max_evidence_mb_per_user"):
+    for key in ("max_cases_per_user", "max_evidence_mb_per_user", "max_messages_per_hour"):
         value = raw.get(key)
         if value is not None and (not isinstance(value, int) or value <= 0):
             raise PolicyError(f"limits.{key} must be a positive integer, got {value!r}")
@@ -312,6 +313,7 @@ def _limits(raw: Mapping[str, Any]) -> Limits:
     return Limits(
         max_cases=values["max_cases_per_user"],
         max_evidence_bytes=mb * 1024 * 1024 if mb is not None else None,
+        max_messages_per_hour=values["max_messages_per_hour"] or MESSAGES_PER_HOUR,
     )
 
 

@@ -11,6 +11,9 @@ from flows.identity import UserKey
 SCHEMA_VERSION = 2
 # Answers key holding documents being sent for a submitted case (the supplement state).
 SUPPLEMENT_KEY = "_supplement"
+# Answers key holding a message to staff being written (the message state): the case
+# (None while the person picks it), the text and files so far, the cases to pick from.
+MESSAGE_KEY = "_message"
 
 
 @dataclass
@@ -65,10 +68,11 @@ class ConversationRecord:
         return cls(user_id=UserKey.parse(data["user_id"]), **fields_)
 
     def evidence_sha256(self) -> set[str]:
-        """The sha256 of every file this conversation holds: its draft's evidence and
-        the documents being sent for a case."""
+        """The sha256 of every file this conversation holds: its draft's evidence, the
+        documents being sent for a case and the files of a message to staff being written."""
         files = list(self.answers.get("evidence", []))
         files += self.answers.get(SUPPLEMENT_KEY, {}).get("files", [])
+        files += self.answers.get(MESSAGE_KEY, {}).get("files", [])
         return {f["sha256"] for f in files if f.get("sha256")}
 
     def copy(self) -> ConversationRecord:

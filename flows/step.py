@@ -15,6 +15,7 @@ from flows.file_step import ALBUM_KEY, album_lines, hold_album_problems, screen_
 from flows.limits import UserUsage
 from flows.machine import Draft, fire, path_of
 from flows.messages import (
+    MESSAGE_BUTTON,
     AlbumDeliveredInput,
     AlbumEndInput,
     Button,
@@ -24,15 +25,16 @@ from flows.messages import (
     EvidenceFile,
     FilesInput,
     Input,
+    MessageInput,
     Reply,
     SupplementInput,
     TextInput,
     UnsupportedInput,
 )
-from flows.outcome import Outcome, Submission, SupplementDone
+from flows.outcome import MessageToStaff, Outcome, Submission, SupplementDone
 from flows.policy import TierDecision
 from flows.question import Invalid, Option, Question
-from flows.record import SUPPLEMENT_KEY, ConversationRecord
+from flows.record import MESSAGE_KEY, SUPPLEMENT_KEY, ConversationRecord
 from flows.summary import build_submission, summary_lines
 from flows.texts import CATALOG, t
 from flows.typed_text import clean_text, fold
@@ -83,6 +85,7 @@ class Step:
         self.accepted: list[EvidenceFile] = []
         self.submission: Submission | None = None
         self.supplement: SupplementDone | None = None
+        self.staff_message: MessageToStaff | None = None
         self.forget = False
         self.choice_taken = False
         self.lang_chosen: str | None = None
@@ -114,6 +117,7 @@ class Step:
             accepted_files=tuple(self.accepted),
             submission=self.submission,
             supplement=self.supplement,
+            staff_message=self.staff_message,
             choice_taken=self.choice_taken,
             lang_chosen=self.lang_chosen,
         )
@@ -132,7 +136,9 @@ class Step:
                 # process that dies before sending it answers again at start-up.
                 self.notes.extend(album_lines(album, self.t))
                 album["answered"] = True
-                if album.get("received") and state in ("evidence", "supplement"):
+                if album.get("received") and state == "message":
+                    self.message_ready()
+                elif album.get("received") and state in ("evidence", "supplement"):
                     self.acknowledge_files()
                 else:
                     self.ask_if_open()
@@ -143,12 +149,18 @@ class Step:
                 self.notes.extend(album_lines(album, self.t))
         if isinstance(message, SupplementInput):
             self.open_supplement(message)
+        elif isinstance(message, MessageInput):
+            self.open_message(message.case_number)
         elif isinstance(message, CommandInput):
             self.command(message)
         elif isinstance(message, ChoiceInput) and message.question == LANG_QUESTION:
             self.set_lang(message.value)
         elif state == "supplement" and not isinstance(message, UnsupportedInput | EditedInput):
             self.supplement_input(message)
+        elif state == "message" and not isinstance(message, UnsupportedInput | EditedInput):
+            self.message_input(message)
+        elif state == "submitted" and _has_content(message):
+            self.start_message(message)
         elif state == "submitted":
             self.say(self.t("already_submitted", case_number=self.record.case_number or "-"))
         elif isinstance(message, UnsupportedInput):
@@ -178,6 +190,9 @@ class Step:
         name, state = message.name, self.record.state
         if state == "supplement" and name in ("cancel", "back", "start"):
             self.close_supplement("supplement.stopped")
+            return
+        if state == "message" and name in ("cancel", "back", "start"):
+            self.close_message("message.stopped")
             return
         if name == "start":
             if state == "submitted" and not self.usage.may_start(self.policy.limits):
@@ -399,12 +414,139 @@ class Step:
     def close_supplement(self, key: str, **values: object) -> None:
         """Leave the supplement step and go back to where the user was."""
         self.answers.pop(SUPPLEMENT_KEY, None)
+        self.go_back_saying(key, **values)
+
+    # -- a message to staff about a submitted case ----------------------------------------------
+    # Typing (or sending files) after a submitted case, or pressing "write to staff" on a
+    # case (/status, a decision), opens the message step; the message goes to staff as
+    # soon as it has something in it and its case is known (asked when there are several),
+    # and the person is back where they were.
+    def start_message(self, message: Input) -> None:
+        """Something typed or sent after submitting: it is for staff."""
+        if not self.may_message():
+            return
+        cases = list(self.usage.case_numbers) or [self.record.case_number or ""]
+        self.record.history.append(self.record.state)
+        self.answers[MESSAGE_KEY] = {
+            "case": cases[0] if len(cases) == 1 else None,
+            "text": "",
+            "files": [],
+            "cases": cases,
+        }
+        fire(self.flow.machine, self.draft(), "open_message")
+        self.sync("message")
+        self.message_input(message)
+
+    def open_message(self, case_number: str) -> None:
+        """A "write to staff" button of one case (checked by the intake to be the person's)."""
+        pending = self.answers.get(MESSAGE_KEY)
+        if self.record.state == "message" and pending and pending["case"] is None:
+            pending["case"] = case_number  # the case picked for what was written
+            self.choice_taken = True
+            self.message_ready()
+            return
+        if self.record.state == "supplement":
+            self.reask("hint.stale_button")  # one thing at a time: the documents first
+            return
+        if not self.may_message():
+            self.ask_if_open()
+            return
+        self.choice_taken = True
+        if self.record.state != "message":
+            self.record.history.append(self.record.state)
+        self.answers[MESSAGE_KEY] = {"case": case_number, "text": "", "files": [], "cases": []}
+        fire(self.flow.machine, self.draft(), "open_message")
+        self.sync("message")
+        self.ask()
+
+    def message_input(self, message: Input) -> None:
+        pending = self.answers[MESSAGE_KEY]
+        if isinstance(message, ChoiceInput):
+            if message.question == "message" and message.value == "stop":
+                self.choice_taken = True
+                self.close_message("message.stopped")
+            else:
+                self.reask("hint.stale_button")
+            return
+        if isinstance(message, FilesInput):
+            in_progress = sum(f.get("size", 0) for f in self.answers.get("evidence", []))
+            in_progress += sum(f.get("size", 0) for f in pending["files"])
+            taken = screen_files(
+                message.files,
+                pending["files"],
+                self.flow.rules,
+                self.usage.evidence_room(self.policy.limits, in_progress),
+                self.policy.limits.max_evidence_bytes,
+                self.t,
+            )
+            self.accepted.extend(taken.accepted)
+            if message.group:  # the album's end sends it, with all its files
+                hold_album_problems(self.answers, message.group, taken.problems, taken.received)
+                return
+            self.notes.extend(taken.problems)
+            if not taken.accepted:
+                self.ask()  # why each was refused, and what to do
+                return
+        elif isinstance(message, TextInput):
+            text = clean_text(message.text)
+            value = self.match_option(text) if pending["case"] is None else None
+            if value == "stop" or (pending["case"] is not None and self.is_stop(text)):
+                self.close_message("message.stopped")
+                return
+            if value is not None:
+                pending["case"] = value
+                self.message_ready()
+                return
+            if not text:
+                self.reask("hint.empty")
+                return
+            pending["text"] = f"{pending['text']}\n{text}" if pending["text"] else text
+        self.message_ready()
+
+    def message_ready(self) -> None:
+        """Send what was written when its case is known; else ask which case it is about."""
+        pending = self.answers[MESSAGE_KEY]
+        if pending["case"] is None or not (pending["text"] or pending["files"]):
+            self.ask()
+            return
+        if not self.may_message():
+            self.answers.pop(MESSAGE_KEY)  # its files are let go with it
+            self.go_back_saying(None)
+            return
+        files = tuple(
+            EvidenceFile(f["name"], f["mime"], f["size"], f["sha256"]) for f in pending["files"]
+        )
+        self.staff_message = MessageToStaff(pending["case"], pending["text"], files)
+        self.close_message("message.sent", case_number=pending["case"])
+
+    def may_message(self) -> bool:
+        """Whether the person may write to staff now; if not, says so (once) and why."""
+        if self.usage.may_message(self.policy.limits):
+            return True
+        self.notes.append(self.t("message.throttled"))
+        if self.record.state in ("submitted", "message"):
+            self.say("\n".join(self.notes))
+            self.notes.clear()
+        return False
+
+    def is_stop(self, text: str) -> bool:
+        return fold(text) in {fold(self.t("message.stop")), "/stop"}
+
+    def close_message(self, key: str, **values: object) -> None:
+        """Leave the message step and go back to where the user was."""
+        self.answers.pop(MESSAGE_KEY, None)
+        self.go_back_saying(key, **values)
+
+    def go_back_saying(self, key: str | None, **values: object) -> None:
+        """Return from a case's step (documents, a message) to where the user was, saying ``key``."""
         target = self.record.history.pop() if self.record.history else "submitted"
         fire(self.flow.machine, self.draft(), "jump", target)
         self.sync(target)
-        self.notes.append(self.t(key, **values))
+        if key is not None:
+            self.notes.append(self.t(key, **values))
         if target == "submitted":
-            self.say("\n".join(self.notes))
+            if self.notes:
+                self.say("\n".join(self.notes))
             self.notes.clear()
         else:
             self.ask()
@@ -522,6 +664,11 @@ class Step:
             )
             count = len(sup.get("files", []))
             return text + ("\n" + self.t("evidence.count", count=count) if count else "")
+        if state == "message":
+            pending = self.answers.get(MESSAGE_KEY, {})
+            if pending.get("case") is None:
+                return self.t("message.which_case")
+            return self.t("message.write", case_number=pending["case"])
         return self.t(state)
 
     def options(self, state: str) -> list[Option]:
@@ -544,13 +691,25 @@ class Step:
             return [("continue", self.t("resume.continue")), ("restart", self.t("resume.restart"))]
         if state == "supplement":
             return [("done", self.t("evidence.done"))]
+        if state == "message":
+            pending = self.answers.get(MESSAGE_KEY, {})
+            cases = pending.get("cases", []) if pending.get("case") is None else []
+            return [(n, n) for n in cases] + [("stop", self.t("message.stop"))]
         return []
 
     def buttons(self, state: str) -> tuple[tuple[Button, ...], ...]:
         q = self.question(state)
         per_row = q.per_row if q is not None else 1
-        buttons = [Button(label, f"{state}:{value}") for value, label in self.options(state)]
+        buttons = [
+            Button(label, self.button_data(state, value)) for value, label in self.options(state)
+        ]
         return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+    def button_data(self, state: str, value: str) -> str:
+        if state == "message" and value != "stop":
+            # A case to write about: the intake checks it is the presser's own.
+            return f"{MESSAGE_BUTTON}:{value}"
+        return f"{state}:{value}"
 
     def valid_option(self, value: str) -> bool:
         q = self.question()
@@ -593,3 +752,10 @@ class Step:
             other: str = a["service_other"]
             return other
         return service.name(self.lang)
+
+
+def _has_content(message: Input) -> bool:
+    """Something typed or sent that can go to staff (not a button, not empty)."""
+    if isinstance(message, FilesInput):
+        return True
+    return isinstance(message, TextInput) and bool(clean_text(message.text))

@@ -127,8 +127,10 @@ MESSAGES: dict[str, str] = {
         "When you have them, tap 'Send documents' below and send photos or files."
     ),
     "already_submitted": (
-        "This report is already submitted (case number {case_number}).\n"
-        "Send /start to file a new one."
+        "Your report is submitted (case number {case_number}).\n"
+        "If you have a question or more to send, write it here or send photos or files: "
+        "we pass it on to staff.\n"
+        "Send /start to file a new report."
     ),
     "resume": "You have a report in progress. Continue it or start over?",
     "resume.continue": "Continue",
@@ -228,6 +230,24 @@ MESSAGES: dict[str, str] = {
     "supplement.done": "{count} document(s) attached to case {case_number}. Our staff will check them.",
     "supplement.stopped": "Stopped sending documents. Tap 'Send documents' in the request to start again.",
     "supplement.not_open": "Case {case_number} is not waiting for documents.",
+    # -- messages to staff about a submitted case ---------------------------------------
+    "message.which_case": "Which report is this about? Please choose below.",
+    "message.write": (
+        "Write what you'd like to tell staff about case {case_number}. "
+        "You can send photos or files too."
+    ),
+    "message.stop": "Don't send",
+    "message.sent": "We've sent it to staff (case {case_number}). Their answer will come here.",
+    "message.stopped": "Nothing was sent to staff.",
+    "message.throttled": (
+        "You've sent a lot of messages in a short time. Staff will read all of them.\n"
+        "Please write again a little later."
+    ),
+    "message.from_staff": "Staff answered about case {case_number}:\n\n{text}",
+    "message.reply": "Reply",
+    "message.ask_staff": "Questions? Tap 'Ask staff' below and write them: the answer comes here.",
+    "message.button": "Ask staff",
+    "status.write": "Ask staff about {case_number}",
     "review.documents_requested": (
         "Case {case_number} needs more documents for the review.\n"
         "Needed: {documents}\n"

@@ -131,7 +131,9 @@ MESSAGES: dict[str, str] = {
         "준비되면 아래 '서류 보내기'를 누르고 사진이나 파일로 보내 주세요."
     ),
     "already_submitted": (
-        "이 접수는 이미 끝났어요. (접수번호: {case_number})\n새로 접수하시려면 /start 를 눌러 주세요."
+        "접수가 끝났어요. (접수번호: {case_number})\n"
+        "궁금한 점이나 더 보낼 자료가 있으면 여기에 적거나 사진·파일로 보내 주세요. 담당자에게 전해 드려요.\n"
+        "새로 접수하시려면 /start 를 눌러 주세요."
     ),
     # -- resume / cancel / back -------------------------------------------------------
     "resume": "작성하던 접수가 있어요. 이어서 할까요, 처음부터 다시 할까요?",
@@ -230,6 +232,23 @@ MESSAGES: dict[str, str] = {
     "supplement.done": "보완 서류 {count}개를 접수번호 {case_number}에 붙였어요. 담당자가 확인할게요.",
     "supplement.stopped": "서류 보내기를 멈췄어요. 요청 메시지의 '서류 보내기'로 언제든 다시 할 수 있어요.",
     "supplement.not_open": "이 접수(접수번호 {case_number})는 지금 서류를 받지 않아요.",
+    # -- messages to staff about a submitted case ---------------------------------------
+    "message.which_case": "어느 접수에 대한 내용인가요? 아래에서 골라 주세요.",
+    "message.write": (
+        "접수번호 {case_number}에 대해 담당자에게 전할 내용을 적어 주세요. 사진이나 파일도 보낼 수 있어요."
+    ),
+    "message.stop": "보내지 않기",
+    "message.sent": "접수번호 {case_number}에 대한 내용을 담당자에게 보냈어요. 답이 오면 여기로 알려 드릴게요.",
+    "message.stopped": "담당자에게 아무것도 보내지 않았어요.",
+    "message.throttled": (
+        "짧은 시간에 메시지를 많이 보내셨어요. 보내신 내용은 담당자가 모두 확인할 거예요.\n"
+        "조금 뒤에 다시 보내 주세요."
+    ),
+    "message.from_staff": "접수번호 {case_number}에 대해 담당자가 답했어요.\n\n{text}",
+    "message.reply": "답장하기",
+    "message.ask_staff": "궁금한 점은 아래 '담당자에게 문의'를 누르고 적어 주세요. 여기로 답해 드릴게요.",
+    "message.button": "담당자에게 문의",
+    "status.write": "{case_number} 담당자에게 문의",
     "review.documents_requested": (
         "접수번호 {case_number}의 심사에 서류 보완이 필요해요.\n"
         "필요한 서류: {documents}\n"

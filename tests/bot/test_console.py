@@ -229,3 +229,21 @@ def test_make_run_without_a_token_speaks_as_the_console(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "• 항목: 이 컴퓨터에서 나눈 대화 기록, 이용자 유형" in result.stdout
     assert "텔레그램" not in result.stdout
+
+
+def test_the_console_writes_to_staff_after_submitting(tmp_path):
+    """Regression: after submitting, the console answered any question with "this report
+    is finished"; now what is typed (or /file sent) goes to staff about the case."""
+    receipt = tmp_path / "영수증.pdf"
+    receipt.write_bytes(b"%PDF-1.4 fake")
+    # Consent, general user, KakaoMap, no money lost, a question, submit.
+    lines = ["1", "일반 이용자", "카카오맵", "2", "언제 복구되나요?", "1"]
+    lines += ["지급은 언제쯤인가요?", f"/file {receipt}", "/status", "1", "/cancel"]
+    out, service = console(lines)
+    [row] = service.storage.list_cases()
+    sent = service.storage.case_messages(row.case_number)
+    assert [m.text for m in sent] == ["지급은 언제쯤인가요?", ""]
+    assert [f.name for f in sent[1].files] == ["영수증.pdf"]
+    assert out.count("담당자에게 보냈어요") == 2
+    assert f"[1] {row.case_number} 담당자에게 문의" in out  # /status's button, numbered
+    assert "담당자에게 아무것도 보내지 않았어요" in out  # the button opened it, /cancel closed it
