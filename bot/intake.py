@@ -656,7 +656,7 @@ class IntakeService:
         return outcome, True
 
     def _send_to_staff(
-        self, outcome: Outcome, user_id: UserKey, now: float, input_id: int | None
+        self, outcome: Outcome, user_id: UserKey, now: float, input_id: int | str | None
     ) -> Outcome:
         """Store what the person wrote to staff on their case (its files go with it).
 
