@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.notices import Notices
+from bot.sequencer import UserSequencer
 from flows.conversation import FILE_STATES, IntakeFlow, Outcome, Submission
 from flows.identity import UserKey
 from flows.limits import MESSAGE_WINDOW, UserUsage
@@ -151,6 +153,15 @@ class IntakeService:
         self.remind_after = remind_after
         self.documents_remind_after = documents_remind_after
         self.expire_after = flow.expire_days * DAY
+        # One line of turns per person for every door and the scheduler, and one place
+        # notices go through: a server has one service, so these are the server's.
+        self.sequencer = UserSequencer()
+        self.notices = Notices(
+            storage, lang_of=self.user_lang, sequencer=self.sequencer, clock=clock
+        )
+        # Called with each person whose input was handled (the scheduler looks at
+        # their draft again once it may need a reminder); may run in a worker thread.
+        self.on_input: list[Callable[[UserKey], None]] = []
 
     def handle(
         self,
@@ -202,7 +213,33 @@ class IntakeService:
         language_code: str | None = None,
         input_id: int | str | None = None,
     ) -> Handled:
-        """Like :meth:`handle`, also telling whether a pressed button was taken."""
+        """Like :meth:`handle`, also telling whether a pressed button was taken.
+
+        The notices waiting in the person's mailbox (:meth:`bot.notices.Notices.take_mailbox`)
+        come first, each shown once: a door that cannot push needs nothing more.
+        """
+        handled = self._handle_input(
+            user_id, message, language_code=language_code, input_id=input_id
+        )
+        for hook in self.on_input:
+            hook(user_id)
+        try:
+            mailbox = self.notices.take_mailbox(user_id)
+        except Exception:  # the notices stay stored: shown with the next input
+            log.exception("mailbox of user %s could not be read", user_id)
+            mailbox = []
+        if not mailbox:
+            return handled
+        return Handled([*mailbox, *handled.replies], handled.choice_taken)
+
+    def _handle_input(
+        self,
+        user_id: UserKey,
+        message: Input | IncomingFiles | tuple[IncomingFile, ...],
+        *,
+        language_code: str | None,
+        input_id: int | None,
+    ) -> Handled:
         now = self.clock()
         try:
             record = self.storage.load_conversation(user_id)

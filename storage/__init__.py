@@ -1,5 +1,5 @@
 """Persistence: conversations in progress, submitted cases, evidence, the case index,
-processed update ids and the audit log, behind one small contract (:class:`Storage`)."""
+processed update ids, notices and the audit log, behind one small contract (:class:`Storage`)."""
 
 from storage.base import Storage
 from storage.errors import (
@@ -8,6 +8,7 @@ from storage.errors import (
     DataDirInUse,
     EvidenceNotFound,
     NeedsMigration,
+    NoticeNotFound,
     StorageError,
 )
 from storage.records import (
@@ -20,6 +21,7 @@ from storage.records import (
     CaseStatus,
     CaseSummary,
     EvidenceRef,
+    Notice,
 )
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "EvidenceNotFound",
     "EvidenceRef",
     "NeedsMigration",
+    "Notice",
+    "NoticeNotFound",
     "Storage",
     "StorageError",
 ]

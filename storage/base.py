@@ -19,11 +19,13 @@ from storage.records import (
     CaseFilter,
     CaseMessage,
     CaseSummary,
+    Notice,
 )
 
 
 class Storage(ABC):
-    """Durable home of conversations, users' languages, cases, evidence, processed requests, the audit log.
+    """Durable home of conversations, users' languages, cases, evidence, processed requests,
+    notices and the audit log.
 
     Promises every implementation keeps (and ``tests/storage/test_contract.py`` checks):
 
@@ -213,6 +215,41 @@ class Storage(ABC):
         (see :meth:`bot.intake.IntakeService.handle`), which asks the current
         question again; a reply that changes nothing (``/status``, a staff export)
         is sent again. Raises ValueError for a malformed channel name or request id.
+        """
+
+    # -- notices (bot/notices.py) ---------------------------------------------------
+    # A notice is stored before anybody tries to deliver it and stays until it was
+    # delivered: a failed push is recorded and retried, never dropped.
+    @abstractmethod
+    def add_notice(self, notice: Notice) -> None:
+        """Store a new notice, durably; adding an id already stored changes nothing."""
+
+    @abstractmethod
+    def get_notice(self, notice_id: str) -> Notice | None:
+        """Return the notice as it is now, or None when no notice has that id."""
+
+    @abstractmethod
+    def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
+        """Return the notices not yet delivered (of one user, or everybody's), oldest first.
+
+        Cheap: kept apart from the delivered ones, so a mailbox check on every
+        request and the staff overview's count never read delivered notices.
+        """
+
+    @abstractmethod
+    def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
+        """Record that the notice reached its person at ``at``; return it as it is now.
+
+        Marking a delivered notice again keeps the first time. Raises
+        :class:`storage.NoticeNotFound` for an unknown id.
+        """
+
+    @abstractmethod
+    def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
+        """Record a failed push (one more attempt, ``error`` its type name); return the notice.
+
+        A delivered notice stays delivered (the failure is ignored). Raises
+        :class:`storage.NoticeNotFound` for an unknown id.
         """
 
     # -- audit log -----------------------------------------------------------------

@@ -37,6 +37,7 @@ class DataLayout:
     case_index.jsonl                    append-only index of cases (rebuildable)
     audit.jsonl                         append-only audit log
     evidence_holds.jsonl                which evidence files each draft holds (rebuildable)
+    notices.jsonl                       notices for people, a line per change (optional: absent = none)
     request_ids.jsonl                   recently processed requests ("telegram:<update id>")
     request_ids.prev.jsonl              the ones before those (rolled over)
     tmp/                                temporary files of writes in flight and of downloads
@@ -81,6 +82,10 @@ class DataLayout:
     @property
     def audit_file(self) -> Path:
         return self.root / "audit.jsonl"
+
+    @property
+    def notices_file(self) -> Path:
+        return self.root / "notices.jsonl"
 
     @property
     def request_ids_file(self) -> Path:

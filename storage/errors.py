@@ -11,6 +11,10 @@ class CaseNotFound(StorageError):
     """No case has that number."""
 
 
+class NoticeNotFound(StorageError, KeyError):
+    """No notice has that id."""
+
+
 class EvidenceNotFound(StorageError):
     """No evidence file has that sha256."""
 

@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,7 +15,7 @@ from flows.record import ConversationRecord
 from storage.base import Storage
 from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_numbers import new_case_number, normalize_case_number
-from storage.errors import CaseNotFound, EvidenceNotFound
+from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound
 from storage.evidence_files import check_sha256
 from storage.records import (
     AuditEntry,
@@ -24,7 +24,10 @@ from storage.records import (
     CaseDraft,
     CaseFilter,
     CaseSummary,
+    Notice,
     case_holder,
+    notice_delivered,
+    notice_failed,
 )
 from storage.request_ids import DEFAULT_KEEP, RecentRequests, request_key
 
@@ -49,6 +52,8 @@ class MemoryStorage(Storage):
         self._case_holders: dict[str, set[str]] = {}  # sha256 -> numbers of cases holding it
         self._requests = RecentRequests(keep_request_ids)
         self._audit: list[str] = []
+        self._notices: dict[str, str] = {}  # notice id -> notice as JSON, in order added
+        self._undelivered: dict[str, None] = {}  # ids not yet delivered, in order added
 
     # -- conversations -----------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
@@ -217,6 +222,46 @@ class MemoryStorage(Storage):
         key = request_key(channel, request_id)
         with self._lock:
             self._requests.add(key)
+
+    # -- notices -----------------------------------------------------------------------
+    def add_notice(self, notice: Notice) -> None:
+        data = _dump(notice.to_dict())
+        with self._lock:
+            if notice.notice_id in self._notices:
+                return
+            self._notices[notice.notice_id] = data
+            if notice.delivered_at is None:
+                self._undelivered[notice.notice_id] = None
+
+    def get_notice(self, notice_id: str) -> Notice | None:
+        with self._lock:
+            data = self._notices.get(notice_id)
+        return None if data is None else Notice.from_dict(json.loads(data))
+
+    def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
+        with self._lock:
+            snapshot = [self._notices[i] for i in self._undelivered]
+        notices = [Notice.from_dict(json.loads(data)) for data in snapshot]
+        if user_id is not None:
+            notices = [n for n in notices if n.user_id == user_id]
+        return sorted(notices, key=lambda n: n.created_at)  # stable: ties stay in order added
+
+    def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
+        return self._change_notice(notice_id, lambda n: notice_delivered(n, at))
+
+    def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
+        return self._change_notice(notice_id, lambda n: notice_failed(n, at, error))
+
+    def _change_notice(self, notice_id: str, how: Callable[[Notice], Notice]) -> Notice:
+        with self._lock:
+            data = self._notices.get(notice_id)
+            if data is None:
+                raise NoticeNotFound(notice_id)
+            notice = how(Notice.from_dict(json.loads(data)))
+            self._notices[notice_id] = _dump(notice.to_dict())
+            if notice.delivered_at is not None:
+                self._undelivered.pop(notice_id, None)
+        return notice
 
     # -- audit -------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

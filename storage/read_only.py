@@ -26,6 +26,7 @@ from storage.errors import CorruptFile, EvidenceNotFound, StorageError
 from storage.evidence_files import check_sha256
 from storage.evidence_holds import DraftHolds
 from storage.jsonl_log import JsonLinesLog
+from storage.notice_log import NoticeLog
 from storage.records import (
     AuditEntry,
     Case,
@@ -33,6 +34,7 @@ from storage.records import (
     CaseDraft,
     CaseFilter,
     CaseSummary,
+    Notice,
     case_holder,
 )
 from storage.request_ids import request_key
@@ -45,7 +47,7 @@ class ReadOnly(StorageError):
 
 
 class ReadOnlyStorage(Storage):
-    """Cases, evidence, conversations and the audit log as they are on disk; no writes."""
+    """Cases, evidence, conversations, notices and the audit log as they are on disk; no writes."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
@@ -123,6 +125,18 @@ class ReadOnlyStorage(Storage):
         request_key(channel, request_id)  # malformed is refused as by the owner
         return False  # processed requests are the bot's business
 
+    def _notice_log(self) -> NoticeLog:
+        """The notices as they are now (read again on each use: the bot keeps writing)."""
+        notices = NoticeLog(JsonLinesLog(self._layout.notices_file, self._files), read_only=True)
+        notices.load()
+        return notices
+
+    def get_notice(self, notice_id: str) -> Notice | None:
+        return self._notice_log().get(notice_id)
+
+    def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
+        return self._notice_log().undelivered(user_id)
+
     def load_user_lang(self, user_id: UserKey) -> str | None:
         path = self._layout.user_file(user_id)
         doc = self._read(path, USER_TABLE)
@@ -163,4 +177,13 @@ class ReadOnlyStorage(Storage):
         self._refuse()
 
     def append_audit(self, entry: AuditEntry) -> None:
+        self._refuse()
+
+    def add_notice(self, notice: Notice) -> None:
+        self._refuse()
+
+    def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
+        self._refuse()
+
+    def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
         self._refuse()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -274,6 +274,65 @@ class AuditEntry:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditEntry:
         return cls(**copy.deepcopy(data))
+
+
+def notice_delivered(notice: Notice, at: float) -> Notice:
+    """The notice marked delivered at ``at`` (a delivered one keeps its first time)."""
+    return notice if notice.delivered_at is not None else replace(notice, delivered_at=at)
+
+
+def notice_failed(notice: Notice, at: float, error: str) -> Notice:
+    """The notice after one more failed push (a delivered one is left as it is)."""
+    if notice.delivered_at is not None:
+        return notice
+    return replace(notice, attempts=notice.attempts + 1, last_error=str(error), last_attempt_at=at)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for a person that they did not ask for: a review decision, a
+    document request, a reminder, a staff message (:mod:`bot.notices`).
+
+    Stored before anybody tries to deliver it, so a notice is never lost: it stays
+    undelivered (``delivered_at`` None) until its channel pushed it or the person
+    saw it in their mailbox. ``replies`` are :class:`flows.messages.Reply` as JSON
+    (``{"text": ..., "buttons": [[[label, data], ...], ...]}``); ``attempts`` and
+    ``last_error`` count and name the failed pushes (an error's type name, never
+    a message that could hold personal data), ``last_attempt_at`` says when the
+    last one failed (the scheduler waits longer after each).
+    """
+
+    notice_id: str
+    user_id: UserKey
+    case_number: str | None
+    kind: str  # "review", "documents", "reminder", "expiry", "staff_message", ...
+    replies: tuple[dict[str, Any], ...]
+    created_at: float
+    delivered_at: float | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    last_attempt_at: float | None = None  # when the last failed push was tried
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_id, UserKey):
+            raise TypeError(f"user_id must be a UserKey, not {self.user_id!r}")
+        if not self.notice_id:
+            raise ValueError("a notice needs a notice_id")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a deep, JSON-compatible copy."""
+        data = copy.deepcopy(asdict(self))
+        data["user_id"] = str(self.user_id)
+        data["replies"] = list(data["replies"])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Notice:
+        data = copy.deepcopy(data)
+        data["user_id"] = UserKey.parse(data["user_id"])
+        data["replies"] = tuple(data.get("replies", ()))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 # Who holds an evidence file. Evidence is stored once per sha256, so one file may

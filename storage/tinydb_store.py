@@ -26,6 +26,7 @@ from storage.errors import CaseNotFound, CorruptFile, DataDirInUse, EvidenceNotF
 from storage.evidence_files import EvidenceFiles, check_sha256, file_sha256
 from storage.evidence_holds import DraftHolds
 from storage.jsonl_log import DamagedLog, JsonLinesLog
+from storage.notice_log import NoticeLog
 from storage.records import (
     AuditEntry,
     Case,
@@ -33,8 +34,11 @@ from storage.records import (
     CaseDraft,
     CaseFilter,
     CaseSummary,
+    Notice,
     case_holder,
     draft_holder,
+    notice_delivered,
+    notice_failed,
 )
 from storage.request_ids import DEFAULT_KEEP, RequestIdFile, request_key
 from storage.schema import check_schema
@@ -126,6 +130,8 @@ class TinyDBStorage(Storage):
             self._evidence_locks = _LockStripes()
             self._holds = DraftHolds(JsonLinesLog(self._layout.evidence_holds_file, self._files))
             self._open_holds(force_rebuild=rebuild_index)
+            self._notices = NoticeLog(JsonLinesLog(self._layout.notices_file, self._files))
+            self._notices.load()
         except BaseException:
             self.close()
             raise
@@ -436,6 +442,22 @@ class TinyDBStorage(Storage):
     def mark_request(self, channel: str, request_id: str) -> None:
         self._requests.mark(request_key(channel, request_id))
 
+    # -- notices -----------------------------------------------------------------------
+    def add_notice(self, notice: Notice) -> None:
+        self._notices.add(notice)
+
+    def get_notice(self, notice_id: str) -> Notice | None:
+        return self._notices.get(notice_id)
+
+    def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
+        return self._notices.undelivered(user_id)
+
+    def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
+        return self._notices.change(notice_id, lambda n: notice_delivered(n, at))
+
+    def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
+        return self._notices.change(notice_id, lambda n: notice_failed(n, at, error))
+
     # -- audit -------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
         self._append_audit(entry)
@@ -487,7 +509,7 @@ class TinyDBStorage(Storage):
     # -- lifetime ----------------------------------------------------------------------
     def close(self) -> None:
         """Close the logs and release the data directory; calling it twice is harmless."""
-        for name in ("_audit", "_requests", "_index", "_holds"):
+        for name in ("_audit", "_requests", "_index", "_holds", "_notices"):
             part = getattr(self, name, None)
             if part is not None:
                 part.close()

@@ -284,6 +284,7 @@ MESSAGES: dict[str, str] = {
         "Your damage report draft was deleted after {days} days without an answer.\n"
         "Send /start to report again."
     ),
+    "notices.unread": "You have {count} unread notice(s).",
     "group_chat": "Reports are taken in private chats only. Please message me directly.",
     "error.internal": (
         "Sorry, something went wrong on our side. Your answers are safe. "

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from flows.identity import UserKey
 from storage import (
     AuditEntry,
     CaseChange,
@@ -16,6 +17,8 @@ from storage import (
     CaseStatus,
     EvidenceNotFound,
     EvidenceRef,
+    Notice,
+    NoticeNotFound,
 )
 from storage.case_numbers import is_valid_case_number, new_case_number
 from storage.records import case_holder, draft_holder
@@ -525,3 +528,95 @@ def test_user_language_survives_reopening(make_store, storage_kind):
     first.save_user_lang(tg(7), "en")
     first.close()
     assert make_store().load_user_lang(tg(7)) == "en"
+
+
+# -- notices -----------------------------------------------------------------------------
+
+CONSOLE_1 = UserKey("console", "1")
+
+
+def notice(n: int, user_id: UserKey = CONSOLE_1, *, at: float = 1_700_000_000.0, **kw) -> Notice:
+    fields = {
+        "notice_id": f"notice-{n}",
+        "user_id": user_id,
+        "case_number": None,
+        "kind": "review",
+        "replies": ({"text": f"알림 {n}", "buttons": [[["서류 보내기", "docs:X"]]]},),
+        "created_at": at + n,
+    }
+    fields.update(kw)
+    return Notice(**fields)
+
+
+def test_notice_round_trip_and_undelivered_oldest_first(store):
+    """Regression: storage had no notices, so a notice for a channel that cannot push was lost."""
+    store.add_notice(notice(2))
+    store.add_notice(notice(1))
+    store.add_notice(notice(3, tg(5), case_number="K-1"))
+    assert store.get_notice("notice-1") == notice(1)
+    assert store.get_notice("missing") is None
+    assert [n.notice_id for n in store.undelivered_notices()] == [
+        "notice-1",
+        "notice-2",
+        "notice-3",
+    ]
+    assert [n.notice_id for n in store.undelivered_notices(CONSOLE_1)] == ["notice-1", "notice-2"]
+    assert store.undelivered_notices(tg(6)) == []
+
+
+def test_adding_a_notice_again_changes_nothing(store):
+    store.add_notice(notice(1))
+    store.mark_notice_delivered("notice-1", 5.0)
+    store.add_notice(notice(1))  # a retried post: still delivered, still one
+    assert store.get_notice("notice-1").delivered_at == 5.0
+    assert store.undelivered_notices() == []
+
+
+def test_delivered_notices_leave_the_undelivered_list(store):
+    store.add_notice(notice(1))
+    store.add_notice(notice(2))
+    done = store.mark_notice_delivered("notice-1", 10.0)
+    assert done.delivered_at == 10.0
+    assert [n.notice_id for n in store.undelivered_notices()] == ["notice-2"]
+    assert store.mark_notice_delivered("notice-1", 20.0).delivered_at == 10.0  # first time kept
+    assert store.get_notice("notice-1").delivered_at == 10.0
+
+
+def test_failed_pushes_are_counted_and_kept(store):
+    store.add_notice(notice(1, tg(5)))
+    store.mark_notice_failed("notice-1", 11.0, "TimedOut")
+    failed = store.mark_notice_failed("notice-1", 12.0, "Forbidden")
+    assert (failed.attempts, failed.last_error, failed.last_attempt_at) == (2, "Forbidden", 12.0)
+    assert store.undelivered_notices(tg(5)) == [failed]
+    store.mark_notice_delivered("notice-1", 13.0)
+    after = store.mark_notice_failed("notice-1", 14.0, "TimedOut")  # late failure: ignored
+    assert (after.delivered_at, after.attempts) == (13.0, 2)
+
+
+def test_marking_an_unknown_notice_raises(store):
+    with pytest.raises(NoticeNotFound):
+        store.mark_notice_delivered("nope", 1.0)
+    with pytest.raises(NoticeNotFound):
+        store.mark_notice_failed("nope", 1.0, "X")
+
+
+def test_notices_are_copies(store):
+    store.add_notice(notice(1))
+    got = store.get_notice("notice-1")
+    got.replies[0]["text"] = "changed"
+    assert store.get_notice("notice-1").replies[0]["text"] == "알림 1"
+    assert store.undelivered_notices()[0].replies[0]["text"] == "알림 1"
+
+
+def test_notices_survive_reopening(make_store, storage_kind):
+    if storage_kind == "memory":
+        pytest.skip("nothing survives the process in memory")
+    first = make_store()
+    first.add_notice(notice(1))
+    first.add_notice(notice(2))
+    first.mark_notice_delivered("notice-1", 9.0)
+    first.mark_notice_failed("notice-2", 9.5, "TimedOut")
+    first.close()
+    again = make_store()
+    assert again.get_notice("notice-1").delivered_at == 9.0
+    assert [(n.notice_id, n.attempts) for n in again.undelivered_notices()] == [("notice-2", 1)]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from flows.record import ConversationRecord
-from storage import CaseChange, CaseDraft, CaseFilter, CaseStatus, CorruptFile, EvidenceRef
+from storage import (
+    CaseChange,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CorruptFile,
+    EvidenceRef,
+    Notice,
+)
 from storage.read_only import ReadOnly, ReadOnlyStorage
 from storage.records import case_holder
 from storage.tinydb_store import TinyDBStorage
@@ -108,4 +116,22 @@ def test_processed_requests_are_the_owners_business(tmp_path):
         reader.mark_request("telegram", "6")
     with pytest.raises(ValueError):
         reader.seen_request("Not A Channel", "5")
+
+
+def test_reads_the_notices_the_owner_keeps_and_refuses_to_change_them(tmp_path):
+    """Regression: staff tools beside the bot could not see which notices were undelivered."""
+    owner = TinyDBStorage(tmp_path)
+    owner.create_case(draft(1, owner.put_evidence(b"abc")), now=1_700_000_000)
+    view = ReadOnlyStorage(tmp_path)
+    assert view.undelivered_notices() == []  # no notices file yet: none
+    first = Notice("n1", tg(7), None, "review", ({"text": "안녕하세요", "buttons": []},), 1.0)
+    owner.add_notice(first)
+    owner.add_notice(Notice("n2", tg(8), None, "review", (), 2.0))
+    owner.mark_notice_delivered("n2", 3.0)
+    assert view.undelivered_notices() == [first]  # read as it is now, the bot still writing
+    assert view.get_notice("n2").delivered_at == 3.0
+    with pytest.raises(ReadOnly):
+        view.mark_notice_delivered("n1", 4.0)
+    with pytest.raises(ReadOnly):
+        view.add_notice(first)
     owner.close()

@@ -1,0 +1,113 @@
+"""Notices on disk: an append-only log of whole notices, the last line of each id winning."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from flows.identity import UserKey
+from storage.errors import NoticeNotFound
+from storage.jsonl_log import JsonLinesLog
+from storage.records import Notice
+
+
+class NoticeLog:
+    """Every notice in ``notices.jsonl``, one line per change of one notice::
+
+        {"notice_id": "n1", "user_id": "console:1", ..., "delivered_at": null, "attempts": 0}
+        {"notice_id": "n1", "user_id": "console:1", ..., "delivered_at": 1700000000.0, ...}
+
+    Each line is the notice as it is after the change, so replaying a line twice
+    changes nothing and a torn last line (a crash while appending) only loses the
+    change being made then: a notice added is never lost once :meth:`add`
+    returned (fsync'd). An absent file is an empty log (no layout change).
+
+    In memory: the undelivered notices whole (a mailbox check on every request and
+    the staff count read only these), and of the delivered ones only where their
+    last line is, for :meth:`get`.
+    """
+
+    def __init__(self, log_file: JsonLinesLog, *, read_only: bool = False) -> None:
+        self._log = log_file
+        self._read_only = read_only
+        self._lock = threading.Lock()
+        self._undelivered: dict[str, Notice] = {}  # in order added
+        self._delivered: dict[str, int] = {}  # notice id -> byte offset of its last line
+
+    def load(self) -> None:
+        """Read the log (cutting a torn tail unless read-only) and open it for appending."""
+        self._undelivered.clear()
+        self._delivered.clear()
+        if not self._read_only:
+            self._log.repair_tail()
+        for offset, value in self._log.scan_with_offsets(end=self._log.size()):
+            try:
+                notice = Notice.from_dict(value)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # not a notice: skipped (scan_with_offsets already skips non-JSON)
+            self._place(notice, offset)
+        if not self._read_only:
+            self._log.open()
+
+    def _place(self, notice: Notice, offset: int) -> None:
+        if notice.delivered_at is None:
+            self._delivered.pop(notice.notice_id, None)
+            self._undelivered[notice.notice_id] = notice
+        else:
+            self._undelivered.pop(notice.notice_id, None)
+            self._delivered[notice.notice_id] = offset
+
+    # -- lookups -----------------------------------------------------------------------
+    def get(self, notice_id: str) -> Notice | None:
+        with self._lock:
+            notice = self._undelivered.get(notice_id)
+            offset = self._delivered.get(notice_id)
+        if notice is not None:
+            return _copy(notice)
+        if offset is None:
+            return None
+        for value in self._log.read_at([offset]):
+            return Notice.from_dict(value)
+        return None
+
+    def undelivered(self, user_id: UserKey | None = None) -> list[Notice]:
+        with self._lock:
+            notices = list(self._undelivered.values())
+        if user_id is not None:
+            notices = [n for n in notices if n.user_id == user_id]
+        notices.sort(key=lambda n: n.created_at)  # stable: ties stay in order added
+        return [_copy(n) for n in notices]
+
+    # -- changes -----------------------------------------------------------------------
+    def add(self, notice: Notice) -> None:
+        with self._lock:
+            if notice.notice_id in self._undelivered or notice.notice_id in self._delivered:
+                return
+            offset = self._log.append(notice.to_dict())
+            self._place(_copy(notice), offset)
+
+    def change(self, notice_id: str, how: Callable[[Notice], Notice]) -> Notice:
+        """Apply ``how`` to the notice and append the result (nothing when it is unchanged)."""
+        current = self.get(notice_id)
+        if current is None:
+            raise NoticeNotFound(notice_id)
+        with self._lock:
+            # The line is appended under the lock, so one notice's lines reach the
+            # file in the order they were computed (the last line must be the truth).
+            latest = self._undelivered.get(notice_id, current)
+            new = how(latest)
+            if new == latest:
+                return _copy(latest)
+            offset = self._log.append(new.to_dict())
+            self._place(new, offset)
+            return _copy(new)
+
+    def close(self) -> None:
+        self._log.close()
+
+
+def _copy(notice: Notice) -> Notice:
+    """A notice nobody else holds (its replies are dicts: storage hands out copies only)."""
+    return replace(notice, replies=copy.deepcopy(notice.replies))
