@@ -53,7 +53,7 @@ class MemoryStorage(Storage):
         self._requests = RecentRequests(keep_request_ids)
         self._audit: list[str] = []
         self._notices: dict[str, str] = {}  # notice id -> notice as JSON, in order added
-        self._undelivered: dict[str, None] = {}  # ids not yet delivered, in order added
+        self._undelivered: dict[str, UserKey] = {}  # ids not yet delivered, in order added
 
     # -- conversations -----------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
@@ -231,7 +231,7 @@ class MemoryStorage(Storage):
                 return
             self._notices[notice.notice_id] = data
             if notice.delivered_at is None:
-                self._undelivered[notice.notice_id] = None
+                self._undelivered[notice.notice_id] = notice.user_id
 
     def get_notice(self, notice_id: str) -> Notice | None:
         with self._lock:
@@ -240,10 +240,12 @@ class MemoryStorage(Storage):
 
     def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
         with self._lock:
-            snapshot = [self._notices[i] for i in self._undelivered]
+            snapshot = [
+                self._notices[i]
+                for i, owner in self._undelivered.items()
+                if user_id is None or owner == user_id
+            ]
         notices = [Notice.from_dict(json.loads(data)) for data in snapshot]
-        if user_id is not None:
-            notices = [n for n in notices if n.user_id == user_id]
         return sorted(notices, key=lambda n: n.created_at)  # stable: ties stay in order added
 
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:

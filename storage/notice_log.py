@@ -34,11 +34,13 @@ class NoticeLog:
         self._read_only = read_only
         self._lock = threading.Lock()
         self._undelivered: dict[str, Notice] = {}  # in order added
+        self._by_user: dict[UserKey, dict[str, None]] = {}  # undelivered ids per person
         self._delivered: dict[str, int] = {}  # notice id -> byte offset of its last line
 
     def load(self) -> None:
         """Read the log (cutting a torn tail unless read-only) and open it for appending."""
         self._undelivered.clear()
+        self._by_user.clear()
         self._delivered.clear()
         if not self._read_only:
             self._log.repair_tail()
@@ -55,8 +57,14 @@ class NoticeLog:
         if notice.delivered_at is None:
             self._delivered.pop(notice.notice_id, None)
             self._undelivered[notice.notice_id] = notice
+            self._by_user.setdefault(notice.user_id, {})[notice.notice_id] = None
         else:
-            self._undelivered.pop(notice.notice_id, None)
+            old = self._undelivered.pop(notice.notice_id, None)
+            if old is not None:
+                ids = self._by_user.get(old.user_id, {})
+                ids.pop(notice.notice_id, None)
+                if not ids:
+                    self._by_user.pop(old.user_id, None)
             self._delivered[notice.notice_id] = offset
 
     # -- lookups -----------------------------------------------------------------------
@@ -74,9 +82,10 @@ class NoticeLog:
 
     def undelivered(self, user_id: UserKey | None = None) -> list[Notice]:
         with self._lock:
-            notices = list(self._undelivered.values())
-        if user_id is not None:
-            notices = [n for n in notices if n.user_id == user_id]
+            if user_id is None:
+                notices = list(self._undelivered.values())
+            else:
+                notices = [self._undelivered[i] for i in self._by_user.get(user_id, ())]
         notices.sort(key=lambda n: n.created_at)  # stable: ties stay in order added
         return [_copy(n) for n in notices]
 
