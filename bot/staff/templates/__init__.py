@@ -13,7 +13,6 @@ it inside one line (or as ``{{ " " }}``). Keep a ``{% ... %}`` tag on one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,29 +20,16 @@ from typing import Any
 import jinja2
 
 from bot.staff.templates import helpers
+from bot.webpage import SpacelessLoader, template_options
+
+__all__ = ["SpacelessLoader", "environment", "options", "prepare"]
 
 FOLDER = Path(__file__).parent
 
 
-class SpacelessLoader(jinja2.FileSystemLoader):
-    """Load templates with line breaks and the indentation around them removed."""
-
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
-        joined = "".join(line.strip() for line in source.splitlines())
-        return joined, filename, uptodate
-
-
 def options() -> dict[str, Any]:
-    """The environment's settings: autoescape always on, an unknown name is an error."""
-    return {
-        "loader": SpacelessLoader(FOLDER),
-        "autoescape": True,
-        "undefined": jinja2.StrictUndefined,
-        "auto_reload": False,
-    }
+    """The environment's settings (:func:`bot.webpage.template_options` for this folder)."""
+    return template_options(FOLDER)
 
 
 def prepare(env: jinja2.Environment) -> jinja2.Environment:

@@ -76,19 +76,9 @@ def create_staff_app(
     app.middlewares.append(signin.session_middleware)
     app.on_response_prepare.append(signin.add_headers)
     app.cleanup_ctx.append(overview.overviews_in_background)
-    app.router.add_get(f"/static/{STYLESHEET.name}", stylesheet, name="stylesheet")
+    app.router.add_get(f"/static/{STYLESHEET.name}", STYLESHEET.handler, name="stylesheet")
     # Order matters where paths overlap: lift-limits before the /cases/{number}/{action} catch.
     for part in (signin, cases, overview, files, actions):
         app.add_routes(part.routes)
     log.info("staff web enabled at %s/", PREFIX)
     return app
-
-
-async def stylesheet(request: web.Request) -> web.Response:
-    """The one stylesheet; its URL names its content's hash, so it may be cached for a year."""
-    return web.Response(
-        body=STYLESHEET.body,
-        content_type="text/css",
-        charset="utf-8",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -25,6 +23,7 @@ from bot.staff.stats import CaseStats
 from bot.staff.templates.pages import Frame
 from bot.staff.templates.words import LANGS, word
 from bot.staff.web.sessions import OneTimeSignIn, SessionStore, SignInThrottle, StaffSession
+from bot.webpage import StaticFile, is_https
 from flows.policy import Policy, Text
 from storage.base import Storage
 
@@ -44,24 +43,8 @@ EXPORT_TYPES = {  # the downloads of bot.staff.web.files, linked from the case l
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
-class Stylesheet:
-    """The one stylesheet (``bot/staff/static/staff.css``), named by its content's hash."""
-
-    body: bytes
-    name: str
-
-    @classmethod
-    def load(cls) -> Stylesheet:
-        body = files("bot.staff").joinpath("static/staff.css").read_bytes()
-        return cls(body, f"staff.{hashlib.sha256(body).hexdigest()[:16]}.css")
-
-    @property
-    def url(self) -> str:
-        return f"{PREFIX}/static/{self.name}"
-
-
-STYLESHEET = Stylesheet.load()
+# The one stylesheet (``bot/staff/static/staff.css``), named by its content's hash.
+STYLESHEET = StaticFile.load("bot.staff", "static/staff.css", "text/css", f"{PREFIX}/static")
 
 
 @dataclass
@@ -139,11 +122,6 @@ def url(path: str, params: Mapping[str, str]) -> str:
 def query_lang(request: web.Request) -> str:
     lang = request.query.get("lang", "ko")
     return lang if lang in LANGS else "ko"
-
-
-def is_https(request: web.Request) -> bool:
-    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.secure or forwarded == "https"
 
 
 def set_cookie(

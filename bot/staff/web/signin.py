@@ -30,6 +30,7 @@ from bot.staff.web.common import (
     set_cookie,
 )
 from bot.staff.web.sessions import SESSION_SECONDS, SignInThrottle
+from bot.webpage import add_security_headers, content_security_policy, same_origin
 
 log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 routes = web.RouteTableDef()
@@ -41,20 +42,7 @@ NAME_MAX = 40
 # The audit name of a one-time sign-in whose name field was left empty (``staff:local``).
 LOCAL_NAME = "local"
 
-CSP = (
-    "default-src 'self'; "
-    "style-src 'self'; "
-    "img-src 'self' data:; "
-    "script-src 'none'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
+CSP = content_security_policy(scripts=False)  # the staff web runs no script at all
 
 
 PUBLIC_ROUTES = frozenset(
@@ -99,10 +87,7 @@ async def session_middleware(
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Put the security headers (and the server time so far) on every staff response."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("Cache-Control", "no-store")
+    add_security_headers(response, CSP)
     started = request.get(STARTED_KEY)
     if started is not None:
         elapsed = (time.perf_counter() - started) * 1000
@@ -335,18 +320,3 @@ def safe_next(target: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith(f"{PREFIX}/") or "\\" in target:
         return ""
     return target
-
-
-def same_origin(request: web.Request) -> bool:
-    """Tell whether a POST's Origin (or Referer) names this server; absent headers pass."""
-    hosts = {request.host}
-    forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
-    if forwarded:
-        hosts.add(forwarded)
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin != "null" and urlsplit(origin).netloc in hosts
-    referer = request.headers.get("Referer")
-    if referer:
-        return urlsplit(referer).netloc in hosts
-    return True  # no browser omits both on a form POST; the CSRF token still decides
