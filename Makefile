@@ -17,13 +17,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -e '.[test]'
 	touch $@
 
-## Start the one server (/healthz, staff web, Telegram as configured) and print its URLs.
-## Without TELEGRAM_BOT_TOKEN the console chat runs beside it; without STAFF_WEB_TOKEN, on
-## loopback, the staff web opens through a one-time link printed here.
+## Start the one server (the web chat at /, /healthz, staff web, Telegram as configured) and
+## print its URLs: with no configuration, open the web chat's URL in a browser. Without
+## STAFF_WEB_TOKEN, on loopback, the staff web opens through a one-time link printed here.
 run: $(VENV)/.installed
 	$(PY) -m bot
 
-## The same server without the console chat (for a service manager).
+## The same server (for a service manager).
 serve: $(VENV)/.installed
 	$(PY) -m bot serve
 

@@ -51,34 +51,19 @@ def run_chat(settings: Settings, lang: str | None) -> int:
 def run_default(settings: Settings) -> int:
     """``make run``: the one server with every configured door (:func:`run_serve`).
 
-    Without Telegram the console chat runs beside it on this terminal, and the staff
-    web is there too (with STAFF_WEB_TOKEN, or on loopback through a one-time link).
+    The web chat at ``/`` needs no configuration, so it is what a newcomer opens; without
+    Telegram the terminal says so (the console chat is ``make chat``). The staff web is
+    there too (with STAFF_WEB_TOKEN, or on loopback through a one-time link).
     """
-    if settings.telegram_bot_token:
-        return run_serve(settings)
-    import asyncio
-
-    from bot.console import ConsoleChat
-    from bot.server import build_doors, serve_with_console
-
-    print(
-        "TELEGRAM_BOT_TOKEN is not set, so this is the console chat, beside the server below.\n"
-        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot.",
-        file=sys.stderr,
-        flush=True,
-    )
-    storage = build_storage(settings)
-    try:
-        service = build_service(settings, storage)
-
-        async def serve_and_chat() -> int | None:
-            doors = build_doors(settings, service)
-            return await serve_with_console(settings, doors, ConsoleChat(service).run)
-
-        code = asyncio.run(serve_and_chat())
-        return ConsoleChat(service).run() if code is None else code
-    finally:
-        storage.close()
+    if not settings.telegram_bot_token:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: the web chat below is the way in (open it in a "
+            "browser).\nSet TELEGRAM_BOT_TOKEN (see .env.example) for Telegram; `make chat` "
+            "is the console chat.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return run_serve(settings)
 
 
 def run_serve(settings: Settings) -> int:
@@ -94,7 +79,14 @@ def run_serve(settings: Settings) -> int:
         async def serve_all() -> None:
             await serve(settings, build_doors(settings, service))
 
-        asyncio.run(serve_all())
+        try:
+            asyncio.run(serve_all())
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            print(
+                f"the server could not listen on {settings.host}:{settings.port} ({exc})",
+                file=sys.stderr,
+            )
+            return 1
     finally:
         storage.close()
     return 0
@@ -134,12 +126,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser(
         "run",
-        help="the server with every configured door; without Telegram, the console chat beside it",
+        help="the server with every configured door: the web chat at /, the staff web, Telegram",
     )
     sub.add_parser("telegram", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser(
         "serve",
-        help="the one HTTP server: /healthz, the staff web and Telegram, as configured",
+        help="the one HTTP server: /healthz, the web chat, the staff web and Telegram",
     )
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", choices=["ko", "en"], help="language of the conversation")
@@ -160,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         # A server logs what it does (sign-ins, review actions) at INFO; the console
         # chat and the staff commands share the terminal and say only what went wrong.
-        server = args.command in ("telegram", "serve") or (
-            args.command in (None, "run") and settings.telegram_bot_token
-        )
+        server = args.command in (None, "run", "telegram", "serve")
         log_masking.install(
             secrets=settings.secrets(), level=logging.INFO if server else logging.WARNING
         )

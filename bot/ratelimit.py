@@ -152,3 +152,41 @@ class Budget:
 def retry_after(seconds: float) -> str:
     """A ``Retry-After`` value: whole seconds, at least 1."""
     return str(max(1, math.ceil(seconds)))
+
+
+class Rates:
+    """Per-key token buckets: ``burst`` requests at once, refilled at ``per_minute``.
+
+    For doors open to anyone (the web chat): each key (a visitor, an address) may send
+    ``burst`` requests in a row and then ``per_minute`` a minute. Memory stays bounded:
+    past ``max_keys`` keys, those whose bucket is full again are forgotten (a full bucket
+    is what a new key gets anyway).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        per_minute: float,
+        burst: int,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._clock = clock
+        self.refill_s = 60.0 / per_minute
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (level, at)
+
+    def take(self, key: str) -> float:
+        """Spend one request of ``key``: 0 when allowed, else the seconds to wait."""
+        now = self._clock()
+        level, at = self._buckets.get(key, (float(self.burst), now))
+        level = min(float(self.burst), level + (now - at) / self.refill_s)
+        if level < 1:
+            self._buckets[key] = (level, now)
+            return (1 - level) * self.refill_s
+        if key not in self._buckets and len(self._buckets) >= self.max_keys:
+            full = self.burst * self.refill_s
+            self._buckets = {k: (v, t) for k, (v, t) in self._buckets.items() if now - t < full}
+        self._buckets[key] = (level - 1, now)
+        return 0.0

@@ -1,9 +1,10 @@
 """The one HTTP server: ``/healthz`` and every configured door, on one port.
 
-A *door* is one way in (:class:`Door`): the staff web (:class:`StaffDoor`) and
-Telegram, by webhook or long polling (:class:`TelegramDoor`). :func:`build_doors`
-picks them from the settings and :func:`serve` runs them; a new door (a web chat,
-a KakaoTalk skill) is a :class:`Door` subclass added in :func:`build_doors`.
+A *door* is one way in (:class:`Door`): the web chat at ``/`` (:class:`WebChatDoor`,
+always), the staff web (:class:`StaffDoor`) and Telegram, by webhook or long polling
+(:class:`TelegramDoor`). :func:`build_doors` picks them from the settings and
+:func:`serve` runs them; a new door (a KakaoTalk skill) is a :class:`Door` subclass
+added in :func:`build_doors`.
 
 Without ``STAFF_WEB_TOKEN``, on a loopback ``HOST``, the staff web still opens
 for whoever holds the one-time sign-in link printed at start-up
@@ -19,9 +20,7 @@ import logging
 import re
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -138,6 +137,26 @@ class Door:
         """Finish the work in progress."""
 
 
+class WebChatDoor(Door):
+    """The web chat at ``/``: the conversation on a phone's browser (:mod:`bot.webchat`).
+
+    Always on: it needs no configuration (``WEB_SECRET`` is made in ``DATA_DIR`` when
+    unset) and is what a newcomer opens.
+    """
+
+    def __init__(self, settings: Settings, service: IntakeService) -> None:
+        from bot.webchat.app import WebChat
+
+        self.settings = settings
+        self.chat = WebChat(service, settings)
+
+    def mount(self, app: web.Application) -> None:
+        self.chat.mount(app)
+
+    async def start(self) -> None:
+        say(f"web chat: {local_url(self.settings, '/')}  (open it in a browser)")
+
+
 class StaffDoor(Door):
     """The staff web under ``/staff`` (``STAFF_WEB_TOKEN``, or the printed one-time link)."""
 
@@ -249,6 +268,7 @@ def build_doors(
     elif settings.webhook_url:
         log.warning("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not: no webhook is served")
     doors.insert(0, StaffDoor(settings, service, review))
+    doors.insert(0, WebChatDoor(settings, service))
     return doors
 
 
@@ -306,45 +326,6 @@ async def run_telegram(
 ) -> None:
     """The whole bot with Telegram (tests pass a ``channel`` with their own timings)."""
     await serve(settings, build_doors(settings, service, channel=channel), stop=stop, ready=ready)
-
-
-async def serve_with_console(
-    settings: Settings, doors: list[Door], chat: Callable[[], int]
-) -> int | None:
-    """Serve ``doors`` and run the console ``chat`` beside them; return the chat's exit code.
-
-    The chat runs in a thread of its own once the server listens (so the server's
-    start-up lines come first) and reads the terminal; the end of its input stops the
-    server. SIGINT/SIGTERM stop the server and leave the blocked chat thread to end
-    with the process. None when the server could not listen (the port is taken): the
-    caller then runs the chat alone, as ``make chat`` does.
-    """
-    loop = asyncio.get_running_loop()
-    stop = _stop_on_signals()
-    ready = asyncio.Event()
-    code = 0
-
-    def run_chat() -> None:
-        nonlocal code
-        try:
-            code = chat()
-        finally:
-            loop.call_soon_threadsafe(stop.set)
-
-    server = asyncio.create_task(serve(settings, doors, stop=stop, ready=ready))
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait([server, waiter], return_when=asyncio.FIRST_COMPLETED)
-    waiter.cancel()
-    if server.done():
-        problem = server.exception()
-        if isinstance(problem, OSError):
-            say(f"the server could not listen on {settings.host}:{settings.port} ({problem})")
-            return None
-        await server  # stopped before it was ready, or failed: say so
-        return 0
-    threading.Thread(target=run_chat, name="console chat", daemon=True).start()
-    await server
-    return code
 
 
 def _stop_on_signals() -> asyncio.Event:

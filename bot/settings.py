@@ -12,7 +12,7 @@ from bot.errors import ConfigError
 from flows.texts import CATALOG
 
 # Settings that are secrets: never printed, masked wherever they would appear in a log.
-SECRETS = ("telegram_bot_token", "staff_web_token", "webhook_secret")
+SECRETS = ("telegram_bot_token", "staff_web_token", "webhook_secret", "web_secret")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,11 @@ class Settings:
     staff_web_token: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Signs the web chat's cookies and lookup codes; None: kept in DATA_DIR/web_secret.
+    web_secret: str | None = None
+    # The web chat's requests per minute from one address (behind TRUSTED_PROXIES:
+    # the client's); 0 turns the per-address limit off (the per-person one stays).
+    web_address_rate: int = 600
     host: str = "127.0.0.1"
     port: int = 8080
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks).
@@ -95,6 +100,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError(
                     f"TRUSTED_PROXIES must list IP addresses or networks, got {part.strip()!r}"
                 ) from None
+    web_address_rate = integer("WEB_ADDRESS_RATE", 600)
+    if web_address_rate < 0:
+        raise ConfigError(f"WEB_ADDRESS_RATE must be 0 or more, got {web_address_rate}")
     downloads_max = integer("DOWNLOADS_MAX", 4)
     downloads_per_user = integer("DOWNLOADS_PER_USER", 2)
     for name, value in (
@@ -112,6 +120,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         staff_web_token=get("STAFF_WEB_TOKEN"),
         webhook_url=get("WEBHOOK_URL"),
         webhook_secret=get("WEBHOOK_SECRET"),
+        web_secret=get("WEB_SECRET"),
+        web_address_rate=web_address_rate,
         host=get("HOST") or "127.0.0.1",
         port=port,
         trusted_proxies=tuple(proxies),

@@ -15,7 +15,8 @@ that for every namespace. Keys are namespaced by who shows them:
   Telegram ``/stats`` command (``bot/staff/stats.py``; the staff web's statistics
   page says its own words under ``staff.stats.*``);
 - ``console.*``: what only the console chat says (``bot/console.py``);
-- ``telegram.*``: the Telegram command menu (``bot/telegram.py``).
+- ``telegram.*``: the Telegram command menu (``bot/telegram.py``);
+- ``web.*``: the web chat page's own words (``bot/webchat/``).
 
 A channel's namespace also holds its ``name`` (the staff pages' ``{channel}``) and its
 ``account`` (the consent's and privacy notice's ``{account}``, filled through
@@ -33,7 +34,7 @@ from flows.locales import en, ko
 LANGS = ("ko", "en")
 DEFAULT_LANG = "ko"
 # The prefixes of the namespaces other than the conversation's bare keys.
-NAMESPACES = ("staff", "export", "flags", "stats", "console", "telegram")
+NAMESPACES = ("staff", "export", "flags", "stats", "console", "telegram", "web")
 
 MESSAGES: dict[str, dict[str, str]] = {"ko": ko.MESSAGES, "en": en.MESSAGES}
 

@@ -556,6 +556,54 @@ MESSAGES: dict[str, str] = {
     "stats.median_amount": "KRW {amount:,.0f}",
     "stats.cases": "{n:,}",
     "stats.none": "No cases yet.",
+    # == what only the web chat page says (bot/webchat/) ====================================
+    "web.name": "Web chat",
+    "web.account": "a random visitor ID kept in this browser (a cookie)",
+    "web.title": "Damage report",
+    "web.welcome": (
+        "Hello. You can report damage caused by the service outage here.\n"
+        "Answer a few questions and you will see the support you can expect right away. "
+        "No account is needed."
+    ),
+    "web.start": "Start a report",
+    "web.transcript": "Conversation",
+    "web.bot": "Report assistant",
+    "web.you": "You",
+    "web.notice": "News",
+    "web.choices": "Choose an answer",
+    "web.answer": "Your answer",
+    "web.send": "Send",
+    "web.back": "Previous question",
+    "web.start_over": "Start over",
+    "web.files": "Choose photos or documents",
+    "web.camera": "Take a photo",
+    "web.upload": "Send files",
+    "web.uploading": "Sending… {percent}%",
+    "web.sending": "Sending…",
+    "web.sent_files": "{count} file(s): {names}",
+    "web.switch": "한국어",
+    "web.switch_label": "한국어로 보기",
+    "web.status_link": "Check a report",
+    "web.chat_link": "Back to the chat",
+    "web.skip": "Skip to the answer box",
+    "web.stale": "This page was out of date, so it was reloaded. Please check and press again.",
+    "web.too_fast": "You are sending very fast. Please send again in {seconds} s.",
+    "web.too_big": "That is more than can be sent at once. Please send the files in parts.",
+    "web.failed": "That did not go through. Please check your connection and send it again.",
+    "web.lookup": (
+        "Lookup code: {code}\n"
+        "With the case number and this code you can check the status, read messages from "
+        "staff and send documents from another device too. Take a screenshot or write it down."
+    ),
+    "web.status.title": "Check a report",
+    "web.status.intro": "Enter the case number and lookup code to continue with that report in this browser.",
+    "web.status.case_number": "Case number",
+    "web.status.code": "Lookup code",
+    "web.status.open": "Check",
+    "web.status.wrong": "The case number or lookup code does not match. Please check them.",
+    "web.status.throttled": "Too many wrong tries. Please try again in {seconds} s.",
+    "web.status.yours": "Reports in this browser",
+    "web.status.messages": "Write to staff and send documents in the chat.",
     # == what only the console chat says (bot/console.py) ===================================
     "console.name": "Console",
     "console.account": "the chat record on this computer",

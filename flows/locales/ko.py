@@ -555,6 +555,53 @@ MESSAGES: dict[str, str] = {
     "stats.median_amount": "{amount:,.0f}원",
     "stats.cases": "{n:,}건",
     "stats.none": "접수된 건이 없어요.",
+    # == what only the web chat page says (bot/webchat/) ====================================
+    "web.name": "웹 채팅",
+    "web.account": "이 브라우저에 저장된 무작위 접속 ID(쿠키)",
+    "web.title": "피해 접수",
+    "web.welcome": (
+        "안녕하세요. 서비스 장애로 입은 피해를 여기서 접수할 수 있어요.\n"
+        "몇 가지 질문에 답해 주시면 예상 지원 내용을 바로 알려 드려요. 회원 가입은 필요 없어요."
+    ),
+    "web.start": "접수 시작하기",
+    "web.transcript": "대화 내용",
+    "web.bot": "접수 도우미",
+    "web.you": "나",
+    "web.notice": "새 소식",
+    "web.choices": "답을 고르세요",
+    "web.answer": "답변 입력",
+    "web.send": "보내기",
+    "web.back": "이전 질문",
+    "web.start_over": "처음부터",
+    "web.files": "사진이나 서류 고르기",
+    "web.camera": "카메라로 찍기",
+    "web.upload": "파일 보내기",
+    "web.uploading": "보내는 중… {percent}%",
+    "web.sending": "보내는 중…",
+    "web.sent_files": "파일 {count}개: {names}",
+    "web.switch": "English",
+    "web.switch_label": "Switch to English",
+    "web.status_link": "접수 조회",
+    "web.chat_link": "채팅으로 돌아가기",
+    "web.skip": "입력란으로 건너뛰기",
+    "web.stale": "화면이 오래되어 다시 불러왔어요. 확인하고 다시 눌러 주세요.",
+    "web.too_fast": "너무 빨리 보내고 있어요. {seconds}초 뒤에 다시 보내 주세요.",
+    "web.too_big": "한 번에 보낼 수 있는 양을 넘었어요. 파일을 나눠서 보내 주세요.",
+    "web.failed": "보내지 못했어요. 연결을 확인하고 다시 보내 주세요.",
+    "web.lookup": (
+        "조회 코드: {code}\n"
+        "다른 기기에서도 접수번호와 이 코드로 처리 상태를 보고, 담당자 메시지를 읽고, "
+        "서류를 보낼 수 있어요. 화면을 캡처하거나 적어 두세요."
+    ),
+    "web.status.title": "접수 조회",
+    "web.status.intro": "접수번호와 조회 코드를 입력하면 이 브라우저에서 그 접수를 이어서 볼 수 있어요.",
+    "web.status.case_number": "접수번호",
+    "web.status.code": "조회 코드",
+    "web.status.open": "조회하기",
+    "web.status.wrong": "접수번호나 조회 코드가 맞지 않아요. 다시 확인해 주세요.",
+    "web.status.throttled": "여러 번 틀려서 잠시 막아 두었어요. {seconds}초 뒤에 다시 해 주세요.",
+    "web.status.yours": "이 브라우저의 접수",
+    "web.status.messages": "메시지와 서류 보내기는 채팅에서 할 수 있어요.",
     # == what only the console chat says (bot/console.py) ===================================
     "console.name": "콘솔",
     "console.account": "이 컴퓨터에서 나눈 대화 기록",

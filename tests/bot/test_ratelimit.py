@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from bot.errors import ConfigError
-from bot.ratelimit import Backoff, Budget, address_key, client_address, parse_address
+from bot.ratelimit import Backoff, Budget, Rates, address_key, client_address, parse_address
 from bot.settings import load_settings
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -78,3 +78,23 @@ def test_trusted_proxies_setting():
     assert load_settings({}).trusted_proxies == ()
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         load_settings({"TRUSTED_PROXIES": "proxy.local"})
+
+
+def test_rates_allow_a_burst_then_the_rate_per_key():
+    now = [0.0]
+    rates = Rates(lambda: now[0], per_minute=60, burst=3)
+    assert [rates.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert rates.take("a") == pytest.approx(1.0)  # one a second after the burst
+    assert rates.take("b") == 0.0  # another key has its own bucket
+    now[0] += 1.0
+    assert rates.take("a") == 0.0 and rates.take("a") > 0
+
+
+def test_rates_forget_full_buckets_past_max_keys():
+    now = [0.0]
+    rates = Rates(lambda: now[0], per_minute=60, burst=2, max_keys=3)
+    for key in "abc":
+        rates.take(key)
+    now[0] += 10.0  # every bucket is full again
+    rates.take("d")
+    assert len(rates._buckets) == 1

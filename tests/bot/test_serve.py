@@ -164,14 +164,24 @@ async def test_run_with_both_tokens_polls_telegram_and_serves_the_staff_web(tmp_
     assert "Traceback" not in log and api.token not in log, log
 
 
-async def test_run_without_a_token_serves_the_staff_page_beside_the_chat(tmp_path):
-    """Regression: ``make run`` (``python -m bot``) without a bot token started the console
-    chat only, and the staff web needed a second command (``python -m bot serve``)."""
+async def test_run_without_a_token_serves_the_web_chat_and_the_staff_page(tmp_path):
+    """Regression: ``make run`` (``python -m bot``) without a bot token ran the console chat
+    beside the server, and a newcomer had no page to open; now it prints the web chat's
+    URL first and serves it at ``/`` (the console chat is ``make chat``)."""
     port, log_path = free_port(), tmp_path / "bot.log"
     env = plain_env(STAFF_WEB_TOKEN=STAFF_TOKEN, PORT=str(port), DATA_DIR=str(tmp_path / "data"))
     async with bot_process([], env, log_path) as proc:
-        assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 0  # stdin is empty
+        await wait_healthy(proc, port, log_path)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/") as response,
+        ):
+            assert response.status == 200 and "chat" in response.cookies
+        assert await stop(proc) == 0
     log = log_path.read_text()
+    assert f"web chat: http://127.0.0.1:{port}/" in log, log
+    assert log.index("web chat:") < log.index("staff web:"), log
+    assert "make chat" in log and "  [1] " not in log, log  # no console chat beside it
     assert f"staff web: http://127.0.0.1:{port}/staff/" in log, log
     assert "signin/once" not in log and "Traceback" not in log, log
 
@@ -189,7 +199,7 @@ async def wait_for_text(proc: subprocess.Popen[bytes], log_path: Path, pattern: 
 
 async def test_run_without_any_configuration_prints_a_one_time_staff_link(tmp_path):
     """Regression: with no configuration at all ``make run`` gave the console chat and no way
-    into the staff web; now the staff web runs on loopback beside the chat, opened by a
+    into the staff web; now the staff web runs on loopback beside the web chat, opened by a
     one-time link printed to the terminal, which works once."""
     port, log_path = free_port(), tmp_path / "bot.log"
     env = plain_env(PORT=str(port), DATA_DIR=str(tmp_path / "data"))
@@ -205,7 +215,7 @@ async def test_run_without_any_configuration_prints_a_one_time_staff_link(tmp_pa
     try:
         link = (await wait_for_text(proc, log_path, ONE_TIME_LINK)).group(1)
         assert link.startswith(f"http://127.0.0.1:{port}/")
-        await wait_for_text(proc, log_path, re.compile(r"  \[1\] "))  # the chat's first buttons
+        await wait_for_text(proc, log_path, re.compile(r"web chat: http://127\.0\.0\.1:\d+/"))
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             async with http.get(link) as response:
@@ -231,10 +241,7 @@ async def test_run_without_any_configuration_prints_a_one_time_staff_link(tmp_pa
             http.get(f"{base}/staff/", allow_redirects=False) as response,
         ):
             assert response.status == 303
-        # The end of the chat's input stops the whole server, cleanly.
-        proc.stdin.write(b"1\n")
-        proc.stdin.close()
-        assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 0
+        assert await stop(proc) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -277,33 +284,8 @@ def test_loopback_hosts():
     assert not any(map(is_loopback, ["0.0.0.0", "::", "192.168.0.10", "example.org", ""]))
 
 
-async def test_sigterm_stops_the_chat_and_the_server_cleanly(tmp_path):
-    """SIGTERM while the console chat waits for a line: the server stops and the process exits 0."""
-    port, log_path = free_port(), tmp_path / "bot.log"
-    env = plain_env(PORT=str(port), DATA_DIR=str(tmp_path / "data"))
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.PIPE,  # open and silent: the chat thread is blocked reading it
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        await wait_for_text(proc, log_path, re.compile(r"  \[1\] "))
-        await wait_healthy(proc, port, log_path)
-        assert await stop(proc) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdin.close()
-    assert "Traceback" not in log_path.read_text()
-
-
-async def test_run_keeps_the_chat_when_the_port_is_taken(tmp_path):
-    """A newcomer whose port 8080 is busy still gets the console chat, told why there is no server."""
+async def test_run_says_when_the_port_is_taken(tmp_path):
+    """A newcomer whose port 8080 is busy is told why there is no server, without a traceback."""
     log_path = tmp_path / "bot.log"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -311,7 +293,7 @@ async def test_run_keeps_the_chat_when_the_port_is_taken(tmp_path):
         port = taken.getsockname()[1]
         env = plain_env(PORT=str(port), DATA_DIR=str(tmp_path / "data"))
         async with bot_process([], env, log_path) as proc:
-            assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 0  # stdin is empty
+            assert await asyncio.to_thread(proc.wait, START_TIMEOUT_S) == 1
     log = log_path.read_text()
-    assert f"could not listen on 127.0.0.1:{port}" in log and "  [1] " in log, log
+    assert f"could not listen on 127.0.0.1:{port}" in log and "make chat" in log, log
     assert "Traceback" not in log, log

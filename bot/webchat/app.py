@@ -1,0 +1,553 @@
+"""The web chat's routes on the one server: the page, its answers, the language and /status.
+
+Every answer is a form post. Without the page's script the server answers it with a
+303 back to ``/`` (post, redirect, get), which re-renders the whole transcript, so a
+reload never sends an answer twice. The script (``static/chat.js``) posts the same
+forms with ``X-Chat-Script: 1`` and gets a small JSON answer instead: the new bubbles
+and the controls of the next question as HTML, rendered by the same templates.
+
+Each visitor's requests run one at a time, in arrival order
+(:class:`~bot.sequencer.UserSequencer`); the intake runs in a worker thread, as for
+Telegram. Every post must carry the visitor's CSRF token (signed for that visitor
+alone) and come from this origin; every request counts against the visitor's and the
+address's rate (the address behind ``TRUSTED_PROXIES`` as for the staff web).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.intake import IncomingFile, IntakeService
+from bot.ratelimit import Backoff, Budget, Rates, address_key, client_address, retry_after
+from bot.sequencer import UserSequencer
+from bot.settings import Settings
+from bot.webchat.identity import CHANNEL, Signer, load_secret
+from bot.webchat.transcript import Bubble, Transcript, TranscriptStore
+from bot.webchat.uploads import BadForm, Form, TooBig, read_form, spool_folder
+from bot.webpage import (
+    StaticFile,
+    add_security_headers,
+    content_security_policy,
+    is_https,
+    same_origin,
+    template_options,
+)
+from flows.commands import read_line
+from flows.evidence import ALLOWED_TYPES
+from flows.identity import UserKey
+from flows.messages import ChoiceInput, CommandInput, Input, Reply, parse_callback
+from flows.texts import CATALOG, pick_lang, t
+from storage import CaseFilter, CorruptFile
+from storage.case_numbers import normalize_case_number
+
+log = logging.getLogger(__name__)
+
+COOKIE = "chat"
+COOKIE_DAYS = 90
+STATIC = "/static/web"
+SCRIPT_HEADER = "X-Chat-Script"
+TEXT_MAX = 4000  # characters of one typed answer (Telegram's message limit is 4096)
+CSP = content_security_policy(scripts=True)
+FOLDER = Path(__file__).parent
+# What the file inputs offer: the types the flow accepts, by MIME type and extension.
+ACCEPT = ",".join(
+    sorted({*ALLOWED_TYPES, *(s for suffixes in ALLOWED_TYPES.values() for s in suffixes)})
+)
+FILE_STATES = ("evidence", "supplement")
+
+# A visitor: 40 requests in a row, then one every 1.5 s; a lookup code: three free wrong
+# tries per address, then doubling waits, and 200 wrong tries an hour from everyone.
+VISITOR_PER_MINUTE = 40
+VISITOR_BURST = 40
+
+
+@dataclass
+class Turn:
+    """What one request did to a visitor's page."""
+
+    transcript: Transcript
+    new: list[Bubble]
+    lang: str
+    takes_files: bool
+
+
+class WebChat:
+    """Everything the web chat's handlers share; one per server."""
+
+    def __init__(
+        self,
+        service: IntakeService,
+        settings: Settings,
+        *,
+        sequencer: UserSequencer | None = None,
+        notices: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = service
+        self.storage = service.storage
+        self.settings = settings
+        self.signer = Signer(load_secret(settings.web_secret, settings.data_dir))
+        self.transcripts = TranscriptStore(settings.data_dir / "webchat")
+        self.sequencer = sequencer or UserSequencer()
+        self.notices = notices
+        self.clock = clock
+        self.visitor_rates = Rates(clock, per_minute=VISITOR_PER_MINUTE, burst=VISITOR_BURST)
+        rate = settings.web_address_rate
+        self.address_rates = Rates(clock, per_minute=rate, burst=rate) if rate else None
+        self.lookup_backoff = Backoff(clock, free=3, max_wait=900.0)
+        self.lookup_budget = Budget(clock, capacity=200, refill_s=18.0)
+        self.env = jinja2.Environment(**template_options(FOLDER / "templates"))
+        self.css = StaticFile.load("bot.webchat", "static/chat.css", "text/css", STATIC)
+        self.js = StaticFile.load("bot.webchat", "static/chat.js", "text/javascript", STATIC)
+        self.spool = spool_folder(self.storage)
+
+    def mount(self, app: web.Application) -> None:
+        """Add the web chat's routes at the root of the one server."""
+        app.router.add_get("/", self.guard(self.page), name="webchat")
+        app.router.add_post("/say", self.guard(self.say))
+        app.router.add_post("/lang", self.guard(self.language))
+        app.router.add_get("/status", self.guard(self.status_page))
+        app.router.add_post("/status", self.guard(self.status_open))
+        app.router.add_get(self.css.url, self.css.handler)
+        app.router.add_get(self.js.url, self.js.handler)
+
+    # -- every request ------------------------------------------------------------------
+    def guard(
+        self, handler: Callable[[web.Request, str], Awaitable[web.StreamResponse]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Wrap a handler: the visitor (a fresh one if need be), rate limits, headers, cookie."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            visitor = self.signer.visitor(request.cookies.get(COOKIE))
+            fresh = visitor is None
+            visitor = visitor or self.signer.new_id()
+            wait = self.visitor_rates.take(visitor)
+            if self.address_rates is not None:
+                address = address_key(
+                    client_address(
+                        request.remote,
+                        request.headers.getall("X-Forwarded-For", []),
+                        self.settings.trusted_proxies,
+                    )
+                )
+                wait = max(wait, self.address_rates.take(address))
+            if wait > 0:
+                response: web.StreamResponse = self.too_fast(request, visitor, wait)
+            else:
+                try:
+                    response = await handler(request, visitor)
+                except web.HTTPException:
+                    raise
+                except (TooBig, BadForm) as exc:
+                    response = self.refused(request, visitor, exc)
+            add_security_headers(response, CSP)
+            if fresh or request.method == "GET":  # a visit keeps the cookie alive
+                self.set_cookie(request, response, visitor)
+            return response
+
+        return guarded
+
+    def set_cookie(self, request: web.Request, response: web.StreamResponse, visitor: str) -> None:
+        response.set_cookie(
+            COOKIE,
+            self.signer.cookie(visitor),
+            max_age=COOKIE_DAYS * 24 * 3600,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=is_https(request),
+        )
+
+    def lang_of(self, request: web.Request, user: UserKey) -> str:
+        """The visitor's language: their draft's, their choice, else the browser's first."""
+        return self.service.user_lang(user, accept_language(request))
+
+    # -- the page -----------------------------------------------------------------------
+    async def page(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """Show the transcript and the current question's controls."""
+        user = UserKey(CHANNEL, visitor)
+        ticket = self.sequencer.take(user)
+        async with self.sequencer.turn(user, ticket):
+            turn = await asyncio.to_thread(self._look, user, request)
+        return self.render_page(request, visitor, turn)
+
+    def _look(self, user: UserKey, request: web.Request) -> Turn:
+        """The visitor's page as it stands (with any news from the mailbox added)."""
+        lang = self.lang_of(request, user)
+        transcript = self.transcripts.load(user.id)
+        news = self._mailbox(user)
+        if transcript is None:
+            transcript = self._new_transcript(user)
+            prompt = self._prompt(user)
+            transcript.add([Bubble.of(prompt)] if prompt else [Bubble(t(lang, "web.welcome"))])
+            if prompt is None and not news:
+                return Turn(transcript, [], lang, False)  # nothing kept for a mere visit
+        if news:
+            transcript.add(news)
+        if news or transcript.seq == 0:
+            self.transcripts.save(user.id, transcript)
+        return Turn(transcript, news, lang, self.service.takes_files(user))
+
+    def render_page(
+        self, request: web.Request, visitor: str, turn: Turn, *, status: int = 200
+    ) -> web.Response:
+        body = self.env.get_template("chat.html").render(
+            **self.context(visitor, turn), bubbles=turn.transcript.bubbles
+        )
+        return web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
+
+    def context(self, visitor: str, turn: Turn) -> dict[str, Any]:
+        lang = turn.lang
+        started = turn.transcript.seq > 0 or self._has_record(UserKey(CHANNEL, visitor))
+        return {
+            "lang": lang,
+            "other": "en" if lang == "ko" else "ko",
+            "w": partial(_word, lang),
+            "css": self.css.url,
+            "js": self.js.url,
+            "csrf": self.signer.csrf(visitor),
+            "n": turn.transcript.seq + 1,
+            "buttons": turn.transcript.buttons,
+            "started": started,
+            "takes_files": turn.takes_files,
+            "accept": ACCEPT,
+            "unread": self._unread(UserKey(CHANNEL, visitor)),
+        }
+
+    # -- answers ------------------------------------------------------------------------
+    async def say(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """Take one answer: a pressed button, a typed line, files, back or start over."""
+        user = UserKey(CHANNEL, visitor)
+        form = await read_form(request, self.spool)
+        try:
+            if not self.form_ok(request, visitor, form):
+                return await self.stale(request, visitor)
+            message, mine = self.read_answer(form)
+            try:
+                n = int(form.get("n"))
+            except ValueError:
+                n = 0
+            ticket = self.sequencer.take(user)
+            async with self.sequencer.turn(user, ticket):
+                turn = await asyncio.to_thread(
+                    self._answer, user, n, message, mine, accept_language(request)
+                )
+        finally:
+            form.discard()  # files the store took over are gone already
+        return self.answered(request, visitor, turn)
+
+    def form_ok(self, request: web.Request, visitor: str, form: Form) -> bool:
+        ok = self.signer.csrf_ok(visitor, form.get("csrf")) and same_origin(request)
+        if not ok:
+            log.warning("web chat POST %s refused: CSRF check failed", request.path)
+        return ok
+
+    def read_answer(self, form: Form) -> tuple[Input | tuple[IncomingFile, ...] | None, str]:
+        """The input a form carries, and how the visitor's own bubble shows it."""
+        command = form.get("cmd")
+        if command in ("back", "start"):
+            return CommandInput(command), ""
+        if form.get("choice"):
+            data = form.get("choice")
+            # A button we did not make is treated like a stale one: refused politely.
+            return parse_callback(data) or ChoiceInput(question="?", value="?"), data
+        if form.files:
+            return tuple(form.files), ""
+        text = form.get("text")[:TEXT_MAX]
+        if text.strip():
+            return read_line(text), text
+        return None, ""
+
+    def _answer(
+        self,
+        user: UserKey,
+        n: int,
+        message: Input | tuple[IncomingFile, ...] | None,
+        mine: str,
+        language_code: str | None,
+    ) -> Turn:
+        """Run one answer through the intake (in a worker thread, in the visitor's turn)."""
+        transcript = self.transcripts.load(user.id) or self._new_transcript(user)
+        lang = self.service.user_lang(user, language_code)
+        if message is None or n <= transcript.seq:  # empty, or sent before (a resent form)
+            return Turn(transcript, [], lang, self.service.takes_files(user))
+        record = self._record(user)
+        before = record.case_number if record else None
+        shown = self._shown(transcript, message, mine, lang)
+        if record is None and isinstance(message, ChoiceInput):
+            # A button on a page whose conversation is gone (or the first one): start first.
+            self.service.handle(user, CommandInput("start"), language_code=language_code)
+        try:
+            replies = self.service.handle(user, message, language_code=language_code, input_id=n)
+        except Exception:
+            log.exception("web chat answer of %s failed", user)
+            replies = [Reply(t(lang, "error.internal"))]
+        after = self._record(user)
+        new = [Bubble(shown, mine=True), *(Bubble.of(r) for r in replies)]
+        if after is not None and after.case_number and after.case_number != before:
+            code = self.signer.lookup_code(after.case_number)
+            new.append(Bubble(t(after.lang, "web.lookup", code=code)))
+        new += self._mailbox(user)
+        transcript.seq = n
+        transcript.add(new)
+        self.transcripts.save(user.id, transcript)
+        lang = after.lang if after is not None else self.service.user_lang(user, language_code)
+        return Turn(transcript, new, lang, after is not None and after.state in FILE_STATES)
+
+    def _shown(
+        self,
+        transcript: Transcript,
+        message: Input | tuple[IncomingFile, ...],
+        mine: str,
+        lang: str,
+    ) -> str:
+        """The visitor's own bubble: what they typed, the label they pressed, their files."""
+        if isinstance(message, tuple):
+            names = ", ".join(f.name for f in message)
+            return t(lang, "web.sent_files", count=len(message), names=names)
+        if isinstance(message, CommandInput) and not mine:
+            return t(lang, "web.back" if message.name == "back" else "web.start_over")
+        if isinstance(message, ChoiceInput):
+            for row in transcript.buttons:
+                for button in row:
+                    if button.data == mine:
+                        return button.label
+            return "?"
+        return mine
+
+    def answered(self, request: web.Request, visitor: str, turn: Turn) -> web.Response:
+        """The script gets the new bubbles and controls; a plain form post a 303 to the page."""
+        if request.headers.get(SCRIPT_HEADER) == "1":
+            return self.fragment(visitor, turn)
+        return web.Response(status=303, headers={"Location": "/#latest"})
+
+    def fragment(self, visitor: str, turn: Turn, *, status: int = 200) -> web.Response:
+        context = self.context(visitor, turn)
+        bubbles = self.env.get_template("bubbles.html").render(
+            **context, bubbles=turn.new, start=len(turn.transcript.bubbles) - len(turn.new)
+        )
+        controls = self.env.get_template("controls.html").render(**context)
+        title = self.env.get_template("title.html").render(**context)
+        return web.json_response(
+            {"bubbles": bubbles, "controls": controls, "title": title, "lang": turn.lang},
+            status=status,
+        )
+
+    async def language(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """Switch the visitor's language (kept for them, and for the draft in progress)."""
+        user = UserKey(CHANNEL, visitor)
+        form = await read_form(request, self.spool)
+        form.discard()
+        lang = form.get("lang")
+        if not self.form_ok(request, visitor, form) or lang not in CATALOG:
+            return await self.stale(request, visitor)
+        ticket = self.sequencer.take(user)
+        async with self.sequencer.turn(user, ticket):
+            turn = await asyncio.to_thread(self._switch, user, lang)
+        return self.answered(request, visitor, turn)
+
+    def _switch(self, user: UserKey, lang: str) -> Turn:
+        self.service.set_language(user, lang)
+        transcript = self.transcripts.load(user.id) or self._new_transcript(user)
+        prompt = self._prompt(user)
+        new = [Bubble.of(prompt) if prompt else Bubble(t(lang, "web.welcome"))]
+        transcript.add(new)
+        self.transcripts.save(user.id, transcript)
+        return Turn(transcript, new, lang, self.service.takes_files(user))
+
+    # -- refusals -----------------------------------------------------------------------
+    async def stale(self, request: web.Request, visitor: str) -> web.Response:
+        """A form from another page or identity (CSRF): show the page as it is now, unchanged."""
+        user = UserKey(CHANNEL, visitor)
+        lang = self.lang_of(request, user)
+        turn = await asyncio.to_thread(self._look_only, user, lang)
+        note = Bubble(t(lang, "web.stale"))
+        return self.note(request, visitor, turn, note, 403)
+
+    def _look_only(self, user: UserKey, lang: str) -> Turn:
+        transcript = self.transcripts.load(user.id) or self._new_transcript(user)
+        if not transcript.bubbles:
+            prompt = self._prompt(user)
+            transcript.add([Bubble.of(prompt) if prompt else Bubble(t(lang, "web.welcome"))])
+        return Turn(transcript, [], lang, self.service.takes_files(user))
+
+    def note(
+        self, request: web.Request, visitor: str, turn: Turn, note: Bubble, status: int
+    ) -> web.Response:
+        """The page (or the script's fragment) with a note that is shown once, not kept."""
+        shown = Turn(
+            Transcript(turn.transcript.seq, [*turn.transcript.bubbles]),
+            [note],
+            turn.lang,
+            turn.takes_files,
+        )
+        shown.transcript.bubbles.append(note)
+        if request.headers.get(SCRIPT_HEADER) == "1":
+            return self.fragment(visitor, shown, status=status)
+        return self.render_page(request, visitor, shown, status=status)
+
+    def too_fast(self, request: web.Request, visitor: str, wait: float) -> web.Response:
+        lang = pick_lang(accept_language(request), self.settings.default_lang)
+        text = t(lang, "web.too_fast", seconds=math.ceil(wait))
+        response = web.Response(text=text, status=429, content_type="text/plain", charset="utf-8")
+        response.headers["Retry-After"] = retry_after(wait)
+        return response
+
+    def refused(self, request: web.Request, visitor: str, problem: Exception) -> web.Response:
+        lang = pick_lang(accept_language(request), self.settings.default_lang)
+        big = isinstance(problem, TooBig)
+        log.warning("web chat POST %s refused: %s", request.path, type(problem).__name__)
+        text = t(lang, "web.too_big" if big else "web.stale")
+        response = web.Response(
+            text=text, status=413 if big else 400, content_type="text/plain", charset="utf-8"
+        )
+        if big:
+            response.force_close()  # the rest of the body is not read
+        return response
+
+    # -- /status ------------------------------------------------------------------------
+    async def status_page(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """The lookup form, and the cases of this browser's visitor with their status."""
+        user = UserKey(CHANNEL, visitor)
+        lang = self.lang_of(request, user)
+        return await self.render_status(request, visitor, lang)
+
+    async def render_status(
+        self, request: web.Request, visitor: str, lang: str, *, error: str = "", status: int = 200
+    ) -> web.Response:
+        user = UserKey(CHANNEL, visitor)
+        cases = await asyncio.to_thread(self._cases, user, lang)
+        body = self.env.get_template("status.html").render(
+            lang=lang,
+            other="en" if lang == "ko" else "ko",
+            w=partial(_word, lang),
+            css=self.css.url,
+            js=self.js.url,
+            csrf=self.signer.csrf(visitor),
+            cases=cases,
+            error=error,
+            unread=self._unread(user),
+        )
+        return web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
+
+    def _cases(self, user: UserKey, lang: str) -> list[str]:
+        rows = self.storage.list_cases(CaseFilter(user_id=user))
+        flow = self.service.flow
+        return [
+            t(
+                lang,
+                "status.line",
+                case_number=row.case_number,
+                tier=flow.tier_name(row.tier, lang),
+                status=t(lang, f"status.{row.status}"),
+            )
+            for row in rows
+        ]
+
+    async def status_open(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """Open a case by number and lookup code: this browser becomes that case's visitor.
+
+        Throttled per address (three free wrong tries, then doubling waits) and for
+        everyone together; an unknown number, another channel's case and a wrong code
+        get the same answer.
+        """
+        user = UserKey(CHANNEL, visitor)
+        lang = self.lang_of(request, user)
+        form = await read_form(request, self.spool)
+        form.discard()
+        if not self.form_ok(request, visitor, form):
+            return await self.render_status(
+                request, visitor, lang, error=t(lang, "web.stale"), status=403
+            )
+        address = address_key(
+            client_address(
+                request.remote,
+                request.headers.getall("X-Forwarded-For", []),
+                self.settings.trusted_proxies,
+            )
+        )
+        wait = max(self.lookup_backoff.wait_s(address), self.lookup_budget.wait_s())
+        if wait > 0:
+            error = t(lang, "web.status.throttled", seconds=math.ceil(wait))
+            response = await self.render_status(request, visitor, lang, error=error, status=429)
+            response.headers["Retry-After"] = retry_after(wait)
+            return response
+        number = normalize_case_number(form.get("case_number")[:40])
+        owner = await asyncio.to_thread(self._owner, number)
+        if (
+            number is None
+            or owner is None
+            or not self.signer.lookup_ok(number, form.get("code")[:40])
+        ):
+            self.lookup_backoff.failed(address)
+            self.lookup_budget.spend()
+            log.warning("web chat lookup from %s refused", address)
+            error = t(lang, "web.status.wrong")
+            return await self.render_status(request, visitor, lang, error=error, status=403)
+        self.lookup_backoff.succeeded(address)
+        response = web.Response(status=303, headers={"Location": "/status"})
+        self.set_cookie(request, response, owner)
+        log.info("web chat case opened by lookup code from another browser")
+        return response
+
+    def _owner(self, number: str | None) -> str | None:
+        """The web visitor id that filed case ``number`` (None: no such web case)."""
+        if number is None:
+            return None
+        case = self.storage.get_case(number)
+        if case is None or case.user_id.channel != CHANNEL:
+            return None
+        return case.user_id.id
+
+    # -- small reads --------------------------------------------------------------------
+    def _record(self, user: UserKey) -> Any:
+        try:
+            return self.storage.load_conversation(user)
+        except CorruptFile:
+            return None
+
+    def _has_record(self, user: UserKey) -> bool:
+        return self._record(user) is not None
+
+    def _prompt(self, user: UserKey) -> Reply | None:
+        record = self._record(user)
+        return self.service.flow.prompt(record, CHANNEL) if record is not None else None
+
+    def _new_transcript(self, user: UserKey) -> Transcript:
+        """An empty transcript; its counter continues the conversation's (a lost file)."""
+        record = self._record(user)
+        last = record.last_input_id if record is not None else None
+        return Transcript(seq=last or 0)
+
+    def _mailbox(self, user: UserKey) -> list[Bubble]:
+        """News kept for the visitor (review decisions, staff messages), each shown once."""
+        if self.notices is None:
+            return []
+        return [Bubble.of(reply, notice=True) for reply in self.notices.take_mailbox(user)]
+
+    def _unread(self, user: UserKey) -> int:
+        if self.notices is None:
+            return 0
+        return int(self.notices.unread_count(user))
+
+
+def accept_language(request: web.Request) -> str | None:
+    """The browser's first language tag (``en-US`` of ``en-US,en;q=0.9,ko;q=0.8``)."""
+    header = request.headers.get("Accept-Language", "")
+    first = header.split(",", 1)[0].split(";", 1)[0].strip()
+    return first[:35] or None
+
+
+def _word(lang: str, key: str, **values: object) -> str:
+    return t(lang, f"web.{key}", CHANNEL, **values)

@@ -1,0 +1,161 @@
+"""A web chat form, read from the request stream: its fields, and its files spooled to disk.
+
+Files are never read into memory: each part streams in 64 KiB pieces to a file in the
+store's spool folder (:meth:`storage.Storage.spool_dir`), hashed on the way, and stops
+being written the moment it passes :data:`flows.evidence.MAX_FILE_BYTES` (the same limit
+as Telegram's; the flow then refuses it by name as too big). A body larger than all the
+files a report may take together is refused before it is read (by its Content-Length)
+or as soon as it passes that size (without one). Whatever goes wrong, a file written
+here is deleted: a broken upload keeps nothing, and after the flow has had its turn
+the caller deletes what the store did not take over (:meth:`Form.discard`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import BodyPartReader, web
+
+from bot.intake import IncomingFile
+from flows.evidence import MAX_FILE_BYTES, MAX_FILES
+
+CHUNK = 64 * 1024
+FIELD_MAX = 8 * 1024  # a text field (an answer of up to a few thousand characters)
+FIELDS_MAX = 16
+# All the files one answer may carry, and room for the form around them.
+BODY_MAX = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024
+
+
+class TooBig(Exception):
+    """The request body is larger than any answer may be."""
+
+
+class BadForm(Exception):
+    """The body is not a form a browser sends."""
+
+
+@dataclass
+class Form:
+    """A posted form's text fields and files (each file on disk, or refused as too big)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    files: list[IncomingFile] = field(default_factory=list)
+
+    def get(self, name: str) -> str:
+        return self.fields.get(name, "")
+
+    def discard(self) -> None:
+        """Delete the spooled files the store did not take over."""
+        for f in self.files:
+            if f.path is not None:
+                f.path.unlink(missing_ok=True)
+
+
+def spool_folder(storage: object) -> Path:
+    """The store's spool folder (on the evidence's file system), else the system's temporary one."""
+    folder = getattr(storage, "spool_dir", lambda: None)()
+    return Path(folder) if folder is not None else Path(tempfile.gettempdir())
+
+
+async def read_form(request: web.Request, spool: Path) -> Form:
+    """Read a urlencoded or multipart form; files go to ``spool`` (raises TooBig, BadForm)."""
+    if request.content_length is not None and request.content_length > BODY_MAX:
+        raise TooBig(request.content_length)
+    if request.content_type != "multipart/form-data":
+        try:
+            posted = await request.post()
+        except ValueError:  # not UTF-8, and the like: no browser sends it
+            raise BadForm("unreadable form") from None
+        except web.HTTPRequestEntityTooLarge:
+            raise TooBig(request.content_length) from None
+        return Form(fields={k: v for k, v in posted.items() if isinstance(v, str)})
+    form = Form()
+    try:
+        await _read_parts(request, spool, form)
+    except BaseException:
+        form.discard()
+        raise
+    return form
+
+
+async def _read_parts(request: web.Request, spool: Path, form: Form) -> None:
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError):
+        raise BadForm("not multipart") from None
+    total = 0
+    parts = 0
+    while True:
+        try:
+            part = await reader.next()
+        except (ValueError, AssertionError):
+            raise BadForm("broken multipart") from None
+        if part is None:
+            return
+        if not isinstance(part, BodyPartReader):  # a nested multipart: no browser sends one
+            raise BadForm("nested multipart")
+        parts += 1
+        if parts > FIELDS_MAX + MAX_FILES * 4:
+            raise BadForm("too many parts")
+        if part.filename is None:
+            data = await _read_field(part)
+            total += len(data)
+            if len(form.fields) < FIELDS_MAX and part.name:
+                form.fields[part.name] = data.decode("utf-8", "replace")
+            continue
+        file, size = await _spool_part(part, spool, BODY_MAX - total)
+        total += size
+        if file is not None:
+            form.files.append(file)
+
+
+async def _read_field(part: BodyPartReader) -> bytes:
+    data = bytearray()
+    while chunk := await part.read_chunk(CHUNK):
+        data += chunk
+        if len(data) > FIELD_MAX:
+            raise BadForm("field too long")
+    return bytes(data)
+
+
+async def _spool_part(
+    part: BodyPartReader, spool: Path, room: int
+) -> tuple[IncomingFile | None, int]:
+    """Write one file part to ``spool``; past the per-file cap, count its bytes and drop them.
+
+    An empty part without a name is an empty file input ("no file chosen"): nothing.
+    """
+    name = (part.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    mime = part.headers.get("Content-Type", "application/octet-stream")[:100]
+    fd, tmp = tempfile.mkstemp(prefix="web-", suffix=".part", dir=spool)
+    path = Path(tmp)
+    size = 0
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            while chunk := await part.read_chunk(CHUNK):
+                size += len(chunk)
+                if size > room:
+                    raise TooBig(size)
+                if size <= MAX_FILE_BYTES:
+                    sink.write(chunk)
+                    digest.update(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if size == 0 and not name:
+        path.unlink(missing_ok=True)
+        return None, 0
+    if size > MAX_FILE_BYTES:  # too big: the flow names it and says so; nothing is kept
+        path.unlink(missing_ok=True)
+        return IncomingFile(name=name or "file", mime=mime, size=size), size
+    return (
+        IncomingFile(
+            name=name or "file", mime=mime, size=size, path=path, sha256=digest.hexdigest()
+        ),
+        size,
+    )
