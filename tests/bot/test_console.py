@@ -204,9 +204,9 @@ def test_the_readme_script_files_a_whole_report(tmp_path):
     assert "접수번호:" in out
 
 
-def test_make_run_without_a_token_speaks_as_the_console(tmp_path):
-    """Regression: ``make run`` without a bot token (the console beside the staff web)
-    built the Telegram intake, so its consent named "텔레그램 계정 ID"."""
+def test_make_chat_speaks_as_the_console(tmp_path):
+    """Regression: ``make run`` without a bot token (then the console beside the staff web;
+    now ``make chat``) built the Telegram intake, so its consent named "텔레그램 계정 ID"."""
     import socket
 
     with socket.socket() as sock:
@@ -217,7 +217,7 @@ def test_make_run_without_a_token_speaks_as_the_console(tmp_path):
     }
     env.update(DATA_DIR=str(tmp_path / "data"), HOST="127.0.0.1", PORT=str(port))
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "chat"],
         input="",
         capture_output=True,
         text=True,
