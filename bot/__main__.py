@@ -24,7 +24,15 @@ log = logging.getLogger("bot")
 
 
 def build_storage(settings: Settings) -> Storage:
-    """The TinyDB store under DATA_DIR, the default for every channel."""
+    """The PostgreSQL store when DATABASE_URL is set, else the TinyDB store under DATA_DIR.
+
+    TinyDB is the embedded default (nothing to set up); PostgreSQL lets several
+    processes share one store. Opening PostgreSQL applies its pending migrations.
+    """
+    if settings.database_url:
+        from storage.postgres import PostgresStorage
+
+        return PostgresStorage(settings.database_url)
     from storage.tinydb_store import TinyDBStorage
 
     return TinyDBStorage(settings.data_dir)

@@ -12,7 +12,13 @@ from bot.errors import ConfigError
 from flows.texts import CATALOG
 
 # Settings that are secrets: never printed, masked wherever they would appear in a log.
-SECRETS = ("telegram_bot_token", "staff_web_token", "webhook_secret", "web_secret")
+SECRETS = (
+    "telegram_bot_token",
+    "staff_web_token",
+    "webhook_secret",
+    "web_secret",
+    "database_url",
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,8 @@ class Settings:
     telegram_api_base_url: str | None = None
     telegram_file_base_url: str | None = None
     data_dir: Path = Path("data")
+    # A libpq URL: the PostgreSQL store instead of TinyDB under data_dir (storage/postgres.py).
+    database_url: str | None = None
     staff_ids: frozenset[int] = field(default_factory=frozenset)
     staff_web_token: str | None = None
     webhook_url: str | None = None
@@ -116,6 +124,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
         telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL"),
         data_dir=Path(get("DATA_DIR") or "data"),
+        database_url=get("DATABASE_URL"),
         staff_ids=frozenset(staff),
         staff_web_token=get("STAFF_WEB_TOKEN"),
         webhook_url=get("WEBHOOK_URL"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import unicodedata
@@ -69,3 +71,38 @@ def normalize_case_number(s: str) -> str | None:
 def is_valid_case_number(s: str) -> bool:
     """Tell whether ``s`` is a well-formed case number with a matching check character."""
     return normalize_case_number(s) is not None
+
+
+# -- numbers from a sequence (the PostgreSQL store) ------------------------------------------
+# A store with a sequence gets uniqueness for free, but the n-th case must not be
+# numbered so that the (n+1)-th can be guessed. A balanced Feistel network over the
+# 31**8 payloads (two halves of 31**4), its round function an HMAC under a key
+# the store keeps, is a permutation: distinct n give distinct numbers, and without
+# the key the number of one case says nothing of another's.
+_HALF: int = _BASE ** (RANDOM_LENGTH // 2)
+SEQUENCE_SPACE = _HALF * _HALF  # how many numbers there are: 31**8
+_ROUNDS = 4
+
+
+def _round(key: bytes, i: int, half: int) -> int:
+    mac = hmac.new(key, f"{i}:{half}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(mac[:8], "big") % _HALF
+
+
+def case_number_from_sequence(n: int, key: bytes) -> str:
+    """Return the case number of the ``n``-th case (0 <= n < 31**8) under ``key``.
+
+    A bijection: two values of ``n`` never give the same number.
+    """
+    if not 0 <= n < SEQUENCE_SPACE:
+        raise ValueError(f"sequence value {n} is out of range")
+    left, right = divmod(n, _HALF)
+    for i in range(_ROUNDS):
+        left, right = right, (left + _round(key, i, right)) % _HALF
+    value = left * _HALF + right
+    digits = []
+    for _ in range(RANDOM_LENGTH):
+        value, d = divmod(value, _BASE)
+        digits.append(ALPHABET[d])
+    payload = "".join(reversed(digits))
+    return _group(payload + _check_char(payload))

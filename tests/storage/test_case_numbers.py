@@ -99,3 +99,16 @@ def test_look_alikes_are_refused_not_guessed():
     for wrong in "0O1IL":
         assert normalize_case_number(wrong + number[1:]) is None
     assert normalize_case_number(None) is None  # type: ignore[arg-type]
+
+
+def test_numbers_from_a_sequence_are_distinct_valid_and_keyed():
+    """The PostgreSQL store's numbers: a permutation of the sequence, unguessable without the key."""
+    from storage.case_numbers import case_number_from_sequence
+
+    key, other_key = b"k" * 32, b"q" * 32
+    numbers = [case_number_from_sequence(n, key) for n in range(3000)]
+    assert len(set(numbers)) == 3000
+    assert all(FORMAT.fullmatch(n) and is_valid_case_number(n) for n in numbers)
+    assert numbers[:50] != sorted(numbers[:50])  # consecutive values are not in order
+    assert [case_number_from_sequence(n, other_key) for n in range(50)] != numbers[:50]
+    assert case_number_from_sequence(7, key) == numbers[7]  # the same key, the same number

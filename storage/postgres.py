@@ -1,0 +1,710 @@
+"""The PostgreSQL storage: the same contract as TinyDB, shared by any number of bot processes.
+
+Selected by ``DATABASE_URL`` (see ``bot/__main__.py``). Built on psycopg 3 with a
+*synchronous* ``psycopg_pool.ConnectionPool``: the contract (storage/base.py) is
+synchronous and the bot already calls it from worker threads (``asyncio.to_thread``
+and the intake's executor), so a thread-safe sync pool serves those threads without a
+second event loop; an async pool would need an async contract first.
+
+- Schema: numbered SQL files in ``storage/postgres_migrations`` applied at start-up
+  under a session advisory lock, so two instances starting together apply each once
+  (:func:`apply_migrations`).
+- Every write is one transaction, committed with the server's ``synchronous_commit``
+  (on by default): a method that returned has made its write durable.
+- Case numbers come from a sequence through a keyed permutation with the check
+  character (:func:`storage.case_numbers.case_number_from_sequence`); the key is drawn
+  once per database and kept in ``store_meta``.
+- Evidence bytes are in a blob table (``STORAGE EXTERNAL``) behind
+  :class:`storage.blobs.BlobStore`; who holds which file is in ``evidence_holds`` and
+  ``case_evidence``, and changes of one file's holders are serialised by a
+  transaction-level advisory lock on its sha256.
+- Listing, filtering, sorting and paging are SQL on indexed columns
+  (:meth:`PostgresStorage.list_cases_page`); :meth:`PostgresStorage.iter_cases` streams
+  whole cases from a server-side cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import secrets
+from collections.abc import Callable, Collection, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from flows.identity import UserKey
+from flows.record import ConversationRecord
+from storage.base import Storage
+from storage.case_changes import apply_update, case_from_draft, created_entry
+from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, normalize_case_number
+from storage.errors import CaseNotFound, EvidenceNotFound
+from storage.evidence_files import check_sha256
+from storage.records import (
+    AuditEntry,
+    Case,
+    CaseChange,
+    CaseDraft,
+    CaseFilter,
+    CaseStatus,
+    CaseSummary,
+    case_holder,
+)
+from storage.update_ids import DEFAULT_KEEP
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# pg_advisory_lock keys: (namespace, key) pairs, the namespace telling them apart.
+MIGRATION_LOCK = 0x4F55_5441  # "OUTA": one session lock while migrations run
+EVIDENCE_LOCK_SPACE = 1  # (1, hashtext(sha256)): one file's holders change one at a time
+
+TELEGRAM = "telegram"  # the channel of the update ids of seen_update / mark_update
+
+_SUMMARY_COLUMNS = (
+    "case_number, user_id, submitted_at, updated_at, status, tier, reporter_type, service, "
+    "paid, monetary, amount, final_amount, evidence_sha256"
+)
+
+# The staff list's sort orders, each served by an index on (column, submitted_at, number).
+SORTS = {
+    "oldest": "submitted_at, case_number",
+    "newest": "submitted_at DESC, case_number DESC",
+    "amount_desc": "amount DESC NULLS LAST, submitted_at, case_number",
+    "amount_asc": "amount ASC NULLS LAST, submitted_at, case_number",
+}
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered SQL files shipped with the package: (number, name, sql), in order."""
+    folder = resources.files("storage").joinpath("postgres_migrations")
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def apply_migrations(conninfo: str) -> list[int]:
+    """Apply the migrations this database lacks; return the numbers applied here.
+
+    Runs under a session advisory lock: a second process starting at the same moment
+    waits, then finds them applied and applies nothing. Each migration is one
+    transaction with its row in ``schema_migrations``.
+    """
+    applied_here = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for number, name, sql in migrations():
+                if number in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(sql.encode())
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (number, name),
+                    )
+                log.info("applied migration %s", name)
+                applied_here.append(number)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+    return applied_here
+
+
+# -- evidence bytes ------------------------------------------------------------------------
+
+
+class PostgresBlobs:
+    """:class:`storage.blobs.BlobStore` in the ``evidence_blobs`` table."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def put(self, sha256: str, data: bytes) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO evidence_blobs (sha256, size, data) VALUES (%s, %s, %s)"
+                " ON CONFLICT (sha256) DO NOTHING",
+                (sha256, len(data), data),
+            )
+
+    def exists(self, sha256: str) -> bool:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT 1 FROM evidence_blobs WHERE sha256 = %s", (sha256,))
+            return row.fetchone() is not None
+
+    def size(self, sha256: str) -> int | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT size FROM evidence_blobs WHERE sha256 = %s", (sha256,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def open(self, sha256: str) -> BinaryIO | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM evidence_blobs WHERE sha256 = %s", (sha256,)
+            ).fetchone()
+        return None if row is None else io.BytesIO(bytes(row[0]))
+
+    def delete(self, sha256: str) -> bool:
+        with self._pool.connection() as conn:
+            gone = conn.execute(
+                "DELETE FROM evidence_blobs WHERE sha256 = %s RETURNING 1", (sha256,)
+            ).fetchone()
+        return gone is not None
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+class PostgresStorage(Storage):
+    """Storage in a PostgreSQL database, opened from a libpq URL (``DATABASE_URL``).
+
+    Opening applies missing migrations (:func:`apply_migrations`). Several processes
+    may open the same database at once; each keeps a pool of ``pool_size``
+    connections.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        keep_update_ids: int = DEFAULT_KEEP,
+        pool_size: int = 10,
+        migrate: bool = True,
+    ) -> None:
+        if keep_update_ids < 1:
+            raise ValueError("keep_update_ids must be at least 1")
+        self._keep = keep_update_ids
+        if migrate:
+            apply_migrations(conninfo)
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs={"autocommit": True},
+            open=True,
+            name="outage-intake",
+        )
+        self._pool.wait()
+        self.blobs = PostgresBlobs(self._pool)
+        self._number_key = self._case_number_key()
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _tx(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run ``work`` in one transaction, again when the server chose it as a deadlock victim."""
+        for attempt in range(5):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    return work(conn)
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _case_number_key(self) -> bytes:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('case_number_key', %s)"
+                " ON CONFLICT (key) DO NOTHING",
+                (secrets.token_hex(32),),
+            )
+            row = conn.execute(
+                "SELECT value FROM store_meta WHERE key = 'case_number_key'"
+            ).fetchone()
+        assert row is not None
+        return bytes.fromhex(row[0])
+
+    @staticmethod
+    def _lock_evidence(conn: psycopg.Connection[Any], digests: Collection[str]) -> None:
+        """Take the advisory locks of these files, in one order so two writers never deadlock."""
+        for digest in sorted(set(digests)):
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (EVIDENCE_LOCK_SPACE, digest)
+            )
+
+    # -- conversations -------------------------------------------------------------------
+    def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM conversations WHERE user_id = %s", (str(user_id),)
+            ).fetchone()
+        return None if row is None else ConversationRecord.from_dict(json.loads(row[0]))
+
+    def save_conversation(self, record: ConversationRecord) -> None:
+        data = _dump(record.to_dict())
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO conversations (user_id, updated_at, data) VALUES (%s, %s, %s)"
+                " ON CONFLICT (user_id) DO UPDATE"
+                " SET updated_at = EXCLUDED.updated_at, data = EXCLUDED.data",
+                (str(record.user_id), float(record.updated_at), data),
+            )
+
+    def delete_conversation(self, user_id: UserKey) -> None:
+        with self._pool.connection() as conn:
+            conn.execute("DELETE FROM conversations WHERE user_id = %s", (str(user_id),))
+
+    def iter_conversations(self, batch: int = 1000) -> Iterator[ConversationRecord]:
+        # In batches by key: no connection is held while the caller works on a record.
+        after = ""
+        while True:
+            with self._pool.connection() as conn:
+                rows = conn.execute(
+                    "SELECT user_id, data FROM conversations WHERE user_id > %s"
+                    " ORDER BY user_id LIMIT %s",
+                    (after, batch),
+                ).fetchall()
+            for _, data in rows:
+                yield ConversationRecord.from_dict(json.loads(data))
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    # -- per-user preferences ------------------------------------------------------------
+    def load_user_lang(self, user_id: UserKey) -> str | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT lang FROM user_langs WHERE user_id = %s", (str(user_id),)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_user_lang(self, user_id: UserKey, lang: str | None) -> None:
+        with self._pool.connection() as conn:
+            if lang is None:
+                conn.execute("DELETE FROM user_langs WHERE user_id = %s", (str(user_id),))
+            else:
+                conn.execute(
+                    "INSERT INTO user_langs (user_id, lang) VALUES (%s, %s)"
+                    " ON CONFLICT (user_id) DO UPDATE SET lang = EXCLUDED.lang",
+                    (str(user_id), str(lang)),
+                )
+
+    # -- cases ---------------------------------------------------------------------------
+    def create_case(self, draft: CaseDraft, now: float) -> Case:
+        if not draft.draft_id:
+            raise ValueError("create_case needs a draft_id: it is what makes submitting idempotent")
+
+        def work(conn: psycopg.Connection[Any]) -> Case | None:
+            existing = self._case_of_draft(conn, draft)
+            if existing is not None:
+                return existing
+            (n,) = conn.execute("SELECT nextval('case_number_seq')").fetchone() or (0,)
+            number = case_number_from_sequence(int(n) % SEQUENCE_SPACE, self._number_key)
+            case = case_from_draft(draft, number, now)
+            inserted = conn.execute(
+                f"INSERT INTO cases ({_SUMMARY_COLUMNS}, draft_id, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING RETURNING 1",
+                (*_summary_values(case), case.draft_id, _dump(case.to_dict())),
+            ).fetchone()
+            if inserted is None:
+                # Either the same draft was submitted meanwhile (it committed: take it),
+                # or the number is one a migrated case already has (draw the next).
+                return self._case_of_draft(conn, draft)
+            self._hold_for_case(conn, case)
+            self._insert_audit(conn, created_entry(case))
+            return case
+
+        while True:
+            case = self._tx(work)
+            if case is not None:
+                return case
+
+    def _case_of_draft(self, conn: psycopg.Connection[Any], draft: CaseDraft) -> Case | None:
+        row = conn.execute(
+            "SELECT data FROM cases WHERE draft_id = %s", (draft.draft_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        case = _case(row[0])
+        if case.user_id != draft.user_id:
+            raise ValueError(f"draft {draft.draft_id!r} belongs to another user")
+        return case
+
+    def _hold_for_case(self, conn: psycopg.Connection[Any], case: Case) -> None:
+        digests = [ref.sha256 for ref in case.evidence]
+        if not digests:
+            return
+        self._lock_evidence(conn, digests)
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO case_evidence (case_number, sha256) VALUES (%s, %s)"
+                " ON CONFLICT DO NOTHING",
+                [(case.case_number, d) for d in sorted(set(digests))],
+            )
+
+    def get_case(self, case_number: str) -> Case | None:
+        number = normalize_case_number(case_number)
+        if number is None:
+            return None
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT data FROM cases WHERE case_number = %s", (number,))
+            found = row.fetchone()
+        return None if found is None else _case(found[0])
+
+    def update_case(self, case_number: str, change: CaseChange) -> Case:
+        number = normalize_case_number(case_number)
+        if number is None:
+            raise CaseNotFound(case_number)
+
+        def work(conn: psycopg.Connection[Any]) -> Case:
+            row = conn.execute(
+                "SELECT data FROM cases WHERE case_number = %s FOR UPDATE", (number,)
+            ).fetchone()
+            if row is None:
+                raise CaseNotFound(case_number)
+            current = _case(row[0])
+            updated = apply_update(current, change)
+            if updated is None:
+                return current
+            new, entry = updated
+            conn.execute(
+                "UPDATE cases SET updated_at = %s, status = %s, final_amount = %s,"
+                " evidence_sha256 = %s, data = %s WHERE case_number = %s",
+                (
+                    new.updated_at,
+                    str(new.status),
+                    new.final_amount,
+                    [e.sha256 for e in new.evidence],
+                    _dump(new.to_dict()),
+                    number,
+                ),
+            )
+            self._hold_for_case(conn, new)
+            self._insert_audit(conn, entry)
+            return new
+
+        return self._tx(work)
+
+    def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
+        where, params = _where(filter)
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM cases{where} ORDER BY submitted_at, case_number",
+                params,
+            ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def count_cases(self, filter: CaseFilter | None = None) -> int:
+        """How many cases match (one indexed count, no rows built)."""
+        where, params = _where(filter)
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT count(*) FROM cases{where}", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def list_cases_page(
+        self,
+        filter: CaseFilter | None = None,
+        *,
+        sort: str = "oldest",
+        number_contains: str = "",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[CaseSummary]]:
+        """One page of the staff list in SQL: (how many match, the rows of the page).
+
+        ``sort`` is one of :data:`SORTS`; ``number_contains`` is part of a case
+        number in compact form (hyphens ignored).
+        """
+        where, params = _where(filter)
+        if number_contains:
+            where += (" AND" if where else " WHERE") + " replace(case_number, '-', '') LIKE %s"
+            params.append(f"%{_like_escape(number_contains)}%")
+        order = SORTS.get(sort, SORTS["oldest"])
+        with self._pool.connection() as conn:
+            total_row = conn.execute(f"SELECT count(*) FROM cases{where}", params).fetchone()
+            rows = conn.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM cases{where} ORDER BY {order} LIMIT %s OFFSET %s",
+                [*params, max(0, limit), max(0, offset)],
+            ).fetchall()
+        return (int(total_row[0]) if total_row else 0), [_summary(row) for row in rows]
+
+    def iter_cases(self, filter: CaseFilter | None = None, batch: int = 2000) -> Iterator[Case]:
+        """Yield whole matching cases, oldest first, from a server-side cursor.
+
+        Memory stays constant whatever the number of cases: ``batch`` rows at a
+        time. The cursor holds one pooled connection until the iteration ends.
+        """
+        where, params = _where(filter)
+        with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="iter_cases") as cur,
+        ):
+            cur.itersize = batch
+            cur.execute(f"SELECT data FROM cases{where} ORDER BY submitted_at, case_number", params)
+            for (data,) in cur:
+                yield _case(data)
+
+    # -- evidence ------------------------------------------------------------------------
+    def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:
+        data = bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        self._store_held(digest, lambda: data, holder)
+        return digest
+
+    def _store_held(self, digest: str, read: Callable[[], bytes], holder: str | None) -> None:
+        """Store the bytes unless stored, and record ``holder``'s hold, under the file's lock."""
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            self._lock_evidence(conn, [digest])
+            if holder is not None:
+                conn.execute(
+                    "INSERT INTO evidence_holds (holder, sha256) VALUES (%s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    (holder, digest),
+                )
+            present = conn.execute(
+                "SELECT 1 FROM evidence_blobs WHERE sha256 = %s", (digest,)
+            ).fetchone()
+            if present is None:
+                data = read()
+                conn.execute(
+                    "INSERT INTO evidence_blobs (sha256, size, data) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (sha256) DO NOTHING",
+                    (digest, len(data), data),
+                )
+
+        self._tx(work)
+
+    def release_evidence(self, holder: str, *, keep: Collection[str] = ()) -> list[str]:
+        keep_list = sorted({k for k in keep if isinstance(k, str)})
+
+        def work(conn: psycopg.Connection[Any]) -> list[str]:
+            held = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT sha256 FROM evidence_holds WHERE holder = %s"
+                    " AND NOT (sha256 = ANY(%s))",
+                    (holder, keep_list),
+                )
+            ]
+            if not held:
+                return []
+            self._lock_evidence(conn, held)
+            released = [
+                row[0]
+                for row in conn.execute(
+                    "DELETE FROM evidence_holds WHERE holder = %s AND sha256 = ANY(%s)"
+                    " RETURNING sha256",
+                    (holder, held),
+                )
+            ]
+            deleted = []
+            for digest in sorted(released):
+                gone = conn.execute(
+                    "DELETE FROM evidence_blobs WHERE sha256 = %s"
+                    " AND NOT EXISTS (SELECT 1 FROM evidence_holds WHERE sha256 = %s)"
+                    " AND NOT EXISTS (SELECT 1 FROM case_evidence WHERE sha256 = %s)"
+                    " RETURNING 1",
+                    (digest, digest, digest),
+                ).fetchone()
+                if gone is not None:
+                    deleted.append(digest)
+            return deleted
+
+        return self._tx(work)
+
+    def evidence_holders(self, sha256: str) -> frozenset[str]:
+        digest = check_sha256(sha256)
+        with self._pool.connection() as conn:
+            drafts = conn.execute(
+                "SELECT holder FROM evidence_holds WHERE sha256 = %s", (digest,)
+            ).fetchall()
+            cases = conn.execute(
+                "SELECT case_number FROM case_evidence WHERE sha256 = %s", (digest,)
+            ).fetchall()
+        return frozenset([r[0] for r in drafts] + [case_holder(r[0]) for r in cases])
+
+    def put_evidence_file(
+        self, path: Path, sha256: str | None = None, *, holder: str | None = None
+    ) -> str:
+        """Store the file's bytes (read in pieces for the digest, sent as one value).
+
+        Evidence is bounded by what a channel lets through (Telegram: 20 MB), so
+        one value in memory per file being stored is the price of a bytea column.
+        """
+        path = Path(path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for piece in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(piece)
+        found = digest.hexdigest()
+        if sha256 is not None and check_sha256(sha256) != found:
+            raise ValueError(f"{path} does not hold the bytes of {sha256}")
+        self._store_held(found, path.read_bytes, holder)
+        path.unlink()
+        return found
+
+    def open_evidence(self, sha256: str) -> BinaryIO:
+        handle = self.blobs.open(check_sha256(sha256))
+        if handle is None:
+            raise EvidenceNotFound(sha256)
+        return handle
+
+    def evidence_size(self, sha256: str) -> int:
+        size = self.blobs.size(check_sha256(sha256))
+        if size is None:
+            raise EvidenceNotFound(sha256)
+        return size
+
+    # -- processed request ids -----------------------------------------------------------
+    def seen_update(self, update_id: int) -> bool:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM processed_requests WHERE channel = %s AND request_id = %s",
+                (TELEGRAM, str(int(update_id))),
+            ).fetchone()
+        return row is not None
+
+    def mark_update(self, update_id: int) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
+                " ON CONFLICT DO NOTHING RETURNING seq",
+                (TELEGRAM, str(int(update_id))),
+            ).fetchone()
+            if row is not None:
+                # Only the newest ``keep`` ids are kept: one indexed range delete.
+                conn.execute(
+                    "DELETE FROM processed_requests WHERE seq <= %s", (int(row[0]) - self._keep,)
+                )
+
+    # -- audit ---------------------------------------------------------------------------
+    @staticmethod
+    def _insert_audit(conn: psycopg.Connection[Any], entry: AuditEntry) -> None:
+        conn.execute(
+            "INSERT INTO audit (at, actor, action, case_number, detail)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (entry.at, entry.actor, entry.action, entry.case_number, _dump(entry.detail)),
+        )
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        with self._pool.connection() as conn:
+            self._insert_audit(conn, entry)
+
+    def iter_audit(self, case_number: str | None = None, batch: int = 1000) -> Iterator[AuditEntry]:
+        wanted = None
+        if case_number is not None:
+            wanted = normalize_case_number(case_number) or case_number
+        after = 0
+        while True:
+            with self._pool.connection() as conn:
+                if wanted is None:
+                    rows = conn.execute(
+                        "SELECT id, at, actor, action, case_number, detail FROM audit"
+                        " WHERE id > %s ORDER BY id LIMIT %s",
+                        (after, batch),
+                    ).fetchall()
+                else:
+                    rows = conn.execute(
+                        "SELECT id, at, actor, action, case_number, detail FROM audit"
+                        " WHERE case_number = %s AND id > %s ORDER BY case_number, id LIMIT %s",
+                        (wanted, after, batch),
+                    ).fetchall()
+            for _, at, actor, action, number, detail in rows:
+                yield AuditEntry(
+                    at=at, actor=actor, action=action, case_number=number, detail=json.loads(detail)
+                )
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _case(data: str) -> Case:
+    return Case.from_dict(json.loads(data), copy_data=False)
+
+
+def _summary_values(case: Case) -> tuple[Any, ...]:
+    return (
+        case.case_number,
+        str(case.user_id),
+        case.submitted_at,
+        case.updated_at,
+        str(case.status),
+        case.tier,
+        case.reporter_type,
+        case.service,
+        case.paid,
+        case.monetary,
+        case.amount,
+        case.final_amount,
+        [e.sha256 for e in case.evidence],
+    )
+
+
+def _summary(row: tuple[Any, ...]) -> CaseSummary:
+    return CaseSummary(
+        case_number=row[0],
+        user_id=UserKey.parse(row[1]),
+        submitted_at=row[2],
+        updated_at=row[3],
+        status=CaseStatus(row[4]),
+        tier=row[5],
+        reporter_type=row[6],
+        service=row[7],
+        paid=row[8],
+        monetary=row[9],
+        amount=row[10],
+        final_amount=row[11],
+        evidence_sha256=tuple(row[12]),
+    )
+
+
+def _where(filter: CaseFilter | None) -> tuple[str, list[Any]]:
+    """The WHERE clause of a CaseFilter, each condition on an indexed column."""
+    if filter is None:
+        return "", []
+    conditions: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("status", None if filter.status is None else str(filter.status)),
+        ("tier", filter.tier),
+        ("reporter_type", filter.reporter_type),
+        ("service", filter.service),
+        ("user_id", None if filter.user_id is None else str(filter.user_id)),
+    ):
+        if value is not None:
+            conditions.append(f"{column} = %s")
+            params.append(value)
+    if filter.submitted_from is not None:
+        conditions.append("submitted_at >= %s")
+        params.append(filter.submitted_from)
+    if filter.submitted_to is not None:
+        conditions.append("submitted_at < %s")
+        params.append(filter.submitted_to)
+    return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
