@@ -56,7 +56,7 @@ from storage.records import (
     CaseSummary,
     case_holder,
 )
-from storage.update_ids import DEFAULT_KEEP
+from storage.request_ids import DEFAULT_KEEP, request_key
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,12 @@ T = TypeVar("T")
 MIGRATION_LOCK = 0x4F55_5441  # "OUTA": one session lock while migrations run
 EVIDENCE_LOCK_SPACE = 1  # (1, hashtext(sha256)): one file's holders change one at a time
 
-TELEGRAM = "telegram"  # the channel of the update ids of seen_update / mark_update
-
 _SUMMARY_COLUMNS = (
     "case_number, user_id, submitted_at, updated_at, status, tier, reporter_type, service, "
-    "paid, monetary, amount, final_amount, evidence_sha256"
+    "paid, monetary, amount, final_amount, evidence_sha256, "
+    "message_count, unread_messages, last_message_at, thread_done"
 )
+_SUMMARY_PLACEHOLDERS = ", ".join(["%s"] * len(_SUMMARY_COLUMNS.split(",")))
 
 # The staff list's sort orders, each served by an index on (column, submitted_at, number).
 SORTS = {
@@ -188,13 +188,13 @@ class PostgresStorage(Storage):
         self,
         conninfo: str,
         *,
-        keep_update_ids: int = DEFAULT_KEEP,
+        keep_request_ids: int = DEFAULT_KEEP,
         pool_size: int = 10,
         migrate: bool = True,
     ) -> None:
-        if keep_update_ids < 1:
-            raise ValueError("keep_update_ids must be at least 1")
-        self._keep = keep_update_ids
+        if keep_request_ids < 1:
+            raise ValueError("keep_request_ids must be at least 1")
+        self._keep = keep_request_ids
         if migrate:
             apply_migrations(conninfo)
         self._pool = ConnectionPool(
@@ -313,8 +313,7 @@ class PostgresStorage(Storage):
             case = case_from_draft(draft, number, now)
             inserted = conn.execute(
                 f"INSERT INTO cases ({_SUMMARY_COLUMNS}, draft_id, data)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING RETURNING 1",
+                f" VALUES ({_SUMMARY_PLACEHOLDERS}, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
                 (*_summary_values(case), case.draft_id, _dump(case.to_dict())),
             ).fetchone()
             if inserted is None:
@@ -378,17 +377,11 @@ class PostgresStorage(Storage):
             if updated is None:
                 return current
             new, entry = updated
+            # The whole index row is written again: it follows the case (summary()).
             conn.execute(
-                "UPDATE cases SET updated_at = %s, status = %s, final_amount = %s,"
-                " evidence_sha256 = %s, data = %s WHERE case_number = %s",
-                (
-                    new.updated_at,
-                    str(new.status),
-                    new.final_amount,
-                    [e.sha256 for e in new.evidence],
-                    _dump(new.to_dict()),
-                    number,
-                ),
+                f"UPDATE cases SET ({_SUMMARY_COLUMNS}, data) = ({_SUMMARY_PLACEHOLDERS}, %s)"
+                " WHERE case_number = %s",
+                (*_summary_values(new), _dump(new.to_dict()), number),
             )
             self._hold_for_case(conn, new)
             self._insert_audit(conn, entry)
@@ -568,24 +561,26 @@ class PostgresStorage(Storage):
             raise EvidenceNotFound(sha256)
         return size
 
-    # -- processed request ids -----------------------------------------------------------
-    def seen_update(self, update_id: int) -> bool:
+    # -- processed requests, per channel -----------------------------------------------
+    def seen_request(self, channel: str, request_id: str) -> bool:
+        request_key(channel, request_id)  # ValueError for a malformed one
         with self._pool.connection() as conn:
             row = conn.execute(
                 "SELECT 1 FROM processed_requests WHERE channel = %s AND request_id = %s",
-                (TELEGRAM, str(int(update_id))),
+                (channel, request_id),
             ).fetchone()
         return row is not None
 
-    def mark_update(self, update_id: int) -> None:
+    def mark_request(self, channel: str, request_id: str) -> None:
+        request_key(channel, request_id)
         with self._pool.connection() as conn, conn.transaction():
             row = conn.execute(
                 "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
                 " ON CONFLICT DO NOTHING RETURNING seq",
-                (TELEGRAM, str(int(update_id))),
+                (channel, request_id),
             ).fetchone()
             if row is not None:
-                # Only the newest ``keep`` ids are kept: one indexed range delete.
+                # Only the newest ``keep`` requests are kept: one indexed range delete.
                 conn.execute(
                     "DELETE FROM processed_requests WHERE seq <= %s", (int(row[0]) - self._keep,)
                 )
@@ -660,6 +655,10 @@ def _summary_values(case: Case) -> tuple[Any, ...]:
         case.amount,
         case.final_amount,
         [e.sha256 for e in case.evidence],
+        len(case.messages),
+        case.unread_messages,
+        case.messages[-1].at if case.messages else None,
+        case.thread_done,
     )
 
 
@@ -678,6 +677,10 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         amount=row[10],
         final_amount=row[11],
         evidence_sha256=tuple(row[12]),
+        message_count=row[13],
+        unread_messages=row[14],
+        last_message_at=row[15],
+        thread_done=row[16],
     )
 
 
@@ -703,6 +706,10 @@ def _where(filter: CaseFilter | None) -> tuple[str, list[Any]]:
     if filter.submitted_to is not None:
         conditions.append("submitted_at < %s")
         params.append(filter.submitted_to)
+    if filter.unread_messages is not None:
+        conditions.append(
+            "unread_messages > 0" if filter.unread_messages else "unread_messages = 0"
+        )
     return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
 
 

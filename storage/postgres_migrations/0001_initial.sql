@@ -68,7 +68,7 @@ CREATE TABLE case_evidence (
 );
 CREATE INDEX case_evidence_sha256 ON case_evidence (sha256);
 
--- Processed request ids per channel (Telegram's update ids are channel 'telegram'),
+-- Processed request ids per channel (Telegram: channel 'telegram', the update id),
 -- the newest ``keep`` of them kept (``seq`` orders them).
 CREATE TABLE processed_requests (
     channel    text NOT NULL,
