@@ -22,6 +22,9 @@ from storage.records import (
     Notice,
 )
 
+# The orders of :meth:`Storage.list_cases_page`.
+CASE_SORTS = ("oldest", "newest", "amount_desc", "amount_asc")
+
 
 class Storage(ABC):
     """Durable home of conversations, users' languages, cases, evidence, processed requests,
@@ -90,6 +93,47 @@ class Storage(ABC):
     @abstractmethod
     def list_cases(self, filter: CaseFilter | None = None) -> list[CaseSummary]:
         """Return index rows of matching cases, oldest submission first."""
+
+    # -- the staff list a page at a time, and whole cases in a stream ----------------
+    # Written on list_cases and get_case here; a database store (storage/postgres.py)
+    # overrides them with SQL on indexed columns and a server-side cursor, so a page
+    # or an export never holds every case in memory.
+    def list_cases_page(
+        self,
+        filter: CaseFilter | None = None,
+        *,
+        sort: str = "oldest",
+        number_contains: str = "",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[CaseSummary]]:
+        """Return how many cases match and the index rows of one page of them.
+
+        ``sort`` is one of :data:`CASE_SORTS`: ``oldest`` (submission, then number),
+        ``newest`` (its reverse), ``amount_desc`` / ``amount_asc`` (cases without an
+        amount last, ties oldest first). ``number_contains`` keeps the cases whose
+        number, hyphens left out, contains it (upper case, as numbers are written).
+        """
+        rows = self.list_cases(filter)
+        if number_contains:
+            rows = [r for r in rows if number_contains in r.case_number.replace("-", "")]
+        if sort == "newest":
+            rows.reverse()
+        elif sort == "amount_desc":
+            rows.sort(key=lambda r: (r.amount is None, -(r.amount or 0)))
+        elif sort == "amount_asc":
+            rows.sort(key=lambda r: (r.amount is None, r.amount or 0))
+        return len(rows), rows[max(0, offset) : max(0, offset) + max(0, limit)]
+
+    def iter_cases(self, filter: CaseFilter | None = None) -> Iterator[Case]:
+        """Yield the whole matching cases, oldest submission first, one at a time.
+
+        A case in the index that cannot be read (see :meth:`get_case`) is skipped.
+        """
+        for row in self.list_cases(filter):
+            case = self.get_case(row.case_number)
+            if case is not None:
+                yield case
 
     # -- messages between a case's reporter and staff -------------------------------
     # A case's thread lives in the case (Case.messages, unread_messages, thread_done)

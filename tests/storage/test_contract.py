@@ -620,3 +620,36 @@ def test_notices_survive_reopening(make_store, storage_kind):
     again = make_store()
     assert again.get_notice("notice-1").delivered_at == 9.0
     assert [(n.notice_id, n.attempts) for n in again.undelivered_notices()] == [("notice-2", 1)]
+
+
+# -- the staff list a page at a time, whole cases in a stream ------------------------------
+
+
+@pytest.mark.parametrize("sort", ["oldest", "newest", "amount_desc", "amount_asc"])
+def test_a_list_page_is_the_slice_of_the_sorted_list(store, make_draft, sort):
+    amounts = [300, None, 100, 300, 50, None, 700, 100]
+    for i, amount in enumerate(amounts):
+        store.create_case(make_draft(amount=amount, tier="review" if i % 2 else "x"), now=10.0 - i)
+    rows = store.list_cases(CaseFilter(tier="review"))
+    key = {
+        "oldest": lambda r: (r.submitted_at, r.case_number),
+        "newest": lambda r: (-r.submitted_at, [-ord(c) for c in r.case_number]),
+        "amount_desc": lambda r: (r.amount is None, -(r.amount or 0), r.submitted_at),
+        "amount_asc": lambda r: (r.amount is None, r.amount or 0, r.submitted_at),
+    }[sort]
+    expected = sorted(rows, key=key)
+    assert store.list_cases_page(CaseFilter(tier="review"), sort=sort, offset=1, limit=2) == (
+        4,
+        expected[1:3],
+    )
+    number = expected[0].case_number
+    total, page = store.list_cases_page(number_contains=number.replace("-", "")[3:8])
+    assert number in [r.case_number for r in page] and total == len(page)
+
+
+def test_iter_cases_yields_whole_cases_oldest_first(store, make_draft):
+    made = [
+        store.create_case(make_draft(tier="a" if i % 2 else "b"), now=5.0 - i) for i in range(5)
+    ]
+    assert list(store.iter_cases()) == sorted(made, key=lambda c: c.submitted_at)
+    assert [c.tier for c in store.iter_cases(CaseFilter(tier="a"))] == ["a", "a"]
