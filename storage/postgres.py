@@ -44,7 +44,7 @@ from flows.record import ConversationRecord
 from storage.base import Storage
 from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, normalize_case_number
-from storage.errors import CaseNotFound, EvidenceNotFound
+from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound
 from storage.evidence_files import check_sha256
 from storage.records import (
     AuditEntry,
@@ -54,7 +54,10 @@ from storage.records import (
     CaseFilter,
     CaseStatus,
     CaseSummary,
+    Notice,
     case_holder,
+    notice_delivered,
+    notice_failed,
 )
 from storage.request_ids import DEFAULT_KEEP, request_key
 
@@ -584,6 +587,65 @@ class PostgresStorage(Storage):
                 conn.execute(
                     "DELETE FROM processed_requests WHERE seq <= %s", (int(row[0]) - self._keep,)
                 )
+
+    # -- notices -------------------------------------------------------------------------
+    def add_notice(self, notice: Notice) -> None:
+        data = _dump(notice.to_dict())
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO notices (notice_id, user_id, created_at, delivered_at, data)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (notice_id) DO NOTHING",
+                (
+                    notice.notice_id,
+                    str(notice.user_id),
+                    notice.created_at,
+                    notice.delivered_at,
+                    data,
+                ),
+            )
+
+    def get_notice(self, notice_id: str) -> Notice | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM notices WHERE notice_id = %s", (notice_id,)
+            ).fetchone()
+        return None if row is None else Notice.from_dict(json.loads(row[0]))
+
+    def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
+        with self._pool.connection() as conn:
+            if user_id is None:
+                rows = conn.execute(
+                    "SELECT data FROM notices WHERE delivered_at IS NULL ORDER BY created_at, seq"
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT data FROM notices WHERE delivered_at IS NULL AND user_id = %s"
+                    " ORDER BY created_at, seq",
+                    (str(user_id),),
+                ).fetchall()
+        return [Notice.from_dict(json.loads(data)) for (data,) in rows]
+
+    def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
+        return self._change_notice(notice_id, lambda n: notice_delivered(n, at))
+
+    def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
+        return self._change_notice(notice_id, lambda n: notice_failed(n, at, error))
+
+    def _change_notice(self, notice_id: str, how: Callable[[Notice], Notice]) -> Notice:
+        def work(conn: psycopg.Connection[Any]) -> Notice:
+            row = conn.execute(
+                "SELECT data FROM notices WHERE notice_id = %s FOR UPDATE", (notice_id,)
+            ).fetchone()
+            if row is None:
+                raise NoticeNotFound(notice_id)
+            notice = how(Notice.from_dict(json.loads(row[0])))
+            conn.execute(
+                "UPDATE notices SET delivered_at = %s, data = %s WHERE notice_id = %s",
+                (notice.delivered_at, _dump(notice.to_dict()), notice_id),
+            )
+            return notice
+
+        return self._tx(work)
 
     # -- audit ---------------------------------------------------------------------------
     @staticmethod
