@@ -10,8 +10,11 @@ processed requests per channel. The conversion:
 4. rewrites conversations and language files under their new names
    (``telegram:123.json``), the ``user_id`` of every case file, and in the audit
    log the ``user:<id>`` actors and the ``user_id`` of details;
-5. drops the case index and the evidence holds (they name users) and writes
-   ``schema.json`` (layout 2); opening the store then rebuilds both from the files;
+5. rewrites the case index with user keys too, keeping the changes a crash left
+   unfinished (a number reserved for a draft being submitted, a case file
+   changed but not yet audited), which opening the store then settles as it
+   always does; drops the evidence holds (rebuilt from the conversations when
+   the store opens) and writes ``schema.json`` (layout 2);
 6. from layout 2: carries the processed Telegram update ids (``update_ids.jsonl``
    and ``update_ids.prev.jsonl``, bare ints) over into ``request_ids.jsonl`` as
    ``"telegram:<id>"``, then deletes them and writes ``schema.json`` (layout 3).
@@ -165,8 +168,8 @@ def _convert(layout: DataLayout, backup: Path) -> Migrated:
             entities.save(path, CASE_TABLE, doc)
             cases += 1
     audit_entries = _convert_audit(layout, files)
-    for rebuilt in (layout.index_file, layout.evidence_holds_file):
-        files.delete(rebuilt)
+    _convert_index(layout, files)
+    files.delete(layout.evidence_holds_file)
     write_schema(layout, files, USER_KEY_SCHEMA)
     return Migrated(backup, conversations, users, cases, audit_entries, quarantined)
 
@@ -217,6 +220,46 @@ def _convert_audit(layout: DataLayout, files: DurableFiles) -> int:
     if changed:
         files.replace(layout.audit_file, lines)
     return changed
+
+
+def _convert_index(layout: DataLayout, files: DurableFiles) -> None:
+    """Rewrite the case index with user keys: rows' ``user_id`` and the audit entries
+    of ``begin`` lines.
+
+    It is kept rather than rebuilt from the case files: its ``begin`` lines without
+    a row are what a crash left unfinished, a number reserved for a draft (which
+    submitting again must get) or a case file written but not yet audited (whose
+    entry opening the store writes). A damaged index is left as it is: opening
+    the store moves it to quarantine and rebuilds it, as for any damaged index.
+    """
+    if not layout.index_file.exists():
+        return
+    lines = []
+    changed = False
+    with open(layout.index_file, "rb") as f:
+        for raw in f:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                lines.append(raw)
+                continue
+            if isinstance(value, dict) and _convert_index_line(value):
+                changed = True
+                raw = (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            lines.append(raw)
+    if changed:
+        files.replace(layout.index_file, lines)
+
+
+def _convert_index_line(line: dict[str, Any]) -> bool:
+    audit = line.get("audit")
+    if isinstance(audit, dict):
+        return _convert_entry(audit)
+    row = line.get("row")
+    if isinstance(row, dict) and type(row.get("user_id")) is int:
+        row["user_id"] = str(legacy_key(row["user_id"]))
+        return True
+    return False
 
 
 def _convert_entry(entry: dict[str, Any]) -> bool:

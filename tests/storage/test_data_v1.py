@@ -7,6 +7,7 @@ back under ``telegram:<id>`` keys; the bot refuses the unmigrated copy.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -203,3 +204,84 @@ def test_the_console_user_of_layout_1_becomes_the_console_key(legacy_dir):
         assert store.load_conversation(tg(1)) is None
     finally:
         store.close()
+
+
+# -- changes to cases a crash left unfinished before the upgrade --------------------------
+
+RESERVED = "HJK-MNP-QR6"  # a well-formed number no case of the fixture has
+DRAFT_104 = "7b2bf23828a7465b894db9d53c8a7cc9"
+REJECTED = "N2Q-T4Y-45Q"  # 103's case, rejected by staff:bob
+
+
+def crash_during_submit_of_104(root: Path) -> None:
+    """The old bot was killed after reserving a number for 104's draft (the ``begin``
+    line), before the case file was written; nobody restarted it before upgrading."""
+    audit = {
+        "at": 1666141080.0,
+        "actor": "user:104",
+        "action": "case.created",
+        "case_number": RESERVED,
+        "detail": {"draft_id": DRAFT_104, "tier": "review"},
+    }
+    line = {"op": "begin", "seq": 6, "case_number": RESERVED, "draft_id": DRAFT_104}
+    with open(root / "case_index.jsonl", "a") as f:
+        f.write(json.dumps({**line, "audit": audit}, separators=(",", ":")) + "\n")
+
+
+def crash_during_rejection(root: Path) -> None:
+    """The old bot was killed while staff rejected 103's case: the case file says
+    rejected, but the audit entries and the index row were never written."""
+    index = root / "case_index.jsonl"
+    lines = index.read_text().splitlines(keepends=True)
+    assert json.loads(lines[-1])["op"] == "row" and json.loads(lines[-1])["seq"] == 5
+    index.write_text("".join(lines[:-1]))
+    audit = root / "audit.jsonl"
+    kept = [ln for ln in audit.read_text().splitlines(keepends=True) if "staff:bob" not in ln]
+    audit.write_text("".join(kept))
+
+
+def test_a_number_reserved_before_the_upgrade_is_still_the_drafts(legacy_dir):
+    """Regression: migrate dropped the case index, and with it the number a submit in
+    flight had reserved for its draft; submitting again after the upgrade drew another
+    number instead of the reserved one, and the reserved one was free to be drawn again."""
+    crash_during_submit_of_104(legacy_dir)
+    migrate(legacy_dir, now=NOW)
+    store = TinyDBStorage(legacy_dir)
+    try:
+        service = IntakeService(IntakeFlow(load_policy()), store)
+        service.handle(tg(104), ChoiceInput("evidence", "done"))
+        service.handle(tg(104), ChoiceInput("summary", "submit"))
+        assert store.load_conversation(tg(104)).case_number == RESERVED
+        case = store.get_case(RESERVED)
+        assert case.user_id == tg(104) and case.draft_id == DRAFT_104
+        created = [e for e in store.iter_audit(RESERVED) if e.action == "case.created"]
+        assert [e.actor for e in created] == ["user:telegram:104"]
+        assert len(store.list_cases()) == 4
+    finally:
+        store.close()
+
+
+def test_a_change_in_flight_before_the_upgrade_keeps_its_audit_entry(legacy_dir):
+    """Regression: migrate rebuilt the index from the case files, so a change the old
+    bot had written to a case file but not yet audited (it settles that when it opens)
+    lost its audit entry: the case said rejected, its trail said nothing of who did it."""
+    crash_during_rejection(legacy_dir)
+    migrate(legacy_dir, now=NOW)
+    store = TinyDBStorage(legacy_dir)
+    try:
+        (row,) = (r for r in store.list_cases() if r.case_number == REJECTED)
+        assert row.status is CaseStatus.REJECTED and row.user_id == tg(103)
+        (entry,) = (e for e in store.iter_audit(REJECTED) if e.action == "case.updated")
+        assert entry.actor == "staff:bob" and entry.detail["recovered"] is True
+        assert entry.detail["changes"]["status"]["to"] == "rejected"
+    finally:
+        store.close()
+
+
+def test_migrating_with_changes_in_flight_twice_changes_nothing(legacy_dir):
+    crash_during_rejection(legacy_dir)
+    crash_during_submit_of_104(legacy_dir)
+    migrate(legacy_dir, now=NOW)
+    once = snapshot(legacy_dir)
+    assert migrate(legacy_dir, now=NOW + 60).backup is None
+    assert snapshot(legacy_dir) == once
