@@ -1,10 +1,10 @@
 """The one HTTP server: ``/healthz`` and every configured door, on one port.
 
 A *door* is one way in (:class:`Door`): the web chat at ``/`` (:class:`WebChatDoor`,
-always), the staff web (:class:`StaffDoor`) and Telegram, by webhook or long polling
-(:class:`TelegramDoor`). :func:`build_doors` picks them from the settings and
-:func:`serve` runs them; a new door (a KakaoTalk skill) is a :class:`Door` subclass
-added in :func:`build_doors`.
+always), the staff web (:class:`StaffDoor`), Telegram, by webhook or long polling
+(:class:`TelegramDoor`), and the KakaoTalk skill (:class:`KakaoDoor`). :func:`build_doors`
+picks them from the settings and :func:`serve` runs them; a new door is a :class:`Door`
+subclass added in :func:`build_doors`.
 
 Without ``STAFF_WEB_TOKEN``, on a loopback ``HOST``, the staff web still opens
 for whoever holds the one-time sign-in link printed at start-up
@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot.errors import ConfigError
 from bot.intake import IntakeService
+from bot.kakao import SKILL_PATH, KakaoSkill
 from bot.settings import Settings
 from bot.staff.review import ReviewService
 from bot.staff.web import create_staff_app
@@ -249,6 +250,29 @@ class TelegramDoor(Door):
             await self.application.shutdown()
 
 
+class KakaoDoor(Door):
+    """The KakaoTalk skill at ``POST /kakao/skill`` (on with ``KAKAO_SKILL_SECRET``)."""
+
+    def __init__(self, settings: Settings, service: IntakeService, skill: KakaoSkill | None = None):
+        self.settings = settings
+        self.skill = skill or KakaoSkill(service, settings)
+
+    def mount(self, app: web.Application) -> None:
+        self.skill.mount(app)
+
+    async def open(self) -> None:
+        await self.skill.open()
+
+    async def start(self) -> None:
+        say(
+            f"KakaoTalk skill: {local_url(self.settings, SKILL_PATH)} "
+            "(the secret as the X-Kakao-Skill-Secret header, or as /kakao/skill/<secret>)"
+        )
+
+    async def close(self) -> None:
+        await self.skill.close()
+
+
 def build_doors(
     settings: Settings, service: IntakeService, *, channel: TelegramChannel | None = None
 ) -> list[Door]:
@@ -267,6 +291,8 @@ def build_doors(
         )
     elif settings.webhook_url:
         log.warning("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not: no webhook is served")
+    if settings.kakao_skill_secret:
+        doors.append(KakaoDoor(settings, service))
     doors.insert(0, StaffDoor(settings, service, review))
     doors.insert(0, WebChatDoor(settings, service))
     return doors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ SECRETS = (
     "webhook_secret",
     "web_secret",
     "database_url",
+    "kakao_skill_secret",
 )
 
 
@@ -52,6 +54,10 @@ class Settings:
     # Evidence downloads at once, in all and of one user (each streams to a file in DATA_DIR).
     downloads_max: int = 4
     downloads_per_user: int = 2
+    # The KakaoTalk skill (POST /kakao/skill): on when its secret is set (bot/kakao.py).
+    kakao_skill_secret: str | None = None
+    # Hosts the skill fetches secure-image plugin photos from (a host or a ".suffix").
+    kakao_image_hosts: tuple[str, ...] = (".kakaocdn.net",)
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a log line
         shown = ", ".join(
@@ -119,6 +125,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ):
         if value < 1:
             raise ConfigError(f"{name} must be at least 1, got {value}")
+    kakao_secret = get("KAKAO_SKILL_SECRET")
+    if kakao_secret is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{16,256}", kakao_secret):
+        raise ConfigError(
+            "KAKAO_SKILL_SECRET must be 16-256 characters of A-Z a-z 0-9 _ - "
+            "(e.g. `openssl rand -hex 32`)"
+        )
+    image_hosts = tuple(
+        part.strip().lower()
+        for part in (get("KAKAO_IMAGE_HOSTS") or ".kakaocdn.net").split(",")
+        if part.strip()
+    )
     return Settings(
         telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
@@ -140,6 +157,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         telegram_max_rate=integer("TELEGRAM_MAX_RATE", 30),
         downloads_max=downloads_max,
         downloads_per_user=downloads_per_user,
+        kakao_skill_secret=kakao_secret,
+        kakao_image_hosts=image_hosts,
     )
 
 

@@ -18,15 +18,21 @@ decided here, the same way in Telegram and the console:
 - ``/ start`` (space after the slash) is a command with an empty name: unknown, too.
 
 The function is pure and total: any string gives an answer, never an exception.
+
+A channel without a command menu (the KakaoTalk skill: its people type words, not
+slashes) also reads plain words with :func:`read_words`: "뒤로", "접수 확인",
+"start over"… are the same commands in every language, listed once in the catalogs'
+``words.<command>`` entries.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from flows.locales import MESSAGES
 from flows.messages import CommandInput, TextInput
 
-__all__ = ["SLASHES", "USER_COMMANDS", "read_line"]
+__all__ = ["SLASHES", "USER_COMMANDS", "read_line", "read_words"]
 
 SLASHES = ("/", "\uff0f")  # ASCII and full-width solidus
 
@@ -68,3 +74,33 @@ def read_line(text: str, *, own_name: str | None = None) -> CommandInput | TextI
 def _fold(word: str) -> str:
     """Width- and case-fold a name: ``ＳＴＡＲＴ`` and ``Start`` are ``start``."""
     return unicodedata.normalize("NFKC", word).casefold()
+
+
+def _word_table() -> dict[str, CommandInput]:
+    """Every typed word of every language, folded, to the command it names."""
+    table: dict[str, CommandInput] = {}
+    for catalog in MESSAGES.values():
+        for name in USER_COMMANDS:
+            for form in catalog.get(f"words.{name}", "").split("|"):
+                if form.strip():
+                    table[_fold_words(form)] = CommandInput(name=name)
+    return table
+
+
+def _fold_words(text: str) -> str:
+    """Fold a line for word matching: width and case, inner whitespace to one space."""
+    return " ".join(_fold(text).split())
+
+
+_WORDS = _word_table()
+
+
+def read_words(text: str, *, own_name: str | None = None) -> CommandInput | TextInput:
+    """Read a typed line like :func:`read_line`, and a whole line that is a command word
+    ("뒤로", "접수 확인", "Start over") as that command; anything else is text."""
+    read = read_line(text, own_name=own_name)
+    if isinstance(read, TextInput):
+        command = _WORDS.get(_fold_words(text))
+        if command is not None:
+            return command
+    return read

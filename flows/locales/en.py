@@ -624,4 +624,47 @@ MESSAGES: dict[str, str] = {
     # == the Telegram channel's own words: its name (staff pages), how it knows the person ==
     "telegram.name": "Telegram",
     "telegram.account": "your Telegram account ID",
+    # == words a person may type instead of a slash command (flows.commands.read_words) ===
+    # "|" separates the forms one command is known by; matched whole, case- and
+    # width-folded, by channels without a command menu (the KakaoTalk skill).
+    "words.start": "start|start over|restart|begin",
+    "words.back": "back|previous|go back",
+    "words.cancel": "cancel|cancel report",
+    "words.status": "status|check my report|my reports",
+    "words.help": "help|menu",
+    "words.privacy": "privacy",
+    "words.delete_my_data": "delete my data",
+    "words.lang": "language|change language",
+    # == the KakaoTalk skill's own words (bot/kakao.py) ==================================
+    "kakao.name": "KakaoTalk",
+    "kakao.account": "your KakaoTalk Channel user key",
+    "kakao.more": "More ▶",
+    "kakao.previous": "◀ Previous",
+    "kakao.numbered": "You can also send the number or the name.",
+    "kakao.continue": "Show the rest",
+    "kakao.back": "◀ Back",
+    "kakao.status": "My reports",
+    "kakao.start": "Start over",
+    "kakao.other_lang": "한국어",
+    "kakao.unread": "{count} new message(s)",
+    "kakao.photos": "Send photos",
+    "kakao.evidence": (
+        "To send photos, tap 'Send photos' below; you can pick several at once.\n"
+        "A KakaoTalk chatbot cannot take document files such as PDF or Excel: "
+        "please take a photo of the document's screen and send that."
+    ),
+    "kakao.upload_link": "You can upload document files here (for this report only, works once): {url}",
+    "kakao.chat_photo": (
+        "A photo put straight into the chat cannot be received safely. "
+        "At the evidence step, tap 'Send photos' to send it."
+    ),
+    "kakao.working": "Still working on it. Tap 'Show the rest' in a moment.",
+    "kakao.working_callback": "Working on what you sent. One moment, please.",
+    "kakao.nothing_more": "There is nothing more to show.",
+    "kakao.help": (
+        "On KakaoTalk you can also send these words:\n"
+        "'start over' new report · 'back' previous question · 'status' your reports · "
+        "'language' 한국어/English · 'cancel' delete the report in progress · 'delete my data'"
+    ),
+    "kakao.photos_failed": "{count} photo(s) could not be downloaded. Please send them again with 'Send photos'.",
 }

@@ -622,4 +622,47 @@ MESSAGES: dict[str, str] = {
     # == the Telegram channel's own words: its name (staff pages), how it knows the person ==
     "telegram.name": "텔레그램",
     "telegram.account": "텔레그램 계정 ID",
+    # == words a person may type instead of a slash command (flows.commands.read_words) ===
+    # "|" separates the forms one command is known by; matched whole, case- and
+    # width-folded, by channels without a command menu (the KakaoTalk skill).
+    "words.start": "처음부터|처음으로|처음부터 다시|다시 시작|시작|접수 시작",
+    "words.back": "뒤로|이전|이전 질문|이전으로",
+    "words.cancel": "접수 취소|취소",
+    "words.status": "접수 확인|접수 현황|내 접수|진행 상황",
+    "words.help": "도움말|도움|메뉴",
+    "words.privacy": "개인정보|개인정보 처리 안내",
+    "words.delete_my_data": "내 정보 삭제|내 정보 삭제 요청",
+    "words.lang": "언어|언어 바꾸기|언어 변경",
+    # == the KakaoTalk skill's own words (bot/kakao.py) ==================================
+    "kakao.name": "카카오톡",
+    "kakao.account": "카카오톡 채널 이용자 식별키",
+    "kakao.more": "다음 목록 ▶",
+    "kakao.previous": "◀ 이전 목록",
+    "kakao.numbered": "번호나 이름을 적어 보내셔도 돼요.",
+    "kakao.continue": "이어서 보기",
+    "kakao.back": "◀ 뒤로",
+    "kakao.status": "접수 확인",
+    "kakao.start": "처음부터",
+    "kakao.other_lang": "English",
+    "kakao.unread": "새 메시지 {count}개",
+    "kakao.photos": "사진 보내기",
+    "kakao.evidence": (
+        "사진은 아래 '사진 보내기'를 눌러 보내 주세요. 한 번에 여러 장 보낼 수 있어요.\n"
+        "PDF나 엑셀 같은 문서 파일은 카카오톡 챗봇으로 받을 수 없어요. "
+        "문서 화면을 사진으로 찍어 보내 주세요."
+    ),
+    "kakao.upload_link": "문서 파일은 여기서 올릴 수 있어요(이 접수 전용, 한 번만 쓰는 링크): {url}",
+    "kakao.chat_photo": (
+        "대화창에 바로 올린 사진은 안전하게 받을 수 없어요. "
+        "증빙 자료를 보내는 단계에서 '사진 보내기'를 눌러 보내 주세요."
+    ),
+    "kakao.working": "처리하고 있어요. 잠시 뒤 '이어서 보기'를 눌러 주세요.",
+    "kakao.working_callback": "보내 주신 내용을 처리하고 있어요. 잠시만 기다려 주세요.",
+    "kakao.nothing_more": "더 보여 드릴 내용이 없어요.",
+    "kakao.help": (
+        "카카오톡에서는 아래 말을 적어 보내셔도 돼요.\n"
+        "'처음부터' 접수 새로 시작 · '뒤로' 이전 질문 · '접수 확인' 내 접수 현황 · "
+        "'언어' 한국어/English · '취소' 작성 중인 접수 삭제 · '내 정보 삭제'"
+    ),
+    "kakao.photos_failed": "사진 {count}장을 내려받지 못했어요. 다시 '사진 보내기'로 보내 주세요.",
 }

@@ -169,7 +169,7 @@ def test_language_follows_the_client_tag():
 
 
 # The channels' own namespaces may name their channel; every other word is for any door.
-CHANNEL_NAMESPACES = ("telegram", "console")
+CHANNEL_NAMESPACES = ("telegram", "console", "kakao")
 # Messengers and doors a person might be reached by; "카카오톡 채널" / "KakaoTalk Channel"
 # (a product whose owners were hurt by the outage) is domain data, not a way to reach anyone.
 CHANNEL_NAMES = re.compile(r"텔레그램|telegram|카카오톡|kakaotalk|콘솔|console", re.IGNORECASE)

@@ -1,0 +1,332 @@
+"""The KakaoTalk skill door, through the real server over loopback HTTP.
+
+Skill payloads shaped like Kakao's documented samples (tests/fixtures/kakao) go to
+``POST /kakao/skill`` of the one server (:func:`bot.server.serve` with
+:func:`bot.server.build_doors`); callbacks and photos go to a local stand-in of
+Kakao's side (tests/support/kakao_platform.py). Every response is checked against
+Kakao's limits (tests/support/kakao_schema.py) as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.__main__ import build_service
+from bot.server import KakaoDoor, build_doors, serve
+from bot.settings import Settings, load_settings
+from bot.staff.templates import words
+from flows.identity import UserKey
+from storage import Storage
+from storage.tinydb_store import TinyDBStorage
+from tests.support.kakao_platform import KakaoPerson, KakaoPlatform, Photo, kakao_platform
+from tests.support.running_bot import free_port
+
+SECRET = "kakao-skill-secret-0123456789abcdef"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 receipt one"
+JPEG2 = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 receipt two"
+USER = "899ccc5d8c1c5b7b6c8c3f1d6fb5f0bd4b9c8a5d12f4e5c0b2e8a3f1c9d0e7b6a1"
+
+
+@dataclass
+class Running:
+    settings: Settings
+    storage: Storage
+    platform: KakaoPlatform
+    http: aiohttp.ClientSession
+    door: KakaoDoor
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.port}/kakao/skill"
+
+    def person(self, user_id: str = USER, **options: Any) -> KakaoPerson:
+        return KakaoPerson(self.http, self.url, SECRET, self.platform, user_id, **options)
+
+
+@asynccontextmanager
+async def running(
+    data_dir: Path, *, storage: Storage | None = None, budget_s: float | None = None
+) -> AsyncIterator[Running]:
+    """The one server with the Kakao door (and the staff web), on a free loopback port."""
+    async with kakao_platform() as platform:
+        settings = Settings(
+            data_dir=data_dir,
+            host="127.0.0.1",
+            port=free_port(),
+            kakao_skill_secret=SECRET,
+            kakao_image_hosts=(platform.host,),
+            staff_web_token="staff-token-for-kakao-tests-0123",
+        )
+        store = storage or TinyDBStorage(data_dir)
+        service = build_service(settings, store)
+        doors = build_doors(settings, service)
+        (door,) = [d for d in doors if isinstance(d, KakaoDoor)]
+        if budget_s is not None:
+            door.skill.budget_s = budget_s
+        stop, ready = asyncio.Event(), asyncio.Event()
+        server = asyncio.create_task(serve(settings, doors, stop=stop, ready=ready))
+        await asyncio.wait(
+            [server, asyncio.create_task(ready.wait())], return_when="FIRST_COMPLETED"
+        )
+        try:
+            async with aiohttp.ClientSession() as http:
+                yield Running(settings, store, platform, http, door)
+        finally:
+            stop.set()
+            await server
+            store.close()
+
+
+TO_DESCRIPTION = (
+    "동의해요",
+    "소상공인",
+    "카카오톡 채널",
+    "무료로 이용했어요",
+    "네, 금전 피해가 있어요",
+)
+
+
+async def walk_to_evidence(person: KakaoPerson) -> str:
+    await person.type("안녕하세요")
+    for label in TO_DESCRIPTION:
+        await person.press(label)
+    await person.type("단골 예약 문의를 못 받았어요")
+    await person.type("35만 원")
+    await person.press("네, 맞아요")
+    return await person.type("220-81-62517")
+
+
+async def test_a_whole_report_in_korean(tmp_path: Path) -> None:
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        consent = await person.type("안녕하세요")
+        assert "카카오톡 채널 이용자 식별키" in consent
+        assert {"동의해요", "동의하지 않아요", "English"} <= set(person.labels)
+        await person.press("동의해요")
+        services = await person.press("소상공인")
+        # 11 services, 10 quick replies at most: numbered in the text, paged below it.
+        for n, name in enumerate(SERVICES_KO, 1):
+            assert f"{n}. {name}" in services
+        assert len(person.quick_replies) == 10 and person.labels[-1] == "다음 목록 ▶"
+        await person.press("다음 목록 ▶")
+        assert person.labels[0] == "◀ 이전 목록"
+        assert "기타(직접 입력)" in [q["messageText"] for q in person.quick_replies]
+        await person.press("◀ 이전 목록")
+        await person.press("카카오톡 채널")
+        await person.press("무료로 이용했어요")
+        await person.press("네, 금전 피해가 있어요")
+        assert "◀ 뒤로" in person.labels
+        await person.type("단골 예약 문의를 못 받았어요")
+        assert "350,000원 맞으신가요?" in await person.type("35만 원")
+        tier = await person.press("네, 맞아요")
+        assert "현금 5만 원 지원 대상" in tier  # the tentative tier, at once
+        evidence = await person.type("220-81-62517")
+        assert "증빙 자료" in evidence and "PDF" in evidence
+        assert "사진 보내기" in person.labels
+        one = bot.platform.add_photo("one.jpg", Photo(JPEG))
+        two = bot.platform.add_photo("two.jpg", Photo(JPEG2))
+        received = await person.photos(one, two)
+        assert "photo_1.jpg" in received and "photo_2.jpg" in received
+        summary = await person.press("다 보냈어요")
+        assert "• 피해 금액: 350,000원" in summary and "• 증빙 자료: 2개" in summary
+        done = await person.press("접수하기")
+        found = re.search(r"접수번호: (\S+)", done)
+        assert found, done
+        number = found.group(1)
+        assert "접수 확인" in person.labels
+        assert number in await person.press("접수 확인")
+
+        case = bot.storage.get_case(number)
+        assert case is not None and case.user_id == UserKey("kakao", USER)
+        assert case.amount == 350_000 and case.business_number
+        assert sorted(e.size for e in case.evidence) == sorted([len(JPEG), len(JPEG2)])
+        # The staff side names the channel.
+        assert words.channel_name("ko", case.user_id.channel) == "카카오톡"
+        assert words.channel_name("en", case.user_id.channel) == "KakaoTalk"
+
+
+SERVICES_KO = (
+    "카카오톡",
+    "카카오톡 채널",
+    "카카오 로그인(다른 서비스)",
+    "카카오맵",
+    "카카오 T",
+    "카카오페이",
+    "다음 메일·카페",
+    "선물하기",
+    "이모티콘·톡서랍",
+    "카카오게임즈",
+    "기타(직접 입력)",
+)
+
+
+async def test_an_english_transcript_back_start_over_and_language(tmp_path: Path) -> None:
+    async with running(tmp_path / "data") as bot:
+        person = bot.person(lang="en")
+        consent = await person.type("hello")
+        assert "KakaoTalk Channel user key" in consent
+        await person.press("I agree")
+        await person.press("Small business")
+        services = person.text
+        assert "11. Other (type it)" in services and "You can also send the number" in services
+        assert "Kakao login for …" in person.labels or any(
+            len(q["messageText"]) > 14 for q in person.quick_replies
+        )
+        await person.type("2")  # the number of "KakaoTalk Channel"
+        asked = person.text
+        back = await person.type("back")
+        assert "11. Other (type it)" in back  # the service question again
+        assert asked != back
+        await person.type("KakaoTalk Channel")  # the name typed works as well
+        korean = await person.type("한국어")
+        assert "한국어로" in korean
+        restart = await person.type("처음부터")
+        assert "이어서" in restart or "처음부터" in restart
+        assert await person.type("접수 확인")
+
+
+async def test_the_secret_is_required(tmp_path: Path) -> None:
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        body = person.payload("안녕하세요")
+        for headers in ({}, {"X-Kakao-Skill-Secret": "wrong-secret-0123456789"}):
+            async with bot.http.post(bot.url, json=body, headers=headers) as response:
+                assert response.status == 403
+        async with bot.http.post(f"{bot.url}/{SECRET}x", json=body) as response:
+            assert response.status == 403
+        async with bot.http.post(f"{bot.url}/{SECRET}", json=body) as response:
+            assert response.status == 200
+        async with bot.http.post(
+            bot.url, data=b"{not json", headers={"X-Kakao-Skill-Secret": SECRET}
+        ) as response:
+            assert response.status == 400
+        assert bot.storage.load_conversation(UserKey("kakao", USER)) is not None
+
+
+async def test_without_the_secret_there_is_no_skill(tmp_path: Path) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path / "data")})
+    store = TinyDBStorage(settings.data_dir)
+    try:
+        doors = build_doors(settings, build_service(settings, store))
+        assert not [d for d in doors if isinstance(d, KakaoDoor)]
+    finally:
+        store.close()
+
+
+async def test_a_retried_request_has_one_effect(tmp_path: Path) -> None:
+    """Kakao retries a request it got no answer to: same payload, no request id."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        for label in TO_DESCRIPTION:
+            await person.press(label)
+        await person.type("단골 예약 문의를 못 받았어요")
+        asked = await person.type("35만 원")
+        first = person.screen
+        assert await person.again() == asked and person.screen == first
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "amount_confirm"
+        tier = await person.press("네, 맞아요")
+        assert await person.again() == tier
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "business_number"
+
+
+class SlowDisk(TinyDBStorage):
+    """A TinyDB store whose conversation saves take ``delay_s`` when ``slow`` is set."""
+
+    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay_s = delay_s
+        self.slow = threading.Event()
+        self.saving = threading.Event()
+
+    def save_conversation(self, record: Any) -> None:
+        if self.slow.is_set():
+            self.saving.set()
+            time.sleep(self.delay_s)
+        super().save_conversation(record)
+
+
+async def test_a_slow_disk_answers_within_five_seconds_by_the_callback(tmp_path: Path) -> None:
+    """Regression: a reply must never take Kakao's 5 s; the callback carries the late one."""
+    store = SlowDisk(tmp_path / "data", delay_s=6.0)
+    async with running(tmp_path / "data", storage=store) as bot:
+        person = bot.person(callback=True)
+        await person.type("안녕하세요")
+        store.slow.set()
+        (agree,) = [q for q in person.quick_replies if q["label"] == "동의해요"]
+        body = person.payload(agree["messageText"], extra=agree["extra"])
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with bot.http.post(
+            bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
+        ) as response:
+            answer = await response.json()
+        elapsed = loop.time() - started
+        assert answer["useCallback"] is True and "data" in answer
+        assert store.saving.is_set() and not bot.platform.callbacks["2"]  # still saving
+        assert elapsed < 5.0
+        late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
+        assert "소상공인" in [q["label"] for q in late["template"]["quickReplies"]]
+        store.slow.clear()
+
+
+async def test_a_slow_disk_without_the_callback_shows_the_answer_next(tmp_path: Path) -> None:
+    store = SlowDisk(tmp_path / "data", delay_s=2.0)
+    async with running(tmp_path / "data", storage=store, budget_s=0.5) as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        store.slow.set()
+        working = await person.press("동의해요")
+        assert "처리하고 있어요" in working and person.labels == ["이어서 보기"]
+        store.slow.clear()
+        await asyncio.sleep(2.5)
+        shown = await person.press("이어서 보기")
+        assert "소상공인" in person.labels, shown
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "reporter_type"
+
+
+async def test_photos_are_fetched_at_once_and_answered_by_the_callback(tmp_path: Path) -> None:
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await walk_to_evidence(person)
+        person.callback = True
+        slow = bot.platform.add_photo("slow.jpg", Photo(JPEG, delay_s=1.0))
+        body = person.payload("사진 보내기", photos=[slow])
+        async with bot.http.post(
+            bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
+        ) as response:
+            answer = await response.json()
+        assert answer["useCallback"] is True  # photos go to the callback at once
+        late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
+        assert "photo_1.jpg" in late["template"]["outputs"][0]["simpleText"]["text"]
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and len(record.answers["evidence"]) == 1
+
+
+async def test_photos_elsewhere_or_from_other_hosts_are_not_fetched(tmp_path: Path) -> None:
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        url = bot.platform.add_photo("early.jpg", Photo(JPEG))
+        await person.photos(url)
+        assert bot.platform.photo_requests == []  # not at a step that takes files
+        await person.press("동의해요")
+        person2 = bot.person(user_id="b" * 64)
+        await walk_to_evidence(person2)
+        said = await person2.photos("http://169.254.169.254/latest/meta-data.jpg")
+        assert "169.254" not in said
+        record = bot.storage.load_conversation(UserKey("kakao", "b" * 64))
+        assert record is not None and not record.answers.get("evidence")
