@@ -377,7 +377,7 @@ class KakaoSkill:
     # -- the endpoint ------------------------------------------------------------------------
     def authorized(self, request: web.Request) -> bool:
         """The operator's secret came as the header or as the path's last part."""
-        given = request.match_info.get("token") or request.headers.get(SECRET_HEADER, "")
+        given = request.match_info.get("token") or request.headers.get(SECRET_HEADER) or ""
         digest = hashlib.sha256(given.encode("utf-8", "surrogateescape")).digest()
         return bool(given) and hmac.compare_digest(digest, self.secret)
 
@@ -466,10 +466,13 @@ class KakaoSkill:
         nav = self._navigation(person, skill)
         if nav is not None:
             return self._navigate(user, person, nav, earlier)
-        message = await self._to_input(user, person, skill)
+        read = await self._to_input(user, person, skill)
         notes: list[str] = []
-        if isinstance(message, _DoorSays):
-            notes, message = message.texts, None
+        message: Input | tuple[IncomingFile, ...] | None = None
+        if isinstance(read, _DoorSays):
+            notes = read.texts
+        else:
+            message = read
         replies: list[Reply] = []
         if message is not None:
             handled = await asyncio.to_thread(
@@ -530,8 +533,9 @@ class KakaoSkill:
                 texts += shown.texts
             response, person.rest = skill_response(Shown(texts, shown.buttons, lang, shown.extras))
             return response
-        shown = person.shown
-        if shown is None:  # nothing remembered (a restart): the current question
+        if person.shown is not None:
+            shown = person.shown
+        else:  # nothing remembered (a restart): the current question
             prompt = self.service.current_prompt(user)
             shown = self._shown([prompt] if prompt else [], lang, None, user)
         try:
