@@ -132,6 +132,7 @@ class KakaoPerson:
     screen: dict = field(default_factory=dict)
     last_payload: dict = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
+    late_answers: int = 0  # answered by the callback, or told to tap "이어서 보기"
 
     def payload(
         self,
@@ -171,6 +172,9 @@ class KakaoPerson:
                 return {}
             doc = await response.json()
         check_response(doc)
+        quick = doc.get("template", {}).get("quickReplies", [])
+        if doc.get("useCallback") or any(q.get("extra") == {"nav": "continue"} for q in quick):
+            self.late_answers += 1
         if doc.get("useCallback"):
             doc = await self.platform.callback_body(body["userRequest"]["callbackUrl"])
         self.screen = doc
