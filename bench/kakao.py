@@ -12,7 +12,8 @@ against Kakao's limits (3 outputs, 10 quick replies, text lengths).
 reply and the next request); ``--burst`` starts every person at once. A step's time
 is from just before the POST to its whole response (Kakao gives up after 5 s; a
 request answered by the callback or "이어서 보기" counts as that answer's time,
-``callback_answers`` says how many). CPU is the bot process's (user + system) per
+``callback_answers`` says how many; without ``--callback`` the person then taps
+"이어서 보기" until the answer is there, each tap a step of its own). CPU is the bot process's (user + system) per
 step. Prints progress and, as the last line, JSON (../shared/docs/benchmarks.md,
 bench/kakao.py).
 
@@ -102,9 +103,10 @@ async def one_person(
     load: Load,
     think_s: float,
     rng: random.Random,
+    callback: bool,
 ) -> None:
     user_id = f"{n:064x}"
-    person = KakaoPerson(http, url, SECRET, platform, user_id)
+    person = KakaoPerson(http, url, SECRET, platform, user_id, callback=callback, follow_late=True)
     script = SMALL_BUSINESS if n % 5 < 2 else GENERAL_USER
     try:
         for kind, arg in script:
@@ -166,13 +168,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 photo_url = platform.add_photo("receipt.jpg", Photo(JPEG))
                 url = f"http://127.0.0.1:{port}/kakao/skill"
                 load = Load()
-                connector = aiohttp.TCPConnector(limit=args.connections)
+                # Kakao's platform sends each person's request as it comes: as many
+                # connections as people at once (--connections caps it).
+                connections = args.connections or args.users
+                connector = aiohttp.TCPConnector(limit=connections)
                 timeout = aiohttp.ClientTimeout(total=60)
                 think_s = 0.0 if args.burst else args.think_ms / 1000
                 print(
                     f"{args.users} people, "
                     + ("all at once" if args.burst else f"pacing {args.think_ms:.0f} ms mean")
-                    + f", {args.connections} connections",
+                    + f", {connections} connections"
+                    + (", callback on" if args.callback else ""),
                     flush=True,
                 )
                 async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
@@ -182,7 +188,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     for n in range(args.users):
                         people.append(
                             asyncio.create_task(
-                                one_person(n, http, url, platform, photo_url, load, think_s, rng)
+                                one_person(
+                                    n,
+                                    http,
+                                    url,
+                                    platform,
+                                    photo_url,
+                                    load,
+                                    think_s,
+                                    rng,
+                                    args.callback,
+                                )
                             )
                         )
                         if not args.burst and args.ramp_s:
@@ -207,7 +223,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "bench": "kakao",
         "users": args.users,
-        "mode": "burst" if args.burst else f"think {args.think_ms:.0f} ms",
+        "mode": ("burst" if args.burst else f"think {args.think_ms:.0f} ms")
+        + (", callback" if args.callback else ""),
         "steps": steps,
         "steps_per_s": round(steps / wall, 1),
         "p50_ms": round(pct(load.seconds, 0.50), 1),
@@ -235,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think-ms", type=float, default=1000, help="mean pause (default 1000)")
     parser.add_argument("--burst", action="store_true", help="everyone at once, no pauses")
     parser.add_argument("--ramp-s", type=float, default=1.0, help="spread the starts (paced)")
-    parser.add_argument("--connections", type=int, default=100, help="HTTP connections")
+    parser.add_argument(
+        "--connections", type=int, default=0, help="HTTP connections (default: one per person)"
+    )
+    parser.add_argument(
+        "--callback", action="store_true", help="blocks with the callback on (callbackUrl)"
+    )
     parser.add_argument("--seed", type=int, default=1015)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))

@@ -32,10 +32,14 @@ pages and the public samples they were checked against).
   the parameters and the block, never the one-time callback URL) seen again for the
   same person within :data:`RETRY_WINDOW_S`: it gets the first answer again and
   changes nothing. A person who really sends the very same thing twice within that
-  window is shown the same answer again, and simply sends it once more.
+  window is shown the same answer again, and simply sends it once more. The first
+  answer is held in this process; the fingerprint is also marked in storage
+  (``seen_request("kakao", …)``, :func:`retry_marks`), so a retry reaching a restarted
+  server changes nothing either and is shown the current question.
 - **notices**: Kakao cannot message a person first without the paid Event API, so
-  a ``mailbox`` (the notices' ``take_mailbox``) is read on each request and its
-  replies are shown before the answer, once.
+  the door registers no notifier: notices wait in the person's mailbox, and the
+  intake shows them (headed "새 메시지 N개") before the answer to their next input,
+  once (:meth:`bot.notices.Notices.take_mailbox`).
 
 Per person, requests are handled in arrival order (:class:`bot.sequencer.UserSequencer`).
 """
@@ -159,6 +163,14 @@ def fingerprint(
         [user_id, utterance, extra, params, block], sort_keys=True, ensure_ascii=False, default=str
     )
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def retry_marks(fingerprint: str, now: float) -> tuple[str, str]:
+    """The request ids a request is marked and looked up under (``seen_request``): its
+    fingerprint in this :data:`RETRY_WINDOW_S`-long slot of time, and in the one before
+    (a retry may cross a slot's end). Marked under the first only."""
+    slot = int(now // RETRY_WINDOW_S)
+    return f"{fingerprint}:{slot}", f"{fingerprint}:{slot - 1}"
 
 
 def secure_image_urls(params: Mapping[str, Any], detail: Mapping[str, Any]) -> tuple[str, ...]:
@@ -330,9 +342,6 @@ class _Person:
     at_files: bool = False  # the last answer asked for files (its note was said)
 
 
-Mailbox = Callable[[UserKey], list[Reply]]
-
-
 class KakaoSkill:
     """Turns skill payloads into intake inputs and intake replies into skill responses."""
 
@@ -342,7 +351,6 @@ class KakaoSkill:
         settings: Settings,
         *,
         sequencer: UserSequencer | None = None,
-        mailbox: Mailbox | None = None,
         budget_s: float = ANSWER_BUDGET_S,
         upload_link: Callable[[UserKey, str], str | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -350,8 +358,7 @@ class KakaoSkill:
         self.service = service
         self.settings = settings
         self.secret = hashlib.sha256((settings.kakao_skill_secret or "").encode()).digest()
-        self.sequencer = sequencer or UserSequencer()
-        self.mailbox = mailbox
+        self.sequencer = sequencer or service.sequencer  # the server's one line per person
         self.budget_s = budget_s
         self.upload_link = upload_link
         self.clock = clock
@@ -446,8 +453,20 @@ class KakaoSkill:
                 and now - last.at < RETRY_WINDOW_S
             ):
                 return last.response, []  # a retry: the same answer, no second effect
+            marks = retry_marks(skill.fingerprint, time.time())
+            storage = self.service.storage
             try:
-                response = await self._respond(user, person, skill)
+                if any(storage.seen_request(KAKAO, mark) for mark in marks):
+                    # A retry whose first answer this process no longer holds (a
+                    # restart): nothing applied twice, the current question again.
+                    prompt = await asyncio.to_thread(self.service.current_prompt, user)
+                    lang = person.lang or self.service.user_lang(user)
+                    shown = self._shown([prompt] if prompt else [], lang, None, user)
+                    response, person.rest = skill_response(shown)
+                    person.shown, person.page = shown, 0
+                else:
+                    response = await self._respond(user, person, skill)
+                    storage.mark_request(KAKAO, marks[0])
             except Exception:
                 log.exception("kakao request of user %s failed", user)
                 lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
@@ -488,11 +507,10 @@ class KakaoSkill:
         else:
             prompt = await asyncio.to_thread(self.service.current_prompt, user)
             replies = [prompt] if prompt is not None else []
-        unread = self.mailbox(user) if self.mailbox is not None else []
         record = await asyncio.to_thread(self._load, user)
         lang = record.lang if record is not None else self.service.user_lang(user, language_code)
         person.lang = lang
-        shown = self._shown([*unread, *replies], lang, record.state if record else None, user)
+        shown = self._shown(replies, lang, record.state if record else None, user)
         shown.texts = [*earlier, *notes, *shown.texts]
         person.shown, person.page = shown, 0
         response, person.rest = skill_response(shown)

@@ -646,7 +646,6 @@ MESSAGES: dict[str, str] = {
     "kakao.status": "My reports",
     "kakao.start": "Start over",
     "kakao.other_lang": "한국어",
-    "kakao.unread": "{count} new message(s)",
     "kakao.photos": "Send photos",
     "kakao.evidence": (
         "To send photos, tap 'Send photos' below; you can pick several at once.\n"

@@ -644,7 +644,6 @@ MESSAGES: dict[str, str] = {
     "kakao.status": "접수 확인",
     "kakao.start": "처음부터",
     "kakao.other_lang": "English",
-    "kakao.unread": "새 메시지 {count}개",
     "kakao.photos": "사진 보내기",
     "kakao.evidence": (
         "사진은 아래 '사진 보내기'를 눌러 보내 주세요. 한 번에 여러 장 보낼 수 있어요.\n"

@@ -26,6 +26,7 @@ from bot.server import KakaoDoor, build_doors, serve
 from bot.settings import Settings, load_settings
 from bot.staff.templates import words
 from flows.identity import UserKey
+from flows.messages import Reply
 from storage import Storage
 from storage.tinydb_store import TinyDBStorage
 from tests.support.kakao_platform import KakaoPerson, KakaoPlatform, Photo, kakao_platform
@@ -330,3 +331,44 @@ async def test_photos_elsewhere_or_from_other_hosts_are_not_fetched(tmp_path: Pa
         assert "169.254" not in said
         record = bot.storage.load_conversation(UserKey("kakao", "b" * 64))
         assert record is not None and not record.answers.get("evidence")
+
+
+async def test_a_retry_after_a_restart_changes_nothing(tmp_path: Path) -> None:
+    """Regression: "뒤로" retried by Kakao after a restart went back two questions.
+
+    The first answer is gone with the process; the mark in storage still catches it."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        for label in TO_DESCRIPTION:
+            await person.press(label)
+        await person.type("단골 예약 문의를 못 받았어요")
+        asked = await person.type("뒤로")
+        body = person.last_payload
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "description"
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.post(body)
+        assert person.text == asked  # the question of then, asked again: not a second back
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "description"
+
+
+async def test_a_notice_waits_for_the_next_utterance_and_shows_once(tmp_path: Path) -> None:
+    """KakaoTalk cannot push: a notice is shown before the next answer, exactly once."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        await person.press("동의해요")
+        notices = bot.door.skill.service.notices
+        await notices.post(
+            UserKey("kakao", USER),
+            [Reply("담당자 메시지: 서류를 확인했어요.")],
+            kind="staff_message",
+        )
+        shown = await person.press("소상공인")
+        assert "알림이 1개" in shown and "서류를 확인했어요" in shown
+        assert shown.index("서류를 확인했어요") < shown.index("어떤 서비스")
+        again = await person.type("뒤로")
+        assert "서류를 확인했어요" not in again

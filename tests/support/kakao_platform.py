@@ -133,6 +133,7 @@ class KakaoPerson:
     last_payload: dict = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
     late_answers: int = 0  # answered by the callback, or told to tap "이어서 보기"
+    follow_late: bool = False  # tap "이어서 보기" by itself (a benchmark's person)
 
     def payload(
         self,
@@ -172,13 +173,22 @@ class KakaoPerson:
                 return {}
             doc = await response.json()
         check_response(doc)
-        quick = doc.get("template", {}).get("quickReplies", [])
-        if doc.get("useCallback") or any(q.get("extra") == {"nav": "continue"} for q in quick):
+        if doc.get("useCallback") or self._working(doc):
             self.late_answers += 1
         if doc.get("useCallback"):
             doc = await self.platform.callback_body(body["userRequest"]["callbackUrl"])
         self.screen = doc
+        if self.follow_late and self._working(doc):
+            # "처리하고 있어요": the person taps "이어서 보기" until the answer is there.
+            await asyncio.sleep(0.5)
+            (quick,) = doc["template"]["quickReplies"]
+            return await self.post(self.payload(quick["messageText"], extra=quick["extra"]))
         return doc
+
+    @staticmethod
+    def _working(doc: dict) -> bool:
+        quick = doc.get("template", {}).get("quickReplies", [])
+        return any(q.get("extra") == {"nav": "continue"} for q in quick) and len(quick) == 1
 
     async def send(self, utterance: str, **kwargs: Any) -> str:
         await self.post(self.payload(utterance, **kwargs))
