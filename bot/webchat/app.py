@@ -284,7 +284,7 @@ class WebChat:
             return Turn(transcript, [], lang, self.service.takes_files(user))
         record = self._record(user)
         before = record.case_number if record else None
-        shown = self._shown(transcript, message, mine, lang)
+        shown = self._shown(transcript, message, mine, lang, record is not None)
         if record is None and isinstance(message, ChoiceInput):
             # A button on a page whose conversation is gone (or the first one): start first.
             self.service.handle(user, CommandInput("start"), language_code=language_code)
@@ -311,13 +311,16 @@ class WebChat:
         message: Input | tuple[IncomingFile, ...],
         mine: str,
         lang: str,
+        started: bool,
     ) -> str:
         """The visitor's own bubble: what they typed, the label they pressed, their files."""
         if isinstance(message, tuple):
             names = ", ".join(f.name for f in message)
             return t(lang, "web.sent_files", count=len(message), names=names)
         if isinstance(message, CommandInput) and not mine:
-            return t(lang, "web.back" if message.name == "back" else "web.start_over")
+            if message.name == "back":
+                return t(lang, "web.back")
+            return t(lang, "web.start_over" if started else "web.start")
         if isinstance(message, ChoiceInput):
             for row in transcript.buttons:
                 for button in row:

@@ -17,6 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -122,6 +123,21 @@ async def _read_field(part: BodyPartReader) -> bytes:
     return bytes(data)
 
 
+def _file_name(sent: str) -> str:
+    """The file's own name: no folders; percent-escapes read (some clients send UTF-8 so)."""
+    if sent.isascii() and "%" in sent:
+        sent = unquote(sent, errors="strict") if _utf8_escapes(sent) else sent
+    return sent.replace("\\", "/").rsplit("/", 1)[-1][:200]
+
+
+def _utf8_escapes(sent: str) -> bool:
+    try:
+        unquote(sent, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 async def _spool_part(
     part: BodyPartReader, spool: Path, room: int
 ) -> tuple[IncomingFile | None, int]:
@@ -129,7 +145,7 @@ async def _spool_part(
 
     An empty part without a name is an empty file input ("no file chosen"): nothing.
     """
-    name = (part.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    name = _file_name(part.filename or "")
     mime = part.headers.get("Content-Type", "application/octet-stream")[:100]
     fd, tmp = tempfile.mkstemp(prefix="web-", suffix=".part", dir=spool)
     path = Path(tmp)

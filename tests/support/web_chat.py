@@ -10,6 +10,7 @@ Used by the web chat's tests, the hostile corpus, the kill soak and ``bench/web.
 from __future__ import annotations
 
 import html
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -106,7 +107,7 @@ class WebVisitor:
             for key, value in values.items():
                 data.add_field(key, value)
             for name, mime, body in files:
-                data.add_field("files", body, filename=name, content_type=mime)
+                data.add_field("files", io.BytesIO(body), filename=name, content_type=mime)
         else:
             data = values
         headers = dict(self.headers)
