@@ -7,6 +7,7 @@ import asyncio
 import re
 
 import pytest
+from yarl import URL
 
 from bot.webchat.uploads import BODY_MAX
 from flows.evidence import MAX_FILE_BYTES
@@ -59,7 +60,7 @@ async def test_a_body_larger_than_any_answer_is_refused_before_it_is_read(site: 
         await to_evidence(me)
         host = site.url.removeprefix("http://")
         reader, writer = await asyncio.open_connection(*host.split(":"))
-        cookie = me.http.cookie_jar.filter_cookies(__import__("yarl").URL(site.url))["chat"].value
+        cookie = me.http.cookie_jar.filter_cookies(URL(site.url))["chat"].value
         writer.write(
             (
                 f"POST /say HTTP/1.1\r\nHost: {host}\r\nCookie: chat={cookie}\r\n"
@@ -80,14 +81,14 @@ async def test_an_upload_cut_off_midway_keeps_nothing(site: ChatSite):
         user = UserKey("web", visitor_id(me, site))
         before = site.service.storage.load_conversation(user)
         host = site.url.removeprefix("http://")
-        cookie = me.http.cookie_jar.filter_cookies(__import__("yarl").URL(site.url))["chat"].value
+        cookie = me.http.cookie_jar.filter_cookies(URL(site.url))["chat"].value
         head = (
             f'--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{me.screen.csrf}\r\n'
             f'--b\r\nContent-Disposition: form-data; name="n"\r\n\r\n{me.screen.n}\r\n'
             '--b\r\nContent-Disposition: form-data; name="files"; filename="half.jpg"\r\n'
             "Content-Type: image/jpeg\r\n\r\n"
         ).encode()
-        reader, writer = await asyncio.open_connection(*host.split(":"))
+        _reader, writer = await asyncio.open_connection(*host.split(":"))
         writer.write(
             (
                 f"POST /say HTTP/1.1\r\nHost: {host}\r\nCookie: chat={cookie}\r\n"
