@@ -28,7 +28,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bot.intake import IncomingFile, IntakeService
+from bot.intake import MESSAGE_QUESTION, IncomingFile, IntakeService
+from bot.notices import Notices
 from bot.ratelimit import Backoff, Budget, Rates, address_key, client_address, retry_after
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
@@ -44,6 +45,7 @@ from bot.webpage import (
     template_options,
 )
 from flows.commands import read_line
+from flows.conversation import FILE_STATES
 from flows.evidence import ALLOWED_TYPES
 from flows.identity import UserKey
 from flows.messages import ChoiceInput, CommandInput, Input, Reply, parse_callback
@@ -64,7 +66,6 @@ FOLDER = Path(__file__).parent
 ACCEPT = ",".join(
     sorted({*ALLOWED_TYPES, *(s for suffixes in ALLOWED_TYPES.values() for s in suffixes)})
 )
-FILE_STATES = ("evidence", "supplement")
 
 # A visitor: 40 requests in a row, then one every 1.5 s; a lookup code: three free wrong
 # tries per address, then doubling waits, and 200 wrong tries an hour from everyone.
@@ -80,6 +81,7 @@ class Turn:
     new: list[Bubble]
     lang: str
     takes_files: bool
+    unread: int = 0  # notices this page shows that the person had not seen (the title)
 
 
 class WebChat:
@@ -91,7 +93,7 @@ class WebChat:
         settings: Settings,
         *,
         sequencer: UserSequencer | None = None,
-        notices: Any = None,
+        notices: Notices | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
@@ -99,8 +101,10 @@ class WebChat:
         self.settings = settings
         self.signer = Signer(load_secret(settings.web_secret, settings.data_dir))
         self.transcripts = TranscriptStore(settings.data_dir / "webchat")
-        self.sequencer = sequencer or UserSequencer()
-        self.notices = notices
+        # The server's one line of turns per person and its notices (shared with the
+        # scheduler and every door), unless a test brings its own.
+        self.sequencer = sequencer or service.sequencer
+        self.notices = notices if notices is not None else service.notices
         self.clock = clock
         self.visitor_rates = Rates(clock, per_minute=VISITOR_PER_MINUTE, burst=VISITOR_BURST)
         rate = settings.web_address_rate
@@ -117,6 +121,8 @@ class WebChat:
         app.router.add_get("/", self.guard(self.page), name="webchat")
         app.router.add_post("/say", self.guard(self.say))
         app.router.add_post("/lang", self.guard(self.language))
+        app.router.add_get("/news", self.guard(self.news_count))
+        app.router.add_post("/news", self.guard(self.news))
         app.router.add_get("/status", self.guard(self.status_page))
         app.router.add_post("/status", self.guard(self.status_open))
         app.router.add_get(self.css.url, self.css.handler)
@@ -186,7 +192,8 @@ class WebChat:
         """The visitor's page as it stands (with any news from the mailbox added)."""
         lang = self.lang_of(request, user)
         transcript = self.transcripts.load(user.id)
-        news = self._mailbox(user)
+        unread = self._unread(user)
+        news = self._mailbox(user) if unread else []
         if transcript is None:
             transcript = self._new_transcript(user)
             prompt = self._prompt(user)
@@ -197,7 +204,7 @@ class WebChat:
             transcript.add(news)
         if news or transcript.seq == 0:
             self.transcripts.save(user.id, transcript)
-        return Turn(transcript, news, lang, self.service.takes_files(user))
+        return Turn(transcript, news, lang, self.service.takes_files(user), unread)
 
     def render_page(
         self, request: web.Request, visitor: str, turn: Turn, *, status: int = 200
@@ -222,7 +229,7 @@ class WebChat:
             "started": started,
             "takes_files": turn.takes_files,
             "accept": ACCEPT,
-            "unread": self._unread(UserKey(CHANNEL, visitor)),
+            "unread": turn.unread,
         }
 
     # -- answers ------------------------------------------------------------------------
@@ -336,7 +343,7 @@ class WebChat:
         return web.Response(status=303, headers={"Location": "/#latest"})
 
     def fragment(self, visitor: str, turn: Turn, *, status: int = 200) -> web.Response:
-        context = self.context(visitor, turn)
+        context = {**self.context(visitor, turn), "unread": 0}  # shown now: nothing unread
         bubbles = self.env.get_template("bubbles.html").render(
             **context, bubbles=turn.new, start=len(turn.transcript.bubbles) - len(turn.new)
         )
@@ -368,6 +375,25 @@ class WebChat:
         transcript.add(new)
         self.transcripts.save(user.id, transcript)
         return Turn(transcript, new, lang, self.service.takes_files(user))
+
+    # -- the mailbox --------------------------------------------------------------------
+    async def news_count(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """How many notices wait for the visitor (the script asks now and then; nothing taken)."""
+        user = UserKey(CHANNEL, visitor)
+        unread = await asyncio.to_thread(self._unread, user)
+        return web.json_response({"unread": unread})
+
+    async def news(self, request: web.Request, visitor: str) -> web.StreamResponse:
+        """Show the waiting notices now (the script's "new messages" button), each once."""
+        user = UserKey(CHANNEL, visitor)
+        form = await read_form(request, self.spool)
+        form.discard()
+        if not self.form_ok(request, visitor, form):
+            return await self.stale(request, visitor)
+        ticket = self.sequencer.take(user)
+        async with self.sequencer.turn(user, ticket):
+            turn = await asyncio.to_thread(self._look, user, request)
+        return self.answered(request, visitor, turn)
 
     # -- refusals -----------------------------------------------------------------------
     async def stale(self, request: web.Request, visitor: str) -> web.Response:
@@ -431,7 +457,9 @@ class WebChat:
     ) -> web.Response:
         user = UserKey(CHANNEL, visitor)
         cases = await asyncio.to_thread(self._cases, user, lang)
+        transcript = await asyncio.to_thread(self.transcripts.load, visitor)
         body = self.env.get_template("status.html").render(
+            n=(transcript.seq if transcript else 0) + 1,
             lang=lang,
             other="en" if lang == "ko" else "ko",
             w=partial(_word, lang),
@@ -444,16 +472,20 @@ class WebChat:
         )
         return web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
 
-    def _cases(self, user: UserKey, lang: str) -> list[str]:
+    def _cases(self, user: UserKey, lang: str) -> list[tuple[str, str]]:
+        """Each case of the visitor: its status line, and the data of its "write to staff" button."""
         rows = self.storage.list_cases(CaseFilter(user_id=user))
         flow = self.service.flow
         return [
-            t(
-                lang,
-                "status.line",
-                case_number=row.case_number,
-                tier=flow.tier_name(row.tier, lang),
-                status=t(lang, f"status.{row.status}"),
+            (
+                t(
+                    lang,
+                    "status.line",
+                    case_number=row.case_number,
+                    tier=flow.tier_name(row.tier, lang),
+                    status=t(lang, f"status.{row.status}"),
+                ),
+                f"{MESSAGE_QUESTION}:{row.case_number}",
             )
             for row in rows
         ]

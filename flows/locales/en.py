@@ -595,6 +595,8 @@ MESSAGES: dict[str, str] = {
         "With the case number and this code you can check the status, read messages from "
         "staff and send documents from another device too. Take a screenshot or write it down."
     ),
+    "web.write": "Write to staff",
+    "web.news": "Show {count} new notice(s)",
     "web.status.title": "Check a report",
     "web.status.intro": "Enter the case number and lookup code to continue with that report in this browser.",
     "web.status.case_number": "Case number",

@@ -593,6 +593,8 @@ MESSAGES: dict[str, str] = {
         "다른 기기에서도 접수번호와 이 코드로 처리 상태를 보고, 담당자 메시지를 읽고, "
         "서류를 보낼 수 있어요. 화면을 캡처하거나 적어 두세요."
     ),
+    "web.write": "담당자에게 문의",
+    "web.news": "새 소식 {count}개 보기",
     "web.status.title": "접수 조회",
     "web.status.intro": "접수번호와 조회 코드를 입력하면 이 브라우저에서 그 접수를 이어서 볼 수 있어요.",
     "web.status.case_number": "접수번호",

@@ -40,6 +40,9 @@
   }
 
   function apply(body, hadFocus) {
+    if (news) {
+      news.hidden = true;
+    }
     log.insertAdjacentHTML("beforeend", body.bubbles);
     controls.innerHTML = body.controls;
     document.title = body.title;
@@ -102,9 +105,11 @@
     xhr.send(data);
   }
 
+  var news = document.getElementById("news");
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !controls.contains(form)) {
+    if (!(form instanceof HTMLFormElement) || !(controls.contains(form) || form === news)) {
       return;
     }
     event.preventDefault();
@@ -132,6 +137,35 @@
       }
     }
   });
+
+  // News from staff and the review wait in a mailbox: ask now and then how many, put
+  // the count in the title and offer a button that shows them (each once).
+  function poll() {
+    if (document.hidden || sending || !news) {
+      return;
+    }
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/news");
+    xhr.onload = function () {
+      var body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch (ignored) {
+        return;
+      }
+      var count = body && body.unread;
+      var button = news.querySelector("button");
+      var title = document.title.replace(/^\(\d+\) /, "");
+      if (count > 0) {
+        button.textContent = (button.dataset.label || "").replace("{count}", String(count));
+        news.hidden = false;
+        document.title = "(" + count + ") " + title;
+      }
+    };
+    xhr.send();
+  }
+  window.setInterval(poll, 20000);
+  document.addEventListener("visibilitychange", poll);
 
   latest();
 })();
