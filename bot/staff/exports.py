@@ -282,6 +282,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("user_id", ID, 14),
     Column("lang", TEXT, 6),
     Column("flags", LABEL, 28),
+    # The thread with staff: JSON lines hold every message (Case.messages).
+    Column("message_count", COUNT, 8),
+    Column("last_message_at", WHEN, 20),
 )
 
 
@@ -317,12 +320,19 @@ def case_values(case: Case, labels: Labels, flags: FlagMap | None) -> list[Any]:
         str(case.user_id),
         case.lang,
         labels.flags(flags.get(case.case_number, ())) if flags else "",
+        len(case.messages),
+        kst_time(case.messages[-1].at) if case.messages else None,
     ]
 
 
 def submitted_kst(case: Case) -> dt.datetime:
     """When the case was submitted, in Korean time, to the second."""
-    return dt.datetime.fromtimestamp(int(case.submitted_at), KST)
+    return kst_time(case.submitted_at)
+
+
+def kst_time(at: float) -> dt.datetime:
+    """A stored time in Korean time, to the second."""
+    return dt.datetime.fromtimestamp(int(at), KST)
 
 
 # -- making text safe for spreadsheets -------------------------------------------------
@@ -391,8 +401,8 @@ def _csv_number(value: int | None) -> int | str:
     return "" if value is None else value
 
 
-def _csv_when(value: dt.datetime) -> str:
-    return value.isoformat()
+def _csv_when(value: dt.datetime | None) -> str:
+    return "" if value is None else value.isoformat()
 
 
 _CSV_CELLS: dict[str, Callable[[Any], str | int]] = {
@@ -522,6 +532,7 @@ def write_jsonl(
     """Write one JSON object per line (UTF-8, no BOM): the full case plus its flags.
 
     Each line is ``Case.to_dict()`` (so ``Case.from_dict`` reads it back) with
+    ``messages`` is the case's whole thread with staff (who, when, what, files), and
     three more keys: ``channel`` (the channel the case came by, also the start of
     ``user_id``), ``submitted_at_kst`` (ISO 8601) and ``flags`` (flag ids).
     ``policy`` and ``lang`` are accepted for a uniform call; ids need no names here.

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from bot.intake import DOCUMENTS_QUESTION, REQUEST_ACTION
+from bot.intake import DOCUMENTS_QUESTION, MESSAGE_QUESTION, REQUEST_ACTION
 from flows.amount import format_amount
 from flows.identity import UserKey
 from flows.messages import Button, Reply
@@ -66,8 +66,8 @@ class ReviewService:
         self.delivers = delivers and notify is not None
         self.clock = clock
         self.deadline_days = deadline_days
-        # The policy's line on how to reach staff (the chat cannot take questions on a
-        # decided case): ends a rejection, so a question has somewhere to go.
+        # The policy's line on how to reach staff outside the chat: ends a rejection,
+        # after its "ask staff" button's line (writing to staff about the case).
         self.contact = contact
         self.machine = build_review_machine()
 
@@ -232,7 +232,8 @@ class ReviewService:
             button = Button(
                 t(lang, "review.send_documents"), f"{DOCUMENTS_QUESTION}:{case.case_number}"
             )
-            return [Reply(text, ((button,),))]
+            text += "\n" + t(lang, "message.ask_staff")
+            return [Reply(text, ((button,), (ask_staff(case.case_number, lang),)))]
         if action in ("approve", "correct_amount"):
             if final_amount is None or final_amount < 0:
                 raise ReviewInputError("the final amount cannot be negative")
@@ -261,7 +262,10 @@ class ReviewService:
         if action == "reject":
             if not reason.strip():
                 raise ReviewInputError("give the reason the user will be told")
-            contact = f"\n{self.contact(lang)}" if self.contact else ""
+            # Questions go to staff from the chat (the button); the policy's line
+            # (a phone desk) is the way outside it.
+            contact = "\n" + t(lang, "message.ask_staff")
+            contact += f"\n{self.contact(lang)}" if self.contact else ""
             text = t(
                 lang,
                 "review.rejected",
@@ -269,7 +273,7 @@ class ReviewService:
                 reason=reason.strip(),
                 contact=contact,
             )
-            return [Reply(text)]
+            return [Reply(text, ((ask_staff(case.case_number, lang),),))]
         if action == "pay":
             amount = format_amount(case.final_amount or 0, lang)
             return [Reply(t(lang, "review.paid", case_number=case.case_number, amount=amount))]
@@ -328,6 +332,11 @@ class ReviewService:
             )
             return False
         return True
+
+
+def ask_staff(case_number: str, lang: str) -> Button:
+    """The "ask staff" button under a decision: it opens the person's message step for the case."""
+    return Button(t(lang, "message.button"), f"{MESSAGE_QUESTION}:{case_number}")
 
 
 def pending_notice(entries: Iterable[AuditEntry]) -> list[Reply] | None:

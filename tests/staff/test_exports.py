@@ -96,6 +96,8 @@ def test_csv_row_of_a_case_in_korean(store: Storage, add_case: AddCase, policy: 
         str(case.user_id),
         "ko",
         "",
+        "0",  # messages with staff, and the last one's time
+        "",
     ]
 
 
@@ -207,7 +209,7 @@ def test_xlsx_reads_back_typed(store: Storage, add_case: AddCase, policy: Policy
     assert [c.value for c in sheet[1]] == headers("ko")
     assert sheet[1][0].font.bold
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:S3"
+    assert sheet.auto_filter.ref == "A1:U3"
     first = sheet[2]
     assert first[COL["case_number"]].value == cases[0].case_number
     assert first[COL["submitted_at"]].value == dt.datetime(2022, 10, 19, 9, 0)
@@ -408,3 +410,40 @@ def test_every_export_names_the_channel_of_each_case(
     records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
     assert [r["channel"] for r in records] == ["telegram", "console"]
     assert [r["user_id"] for r in records] == [str(made[0].user_id), "console:1"]
+
+
+def test_every_export_carries_the_messages_with_staff(
+    store: Storage, add_case: AddCase, policy: Policy
+):
+    """Regression: messages between a reporter and staff were in no export. JSON lines hold
+    them all; CSV and XLSX their count and the last one's time (KST)."""
+    from storage.records import CaseMessage
+
+    quiet, asked = add_case(), add_case()
+    last = at_kst(2022, 10, 21, 14, 30, 5)
+    for n, (sender, at) in enumerate([("user", last - 60), ("staff:kim", last)]):
+        store.add_case_message(
+            CaseMessage(f"m{n}", asked.case_number, sender, f"글 {n}", at=at)  # type: ignore[arg-type]
+        )
+    assert headers("ko")[COL["message_count"]] == "메시지 수"
+    assert headers("en")[COL["last_message_at"]] == "Last message (KST)"
+    rows = read_csv(csv_bytes(select_cases(store), policy))
+    assert [(r[COL["message_count"]], r[COL["last_message_at"]]) for r in rows[1:]] == [
+        ("0", ""),
+        ("2", "2022-10-21T14:30:05+09:00"),
+    ]
+    sheet, _ = xlsx_sheet(select_cases(store), policy)
+    assert sheet.cell(row=3, column=COL["message_count"] + 1).value == 2
+    assert sheet.cell(row=3, column=COL["last_message_at"] + 1).value == dt.datetime(
+        2022, 10, 21, 14, 30, 5
+    )
+    assert sheet.cell(row=2, column=COL["last_message_at"] + 1).value is None
+    out = io.BytesIO()
+    write_jsonl(select_cases(store), out, policy)
+    records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    assert records[0]["messages"] == [] and quiet.case_number == records[0]["case_number"]
+    assert [(m["sender"], m["text"]) for m in records[1]["messages"]] == [
+        ("user", "글 0"),
+        ("staff:kim", "글 1"),
+    ]
+    assert Case.from_dict(records[1]).messages == store.case_messages(asked.case_number)

@@ -133,23 +133,42 @@ async def test_rejection_is_told_in_the_users_language(intake, storage):
         await review.approve("NOPE", staff="staff:9", final_amount=1)
 
 
-async def test_rejection_says_how_to_reach_staff_not_to_ask_in_the_chat(intake, storage):
-    """Regression: the rejection invited questions in the chat, which answered them with
-    "this report is finished"; it now gives the policy's contact line."""
+async def test_rejection_points_to_writing_to_staff_and_the_policys_contact(intake, storage):
+    """Regression: the rejection could only send people elsewhere (the chat answered a
+    question with "this report is finished"); it now carries an "ask staff" button that
+    writes to staff about the case, and still the policy's contact line."""
     policy = load_policy()
-    for user, lang in ((tg(31), "ko"), (tg(32), "en")):
+    for user, lang, words in ((tg(31), "ko", "담당자에게 문의"), (tg(32), "en", "Ask staff")):
         number = submit_review_case(intake, user=user, lang=lang)
         inbox = Inbox()
         review = ReviewService(storage, notify=inbox, contact=policy.contact)
         await review.reject(number, staff="staff:9", reason="매출 감소 자료 없음")
-        text = inbox.sent[user][-1].text
-        assert "이 대화로 문의" not in text and "ask in this chat" not in text
-        assert policy.contact(lang) in text and "1577-3754" in text
-    # Without a contact in the policy the message simply ends with the reason.
+        notice = inbox.sent[user][-1]
+        assert words in notice.text
+        assert policy.contact(lang) in notice.text and "1577-3754" in notice.text
+        [[button]] = notice.buttons
+        assert (button.label, button.data) == (words, f"msg:{number}")
+        intake.handle(user, ChoiceInput("msg", number))  # the person presses it and writes
+        intake.handle(user, TextInput("어떤 자료가 더 필요한가요?"))
+        assert storage.case_messages(number)[-1].text == "어떤 자료가 더 필요한가요?"
+    # Without a contact in the policy the message ends with the way to ask staff.
     number = submit_review_case(intake, user=tg(33))
     inbox = Inbox()
     await ReviewService(storage, notify=inbox).reject(number, staff="staff:9", reason="사유")
-    assert inbox.sent[tg(33)][-1].text.endswith("사유: 사유")
+    assert inbox.sent[tg(33)][-1].text.endswith("여기로 답해 드릴게요.")
+
+
+async def test_a_document_request_also_offers_to_ask_staff(intake, storage):
+    number = submit_review_case(intake, user=tg(34))
+    inbox = Inbox()
+    review = ReviewService(storage, notify=inbox)
+    await review.request_documents(number, staff="staff:9", documents="통장 사본")
+    notice = inbox.sent[tg(34)][-1]
+    assert "담당자에게 문의" in notice.text
+    assert [[b.data for b in row] for row in notice.buttons] == [
+        [f"docs:{number}"],
+        [f"msg:{number}"],
+    ]
 
 
 async def test_documents_button_of_someone_else_or_a_closed_case_does_nothing(intake, storage):

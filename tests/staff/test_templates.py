@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.staff.review import ReviewService
 from bot.staff.telegram_commands import stats_text
 from flows.policy import load_policy
-from storage import AuditEntry, EvidenceRef
+from storage import AuditEntry, CaseMessage, EvidenceRef
 from storage.memory import MemoryStorage
 from tests.staff.test_web import (
     DAY1,
@@ -119,6 +119,17 @@ async def test_every_page_shows_hostile_values_only_as_text():
         )
     )
     number = case.case_number
+    for n, (sender, text) in enumerate([("user", evil), (f"staff:{quote}", HOSTILE[6])]):
+        storage.add_case_message(  # a reporter's and a staff member's words in the thread
+            CaseMessage(
+                f"m{n}",
+                number,
+                sender,
+                text,
+                files=(EvidenceRef(sha, f"{single}.jpg", "image/jpeg", len(JPEG)),),
+                at=DAY1 + 10 + n,
+            )
+        )
     failing = {"on": False}
 
     async def notify(user_id: int, replies: list) -> None:

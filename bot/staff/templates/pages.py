@@ -20,7 +20,7 @@ from bot.staff.templates.helpers import kst, money, plain
 from bot.staff.templates.words import channel_name, word
 from flows.messages import Reply
 from flows.policy import Policy
-from storage.records import AuditEntry, Case, CaseStatus, CaseSummary
+from storage.records import AuditEntry, Case, CaseMessage, CaseStatus, CaseSummary
 
 PREVIEW_TYPES = ("image/jpeg", "image/png", "image/webp")
 Context = dict[str, Any]
@@ -60,6 +60,7 @@ class ListForm:
     reporter_type: str = ""
     service: str = ""
     flag: str = ""
+    messages: str = ""  # "unread": only cases with messages staff have not answered
     q: str = ""
     sort: str = "newest"
 
@@ -82,6 +83,17 @@ class EvidenceItem:
     size: int
     preview: bool  # shown as a picture (the server still checks its bytes)
     kind: str  # the file-type badge when not previewed ("PDF", "FILE")
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """One message of a case's thread as the case page shows it."""
+
+    when: str
+    who: str  # "이용자" / "Reporter", or the staff member's name
+    from_user: bool
+    text: str
+    files: tuple[tuple[str, str], ...]  # (url, name)
 
 
 @dataclass(frozen=True)
@@ -145,8 +157,13 @@ def case_list(
     flags: Mapping[str, frozenset[Flag]],
     paging: Paging,
     exports: Mapping[str, str],
+    unread_cases: int = 0,
 ) -> Context:
-    """The filterable, sortable, paged case list with export links for the same filter."""
+    """The filterable, sortable, paged case list with export links for the same filter.
+
+    ``unread_cases`` counts every case with messages staff have not answered (a link
+    to them heads the list).
+    """
     lang = frame.lang
     choices: dict[str, list[tuple[str, str]]] = {
         "status": [(str(s), labels.status(s)) for s in CaseStatus],
@@ -158,6 +175,7 @@ def case_list(
             ("none", word(lang, "filter.flag_none")),
             *((str(f), flag_name(f, lang)) for f in Flag),
         ],
+        "messages": [("unread", word(lang, "filter.messages_unread"))],
     }
     active = [
         (
@@ -172,6 +190,7 @@ def case_list(
             ("reporter_type", form.reporter_type),
             ("service", form.service),
             ("flag", form.flag),
+            ("messages", form.messages),
             ("q", form.q),
         )
         if value
@@ -190,6 +209,7 @@ def case_list(
         "flags": flags,
         "paging": paging,
         "exports": exports,
+        "unread_cases": unread_cases,
     }
 
 
@@ -220,11 +240,13 @@ def detail(
     audit: Sequence[AuditEntry],
     back_url: str,
     undelivered: Sequence[Reply] | None = None,
+    message_id: str = "",
 ) -> Context:
     """One case: facts, description, evidence, flags, the allowed review actions and the audit trail.
 
     ``undelivered`` is a message to the user that failed and was not sent since;
-    the page shows it with a button that sends it again.
+    the page shows it with a button that sends it again. ``message_id`` is the
+    answer form's fresh id (a form posted twice stores one answer).
     """
     lang = frame.lang
     channel = channel_name(lang, case.user_id.channel)
@@ -275,6 +297,8 @@ def detail(
         "actions": actions,
         "documents": documents,
         "undelivered": undelivered or (),
+        "thread": [message_item(m, base, lang) for m in case.messages],
+        "message_id": message_id,
         "seen": repr(case.updated_at),
         "audit": [audit_item(entry, labels, lang) for entry in reversed(audit)],  # newest first
         "back_url": back_url,
@@ -308,6 +332,18 @@ def confirm(
         "hidden": hidden,
         "delivers": delivers,
     }
+
+
+def message_item(message: CaseMessage, base: str, lang: str) -> MessageItem:
+    """A message of the thread: who wrote it when, its words and its files."""
+    who = word(lang, "thread.user") if message.from_user else message.sender.removeprefix("staff:")
+    return MessageItem(
+        when=kst(message.at, seconds=True),
+        who=who,
+        from_user=message.from_user,
+        text=message.text,
+        files=tuple((f"{base}/evidence/{f.sha256}", f.name) for f in message.files),
+    )
 
 
 def audit_item(entry: AuditEntry, labels: Labels, lang: str) -> AuditItem:
@@ -344,8 +380,12 @@ def _audit_details(entry: AuditEntry, labels: Labels, lang: str) -> list[str]:
         if isinstance(added, list):
             names = ", ".join(str(e.get("name", "")) for e in added if isinstance(e, dict))
             lines.append(f"{word(lang, 'audit.evidence_added')}: {names}")
+    files = detail.pop("files", None)
+    if isinstance(files, list) and files:  # a message's files
+        names = ", ".join(str(e.get("name", "")) for e in files if isinstance(e, dict))
+        lines.append(f"{word(lang, 'audit.files')}: {names}")
     # Bookkeeping, not something staff act on; an undelivered notice is shown above the actions.
-    for key in ("draft_id", "notice", "documents_by_lang"):
+    for key in ("draft_id", "notice", "documents_by_lang", "message_id", "sender"):
         detail.pop(key, None)
     for key, value in detail.items():
         if value in ("", None):

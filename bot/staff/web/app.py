@@ -19,7 +19,7 @@ from bot.staff.review import ReviewService
 from bot.staff.stats import compute_stats
 from bot.staff.templates import options, prepare
 from bot.staff.templates.words import LANGS
-from bot.staff.web import actions, cases, files, overview, signin
+from bot.staff.web import actions, cases, files, messages, overview, signin
 from bot.staff.web.common import PREFIX, STAFF_KEY, STYLESHEET, StaffWeb
 from bot.staff.web.overview import OVERVIEW_MAX_AGE_S, Refreshed
 from bot.staff.web.sessions import OneTimeSignIn, SessionStore, SignInThrottle
@@ -77,8 +77,9 @@ def create_staff_app(
     app.on_response_prepare.append(signin.add_headers)
     app.cleanup_ctx.append(overview.overviews_in_background)
     app.router.add_get(f"/static/{STYLESHEET.name}", STYLESHEET.handler, name="stylesheet")
-    # Order matters where paths overlap: lift-limits before the /cases/{number}/{action} catch.
-    for part in (signin, cases, overview, files, actions):
+    # Order matters where paths overlap: lift-limits and the messages' routes before the
+    # /cases/{number}/{action} catch.
+    for part in (signin, cases, overview, files, messages, actions):
         app.add_routes(part.routes)
     log.info("staff web enabled at %s/", PREFIX)
     return app

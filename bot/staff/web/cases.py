@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import re
 import unicodedata
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -63,6 +64,7 @@ class ListQuery:
             "reporter_type": form.reporter_type,
             "service": form.service,
             "flag": form.flag,
+            "messages": form.messages,
             "q": form.q,
             "sort": "" if form.sort == "newest" else form.sort,
             "page": "" if self.page == 1 else str(self.page),
@@ -93,6 +95,7 @@ def parse_list_query(query: Mapping[str, str], policy: Policy) -> ListQuery:
     reporter_type = choice("reporter_type", {r.id for r in policy.reporter_types})
     service = choice("service", {s.id for s in policy.services})
     flag = choice("flag", {"any", "none", *(str(f) for f in Flag)})
+    messages = choice("messages", {"unread"})
     sort = choice("sort", set(pages.SORTS)) or "newest"
     typed = query.get("q", "")[:40]
     number = _SEPARATORS.sub("", unicodedata.normalize("NFKC", typed)).upper()
@@ -110,6 +113,7 @@ def parse_list_query(query: Mapping[str, str], policy: Policy) -> ListQuery:
             reporter_type=reporter_type,
             service=service,
             flag=flag,
+            messages=messages,
             q=typed.strip(),
             sort=sort,
         ),
@@ -120,6 +124,7 @@ def parse_list_query(query: Mapping[str, str], policy: Policy) -> ListQuery:
             tier=tier or None,
             reporter_type=reporter_type or None,
             service=service or None,
+            unread_messages=True if messages else None,
         ),
         flag=flag,
         number=number,
@@ -180,6 +185,9 @@ async def case_list(request: web.Request) -> web.Response:
     query = parse_list_query(request.query, staff.policy)
     flags = await staff.flags.get()
     rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
+    unread = await asyncio.to_thread(
+        lambda: len(staff.storage.list_cases(CaseFilter(unread_messages=True)))
+    )
     total = len(rows)
     pages_count = max(1, -(-total // PAGE_SIZE))
     page = min(query.page, pages_count)
@@ -213,6 +221,7 @@ async def case_list(request: web.Request) -> web.Response:
         flags=flags,
         paging=paging,
         exports=exports,
+        unread_cases=unread,
     )
     return render(request, "list.html", page_values, lang=session.lang)
 
@@ -253,6 +262,7 @@ async def case_detail(request: web.Request) -> web.Response:
             for i, text in enumerate(documents_for(staff.policy, case.tier))
         ],
         audit=audit,
+        message_id=uuid.uuid4().hex,
         back_url=f"{PREFIX}/" + (f"?{session.list_query}" if session.list_query else ""),
     )
     return render(request, "detail.html", page, lang=session.lang)
