@@ -62,6 +62,7 @@ from bot.staff.flags import compute_flags
 from bot.staff.review import ReviewService
 from bot.staff.web import STAFF_KEY, create_staff_app
 from bot.web import create_app
+from flows.identity import UserKey
 from flows.policy import KST, Policy, decide_tier, load_policy
 from storage.case_changes import case_from_draft
 from storage.case_numbers import new_case_number
@@ -143,7 +144,7 @@ def make_draft(rng: random.Random, policy: Policy, user_id: int, shared: list[st
         description = rng.choice(HOSTILE)
     return CaseDraft(
         draft_id=uuid.UUID(int=rng.getrandbits(128)).hex,
-        user_id=user_id,
+        user_id=UserKey.telegram(user_id),
         lang="ko" if rng.random() < 0.95 else "en",
         policy_id=policy.id,
         reporter_type=kind,

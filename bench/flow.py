@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.conversation import IntakeFlow
+from flows.identity import UserKey
 from flows.messages import ChoiceInput, CommandInput, EvidenceFile, FilesInput, TextInput
 from flows.policy import load_policy
 from flows.record import ConversationRecord
@@ -78,7 +79,9 @@ def run(conversations: int) -> dict:
         for message in plans[n % len(plans)]:
             t0 = time.perf_counter_ns()
             record = ConversationRecord.from_dict(stored) if stored else None
-            out = flow.handle(record, message, user_id=n, now=1_700_000_000.0 + steps)
+            out = flow.handle(
+                record, message, user_id=UserKey.telegram(n), now=1_700_000_000.0 + steps
+            )
             if out.submission is not None:
                 out = flow.complete_submission(out.record, "BENCH", 1_700_000_000.0)
             stored = out.record.to_dict() if out.record else None

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.case_changes import case_from_draft
 from storage.case_numbers import new_case_number
@@ -49,7 +50,7 @@ def make_draft(rng: random.Random, user_id: int) -> CaseDraft:
     sha = f"{rng.getrandbits(256):064x}"
     return CaseDraft(
         draft_id=uuid.UUID(int=rng.getrandbits(128)).hex,
-        user_id=user_id,
+        user_id=UserKey.telegram(user_id),
         lang="ko",
         policy_id="kakao_1015",
         reporter_type=rng.choice(REPORTERS),
@@ -72,7 +73,7 @@ def make_draft(rng: random.Random, user_id: int) -> CaseDraft:
 def make_conversation(rng: random.Random, user_id: int, now: float) -> ConversationRecord:
     """A conversation half way through, about 600 bytes stored."""
     return ConversationRecord(
-        user_id=user_id,
+        user_id=UserKey.telegram(user_id),
         state="ask_evidence",
         answers={
             "consent": "agree",
@@ -112,7 +113,7 @@ def bulk_load(data_dir: Path, size: int, rng: random.Random) -> float:
             case.status = rng.choice(list(CaseStatus))
         entities.create(layout.case_file(case.case_number), CASE_TABLE, case.to_dict())
         entities.save(
-            layout.conversation_file(user_id),
+            layout.conversation_file(UserKey.telegram(user_id)),
             CONVERSATION_TABLE,
             make_conversation(rng, user_id, now).to_dict(),
         )

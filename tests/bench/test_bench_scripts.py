@@ -1,0 +1,49 @@
+"""The benchmarks that need no bot process run end to end at a tiny size and print their JSON.
+
+Regression: bench/flow.py, bench/storage.py and bench/export.py still built
+Telegram ``int`` user ids after users became UserKeys, and died with a
+TypeError before measuring anything; no test ran them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # whole benchmark scripts, with a child process each
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bench(script: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_flow_bench_runs():
+    result = run_bench("flow.py", "--conversations", "30", "--repeat", "1")
+    assert result["bench"] == "flow" and result["conversations"] == 30
+    assert result["steps_per_s"] > 0
+
+
+def test_storage_bench_runs():
+    result = run_bench("storage.py", "--sizes", "200", "--ops", "20")
+    assert result["bench"] == "storage"
+    assert result["sizes"]["200"]["create_case_p50_ms"] > 0
+
+
+def test_export_bench_runs(tmp_path):
+    result = run_bench("export.py", "--cases", "600", "--data-dir", str(tmp_path / "data"))
+    assert result["bench"] == "export" and result["cases"] == 600
