@@ -163,13 +163,21 @@ class RunningBot:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    data_dir: Path, mode: str, *, staff_web_token: str | None = None
+    data_dir: Path,
+    mode: str,
+    *,
+    staff_web_token: str | None = None,
+    known_users: tuple[int, ...] = (),
 ) -> AsyncIterator[RunningBot]:
     """A stand-in plus the real bot talking to it, stopped (if still running) on exit.
 
-    ``staff_web_token`` switches the staff web on.
+    ``staff_web_token`` switches the staff web on. ``known_users`` are Telegram
+    users the stand-in knows before the bot starts (the people of an existing data
+    directory, whom the bot may message as soon as it starts).
     """
     async with BotAPIStandIn() as api:
+        for user_id in known_users:
+            api.user(user_id)
         settings = bot_settings(api, data_dir, mode, staff_web_token=staff_web_token)
         running = RunningBot(api, settings, mode)
         await running.start()
