@@ -31,6 +31,11 @@ throttle. Prints progress and tables and, as the last line, JSON (see
 parses each update and sends one message: what the machine, the harness and the
 framework allow before any bot logic, for reading the other figures against.
 
+``--migrated`` starts our bot on a copy of an earlier release's data directory
+(default tests/fixtures/data_v1) converted by ``python -m bot migrate``, as an
+upgrade does; afterwards its cases must all still be there (``legacy_cases_missing``
+in the JSON, and a non-zero exit when any is). The peers start empty as always.
+
 ``--profile`` runs the bots under cProfile (one profiler per thread, CPU time per
 thread) and prints where their CPU time goes; their throughput is then not comparable.
 """
@@ -64,6 +69,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.bot_api import BotAPIStandIn, Call, JSONDict
 from tests.support.bot_process import webhook_bot_env
+from tests.support.legacy_data import (
+    DATA_V1,
+    LEGACY_USERS,
+    legacy_cases,
+    migrated_copy,
+    missing_cases,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "bench" / "peers" / "ptb_conversation.py"
@@ -444,10 +456,21 @@ class Measured:
         self.cpu_s = self.harness_cpu_s = 0.0
         self.calls = 0
         self.peak_rss_mb = 0.0
+        # Our bot with --migrated: the cases the migrated directory held, then what of them
+        # is missing once the bot stopped.
+        self.legacy: dict[str, Any] | None = None
+        self.legacy_missing: list[str] = []
 
     async def start(self) -> None:
         """Start the stand-in and the bot, and warm the bot up with a few reports."""
-        self.data_dir.mkdir(parents=True)
+        if self.args.migrated is not None and self.target.name == "ours":
+            self.data_dir.parent.mkdir(parents=True)
+            print(f"  {migrated_copy(self.data_dir, self.args.migrated, command=True)}")
+            self.legacy = legacy_cases(self.data_dir)
+            for user_id in LEGACY_USERS:  # the bot messages them as soon as it starts
+                self.api.user(user_id)
+        else:
+            self.data_dir.mkdir(parents=True)
         await self.api.start()
         self.bot = BotProcess(self.target, self.api, self.data_dir)
         await self.bot.ready(self.api)
@@ -481,6 +504,10 @@ class Measured:
             code = await self.bot.stop()
             if code not in (0, -signal.SIGTERM):
                 print(f"  {self.target.name} exited with {code}:\n{self.bot.log_tail()}")
+            if self.legacy is not None:
+                self.legacy_missing = missing_cases(self.data_dir, self.legacy)
+                for problem in self.legacy_missing:
+                    print(f"  {self.target.name}: {problem}")
         await self.api.close()
 
     def result(self) -> dict[str, Any]:
@@ -509,6 +536,8 @@ class Measured:
             "api_calls_per_update": self.calls / max(updates, 1),
             "peak_rss_mb": self.peak_rss_mb,
             "stages": stages(samples),
+            "legacy_cases": len(self.legacy) if self.legacy is not None else None,
+            "legacy_cases_missing": len(self.legacy_missing),
         }
 
 
@@ -899,6 +928,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "rate_limiter": False,
         "loadavg_1m": [round(load_before, 2), round(load_after, 2)],
+        "migrated_from": str(args.migrated) if args.migrated is not None else None,
+        "legacy_cases": ours["legacy_cases"],
+        "legacy_cases_missing": ours["legacy_cases_missing"],
     }
     if args.profile_dir:
         summary["profiled"] = True
@@ -952,6 +984,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="profile the bots (cProfile per thread) and print where their CPU time goes",
     )
+    parser.add_argument(
+        "--migrated",
+        nargs="?",
+        type=Path,
+        const=DATA_V1,
+        metavar="LEGACY_DIR",
+        help="start our bot on a copy of an earlier release's data directory, converted by "
+        "python -m bot migrate (default: tests/fixtures/data_v1)",
+    )
     parser.add_argument("--profile-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.profile_child:  # this process is one of the bots, run under the profiler
@@ -964,7 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"profiles go to {args.profile_dir}")
     summary = asyncio.run(run(args))
     print(json.dumps(summary))
-    return 0
+    return 1 if summary["legacy_cases_missing"] else 0
 
 
 if __name__ == "__main__":

@@ -39,6 +39,13 @@ from storage.data_layout import DataLayout
 from storage.tinydb_store import TinyDBStorage, rebuild_index
 from tests.support.bot_api import BotAPIStandIn, JSONDict
 from tests.support.bot_process import webhook_bot_env
+from tests.support.legacy_data import (
+    DATA_V1,
+    LEGACY_USERS,
+    legacy_cases,
+    migrated_copy,
+    missing_cases,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "kill-soak-secret"
@@ -716,10 +723,21 @@ def check_case(plan: Plan, case: Case, store: TinyDBStorage) -> list[str]:
     return wrong
 
 
-def verify(data_dir: Path, users: list[SimulatedUser]) -> tuple[Counter[str], list[str]]:
-    """Check every promise against the data directory of the stopped bot."""
+def verify(
+    data_dir: Path,
+    users: list[SimulatedUser],
+    legacy: dict[str, tuple[UserKey, tuple[str, ...]]] | None = None,
+) -> tuple[Counter[str], list[str]]:
+    """Check every promise against the data directory of the stopped bot.
+
+    ``legacy``: the cases a migrated directory held before the run (see
+    tests/support/legacy_data.py); each must still be there, untouched.
+    """
     counts: Counter[str] = Counter()
     problems: list[str] = []
+    if legacy:
+        counts["legacy_cases"] = len(legacy)
+        problems += missing_cases(data_dir, legacy)
     layout = DataLayout(data_dir)
     # Rebuilt from a copy taken before anything opens (and settles) the original.
     copy_dir = data_dir.with_name(data_dir.name + "-rebuilt")
@@ -825,6 +843,7 @@ async def run_soak(
     seed: int | None = None,
     deadline_s: float = 300.0,
     progress: bool = False,
+    migrated_from: Path | None = None,
 ) -> SoakResult:
     """Run ``users`` reports against the real bot process while killing it ``kills`` times.
 
@@ -840,6 +859,10 @@ async def run_soak(
     updates), so they fall during the conversations however fast the machine is;
     half the users arrive later, so some submit while others start. ``deadline_s``
     bounds the run: a user still going then is reported as stuck.
+
+    ``migrated_from``: start on a copy of this earlier release's data directory
+    (e.g. tests/fixtures/data_v1) converted by ``python -m bot migrate``, as an
+    upgrade does; its cases must come through the run as they were.
     """
     seed = random.randrange(1 << 30) if seed is None else seed
     rng = random.Random(seed)
@@ -849,8 +872,15 @@ async def run_soak(
     bot_log = work_dir / "bot.log"
     if data_dir.exists():  # every check below assumes only this run's users wrote there
         raise FileExistsError(f"{data_dir} exists: the soak needs a fresh work directory")
+    legacy = None
+    if migrated_from is not None:
+        print(migrated_copy(data_dir, migrated_from, command=True), flush=True)
+        legacy = legacy_cases(data_dir)
     started = time.monotonic()
     async with SoakStandIn() as api:
+        if legacy is not None:
+            for user_id in LEGACY_USERS:  # the bot messages them as soon as it starts
+                api.user(user_id)
         run = Run(api, deadline=started + deadline_s)
         bot = BotProcess(api, data_dir, bot_log)
         await bot.start()
@@ -881,10 +911,12 @@ async def run_soak(
         elapsed = time.monotonic() - started
     if stop_code != 0:
         problems.append(f"the bot did not stop cleanly on SIGTERM (exit code {stop_code})")
-    checked, found = verify(data_dir, people)
+    checked, found = verify(data_dir, people, legacy)
     c = run.counts
     counts: dict[str, Any] = {
         "seed": seed,
+        "migrated_from": str(migrated_from) if migrated_from else None,
+        "legacy_cases": checked["legacy_cases"],
         "users": users,
         "finished": checked["finished"],
         "quitters": checked["quitters"],
@@ -938,6 +970,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dir", type=Path, help="work directory to keep (default: a temporary one)"
     )
+    parser.add_argument(
+        "--migrated",
+        nargs="?",
+        type=Path,
+        const=DATA_V1,
+        metavar="LEGACY_DIR",
+        help="start on a copy of an earlier release's data directory, converted by "
+        "python -m bot migrate (default: tests/fixtures/data_v1)",
+    )
     args = parser.parse_args(argv)
     if args.dir and (args.dir / "data").exists():
         parser.error(f"{args.dir} holds an earlier run; give a fresh --dir")
@@ -955,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 deadline_s=args.deadline,
                 progress=True,
+                migrated_from=args.migrated,
             )
         )
         print(result.report(), flush=True)

@@ -28,6 +28,7 @@ from tests.soak.kill_soak import (
     run_soak,
 )
 from tests.support.bot_api import JSONDict
+from tests.support.legacy_data import DATA_V1
 from tests.support.users import tg
 
 pytestmark = pytest.mark.slow  # the real bot process, killed and restarted over and over
@@ -51,6 +52,17 @@ async def test_every_promise_survives_twenty_kills(tmp_path):
     log = (tmp_path / "bot.log").read_text(errors="replace")
     assert log, "the bot wrote no log at all"
     assert SoakStandIn().token not in log and SECRET not in log
+
+
+async def test_every_promise_survives_twenty_kills_on_a_migrated_directory(tmp_path):
+    """The same soak on tests/fixtures/data_v1 converted by ``python -m bot migrate``: the
+    upgrade's directory keeps every promise, and its own cases come through untouched."""
+    result = await run_soak(tmp_path, users=USERS, kills=KILLS, migrated_from=DATA_V1)
+    print(result.report())
+    assert result.counts["kills"] >= KILLS
+    assert result.counts["legacy_cases"] == 3
+    assert result.problems == [], result.report()
+    assert result.counts["cases"] == result.counts["finished"] + 3
 
 
 async def answer_until(user: SimulatedUser, run: Run, question: str) -> Shown:
