@@ -238,7 +238,7 @@ class IntakeService:
         message: Input | IncomingFiles | tuple[IncomingFile, ...],
         *,
         language_code: str | None,
-        input_id: int | None,
+        input_id: int | str | None,
     ) -> Handled:
         now = self.clock()
         try:
