@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import BinaryIO
 
 from flows.identity import UserKey
 from flows.record import ConversationRecord
-from storage.errors import CaseNotFound
+from storage.errors import CaseNotFound, CorruptFile
 from storage.records import (
     USER_SENDER,
     AuditEntry,
@@ -21,6 +22,8 @@ from storage.records import (
     CaseSummary,
     Notice,
 )
+
+log = logging.getLogger(__name__)
 
 # The orders of :meth:`Storage.list_cases_page`.
 CASE_SORTS = ("oldest", "newest", "amount_desc", "amount_asc")
@@ -131,7 +134,11 @@ class Storage(ABC):
         A case in the index that cannot be read (see :meth:`get_case`) is skipped.
         """
         for row in self.list_cases(filter):
-            case = self.get_case(row.case_number)
+            try:
+                case = self.get_case(row.case_number)
+            except CorruptFile as exc:  # moved aside by the store; the others go on
+                log.warning("skipped case %s: %s", row.case_number, exc)
+                continue
             if case is not None:
                 yield case
 

@@ -44,7 +44,7 @@ from flows.record import ConversationRecord
 from storage.base import Storage
 from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, normalize_case_number
-from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound
+from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound, StorageError
 from storage.evidence_files import check_sha256
 from storage.records import (
     AuditEntry,
@@ -83,6 +83,10 @@ SORTS = {
     "amount_desc": "amount DESC NULLS LAST, submitted_at, case_number",
     "amount_asc": "amount ASC NULLS LAST, submitted_at, case_number",
 }
+
+
+class DatabaseUnavailable(StorageError):
+    """The database at DATABASE_URL cannot be reached or refused the connection."""
 
 
 # -- migrations ----------------------------------------------------------------------------
@@ -198,8 +202,14 @@ class PostgresStorage(Storage):
         if keep_request_ids < 1:
             raise ValueError("keep_request_ids must be at least 1")
         self._keep = keep_request_ids
-        if migrate:
-            apply_migrations(conninfo)
+        try:
+            if migrate:
+                apply_migrations(conninfo)
+            else:
+                psycopg.connect(conninfo).close()
+        except psycopg.OperationalError as exc:
+            # The URL may hold a password: say what failed, not the URL.
+            raise DatabaseUnavailable(f"cannot open the PostgreSQL database: {exc}") from None
         self._pool = ConnectionPool(
             conninfo,
             min_size=1,
@@ -451,6 +461,46 @@ class PostgresStorage(Storage):
             cur.execute(f"SELECT data FROM cases{where} ORDER BY submitted_at, case_number", params)
             for (data,) in cur:
                 yield _case(data)
+
+    def flag_facts(
+        self, repeat_min_cases: int, outlier_factor: float, outlier_min_cases: int
+    ) -> list[tuple[str, bool, bool, bool]]:
+        """The facts behind bot/staff/flags.py's rules, computed in the database.
+
+        Returns ``(case_number, repeat_user, shared_evidence, amount_outlier)`` for
+        every case with at least one of them, so the staff side gets the flags of a
+        million cases without reading a million rows into Python. The same rules
+        as :func:`bot.staff.flags.compute_flags` (the median is ``percentile_cont``,
+        which averages the middle two as :func:`statistics.median` does).
+        """
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                """
+                WITH repeat_users AS (
+                    SELECT user_id FROM cases GROUP BY user_id HAVING count(*) >= %(repeat)s
+                ), shared AS (
+                    SELECT e.sha256 FROM case_evidence e JOIN cases c USING (case_number)
+                    GROUP BY e.sha256 HAVING count(DISTINCT c.user_id) > 1
+                ), limits AS (
+                    SELECT reporter_type,
+                           %(factor)s * percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS lim
+                    FROM cases WHERE monetary AND amount > 0
+                    GROUP BY reporter_type HAVING count(*) >= %(min)s
+                )
+                SELECT case_number, bool_or(kind = 'r'), bool_or(kind = 's'), bool_or(kind = 'o')
+                FROM (
+                    SELECT c.case_number, 'r' AS kind FROM cases c JOIN repeat_users USING (user_id)
+                    UNION ALL
+                    SELECT e.case_number, 's' FROM case_evidence e JOIN shared USING (sha256)
+                    UNION ALL
+                    SELECT c.case_number, 'o' FROM cases c JOIN limits l USING (reporter_type)
+                    WHERE c.monetary AND c.amount IS NOT NULL AND c.amount > l.lim
+                ) facts
+                GROUP BY case_number
+                """,
+                {"repeat": repeat_min_cases, "factor": outlier_factor, "min": outlier_min_cases},
+            ).fetchall()
+        return [(str(n), bool(r), bool(s), bool(o)) for n, r, s, o in rows]
 
     # -- evidence ------------------------------------------------------------------------
     def put_evidence(self, data: bytes, *, holder: str | None = None) -> str:

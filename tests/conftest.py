@@ -12,6 +12,7 @@ and say so, except under ``CI``, where they fail: CI must test every store.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -48,10 +49,14 @@ NO_POSTGRES = (
 def pg_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test session's own, on a free port in a temporary directory."""
     bindir = find_bindir()
-    if bindir is None:
+    missing = NO_POSTGRES if bindir is None else None
+    if importlib.util.find_spec("psycopg") is None:
+        missing = "psycopg is not installed in this venv: run `make .venv/.installed-test`"
+    if missing is not None:
         if os.environ.get("CI"):
-            pytest.fail(NO_POSTGRES)
-        pytest.skip(NO_POSTGRES)
+            pytest.fail(missing)
+        pytest.skip(missing)
+    assert bindir is not None
     server = PostgresServer(bindir).start()
     yield server
     server.stop()

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -33,16 +33,17 @@ from bot.staff.exports import (
     kst_days,
     read_cases,
     select_rows,
+    stream_cases,
     write_evidence_zip,
 )
-from bot.staff.flags import compute_flags
+from bot.staff.flags import flags_of
 from bot.staff.limits import lift_limits
 from bot.staff.stats import compute_stats, render_text
 from flows.errors import FlowError
 from flows.policy import KST, Policy, load_policy
 from storage import CaseNotFound, DataDirInUse, Storage, StorageError
 from storage.data_layout import DataLayout
-from storage.records import CaseFilter, CaseStatus
+from storage.records import Case, CaseFilter, CaseStatus
 
 COMMANDS = ("export", "stats", "lift-limits")
 OUTPUT_MODE = 0o600  # exports hold personal data: owner-only, like DATA_DIR's files
@@ -151,9 +152,16 @@ def _date(text: str | None, option: str) -> dt.date | None:
 @contextlib.contextmanager
 def _open_storage(settings: Settings) -> Iterator[Storage]:
     # Read-only and without the data directory's lock: staff export while the bot serves.
-    from storage.read_only import ReadOnlyStorage
+    # PostgreSQL (DATABASE_URL) is shared by design: the export reads beside the bot.
+    storage: Storage
+    if settings.database_url:
+        from storage.postgres import PostgresStorage
 
-    storage = ReadOnlyStorage(settings.data_dir)
+        storage = PostgresStorage(settings.database_url, pool_size=2)
+    else:
+        from storage.read_only import ReadOnlyStorage
+
+        storage = ReadOnlyStorage(settings.data_dir)
     try:
         yield storage
     finally:
@@ -163,24 +171,28 @@ def _open_storage(settings: Settings) -> Iterator[Storage]:
 def _export(
     args: argparse.Namespace, storage: Storage, policy: Policy, filter: CaseFilter, lang: str
 ) -> int:
-    flags = compute_flags(storage.list_cases())
-    rows = select_rows(storage, filter, flags, flagged=True if args.flagged else None)
+    flags = flags_of(storage)
+    cases: Callable[[], Iterator[Case]]
+    if args.flagged:
+        rows = select_rows(storage, filter, flags, flagged=True)
+        total = len(rows)
+        cases = lambda: read_cases(storage, rows)  # noqa: E731
+    else:  # every matching case, streamed by the store (constant memory on PostgreSQL)
+        total, cases = stream_cases(storage, filter)
     to_stdout = args.output == "-"
     path = None if to_stdout else _output_path(args.output, FILE_SUFFIXES[args.format])
     with _output(path) as out:
-        written = export_cases(
-            args.format, read_cases(storage, rows), out, policy, lang=lang, flags=flags
-        )
+        written = export_cases(args.format, cases(), out, policy, lang=lang, flags=flags)
     report = sys.stderr if to_stdout else sys.stdout
     if path is not None:
         print(path, file=report)
-    print(f"exported {written:,} of {len(rows):,} matching cases", file=sys.stderr)
+    print(f"exported {written:,} of {total:,} matching cases", file=sys.stderr)
     if args.evidence:
         with _output(Path(args.evidence)) as out:
-            files = write_evidence_zip(read_cases(storage, rows), storage, out)
+            files = write_evidence_zip(cases(), storage, out)
         print(args.evidence, file=report)
         print(f"wrote {files:,} evidence files", file=sys.stderr)
-    return 0 if written == len(rows) else 1
+    return 0 if written == total else 1
 
 
 def _output_path(option: str | None, suffix: str) -> Path:

@@ -60,7 +60,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from bot.staff import StaffError
-from bot.staff.flags import Flag, compute_flags, flag_name
+from bot.staff.flags import Flag, flag_name, flags_of
 from flows.amount import format_amount
 from flows.conversation import IntakeFlow
 from flows.evidence import download_name, normalize_file_name
@@ -136,7 +136,7 @@ def select_rows(
     if flagged is None:
         return rows
     if flags is None:
-        flags = compute_flags(storage.list_cases())
+        flags = flags_of(storage)
     return [row for row in rows if (row.case_number in flags) == flagged]
 
 
@@ -149,6 +149,19 @@ def select_cases(
 ) -> Iterator[Case]:
     """Yield the full matching cases one at a time, oldest submission first."""
     return read_cases(storage, select_rows(storage, filter, flags, flagged=flagged))
+
+
+def stream_cases(
+    storage: Storage, filter: CaseFilter | None = None
+) -> tuple[int, Callable[[], Iterator[Case]]]:
+    """How many cases match ``filter``, and a maker of their stream, oldest first.
+
+    For exports without a flag filter: the store streams whole cases itself
+    (:meth:`Storage.iter_cases`; PostgreSQL from a server-side cursor), so memory
+    stays flat whatever the number of cases. Call the maker once per pass.
+    """
+    total, _ = storage.list_cases_page(filter, limit=0)
+    return total, lambda: storage.iter_cases(filter)
 
 
 def read_cases(storage: Storage, rows: Iterable[CaseSummary]) -> Iterator[Case]:

@@ -40,6 +40,7 @@ from enum import StrEnum
 
 from flows.identity import UserKey
 from flows.texts import LANGS, t
+from storage.base import Storage
 from storage.records import CaseSummary
 
 
@@ -69,6 +70,26 @@ class FlagRules:
 def flag_name(flag: Flag, lang: str) -> str:
     """The name staff read for a flag."""
     return t(lang, f"flags.{flag}")
+
+
+def flags_of(storage: Storage, rules: FlagRules | None = None) -> dict[str, frozenset[Flag]]:
+    """The flags of every case in ``storage``, as :func:`compute_flags` gives them.
+
+    A store that can compute the rules' facts itself (PostgreSQL's ``flag_facts``)
+    does, so a million cases are never read into memory; any other store's index
+    rows go through :func:`compute_flags`.
+    """
+    rules = rules or FlagRules()
+    facts = getattr(storage, "flag_facts", None)
+    if facts is None:
+        return compute_flags(storage.list_cases(), rules)
+    found: dict[str, frozenset[Flag]] = {}
+    for number, repeat, shared, outlier in facts(
+        rules.repeat_min_cases, rules.outlier_factor, rules.outlier_min_cases
+    ):
+        flags = [Flag.REPEAT_USER] * repeat + [Flag.SHARED_EVIDENCE] * shared
+        found[number] = frozenset(flags + [Flag.AMOUNT_OUTLIER] * outlier)
+    return found
 
 
 def compute_flags(

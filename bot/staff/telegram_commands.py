@@ -27,7 +27,7 @@ from bot.staff.exports import (
     kst_days,
     select_cases,
 )
-from bot.staff.flags import compute_flags
+from bot.staff.flags import flags_of
 from bot.staff.stats import compute_stats, render_text
 from bot.staff.templates import environment
 from bot.telegram_send import Sender, chunks
@@ -99,7 +99,7 @@ def write_export(
     """Write the export into ``folder`` (blocking; run it in a thread); return the file and count."""
     stamp = dt.datetime.now(KST).strftime("%Y%m%d-%H%M")
     path = folder / f"cases-{stamp}.{FORMATS[request.format]}"
-    flags = compute_flags(storage.list_cases())
+    flags = flags_of(storage)
     cases = select_cases(storage, request.filter, flags, flagged=request.flagged)
     with path.open("wb") as out:
         count = export_cases(request.format, cases, out, policy, lang=request.lang, flags=flags)

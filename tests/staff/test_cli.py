@@ -65,8 +65,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run(data_dir: Path, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[bytes]:
+def run(
+    data_dir: Path, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    more = env or {}
     env = {k: v for k, v in os.environ.items() if k not in ("POLICY", "DEFAULT_LANG")}
+    env.pop("DATABASE_URL", None)
+    env.update(more)
     env["DATA_DIR"] = str(data_dir)
     env["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
@@ -250,3 +255,35 @@ def test_lift_limits_is_an_audited_staff_action(tmp_path: Path, capsys):
     assert "no case AAA-AAA-AAA" in capsys.readouterr().err
     assert cli.run(args, Settings(data_dir=tmp_path / "nowhere")) == 2
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_export_and_stats_read_postgresql_with_database_url(pg_database: str, tmp_path: Path):
+    """DATABASE_URL: the same commands on the PostgreSQL store (no DATA_DIR needed)."""
+    from storage.postgres import PostgresStorage
+
+    store = PostgresStorage(pg_database)
+    try:
+        for i in range(6):
+            case = store.create_case(
+                draft(user_id=tg(7100 + i % 5), amount=100_000 + i), now=FIRST_DAY + i * 3600
+            )
+            if i % 3 == 0:
+                store.update_case(
+                    case.case_number,
+                    CaseChange(actor="staff:1", now=FIRST_DAY, status=CaseStatus.APPROVED),
+                )
+    finally:
+        store.close()
+    env = {"DATABASE_URL": pg_database}
+    nowhere = tmp_path / "no data dir"
+    every = run(nowhere, "export", "--format=json", "-o", "-", env=env)
+    assert every.returncode == 0, every.stderr
+    records = [json.loads(line) for line in every.stdout.decode().splitlines()]
+    assert [r["amount"] for r in records] == [100_000 + i for i in range(6)]  # oldest first
+    assert "exported 6 of 6 matching cases" in every.stderr.decode()
+    flagged = run(nowhere, "export", "--format=json", "--flagged", "-o", "-", env=env)
+    assert len(flagged.stdout.decode().splitlines()) == 2  # user 7100 has two cases
+    data = json.loads(run(nowhere, "stats", "--json", env=env).stdout)
+    assert data["by_status"] == {"submitted": 4, "approved": 2}
+    unreachable = run(nowhere, "stats", env={"DATABASE_URL": "postgresql://x@127.0.0.1:1/x"})
+    assert unreachable.returncode == 2 and b"error:" in unreachable.stderr

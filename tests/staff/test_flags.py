@@ -98,3 +98,34 @@ def test_flags_combine_on_one_case():
 def test_flag_names():
     assert flag_name(Flag.REPEAT_USER, "ko") == "동일 이용자 다건"
     assert flag_name(Flag.SHARED_EVIDENCE, "en") == "Evidence shared with another user"
+
+
+def test_every_store_gives_the_flags_compute_flags_gives(store):
+    """flags_of: PostgreSQL computes the rules' facts in SQL; they must agree with the rows."""
+    from bot.staff.flags import flags_of
+    from storage.records import EvidenceRef
+    from tests.staff.cases import draft as make_draft
+
+    def ref(n):
+        return EvidenceRef(sha256=f"{n:064x}", name="r.jpg", mime="image/jpeg", size=1)
+
+    amounts = [30_000, 50_000, 40_000, 35_000] * 6  # 24 monetary cases: medians are judged
+    for i, amount in enumerate(amounts):
+        store.create_case(
+            make_draft(user_id=tg(100 + i), amount=amount, monetary=True, evidence=[ref(i)]),
+            now=float(i),
+        )
+    store.create_case(make_draft(user_id=tg(500), amount=10_000_000, monetary=True), now=50.0)
+    store.create_case(make_draft(user_id=tg(600), evidence=[ref(3)]), now=51.0)  # shares 3's
+    store.create_case(make_draft(user_id=tg(700), amount=None, monetary=False), now=52.0)
+    store.create_case(make_draft(user_id=tg(700), evidence=[ref(99), ref(99 + 1)]), now=53.0)
+    store.create_case(make_draft(user_id=tg(800), reporter_type="company"), now=54.0)
+    expected = compute_flags(store.list_cases())
+    assert set(expected.values()) >= {
+        frozenset({Flag.AMOUNT_OUTLIER}),
+        frozenset({Flag.SHARED_EVIDENCE}),
+        frozenset({Flag.REPEAT_USER}),
+    }
+    assert flags_of(store) == expected
+    rules = FlagRules(repeat_min_cases=3, outlier_factor=2.0, outlier_min_cases=30)
+    assert flags_of(store, rules) == compute_flags(store.list_cases(), rules)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.staff.exports import Labels
-from bot.staff.flags import compute_flags
+from bot.staff.flags import flags_of
 from bot.staff.review import ReviewService
 from bot.staff.stats import compute_stats
 from bot.staff.templates import options, prepare
@@ -66,7 +66,7 @@ def create_staff_app(
             clock, device_key=hmac.new(token_digest, b"staff-device", hashlib.sha256).digest()
         ),
         trusted_proxies=settings.trusted_proxies,
-        flags=Refreshed(lambda: compute_flags(storage.list_cases()), clock, overview_max_age),
+        flags=Refreshed(lambda: flags_of(storage), clock, overview_max_age),
         stats=Refreshed(lambda: compute_stats(storage.list_cases()), clock, overview_max_age),
         clock=clock,
         labels={lang: Labels(policy, lang) for lang in LANGS},

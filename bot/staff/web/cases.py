@@ -156,6 +156,36 @@ def matching_rows(
     return rows
 
 
+def list_page(
+    storage: Storage, query: ListQuery, flags: Mapping[str, frozenset[Flag]]
+) -> tuple[int, int, list[CaseSummary]]:
+    """How many cases match, the page shown (the last one when asked for one past it), its rows.
+
+    Without a flag filter the store pages itself (:meth:`Storage.list_cases_page`: SQL
+    on indexed columns for PostgreSQL); a flag filter needs every matching row.
+    """
+    if query.flag:
+        rows = matching_rows(storage, query, flags)
+        pages_count = max(1, -(-len(rows) // PAGE_SIZE))
+        page = min(query.page, pages_count)
+        return len(rows), page, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    if query.number and any(ch not in ALPHABET for ch in query.number):
+        return 0, 1, []
+    page = query.page
+    while True:
+        total, shown = storage.list_cases_page(
+            query.filter,
+            sort=query.form.sort,
+            number_contains=query.number,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+        pages_count = max(1, -(-total // PAGE_SIZE))
+        if page <= pages_count:
+            return total, page, shown
+        page = pages_count
+
+
 def _with_number(rows: list[CaseSummary], typed: str) -> list[CaseSummary]:
     """Rows whose case number contains ``typed`` (compact, upper case), hyphens ignored.
 
@@ -184,14 +214,11 @@ async def case_list(request: web.Request) -> web.Response:
     session = request[SESSION_KEY]
     query = parse_list_query(request.query, staff.policy)
     flags = await staff.flags.get()
-    rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
+    total, page, shown = await asyncio.to_thread(list_page, staff.storage, query, flags)
     unread = await asyncio.to_thread(
-        lambda: len(staff.storage.list_cases(CaseFilter(unread_messages=True)))
+        lambda: staff.storage.list_cases_page(CaseFilter(unread_messages=True), limit=0)[0]
     )
-    total = len(rows)
     pages_count = max(1, -(-total // PAGE_SIZE))
-    page = min(query.page, pages_count)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     session.list_query = urlencode(query.params(page=page if page > 1 else ""))
 
     def at(p: int) -> str | None:

@@ -8,20 +8,26 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.staff.exports import FILE_SUFFIXES, export_cases, read_cases, write_evidence_zip
+from bot.staff.exports import (
+    FILE_SUFFIXES,
+    export_cases,
+    read_cases,
+    stream_cases,
+    write_evidence_zip,
+)
 from bot.staff.templates import pages
 from bot.staff.templates.words import word
-from bot.staff.web.cases import matching_rows, parse_list_query
+from bot.staff.web.cases import list_page, matching_rows, parse_list_query
 from bot.staff.web.common import EXPORT_TYPES, PREFIX, SESSION_KEY, STAFF_KEY, frame, render, url
 from flows.evidence import download_name
 from flows.policy import KST
-from storage import AuditEntry, EvidenceNotFound
+from storage import AuditEntry, Case, EvidenceNotFound
 from storage.case_numbers import normalize_case_number
 
 log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
@@ -116,12 +122,12 @@ async def export_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     query = parse_list_query(request.query, staff.policy)
     flags = await staff.flags.get()
-    rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
+    total, _, _ = await asyncio.to_thread(list_page, staff.storage, query, flags)
     params = query.params(page="", sort="")
     page = pages.export(
         frame(request, "cases", switch_to=f"{PREFIX}/"),  # not this page: it downloads again
         name=export_name(kind, session.lang),
-        count=len(rows),
+        count=total,
         download_url=url(f"export/{kind}", params),
         back_url=f"{PREFIX}/" + (f"?{session.list_query}" if session.list_query else ""),
     )
@@ -138,26 +144,30 @@ async def export(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     query = parse_list_query(request.query, staff.policy)
     flags = await staff.flags.get()
-    rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
-    if query.form.sort == "newest":
-        rows.reverse()  # exports go oldest first, like the CLI's
+    cases: Callable[[], Iterator[Case]]
+    if query.flag or query.number:
+        rows = await asyncio.to_thread(matching_rows, staff.storage, query, flags)
+        rows.sort(key=lambda r: (r.submitted_at, r.case_number))  # oldest first, like the CLI's
+        total = len(rows)
+        cases = lambda: read_cases(staff.storage, rows)  # noqa: E731
+    else:  # every case of the filter, streamed by the store (PostgreSQL: a server-side cursor)
+        total, cases = await asyncio.to_thread(stream_cases, staff.storage, query.filter)
     stamp = dt.datetime.fromtimestamp(staff.clock(), KST).strftime("%Y%m%d-%H%M%S")
     suffix = ".zip" if kind == "zip" else FILE_SUFFIXES[kind]
     filename = f"{'evidence' if kind == 'zip' else 'cases'}-{stamp}{suffix}"
     lang = session.lang
 
     def write(out: BinaryIO) -> int:
-        cases = read_cases(staff.storage, rows)
         if kind == "zip":
-            return write_evidence_zip(cases, staff.storage, out)
-        return export_cases(kind, cases, out, staff.policy, lang=lang, flags=flags)
+            return write_evidence_zip(cases(), staff.storage, out)
+        return export_cases(kind, cases(), out, staff.policy, lang=lang, flags=flags)
 
-    log.info("staff %r exports %d cases as %s", session.staff, len(rows), kind)
+    log.info("staff %r exports %d cases as %s", session.staff, total, kind)
     entry = AuditEntry(
         at=staff.clock(),
         actor=session.actor,
         action="staff.export",
-        detail={"format": kind, "cases": len(rows), "filter": query.params(page="", sort="")},
+        detail={"format": kind, "cases": total, "filter": query.params(page="", sort="")},
     )
     await asyncio.to_thread(staff.storage.append_audit, entry)
     return await stream_from_thread(request, write, EXPORT_TYPES[kind], filename)
