@@ -127,6 +127,26 @@ def run_migrate(settings: Settings) -> int:
     return 0
 
 
+def run_migrate_store(settings: Settings) -> int:
+    """Copy DATA_DIR into PostgreSQL (see storage/migrate_store.py)."""
+    if not settings.database_url:
+        raise BotError("DATABASE_URL is not set: it names the PostgreSQL database to copy into")
+    if not settings.data_dir.is_dir():
+        raise BotError(f"{settings.data_dir} is not a data directory (DATA_DIR)")
+    from storage.migrate_store import migrate_store
+
+    done = migrate_store(settings.data_dir, settings.database_url)
+    print(
+        f"copied {settings.data_dir} into PostgreSQL and verified it: {done.cases} cases, "
+        f"{done.conversations} conversations, {done.users} language choices, "
+        f"{done.evidence_files} evidence files ({done.evidence_bytes:,} bytes, sha256 checked), "
+        f"{done.audit_entries} audit entries ({done.audit_copied_now} copied now), "
+        f"{done.notices} notices, {done.request_ids} processed request ids. "
+        "Set DATABASE_URL for the bot from now on."
+    )
+    return 0
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Outage damage-report intake bot"
@@ -150,6 +170,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "migrate",
         help="convert DATA_DIR written by an earlier release (after upgrading; stop the bot first)",
     )
+    move = sub.add_parser(
+        "migrate-store",
+        help="copy DATA_DIR (TinyDB) into the PostgreSQL database at DATABASE_URL and verify it "
+        "(stop the bot first; running it again changes nothing)",
+    )
+    move.add_argument("--to", choices=["postgres"], required=True, help="the store to copy into")
     staff_cli.register(sub)
     return parser.parse_args(argv)
 
@@ -170,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_reindex(settings)
         if args.command == "migrate":
             return run_migrate(settings)
+        if args.command == "migrate-store":
+            return run_migrate_store(settings)
         if args.command == "serve":
             return run_serve(settings)
         if args.command in staff_cli.COMMANDS:

@@ -737,8 +737,125 @@ class PostgresStorage(Storage):
                 return
             after = rows[-1][0]
 
+    # -- for python -m bot migrate-store (storage/migrate_store.py) ------------------------
+    def copy_cases(self, cases: list[Case]) -> None:
+        """Insert cases as they are (numbers, times, holds), each unless already there."""
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            for case in cases:
+                inserted = conn.execute(
+                    f"INSERT INTO cases ({_SUMMARY_COLUMNS}, draft_id, data)"
+                    f" VALUES ({_SUMMARY_PLACEHOLDERS}, %s, %s) ON CONFLICT DO NOTHING"
+                    " RETURNING 1",
+                    (*_summary_values(case), case.draft_id, _dump(case.to_dict())),
+                ).fetchone()
+                if inserted is not None:
+                    self._hold_for_case(conn, case)
+
+        self._tx(work)
+
+    def copy_conversations(self, records: list[ConversationRecord]) -> None:
+        """Insert conversations; one already there is replaced only by a newer one."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO conversations (user_id, updated_at, data) VALUES (%s, %s, %s)"
+                " ON CONFLICT (user_id) DO UPDATE"
+                " SET updated_at = EXCLUDED.updated_at, data = EXCLUDED.data"
+                " WHERE conversations.updated_at < EXCLUDED.updated_at",
+                [(str(r.user_id), float(r.updated_at), _dump(r.to_dict())) for r in records],
+            )
+
+    def copy_holds(self, holds: list[tuple[str, str]]) -> None:
+        """Record drafts' holds (holder, sha256), each unless already there."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO evidence_holds (holder, sha256) VALUES (%s, %s)"
+                " ON CONFLICT DO NOTHING",
+                holds,
+            )
+
+    def copy_notices(self, notices: list[Notice]) -> None:
+        """Insert notices; one undelivered here takes a copy's delivery."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO notices (notice_id, user_id, created_at, delivered_at, data)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (notice_id) DO UPDATE"
+                " SET delivered_at = EXCLUDED.delivered_at, data = EXCLUDED.data"
+                " WHERE notices.delivered_at IS NULL AND EXCLUDED.delivered_at IS NOT NULL",
+                [
+                    (n.notice_id, str(n.user_id), n.created_at, n.delivered_at, _dump(n.to_dict()))
+                    for n in notices
+                ],
+            )
+
+    def copy_requests(self, requests: list[tuple[str, str]]) -> None:
+        """Mark processed requests, oldest first (the newest ``keep`` are kept)."""
+        for channel, request_id in requests:
+            request_key(channel, request_id)  # ValueError for a malformed one
+        with self._pool.connection() as conn, conn.transaction():
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    requests,
+                )
+            conn.execute(
+                "DELETE FROM processed_requests"
+                " WHERE seq <= (SELECT max(seq) FROM processed_requests) - %s",
+                (self._keep,),
+            )
+
+    def copy_audit(self, entries: list[AuditEntry], counter: str, copied: int) -> None:
+        """Append entries and set ``store_meta[counter]`` to ``copied``, in one transaction."""
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            for entry in entries:
+                self._insert_audit(conn, entry)
+            conn.execute(
+                "INSERT INTO store_meta (key, value) VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (counter, str(copied)),
+            )
+
+        self._tx(work)
+
+    def meta_int(self, key: str) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT value FROM store_meta WHERE key = %s", (key,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def missing(self, table: str, column: str, keys: list[str]) -> list[str]:
+        """The ``keys`` that no row of ``table`` has in ``column`` (names are this module's)."""
+        if table not in _COPY_TABLES or column not in _COPY_TABLES[table]:
+            raise ValueError(f"not a key column: {table}.{column}")
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT k FROM unnest(%s::text[]) AS k"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{column} = k)",
+                (keys,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def evidence_digest_mismatches(self, digests: list[str]) -> list[str]:
+        """Files whose bytes, hashed by the database itself, are not their sha256."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT sha256 FROM evidence_blobs WHERE sha256 = ANY(%s)"
+                " AND encode(sha256(data), 'hex') <> sha256",
+                (digests,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def close(self) -> None:
         self._pool.close()
+
+
+_COPY_TABLES = {
+    "cases": ("case_number",),
+    "conversations": ("user_id",),
+    "notices": ("notice_id",),
+    "evidence_blobs": ("sha256",),
+}
 
 
 # -- helpers -------------------------------------------------------------------------------
