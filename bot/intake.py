@@ -695,7 +695,8 @@ class IntakeService:
     def _send_to_staff(
         self, outcome: Outcome, user_id: UserKey, now: float, input_id: int | str | None
     ) -> Outcome:
-        """Store what the person wrote to staff on their case (its files go with it).
+        """Store what the person wrote to staff on their case (its files go with it; to a
+        case waiting for documents they are the documents).
 
         The message id comes from the channel's request id when there is one, so an
         input redelivered after a crash (before the conversation was saved) adds
@@ -708,7 +709,7 @@ class IntakeService:
             lang = outcome.record.lang if outcome.record else self.default_lang
             return Outcome(record=outcome.record, replies=[Reply(t(lang, "status.not_found"))])
         message_id = f"{user_id}:{input_id}" if input_id is not None else uuid.uuid4().hex
-        self.storage.add_case_message(
+        case = self.storage.add_case_message(
             CaseMessage(
                 message_id=message_id,
                 case_number=case.case_number,
@@ -721,6 +722,18 @@ class IntakeService:
                 at=now,
             )
         )
+        if sent.files and case.status == CaseStatus.DOCUMENTS_REQUESTED:
+            # Files for a case waiting for documents are those documents, sent without
+            # the "send documents" button: staff have them, the reminder is not due.
+            self.storage.update_case(
+                case.case_number,
+                CaseChange(
+                    actor=f"user:{user_id}",
+                    now=now,
+                    status=CaseStatus.DOCUMENTS_RECEIVED,
+                    reason="documents sent with a message to staff",
+                ),
+            )
         return outcome
 
     def _submit(self, outcome: Outcome, now: float) -> Outcome:

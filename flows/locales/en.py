@@ -113,7 +113,8 @@ MESSAGES: dict[str, str] = {
         "Case number: {case_number}\n"
         "Tentative support: {tier}\n"
         "{package}\n\n"
-        "Check progress any time with /status. Please note the case number."
+        "Check progress any time with /status. Please note the case number.\n"
+        "Questions? Write them here and we'll pass them on to staff."
     ),
     "submitted.documents": (
         "The review is waiting for your documents. When you have them, tap 'Send documents' "
@@ -499,7 +500,7 @@ MESSAGES: dict[str, str] = {
     "staff.thread.unread": "{count} unanswered",
     "staff.thread.done": "Done",
     "staff.thread.answer": "Answer",
-    "staff.thread.hint": "The reporter gets it on {channel}, introduced in {lang}.",
+    "staff.thread.hint": "The reporter gets it in their {channel} chat, with a line in {lang} naming the case.",
     "staff.thread.send": "Send answer",
     "staff.thread.mark_done": "Mark done",
     "staff.done.answer": "Answer sent.",

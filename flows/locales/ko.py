@@ -118,7 +118,8 @@ MESSAGES: dict[str, str] = {
         "접수번호: {case_number}\n"
         "잠정 지원: {tier}\n"
         "{package}\n\n"
-        "진행 상황은 /status 로 언제든 확인할 수 있어요. 접수번호를 메모해 두세요."
+        "진행 상황은 /status 로 언제든 확인할 수 있어요. 접수번호를 메모해 두세요.\n"
+        "궁금한 점은 여기에 적어 주시면 담당자에게 전해 드려요."
     ),
     "submitted.documents": (
         "심사 서류를 기다리고 있어요. 준비되면 아래 '서류 보내기'를 누르고 사진이나 파일로 보내 주세요.\n"
@@ -498,7 +499,7 @@ MESSAGES: dict[str, str] = {
     "staff.thread.unread": "답하지 않은 메시지 {count}개",
     "staff.thread.done": "처리 완료",
     "staff.thread.answer": "답장",
-    "staff.thread.hint": "이용자에게 {channel}로 전해져요. 안내 문구는 {lang}로 붙어요.",
+    "staff.thread.hint": "이용자의 {channel} 대화로 {lang} 안내와 함께 전해져요.",
     "staff.thread.send": "답장 보내기",
     "staff.thread.mark_done": "처리 완료로 표시",
     "staff.done.answer": "답장을 보냈어요.",

@@ -196,3 +196,27 @@ def test_a_redelivered_message_is_kept_once(service):
     service.storage.save_conversation(before)  # as if the save never happened
     service.handle(USER, TextInput("한 번만 보내요"), input_id=40)
     assert [m.text for m in service.storage.case_messages(number)] == ["한 번만 보내요"]
+
+
+def test_files_written_to_a_case_waiting_for_documents_count_as_the_documents(service):
+    """Files sent straight after submitting a review report (without the "send documents"
+    button) go to staff as a message; the case waiting for them is then "documents
+    received", so nobody is reminded of documents they already sent."""
+    from storage import CaseStatus
+
+    service.handle(USER, CommandInput("start"))
+    for value in ("agree", "company", "kakao_login", "yes", "skip"):
+        press(service, USER, value)
+    service.handle(USER, TextInput("300만원"))
+    press(service, USER, "yes")
+    press(service, USER, "later")
+    press(service, USER, "submit")
+    number = service.storage.load_conversation(USER).case_number
+    assert service.storage.get_case(number).status == CaseStatus.DOCUMENTS_REQUESTED
+
+    service.handle(USER, (IncomingFile("장부.pdf", "application/pdf", 4, b"%PDF"),))
+    case = service.storage.get_case(number)
+    assert case.status == CaseStatus.DOCUMENTS_RECEIVED
+    assert [f.name for f in case.messages[-1].files] == ["장부.pdf"]
+    service.handle(USER, TextInput("하나 더 여쭤볼게요"))  # words alone change no status
+    assert service.storage.get_case(number).status == CaseStatus.DOCUMENTS_RECEIVED
