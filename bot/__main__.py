@@ -78,6 +78,7 @@ def run_serve(settings: Settings) -> int:
     """The one HTTP server: /healthz and every configured door, until SIGINT/SIGTERM."""
     import asyncio
 
+    from bot.scheduler import Scheduler
     from bot.server import build_doors, serve
 
     storage = build_storage(settings)
@@ -85,7 +86,8 @@ def run_serve(settings: Settings) -> int:
         service = build_service(settings, storage)
 
         async def serve_all() -> None:
-            await serve(settings, build_doors(settings, service))
+            doors = build_doors(settings, service)
+            await serve(settings, doors, scheduler=Scheduler(service))
 
         try:
             asyncio.run(serve_all())

@@ -3,8 +3,10 @@
 A *door* is one way in (:class:`Door`): the web chat at ``/`` (:class:`WebChatDoor`,
 always), the staff web (:class:`StaffDoor`), Telegram, by webhook or long polling
 (:class:`TelegramDoor`), and the KakaoTalk skill (:class:`KakaoDoor`). :func:`build_doors`
-picks them from the settings and :func:`serve` runs them; a new door is a :class:`Door`
-subclass added in :func:`build_doors`.
+picks them from the settings and :func:`serve` runs them, with the one
+:class:`~bot.scheduler.Scheduler` (reminders, expiry, notice retries) for all of them;
+a new door is a :class:`Door` subclass added in :func:`build_doors`. Every door and the scheduler share the service's one
+:class:`~bot.sequencer.UserSequencer` and :class:`~bot.notices.Notices`.
 
 Without ``STAFF_WEB_TOKEN``, on a loopback ``HOST``, the staff web still opens
 for whoever holds the one-time sign-in link printed at start-up
@@ -28,15 +30,13 @@ from aiohttp import web
 from bot.errors import ConfigError
 from bot.intake import IntakeService
 from bot.kakao import SKILL_PATH, KakaoSkill
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.staff.review import ReviewService
 from bot.staff.web import create_staff_app
 from bot.staff.web.sessions import ONE_TIME_SECONDS, OneTimeSignIn
 from bot.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.web import STAFF_PREFIX, WEBHOOK_PATH, add_staff, add_webhook, create_app
-from flows.identity import UserKey
-from flows.policy import Policy
-from storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -93,24 +93,6 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class TelegramOff(Exception):
-    """Raised by the notifier of a server running without Telegram."""
-
-
-async def _cannot_notify(user_id: UserKey, replies: object) -> None:
-    raise TelegramOff("TELEGRAM_BOT_TOKEN is not set")
-
-
-def review_without_telegram(storage: Storage, policy: Policy) -> ReviewService:
-    """Review actions for a server without Telegram.
-
-    Decisions are saved and audited as always; every notice fails and is recorded
-    as ``review.notify_failed``, so staff can send it again once the bot runs. The
-    confirmation page says so instead of promising a message.
-    """
-    return ReviewService(storage, notify=_cannot_notify, contact=policy.contact, delivers=False)
-
-
 class Door:
     """One way in to the bot, served by :func:`serve`. A door overrides what it needs.
 
@@ -136,6 +118,9 @@ class Door:
 
     async def close(self) -> None:
         """Finish the work in progress."""
+
+    def schedule(self, scheduler: Scheduler) -> None:
+        """Ask the server's scheduler for what this door needs (before it starts)."""
 
 
 class WebChatDoor(Door):
@@ -235,7 +220,9 @@ class TelegramDoor(Door):
             await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             log.info("long polling")
             say("Telegram: long polling")
-        self.channel.start_sweeping()
+
+    def schedule(self, scheduler: Scheduler) -> None:
+        scheduler.scanners.append(self.channel.album_due)  # albums a stop left unanswered
 
     async def stop(self) -> None:
         updater = self.application.updater
@@ -278,17 +265,15 @@ def build_doors(
 ) -> list[Door]:
     """Every door the settings configure; the one place a new door is added.
 
-    Review news reaches a person through the channel that has a notifier (Telegram);
-    without one, decisions are kept and the notice is marked undelivered.
+    Review news reaches a person through ``service.notices``: pushed by a channel
+    that pushes (Telegram registers itself), else kept in the person's mailbox.
     """
     doors: list[Door] = []
-    review = review_without_telegram(service.storage, service.flow.policy)
+    review = ReviewService(
+        service.storage, notices=service.notices, contact=service.flow.policy.contact
+    )
     if settings.telegram_bot_token:
-        telegram = TelegramDoor(settings, service, channel)
-        doors.append(telegram)
-        review = ReviewService(
-            service.storage, notify=telegram.channel.notify, contact=service.flow.policy.contact
-        )
+        doors.append(TelegramDoor(settings, service, channel))
     elif settings.webhook_url:
         log.warning("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not: no webhook is served")
     if settings.kakao_skill_secret:
@@ -302,21 +287,27 @@ async def serve(
     settings: Settings,
     doors: list[Door],
     *,
+    scheduler: Scheduler | None = None,
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
     """Serve ``/healthz`` and ``doors`` on HOST:PORT until ``stop`` (or SIGINT/SIGTERM).
 
-    ``ready`` is set once every door takes requests. On stopping, each door stops
-    taking new work, the server finishes the requests in flight, then each door
-    finishes its work in progress.
+    ``scheduler`` (reminders, expiry, notice retries; one for all doors) runs once
+    every door takes requests. ``ready`` is set then. On stopping, each door stops
+    taking new work, the scheduler stops (a round under way is cancelled: what it
+    stored stays, what it did not is done by the next start), the server finishes
+    the requests in flight, then each door finishes its work in progress.
     """
     app = create_app()
     for door in doors:
         door.mount(app)
+        if scheduler is not None:
+            door.schedule(scheduler)
     stop = stop or _stop_on_signals()
     runner = web.AppRunner(app, access_log=None)
     opened: list[Door] = []
+    rounds: asyncio.Task[None] | None = None
     try:
         for door in doors:
             await door.open()
@@ -330,6 +321,8 @@ async def serve(
             log.info("serving without Telegram (TELEGRAM_BOT_TOKEN is not set)")
         for door in doors:
             await door.start()
+        if scheduler is not None:
+            rounds = asyncio.create_task(scheduler.run_forever(), name="scheduler")
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -337,6 +330,10 @@ async def serve(
         log.info("stopping")
         for door in opened:
             await door.stop()
+        if rounds is not None:
+            rounds.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rounds
         await runner.cleanup()  # no new requests; those in flight finish first
         for door in reversed(opened):
             await door.close()
@@ -351,7 +348,8 @@ async def run_telegram(
     channel: TelegramChannel | None = None,
 ) -> None:
     """The whole bot with Telegram (tests pass a ``channel`` with their own timings)."""
-    await serve(settings, build_doors(settings, service, channel=channel), stop=stop, ready=ready)
+    doors = build_doors(settings, service, channel=channel)
+    await serve(settings, doors, scheduler=Scheduler(service), stop=stop, ready=ready)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -2,18 +2,22 @@
 
 :class:`TelegramChannel` does the channel's job: each update becomes one
 channel-neutral input, and the intake service's replies become Bot API calls.
-Per user, updates are processed strictly in arrival order
-(:class:`~bot.sequencer.UserSequencer`). The parts it delegates live beside it:
+Per user, updates are processed strictly in arrival order, in the person's turn of
+the server's one :class:`~bot.sequencer.UserSequencer` (``service.sequencer``). It
+is also Telegram's :class:`~bot.notices.ChannelNotifier`: notices (review news,
+reminders) are pushed through :meth:`TelegramChannel.deliver`. The parts it
+delegates live beside it:
 
 - :mod:`bot.telegram_send`: replies into messages (chunks, keyboards, the marked
   choice) and the one retry layer for every Bot API call;
 - :mod:`bot.telegram_downloads`: evidence, fetched only at a step that takes
   files, streamed to the store's spool folder and bounded per user and overall;
 - :mod:`bot.telegram_albums`: one reply per album, once its items stop arriving;
-- :mod:`bot.telegram_sweep`: reminders and expiry from stored timestamps;
 - :mod:`bot.staff.telegram_commands`: ``/export`` and ``/stats`` for staff.
 
-Background work (polling-mode updates, album replies, the sweep) runs as tasks
+Reminders and expiry are the server's (:mod:`bot.scheduler`), for every door.
+
+Background work (polling-mode updates, album replies) runs as tasks
 of PTB's ``Application.create_task``, which reports their failures to the error
 handler and awaits them on stop; :attr:`TelegramChannel.activity` counts the
 work in progress, so :meth:`TelegramChannel.drain` (and a test) can wait until
@@ -27,9 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -39,15 +44,14 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.activity import Activity
 from bot.intake import Handled, IncomingFiles, IntakeService
-from bot.sequencer import UserSequencer
 from bot.settings import Settings
 from bot.staff.telegram_commands import TelegramStaffCommands
 from bot.telegram_albums import Albums
 from bot.telegram_downloads import DOWNLOAD_LIMIT, Downloads, FileMessage
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_send import Sender, Sleep, WebhookReply, marking
-from bot.telegram_sweep import Sweeper
 from flows.commands import USER_COMMANDS, read_line
+from flows.conversation import ALBUM_KEY
 from flows.identity import TELEGRAM, UserKey
 from flows.messages import (
     ChoiceInput,
@@ -59,6 +63,7 @@ from flows.messages import (
     UnsupportedInput,
     parse_callback,
 )
+from flows.record import ConversationRecord
 from flows.texts import LANGS, pick_lang, t
 
 log = logging.getLogger(__name__)
@@ -102,9 +107,13 @@ _RETRIED_BY_SENDER = _RetriedBySender()
 class TelegramChannel:
     """Turns Telegram updates into intake inputs and intake replies into messages.
 
-    ``album_quiet_s``, ``sweep_interval_s`` and ``sleep`` (the retry layer's waits)
-    are there for tests, which need not spend real time on them.
+    ``album_quiet_s`` and ``sleep`` (the retry layer's waits) are there for tests,
+    which need not spend real time on them. Built, it is the notifier of Telegram
+    people in ``service.notices``.
     """
+
+    channel = TELEGRAM  # as a ChannelNotifier: it serves Telegram people
+    pushes = True  # the bot may message a person who wrote to it first
 
     def __init__(
         self,
@@ -112,13 +121,12 @@ class TelegramChannel:
         settings: Settings,
         *,
         album_quiet_s: float = 1.0,
-        sweep_interval_s: float = 60.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.service = service
         self.storage = service.storage
         self.settings = settings
-        self.sequencer = UserSequencer()
+        self.sequencer = service.sequencer  # the server's one, shared by every door
         self.application: Application | None = None
         self.activity = Activity()
         self.sender = Sender(self._bot, sleep=sleep)
@@ -131,20 +139,12 @@ class TelegramChannel:
             activity=self.activity,
             quiet_s=album_quiet_s,
         )
-        self.sweeper = Sweeper(
-            service,
-            self.sequencer,
-            self.sender,
-            self.albums,
-            activity=self.activity,
-            interval_s=sweep_interval_s,
-        )
         self.staff = TelegramStaffCommands(
             self.storage, service.flow.policy, settings, self.sender, self._bot
         )
-        self._sweep_task: asyncio.Task[None] | None = None
         # In webhook mode a pressed button's marking goes back as the webhook's response.
         self._mark_in_response = False
+        service.notices.register(self)
 
     # -- building ---------------------------------------------------------------------------
     def build_application(self, *, polling: bool) -> Application:
@@ -190,9 +190,17 @@ class TelegramChannel:
         default = [BotCommand(n, d) for n, d in MENU[self.settings.default_lang]]
         await bot.set_my_commands(default, scope=scope)
 
-    def start_sweeping(self) -> None:
-        """Start reminders and expiry (:class:`~bot.telegram_sweep.Sweeper`) in the background."""
-        self._sweep_task = self._app().create_task(self.sweeper.run_forever(), name="sweep")
+    def album_due(self, record: ConversationRecord) -> Callable[[], None] | None:
+        """The scheduler's start-up scan found ``record``: an album whose one reply was
+        due when the process stopped (its timer lived in memory) is answered now.
+
+        A :data:`bot.scheduler.Scanner`: called in a worker thread, it returns what to
+        do on the event loop.
+        """
+        album = record.answers.get(ALBUM_KEY)
+        if not album or record.user_id.channel != TELEGRAM:
+            return None
+        return functools.partial(self.albums.reopen, record.user_id, album["group"])
 
     # -- receiving --------------------------------------------------------------------------
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -299,7 +307,6 @@ class TelegramChannel:
         pressed = query.message.message_id if query is not None and query.message else None
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
         self.storage.mark_request(TELEGRAM, str(update.update_id))
-        self.sweeper.heard_from(user_id)
         if isinstance(message, IncomingFiles) and message.group:
             self.albums.item_done(user_id, chat_id, message.group, language_code)
         return edit
@@ -369,25 +376,19 @@ class TelegramChannel:
         )
 
     # -- sending --------------------------------------------------------------------------------
-    async def notify(self, user_id: UserKey, replies: list[Reply]) -> None:
-        """Send a message the bot starts (review news), in the user's line of updates.
+    async def deliver(self, user_id: UserKey, replies: list[Reply]) -> None:
+        """Push a notice the bot starts (review news, a reminder): the ChannelNotifier's job.
 
-        Raises :class:`telegram.error.Forbidden` when the user blocked the bot, so the
-        caller can record that the user was not told.
-
-        The news may start something the sweep keeps an eye on (documents asked for
-        are reminded of after 3 days): the user's check moves up to now, and the
-        sweep then schedules the next one from what is stored.
+        :class:`~bot.notices.Notices` calls it in the person's turn. Raises (e.g.
+        :class:`telegram.error.Forbidden` when the person blocked the bot) when it
+        could not, so the notice is kept and tried again.
         """
         chat_id = user_id.telegram_id
         if chat_id is None:
             raise ValueError(f"{user_id} is not a Telegram user")
-        ticket = self.sequencer.take(user_id)
         with self.activity.during():
-            async with self.sequencer.turn(user_id, ticket):
-                # A private chat's id is the user's id.
-                await self.sender.send_all(chat_id, replies, raise_forbidden=True)
-        self.sweeper.check_now(user_id)
+            # A private chat's id is the user's id.
+            await self.sender.send_all(chat_id, replies, raise_forbidden=True)
 
     # -- background work ------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -405,17 +406,13 @@ class TelegramChannel:
 
     async def idle(self) -> None:
         """Return once nothing is in progress: no update being processed, no task pending,
-        no album waiting for its quiet period (a sweep round counts as work too)."""
+        no album waiting for its quiet period, no notice being pushed."""
         await self.activity.wait_idle()
 
     async def drain(self) -> None:
-        """On shutdown: answer open albums, wait until idle, stop the sweep."""
+        """On shutdown: answer open albums, then wait until idle."""
         self.albums.close_all()
         await self.idle()
-        if self._sweep_task is not None:
-            self._sweep_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweep_task
 
     def _app(self) -> Application:
         assert self.application is not None, "build_application() first"

@@ -2,10 +2,12 @@
 
 Every action is checked against the review table in :mod:`flows.review`, written
 through storage (which audits the change), recorded with what the user was told,
-and then announced in the user's chat in their language. :meth:`ReviewService.preview`
-builds that announcement without taking the action, so staff confirm exactly the
-message the user will get. A message that could not be delivered is audited with
-its text, and :meth:`ReviewService.resend` sends it again.
+and then announced to the user in their language through :meth:`bot.notices.Notices.post`:
+pushed on a channel that pushes (Telegram), else kept in their mailbox and shown the
+next time they write. :meth:`ReviewService.preview` builds that announcement without
+taking the action, so staff confirm exactly the message the user will get. A push
+that failed is audited (``review.notify_failed``, with the notice's id and text), kept
+and retried by the scheduler; :meth:`ReviewService.resend` pushes it again now.
 """
 
 from __future__ import annotations
@@ -15,20 +17,20 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from bot.intake import DOCUMENTS_QUESTION, MESSAGE_QUESTION, REQUEST_ACTION
+from bot.notices import Notices, reply_from_json
 from flows.amount import format_amount
-from flows.identity import UserKey
+from flows.identity import TELEGRAM, UserKey
 from flows.messages import Button, Reply
 from flows.policy import KST, Text
 from flows.review import ReviewError, ReviewInputError, build_review_machine, next_status
 from flows.texts import t
-from storage import AuditEntry, Case, CaseChange, CaseNotFound, CaseStatus, Storage
+from storage import AuditEntry, Case, CaseChange, CaseNotFound, CaseStatus, Notice, Storage
 
 log = logging.getLogger(__name__)
 
-# Sends replies to a user's chat; the Telegram channel provides it.
+# Pushes replies to a person (a test's inbox): see ReviewService's ``notify``.
 Notifier = Callable[[UserKey, list[Reply]], Awaitable[None]]
 DOCUMENT_DEADLINE_DAYS = 14
 NOTIFY_FAILED = "review.notify_failed"
@@ -53,17 +55,24 @@ class ReviewService:
         self,
         storage: Storage,
         *,
+        notices: Notices | None = None,
         notify: Notifier | None = None,
         clock: Callable[[], float] = time.time,
         deadline_days: int = DOCUMENT_DEADLINE_DAYS,
         contact: Text | None = None,
-        delivers: bool = True,
     ) -> None:
+        """``notices`` is the server's (:attr:`bot.intake.IntakeService.notices`).
+
+        Without it the service keeps notices of its own: every one waits in its
+        person's mailbox, except Telegram people's when ``notify`` is given, which
+        then pushes them (tools and tests without a running channel).
+        """
         self.storage = storage
-        self.notify = notify
-        # False when ``notify`` cannot reach anybody (a server without Telegram): pages
-        # then say the decision is saved and the message waits to be sent again.
-        self.delivers = delivers and notify is not None
+        if notices is None:
+            notices = Notices(storage, lang_of=self._lang, clock=clock)
+            if notify is not None:
+                notices.register(_PushBy(TELEGRAM, notify))
+        self.notices = notices
         self.clock = clock
         self.deadline_days = deadline_days
         # The policy's line on how to reach staff outside the chat: ends a rejection,
@@ -130,7 +139,7 @@ class ReviewService:
             note=note,
             deadline=str(self.deadline(deadline)),
         )
-        await self._tell(case, replies)
+        await self._tell(case, replies, kind="documents")
         return case
 
     async def approve(
@@ -187,16 +196,41 @@ class ReviewService:
         await self._tell(case, replies)
         return case
 
+    def delivers_to(self, user_id: UserKey) -> bool:
+        """Whether news for this person is pushed now (else it waits in their mailbox)."""
+        return self.notices.pushes(user_id)
+
+    async def undelivered(self, case_number: str) -> list[Notice]:
+        """The case's notices its person has not got yet, oldest first."""
+        waiting = await asyncio.to_thread(self.storage.undelivered_notices)
+        return [n for n in waiting if n.case_number == case_number]
+
     async def resend(self, case_number: str, *, staff: str) -> bool:
-        """Send the case's undelivered message again; return whether the user got it this time."""
+        """Push the case's undelivered messages again now; return whether the user got them.
+
+        A message a person's channel cannot push waits in their mailbox: nothing to do
+        (False). A message that failed before this release kept only its audit entry:
+        it becomes a notice now. Raises ReviewInputError when every message arrived.
+        """
         case = await self._get(case_number)
-        entries = await asyncio.to_thread(lambda: list(self.storage.iter_audit(case.case_number)))
-        replies = pending_notice(entries)
-        if replies is None:
-            raise ReviewInputError("every message of this case reached the user")
-        if not await self._tell(case, replies):
+        waiting = await self.undelivered(case.case_number)
+        if not waiting:
+            entries = await asyncio.to_thread(
+                lambda: list(self.storage.iter_audit(case.case_number))
+            )
+            replies = pending_notice(entries)
+            if replies is None:
+                raise ReviewInputError("every message of this case reached the user")
+            waiting = [
+                await self.notices.post(
+                    case.user_id, replies, kind="review", case_number=case.case_number
+                )
+            ]
+        elif self.notices.pushes(case.user_id):
+            waiting = [await self.notices.push(n) for n in waiting]
+        if any(n.delivered_at is None for n in waiting):
             return False
-        await self._record(case, staff, NOTICE_RESENT)
+        await self._record(case, staff, NOTICE_RESENT, notices=[n.notice_id for n in waiting])
         return True
 
     # -- internals ---------------------------------------------------------------------------
@@ -313,25 +347,33 @@ class ReviewService:
         )
         await asyncio.to_thread(self.storage.append_audit, entry)
 
-    async def _tell(self, case: Case, replies: list[Reply]) -> bool:
-        """Tell the user; a failure is logged and audited with the message, and never undoes the decision."""
-        if self.notify is None:
-            return False
-        try:
-            await self.notify(case.user_id, replies)
-        except Exception as exc:
-            log.warning(
-                "could not notify the user of case %s: %s", case.case_number, type(exc).__name__
-            )
+    async def _tell(self, case: Case, replies: list[Reply], *, kind: str = "review") -> bool:
+        """Tell the user through :meth:`Notices.post`; return whether they got it now.
+
+        The notice is stored first, so it is never lost. A push that failed is audited
+        with the message (the scheduler retries it); one waiting in a mailbox is not a
+        failure. Neither undoes the decision.
+        """
+        notice = await self.notices.post(
+            case.user_id, replies, kind=kind, case_number=case.case_number
+        )
+        if notice.delivered_at is not None:
+            return True
+        if notice.attempts:
+            log.warning("could not notify the user of case %s", case.case_number)
             await self._record(
                 case,
                 "system",
                 NOTIFY_FAILED,
-                error=type(exc).__name__,
-                notice=[_reply_to_json(r) for r in replies],
+                error=notice.last_error,
+                notice_id=notice.notice_id,
+                notice=list(notice.replies),
             )
-            return False
-        return True
+        return False
+
+    def _lang(self, user_id: UserKey) -> str:
+        """The language of a person's unread-count line: their choice, else Korean."""
+        return self.storage.load_user_lang(user_id) or "ko"
 
 
 def ask_staff(case_number: str, lang: str) -> Button:
@@ -340,27 +382,31 @@ def ask_staff(case_number: str, lang: str) -> Button:
 
 
 def pending_notice(entries: Iterable[AuditEntry]) -> list[Reply] | None:
-    """The message of a case that failed and was not delivered since, from its audit trail."""
+    """The message of a case that failed and was not delivered since, from its audit trail.
+
+    Only a failure from before notices were stored (no ``notice_id``): a newer one's
+    notice is kept, retried and shown from the store (:meth:`ReviewService.undelivered`).
+    """
     pending: list[Reply] | None = None
     for entry in entries:
+        if entry.action == NOTIFY_FAILED and "notice_id" in entry.detail:
+            continue
         if entry.action == NOTIFY_FAILED:
             notice = entry.detail.get("notice")
-            pending = [_reply_from_json(r) for r in notice] if isinstance(notice, list) else None
+            pending = [reply_from_json(r) for r in notice] if isinstance(notice, list) else None
         elif entry.action in NOTICE_ACTIONS:
             pending = None  # a newer message, or this one sent again
     return pending or None
 
 
-def _reply_to_json(reply: Reply) -> dict[str, Any]:
-    return {
-        "text": reply.text,
-        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
-    }
+class _PushBy:
+    """A pushing notifier made of a function (``ReviewService(notify=...)``)."""
 
+    pushes = True
 
-def _reply_from_json(raw: Any) -> Reply:
-    rows = raw.get("buttons", []) if isinstance(raw, dict) else []
-    return Reply(
-        str(raw.get("text", "")) if isinstance(raw, dict) else "",
-        tuple(tuple(Button(str(label), str(data)) for label, data in row) for row in rows),
-    )
+    def __init__(self, channel: str, send: Notifier) -> None:
+        self.channel = channel
+        self._send = send
+
+    async def deliver(self, user_id: UserKey, replies: list[Reply]) -> None:
+        await self._send(user_id, replies)

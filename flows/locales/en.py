@@ -466,8 +466,9 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.message": "What the user will receive",
     "staff.confirm.channel": "Sent on {channel}, in {lang}, exactly as shown.",
     "staff.confirm.offline": (
-        "The {channel} bot is not running, so nothing is sent now. The decision is saved; "
-        "once the bot runs, 'Send again' on the case page sends this, in {lang}, exactly as shown."
+        "Nothing can be sent on {channel} right now. The decision is saved; this message is kept, "
+        "in {lang} exactly as shown, and reaches the person as soon as it can be sent or the "
+        "next time they write."
     ),
     "staff.confirm.check": "{action}…",
     "staff.confirm.send.request_documents": "Request and tell the user",
@@ -478,6 +479,8 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.cancel": "Cancel",
     "staff.resend.title": "A message the user did not get",
     "staff.resend.lead": "The decision is saved, but this message did not reach the user. Sending it again sends it in {lang}, as shown.",
+    "staff.notice.mailbox": "This cannot be sent on {channel} now, so it is kept: the person sees it once, the next time they write, or the bot sends it as soon as it can.",
+    "staff.notice.retrying": "Tried {attempts} time(s) on {channel} without reaching the person (last: {at}, {error}). The bot keeps trying by itself; 'Send again' tries now.",
     "staff.resend.button": "Send again",
     "staff.action.correct_amount": "Correct the amount",
     "staff.action.resend": "Send again",

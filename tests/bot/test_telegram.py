@@ -16,6 +16,7 @@ import pytest
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.intake import IntakeService
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.telegram_send import marking as _marking
 from flows.conversation import IntakeFlow
@@ -319,19 +320,20 @@ async def test_reminder_and_expiry_reach_the_chat_and_survive_a_restart(tmp_path
             telegram_max_rate=0,
         )
         channel = TelegramChannel(service, settings)  # as after a restart: nothing in memory
+        scheduler = Scheduler(service)
         async with channel.build_application(polling=False):
-            await channel.sweeper.load_schedule()
-            await channel.sweeper.sweep_due_now()
+            await scheduler.load_schedule()
+            await scheduler.sweep_due_now()
             assert api.messages_to(77) == []  # not due yet
             now[0] += 25 * 3600
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             (reminder,) = api.messages_to(77)
             assert (
                 "아직 끝나지 않았어요" in reminder["text"]
                 and reminder["reply_markup"]["inline_keyboard"]
             )
             now[0] += 14 * 24 * 3600
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             assert "14일 동안 멈춰 있어서 지웠어요" in api.messages_to(77)[-1]["text"]
         assert storage.load_conversation(tg(77)) is None
         storage.close()
@@ -371,19 +373,20 @@ async def test_documents_reminder_reaches_the_chat_after_a_restart(tmp_path):
             telegram_max_rate=0,
         )
         channel = TelegramChannel(service, settings)  # as after a restart: nothing in memory
+        scheduler = Scheduler(service)
         async with channel.build_application(polling=False):
-            await channel.sweeper.load_schedule()
+            await scheduler.load_schedule()
             now[0] += 2 * 24 * 3600
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             assert api.messages_to(80) == []  # not due yet
             now[0] += 24 * 3600 + 1
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             (reminder,) = api.messages_to(80)
             assert number in reminder["text"] and "통장 사본" in reminder["text"]
             (button,) = reminder["reply_markup"]["inline_keyboard"][0]
             assert button["callback_data"] == f"docs:{number}"
             now[0] += 24 * 3600
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             assert len(api.messages_to(80)) == 1  # once
         storage.close()
 
@@ -420,15 +423,16 @@ async def test_documents_asked_for_on_the_web_are_reminded_without_a_restart(tmp
             telegram_max_rate=0,
         )
         channel = TelegramChannel(service, settings)
-        review = ReviewService(storage, notify=channel.notify, clock=lambda: now[0])
+        scheduler = Scheduler(service)
+        review = ReviewService(storage, notices=service.notices, clock=lambda: now[0])
         async with channel.build_application(polling=False):
-            await channel.sweeper.load_schedule()  # the bot runs: nothing is due for user 82
+            await scheduler.load_schedule()  # the bot runs: nothing is due for user 82
             await review.request_documents(number, staff="staff:김담당", documents="통화 기록")
             (request,) = api.messages_to(82)
             assert "통화 기록" in request["text"]
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             now[0] += 3 * 24 * 3600 + 1  # the user stays silent; the bot keeps running
-            await channel.sweeper.sweep_due_now()
+            await scheduler.sweep_due_now()
             reminder = api.messages_to(82)[-1]
             assert len(api.messages_to(82)) == 2
             assert number in reminder["text"] and "통화 기록" in reminder["text"]
@@ -455,7 +459,10 @@ async def test_a_full_width_slash_command_is_a_command(bot):
 
 
 async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplog):
-    """Pins: a send that gave up ended the sweep task, so nobody got reminders any more."""
+    """Pins: a send that gave up ended the sweep task, so nobody got reminders any more.
+
+    The reminder that could not be pushed is kept as an undelivered notice and tried
+    again later (it was dropped and re-made each round before notices were stored)."""
     from bot.telegram import TelegramChannel
     from flows.messages import ChoiceInput, CommandInput
 
@@ -474,14 +481,17 @@ async def test_one_users_failed_reminder_does_not_stop_the_sweep(tmp_path, caplo
             telegram_max_rate=0,
         )
         channel = TelegramChannel(service, settings)
+        scheduler = Scheduler(service)
         async with channel.build_application(polling=False):
-            await channel.sweeper.load_schedule()
+            await scheduler.load_schedule()
             now[0] += 25 * 3600
-            with caplog.at_level("ERROR", logger="bot.telegram_sweep"):
-                await channel.sweeper.sweep_due_now()
+            with caplog.at_level("WARNING", logger="bot.notices"):
+                await scheduler.sweep_due_now()
         assert "아직 끝나지 않았어요" in api.messages_to(78)[-1]["text"]
-        assert "reminder/expiry for user telegram:79 failed" in caplog.text
-        assert storage.load_conversation(tg(79)).reminded_at is None  # not told: not recorded
+        assert "for telegram:79 not delivered" in caplog.text
+        (kept,) = storage.undelivered_notices(tg(79))  # not dropped: retried later
+        assert kept.kind == "reminder" and kept.attempts == 1
+        assert "아직 끝나지 않았어요" in kept.replies[0]["text"]
         storage.close()
 
 
@@ -579,7 +589,7 @@ async def test_with_the_rate_limiter_on_a_message_is_tried_at_most_send_attempts
         api.fail_next("sendMessage", 429, retry_after=1, times=100)
         async with channel.build_application(polling=False):
             with pytest.raises(RetryAfter):
-                await channel.notify(tg(81), [Reply("접수번호 안내")])
+                await channel.deliver(tg(81), [Reply("접수번호 안내")])
         tries = [c for c in api.calls if c.method == "sendMessage"]
         assert len(tries) == SEND_ATTEMPTS == 4
         assert not any(c.ok for c in tries)

@@ -17,7 +17,7 @@ from flows.review import (
     build_review_machine,
     next_status,
 )
-from storage import CaseNotFound, CaseStatus, EvidenceNotFound
+from storage import AuditEntry, CaseNotFound, CaseStatus, EvidenceNotFound
 from tests.support.users import tg
 
 USER = tg(21)
@@ -293,21 +293,60 @@ async def test_a_notice_that_failed_can_be_sent_again(intake, storage):
         raise PermissionError("blocked")
 
     await ReviewService(storage, notify=blocked).reject(number, staff="staff:9", reason="중복")
-    pending = pending_notice(storage.iter_audit(number))
-    assert pending is not None and "중복" in pending[0].text
+    (failed,) = [e for e in storage.iter_audit(number) if e.action == "review.notify_failed"]
+    assert failed.detail["error"] == "PermissionError" and failed.detail["notice_id"]
+    (pending,) = await ReviewService(storage).undelivered(number)  # kept, to be retried
+    assert "중복" in pending.replies[0]["text"] and pending.attempts == 1
 
     still_blocked = ReviewService(storage, notify=blocked)
     assert await still_blocked.resend(number, staff="staff:9") is False
-    assert pending_notice(storage.iter_audit(number)) == pending
+    assert (await still_blocked.undelivered(number))[0].attempts == 2
 
     inbox = Inbox()
     assert await ReviewService(storage, notify=inbox).resend(number, staff="staff:8") is True
-    assert inbox.sent[tg(29)] == pending
-    assert pending_notice(storage.iter_audit(number)) is None
+    assert [r.text for r in inbox.sent[tg(29)]] == [pending.replies[0]["text"]]
+    assert await ReviewService(storage).undelivered(number) == []
     resent = [e for e in storage.iter_audit(number) if e.action == "review.notice_resent"]
     assert [e.actor for e in resent] == ["staff:8"]
+    assert resent[0].detail["notices"] == [pending.notice_id]
     with pytest.raises(ReviewInputError):
         await ReviewService(storage, notify=inbox).resend(number, staff="staff:8")
+
+
+async def test_a_message_that_failed_before_notices_were_kept_can_still_be_sent(intake, storage):
+    """An upgraded data directory: a failure audited with its text only (no notice) is
+    still shown as pending and sent again (as a notice) by "send again"."""
+    number = submit_review_case(intake, user=tg(31))
+    storage.append_audit(
+        AuditEntry(
+            at=1.0,
+            actor="system",
+            action="review.notify_failed",
+            case_number=number,
+            detail={"error": "Forbidden", "notice": [{"text": "예전 알림", "buttons": []}]},
+        )
+    )
+    assert [r.text for r in pending_notice(storage.iter_audit(number))] == ["예전 알림"]
+    inbox = Inbox()
+    assert await ReviewService(storage, notify=inbox).resend(number, staff="staff:8") is True
+    assert [r.text for r in inbox.sent[tg(31)]] == ["예전 알림"]
+    assert pending_notice(storage.iter_audit(number)) is None
+
+
+async def test_a_console_users_decision_waits_in_their_mailbox_and_is_shown_once(intake, storage):
+    """Regression: review news went to a Telegram-only notifier, so a console user's
+    decision failed as "not told" and never reached them."""
+    user = UserKey("console", "1")
+    number = submit_review_case(intake, user=user)
+    review = ReviewService(storage, notices=intake.notices)
+    await review.approve(number, staff="staff:9", final_amount=30_000)
+    actions = [e.action for e in storage.iter_audit(number)]
+    assert "review.notify_failed" not in actions  # waiting is not failing
+    replies = intake.handle(user, CommandInput("status"))
+    assert replies[0].text == "읽지 않은 알림이 1개 있어요."
+    assert "지원이 확정됐어요" in replies[1].text and number in replies[1].text
+    again = intake.handle(user, CommandInput("status"))
+    assert len(again) == 1 and "읽지 않은" not in again[0].text
 
 
 async def test_news_of_a_case_follows_the_language_the_user_chose_after_submitting(intake, storage):

@@ -85,7 +85,7 @@ async def test_staff_commands_do_not_exist_for_others(channel, command):
 
 
 async def test_notify_a_user_who_blocked_the_bot_raises_so_review_can_record_it(channel):
-    """Pins: notify() used to swallow Forbidden, so a blocked user looked 'told'."""
+    """Pins: notify() (now deliver()) used to swallow Forbidden, so a blocked user looked 'told'."""
     from telegram.error import Forbidden
 
     from flows.messages import Reply
@@ -93,7 +93,7 @@ async def test_notify_a_user_who_blocked_the_bot_raises_so_review_can_record_it(
     channel.api.user(31)
     channel.api.block(31)
     with pytest.raises(Forbidden):
-        await channel.notify(tg(31), [Reply("접수번호 안내")])
+        await channel.deliver(tg(31), [Reply("접수번호 안내")])
 
 
 async def test_refused_requests_are_not_retried(channel):
@@ -104,6 +104,6 @@ async def test_refused_requests_are_not_retried(channel):
 
     before = len([c for c in channel.api.calls if c.method.lower() == "sendmessage"])
     with pytest.raises(BadRequest):
-        await channel.notify(tg(987_654), [Reply("nobody")])  # a chat Telegram does not know
+        await channel.deliver(tg(987_654), [Reply("nobody")])  # a chat Telegram does not know
     after = len([c for c in channel.api.calls if c.method.lower() == "sendmessage"])
     assert after - before == 1

@@ -653,10 +653,11 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
             data_dir=tmp_path / "bot",
             telegram_max_rate=0,
         )
-        channel = TelegramChannel(IntakeService(IntakeFlow(POLICY), storage), settings)
+        service = IntakeService(IntakeFlow(POLICY), storage)
+        channel = TelegramChannel(service, settings)
         application = channel.build_application(polling=False)
         async with application:
-            review = ReviewService(storage, notify=channel.notify)
+            review = ReviewService(storage, notices=service.notices)
             async with serve(storage, review=review) as staff:
                 await signed_in(staff)
                 number = review_case.case_number
@@ -810,17 +811,20 @@ async def test_review_actions_show_the_users_message_before_sending_it(storage):
 async def test_without_telegram_the_confirmation_does_not_promise_a_message(storage):
     """Regression: under `python -m bot serve` without a bot token the confirmation page
     said "텔레그램으로 … 보내요" although every notice fails there. It now says the
-    decision is saved and the message can be sent again once the bot runs."""
-    from bot.server import review_without_telegram
-
+    decision is saved and the message is kept: sent once the bot can, or shown when the
+    person next writes (a notice, retried by the scheduler)."""
     number = add_case(storage).case_number
-    async with serve(storage, review=review_without_telegram(storage, POLICY)) as staff:
+    async with serve(storage, review=ReviewService(storage)) as staff:  # no notifier
         await signed_in(staff)
-        page = await staff.act(number, "reject", reason="중복 접수")
+        page = html.unescape(await staff.act(number, "reject", reason="중복 접수"))
         assert "텔레그램으로, 한국어로 이대로 보내요" not in staff.confirmed
-        assert "봇이 꺼져 있어서" in staff.confirmed and "다시 보내기" in staff.confirmed
-        assert "/resend" in page  # the message waits there, as promised
+        assert "지금은 텔레그램 메시지를 바로 보낼 수 없어요" in staff.confirmed
+        assert "보관했다가 보낼 수 있게 되면 보내거나" in staff.confirmed
+        assert "지금 텔레그램 알림으로 보낼 수 없어서 보관하고 있어요" in page  # as promised
+        assert any("중복 접수" in m for m in chat_messages(page))
         assert storage.get_case(number).status == "rejected"
+        (kept,) = storage.undelivered_notices()
+        assert kept.case_number == number
 
 
 async def test_a_message_that_failed_is_shown_and_can_be_sent_again(storage):
@@ -1162,9 +1166,9 @@ async def test_review_words_name_the_channel_of_the_case(storage):
             assert told[lang] in detail and other not in detail, lang
             response = await staff.post(f"/staff/cases/{number}/reject", {"reason": "중복"})
             confirm = html.unescape(await response.text())
-            sent = {
-                "ko": "콘솔 메시지로, 영어로 이대로 보내요.",
-                "en": "Sent on Console, in English",
+            sent = {  # the console cannot push: the message waits for the person
+                "ko": "지금은 콘솔 메시지를 바로 보낼 수 없어요",
+                "en": "Nothing can be sent on Console right now",
             }
             assert sent[lang] in confirm and other not in confirm, lang
 
@@ -1178,16 +1182,16 @@ async def test_review_words_name_the_channel_of_the_case(storage):
         # A notice that failed: the flash names the case's channel too.
         await staff.page("/staff/?lang=ko")
         failing["on"] = True
-        page = html.unescape(await staff.act(console.case_number, "reject", reason="중복"))
-        assert "이용자에게 콘솔 알림을 보내지 못했어요" in page and "텔레그램" not in page
+        page = html.unescape(await staff.act(telegram.case_number, "reject", reason="중복"))
+        assert "이용자에게 텔레그램 알림을 보내지 못했어요" in page and "콘솔" not in page
 
 
 async def test_without_a_notifier_the_confirmation_names_the_cases_channel(storage):
     """Regression: the "bot is not running" confirmation named Telegram for every case."""
-    from bot.server import review_without_telegram
-
     number = add_case(storage, user_id=UserKey("console", "2")).case_number
-    async with serve(storage, review=review_without_telegram(storage, POLICY)) as staff:
+    async with serve(storage, review=ReviewService(storage)) as staff:
         await signed_in(staff)
         await staff.act(number, "reject", reason="중복 접수")
-        assert "콘솔 봇이 꺼져 있어서" in staff.confirmed and "텔레그램" not in staff.confirmed
+        confirmed = html.unescape(staff.confirmed)
+        assert "지금은 콘솔 메시지를 바로 보낼 수 없어요" in confirmed
+        assert "텔레그램" not in confirmed

@@ -240,13 +240,16 @@ def detail(
     audit: Sequence[AuditEntry],
     back_url: str,
     undelivered: Sequence[Reply] | None = None,
+    undelivered_state: str = "",
+    resendable: bool = True,
     message_id: str = "",
 ) -> Context:
     """One case: facts, description, evidence, flags, the allowed review actions and the audit trail.
 
-    ``undelivered`` is a message to the user that failed and was not sent since;
-    the page shows it with a button that sends it again. ``message_id`` is the
-    answer form's fresh id (a form posted twice stores one answer).
+    ``undelivered`` is what the user was not told yet (notices not delivered);
+    ``undelivered_state`` says where it stands (tries and last error, or waiting in
+    the person's mailbox); ``resendable`` shows the button that pushes it again now.
+    ``message_id`` is the answer form's fresh id (a form posted twice stores one answer).
     """
     lang = frame.lang
     channel = channel_name(lang, case.user_id.channel)
@@ -299,6 +302,8 @@ def detail(
         "undelivered": undelivered or (),
         "thread": [message_item(m, base, lang) for m in case.messages],
         "message_id": message_id,
+        "undelivered_state": undelivered_state,
+        "resendable": resendable,
         "seen": repr(case.updated_at),
         "audit": [audit_item(entry, labels, lang) for entry in reversed(audit)],  # newest first
         "back_url": back_url,

@@ -148,7 +148,7 @@ async def review_action(request: web.Request) -> web.StreamResponse:
                     "confirmed": "yes",
                     "seen": seen_stamp(case),
                 },
-                delivers=staff.review.delivers,
+                delivers=staff.review.delivers_to(case.user_id),
             )
             return render(request, "confirm.html", page, lang=lang)
         elif action == "request_documents":

@@ -14,10 +14,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.notices import replies_of
 from bot.staff.exports import kst_days
 from bot.staff.flags import Flag
-from bot.staff.review import NOTIFY_FAILED, pending_notice
+from bot.staff.review import NOTIFY_FAILED, ReviewService, pending_notice
 from bot.staff.templates import pages
+from bot.staff.templates.helpers import kst
 from bot.staff.templates.pages import Document, ListForm, Paging
 from bot.staff.templates.words import channel_name, word
 from bot.staff.web.common import (
@@ -32,9 +34,10 @@ from bot.staff.web.common import (
     render,
     url,
 )
+from flows.messages import Reply
 from flows.policy import Policy
 from flows.review import allowed_actions
-from storage import CaseFilter, CaseStatus, CaseSummary
+from storage import AuditEntry, Case, CaseFilter, CaseStatus, CaseSummary
 from storage.base import Storage
 from storage.case_numbers import ALPHABET, normalize_case_number
 
@@ -269,6 +272,9 @@ async def case_detail(request: web.Request) -> web.Response:
         # ReviewService keeps a decision whose message failed, and audits the failure last.
         channel = channel_name(session.lang, case.user_id.channel)
         session.flash = ("error", word(session.lang, "done.not_told", channel=channel))
+    undelivered, state, resendable = await undelivered_notices(
+        staff.review, case, audit, session.lang
+    )
     flags = await staff.flags.get()
     tier_name = staff.label(session.lang).tier(
         case.tier,
@@ -283,7 +289,9 @@ async def case_detail(request: web.Request) -> web.Response:
         tier_name=tier_name,
         flags=flags.get(case.case_number, ()),
         actions=allowed_actions(staff.review.machine, str(case.status)),
-        undelivered=pending_notice(audit),
+        undelivered=undelivered,
+        undelivered_state=state,
+        resendable=resendable,
         documents=[
             Document(str(i), text(session.lang))
             for i, text in enumerate(documents_for(staff.policy, case.tier))
@@ -293,3 +301,34 @@ async def case_detail(request: web.Request) -> web.Response:
         back_url=f"{PREFIX}/" + (f"?{session.list_query}" if session.list_query else ""),
     )
     return render(request, "detail.html", page, lang=session.lang)
+
+
+async def undelivered_notices(
+    review: ReviewService, case: Case, audit: list[AuditEntry], lang: str
+) -> tuple[list[Reply], str, bool]:
+    """What the case's person was not told yet, where it stands, and whether "send again" helps.
+
+    From the notices still undelivered; a message that failed before notices were
+    kept is read from the audit trail (``review.notify_failed`` without a notice id).
+    """
+    waiting = await review.undelivered(case.case_number)
+    replies = [reply for notice in waiting for reply in replies_of(notice)]
+    replies += pending_notice(audit) or []
+    if not replies:
+        return [], "", False
+    channel = channel_name(lang, case.user_id.channel)
+    if not review.delivers_to(case.user_id):
+        return replies, word(lang, "notice.mailbox", channel=channel), False
+    tried = [n for n in waiting if n.attempts]
+    if not tried:
+        return replies, "", True
+    last = max(tried, key=lambda n: n.last_attempt_at or 0)
+    state = word(
+        lang,
+        "notice.retrying",
+        channel=channel,
+        attempts=sum(n.attempts for n in tried),
+        error=last.last_error or "-",
+        at=kst(last.last_attempt_at or last.created_at),
+    )
+    return replies, state, True

@@ -1,0 +1,162 @@
+"""Reminders, expiry and notice retries for every door, from stored timestamps.
+
+Silent drafts are reminded once and abandoned ones expired; reports waiting for
+documents get their one reminder; pushes that failed are tried again with a growing
+wait (:func:`bot.notices.retry_at`). Whatever channel a person came by, their
+reminder goes through :meth:`bot.notices.Notices.post`: pushed where the channel
+pushes (Telegram), else kept in their mailbox and shown the next time they write.
+
+One :class:`Scheduler` per server (:func:`bot.server.serve` runs it once for all
+doors). It scans the stored conversations and cases once at start, so the schedule
+survives restarts, then hears of each person's input
+(:attr:`bot.intake.IntakeService.on_input`) and of each document request posted.
+Each person is looked at in their turn of the server's one
+:class:`~bot.sequencer.UserSequencer`, and a reminder is recorded once its notice
+is stored (a stored notice is delivered or retried, never lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from bot.activity import Activity
+from bot.intake import IntakeService, SweepResult
+from flows.identity import UserKey
+from flows.record import ConversationRecord
+from storage import Notice
+
+log = logging.getLogger(__name__)
+
+# What a channel wants done with a stored conversation found at start-up (the
+# Telegram channel answers albums whose reply was due when the process stopped):
+# called in a worker thread, it returns an action to run on the event loop, or None.
+Scanner = Callable[[ConversationRecord], Callable[[], None] | None]
+
+
+class Scheduler:
+    """Remind silent drafts once, expire abandoned ones, retry failed pushes."""
+
+    def __init__(
+        self,
+        service: IntakeService,
+        *,
+        interval_s: float = 60.0,
+        activity: Activity | None = None,
+    ) -> None:
+        self.service = service
+        self.storage = service.storage
+        self.notices = service.notices
+        self.sequencer = service.sequencer
+        self.interval_s = interval_s
+        self.activity = activity or Activity()  # a round under way is work in progress
+        self.scanners: list[Scanner] = []
+        # person -> when to look at them next (an early guess is fine: the round reads
+        # the stored timestamps and reschedules). Touched from worker threads too.
+        self._due: dict[UserKey, float] = {}
+        self._lock = threading.Lock()
+        service.on_input.append(self.heard_from)
+        self.notices.on_post.append(self._posted)
+
+    # -- hearing ------------------------------------------------------------------------
+    def heard_from(self, user_id: UserKey) -> None:
+        """The person did something: look at their draft once it may need a reminder."""
+        at = self.service.clock() + self.service.remind_after
+        with self._lock:
+            self._due[user_id] = min(at, self._due.get(user_id, at))
+
+    def check_now(self, user_id: UserKey) -> None:
+        """Look at the person at the next round (something new may need a reminder later)."""
+        now = self.service.clock()
+        with self._lock:
+            self._due[user_id] = min(self._due.get(user_id, now), now)
+
+    def _posted(self, notice: Notice) -> None:
+        # Documents asked for are reminded of after a while: schedule from what is stored.
+        if notice.kind == "documents":
+            self.check_now(notice.user_id)
+
+    # -- running ------------------------------------------------------------------------
+    async def run_forever(self) -> None:
+        """The start-up scan, then a round every ``interval_s`` until cancelled."""
+        await self.load_schedule()
+        while True:
+            await self.sweep_due_now()
+            await asyncio.sleep(self.interval_s)
+
+    async def load_schedule(self) -> None:
+        """Schedule every stored draft and documents reminder (one scan, in a worker thread)."""
+        with self.activity.during():
+            schedule, actions = await asyncio.to_thread(self._initial_schedule)
+        with self._lock:
+            for user_id, at in schedule.items():
+                self._due[user_id] = min(at, self._due.get(user_id, at))
+        for action in actions:
+            action()
+
+    async def sweep_due_now(self) -> None:
+        """Remind or expire every draft whose time has come, then retry failed pushes."""
+        with self.activity.during():
+            now = self.service.clock()
+            with self._lock:
+                users = [user for user, at in self._due.items() if at <= now]
+                for user_id in users:
+                    del self._due[user_id]
+            for user_id in users:
+                try:
+                    next_check = await self.sweep_user(user_id)
+                except Exception:
+                    # One person's failure (a damaged file) must not stop the round for
+                    # everybody: log it and look at them again next round.
+                    log.exception("reminder/expiry for user %s failed", user_id)
+                    next_check = now + self.interval_s
+                if next_check is not None:
+                    with self._lock:
+                        self._due[user_id] = min(next_check, self._due.get(user_id, next_check))
+            await self.retry_notices()
+
+    async def sweep_user(self, user_id: UserKey) -> float | None:
+        """Look at one person in their turn; return when to look again (None: never)."""
+        ticket = self.sequencer.take(user_id)
+        async with self.sequencer.turn(user_id, ticket):
+            result = await asyncio.to_thread(self.service.sweep, user_id)
+            if result.replies:
+                await self._post(user_id, result)
+            if result.action or result.reminded_cases:  # recorded once the notice is stored
+                await asyncio.to_thread(self.service.sweep_sent, user_id, result)
+            return result.next_check
+
+    async def _post(self, user_id: UserKey, result: SweepResult) -> None:
+        """One notice per case reminded of its documents, one for the draft."""
+        cases = len(result.reminded_cases)
+        for reply, number in zip(result.replies[:cases], result.reminded_cases, strict=True):
+            await self.notices.post(
+                user_id, [reply], kind="documents_reminder", case_number=number, in_turn=True
+            )
+        if result.replies[cases:]:
+            kind = "expiry" if result.action == "expire" else "reminder"
+            await self.notices.post(user_id, result.replies[cases:], kind=kind, in_turn=True)
+
+    async def retry_notices(self) -> None:
+        """Push again every failed notice whose wait is over (each in its person's turn)."""
+        due = await asyncio.to_thread(self.notices.retries_due, self.service.clock())
+        for notice in due:
+            try:
+                await self.notices.push(notice)
+            except Exception:
+                log.exception("retrying notice %s failed", notice.notice_id)
+
+    def _initial_schedule(self) -> tuple[dict[UserKey, float], list[Callable[[], None]]]:
+        actions = []
+        schedule = self.service.documents_schedule()  # cases waiting for documents
+        for record in self.storage.iter_conversations():
+            at = self.service.next_check(record)
+            if at is not None:
+                schedule[record.user_id] = min(at, schedule.get(record.user_id, at))
+            for scanner in self.scanners:
+                action = scanner(record)
+                if action is not None:
+                    actions.append(action)
+        return schedule, actions
