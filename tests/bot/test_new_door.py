@@ -115,3 +115,35 @@ def test_a_redelivered_request_is_answered_once(tmp_path: Path) -> None:
     assert door.send(read_line("단골 예약 문의를 못 받았어요"), again=True) == asked
     record = door.service.storage.load_conversation(door.user)
     assert record is not None and record.state == "amount"
+
+
+async def test_a_staff_decision_reaches_the_door_through_its_mailbox_once(tmp_path: Path) -> None:
+    """Regression: review news went only to Telegram's notifier, so a person at any other
+    door was never told (the decision was audited as "not told"). The door, which cannot
+    push, shows it on the person's next request, once, under an unread count."""
+    from bot.staff.review import ReviewService
+
+    door = open_door(tmp_path / "data")
+    door.type("/start")
+    for label in TO_DESCRIPTION:
+        door.press(label)
+    door.type("단골 예약 문의를 못 받았어요")
+    door.type("35만 원")
+    door.press("네, 맞아요")
+    door.type("220-81-62517")
+    door.attach("receipt.jpg", "image/jpeg", b"\xff\xd8 receipt")
+    door.press("다 보냈어요")
+    number = re.search(r"접수번호: (\S+)", door.press("접수하기")).group(1)
+
+    service = door.service
+    review = ReviewService(service.storage, notices=service.notices)
+    await review.approve(number, staff="staff:kim", final_amount=30_000)
+    actions = [e.action for e in service.storage.iter_audit(number)]
+    assert "review.approved" in actions and "review.notify_failed" not in actions
+
+    shown = door.type("/status")
+    assert door.screen[0].text == "읽지 않은 알림이 1개 있어요."
+    assert number in door.screen[1].text and "30,000원" in door.screen[1].text
+    assert number in door.screen[-1].text  # then the answer to what they asked
+    assert "읽지 않은 알림" not in door.type("/status")  # exactly once
+    assert shown.count(number) >= 2

@@ -588,6 +588,10 @@ class BotAPIStandIn:
         """Make the user block the bot: sending to them fails with 403 Forbidden."""
         self._blocked.add(user_id)
 
+    def unblock(self, user_id: int) -> None:
+        """The user allows the bot again: sending to them works."""
+        self._blocked.discard(user_id)
+
     def text_update(
         self,
         user: JSONDict,
