@@ -49,10 +49,11 @@ def answer_replies(case: Case, text: str, lang: str) -> list[Reply]:
 async def deliver(review: ReviewService, case: Case, replies: list[Reply]) -> bool:
     """Send a staff answer through the person's channel; False when it could not be.
 
-    The one place an answer leaves, so the way it goes (today the review service's
-    notifier, which audits a failure with the message for "send again") is one line.
+    The one place an answer leaves: through :meth:`bot.notices.Notices.post`, like the
+    review's news (pushed where the channel pushes, else kept in the person's mailbox;
+    a failed push is audited with the message, kept and retried).
     """
-    return await review._tell(case, replies)
+    return await review._tell(case, replies, kind="staff_message")
 
 
 class StaffMessages:
