@@ -2,10 +2,10 @@
 
 Every channel (console, Telegram) turns what the user did into a :mod:`flows.messages`
 input and calls :meth:`IntakeService.handle`. The order of writes is the promise:
-evidence bytes, then the case, then the conversation, and only then are replies
-returned. A crash anywhere before the conversation is saved makes the user send
-the same thing again; it never loses or doubles an answer, because case creation
-is idempotent per draft.
+evidence bytes, then the case (or a message to staff on it), then the conversation,
+and only then are replies returned. A crash anywhere before the conversation is
+saved makes the user send the same thing again; it never loses or doubles an
+answer, because case creation is idempotent per draft and a message per request id.
 """
 
 from __future__ import annotations
