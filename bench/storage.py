@@ -8,6 +8,19 @@ row and audit entry), plus listing and filtering every case. Stock TinyDB (one
 JSON file, ``JSONStorage``) is timed in a child process so its memory does not
 count towards ours. Prints tables and, as the last line, JSON with the keys in
 ../shared/docs/benchmarks.md (section bench/storage.py).
+
+``--store postgres`` times the PostgreSQL store the same way (default sizes
+1,000 / 105,000 / 1,000,000) on a server this script starts in a temporary
+directory, durable (``fsync`` and ``synchronous_commit`` on, the defaults), or on
+``--database-url``. Each size is bulk-loaded with COPY into a fresh database
+(cases numbered from the sequence as the store numbers them, their evidence
+rows, conversations); then the same durable operations are timed one by one,
+plus ``list_page_ms``: a filtered, sorted page of the staff list (status and
+reporter type, newest first, the first page and page 100), median of 20.
+``list_filter_s`` is the two filtered listings and a count of every case (no
+full list: a million rows in Python is what the store exists to avoid). The
+TinyDB store's figures at 105,000 are measured in the same run
+(``tinydb_105000``).
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +53,7 @@ from storage.records import CaseDraft, CaseFilter, CaseStatus, EvidenceRef
 from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE, TinyDBStorage, rebuild_index
 
 DEFAULT_SIZES = (1000, 10000, 105000)
+POSTGRES_SIZES = (1000, 105000, 1000000)
 TIERS = ("cash_30000", "cash_50000", "review", "paid_terms", "none")
 SERVICES = ("kakaotalk", "kakaotalk_channel", "kakaomap", "kakao_t", "daum_mail", "other")
 REPORTERS = ("general", "small_business", "company")
@@ -236,12 +251,244 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
 
+# -- the PostgreSQL store ------------------------------------------------------------------
+
+
+def pg_bulk_load(url: str, size: int, rng: random.Random) -> float:
+    """COPY ``size`` cases (numbered from the sequence) and conversations; return seconds."""
+    import psycopg
+
+    from storage.case_numbers import case_number_from_sequence
+    from storage.postgres import PostgresStorage, _dump, _summary_values
+
+    started = time.perf_counter()
+    PostgresStorage(url).close()  # migrations, the case number key
+    step = 19 * 86400 / size
+    with psycopg.connect(url) as conn:
+        (key,) = conn.execute(
+            "SELECT value FROM store_meta WHERE key = 'case_number_key'"
+        ).fetchone()
+        key_bytes = bytes.fromhex(key)
+        columns = (
+            "case_number, user_id, submitted_at, updated_at, status, tier, reporter_type, "
+            "service, paid, monetary, amount, final_amount, evidence_sha256, message_count, "
+            "unread_messages, last_message_at, thread_done, draft_id, data"
+        )
+        with conn.cursor() as cur:
+            with (
+                cur.copy(f"COPY cases ({columns}) FROM STDIN") as cases,
+                conn.cursor() as cur2,
+            ):
+                for i in range(size):
+                    user_id = 10_000_000 + i
+                    now = START + i * step
+                    number = case_number_from_sequence(i + 1, key_bytes)
+                    case = case_from_draft(make_draft(rng, user_id), number, now)
+                    if rng.random() < 0.3:
+                        case.status = rng.choice(list(CaseStatus))
+                    cases.write_row((*_summary_values(case), case.draft_id, _dump(case.to_dict())))
+                del cur2
+            conn.execute("SELECT setval('case_number_seq', %s)", (size,))
+            conn.execute(
+                "INSERT INTO case_evidence (case_number, sha256)"
+                " SELECT case_number, unnest(evidence_sha256) FROM cases"
+            )
+            with cur.copy("COPY conversations (user_id, updated_at, data) FROM STDIN") as convs:
+                for i in range(size):
+                    user_id = 10_000_000 + i
+                    record = make_conversation(rng, user_id, START + i * step)
+                    convs.write_row(
+                        (str(record.user_id), record.updated_at, _dump(record.to_dict()))
+                    )
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+    return time.perf_counter() - started
+
+
+def pg_bench_size(server_url: str, size: int, ops: int) -> dict:
+    """The TinyDB bench_size's measures, on a fresh database of ``size`` cases."""
+    import psycopg
+
+    from storage.postgres import PostgresStorage
+
+    rng = random.Random(size)
+    name = f"bench_{size}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    setup_s = pg_bulk_load(url, size, rng)
+    print(f"  {size:>7} cases: bulk setup {setup_s:.1f} s (COPY, indexes, VACUUM ANALYZE)")
+    t0 = time.perf_counter()
+    store = PostgresStorage(url)
+    open_s = time.perf_counter() - t0
+    try:
+        now = START + 19 * 86400
+
+        def save(i: int) -> None:
+            user_id = 10_000_000 + rng.randrange(size) if i % 4 else 20_000_000 + i
+            store.save_conversation(make_conversation(rng, user_id, now))
+
+        drafts = [make_draft(rng, 30_000_000 + i) for i in range(ops + 50)]
+
+        def create(i: int) -> None:
+            store.create_case(drafts[i], now=now + i)
+
+        save_ms = timed(save, ops)
+        create_ms = timed(create, ops)
+
+        gc.collect()
+        t0 = time.perf_counter()
+        total = store.count_cases()
+        approved = store.list_cases(CaseFilter(status=CaseStatus.APPROVED, tier="cash_30000"))
+        week_total, _ = store.list_cases_page(
+            CaseFilter(
+                submitted_from=START, submitted_to=START + 7 * 86400, reporter_type="general"
+            ),
+            limit=50,
+        )
+        list_filter_s = time.perf_counter() - t0
+        assert total == size + ops + 50, (total, size)
+        page_filter = CaseFilter(status=CaseStatus.APPROVED, reporter_type="small_business")
+        first = timed(
+            lambda i: store.list_cases_page(page_filter, sort="newest", limit=50), 20, warmup=3
+        )
+        deep = timed(
+            lambda i: store.list_cases_page(page_filter, sort="newest", offset=99 * 50, limit=50),
+            20,
+            warmup=3,
+        )
+        by_amount = timed(
+            lambda i: store.list_cases_page(page_filter, sort="amount_desc", limit=50),
+            20,
+            warmup=3,
+        )
+    finally:
+        store.close()
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        (db_bytes,) = conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
+        conn.execute(f"DROP DATABASE {name}")
+    return {
+        "save_conversation_p50_ms": round(percentile(save_ms, 0.5), 3),
+        "save_conversation_p99_ms": round(percentile(save_ms, 0.99), 3),
+        "create_case_p50_ms": round(percentile(create_ms, 0.5), 3),
+        "create_case_p99_ms": round(percentile(create_ms, 0.99), 3),
+        "list_filter_s": round(list_filter_s, 3),
+        "list_page_ms": round(statistics.median(first), 2),
+        "list_page_100_ms": round(statistics.median(deep), 2),
+        "list_page_amount_ms": round(statistics.median(by_amount), 2),
+        "listed": [total, len(approved), week_total],
+        "open_s": round(open_s, 3),
+        "setup_s": round(setup_s, 1),
+        "database_mb": round(db_bytes / 2**20, 1),
+        "ops": ops,
+    }
+
+
+def main_postgres(args: argparse.Namespace) -> None:
+    from tests.support.postgres_server import PostgresServer, find_bindir
+
+    sizes = [int(s) for s in (args.sizes or ",".join(map(str, POSTGRES_SIZES))).split(",")]
+    server = None
+    url = args.database_url
+    if url is None:
+        bindir = find_bindir()
+        if bindir is None:
+            sys.exit("PostgreSQL's server is not installed (Debian: apt-get install postgresql)")
+        # Durable: fsync and synchronous_commit at their defaults (on).
+        server = PostgresServer(
+            bindir, settings={"shared_buffers": "512MB", "max_wal_size": "4GB"}
+        ).start()
+        url = server.url()
+    root = Path(
+        tempfile.mkdtemp(prefix="bench-storage-", dir=Path(__file__).resolve().parent.parent)
+    )
+    try:
+        ours: dict[str, dict] = {}
+        print("PostgresStorage (synchronous_commit on), durable ops timed one by one:")
+        for size in sizes:
+            ours[str(size)] = pg_bench_size(url, size, args.ops)
+        tiny = None
+        if args.tinydb_size:
+            print(f"TinyDBStorage at {args.tinydb_size:,} in the same run:")
+            tiny = bench_size(args.tinydb_size, args.ops, root)
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print()
+    print(
+        f"{'cases':>7} | {'save conv p50/p99 ms':>20} | {'create case p50/p99 ms':>22} "
+        f"| {'list+filter s':>13} | {'page ms (1st/100th/amount)':>26}"
+    )
+    for size, r in ours.items():
+        print(
+            f"{size:>7} | {r['save_conversation_p50_ms']:>9.3f} / {r['save_conversation_p99_ms']:<8.3f} "
+            f"| {r['create_case_p50_ms']:>10.3f} / {r['create_case_p99_ms']:<9.3f} "
+            f"| {r['list_filter_s']:>13.3f} | {r['list_page_ms']:>8.2f} / "
+            f"{r['list_page_100_ms']:.2f} / {r['list_page_amount_ms']:.2f}"
+        )
+    if tiny is not None:
+        r = tiny
+        print(
+            f"TinyDB {args.tinydb_size}: save conv p50/p99 {r['save_conversation_p50_ms']:.3f} / "
+            f"{r['save_conversation_p99_ms']:.3f} ms, create case p50/p99 "
+            f"{r['create_case_p50_ms']:.3f} / {r['create_case_p99_ms']:.3f} ms, "
+            f"list+filter {r['list_filter_s']:.3f} s"
+        )
+    smallest, largest = str(min(sizes)), str(max(sizes))
+
+    def growth(key: str) -> float | None:
+        return ratio(ours[largest][key], ours[smallest][key]) if smallest != largest else None
+
+    growth_save = growth("save_conversation_p50_ms")
+    growth_create = growth("create_case_p50_ms")
+    growths = [g for g in (growth_save, growth_create) if g is not None]
+    peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(
+        f"p50 growth {int(largest):,} over {int(smallest):,}: save {growth_save}, create {growth_create}"
+    )
+    print(f"peak RSS of this process: {peak_rss_mb} MiB")
+    result = {
+        "bench": "storage",
+        "store": "postgres",
+        "sizes": {
+            size: {k: r[k] for k in r if k not in ("listed", "ops")} for size, r in ours.items()
+        },
+        f"growth_p50_{largest}_over_{smallest}": max(growths) if growths else None,
+        "growth_save_conversation_p50": growth_save,
+        "growth_create_case_p50": growth_create,
+        "peak_rss_mb": peak_rss_mb,
+        "synchronous_commit": "on",
+        "ops_per_measure": args.ops,
+    }
+    if tiny is not None:
+        result[f"tinydb_{args.tinydb_size}"] = {
+            k: tiny[k] for k in tiny if k not in ("listed", "ops")
+        }
+    print(json.dumps(result))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--sizes", default=None, help="comma-separated case counts")
     parser.add_argument("--ops", type=int, default=2000, help="timed calls per operation")
     parser.add_argument("--stock-only", type=int, help=argparse.SUPPRESS)  # child process mode
+    parser.add_argument("--store", choices=["tinydb", "postgres"], default="tinydb")
+    parser.add_argument("--database-url", help="with --store postgres: a server of yours")
+    parser.add_argument(
+        "--tinydb-size",
+        type=int,
+        default=105000,
+        help="with --store postgres: also time the TinyDB store at this size (0: not)",
+    )
     args = parser.parse_args()
+    if args.store == "postgres":
+        main_postgres(args)
+        return
+    args.sizes = args.sizes or ",".join(map(str, DEFAULT_SIZES))
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     root = Path(

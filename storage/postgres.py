@@ -30,6 +30,8 @@ import io
 import json
 import logging
 import secrets
+import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterator
 from importlib import resources
 from pathlib import Path
@@ -67,7 +69,10 @@ T = TypeVar("T")
 
 # pg_advisory_lock keys: (namespace, key) pairs, the namespace telling them apart.
 MIGRATION_LOCK = 0x4F55_5441  # "OUTA": one session lock while migrations run
-EVIDENCE_LOCK_SPACE = 1  # (1, hashtext(sha256)): one file's holders change one at a time
+EVIDENCE_LOCK_SPACE = 1
+# Sequence values a process draws at once: a number costs no round trip of its own.
+# Values drawn and not used (a process stopping) are gaps, which numbers may have.
+NUMBER_BATCH = 20  # (1, hashtext(sha256)): one file's holders change one at a time
 
 _SUMMARY_COLUMNS = (
     "case_number, user_id, submitted_at, updated_at, status, tier, reporter_type, service, "
@@ -221,6 +226,8 @@ class PostgresStorage(Storage):
         self._pool.wait()
         self.blobs = PostgresBlobs(self._pool)
         self._number_key = self._case_number_key()
+        self._numbers: deque[int] = deque()  # sequence values drawn, not yet used
+        self._numbers_lock = threading.Lock()
 
     # -- plumbing ------------------------------------------------------------------------
     def _tx(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
@@ -314,33 +321,73 @@ class PostgresStorage(Storage):
 
     # -- cases ---------------------------------------------------------------------------
     def create_case(self, draft: CaseDraft, now: float) -> Case:
+        """One round trip and one commit: the statements go as a pipeline.
+
+        The new case's row, its evidence holds and its audit entry are one
+        transaction; the holds and the entry are written only when the row was
+        (the same draft submitted meanwhile makes the insert do nothing, and that
+        case is returned). A number a migrated case already has draws the next.
+        """
         if not draft.draft_id:
             raise ValueError("create_case needs a draft_id: it is what makes submitting idempotent")
+        for _attempt in range(100):
+            case = case_from_draft(draft, self._next_case_number(), now)
+            entry = created_entry(case)
+            digests = sorted({ref.sha256 for ref in case.evidence})
+            mine = "EXISTS (SELECT 1 FROM cases WHERE case_number = %s AND draft_id = %s)"
+            try:
+                with self._pool.connection() as conn:
+                    with conn.pipeline(), conn.transaction():
+                        self._lock_evidence(conn, digests)
+                        inserted = conn.execute(
+                            f"INSERT INTO cases ({_SUMMARY_COLUMNS}, draft_id, data)"
+                            f" VALUES ({_SUMMARY_PLACEHOLDERS}, %s, %s)"
+                            " ON CONFLICT DO NOTHING RETURNING 1",
+                            (*_summary_values(case), case.draft_id, _dump(case.to_dict())),
+                        )
+                        if digests:
+                            conn.execute(
+                                "INSERT INTO case_evidence (case_number, sha256)"
+                                f" SELECT %s, unnest(%s::text[]) WHERE {mine}"
+                                " ON CONFLICT DO NOTHING",
+                                (case.case_number, digests, case.case_number, case.draft_id),
+                            )
+                        conn.execute(
+                            "INSERT INTO audit (at, actor, action, case_number, detail)"
+                            f" SELECT %s, %s, %s, %s, %s WHERE {mine}",
+                            (
+                                entry.at,
+                                entry.actor,
+                                entry.action,
+                                entry.case_number,
+                                _dump(entry.detail),
+                                case.case_number,
+                                case.draft_id,
+                            ),
+                        )
+                    if inserted.fetchone() is not None:
+                        return case
+                    # The same draft was submitted meanwhile (it committed: take it), or
+                    # the number is one a migrated case already has (draw the next).
+                    existing = self._case_of_draft(conn, draft)
+                    if existing is not None:
+                        return existing
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
+                continue
+        raise StorageError("no free case number after 100 draws")
 
-        def work(conn: psycopg.Connection[Any]) -> Case | None:
-            existing = self._case_of_draft(conn, draft)
-            if existing is not None:
-                return existing
-            (n,) = conn.execute("SELECT nextval('case_number_seq')").fetchone() or (0,)
-            number = case_number_from_sequence(int(n) % SEQUENCE_SPACE, self._number_key)
-            case = case_from_draft(draft, number, now)
-            inserted = conn.execute(
-                f"INSERT INTO cases ({_SUMMARY_COLUMNS}, draft_id, data)"
-                f" VALUES ({_SUMMARY_PLACEHOLDERS}, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-                (*_summary_values(case), case.draft_id, _dump(case.to_dict())),
-            ).fetchone()
-            if inserted is None:
-                # Either the same draft was submitted meanwhile (it committed: take it),
-                # or the number is one a migrated case already has (draw the next).
-                return self._case_of_draft(conn, draft)
-            self._hold_for_case(conn, case)
-            self._insert_audit(conn, created_entry(case))
-            return case
-
-        while True:
-            case = self._tx(work)
-            if case is not None:
-                return case
+    def _next_case_number(self) -> str:
+        """The number of the next value of the sequence, drawn NUMBER_BATCH at a time."""
+        with self._numbers_lock:
+            if not self._numbers:
+                with self._pool.connection() as conn:
+                    rows = conn.execute(
+                        "SELECT nextval('case_number_seq') FROM generate_series(1, %s)",
+                        (NUMBER_BATCH,),
+                    ).fetchall()
+                self._numbers.extend(int(r[0]) for r in rows)
+            n = self._numbers.popleft()
+        return case_number_from_sequence(n % SEQUENCE_SPACE, self._number_key)
 
     def _case_of_draft(self, conn: psycopg.Connection[Any], draft: CaseDraft) -> Case | None:
         row = conn.execute(
