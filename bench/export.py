@@ -27,6 +27,18 @@ index the bot writes. Then, against a TinyDBStorage opened on that directory
 
 Prints tables and, as the last line, JSON with the keys in
 ../shared/docs/benchmarks.md (section bench/export.py).
+
+``--store postgres``: the same cases are COPY-loaded into a fresh database on a
+server this script starts (durable defaults) or on ``--database-url``; then
+``python -m bot export`` runs as staff run it (DATABASE_URL set), in a child
+process whose peak RSS is ``export_peak_rss_mb`` (``peak_rss_mb`` too): flags
+computed in SQL, cases streamed from a server-side cursor. ``csv_s`` and
+``jsonl_s`` are those runs' wall times; ``xlsx_s`` is measured up to 105,000
+cases (null above). ``list_page_ms`` is the staff list's server-side work for
+the filtered page (:func:`bot.staff.web.cases.list_page`, SQL paging), median of
+20, and ``list_page_variants_ms`` the same for other filters and sorts;
+``flags_ms`` the flags of every case in SQL. The statistics page reads every
+row and is not timed here (``stats_page_ms`` null).
 """
 
 from __future__ import annotations
@@ -41,6 +53,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -220,14 +233,200 @@ def export_to(store: TinyDBStorage, policy: Policy, fmt: str, path: Path) -> int
         return export_cases(fmt, read_cases(store, rows), out, policy, lang="ko", flags=flags)
 
 
+# -- the PostgreSQL store ------------------------------------------------------------------
+
+
+def pg_generate(url: str, count: int, policy: Policy, rng: random.Random) -> None:
+    """The cases of :func:`generate`, COPY-loaded into the database at ``url`` (setup only)."""
+    import psycopg
+
+    from storage.case_numbers import case_number_from_sequence
+    from storage.postgres import PostgresStorage, _dump, _summary_values
+
+    PostgresStorage(url).close()  # migrations and the number key
+    columns = (
+        "case_number, user_id, submitted_at, updated_at, status, tier, reporter_type, "
+        "service, paid, monetary, amount, final_amount, evidence_sha256, message_count, "
+        "unread_messages, last_message_at, thread_done, draft_id, data"
+    )
+    shared: list[str] = []
+    statuses = list(CaseStatus)
+    user_id = 6_000_000_000
+    with psycopg.connect(url) as conn:
+        (key,) = conn.execute(
+            "SELECT value FROM store_meta WHERE key = 'case_number_key'"
+        ).fetchone()
+        with conn.cursor() as cur, cur.copy(f"COPY cases ({columns}) FROM STDIN") as copy:
+            for i, at in enumerate(submission_times(rng, count)):
+                if rng.random() > 0.03:
+                    user_id += rng.randrange(1, 50)
+                draft = make_draft(rng, policy, user_id, shared)
+                if draft.evidence and len(shared) < 500:
+                    shared.append(draft.evidence[0].sha256)
+                number = case_number_from_sequence(i + 1, bytes.fromhex(key))
+                case = case_from_draft(draft, number, at)
+                if case.amount is not None:  # round(x, -3) gives a float; the flow gives ints
+                    case.amount = int(case.amount)
+                if rng.random() < 0.3:
+                    case.status = rng.choice(statuses)
+                    case.updated_at = at + 86400
+                    if case.status in (CaseStatus.APPROVED, CaseStatus.PAID):
+                        case.final_amount = case.tentative_support or 30_000
+                copy.write_row((*_summary_values(case), case.draft_id, _dump(case.to_dict())))
+                if (i + 1) % 100_000 == 0:
+                    print(f"  {i + 1:>9,} cases copied", flush=True)
+        conn.execute("SELECT setval('case_number_seq', %s)", (count,))
+        conn.execute(
+            "INSERT INTO case_evidence (case_number, sha256)"
+            " SELECT DISTINCT case_number, unnest(evidence_sha256) FROM cases"
+        )
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+
+
+def cli_export(url: str, fmt: str, path: Path) -> tuple[float, float, str]:
+    """``python -m bot export`` in a child process: wall seconds, its peak RSS in MiB, stderr."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("DATA_DIR", "POLICY")}
+    env.update(DATABASE_URL=url, PYTHONPATH=str(root))
+    probe = (
+        "import resource, runpy, sys\n"
+        "sys.argv = ['bot'] + sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__')\n"
+        "finally:\n"
+        "    print('peak_rss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " file=sys.stderr)\n"
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "export", "--format", fmt, "--output", str(path)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"export failed: {done.stderr}")
+    rss = int(done.stderr.split("peak_rss_kib", 1)[1].split()[0]) / 1024
+    return wall, rss, done.stderr
+
+
+def main_postgres(args: argparse.Namespace, policy: Policy) -> None:
+    import psycopg
+
+    from bot.staff.flags import flags_of
+    from bot.staff.web.cases import list_page, parse_list_query
+    from storage.postgres import PostgresStorage
+    from tests.support.postgres_server import PostgresServer, find_bindir
+
+    server = None
+    url = args.database_url
+    if url is None:
+        bindir = find_bindir()
+        if bindir is None:
+            sys.exit("PostgreSQL's server is not installed (Debian: apt-get install postgresql)")
+        server = PostgresServer(
+            bindir, settings={"shared_buffers": "512MB", "max_wal_size": "4GB"}
+        ).start()
+        url = server.url()
+    name = f"bench_export_{args.cases}"
+    root = Path(tempfile.mkdtemp(prefix="bench-export-", dir="/tmp"))
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        db_url = url.rsplit("/", 1)[0] + f"/{name}"
+        print(f"setup: COPY of {args.cases:,} cases into PostgreSQL (not timed)")
+        setup = timed(lambda: pg_generate(db_url, args.cases, policy, random.Random(1015)))
+        print(f"  setup took {setup:.1f} s")
+        load_before = os.getloadavg()[0]
+        seconds, rss = {}, {}
+        formats = ["csv", "json"] + (["xlsx"] if args.cases <= 105_000 else [])
+        for fmt in formats:
+            path = root / f"cases.{fmt}"
+            seconds[fmt], rss[fmt], said = cli_export(db_url, fmt, path)
+            print(
+                f"  {fmt:<5} {seconds[fmt]:.2f} s, peak RSS {rss[fmt]:.1f} MiB, "
+                f"{path.stat().st_size / 1e6:.1f} MB: {said.splitlines()[-2].strip()}"
+            )
+        store = PostgresStorage(db_url, pool_size=2)
+        try:
+            cases = store.count_cases()
+            flags_ms = 1000 * timed(lambda: flags_of(store))
+            flags = flags_of(store)
+
+            def page_ms(path: str, runs: int) -> float:
+                from multidict import MultiDict
+
+                query = parse_list_query(
+                    MultiDict(
+                        (k, v)
+                        for part in path.split("?", 1)[1:]
+                        for k, v in (p.split("=", 1) for p in part.split("&"))
+                    ),
+                    policy,
+                )
+                list_page(store, query, flags)
+                return statistics.median(
+                    1000 * timed(lambda: list_page(store, query, flags)) for _ in range(runs)
+                )
+
+            list_ms = page_ms(LIST_FILTER, 20)
+            variants = {name: page_ms(path, 5) for name, path in LIST_VARIANTS.items()}
+        finally:
+            store.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name}")
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    peak = max(rss.values())
+    result = {
+        "bench": "export",
+        "store": "postgres",
+        "cases": cases,
+        "csv_s": round(seconds["csv"], 2),
+        "xlsx_s": round(seconds["xlsx"], 2) if "xlsx" in seconds else None,
+        "jsonl_s": round(seconds["json"], 2),
+        "list_page_ms": round(list_ms, 2),
+        "list_page_variants_ms": {k: round(v, 2) for k, v in variants.items()},
+        "stats_page_ms": None,
+        "flags_ms": round(flags_ms, 1),
+        "export_peak_rss_mb": {k: round(v, 1) for k, v in rss.items()},
+        "peak_rss_mb": round(peak, 1),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+    print()
+    print(
+        f"CSV export of {cases:,} cases: {result['csv_s']} s, exporting process {rss['csv']:.1f} MiB"
+    )
+    print(f"JSON lines: {result['jsonl_s']} s; XLSX: {result['xlsx_s']} s")
+    print(f"flags of every case (SQL): {result['flags_ms']} ms")
+    print(f"list page, filtered (server work): {result['list_page_ms']} ms")
+    for label, ms in result["list_page_variants_ms"].items():
+        print(f"  list page, {label}: {ms} ms")
+    print(json.dumps(result))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=105_000)
     parser.add_argument(
         "--data-dir", type=Path, help="reuse (or create and keep) this data directory"
     )
+    parser.add_argument("--store", choices=["tinydb", "postgres"], default="tinydb")
+    parser.add_argument("--database-url", help="with --store postgres: a server of yours")
     args = parser.parse_args()
     policy = load_policy()
+    if args.store == "postgres":
+        main_postgres(args, policy)
+        return
     root = Path(tempfile.mkdtemp(prefix="bench-export-", dir="/tmp"))
     data_dir = args.data_dir or root / "data"
     try:
