@@ -61,11 +61,23 @@ class Screen:
 class WebVisitor:
     """One person's browser: its own cookie jar, the last screen it was shown."""
 
-    def __init__(self, base: str, *, script: bool, lang: str = "ko-KR") -> None:
+    def __init__(
+        self,
+        base: str,
+        *,
+        script: bool,
+        lang: str = "ko-KR",
+        connector: aiohttp.BaseConnector | None = None,
+    ) -> None:
+        """``connector``: one shared by many visitors (a benchmark), each with its own cookies."""
         self.base = base
         self.script = script
         self.headers = {"Accept-Language": lang, "Origin": base}
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            connector=connector,
+            connector_owner=connector is None,
+        )
         self.screen = Screen()
         self.last_status = 0
 
