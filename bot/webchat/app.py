@@ -49,6 +49,7 @@ from flows.conversation import FILE_STATES
 from flows.evidence import ALLOWED_TYPES
 from flows.identity import UserKey
 from flows.messages import ChoiceInput, CommandInput, Input, Reply, parse_callback
+from flows.record import ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
 from storage import CaseFilter, CorruptFile
 from storage.case_numbers import normalize_case_number
@@ -82,6 +83,7 @@ class Turn:
     lang: str
     takes_files: bool
     unread: int = 0  # notices this page shows that the person had not seen (the title)
+    started: bool = True  # a conversation exists (else the page offers to start one)
 
 
 class WebChat:
@@ -190,21 +192,40 @@ class WebChat:
 
     def _look(self, user: UserKey, request: web.Request) -> Turn:
         """The visitor's page as it stands (with any news from the mailbox added)."""
-        lang = self.lang_of(request, user)
+        record = self._record(user)
+        language_code = accept_language(request)
         transcript = self.transcripts.load(user.id)
         unread = self._unread(user)
         news = self._mailbox(user) if unread else []
         if transcript is None:
-            transcript = self._new_transcript(user)
-            prompt = self._prompt(user)
-            transcript.add([Bubble.of(prompt)] if prompt else [Bubble(t(lang, "web.welcome"))])
-            if prompt is None and not news:
-                return Turn(transcript, [], lang, False)  # nothing kept for a mere visit
+            transcript = self._new_transcript(record)
+            if record is not None:
+                transcript.add([Bubble.of(self.service.flow.prompt(record, CHANNEL))])
+            else:
+                lang = self.service.user_lang(user, language_code)
+                transcript.add([Bubble(t(lang, "web.welcome"))])
+                if not news:  # nothing kept for a mere visit
+                    return self._turn(transcript, [], user, None, language_code)
         if news:
             transcript.add(news)
         if news or transcript.seq == 0:
             self.transcripts.save(user.id, transcript)
-        return Turn(transcript, news, lang, self.service.takes_files(user), unread)
+        return self._turn(transcript, news, user, record, language_code, unread)
+
+    def _turn(
+        self,
+        transcript: Transcript,
+        new: list[Bubble],
+        user: UserKey,
+        record: ConversationRecord | None,
+        language_code: str | None = None,
+        unread: int = 0,
+    ) -> Turn:
+        """The page's state from the conversation as stored (read once by the caller)."""
+        if record is None:
+            lang = self.service.user_lang(user, language_code)
+            return Turn(transcript, new, lang, False, unread, started=False)
+        return Turn(transcript, new, record.lang, record.state in FILE_STATES, unread)
 
     def render_page(
         self, request: web.Request, visitor: str, turn: Turn, *, status: int = 200
@@ -216,7 +237,7 @@ class WebChat:
 
     def context(self, visitor: str, turn: Turn) -> dict[str, Any]:
         lang = turn.lang
-        started = turn.transcript.seq > 0 or self._has_record(UserKey(CHANNEL, visitor))
+        started = turn.started or turn.transcript.seq > 0
         return {
             "lang": lang,
             "other": "en" if lang == "ko" else "ko",
@@ -285,11 +306,11 @@ class WebChat:
         language_code: str | None,
     ) -> Turn:
         """Run one answer through the intake (in a worker thread, in the visitor's turn)."""
-        transcript = self.transcripts.load(user.id) or self._new_transcript(user)
-        lang = self.service.user_lang(user, language_code)
-        if message is None or n <= transcript.seq:  # empty, or sent before (a resent form)
-            return Turn(transcript, [], lang, self.service.takes_files(user))
         record = self._record(user)
+        transcript = self.transcripts.load(user.id) or self._new_transcript(record)
+        if message is None or n <= transcript.seq:  # empty, or sent before (a resent form)
+            return self._turn(transcript, [], user, record, language_code)
+        lang = record.lang if record is not None else self.service.user_lang(user, language_code)
         before = record.case_number if record else None
         shown = self._shown(transcript, message, mine, lang, record is not None)
         if record is None and isinstance(message, ChoiceInput):
@@ -309,8 +330,7 @@ class WebChat:
         transcript.seq = n
         transcript.add(new)
         self.transcripts.save(user.id, transcript)
-        lang = after.lang if after is not None else self.service.user_lang(user, language_code)
-        return Turn(transcript, new, lang, after is not None and after.state in FILE_STATES)
+        return self._turn(transcript, new, user, after, language_code)
 
     def _shown(
         self,
@@ -369,12 +389,13 @@ class WebChat:
 
     def _switch(self, user: UserKey, lang: str) -> Turn:
         self.service.set_language(user, lang)
-        transcript = self.transcripts.load(user.id) or self._new_transcript(user)
-        prompt = self._prompt(user)
+        record = self._record(user)
+        transcript = self.transcripts.load(user.id) or self._new_transcript(record)
+        prompt = self.service.flow.prompt(record, CHANNEL) if record is not None else None
         new = [Bubble.of(prompt) if prompt else Bubble(t(lang, "web.welcome"))]
         transcript.add(new)
         self.transcripts.save(user.id, transcript)
-        return Turn(transcript, new, lang, self.service.takes_files(user))
+        return self._turn(transcript, new, user, record)
 
     # -- the mailbox --------------------------------------------------------------------
     async def news_count(self, request: web.Request, visitor: str) -> web.StreamResponse:
@@ -405,11 +426,12 @@ class WebChat:
         return self.note(request, visitor, turn, note, 403)
 
     def _look_only(self, user: UserKey, lang: str) -> Turn:
-        transcript = self.transcripts.load(user.id) or self._new_transcript(user)
+        record = self._record(user)
+        transcript = self.transcripts.load(user.id) or self._new_transcript(record)
         if not transcript.bubbles:
-            prompt = self._prompt(user)
+            prompt = self.service.flow.prompt(record, CHANNEL) if record is not None else None
             transcript.add([Bubble.of(prompt) if prompt else Bubble(t(lang, "web.welcome"))])
-        return Turn(transcript, [], lang, self.service.takes_files(user))
+        return self._turn(transcript, [], user, record)
 
     def note(
         self, request: web.Request, visitor: str, turn: Turn, note: Bubble, status: int
@@ -420,6 +442,7 @@ class WebChat:
             [note],
             turn.lang,
             turn.takes_files,
+            started=turn.started,
         )
         shown.transcript.bubbles.append(note)
         if request.headers.get(SCRIPT_HEADER) == "1":
@@ -546,24 +569,16 @@ class WebChat:
         return case.user_id.id
 
     # -- small reads --------------------------------------------------------------------
-    def _record(self, user: UserKey) -> Any:
+    def _record(self, user: UserKey) -> ConversationRecord | None:
         try:
             return self.storage.load_conversation(user)
         except CorruptFile:
             return None
 
-    def _has_record(self, user: UserKey) -> bool:
-        return self._record(user) is not None
-
-    def _prompt(self, user: UserKey) -> Reply | None:
-        record = self._record(user)
-        return self.service.flow.prompt(record, CHANNEL) if record is not None else None
-
-    def _new_transcript(self, user: UserKey) -> Transcript:
+    def _new_transcript(self, record: ConversationRecord | None) -> Transcript:
         """An empty transcript; its counter continues the conversation's (a lost file)."""
-        record = self._record(user)
         last = record.last_input_id if record is not None else None
-        return Transcript(seq=last or 0)
+        return Transcript(seq=last if isinstance(last, int) else 0)
 
     def _mailbox(self, user: UserKey) -> list[Bubble]:
         """News kept for the visitor (review decisions, staff messages), each shown once."""
