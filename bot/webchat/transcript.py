@@ -1,11 +1,15 @@
 """What a web chat visitor has seen: their bubbles, the current buttons, and a request counter.
 
-One small JSON file per visitor under ``DATA_DIR/webchat/chats/`` (fanned out by the id's
-hash), replaced atomically (a temporary file renamed over it): a killed process leaves
-the old or the new transcript, never half of one. It is not fsync'd: the conversation
-itself is (by the store), and a transcript lost to a power cut only shortens what the
-page shows; the request counter then starts again from the conversation's own last
-input id, so a resent form is still recognised.
+One small file of JSON lines per visitor under ``DATA_DIR/webchat/chats/`` (fanned out by
+the id's hash). Each answer appends one line (its request number and the bubbles it
+added) in a single ``write`` with ``O_APPEND``: no rename, no rewrite of what was there,
+which keeps the web chat's own cost per step small beside the conversation's durable
+write. A line torn by a kill is skipped when read (the lines before it stand). Once a
+file holds :data:`COMPACT_AT` lines it is rewritten with only the bubbles shown, atomically
+(a temporary file renamed over it). Nothing here is fsync'd: the conversation itself is
+(by the store), and a transcript lost to a power cut only shortens what the page shows;
+the request counter then starts again from the conversation's own last input id, so a
+resent form is still recognised.
 
 ``seq`` numbers the visitor's requests: the page carries ``seq + 1`` in each form, and a
 form whose number was already taken (sent twice, an old tab, the back button) is shown
@@ -73,6 +77,8 @@ class Bubble:
 class Transcript:
     seq: int = 0
     bubbles: list[Bubble] = field(default_factory=list)
+    unsaved: list[Bubble] = field(default_factory=list)  # added since it was read
+    lines: int = 0  # lines its file held when read (0: no file yet)
 
     @property
     def buttons(self) -> tuple[tuple[Button, ...], ...]:
@@ -84,18 +90,23 @@ class Transcript:
 
     def add(self, bubbles: list[Bubble]) -> None:
         self.bubbles.extend(bubbles)
+        self.unsaved.extend(bubbles)
         del self.bubbles[:-KEEP_BUBBLES]
 
 
+# A file is rewritten with only what the page shows once it holds this many lines.
+COMPACT_AT = 100
+
+
 class TranscriptStore:
-    """Transcripts as files under ``folder`` (``DATA_DIR/webchat``)."""
+    """Transcripts as files of JSON lines under ``folder`` (``DATA_DIR/webchat``)."""
 
     def __init__(self, folder: Path) -> None:
         self.chats = folder / "chats"
         self.tmp = folder / "tmp"
         for path in (self.chats, self.tmp):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for entry in os.scandir(self.tmp):  # writes that never finished
+        for entry in os.scandir(self.tmp):  # rewrites that never finished
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
         self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -103,37 +114,67 @@ class TranscriptStore:
 
     def _path(self, visitor: str) -> Path:
         fan = hashlib.sha256(visitor.encode()).hexdigest()[:2]
-        return self.chats / fan / f"{visitor}.json"
+        return self.chats / fan / f"{visitor}.jsonl"
 
     def load(self, visitor: str) -> Transcript | None:
-        """The visitor's transcript; None when there is none (or it cannot be read)."""
+        """The visitor's transcript; None when there is none (or nothing of it is readable)."""
         try:
-            data = json.loads(self._path(visitor).read_bytes())
-            return Transcript(
-                seq=int(data["seq"]), bubbles=[Bubble.from_json(b) for b in data["bubbles"]]
-            )
+            raw = self._path(visitor).read_bytes()
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("web chat transcript of %s unreadable, starting afresh: %s", visitor, exc)
-            return None
+        transcript = Transcript()
+        for line in raw.splitlines():
+            try:
+                data = json.loads(line)
+                seq = int(data["seq"])
+                added = [Bubble.from_json(b) for b in data["add"]]
+            except (ValueError, KeyError, TypeError):
+                log.warning("web chat transcript of %s: a torn line skipped", visitor)
+                continue
+            transcript.seq = max(transcript.seq, seq)
+            transcript.bubbles.extend(added)
+            transcript.lines += 1
+        del transcript.bubbles[:-KEEP_BUBBLES]
+        return transcript if transcript.lines else None
 
     def save(self, visitor: str, transcript: Transcript) -> None:
+        """Append what was added since the transcript was read (or rewrite a long file)."""
+        if transcript.lines + 1 >= COMPACT_AT:
+            self.rewrite(visitor, transcript)
+            return
+        line = self._line(transcript.seq, transcript.unsaved)
         path = self._path(visitor)
-        body = json.dumps(
-            {"seq": transcript.seq, "bubbles": [b.to_json() for b in transcript.bubbles]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # personal data
+        except FileNotFoundError:  # the fan-out folder is new
+            path.parent.mkdir(exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        transcript.lines += 1
+        transcript.unsaved = []
+
+    def rewrite(self, visitor: str, transcript: Transcript) -> None:
+        """Replace the visitor's file by this transcript, atomically (one line)."""
+        path = self._path(visitor)
         tmp = self.tmp / f"{self._prefix}-{next(self._names)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as file:
-            file.write(body)
+            file.write(self._line(transcript.seq, transcript.bubbles))
         try:
             os.replace(tmp, path)
         except FileNotFoundError:  # the fan-out folder is new
             path.parent.mkdir(exist_ok=True, mode=0o700)
             os.replace(tmp, path)
+        transcript.lines = 1
+        transcript.unsaved = []
+
+    @staticmethod
+    def _line(seq: int, bubbles: list[Bubble]) -> bytes:
+        data = {"seq": seq, "add": [b.to_json() for b in bubbles]}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
     def delete(self, visitor: str) -> None:
         self._path(visitor).unlink(missing_ok=True)
