@@ -45,10 +45,10 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import e2e  # noqa: E402  (bench/e2e.py: the Telegram path and its helpers)
+import e2e
 
-from bot.settings import ENV_VARS  # noqa: E402
-from tests.support.web_chat import WebVisitor  # noqa: E402
+from bot.settings import ENV_VARS
+from tests.support.web_chat import WebVisitor
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIPT = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"receipt-bytes" * 2000  # ~26 KB
