@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from flows.amount import format_amount
 from flows.bizno import parse_business_number
@@ -398,6 +399,11 @@ class SimulatedUser:
         self.quit = False
         self.problem: str | None = None
 
+    @property
+    def key(self) -> UserKey:
+        """Who this person is to the bot (their cases and conversation are filed under it)."""
+        return UserKey.telegram(self.plan.user_id)
+
     async def converse(self) -> None:
         try:
             if await self.run.until_acked(self.start_at):
@@ -499,6 +505,121 @@ class SimulatedUser:
 
 
 # -- the bot process -----------------------------------------------------------------------------
+class WebForms:
+    """What a web chat user's answers are: the same choices as a Telegram user's, as form posts.
+
+    Stands in for the Bot API stand-in's update builders, so :class:`WebUser` answers
+    with :meth:`SimulatedUser.answer` unchanged.
+    """
+
+    def text_update(self, user: JSONDict, text: str, **options: Any) -> tuple[str, Any]:
+        return ("text", text)
+
+    def photo_update(self, user: JSONDict, data: bytes, **options: Any) -> tuple[str, Any]:
+        return ("file", data)
+
+    def callback_update(self, user: JSONDict, data: str, **options: Any) -> tuple[str, Any]:
+        return ("choice", data)
+
+
+class WebUser(SimulatedUser):
+    """The same person through the web chat at ``/`` of the same bot process, with the page's
+    script (``script``) or without it. Each answer is posted until the server takes it (a
+    refused connection, a dropped one, a 5xx: the same form again, with the same request
+    number, as a browser's retry or a person pressing again); then the page is read again."""
+
+    def __init__(self, run: Run, plan: Plan, start_at: float, base: str, script: bool) -> None:
+        super().__init__(run, plan, start_at)
+        self.forms = WebForms()
+        self.api = self.forms  # type: ignore[assignment]  # answers become form posts
+        self.base = base
+        self.script = script
+        self.visitor: str | None = None
+
+    @property
+    def key(self) -> UserKey:
+        return UserKey("web", self.visitor or "none")
+
+    async def _converse(self) -> None:
+        from tests.support.web_chat import WebVisitor
+
+        lang = "en-US" if self.plan.lang == "en" else "ko-KR"
+        async with WebVisitor(self.base, script=self.script, lang=lang) as me:
+            self.me = me
+            await self._read()
+            answers: list[tuple[str, Any]] = [("cmd", "start")]
+            while True:
+                await self._post(answers)
+                self.sent += len(answers)
+                await self._read()
+                shown = self.log.question()
+                if shown is None:
+                    raise AssertionError("the page never asked anything")
+                if shown.question == "submitted":
+                    self.finished = True
+                    return
+                if self.plan.quit_after is not None and self.sent >= self.plan.quit_after:
+                    self.quit = True
+                    return
+                if self.sent >= MAX_UPDATES_PER_USER:
+                    raise AssertionError(f"still at {shown.question!r} after {self.sent} posts")
+                answers = self.answer(shown)  # type: ignore[assignment]
+
+    async def _read(self) -> None:
+        """Open the page (again after a kill) and read what it shows, as the chat log."""
+        while True:
+            try:
+                await self.me.open()
+            except (aiohttp.ClientError, OSError):
+                pass
+            else:
+                if self.me.last_status == 200:
+                    break
+            if time.monotonic() > self.run.deadline:
+                raise TimeoutError("the page did not open again before the deadline")
+            await asyncio.sleep(0.1)
+        cookie = self.me.http.cookie_jar.filter_cookies(URL(self.base)).get("chat")
+        self.visitor = cookie.value.rpartition(".")[0] if cookie else self.visitor
+        bots = [text for kind, text in self.me.screen.bubbles if kind != "mine"]
+        buttons = tuple(value for _, value in self.me.screen.buttons)
+        self.log.messages = [
+            Shown(i, text, buttons if i == len(bots) - 1 else (), None)
+            for i, text in enumerate(bots)
+        ]
+        self.log.messages = [
+            replace(m, question=read_question(m.text, m.buttons)) for m in self.log.messages
+        ]
+
+    async def _post(self, answers: list[tuple[str, Any]]) -> None:
+        """Post one answer (files together) until the server takes it."""
+        files = [data for kind, data in answers if kind == "file"]
+        self.run.counts["updates"] += 1
+        failed = False
+        while True:
+            self.run.counts["posts"] += 1
+            try:
+                if files:
+                    status = await self.me.attach(
+                        *((f"photo{n}.jpg", "image/jpeg", d) for n, d in enumerate(files))
+                    )
+                else:
+                    ((kind, value),) = answers
+                    status = await self.me.post("/say", {kind: value})
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                self.run.failed_posts[f"web {type(exc).__name__}"] += 1
+                status = None
+            if status == 200:
+                self.run.counts["acked"] += 1
+                self.run.counts["redelivered_updates"] += failed
+                return
+            if status is not None and status < 500 and status != 429:
+                raise AssertionError(f"the web chat refused {answers[0][0]}: HTTP {status}")
+            failed = True
+            if time.monotonic() > self.run.deadline:
+                raise TimeoutError("an answer was not taken before the deadline")
+            await asyncio.sleep(random.uniform(0.05, 0.3))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -756,13 +877,13 @@ def verify(
                 if case is None:
                     counts["lost_cases"] += 1
                     problems.append(f"{who} was shown {number}, which does not exist")
-                elif case.user_id != UserKey.telegram(plan.user_id):
+                elif case.user_id != user.key:
                     problems.append(f"{who} was shown {number} of user {case.user_id}")
-            own = store.list_cases(CaseFilter(user_id=UserKey.telegram(plan.user_id)))
+            own = store.list_cases(CaseFilter(user_id=user.key))
             if len(own) > 1:
                 counts["duplicates"] += len(own) - 1
                 problems.append(f"{who} has {len(own)} cases: {[r.case_number for r in own]}")
-            record = store.load_conversation(UserKey.telegram(plan.user_id))
+            record = store.load_conversation(user.key)
             if user.problem and (user.finished or not plan.finishes):
                 problems.append(f"{who}: {user.problem}")
             if not plan.finishes:
@@ -844,6 +965,7 @@ async def run_soak(
     deadline_s: float = 300.0,
     progress: bool = False,
     migrated_from: Path | None = None,
+    web_share: float = 0.25,
 ) -> SoakResult:
     """Run ``users`` reports against the real bot process while killing it ``kills`` times.
 
@@ -859,6 +981,10 @@ async def run_soak(
     updates), so they fall during the conversations however fast the machine is;
     half the users arrive later, so some submit while others start. ``deadline_s``
     bounds the run: a user still going then is reported as stuck.
+
+    ``web_share``: this share of the users files through the web chat at ``/`` of the
+    same process (half of them with the page's script, half without), posting each
+    answer again until the server takes it.
 
     ``migrated_from``: start on a copy of this earlier release's data directory
     (e.g. tests/fixtures/data_v1) converted by ``python -m bot migrate``, as an
@@ -884,9 +1010,14 @@ async def run_soak(
         run = Run(api, deadline=started + deadline_s)
         bot = BotProcess(api, data_dir, bot_log)
         await bot.start()
+        web_every = round(1 / web_share) if web_share else 0
+        base = f"http://127.0.0.1:{bot.port}"
         people = [
-            SimulatedUser(run, plan, 0.0 if i % 2 == 0 else rng.uniform(0.0, 0.5) * total)
+            WebUser(run, plan, start, base, script=(i // web_every) % 2 == 0)
+            if web_every and i % web_every == 1
+            else SimulatedUser(run, plan, start)
             for i, plan in enumerate(plans)
+            for start in [0.0 if i % 2 == 0 else rng.uniform(0.0, 0.5) * total]
         ]
         moments = sorted(rng.uniform(0.02, 0.97) * total for _ in range(kills))
         ticker = asyncio.create_task(report_progress(run, users, total, started, progress))
@@ -918,6 +1049,7 @@ async def run_soak(
         "migrated_from": str(migrated_from) if migrated_from else None,
         "legacy_cases": checked["legacy_cases"],
         "users": users,
+        "web_users": sum(isinstance(p, WebUser) for p in people),
         "finished": checked["finished"],
         "quitters": checked["quitters"],
         "unfinished": checked["unfinished"],
@@ -971,6 +1103,9 @@ def main(argv: list[str] | None = None) -> int:
         "--dir", type=Path, help="work directory to keep (default: a temporary one)"
     )
     parser.add_argument(
+        "--web-share", type=float, default=0.25, help="share of users on the web chat"
+    )
+    parser.add_argument(
         "--migrated",
         nargs="?",
         type=Path,
@@ -993,6 +1128,7 @@ def main(argv: list[str] | None = None) -> int:
                 work_dir,
                 users=args.users,
                 kills=args.kills,
+                web_share=args.web_share,
                 seed=args.seed,
                 deadline_s=args.deadline,
                 progress=True,

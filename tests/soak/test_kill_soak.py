@@ -1,4 +1,5 @@
-"""A hundred users finish their reports while the real bot process is SIGKILLed at least twenty times."""
+"""A hundred users (a quarter of them through the web chat) finish their reports while the real
+bot process is SIGKILLed at least twenty times."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ async def test_every_promise_survives_twenty_kills(tmp_path):
     result = await run_soak(tmp_path, users=USERS, kills=KILLS)
     print(result.report())  # the counts, shown with -s or when the test fails
     assert result.counts["kills"] >= KILLS
+    assert result.counts["web_users"] == USERS // 4  # a quarter files through the web chat
     assert result.problems == [], result.report()
     # 25 runs of the real bot process logged to this file: no secret may be in it.
     log = (tmp_path / "bot.log").read_text(errors="replace")
