@@ -8,6 +8,7 @@ folder), for a reviewer to look at; the path is printed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import tempfile
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import build_service, build_storage
+from bot.settings import load_settings
 from flows.identity import UserKey
 from flows.messages import Reply
 from tests.staff.test_browser import CHROMIUM, LAUNCH_ARGS, chromium_or_skip
@@ -221,3 +224,74 @@ async def test_a_staff_message_reaches_the_page(site: ChatSite, browser):
     assert await page.title() == "(1) 피해 접수"
     await shots.take(page, "staff-message")
     await context.close()
+
+
+async def test_a_staff_answer_on_the_staff_web_reaches_the_web_reporter(tmp_path, browser):
+    """The round trip: the reporter writes to staff from the page, staff answer on the staff
+    web, and the answer shows in the page's mailbox with the unread count in the title."""
+    from bot.server import build_doors, serve
+    from tests.staff.test_web import TOKEN
+    from tests.webchat.conftest import free_port
+
+    shots = Shots("staff-round-trip-390-ko")
+    port = free_port()
+    settings = load_settings(
+        {"DATA_DIR": str(tmp_path / "data"), "PORT": str(port), "STAFF_WEB_TOKEN": TOKEN}
+    )
+    storage = build_storage(settings)
+    service = build_service(settings, storage)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    server = asyncio.create_task(
+        serve(settings, build_doors(settings, service), stop=stop, ready=ready)
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        reporter = await browser.new_context(viewport=PHONE, locale="ko-KR")
+        page = await reporter.new_page()
+        await page.goto(base + "/")
+        await press(page, "접수 시작하기")
+        for label in ("동의해요", "일반 이용자", "카카오맵"):
+            await press(page, label)
+            await page.get_by_role("button", name="이전 질문").wait_for()
+        await press(page, "아니요, 문의·의견이에요")
+        await wait_for_bot(page, "자유롭게 적어")
+        await answer(page, "즐겨찾기가 사라졌어요.")
+        await press(page, "접수하기")
+        await wait_for_bot(page, "조회 코드")
+        text = await page.locator("#transcript").inner_text()
+        number = re.search(r"접수번호: (\S+)", text).group(1)
+        await answer(page, "보상은 언제쯤 받을 수 있나요?")  # after submitting: to staff
+        await wait_for_bot(page, "담당자에게 보냈어요")
+        await shots.take(page, "reporter-wrote")
+
+        staff = await browser.new_context(viewport=DESKTOP, locale="ko-KR")
+        desk = await staff.new_page()
+        await desk.goto(base + "/staff/")
+        await desk.fill("#name", "김담당")
+        await desk.fill("#token", TOKEN)
+        await desk.click("button[type=submit]")
+        await desk.wait_for_url(base + "/staff/")
+        await desk.goto(f"{base}/staff/cases/{number}")
+        assert "보상은 언제쯤 받을 수 있나요?" in await desk.locator("#messages").text_content()
+        await desk.fill("#answer-text", "다음 달 말까지 지급될 예정이에요.")
+        await desk.click("form.answer button[type=submit]")
+        # Kept in the web reporter's mailbox (the staff web's words for that are its own).
+        await desk.wait_for_selector(".flash")
+        await shots.take(desk, "staff-answered")
+
+        # The page's script asks for news when the page is looked at again.
+        await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        await page.locator("#news button").wait_for()
+        assert await page.title() == "(1) 피해 접수"
+        await shots.take(page, "news-waiting")
+        await page.locator("#news button").click()
+        await wait_for_bot(page, "다음 달 말까지 지급될 예정이에요.")
+        assert await page.title() == "피해 접수"
+        await shots.take(page, "news-shown")
+        await staff.close()
+        await reporter.close()
+    finally:
+        stop.set()
+        await server
+        storage.close()
