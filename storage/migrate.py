@@ -105,7 +105,7 @@ def migrate(data_dir: Path, *, now: float | None = None) -> Migrated:
         result = replace(result, request_ids=_carry_update_ids(layout, files))
     finally:
         os.close(fd)
-    # Open it once: a dropped index and holds are rebuilt now rather than at the
+    # Open it once: the dropped evidence holds are rebuilt now rather than at the
     # bot's next start, and changes a crash left unfinished are settled.
     TinyDBStorage(layout.root).close()
     return result
