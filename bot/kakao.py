@@ -16,7 +16,9 @@ pages and the public samples they were checked against).
   question's buttons (or its number in a list longer than 10) is that button; words
   such as "뒤로", "접수 확인", "처음부터" are commands (:func:`flows.commands.read_words`);
   photos of the secure-image plugin are fetched at once from Kakao's temporary URLs
-  (only from ``KAKAO_IMAGE_HOSTS``) and handed over as :class:`bot.intake.IncomingFile`.
+  (only from ``KAKAO_IMAGE_HOSTS``) and handed over as :class:`bot.intake.IncomingFile`;
+  documents, which KakaoTalk cannot send, go by the one-time upload link shown at a
+  step that takes files (:mod:`bot.kakao_upload`).
 - **out**: the flow's replies as ``simpleText`` outputs (merged, or split at 1,000
   characters, into at most 3; what does not fit waits behind an "이어서 보기" quick
   reply), their buttons as quick replies (a list of more than 10, e.g. the policy's 11
@@ -64,6 +66,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.intake import IncomingFile, IntakeService
+from bot.kakao_upload import UploadLinks, base_url_of
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
 from flows.commands import read_words
@@ -340,6 +343,7 @@ class _Person:
     last: _Answer | None = None  # for recognising a retry
     late: asyncio.Task[tuple[dict, list[str]]] | None = None  # an answer not yet seen
     at_files: bool = False  # the last answer asked for files (its note was said)
+    base_url: str = ""  # this server as Kakao reached it (for the upload link)
 
 
 class KakaoSkill:
@@ -352,7 +356,7 @@ class KakaoSkill:
         *,
         sequencer: UserSequencer | None = None,
         budget_s: float = ANSWER_BUDGET_S,
-        upload_link: Callable[[UserKey, str], str | None] | None = None,
+        uploads: UploadLinks | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.service = service
@@ -360,7 +364,8 @@ class KakaoSkill:
         self.secret = hashlib.sha256((settings.kakao_skill_secret or "").encode()).digest()
         self.sequencer = sequencer or service.sequencer  # the server's one line per person
         self.budget_s = budget_s
-        self.upload_link = upload_link
+        # Documents by a one-time web upload link (bot/kakao_upload.py).
+        self.uploads = uploads or UploadLinks(service, settings.kakao_skill_secret or "")
         self.clock = clock
         self.people: dict[UserKey, _Person] = {}
         self.session: aiohttp.ClientSession | None = None
@@ -370,6 +375,7 @@ class KakaoSkill:
     def mount(self, app: web.Application) -> None:
         app.router.add_post(SKILL_PATH, self.skill)
         app.router.add_post(SKILL_PATH + "/{token}", self.skill)
+        self.uploads.mount(app)
 
     async def open(self) -> None:
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=IMAGE_TIMEOUT_S))
@@ -399,6 +405,7 @@ class KakaoSkill:
             log.warning("kakao skill body refused: %s", exc)
             return web.Response(status=400, text="bad skill payload")
         person = self.people.setdefault(user, _Person())
+        person.base_url = base_url_of(request)
         lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
         ticket = self.sequencer.take(user)
         task = asyncio.create_task(self._answer(user, skill, ticket))
@@ -578,19 +585,23 @@ class KakaoSkill:
         for lang in CATALOG:
             if said == _fold(t(lang, "lang.name")):
                 return ChoiceInput(LANG_QUESTION, lang)
+        # The buttons last shown here, then those of the question now asked (the
+        # conversation may have moved on elsewhere: a web upload, a restart).
         buttons = person.shown.buttons if person.shown else []
-        if not buttons:
-            prompt = await asyncio.to_thread(self.service.current_prompt, user)
-            buttons = [b for row in prompt.buttons for b in row] if prompt else []
-        for button in buttons:
-            if said and said in (_fold(button.label), _fold(shorten(button.label))):
-                choice = parse_callback(button.data)
+        for pass_ in (1, 2):
+            if pass_ == 2:
+                prompt = await asyncio.to_thread(self.service.current_prompt, user)
+                buttons = [b for row in prompt.buttons for b in row] if prompt else []
+            for button in buttons:
+                if said and said in (_fold(button.label), _fold(shorten(button.label))):
+                    choice = parse_callback(button.data)
+                    if choice is not None:
+                        return choice
+            numbered = len(buttons) > MAX_QUICK_REPLIES and said.isdigit()
+            if numbered and 1 <= int(said) <= len(buttons):
+                choice = parse_callback(buttons[int(said) - 1].data)
                 if choice is not None:
                     return choice
-        if len(buttons) > MAX_QUICK_REPLIES and said.isdigit() and 1 <= int(said) <= len(buttons):
-            choice = parse_callback(buttons[int(said) - 1].data)
-            if choice is not None:
-                return choice
         if _is_chat_photo(skill.utterance):
             lang = person.lang or self.service.user_lang(user)
             return _DoorSays([t(lang, "kakao.chat_photo")])
@@ -658,9 +669,9 @@ class KakaoSkill:
                 at_files = True
                 if not person.at_files:  # said once, where files are first asked for
                     text = f"{text}\n\n{t(lang, 'kakao.evidence')}"
-                    link = self.upload_link(user, lang) if self.upload_link else None
-                    if link:
-                        text += "\n" + t(lang, "kakao.upload_link", url=link)
+                if person.base_url:  # a fresh one-time link each time (bot/kakao_upload.py)
+                    link = self.uploads.link(person.base_url, user)
+                    text += "\n\n" + t(lang, "kakao.upload_link", url=link)
             texts.append(text)
             for b in flat:
                 if all(b.data != known.data for known in buttons):

@@ -678,10 +678,10 @@ MESSAGES: dict[str, str] = {
     "kakao.photos": "Send photos",
     "kakao.evidence": (
         "To send photos, tap 'Send photos' below; you can pick several at once.\n"
-        "A KakaoTalk chatbot cannot take document files such as PDF or Excel: "
-        "please take a photo of the document's screen and send that."
+        "A KakaoTalk chatbot cannot take document files such as PDF or Excel itself: "
+        "take a photo of the document's screen and send that, or upload the file at the link below."
     ),
-    "kakao.upload_link": "You can upload document files here (for this report only, works once): {url}",
+    "kakao.upload_link": "Upload document files (for this report only; works once, within 30 minutes):\n{url}",
     "kakao.chat_photo": (
         "A photo put straight into the chat cannot be received safely. "
         "At the evidence step, tap 'Send photos' to send it."
@@ -694,5 +694,21 @@ MESSAGES: dict[str, str] = {
         "'start over' new report · 'back' previous question · 'status' your reports · "
         "'language' 한국어/English · 'cancel' delete the report in progress · 'delete my data'"
     ),
+    "kakao.upload.title": "Upload evidence documents",
+    "kakao.upload.intro": (
+        "Choose document files such as PDF, Excel or HWP to send; you can pick several at once. "
+        "This link works once."
+    ),
+    "kakao.upload.choose": "Files to send",
+    "kakao.upload.send": "Send",
+    "kakao.upload.back": "Go back to KakaoTalk and tap 'Done'.",
+    "kakao.upload.invalid": (
+        "This link cannot be used: it was used already or has expired. "
+        "Get a new one in the KakaoTalk chat."
+    ),
+    "kakao.upload.passed": "This is not the step that takes files. Please go back to the KakaoTalk chat.",
+    "kakao.upload.none": "Please choose the files to send.",
+    "kakao.upload.too_big": "That is too big. Each file may be up to 20MB.",
+    "kakao.upload.broken": "The files did not arrive. Please send them again.",
     "kakao.photos_failed": "{count} photo(s) could not be downloaded. Please send them again with 'Send photos'.",
 }

@@ -372,3 +372,73 @@ async def test_a_notice_waits_for_the_next_utterance_and_shows_once(tmp_path: Pa
         assert shown.index("서류를 확인했어요") < shown.index("어떤 서비스")
         again = await person.type("뒤로")
         assert "서류를 확인했어요" not in again
+
+
+PDF = b"%PDF-1.4\n% sales of October\n"
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/kakao/upload/[A-Za-z0-9_\-.]+)")
+
+
+async def upload(bot: Running, url: str, name: str, data: bytes, mime: str) -> tuple[int, str]:
+    form = aiohttp.FormData()
+    form.add_field("files", data, filename=name, content_type=mime)
+    origin = f"http://127.0.0.1:{bot.settings.port}"
+    async with bot.http.post(url, data=form, headers={"Origin": origin}) as response:
+        return response.status, await response.text()
+
+
+async def test_a_pdf_goes_by_a_one_time_upload_link(tmp_path: Path) -> None:
+    """KakaoTalk takes no documents: the evidence question links a one-time upload page."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        assert not LINK.search(person.text)
+        evidence = await walk_to_evidence(person)
+        found = LINK.search(evidence)
+        assert found, evidence
+        url = found.group(1)
+        async with bot.http.get(url) as page:
+            assert page.status == 200
+            body = await page.text()
+            assert 'type="file"' in body and "<script" not in body
+            assert page.headers["Referrer-Policy"] == "no-referrer"
+            assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+        status, body = await upload(bot, url, "sales.pdf", PDF, "application/pdf")
+        assert status == 200 and "sales.pdf" in body and "다 보냈어요" in body
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None
+        assert [f["name"] for f in record.answers["evidence"]] == ["sales.pdf"]
+        # Once only.
+        status, body = await upload(bot, url, "again.pdf", PDF + b"2", "application/pdf")
+        assert status == 404 and "쓸 수 없어요" in body
+        async with bot.http.get(url) as page:
+            assert page.status == 404
+        # Forged or altered tokens are refused alike.
+        for bad in (url[:-2] + "xx", url.rsplit("/", 1)[0] + "/nothing"):
+            status, _ = await upload(bot, bad, "x.pdf", PDF, "application/pdf")
+            assert status == 404
+        # A cross-site post is refused before anything is read.
+        # Back in KakaoTalk, whose quick replies are still those from before the upload:
+        await person.type("다 보냈어요")  # the summary; back to the evidence question:
+        fresh = LINK.search(await person.press("◀ 뒤로"))  # a new link
+        assert fresh and fresh.group(1) != url, person.text
+        form = aiohttp.FormData()
+        form.add_field("files", PDF, filename="y.pdf", content_type="application/pdf")
+        async with bot.http.post(
+            fresh.group(1), data=form, headers={"Origin": "https://evil.example"}
+        ) as response:
+            assert response.status == 403
+        summary = await person.press("다 보냈어요")
+        assert "• 증빙 자료: 1개" in summary
+
+
+async def test_an_upload_link_expires(tmp_path: Path) -> None:
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        found = LINK.search(await walk_to_evidence(person))
+        assert found
+        uploads = bot.door.skill.uploads
+        uploads.clock = lambda: time.time() + 31 * 60
+        status, _ = await upload(bot, found.group(1), "late.pdf", PDF, "application/pdf")
+        assert status == 404
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and not record.answers.get("evidence")
