@@ -57,6 +57,7 @@ import logging
 import re
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,8 @@ SKILL_TIMEOUT_S = 5.0  # Kakao gives up on a skill after this
 ANSWER_BUDGET_S = 3.5
 # A request whose fingerprint was seen for the same person this recently is a retry.
 RETRY_WINDOW_S = 60.0
+# People the door keeps in memory (last answer, buttons shown, texts still to show).
+MAX_PEOPLE = 10_000
 IMAGE_TIMEOUT_S = 20.0
 LANG_QUESTION = "lang"
 _IMAGE_EXTENSIONS = {"image/png": ".png", "image/webp": ".webp", "image/heic": ".heic"}
@@ -367,9 +370,19 @@ class KakaoSkill:
         # Documents by a one-time web upload link (bot/kakao_upload.py).
         self.uploads = uploads or UploadLinks(service, settings.kakao_skill_secret or "")
         self.clock = clock
-        self.people: dict[UserKey, _Person] = {}
+        # What is remembered of the people heard from lately (the newest MAX_PEOPLE):
+        # conveniences only; a person forgotten is answered from storage.
+        self.people: OrderedDict[UserKey, _Person] = OrderedDict()
         self.session: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
+
+    def _person(self, user: UserKey) -> _Person:
+        """The door's memory of ``user``, made the newest; the oldest beyond MAX_PEOPLE go."""
+        person = self.people.pop(user, None) or _Person()
+        self.people[user] = person
+        while len(self.people) > MAX_PEOPLE:
+            self.people.popitem(last=False)
+        return person
 
     # -- lifetime ----------------------------------------------------------------------------
     def mount(self, app: web.Application) -> None:
@@ -404,7 +417,7 @@ class KakaoSkill:
         except (ValueError, RecursionError) as exc:  # bad JSON is a ValueError too
             log.warning("kakao skill body refused: %s", exc)
             return web.Response(status=400, text="bad skill payload")
-        person = self.people.setdefault(user, _Person())
+        person = self._person(user)
         person.base_url = base_url_of(request)
         lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
         ticket = self.sequencer.take(user)
@@ -444,14 +457,14 @@ class KakaoSkill:
             except (TimeoutError, aiohttp.ClientError):
                 log.warning("kakao callback failed (attempt %s)", attempt)
         # Not delivered: the person sees it on their next request instead.
-        self.people.setdefault(user, _Person()).late = task
+        self._person(user).late = task
 
     # -- one request, in the person's turn ------------------------------------------------
     async def _answer(
         self, user: UserKey, skill: SkillRequest, ticket: int
     ) -> tuple[dict, list[str]]:
         async with self.sequencer.turn(user, ticket):
-            person = self.people.setdefault(user, _Person())
+            person = self._person(user)
             now = self.clock()
             last = person.last
             if (
@@ -658,7 +671,7 @@ class KakaoSkill:
 
     def _shown(self, replies: list[Reply], lang: str, state: str | None, user: UserKey) -> Shown:
         """The replies as texts and one list of buttons, plus the door's quick replies."""
-        person = self.people.setdefault(user, _Person())
+        person = self._person(user)
         texts: list[str] = []
         buttons: list[Button] = []
         at_files = False

@@ -442,3 +442,55 @@ async def test_an_upload_link_expires(tmp_path: Path) -> None:
         assert status == 404
         record = bot.storage.load_conversation(UserKey("kakao", USER))
         assert record is not None and not record.answers.get("evidence")
+
+
+def test_long_lists_are_paged_never_dropped() -> None:
+    from bot.kakao import MAX_QUICK_REPLIES, Shown, pages_of, skill_response
+    from flows.messages import Button
+
+    for count in range(0, 41):
+        buttons = [Button(f"option {n}", f"q:{n}") for n in range(count)]
+        pages = pages_of(buttons)
+        assert [b for page in pages for b in page] == buttons
+        for number, page in enumerate(pages):
+            response, rest = skill_response(Shown(["Pick one"], buttons, "en"), page=number)
+            quick = response["template"].get("quickReplies", [])
+            assert len(quick) <= MAX_QUICK_REPLIES and not rest
+            assert [q["extra"]["data"] for q in quick if "data" in q.get("extra", {})] == [
+                b.data for b in page
+            ]
+            if count > MAX_QUICK_REPLIES:
+                text = response["template"]["outputs"][-1]["simpleText"]["text"]
+                assert all(f"{n + 1}. option {n}" in text for n in range(count))
+
+
+def test_text_past_three_bubbles_waits_behind_show_the_rest() -> None:
+    from bot.kakao import MAX_TEXT, Shown, skill_response
+    from tests.support.kakao_schema import check_response
+
+    texts = [("가나다라 " * 120).strip() for _ in range(6)]  # 6 x 599 characters
+    response, rest = skill_response(Shown(texts, [], "ko"))
+    check_response(response)
+    shown = [o["simpleText"]["text"] for o in response["template"]["outputs"]]
+    assert len(shown) == 3 and rest
+    assert [q["label"] for q in response["template"]["quickReplies"]] == ["이어서 보기"]
+    assert "".join(shown + rest).replace("\n", "").replace(" ", "") == "".join(texts).replace(
+        " ", ""
+    )
+    assert all(len(piece) <= MAX_TEXT for piece in shown + rest)
+
+
+def test_the_door_remembers_a_bounded_number_of_people(tmp_path: Path, monkeypatch) -> None:
+    import bot.kakao
+    from bot.kakao import KakaoSkill
+
+    monkeypatch.setattr(bot.kakao, "MAX_PEOPLE", 5)
+    settings = load_settings({"DATA_DIR": str(tmp_path / "data"), "KAKAO_SKILL_SECRET": SECRET})
+    store = TinyDBStorage(settings.data_dir)
+    try:
+        skill = KakaoSkill(build_service(settings, store), settings)
+        for n in range(20):
+            skill._person(UserKey("kakao", f"u{n}"))
+        assert list(skill.people) == [UserKey("kakao", f"u{n}") for n in range(15, 20)]
+    finally:
+        store.close()
