@@ -22,18 +22,25 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import html
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import jinja2
 from aiohttp import web
 
 from bot.intake import IncomingFiles, IntakeService
 from bot.webchat.uploads import BadForm, TooBig, read_form, spool_folder
-from bot.webpage import add_security_headers, content_security_policy, is_https, same_origin
+from bot.webpage import (
+    add_security_headers,
+    content_security_policy,
+    is_https,
+    same_origin,
+    template_options,
+)
 from flows.conversation import FILE_STATES
 from flows.identity import UserKey
 from flows.texts import t
@@ -44,6 +51,7 @@ UPLOAD_PATH = "/kakao/upload"
 USED = "kakao_upload"  # the request-id channel one-time tokens are marked under
 LINK_SECONDS = 30 * 60
 _CSP = content_security_policy(scripts=False)
+TEMPLATES = Path(__file__).resolve().parent / "kakao_templates"
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class UploadLinks:
         self.service = service
         self.key = hashlib.sha256(b"kakao-upload-link\x00" + secret.encode()).digest()
         self.clock = clock
+        self.env = jinja2.Environment(**template_options(TEMPLATES))
 
     # -- tokens ------------------------------------------------------------------------------
     def token(self, user: UserKey) -> str:
@@ -119,13 +128,7 @@ class UploadLinks:
         lang = self.service.user_lang(user)
         if not self.service.takes_files(user):
             return self._page(lang, [t(lang, "kakao.upload.passed")], status=409)
-        form = (
-            '<form method="post" enctype="multipart/form-data">'
-            f'<p><input type="file" name="files" multiple required aria-label="'
-            f'{html.escape(t(lang, "kakao.upload.choose"))}"></p>'
-            f"<p><button>{html.escape(t(lang, 'kakao.upload.send'))}</button></p></form>"
-        )
-        return self._page(lang, [t(lang, "kakao.upload.intro")], form=form)
+        return self._page(lang, [t(lang, "kakao.upload.intro")], form=True)
 
     async def upload(self, request: web.Request) -> web.Response:
         """Take the files into the person's conversation, once."""
@@ -165,15 +168,15 @@ class UploadLinks:
         return self._page(lang, [t(lang, "kakao.upload.invalid")], status=status)
 
     def _page(
-        self, lang: str, texts: list[str], *, form: str = "", status: int = 200
+        self, lang: str, texts: list[str], *, form: bool = False, status: int = 200
     ) -> web.Response:
-        title = html.escape(t(lang, "kakao.upload.title"))
-        body = "".join("<p>" + html.escape(text).replace("\n", "<br>") + "</p>" for text in texts)
-        page = (
-            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="referrer" content="no-referrer"><title>{title}</title></head>'
-            f"<body><main><h1>{title}</h1>{body}{form}</main></body></html>"
+        page = self.env.get_template("upload.html").render(
+            lang=lang,
+            title=t(lang, "kakao.upload.title"),
+            texts=texts,
+            form=form,
+            choose=t(lang, "kakao.upload.choose"),
+            send=t(lang, "kakao.upload.send"),
         )
         response = web.Response(text=page, content_type="text/html", status=status)
         add_security_headers(response, _CSP)
