@@ -494,3 +494,23 @@ def test_the_door_remembers_a_bounded_number_of_people(tmp_path: Path, monkeypat
         assert list(skill.people) == [UserKey("kakao", f"u{n}") for n in range(15, 20)]
     finally:
         store.close()
+
+
+async def test_the_fixture_payloads_as_they_are(tmp_path: Path) -> None:
+    """Each sample payload in tests/fixtures/kakao, sent as it is (the callback URL
+    pointed at the stand-in), gets a response within Kakao's limits."""
+    from tests.support.kakao_platform import fixture
+
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        for name in ("utterance", "quick_reply", "secure_image", "callback"):
+            body = fixture(name)
+            if "callbackUrl" in body["userRequest"]:
+                body["userRequest"]["callbackUrl"] = bot.platform.callback_url()
+            await person.post(body)  # checked against the schema as it arrives
+            assert person.text, name
+        # The consent was agreed by the quick reply's extra; the photos (on Kakao's own
+        # host, at the reporter-type question) were answered without being fetched.
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "reporter_type"
+        assert bot.platform.photo_requests == []
