@@ -241,7 +241,8 @@ MESSAGES: dict[str, str] = {
     "message.sent": "We've sent it to staff (case {case_number}). Their answer will come here.",
     "message.stopped": "Nothing was sent to staff.",
     "message.throttled": (
-        "You've sent a lot of messages in a short time. Staff will read all of them.\n"
+        "You've sent a lot of messages in a short time, so this one was not passed on. "
+        "Staff will read the ones before it.\n"
         "Please write again a little later."
     ),
     "message.from_staff": "Staff answered about case {case_number}:\n\n{text}",

@@ -242,7 +242,8 @@ MESSAGES: dict[str, str] = {
     "message.sent": "접수번호 {case_number}에 대한 내용을 담당자에게 보냈어요. 답이 오면 여기로 알려 드릴게요.",
     "message.stopped": "담당자에게 아무것도 보내지 않았어요.",
     "message.throttled": (
-        "짧은 시간에 메시지를 많이 보내셨어요. 보내신 내용은 담당자가 모두 확인할 거예요.\n"
+        "짧은 시간에 메시지를 많이 보내셔서 이번 내용은 전하지 못했어요. "
+        "앞서 보내신 내용은 담당자가 모두 확인할 거예요.\n"
         "조금 뒤에 다시 보내 주세요."
     ),
     "message.from_staff": "접수번호 {case_number}에 대해 담당자가 답했어요.\n\n{text}",
