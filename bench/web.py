@@ -237,6 +237,7 @@ async def telegram_cpu(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         burst=False,
         think_ms=0.0,
         warmup=9,
+        migrated=None,  # a fresh data directory, as the web chat's
     )
     target = e2e.Target("telegram", [sys.executable, "-m", "bot", "telegram"])
     measured = e2e.Measured(target, e2e_args, work)

@@ -1,0 +1,45 @@
+"""bench/web.py runs end to end with a handful of people and prints its JSON last line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # whole reports through the web chat and the Telegram webhook
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = (
+    "users",
+    "steps_per_s",
+    "reports_per_s",
+    "p50_ms",
+    "p99_ms",
+    "cpu_ms_per_step",
+    "telegram_cpu_ms_per_update",
+    "failed_users",
+    "peak_rss_mb",
+)
+
+
+def test_web_bench_files_whole_reports_with_and_without_the_script():
+    bench = str(ROOT / "bench" / "web.py")
+    done = subprocess.run(
+        [sys.executable, bench, "--paced", "3", "--pace-s", "0.05", "--burst", "3"]
+        + ["--telegram", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["bench"] == "web" and all(key in result for key in KEYS)
+    assert result["users"] == 3 and result["failed_users"] == 0
+    for key in ("steps_per_s", "reports_per_s", "cpu_ms_per_step", "telegram_cpu_ms_per_update"):
+        assert result[key] > 0, key
+    assert result["no_script"]["reports_per_s"] > 0 and result["burst"]["failed_users"] == 0
