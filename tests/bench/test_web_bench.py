@@ -27,9 +27,9 @@ KEYS = (
 
 def test_web_bench_files_whole_reports_with_and_without_the_script():
     bench = str(ROOT / "bench" / "web.py")
+    small = ["--paced", "3", "--pace-s", "0.05", "--burst", "3", "--telegram", "3"]
     done = subprocess.run(
-        [sys.executable, bench, "--paced", "3", "--pace-s", "0.05", "--burst", "3"]
-        + ["--telegram", "3"],
+        [sys.executable, bench, *small],
         cwd=ROOT,
         capture_output=True,
         text=True,
