@@ -497,6 +497,8 @@ MESSAGES: dict[str, str] = {
     "staff.filter.messages": "Messages",
     "staff.filter.messages_unread": "Unanswered messages",
     "staff.list.unread": "Show the {count} cases with unanswered messages",
+    "staff.list.undelivered": "{count} notice(s) not yet delivered to the people they are for ({cases} case(s)).",
+    "staff.list.undelivered_badge": "{count} undelivered",
     "staff.list.unread_badge": "{count} new",
     "staff.thread.title": "Messages with the reporter",
     "staff.thread.empty": "No messages yet.",

@@ -495,6 +495,8 @@ MESSAGES: dict[str, str] = {
     "staff.filter.messages": "메시지",
     "staff.filter.messages_unread": "답하지 않은 메시지",
     "staff.list.unread": "답하지 않은 메시지가 있는 접수 {count}건 보기",
+    "staff.list.undelivered": "이용자에게 아직 전하지 못한 알림이 {count}개 있어요(접수 {cases}건).",
+    "staff.list.undelivered_badge": "알림 미전달 {count}",
     "staff.list.unread_badge": "메시지 {count}",
     "staff.thread.title": "이용자와 주고받은 메시지",
     "staff.thread.empty": "아직 주고받은 메시지가 없어요.",

@@ -247,3 +247,25 @@ def test_the_console_writes_to_staff_after_submitting(tmp_path):
     assert out.count("담당자에게 보냈어요") == 2
     assert f"[1] {row.case_number} 담당자에게 문의" in out  # /status's button, numbered
     assert "담당자에게 아무것도 보내지 않았어요" in out  # the button opened it, /cancel closed it
+
+
+def test_a_notice_waiting_for_the_console_user_is_printed_on_their_next_input(tmp_path):
+    """Regression: the console could not be told anything the bot started (a staff
+    decision, a reminder): such news failed as "not told". It now waits in the console
+    person's mailbox and is printed, once, before the answer to their next line."""
+    from storage import Notice
+    from storage.tinydb_store import TinyDBStorage
+
+    data_dir = tmp_path / "data"
+    store = TinyDBStorage(data_dir)
+    user = CONSOLE_USER_ID
+    news = {"text": "접수 ABC-DEF-GHJ 심사 결과를 알려 드려요.", "buttons": []}
+    store.add_notice(Notice("n-1", user, "ABC-DEF-GHJ", "review", (news,), 1_700_000_000.0))
+    store.close()
+    out = chat(data_dir, ["/status", "/status"])
+    assert out.count("읽지 않은 알림이 1개 있어요.") == 1
+    assert out.count("접수 ABC-DEF-GHJ 심사 결과를 알려 드려요.") == 1
+    assert out.index("읽지 않은 알림이 1개 있어요.") < out.index("심사 결과를 알려 드려요")
+    store = TinyDBStorage(data_dir)
+    assert store.undelivered_notices() == []
+    store.close()

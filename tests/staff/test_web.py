@@ -1195,3 +1195,35 @@ async def test_without_a_notifier_the_confirmation_names_the_cases_channel(stora
         confirmed = html.unescape(staff.confirmed)
         assert "지금은 콘솔 메시지를 바로 보낼 수 없어요" in confirmed
         assert "텔레그램" not in confirmed
+
+
+async def test_staff_see_which_notices_are_still_undelivered(storage):
+    """Regression: a notice that did not reach its person was only an audit line on its
+    case's page; nothing told staff how many were still waiting, or where."""
+    console = add_case(storage, user_id=UserKey("console", "3"))
+    blocked = add_case(storage)
+    told = add_case(storage)
+
+    async def notify(user_id, replies):
+        if user_id == blocked.user_id:
+            raise ConnectionError("Telegram is down")
+
+    async with serve(storage, review=ReviewService(storage, notify=notify)) as staff:
+        await signed_in(staff)
+        for case in (console, blocked, told):
+            await staff.act(case.case_number, "reject", reason="중복 접수")
+        page = html.unescape(await staff.page("/staff/"))
+        assert "이용자에게 아직 전하지 못한 알림이 2개 있어요(접수 2건)." in page
+        badge = "/staff/cases/{}#undelivered"
+        assert badge.format(console.case_number) in page
+        assert badge.format(blocked.case_number) in page
+        assert badge.format(told.case_number) not in page
+
+        detail = html.unescape(await staff.page(f"/staff/cases/{blocked.case_number}"))
+        assert "텔레그램 알림을 1번 보내 봤지만 전하지 못했어요" in detail
+        assert "ConnectionError" in detail and "/resend" in detail
+        detail = html.unescape(await staff.page(f"/staff/cases/{console.case_number}"))
+        assert "이용자가 다음에 말을 걸 때 한 번 보여 드리고" in detail
+        assert "/resend" not in detail  # nothing to push: it waits for the person
+        page = html.unescape(await staff.page("/staff/?lang=en"))
+        assert "2 notice(s) not yet delivered to the people they are for (2 case(s))." in page

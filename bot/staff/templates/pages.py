@@ -158,12 +158,15 @@ def case_list(
     paging: Paging,
     exports: Mapping[str, str],
     unread_cases: int = 0,
+    undelivered: Mapping[str, int] | None = None,
 ) -> Context:
     """The filterable, sortable, paged case list with export links for the same filter.
 
     ``unread_cases`` counts every case with messages staff have not answered (a link
-    to them heads the list).
+    to them heads the list). ``undelivered`` counts, per case, the notices its person
+    has not got yet (a line heads the list, a badge marks each such row).
     """
+    undelivered = dict(undelivered or {})
     lang = frame.lang
     choices: dict[str, list[tuple[str, str]]] = {
         "status": [(str(s), labels.status(s)) for s in CaseStatus],
@@ -210,6 +213,8 @@ def case_list(
         "paging": paging,
         "exports": exports,
         "unread_cases": unread_cases,
+        "undelivered": undelivered,
+        "undelivered_total": sum(undelivered.values()),
     }
 
 

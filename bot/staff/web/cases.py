@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -221,6 +222,10 @@ async def case_list(request: web.Request) -> web.Response:
     unread = await asyncio.to_thread(
         lambda: staff.storage.list_cases_page(CaseFilter(unread_messages=True), limit=0)[0]
     )
+    # Notices their people have not got yet (pushes failing, or kept for their next
+    # visit): few, and kept apart from the delivered ones, so counting them is cheap.
+    waiting = await asyncio.to_thread(staff.storage.undelivered_notices)
+    undelivered = Counter(n.case_number for n in waiting if n.case_number)
     pages_count = max(1, -(-total // PAGE_SIZE))
     session.list_query = urlencode(query.params(page=page if page > 1 else ""))
 
@@ -252,6 +257,7 @@ async def case_list(request: web.Request) -> web.Response:
         paging=paging,
         exports=exports,
         unread_cases=unread,
+        undelivered=undelivered,
     )
     return render(request, "list.html", page_values, lang=session.lang)
 
