@@ -80,6 +80,10 @@ class Notices:
         self.sequencer = sequencer or UserSequencer()
         self.clock = clock
         self._notifiers: dict[str, ChannelNotifier] = {}
+        # Notices of pushing channels not delivered yet, to retry: those whose push
+        # failed here, and those found by :meth:`load_retries` at start-up. Kept in
+        # memory so a retry round never reads every mailbox's notices.
+        self._retry: dict[str, Notice] = {}
         # Called with each notice posted (the scheduler looks at its person again).
         self.on_post: list[Callable[[Notice], None]] = []
 
@@ -123,7 +127,8 @@ class Notices:
         )
         await asyncio.to_thread(self.storage.add_notice, notice)  # durable before any push
         if notice_id is not None:  # maybe posted before: go on from what is stored
-            notice = await asyncio.to_thread(self.storage.get_notice, notice_id) or notice
+            stored = await asyncio.to_thread(self.storage.get_notice, notice_id)
+            notice = stored or notice
         for hook in self.on_post:
             hook(notice)
         if notice.delivered_at is None and self.pushes(user_id):
@@ -144,6 +149,7 @@ class Notices:
     async def _push_current(self, notice: Notice) -> Notice:
         current = await asyncio.to_thread(self.storage.get_notice, notice.notice_id)
         if current is None or current.delivered_at is not None:
+            self._retry.pop(notice.notice_id, None)
             return current or notice
         notifier = self._notifiers.get(current.user_id.channel)
         if notifier is None or not notifier.pushes:
@@ -158,12 +164,15 @@ class Notices:
                 current.user_id,
                 type(exc).__name__,
             )
-            return await asyncio.to_thread(
+            failed = await asyncio.to_thread(
                 self.storage.mark_notice_failed,
                 current.notice_id,
                 self.clock(),
                 type(exc).__name__,
             )
+            self._retry[failed.notice_id] = failed
+            return failed
+        self._retry.pop(current.notice_id, None)
         return await asyncio.to_thread(
             self.storage.mark_notice_delivered, current.notice_id, self.clock()
         )
@@ -191,13 +200,21 @@ class Notices:
         return len(self.storage.undelivered_notices(user_id))
 
     # -- retries ------------------------------------------------------------------------
+    def load_retries(self) -> int:
+        """Find the undelivered notices of pushing channels (one read, at start-up); return how many.
+
+        They failed before a restart, or were kept while their channel was not
+        running (a server without Telegram): they are pushed from the next round on.
+        """
+        found = [n for n in self.storage.undelivered_notices() if self.pushes(n.user_id)]
+        for notice in found:
+            self._retry.setdefault(notice.notice_id, notice)
+        return len(found)
+
     def retries_due(self, now: float) -> list[Notice]:
-        """The undelivered notices of pushing channels whose next try is due, oldest first."""
-        return [
-            n
-            for n in self.storage.undelivered_notices()
-            if self.pushes(n.user_id) and retry_at(n) <= now
-        ]
+        """The notices to push again whose wait is over, oldest first (see :func:`retry_at`)."""
+        due = [n for n in list(self._retry.values()) if retry_at(n) <= now]
+        return sorted(due, key=lambda n: n.created_at)
 
 
 def retry_at(notice: Notice) -> float:

@@ -87,9 +87,11 @@ class Scheduler:
             await asyncio.sleep(self.interval_s)
 
     async def load_schedule(self) -> None:
-        """Schedule every stored draft and documents reminder (one scan, in a worker thread)."""
+        """Schedule every stored draft and documents reminder, and find the notices to push
+        again (one scan each, in a worker thread)."""
         with self.activity.during():
             schedule, actions = await asyncio.to_thread(self._initial_schedule)
+            await asyncio.to_thread(self.notices.load_retries)
         with self._lock:
             for user_id, at in schedule.items():
                 self._due[user_id] = min(at, self._due.get(user_id, at))

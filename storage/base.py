@@ -287,6 +287,18 @@ class Storage(ABC):
         request and the staff overview's count never read delivered notices.
         """
 
+    def undelivered_by_case(self) -> dict[str, int]:
+        """How many undelivered notices each case has (cases with none left out).
+
+        For the staff case list on every page view: a store may answer it without
+        building every notice (the default does build them).
+        """
+        counts: dict[str, int] = {}
+        for notice in self.undelivered_notices():
+            if notice.case_number:
+                counts[notice.case_number] = counts.get(notice.case_number, 0) + 1
+        return counts
+
     @abstractmethod
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
         """Record that the notice reached its person at ``at``; return it as it is now.

@@ -53,7 +53,8 @@ class MemoryStorage(Storage):
         self._requests = RecentRequests(keep_request_ids)
         self._audit: list[str] = []
         self._notices: dict[str, str] = {}  # notice id -> notice as JSON, in order added
-        self._undelivered: dict[str, UserKey] = {}  # ids not yet delivered, in order added
+        # ids not yet delivered, in order added -> (their person, their case)
+        self._undelivered: dict[str, tuple[UserKey, str | None]] = {}
 
     # -- conversations -----------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
@@ -231,7 +232,7 @@ class MemoryStorage(Storage):
                 return
             self._notices[notice.notice_id] = data
             if notice.delivered_at is None:
-                self._undelivered[notice.notice_id] = notice.user_id
+                self._undelivered[notice.notice_id] = (notice.user_id, notice.case_number)
 
     def get_notice(self, notice_id: str) -> Notice | None:
         with self._lock:
@@ -242,11 +243,19 @@ class MemoryStorage(Storage):
         with self._lock:
             snapshot = [
                 self._notices[i]
-                for i, owner in self._undelivered.items()
+                for i, (owner, _) in self._undelivered.items()
                 if user_id is None or owner == user_id
             ]
         notices = [Notice.from_dict(json.loads(data)) for data in snapshot]
         return sorted(notices, key=lambda n: n.created_at)  # stable: ties stay in order added
+
+    def undelivered_by_case(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._lock:
+            for _, number in self._undelivered.values():
+                if number:
+                    counts[number] = counts.get(number, 0) + 1
+        return counts
 
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
         return self._change_notice(notice_id, lambda n: notice_delivered(n, at))

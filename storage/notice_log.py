@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 
 from flows.identity import UserKey
 from storage.errors import NoticeNotFound
@@ -89,6 +87,14 @@ class NoticeLog:
         notices.sort(key=lambda n: n.created_at)  # stable: ties stay in order added
         return [_copy(n) for n in notices]
 
+    def undelivered_by_case(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._lock:
+            for notice in self._undelivered.values():
+                if notice.case_number:
+                    counts[notice.case_number] = counts.get(notice.case_number, 0) + 1
+        return counts
+
     # -- changes -----------------------------------------------------------------------
     def add(self, notice: Notice) -> None:
         with self._lock:
@@ -119,4 +125,4 @@ class NoticeLog:
 
 def _copy(notice: Notice) -> Notice:
     """A notice nobody else holds (its replies are dicts: storage hands out copies only)."""
-    return replace(notice, replies=copy.deepcopy(notice.replies))
+    return notice.copy()

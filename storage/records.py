@@ -276,6 +276,22 @@ class AuditEntry:
         return cls(**copy.deepcopy(data))
 
 
+def _copy_reply(reply: Any) -> Any:
+    """A copy of one reply as JSON ({"text": ..., "buttons": [[[label, data], ...], ...]})."""
+    if isinstance(reply, dict) and all(k in ("text", "buttons") for k in reply):
+        buttons = reply.get("buttons")
+        if isinstance(buttons, list):
+            copied = dict(reply)
+            copied["buttons"] = [
+                [list(b) if isinstance(b, list) else copy.deepcopy(b) for b in row]
+                if isinstance(row, list)
+                else copy.deepcopy(row)
+                for row in buttons
+            ]
+            return copied
+    return copy.deepcopy(reply)
+
+
 def notice_delivered(notice: Notice, at: float) -> Notice:
     """The notice marked delivered at ``at`` (a delivered one keeps its first time)."""
     return notice if notice.delivered_at is not None else replace(notice, delivered_at=at)
@@ -325,6 +341,10 @@ class Notice:
         data["user_id"] = str(self.user_id)
         data["replies"] = list(data["replies"])
         return data
+
+    def copy(self) -> Notice:
+        """The same notice with replies nobody else holds (cheaper than a deep copy)."""
+        return replace(self, replies=tuple(_copy_reply(r) for r in self.replies))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Notice:

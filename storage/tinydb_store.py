@@ -452,6 +452,9 @@ class TinyDBStorage(Storage):
     def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
         return self._notices.undelivered(user_id)
 
+    def undelivered_by_case(self) -> dict[str, int]:
+        return self._notices.undelivered_by_case()
+
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
         return self._notices.change(notice_id, lambda n: notice_delivered(n, at))
 

@@ -15,7 +15,7 @@ from bot.staff.review import ReviewService
 from bot.telegram import TelegramChannel
 from flows.conversation import IntakeFlow
 from flows.identity import UserKey
-from flows.messages import ChoiceInput, CommandInput, TextInput
+from flows.messages import ChoiceInput, CommandInput, Reply, TextInput
 from flows.policy import load_policy
 from storage.tinydb_store import TinyDBStorage
 from tests.support.bot_api import BotAPIStandIn
@@ -194,3 +194,33 @@ async def test_a_documents_reminder_is_not_sent_again_after_a_restart(tmp_path):
     await again.sweep_due_now()
     assert len(storage.undelivered_notices(DOOR_USER)) == 1
     storage.close()
+
+
+async def test_news_kept_while_telegram_was_off_is_pushed_once_it_runs(tmp_path):
+    """A decision taken on a server without TELEGRAM_BOT_TOKEN waits as a notice; the
+    next start with Telegram finds it (one read) and pushes it, once."""
+    clock = Clock()
+    async with BotAPIStandIn() as api:
+        api.user(92)
+        storage, service = open_service(tmp_path / "data", clock)
+        start_draft(service, tg(92))
+        notice = await ReviewService(storage, clock=clock).notices.post(
+            tg(92), [Reply("심사 결과를 알려 드려요.")], kind="review"
+        )
+        assert notice.delivered_at is None and notice.attempts == 0  # nothing could push
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=0,
+        )
+        channel = TelegramChannel(service, settings)  # the restart, with Telegram
+        scheduler = Scheduler(service)
+        async with channel.build_application(polling=False):
+            await scheduler.load_schedule()
+            await scheduler.sweep_due_now()
+            await scheduler.sweep_due_now()
+            (message,) = api.messages_to(92)
+            assert message["text"] == "심사 결과를 알려 드려요."
+        assert storage.undelivered_notices() == []
+        storage.close()

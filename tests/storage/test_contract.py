@@ -653,3 +653,12 @@ def test_iter_cases_yields_whole_cases_oldest_first(store, make_draft):
     ]
     assert list(store.iter_cases()) == sorted(made, key=lambda c: c.submitted_at)
     assert [c.tier for c in store.iter_cases(CaseFilter(tier="a"))] == ["a", "a"]
+
+
+def test_undelivered_notices_are_counted_per_case(store):
+    store.add_notice(notice(1, case_number="K-1"))
+    store.add_notice(notice(2, case_number="K-1"))
+    store.add_notice(notice(3, case_number="K-2"))
+    store.add_notice(notice(4))  # no case (a draft's reminder): not counted
+    store.mark_notice_delivered("notice-3", 5.0)
+    assert store.undelivered_by_case() == {"K-1": 2}

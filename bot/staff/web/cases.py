@@ -7,7 +7,6 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -224,8 +223,7 @@ async def case_list(request: web.Request) -> web.Response:
     )
     # Notices their people have not got yet (pushes failing, or kept for their next
     # visit): few, and kept apart from the delivered ones, so counting them is cheap.
-    waiting = await asyncio.to_thread(staff.storage.undelivered_notices)
-    undelivered = Counter(n.case_number for n in waiting if n.case_number)
+    undelivered = await asyncio.to_thread(staff.storage.undelivered_by_case)
     pages_count = max(1, -(-total // PAGE_SIZE))
     session.list_query = urlencode(query.params(page=page if page > 1 else ""))
 
