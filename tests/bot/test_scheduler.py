@@ -224,3 +224,47 @@ async def test_news_kept_while_telegram_was_off_is_pushed_once_it_runs(tmp_path)
             assert message["text"] == "심사 결과를 알려 드려요."
         assert storage.undelivered_notices() == []
         storage.close()
+
+
+async def test_an_album_left_unanswered_by_a_stop_is_answered_at_the_next_start(tmp_path):
+    """Telegram keeps what is Telegram's: the scheduler's start-up scan hands it the
+    stored albums whose one reply was due when the process stopped (the timer lived in
+    memory), and the channel answers them."""
+    from bot.intake import IncomingFile, IncomingFiles
+    from bot.server import TelegramDoor
+    from flows.conversation import ALBUM_KEY
+
+    clock = Clock()
+    async with BotAPIStandIn() as api:
+        api.user(93)
+        storage, service = open_service(tmp_path / "data", clock)
+        start_draft(service, tg(93))
+        for value in ("small_business", "kakaomap", "yes", "skip"):  # as each question asks
+            state = storage.load_conversation(tg(93)).state
+            service.handle(tg(93), ChoiceInput(state, value))
+        service.handle(tg(93), TextInput("60만원"))
+        service.handle(tg(93), ChoiceInput("amount_confirm", "yes"))
+        service.handle(tg(93), TextInput("220-81-62517"))
+        service.handle(tg(93), ChoiceInput("channel", "no"))
+        assert service.takes_files(tg(93))
+        photo = IncomingFile("장부.jpg", "image/jpeg", 4, b"\xff\xd8ab")
+        service.handle(tg(93), IncomingFiles((photo,), group="album-1"))
+        assert storage.load_conversation(tg(93)).answers.get(ALBUM_KEY)  # the stop came here
+        settings = Settings(
+            telegram_bot_token=api.token,
+            telegram_api_base_url=api.base_url,
+            telegram_file_base_url=api.base_file_url,
+            telegram_max_rate=0,
+        )
+        door = TelegramDoor(settings, service, TelegramChannel(service, settings))
+        scheduler = Scheduler(service)
+        door.schedule(scheduler)
+        async with door.application:
+            await door.application.start()
+            await scheduler.load_schedule()
+            await door.channel.idle()
+            await door.application.stop()
+            (reply,) = api.messages_to(93)
+            assert "장부.jpg" in reply["text"]
+        assert not storage.load_conversation(tg(93)).answers.get(ALBUM_KEY)
+        storage.close()
