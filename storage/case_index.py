@@ -58,6 +58,9 @@ class CaseIndex:
         self._evidence: dict[str, str | tuple[str, ...]] = {}
         # user id -> their case number(s): a user's cases without a pass over every row.
         self._by_user: dict[UserKey, str | tuple[str, ...]] = {}
+        # Cases whose reporter wrote and staff have not answered: the case list counts
+        # them on every page view, without a pass over every row.
+        self._unread: set[str] = set()
         self._pending: dict[int, Intent] = {}
         self._next_seq = 0
 
@@ -89,6 +92,7 @@ class CaseIndex:
         self._rows.clear()
         self._evidence.clear()
         self._by_user.clear()
+        self._unread.clear()
         self._drafts.clear()
         self._taken.clear()
         self._pending.clear()
@@ -167,6 +171,8 @@ class CaseIndex:
         with self._lock:
             if filter is not None and filter.user_id is not None:
                 rows = [self._rows[n] for n in _numbers(self._by_user, filter.user_id)]
+            elif filter is not None and filter.unread_messages:
+                rows = [self._rows[n] for n in self._unread]
             else:
                 rows = list(self._rows.values())
         if filter is not None and filter != CaseFilter():
@@ -191,6 +197,10 @@ class CaseIndex:
             for digest in set(old.evidence_sha256) - set(new.evidence_sha256):
                 _remove(self._evidence, digest, number)
         _add(self._by_user, new.user_id, number)
+        if new.unread_messages:
+            self._unread.add(number)
+        else:
+            self._unread.discard(number)
         for digest in new.evidence_sha256:
             _add(self._evidence, digest, number)  # the row's own string: no copy
 
