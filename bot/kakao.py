@@ -33,7 +33,9 @@ pages and the public samples they were checked against).
   fingerprint (:func:`fingerprint`: the user, the utterance, the quick reply's extra,
   the parameters and the block, never the one-time callback URL) seen again for the
   same person within :data:`RETRY_WINDOW_S`: it gets the first answer again and
-  changes nothing. A person who really sends the very same thing twice within that
+  changes nothing. Every answer's quick replies carry a fresh tag in their extra
+  (:func:`tag_quick_replies`), so a press is told from the same press under another
+  answer; only typed text relies on the window alone. A person who really sends the very same thing twice within that
   window is shown the same answer again, and simply sends it once more. The first
   answer is held in this process; the fingerprint is also marked in storage
   (``seen_request("kakao", …)``, :func:`retry_marks`), so a retry reaching a restarted
@@ -55,6 +57,7 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import time
 import unicodedata
 from collections import OrderedDict
@@ -312,6 +315,19 @@ def skill_response(
     return {"version": "2.0", "template": template}, rest
 
 
+def tag_quick_replies(response: dict) -> dict:
+    """Give every quick reply of one response the same fresh tag in its ``extra``.
+
+    The extra comes back as ``clientExtra`` and so is part of the request's fingerprint:
+    the same quick reply pressed under two different answers is two requests, while a
+    double tap, or Kakao's retry of that press, is one.
+    """
+    tag = secrets.token_hex(4)
+    for quick in response.get("template", {}).get("quickReplies", []):
+        quick["extra"] = {**quick.get("extra", {}), "r": tag}
+    return response
+
+
 def callback_answer(lang: str) -> dict:
     """The immediate answer of a request whose result goes to its callback URL."""
     return {
@@ -439,7 +455,7 @@ class KakaoSkill:
         response, _ = skill_response(shown)
         label = t(lang, "kakao.continue")
         response["template"]["quickReplies"] = [quick_reply(label, label, {"nav": "continue"})]
-        return web.json_response(response)
+        return web.json_response(tag_quick_replies(response))
 
     async def _post_callback(
         self, user: UserKey, task: asyncio.Task[tuple[dict, list[str]]], url: str
@@ -491,6 +507,7 @@ class KakaoSkill:
                 log.exception("kakao request of user %s failed", user)
                 lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
                 response, _ = skill_response(Shown([t(lang, "error.internal")], [], lang))
+            tag_quick_replies(response)
             person.last = _Answer(response, skill.fingerprint, now)
             return response, []
 

@@ -514,3 +514,61 @@ async def test_the_fixture_payloads_as_they_are(tmp_path: Path) -> None:
         record = bot.storage.load_conversation(UserKey("kakao", USER))
         assert record is not None and record.state == "reporter_type"
         assert bot.platform.photo_requests == []
+
+
+async def test_staff_ask_for_documents_and_the_person_sends_them_on_kakao(tmp_path: Path) -> None:
+    """A staff request reaches a KakaoTalk person on their next utterance, once, with its
+    "send documents" quick reply; the photos they then send are attached to the case."""
+    from bot.staff.review import ReviewService
+    from storage import CaseStatus
+
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        for label in ("동의해요", "일반 이용자", "카카오톡", "무료로 이용했어요"):
+            await person.press(label)
+        await person.press("아니요, 문의·의견이에요")
+        await person.type("선물하기 메시지가 늦게 왔어요")
+        done = await person.press("접수하기")
+        number = re.search(r"접수번호: (\S+)", done)
+        assert number, done
+        service = bot.door.skill.service
+        review = ReviewService(
+            service.storage, notices=service.notices, contact=service.flow.policy.contact
+        )
+        await review.request_documents(
+            number.group(1), staff="staff:kim", documents="선물하기 화면 캡처"
+        )
+        shown = await person.press("접수 확인")
+        assert "알림이 1개" in shown and "선물하기 화면 캡처" in shown
+        assert "서류 보내기" in person.labels
+        asked = await person.press("서류 보내기")
+        assert "사진 보내기" in person.labels and LINK.search(asked)
+        url = bot.platform.add_photo("capture.jpg", Photo(JPEG))
+        assert "photo_1.jpg" in await person.photos(url)
+        await person.press("다 보냈어요")
+        case = bot.storage.get_case(number.group(1))
+        assert case is not None and case.status == CaseStatus.DOCUMENTS_RECEIVED
+        assert [e.size for e in case.evidence] == [len(JPEG)]
+        status = await person.type("접수 확인")
+        assert "알림이" not in status and "서류 보완" not in status  # the notice was shown once
+
+
+async def test_the_same_quick_reply_under_two_answers_is_two_presses(tmp_path: Path) -> None:
+    """Regression: "◀ 뒤로" pressed under two questions within a minute was taken as
+    Kakao's retry of the first press; a double tap (the same press again) is one."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        for label in TO_DESCRIPTION:
+            await person.press(label)
+        key = UserKey("kakao", USER)
+        await person.press("◀ 뒤로")
+        record = bot.storage.load_conversation(key)
+        assert record is not None and record.state == "monetary"
+        await person.again()  # a double tap: one back
+        record = bot.storage.load_conversation(key)
+        assert record is not None and record.state == "monetary"
+        await person.press("◀ 뒤로")  # under the next answer: a second back
+        record = bot.storage.load_conversation(key)
+        assert record is not None and record.state == "paid"
