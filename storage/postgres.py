@@ -220,6 +220,10 @@ class PostgresStorage(Storage):
             min_size=1,
             max_size=max(1, pool_size),
             kwargs={"autocommit": True},
+            # A connection is checked (an empty query) as it is handed out, so one the
+            # server dropped (a restart, a failover) is replaced instead of failing the
+            # call that got it.
+            check=ConnectionPool.check_connection,
             open=True,
             name="outage-intake",
         )

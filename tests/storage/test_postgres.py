@@ -202,3 +202,22 @@ def test_evidence_bytes_are_in_an_external_blob_table(pg, pg_database, make_draf
     assert storage == "e"  # EXTERNAL: out of line, not compressed
     assert bytes(stored) == data
     assert pg.blobs.size(sha) == len(data)
+
+
+def test_a_store_goes_on_after_the_database_restarts(make_draft):
+    """Regression: pooled connections the server dropped made the next calls fail."""
+    from tests.support.postgres_server import PostgresServer, find_bindir
+
+    server = PostgresServer(find_bindir(), settings={}).start()  # durable: commits are flushed
+    try:
+        store = PostgresStorage(server.create_database("restarted"), pool_size=3)
+        try:
+            case = store.create_case(make_draft(), now=1.0)
+            server.restart("immediate")  # a crash and recovery; every connection is gone
+            assert store.get_case(case.case_number) == case
+            store.save_user_lang(tg(1), "en")
+            assert store.load_user_lang(tg(1)) == "en"
+        finally:
+            store.close()
+    finally:
+        server.stop()
