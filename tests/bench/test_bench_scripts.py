@@ -47,3 +47,23 @@ def test_storage_bench_runs():
 def test_export_bench_runs(tmp_path):
     result = run_bench("export.py", "--cases", "600", "--data-dir", str(tmp_path / "data"))
     assert result["bench"] == "export" and result["cases"] == 600
+
+
+def test_storage_bench_runs_on_postgres(pg_server):
+    """The PostgreSQL run on the tests' server (its own durable one when run by hand)."""
+    result = run_bench(
+        "storage.py", "--store", "postgres", "--sizes", "200,400", "--ops", "20",
+        "--tinydb-size", "200", "--database-url", pg_server.url(),
+    )  # fmt: skip
+    assert result["bench"] == "storage" and result["store"] == "postgres"
+    assert result["sizes"]["400"]["create_case_p50_ms"] > 0
+    assert result["sizes"]["400"]["list_page_ms"] > 0
+    assert result["tinydb_200"]["create_case_p50_ms"] > 0
+
+
+def test_export_bench_runs_on_postgres(pg_server):
+    result = run_bench(
+        "export.py", "--store", "postgres", "--cases", "600", "--database-url", pg_server.url()
+    )
+    assert result["bench"] == "export" and result["store"] == "postgres"
+    assert result["cases"] == 600 and result["csv_s"] > 0 and result["peak_rss_mb"] > 0
