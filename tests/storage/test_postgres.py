@@ -221,3 +221,20 @@ def test_a_store_goes_on_after_the_database_restarts(make_draft):
             store.close()
     finally:
         server.stop()
+
+
+def test_a_filtered_count_is_answered_from_an_index_alone(pg, pg_database, make_draft):
+    """The staff list counts status + reporter type matches without reading the table."""
+    _fill(pg, make_draft, 30)
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE cases")
+        conn.execute("SET enable_seqscan = off")  # a tiny table would be read whole anyway
+        conn.execute("SET enable_bitmapscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(
+                "EXPLAIN SELECT count(*) FROM cases"
+                " WHERE status = 'submitted' AND reporter_type = 'small_business'"
+            )
+        )
+    assert "Index Only Scan" in plan, plan
