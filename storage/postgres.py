@@ -694,11 +694,13 @@ class PostgresStorage(Storage):
         data = _dump(notice.to_dict())
         with self._pool.connection() as conn:
             conn.execute(
-                "INSERT INTO notices (notice_id, user_id, created_at, delivered_at, data)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (notice_id) DO NOTHING",
+                "INSERT INTO notices"
+                " (notice_id, user_id, case_number, created_at, delivered_at, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (notice_id) DO NOTHING",
                 (
                     notice.notice_id,
                     str(notice.user_id),
+                    notice.case_number,
                     notice.created_at,
                     notice.delivered_at,
                     data,
@@ -725,6 +727,15 @@ class PostgresStorage(Storage):
                     (str(user_id),),
                 ).fetchall()
         return [Notice.from_dict(json.loads(data)) for (data,) in rows]
+
+    def undelivered_by_case(self) -> dict[str, int]:
+        """Counted in SQL through a partial index: no notice is read whole."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT case_number, count(*) FROM notices"
+                " WHERE delivered_at IS NULL AND case_number IS NOT NULL GROUP BY case_number"
+            ).fetchall()
+        return {str(number): int(count) for number, count in rows}
 
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
         return self._change_notice(notice_id, lambda n: notice_delivered(n, at))
@@ -829,12 +840,20 @@ class PostgresStorage(Storage):
         """Insert notices; one undelivered here takes a copy's delivery."""
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO notices (notice_id, user_id, created_at, delivered_at, data)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (notice_id) DO UPDATE"
+                "INSERT INTO notices"
+                " (notice_id, user_id, case_number, created_at, delivered_at, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (notice_id) DO UPDATE"
                 " SET delivered_at = EXCLUDED.delivered_at, data = EXCLUDED.data"
                 " WHERE notices.delivered_at IS NULL AND EXCLUDED.delivered_at IS NOT NULL",
                 [
-                    (n.notice_id, str(n.user_id), n.created_at, n.delivered_at, _dump(n.to_dict()))
+                    (
+                        n.notice_id,
+                        str(n.user_id),
+                        n.case_number,
+                        n.created_at,
+                        n.delivered_at,
+                        _dump(n.to_dict()),
+                    )
                     for n in notices
                 ],
             )
