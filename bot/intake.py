@@ -232,6 +232,31 @@ class IntakeService:
             return handled
         return Handled([*mailbox, *handled.replies], handled.choice_taken)
 
+    def handle_request(
+        self,
+        user_id: UserKey,
+        message: Input | IncomingFiles | tuple[IncomingFile, ...],
+        *,
+        request: tuple[str, str] | None,
+        language_code: str | None = None,
+        input_id: int | str | None = None,
+    ) -> Handled | None:
+        """:meth:`handle_input` in the person's turn of the store (:meth:`Storage.user_turn`).
+
+        ``request`` is ``(channel, request id)``. None when another process (or this
+        one) processed that request already: send nothing then. On PostgreSQL the
+        turn is one transaction across every instance of the bot (the person's lock,
+        the request's claim, the writes), committed before this returns, so the door
+        replies only after it; in one process (memory, TinyDB) it is
+        :meth:`handle_input` itself, the door checking and marking the request.
+        """
+        with self.storage.user_turn(user_id, request) as claimed:
+            if not claimed:
+                return None
+            return self.handle_input(
+                user_id, message, language_code=language_code, input_id=input_id
+            )
+
     def _handle_input(
         self,
         user_id: UserKey,

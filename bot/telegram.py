@@ -279,13 +279,19 @@ class TelegramChannel:
             return None
         handled: Handled | None = None
         try:
-            handled = await asyncio.to_thread(
-                self.service.handle_input,
+            # In the store's turn of the person: on PostgreSQL one transaction with the
+            # update's claim, so of several instances given the update one processes it.
+            taken = await asyncio.to_thread(
+                self.service.handle_request,
                 user_id,
                 message,
+                request=(TELEGRAM, str(update.update_id)),
                 language_code=language_code,
                 input_id=update.update_id,
             )
+            if taken is None:  # another instance processed it (its reply is sent)
+                return None
+            handled = taken
             replies = handled.replies
         except Exception:
             log.exception("update %s of user %s failed", update.update_id, user_id)

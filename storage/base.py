@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -267,6 +268,22 @@ class Storage(ABC):
         question again; a reply that changes nothing (``/status``, a staff export)
         is sent again. Raises ValueError for a malformed channel name or request id.
         """
+
+    # -- one person's turn, across processes (storage/postgres_turns.py) --------------
+    @contextmanager
+    def user_turn(self, user_id: UserKey, request: tuple[str, str] | None = None) -> Iterator[bool]:
+        """Process one request of ``user_id`` inside this: yields whether to process it.
+
+        One process (this default: memory, TinyDB) orders a person's requests with its
+        :class:`bot.sequencer.UserSequencer` and its doors check ``seen_request`` and
+        ``mark_request`` themselves, so the default yields True and does nothing else.
+        A store shared by several processes (PostgreSQL) makes it one transaction:
+        the person's lock, the claim of ``request`` (``(channel, request_id)``; False
+        when it was processed already, by any process: do nothing then), the writes of
+        the body, commit on leaving; a body that raises leaves nothing, not the claim.
+        Reply only after leaving it.
+        """
+        yield True
 
     # -- notices (bot/notices.py) ---------------------------------------------------
     # A notice is stored before anybody tries to deliver it and stays until it was

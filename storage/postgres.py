@@ -33,6 +33,7 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -48,6 +49,7 @@ from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, normalize_case_number
 from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound, StorageError
 from storage.evidence_files import check_sha256
+from storage.postgres_turns import TurnPool
 from storage.records import (
     AuditEntry,
     Case,
@@ -147,7 +149,7 @@ def apply_migrations(conninfo: str) -> list[int]:
 class PostgresBlobs:
     """:class:`storage.blobs.BlobStore` in the ``evidence_blobs`` table."""
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool | TurnPool) -> None:
         self._pool = pool
 
     def put(self, sha256: str, data: bytes) -> None:
@@ -215,17 +217,20 @@ class PostgresStorage(Storage):
         except psycopg.OperationalError as exc:
             # The URL may hold a password: say what failed, not the URL.
             raise DatabaseUnavailable(f"cannot open the PostgreSQL database: {exc}") from None
-        self._pool = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=max(1, pool_size),
-            kwargs={"autocommit": True},
-            # A connection is checked (an empty query) as it is handed out, so one the
-            # server dropped (a restart, a failover) is replaced instead of failing the
-            # call that got it.
-            check=ConnectionPool.check_connection,
-            open=True,
-            name="outage-intake",
+        # Inside a person's turn (user_turn) the store's methods use the turn's connection.
+        self._pool = TurnPool(
+            ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=max(1, pool_size),
+                kwargs={"autocommit": True},
+                # A connection is checked (an empty query) as it is handed out, so one the
+                # server dropped (a restart, a failover) is replaced instead of failing the
+                # call that got it.
+                check=ConnectionPool.check_connection,
+                open=True,
+                name="outage-intake",
+            )
         )
         self._pool.wait()
         self.blobs = PostgresBlobs(self._pool)
@@ -265,6 +270,13 @@ class PostgresStorage(Storage):
             conn.execute(
                 "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (EVIDENCE_LOCK_SPACE, digest)
             )
+
+    # -- one person's turn, across instances (storage/postgres_turns.py) ----------------
+    @contextmanager
+    def user_turn(self, user_id: UserKey, request: tuple[str, str] | None = None) -> Iterator[bool]:
+        """One transaction: the person's advisory lock, the request's claim, the body's writes."""
+        with self._pool.turn(str(user_id), request, self._keep) as claimed:
+            yield claimed
 
     # -- conversations -------------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:

@@ -1,0 +1,110 @@
+"""One person's turn on PostgreSQL: the same transaction for every instance of the bot.
+
+Several bot processes share one database and one webhook; the in-memory
+:class:`bot.sequencer.UserSequencer` orders a person's requests only inside one
+process. :meth:`storage.postgres.PostgresStorage.user_turn` makes processing one
+request one transaction, whichever instance took it:
+
+1. ``pg_advisory_xact_lock`` on the person (:data:`USER_LOCK_SPACE`, the hash of their
+   key): a second instance processing the same person waits here until the first one
+   commits. A row lock alone would not do: a person's first request has no row yet.
+2. the request's id inserted into ``processed_requests`` with ``ON CONFLICT DO
+   NOTHING``: when it was there already the turn says so (``claimed`` False) and the
+   caller does nothing; a duplicate delivered to two instances at once is processed once.
+3. the state change: every store method called in this thread meanwhile runs on the
+   turn's connection, inside its transaction (:class:`TurnPool`);
+4. commit when the body returns (then the caller replies); a body that raises rolls
+   everything back, the request's id too, so a redelivery processes it again.
+
+A person's requests taken by two instances at the same moment are applied one after
+the other; one older than the last applied (a Telegram update id at or below the
+conversation's ``last_input_id``) re-asks the current question, as in one process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from storage.request_ids import request_key
+
+# pg_advisory_xact_lock(USER_LOCK_SPACE, hashtext(user key)): one person's turn. Two
+# people whose keys hash alike only wait for each other; nothing is mixed up.
+USER_LOCK_SPACE = 2
+
+
+class TurnPool:
+    """The store's connection pool, lending the turn's connection inside a turn.
+
+    ``connection()`` is what the store's methods use; in a thread that is inside
+    :meth:`turn` it hands out the turn's connection (already in its transaction, so a
+    method's own ``transaction()`` becomes a savepoint), elsewhere a pooled one.
+    """
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+        self._local = threading.local()
+
+    def connection(self, timeout: float | None = None) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return nullcontext(conn)
+        return self.pool.connection(timeout)
+
+    def in_turn(self) -> bool:
+        return getattr(self._local, "conn", None) is not None
+
+    def wait(self, timeout: float = 30.0) -> None:
+        self.pool.wait(timeout)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def turn(self, user: str, request: tuple[str, str] | None, keep: int) -> Iterator[bool]:
+        """Lock ``user``'s turn, claim ``request``; yield whether it was claimed; commit."""
+        if request is not None:
+            request_key(*request)  # ValueError for a malformed one, before any lock
+        if self.in_turn():
+            raise RuntimeError("a turn inside a turn of the same thread")
+        with self.pool.connection() as conn:
+            seq = None
+            with conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (USER_LOCK_SPACE, user)
+                )
+                claimed = True
+                if request is not None:
+                    seq = _claim(conn, request)
+                    claimed = seq is not None
+                self._local.conn = conn
+                try:
+                    yield claimed
+                finally:
+                    self._local.conn = None
+            if seq is not None and seq % TRIM_EVERY == 0:
+                _trim(conn, seq - keep)
+
+
+# The newest ``keep`` ids are kept, as mark_request keeps them; trimmed after the commit
+# (every TRIM_EVERY-th claim), so no turn holds row locks of other people's ids.
+TRIM_EVERY = 64
+
+
+def _claim(conn: psycopg.Connection[Any], request: tuple[str, str]) -> int | None:
+    row = conn.execute(
+        "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
+        " ON CONFLICT DO NOTHING RETURNING seq",
+        request,
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _trim(conn: psycopg.Connection[Any], below: int) -> None:
+    with suppress(psycopg.errors.DeadlockDetected):  # another instance trims the same rows
+        conn.execute("DELETE FROM processed_requests WHERE seq <= %s", (below,))

@@ -1,0 +1,163 @@
+"""Several instances on one PostgreSQL: a person's requests exactly once and one at a time.
+
+Two :class:`~storage.postgres.PostgresStorage` stores on one database are two
+instances' connection pools; each has its own :class:`~bot.intake.IntakeService`, as
+two bot processes would. The requests go through
+:meth:`bot.intake.IntakeService.handle_request` (the store's ``user_turn``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from bot.intake import IncomingFile, IntakeService
+from flows.conversation import IntakeFlow
+from flows.messages import ChoiceInput, CommandInput, Input, TextInput
+from flows.policy import load_policy
+from storage import CaseFilter, Storage
+from storage.memory import MemoryStorage
+from storage.postgres import PostgresStorage
+from tests.support.users import tg
+
+CHANNEL = "telegram"
+
+
+def service_on(storage: Storage) -> IntakeService:
+    return IntakeService(IntakeFlow(load_policy()), storage)
+
+
+def report_script() -> list[Input | tuple[IncomingFile, ...]]:
+    """The inputs of one whole report (buttons named by the question they answer),
+    recorded on a memory store so that they can be sent blind, like a client does."""
+    service = service_on(MemoryStorage())
+    user = tg(1)
+    script: list[Input | tuple[IncomingFile, ...]] = []
+
+    def send(message) -> None:
+        script.append(message)
+        service.handle(user, message)
+
+    def press(value: str) -> None:
+        send(ChoiceInput(service.storage.load_conversation(user).state, value))
+
+    send(CommandInput("start"))
+    for value in ("agree", "small_business", "kakaomap", "yes", "skip"):
+        press(value)
+    send(TextInput("60만원"))
+    press("yes")
+    send(TextInput("220-81-62517"))
+    press("no")
+    send((IncomingFile("a.jpg", "image/jpeg", 5, b"aaaaa"),))
+    press("done")
+    press("submit")
+    assert service.storage.load_conversation(user).state == "submitted"
+    return script
+
+
+@pytest.fixture
+def two_instances(pg_database: str):
+    a = PostgresStorage(pg_database, pool_size=4)
+    b = PostgresStorage(pg_database, pool_size=4)
+    yield service_on(a), service_on(b)
+    a.close()
+    b.close()
+
+
+def test_a_request_delivered_to_two_instances_at_once_is_processed_once(two_instances):
+    """Regression: two instances each checked ``seen_request`` before either marked the
+    request, so a duplicate delivered to both at once was applied twice (two replies,
+    an answer applied twice); now exactly one of them processes it, the other does nothing."""
+    a, b = two_instances
+    script = report_script()
+    users = [tg(100 + n) for n in range(6)]
+    processed: dict[tuple[str, int], int] = {}
+    lock = threading.Lock()
+
+    def deliver(service: IntakeService, user, step: int, barrier: threading.Barrier) -> None:
+        barrier.wait()
+        handled = service.handle_request(
+            user, script[step], request=(CHANNEL, f"{user.id}-{step}"), input_id=step + 1
+        )
+        if handled is not None:
+            with lock:
+                processed[(str(user), step)] = processed.get((str(user), step), 0) + 1
+
+    def person(user) -> None:
+        with ThreadPoolExecutor(2) as pair:
+            for step in range(len(script)):
+                barrier = threading.Barrier(2)
+                both = [pair.submit(deliver, s, user, step, barrier) for s in (a, b)]
+                for done in both:
+                    done.result()
+
+    with ThreadPoolExecutor(len(users)) as people:
+        for done in [people.submit(person, user) for user in users]:
+            done.result()
+
+    twice = {k: n for k, n in processed.items() if n != 1}
+    assert not twice, f"requests processed more than once: {twice}"
+    assert len(processed) == len(users) * len(script)
+    for user in users:
+        record = a.storage.load_conversation(user)
+        assert record is not None and record.state == "submitted"
+        assert len(b.storage.list_cases(CaseFilter(user_id=user))) == 1
+
+
+def _waiting_on_advisory_lock(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_persons_second_request_waits_for_the_first_on_another_instance(
+    two_instances, pg_database
+):
+    """Regression: each instance ordered a person's requests only in its own memory, so
+    a request taken by a second instance ran beside the first one's (reading the
+    conversation before the first was saved: an answer lost). Now it waits for the first
+    one's commit and is applied to what that one saved."""
+    a, b = two_instances
+    user = tg(7)
+    result: list[object] = []
+    second = threading.Thread(
+        target=lambda: result.append(
+            b.handle_request(
+                user, ChoiceInput("consent", "agree"), request=(CHANNEL, "2"), input_id=2
+            )
+        )
+    )
+    with a.storage.user_turn(user, (CHANNEL, "1")) as claimed:
+        assert claimed
+        a.handle_input(user, CommandInput("start"), input_id=1)
+        second.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on_advisory_lock(pg_database):
+            assert second.is_alive(), "the second instance did not wait for the first"
+            assert time.monotonic() < deadline, "the second instance never waited"
+            time.sleep(0.05)
+        assert not result
+    second.join(30)
+    assert result and result[0] is not None
+    record = a.storage.load_conversation(user)
+    assert record is not None and record.last_input_id == 2
+    assert record.answers.get("consent") or record.state != "consent"
+
+
+def test_a_failed_turn_leaves_the_request_unclaimed(two_instances):
+    """A turn whose work fails keeps nothing, not the claim: a redelivery is processed."""
+    a, b = two_instances
+    user = tg(8)
+    with pytest.raises(RuntimeError), a.storage.user_turn(user, (CHANNEL, "9")):
+        a.handle_input(user, CommandInput("start"), input_id=9)
+        raise RuntimeError("the instance failed before committing")
+    assert a.storage.load_conversation(user) is None
+    assert b.handle_request(user, CommandInput("start"), request=(CHANNEL, "9"), input_id=9)
+    assert b.handle_request(user, CommandInput("start"), request=(CHANNEL, "9")) is None
