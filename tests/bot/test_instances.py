@@ -161,3 +161,32 @@ def test_a_failed_turn_leaves_the_request_unclaimed(two_instances):
     assert a.storage.load_conversation(user) is None
     assert b.handle_request(user, CommandInput("start"), request=(CHANNEL, "9"), input_id=9)
     assert b.handle_request(user, CommandInput("start"), request=(CHANNEL, "9")) is None
+
+
+async def test_a_staff_member_signed_in_on_one_instance_is_served_by_the_other(pg_database):
+    """Regression: staff sessions lived in one process's memory, so behind a load balancer
+    a staff member signed in on one instance was sent to sign in again by the other, and
+    a note shown after an action ("done") was lost. Now both read them from the database."""
+    from tests.staff.test_web import add_case, serve, signed_in
+
+    a, b = PostgresStorage(pg_database, pool_size=2), PostgresStorage(pg_database, pool_size=2)
+    try:
+        case = add_case(a)
+        async with serve(a) as on_a, serve(b) as on_b:
+            await signed_in(on_a)
+            jar = on_a.client.session.cookie_jar
+            on_b.client.session.cookie_jar.update_cookies(
+                jar.filter_cookies(on_a.client.make_url("/staff/"))
+            )
+            assert case.case_number in await on_b.page("/staff/")
+            await on_a.page(f"/staff/cases/{case.case_number}")
+            response = await on_b.post(f"/staff/cases/{case.case_number}/thread-done", {})
+            assert response.status == 303, await response.text()
+            shown = await on_a.page(f"/staff/cases/{case.case_number}")
+            assert 'class="flash' in shown  # the note of b's action, shown by a
+            assert 'class="flash' not in await on_b.page(f"/staff/cases/{case.case_number}")
+            assert (await on_b.post("/staff/signout", {})).status == 303
+            await on_a.page("/staff/", status=303)
+    finally:
+        a.close()
+        b.close()

@@ -22,7 +22,8 @@ from bot.staff.templates.words import LANGS
 from bot.staff.web import actions, cases, files, messages, overview, signin
 from bot.staff.web.common import PREFIX, STAFF_KEY, STYLESHEET, StaffWeb
 from bot.staff.web.overview import OVERVIEW_MAX_AGE_S, Refreshed
-from bot.staff.web.sessions import OneTimeSignIn, SessionStore, SignInThrottle
+from bot.staff.web.postgres_sessions import session_store
+from bot.staff.web.sessions import OneTimeSignIn, SignInThrottle
 from flows.policy import Policy
 from storage.base import Storage
 
@@ -61,7 +62,7 @@ def create_staff_app(
         policy=policy,
         review=review,
         token_digest=token_digest,
-        sessions=SessionStore(clock),
+        sessions=session_store(storage, clock),
         throttle=SignInThrottle(
             clock, device_key=hmac.new(token_digest, b"staff-device", hashlib.sha256).digest()
         ),

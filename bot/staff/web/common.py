@@ -29,6 +29,7 @@ from storage.base import Storage
 
 if TYPE_CHECKING:
     from bot.staff.web.overview import Refreshed
+    from bot.staff.web.postgres_sessions import PostgresSessionStore
 
 log = logging.getLogger("bot.staff.web")  # one name for the whole staff web, as before the split
 
@@ -55,7 +56,7 @@ class StaffWeb:
     policy: Policy
     review: ReviewService
     token_digest: bytes
-    sessions: SessionStore
+    sessions: SessionStore | PostgresSessionStore
     throttle: SignInThrottle
     trusted_proxies: tuple[Network, ...]  # whose X-Forwarded-For names the client
     flags: Refreshed[Mapping[str, frozenset[Flag]]]

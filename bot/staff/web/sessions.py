@@ -1,7 +1,9 @@
 """Signed-in browsers and who may try a token: the session store and the sign-in throttle.
 
 Sessions live in this process's memory (a random 32-byte token -> staff name,
-CSRF token, language, expiry after 8 hours); a restart signs everyone out.
+CSRF token, language, expiry after 8 hours); a restart signs everyone out. On
+PostgreSQL they live in the database instead (:mod:`bot.staff.web.postgres_sessions`),
+so every instance of the bot serves every signed-in browser.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ class SessionStore:
             del self._sessions[token]
             return None
         return session
+
+    def save(self, session: StaffSession) -> None:
+        """Keep what a request changed in the session: here it is the object kept already."""
 
     def close(self, token: str | None) -> None:
         if token:

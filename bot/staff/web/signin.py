@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -61,6 +62,7 @@ async def session_middleware(
         return await handler(request)
     staff = request.app[STAFF_KEY]
     session = staff.sessions.get(request.cookies.get(SESSION_COOKIE))
+    before = None if session is None else dataclasses.replace(session)
     if session is None:
         if request.method in ("GET", "HEAD"):
             target = request.rel_url.path_qs
@@ -82,7 +84,11 @@ async def session_middleware(
     elif request.query.get("lang") in LANGS:
         session.lang = request.query["lang"]
     request[SESSION_KEY] = session
-    return await handler(request)
+    try:
+        return await handler(request)
+    finally:
+        if session != before:
+            staff.sessions.save(session)  # flash, list filter, language: for any instance
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
