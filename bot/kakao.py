@@ -16,14 +16,17 @@ pages and the public samples they were checked against).
   question's buttons (or its number in a list longer than 10) is that button; words
   such as "뒤로", "접수 확인", "처음부터" are commands (:func:`flows.commands.read_words`);
   photos of the secure-image plugin are fetched at once from Kakao's temporary URLs
-  (only from ``KAKAO_IMAGE_HOSTS``) and handed over as :class:`bot.intake.IncomingFile`;
+  (only from ``KAKAO_IMAGE_HOSTS``), streamed to the store's spool folder, and handed
+  over as :class:`bot.intake.IncomingFile` (one that could not be fetched is said so);
   documents, which KakaoTalk cannot send, go by the one-time upload link shown at a
   step that takes files (:mod:`bot.kakao_upload`).
 - **out**: the flow's replies as ``simpleText`` outputs (merged, or split at 1,000
   characters, into at most 3; what does not fit waits behind an "이어서 보기" quick
   reply), their buttons as quick replies (a list of more than 10, e.g. the policy's 11
   services, is numbered in the text and paged "다음 목록 ▶" / "◀ 이전 목록": never
-  dropped), plus "◀ 뒤로", "접수 확인" or the other language where there is room.
+  dropped), plus "◀ 뒤로", "접수 확인" or the other language where there is room; a
+  command the flow's texts name ("/start 를 눌러 주세요") is named by the quick reply's
+  words instead (:func:`kakao_words`).
 - **5 seconds**: each request gets :data:`ANSWER_BUDGET_S`; work still running then
   (a slow disk, photos to fetch) goes on in the background, and the answer is
   ``useCallback: true`` with the result posted to ``callbackUrl`` once ready (Kakao
@@ -35,10 +38,12 @@ pages and the public samples they were checked against).
   same person within :data:`RETRY_WINDOW_S`: it gets the first answer again and
   changes nothing. Every answer's quick replies carry a fresh tag in their extra
   (:func:`tag_quick_replies`), so a press is told from the same press under another
-  answer; only typed text relies on the window alone. A person who really sends the very same thing twice within that
-  window is shown the same answer again, and simply sends it once more. The first
-  answer is held in this process; the fingerprint is also marked in storage
-  (``seen_request("kakao", …)``, :func:`retry_marks`), so a retry reaching a restarted
+  answer; only typed text relies on the window alone. Only the person's *last* request
+  is a retry: the very same thing sent twice in a row within that window is shown the
+  same answer again (the person simply sends it once more), while the same words after
+  another answer are new. The last answer is held in this process; the fingerprint is
+  also marked in storage (``seen_request("kakao", …)``, :func:`retry_marks`, looked up
+  only when the process holds nothing of the person), so a retry reaching a restarted
   server changes nothing either and is shown the current question.
 - **notices**: Kakao cannot message a person first without the paid Event API, so
   the door registers no notifier: notices wait in the person's mailbox, and the
@@ -56,13 +61,16 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import secrets
+import tempfile
 import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +81,7 @@ from bot.intake import IncomingFile, IntakeService
 from bot.kakao_upload import UploadLinks, base_url_of
 from bot.sequencer import UserSequencer
 from bot.settings import Settings
+from bot.webchat.uploads import spool_folder
 from flows.commands import read_words
 from flows.conversation import FILE_STATES
 from flows.evidence import MAX_FILE_BYTES, MAX_FILES
@@ -337,6 +346,35 @@ def callback_answer(lang: str) -> dict:
     }
 
 
+# The flow's texts name the commands ("/start 를 눌러 주세요", "Send /status"); KakaoTalk
+# has no command menu, so the door names the words its quick replies send instead.
+_COMMAND = re.compile(r"(?<![\w/])/(start|status|back)\b(?: ?(으로|로|을|를|만))?")
+_COMMAND_WORDS = {"start": "kakao.start", "status": "kakao.status", "back": "kakao.back"}
+
+
+def kakao_words(text: str, lang: str) -> str:
+    """``text`` with each command named as the quick reply that does it, in quotes (with
+    the Korean particle that fits the word); a line that starts with a command (the help
+    list, which KakaoTalk's typed "/start" still reads) is left as it is."""
+
+    def word(match: re.Match[str]) -> str:
+        at = match.start()
+        if at == 0 or text[at - 1] == "\n":
+            return match.group(0)
+        name = t(lang, _COMMAND_WORDS[match.group(1)]).lstrip("◀ ").strip()
+        particle = match.group(2) or ""
+        if particle:
+            last = ord(name[-1]) - 0xAC00
+            final = (last % 28) if 0 <= last < 11172 else 0  # 0: ends in a vowel
+            if particle in ("으로", "로"):
+                particle = "으로" if final not in (0, 8) else "로"  # 8: ㄹ
+            elif particle in ("을", "를"):
+                particle = "을" if final else "를"
+        return f"'{name}'{particle}"
+
+    return _COMMAND.sub(word, text)
+
+
 def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
@@ -492,17 +530,27 @@ class KakaoSkill:
             marks = retry_marks(skill.fingerprint, time.time())
             storage = self.service.storage
             try:
-                if any(storage.seen_request(KAKAO, mark) for mark in marks):
+                # Kakao retries the request it got no answer to, i.e. the last one: while
+                # this process holds the last answer, only that counts (the same words
+                # typed again after another answer are a new request). The storage marks
+                # are for a retry whose first answer went with a restart. Storage is read
+                # and written in a worker thread: a slow disk must not hold the event loop
+                # (and with it the timer that answers within Kakao's 5 s).
+                if last is None and await asyncio.to_thread(
+                    lambda: any(storage.seen_request(KAKAO, mark) for mark in marks)
+                ):
                     # A retry whose first answer this process no longer holds (a
                     # restart): nothing applied twice, the current question again.
                     prompt = await asyncio.to_thread(self.service.current_prompt, user)
+                    record = await asyncio.to_thread(self._load, user)
                     lang = person.lang or self.service.user_lang(user)
-                    shown = self._shown([prompt] if prompt else [], lang, None, user)
+                    state = record.state if record is not None else None
+                    shown = self._shown([prompt] if prompt else [], lang, state, user)
                     response, person.rest = skill_response(shown)
                     person.shown, person.page = shown, 0
                 else:
                     response = await self._respond(user, person, skill)
-                    storage.mark_request(KAKAO, marks[0])
+                    await asyncio.to_thread(storage.mark_request, KAKAO, marks[0])
             except Exception:
                 log.exception("kakao request of user %s failed", user)
                 lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
@@ -521,19 +569,25 @@ class KakaoSkill:
                 earlier = _texts_of(late.result()[0])
         nav = self._navigation(person, skill)
         if nav is not None:
-            return self._navigate(user, person, nav, earlier)
+            return await self._navigate(user, person, nav, earlier)
         read = await self._to_input(user, person, skill)
         notes: list[str] = []
         message: Input | tuple[IncomingFile, ...] | None = None
         if isinstance(read, _DoorSays):
             notes = read.texts
+            message = read.files or None
         else:
             message = read
         replies: list[Reply] = []
         if message is not None:
-            handled = await asyncio.to_thread(
-                self.service.handle_input, user, message, language_code=language_code
-            )
+            try:
+                handled = await asyncio.to_thread(
+                    self.service.handle_input, user, message, language_code=language_code
+                )
+            finally:
+                for f in message if isinstance(message, tuple) else ():
+                    if f.path is not None:  # taken over by the store, or not wanted: gone
+                        f.path.unlink(missing_ok=True)
             replies = handled.replies
             if isinstance(message, CommandInput) and message.name == "help" and replies:
                 # What only KakaoTalk has: words instead of a command menu.
@@ -576,14 +630,14 @@ class KakaoSkill:
                 return f"page:{person.page - 1}"
         return None
 
-    def _navigate(self, user: UserKey, person: _Person, nav: str, earlier: list[str]) -> dict:
+    async def _navigate(self, user: UserKey, person: _Person, nav: str, earlier: list[str]) -> dict:
         lang = person.lang or self.service.user_lang(user)
         if nav == "continue":
             rest = person.rest
             shown = person.shown or Shown([], [], lang)
             texts = earlier + rest if (earlier or rest) else [t(lang, "kakao.nothing_more")]
             if not earlier and not rest:
-                prompt = self.service.current_prompt(user)
+                prompt = await asyncio.to_thread(self.service.current_prompt, user)
                 shown = self._shown([prompt] if prompt else [], lang, None, user)
                 texts += shown.texts
             response, person.rest = skill_response(Shown(texts, shown.buttons, lang, shown.extras))
@@ -591,7 +645,7 @@ class KakaoSkill:
         if person.shown is not None:
             shown = person.shown
         else:  # nothing remembered (a restart): the current question
-            prompt = self.service.current_prompt(user)
+            prompt = await asyncio.to_thread(self.service.current_prompt, user)
             shown = self._shown([prompt] if prompt else [], lang, None, user)
         try:
             page = int(nav.partition(":")[2])
@@ -637,41 +691,67 @@ class KakaoSkill:
             return _DoorSays([t(lang, "kakao.chat_photo")])
         return read_words(skill.utterance)
 
-    async def _photos(self, user: UserKey, urls: tuple[str, ...]) -> tuple[IncomingFile, ...]:
-        """Fetch the plugin's photos at once (their URLs expire), where files are taken."""
+    async def _photos(
+        self, user: UserKey, urls: tuple[str, ...]
+    ) -> tuple[IncomingFile, ...] | _DoorSays:
+        """Fetch the plugin's photos at once (their URLs expire), where files are taken.
+
+        A photo that could not be fetched is not passed on as a file (the flow would
+        call it empty): the person is told how many did not come, beside what the
+        intake says of the others. One too big is passed on with its size, unread.
+        """
         if not await asyncio.to_thread(self.service.takes_files, user):
             # Not at a step that takes files: answered without fetching them.
             return tuple(
                 IncomingFile(name=f"photo_{n}.jpg", mime="image/jpeg", size=0)
                 for n in range(1, len(urls) + 1)
             )
-        fetched = await asyncio.gather(*(self._fetch(url) for url in urls))
-        files = []
-        for n, (data, mime) in enumerate(fetched, 1):
-            extension = _IMAGE_EXTENSIONS.get(mime, ".jpg")
-            name = f"photo_{n}{extension}"
-            files.append(IncomingFile(name=name, mime=mime, size=len(data or b""), data=data))
-        return tuple(files)
+        fetched = await asyncio.gather(*(self._fetch(url, n) for n, url in enumerate(urls, 1)))
+        files = tuple(f for f in fetched if f is not None)
+        failed = len(fetched) - len(files)
+        if failed:
+            lang = self._person(user).lang or self.service.user_lang(user)
+            return _DoorSays([t(lang, "kakao.photos_failed", count=failed)], files)
+        return files
 
-    async def _fetch(self, url: str) -> tuple[bytes | None, str]:
-        """One photo's bytes and type; (None, …) when it cannot be had."""
+    async def _fetch(self, url: str, n: int) -> IncomingFile | None:
+        """One photo, streamed to the store's spool folder (never held in memory); a
+        too-big one with its size and no bytes; None when it cannot be had."""
         if not self.image_host_allowed(url):
             log.warning("kakao photo refused: host not in KAKAO_IMAGE_HOSTS")
-            return None, "image/jpeg"
+            return None
         assert self.session is not None
         try:
             async with self.session.get(url, allow_redirects=False) as response:
                 if response.status != 200:
                     log.warning("kakao photo download failed with %s", response.status)
-                    return None, "image/jpeg"
+                    return None
                 mime = response.content_type or "image/jpeg"
-                data = await response.content.read(MAX_FILE_BYTES + 1)
-                if len(data) > MAX_FILE_BYTES:
-                    return None, mime
-                return data, mime
+                name = f"photo_{n}{_IMAGE_EXTENSIONS.get(mime, '.jpg')}"
+                if (response.content_length or 0) > MAX_FILE_BYTES:
+                    return IncomingFile(name=name, mime=mime, size=response.content_length or 0)
+                fd, tmp = tempfile.mkstemp(
+                    prefix="kakao-", suffix=".part", dir=spool_folder(self.service.storage)
+                )
+                path, size, digest = Path(tmp), 0, hashlib.sha256()
+                try:
+                    with os.fdopen(fd, "wb") as sink:
+                        async for chunk in response.content.iter_chunked(64 * 1024):
+                            size += len(chunk)
+                            if size > MAX_FILE_BYTES:
+                                path.unlink(missing_ok=True)
+                                return IncomingFile(name=name, mime=mime, size=size)
+                            sink.write(chunk)
+                            digest.update(chunk)
+                except BaseException:
+                    path.unlink(missing_ok=True)
+                    raise
+                return IncomingFile(
+                    name=name, mime=mime, size=size, path=path, sha256=digest.hexdigest()
+                )
         except (TimeoutError, aiohttp.ClientError):
             log.warning("kakao photo download failed")
-            return None, "image/jpeg"
+            return None
 
     def image_host_allowed(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -693,7 +773,7 @@ class KakaoSkill:
         buttons: list[Button] = []
         at_files = False
         for reply in replies:
-            text = reply.text
+            text = kakao_words(reply.text, lang)
             flat = [b for row in reply.buttons for b in row]
             if any(b.data.split(":", 1)[0] in FILE_STATES for b in flat):
                 at_files = True
@@ -728,9 +808,11 @@ class KakaoSkill:
 
 @dataclass(frozen=True)
 class _DoorSays:
-    """The door answers this itself (with the current question after it)."""
+    """The door answers this itself (with the current question after it), or says it
+    before what the intake answers to ``files``."""
 
     texts: list[str]
+    files: tuple[IncomingFile, ...] = ()
 
 
 def _lang_tag(lang: str | None) -> str | None:

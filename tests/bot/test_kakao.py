@@ -572,3 +572,98 @@ async def test_the_same_quick_reply_under_two_answers_is_two_presses(tmp_path: P
         await person.press("◀ 뒤로")  # under the next answer: a second back
         record = bot.storage.load_conversation(key)
         assert record is not None and record.state == "paid"
+
+
+async def test_the_same_words_typed_again_after_another_answer_are_taken(tmp_path: Path) -> None:
+    """Regression: an amount typed again after "다시 입력할게요" was ignored as a retry.
+
+    The storage mark of the first "35만 원" (kept for retries across a restart) made the
+    second, a minute later at most, look like Kakao's retry: the question came back and
+    the answer was dropped. A retry is of the last request; while the door holds that,
+    only it counts."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        for label in TO_DESCRIPTION:
+            await person.press(label)
+        await person.type("단골 예약 문의를 못 받았어요")
+        await person.type("35만 원")
+        await person.press("다시 입력할게요")
+        assert "350,000원 맞으신가요?" in await person.type("35만 원")
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and record.state == "amount_confirm"
+
+
+class SlowMarks(TinyDBStorage):
+    """A TinyDB store whose request-id marks take ``delay_s`` when ``slow`` is set."""
+
+    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay_s = delay_s
+        self.slow = threading.Event()
+
+    def mark_request(self, channel: str, request_id: str) -> None:
+        if self.slow.is_set():
+            time.sleep(self.delay_s)
+        super().mark_request(channel, request_id)
+
+
+async def test_a_slow_request_mark_does_not_hold_the_answer(tmp_path: Path) -> None:
+    """Regression: the retry mark was written on the event loop: a slow disk held every
+    answer (and the timer that sends the callback answer) past Kakao's 5 s."""
+    store = SlowMarks(tmp_path / "data", delay_s=6.0)
+    async with running(tmp_path / "data", storage=store) as bot:
+        person = bot.person(callback=True)
+        await person.type("안녕하세요")
+        store.slow.set()
+        (agree,) = [q for q in person.quick_replies if q["label"] == "동의해요"]
+        body = person.payload(agree["messageText"], extra=agree["extra"])
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with bot.http.post(
+            bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
+        ) as response:
+            answer = await response.json()
+        elapsed = loop.time() - started
+        assert answer["useCallback"] is True
+        assert elapsed < 5.0
+        store.slow.clear()
+        late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
+        assert "소상공인" in [q["label"] for q in late["template"]["quickReplies"]]
+
+
+async def test_a_photo_that_cannot_be_fetched_is_said_so(tmp_path: Path) -> None:
+    """Regression: a photo Kakao's host did not give (gone, too big) was called "an empty
+    file" (빈 파일이에요), and a too-big one too; the person is told it could not be
+    downloaded, or that it is too big, and the ones that came are kept."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await walk_to_evidence(person)
+        good = bot.platform.add_photo("good.jpg", Photo(JPEG))
+        gone = bot.platform.base_url + "/images/gone.jpg?credential=abc"
+        said = await person.photos(good, gone)
+        assert "빈 파일" not in said
+        assert "사진 1장을 내려받지 못했어요" in said
+        assert "받았어요" in said
+        big = bot.platform.add_photo("big.jpg", Photo(b"\xff\xd8" + b"0" * (21 * 1024 * 1024)))
+        said = await person.photos(big)
+        assert "빈 파일" not in said and "너무 커" in said
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None and len(record.answers["evidence"]) == 1
+
+
+async def test_commands_are_named_by_the_words_kakao_shows(tmp_path: Path) -> None:
+    """Regression: KakaoTalk has no command menu, yet the answers said "/status 로 확인"
+    and "Send /start"; they name the quick replies shown ('접수 확인', '처음부터')."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        done = await person.type("동의하지 않아요")
+        await person.type("안녕하세요")
+        refused = await person.press("동의하지 않아요")
+        assert "/start" not in refused and "'처음부터'" in refused, refused
+        english = bot.person(user_id="e" * 64, lang="en")
+        await english.type("hello")
+        await english.press("I agree")
+        none = await english.type("My reports")
+        assert "/start" not in none and "'Start over'" in none, none
+        del done
