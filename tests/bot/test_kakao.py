@@ -10,6 +10,7 @@ Kakao's limits (tests/support/kakao_schema.py) as it arrives.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import threading
 import time
@@ -667,3 +668,19 @@ async def test_commands_are_named_by_the_words_kakao_shows(tmp_path: Path) -> No
         none = await english.type("My reports")
         assert "/start" not in none and "'Start over'" in none, none
         del done
+
+
+async def test_a_photo_of_some_megabytes_is_kept_whole(tmp_path: Path) -> None:
+    """Regression: a photo was read with one ``content.read(n)``, which gives what has
+    arrived so far: a 3 MB photo was kept as its first ~100 KB, and "received"."""
+    photo = JPEG + bytes(range(256)) * (3 * 4096)
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await walk_to_evidence(person)
+        said = await person.photos(bot.platform.add_photo("big.jpg", Photo(photo)))
+        assert "받았어요: photo_1.jpg" in said
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None
+        (kept,) = record.answers["evidence"]
+        assert kept["size"] == len(photo)
+        assert kept["sha256"] == hashlib.sha256(photo).hexdigest()
