@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class Notices:
         # failed here, and those found by :meth:`load_retries` at start-up. Kept in
         # memory so a retry round never reads every mailbox's notices.
         self._retry: dict[str, Notice] = {}
+        self._retry_lock = threading.Lock()  # load_retries fills it from a worker thread
         # Called with each notice posted (the scheduler looks at its person again).
         self.on_post: list[Callable[[Notice], None]] = []
 
@@ -149,7 +151,7 @@ class Notices:
     async def _push_current(self, notice: Notice) -> Notice:
         current = await asyncio.to_thread(self.storage.get_notice, notice.notice_id)
         if current is None or current.delivered_at is not None:
-            self._retry.pop(notice.notice_id, None)
+            self._forget_retry(notice.notice_id)
             return current or notice
         notifier = self._notifiers.get(current.user_id.channel)
         if notifier is None or not notifier.pushes:
@@ -170,9 +172,10 @@ class Notices:
                 self.clock(),
                 type(exc).__name__,
             )
-            self._retry[failed.notice_id] = failed
+            with self._retry_lock:
+                self._retry[failed.notice_id] = failed
             return failed
-        self._retry.pop(current.notice_id, None)
+        self._forget_retry(current.notice_id)
         return await asyncio.to_thread(
             self.storage.mark_notice_delivered, current.notice_id, self.clock()
         )
@@ -207,14 +210,20 @@ class Notices:
         running (a server without Telegram): they are pushed from the next round on.
         """
         found = [n for n in self.storage.undelivered_notices() if self.pushes(n.user_id)]
-        for notice in found:
-            self._retry.setdefault(notice.notice_id, notice)
+        with self._retry_lock:
+            for notice in found:
+                self._retry.setdefault(notice.notice_id, notice)
         return len(found)
 
     def retries_due(self, now: float) -> list[Notice]:
         """The notices to push again whose wait is over, oldest first (see :func:`retry_at`)."""
-        due = [n for n in list(self._retry.values()) if retry_at(n) <= now]
+        with self._retry_lock:
+            due = [n for n in self._retry.values() if retry_at(n) <= now]
         return sorted(due, key=lambda n: n.created_at)
+
+    def _forget_retry(self, notice_id: str) -> None:
+        with self._retry_lock:
+            self._retry.pop(notice_id, None)
 
 
 def retry_at(notice: Notice) -> float:
