@@ -1222,6 +1222,8 @@ async def test_staff_see_which_notices_are_still_undelivered(storage):
         detail = html.unescape(await staff.page(f"/staff/cases/{blocked.case_number}"))
         assert "텔레그램 알림을 1번 보내 봤지만 전하지 못했어요" in detail
         assert "ConnectionError" in detail and "/resend" in detail
+        (kept,) = [n for n in storage.undelivered_notices() if n.user_id == blocked.user_id]
+        assert kept.notice_id not in detail  # bookkeeping, not shown in the audit trail
         detail = html.unescape(await staff.page(f"/staff/cases/{console.case_number}"))
         assert "이용자가 다음에 말을 걸 때 한 번 보여 드리고" in detail
         assert "/resend" not in detail  # nothing to push: it waits for the person

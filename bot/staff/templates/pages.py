@@ -395,7 +395,15 @@ def _audit_details(entry: AuditEntry, labels: Labels, lang: str) -> list[str]:
         names = ", ".join(str(e.get("name", "")) for e in files if isinstance(e, dict))
         lines.append(f"{word(lang, 'audit.files')}: {names}")
     # Bookkeeping, not something staff act on; an undelivered notice is shown above the actions.
-    for key in ("draft_id", "notice", "documents_by_lang", "message_id", "sender"):
+    for key in (
+        "draft_id",
+        "notice",
+        "notice_id",
+        "notices",
+        "documents_by_lang",
+        "message_id",
+        "sender",
+    ):
         detail.pop(key, None)
     for key, value in detail.items():
         if value in ("", None):
