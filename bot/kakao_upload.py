@@ -121,12 +121,14 @@ class UploadLinks:
 
     async def page(self, request: web.Request) -> web.Response:
         """The upload form, or the same refusal for any token that is not good."""
-        ticket = self.read(request.match_info["token"])
+        # Storage is read in a worker thread: a slow disk must not hold the event loop,
+        # which answers KakaoTalk within its 5 s.
+        ticket = await asyncio.to_thread(self.read, request.match_info["token"])
         if ticket is None:
             return self._refused(request)
         user = UserKey("kakao", ticket.user_id)
-        lang = self.service.user_lang(user)
-        if not self.service.takes_files(user):
+        lang = await asyncio.to_thread(self.service.user_lang, user)
+        if not await asyncio.to_thread(self.service.takes_files, user):
             return self._page(lang, [t(lang, "kakao.upload.passed")], status=409)
         return self._page(lang, [t(lang, "kakao.upload.intro")], form=True)
 
@@ -134,11 +136,11 @@ class UploadLinks:
         """Take the files into the person's conversation, once."""
         if not same_origin(request):
             return self._refused(request, status=403)
-        ticket = self.read(request.match_info["token"])
+        ticket = await asyncio.to_thread(self.read, request.match_info["token"])
         if ticket is None:
             return self._refused(request)
         user = UserKey("kakao", ticket.user_id)
-        lang = self.service.user_lang(user)
+        lang = await asyncio.to_thread(self.service.user_lang, user)
         try:
             form = await read_form(request, spool_folder(self.service.storage))
         except TooBig:
@@ -152,12 +154,13 @@ class UploadLinks:
                 record = await asyncio.to_thread(self.service.storage.load_conversation, user)
                 if record is None or record.state not in FILE_STATES:
                     return self._page(lang, [t(lang, "kakao.upload.passed")], status=409)
-                if self.service.storage.seen_request(USED, ticket.nonce):
+                storage = self.service.storage
+                if await asyncio.to_thread(storage.seen_request, USED, ticket.nonce):
                     return self._refused(request)  # used meanwhile (a double submit)
                 handled = await asyncio.to_thread(
                     self.service.handle_input, user, IncomingFiles(tuple(form.files))
                 )
-                self.service.storage.mark_request(USED, ticket.nonce)
+                await asyncio.to_thread(storage.mark_request, USED, ticket.nonce)
         finally:
             form.discard()
         texts = [r.text for r in handled.replies] + [t(lang, "kakao.upload.back")]

@@ -684,3 +684,45 @@ async def test_a_photo_of_some_megabytes_is_kept_whole(tmp_path: Path) -> None:
         (kept,) = record.answers["evidence"]
         assert kept["size"] == len(photo)
         assert kept["sha256"] == hashlib.sha256(photo).hexdigest()
+
+
+class SlowUploadChecks(TinyDBStorage):
+    """A TinyDB store whose look-ups of used upload tokens take ``delay_s`` when ``slow``."""
+
+    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay_s = delay_s
+        self.slow = threading.Event()
+
+    def seen_request(self, channel: str, request_id: str) -> bool:
+        if channel == "kakao_upload" and self.slow.is_set():
+            time.sleep(self.delay_s)
+        return super().seen_request(channel, request_id)
+
+
+async def test_a_slow_upload_page_does_not_hold_the_skill(tmp_path: Path) -> None:
+    """Regression: the upload page checked its token (and the person's step) on the event
+    loop: a slow disk there held every KakaoTalk answer past Kakao's 5 s."""
+    store = SlowUploadChecks(tmp_path / "data", delay_s=6.0)
+    async with running(tmp_path / "data", storage=store) as bot:
+        person = bot.person()
+        evidence = await walk_to_evidence(person)
+        (link,) = LINK.findall(evidence)
+        other = bot.person(user_id="c" * 64, callback=True)
+        await other.type("안녕하세요")
+        (agree,) = [q for q in other.quick_replies if q["label"] == "동의해요"]
+        body = other.payload(agree["messageText"], extra=agree["extra"])
+        store.slow.set()
+        loop = asyncio.get_running_loop()
+        started = loop.time()  # this test's client shares the server's event loop
+        page = asyncio.create_task(bot.http.get(link))
+        await asyncio.sleep(0.2)  # the page's token check is under way
+        async with bot.http.post(
+            bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
+        ) as response:
+            await response.json()
+        elapsed = loop.time() - started
+        assert elapsed < 5.0
+        store.slow.clear()
+        async with await page as shown:
+            assert shown.status == 200
