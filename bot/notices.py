@@ -36,6 +36,7 @@ from flows.identity import UserKey
 from flows.messages import Button, Reply
 from flows.texts import t
 from storage import Notice, Storage
+from storage.postgres_claims import NOTICE_LEASE_S
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,25 @@ class Notices:
         again once delivered). ``in_turn``: the caller already holds the person's
         turn of :attr:`sequencer` (the scheduler does).
         """
+        notice = await asyncio.to_thread(
+            self.store, user_id, replies, kind=kind, case_number=case_number, notice_id=notice_id
+        )
+        if notice.delivered_at is None and self.pushes(user_id):
+            notice = await self.push(notice, in_turn=in_turn)
+        return notice
+
+    def store(
+        self,
+        user_id: UserKey,
+        replies: list[Reply],
+        *,
+        kind: str,
+        case_number: str | None = None,
+        notice_id: str | None = None,
+    ) -> Notice:
+        """The first half of :meth:`post`: store the notice durably (no push); return it as
+        stored. For a caller storing it inside the person's turn of the store
+        (:meth:`storage.base.Storage.user_turn`), who pushes it once that is committed."""
         notice = Notice(
             notice_id=notice_id or uuid.uuid4().hex,
             user_id=user_id,
@@ -127,14 +147,11 @@ class Notices:
             replies=tuple(reply_to_json(r) for r in replies),
             created_at=self.clock(),
         )
-        await asyncio.to_thread(self.storage.add_notice, notice)  # durable before any push
+        self.storage.add_notice(notice)  # durable before any push
         if notice_id is not None:  # maybe posted before: go on from what is stored
-            stored = await asyncio.to_thread(self.storage.get_notice, notice_id)
-            notice = stored or notice
+            notice = self.storage.get_notice(notice_id) or notice
         for hook in self.on_post:
             hook(notice)
-        if notice.delivered_at is None and self.pushes(user_id):
-            notice = await self.push(notice, in_turn=in_turn)
         return notice
 
     async def push(self, notice: Notice, *, in_turn: bool = False) -> Notice:
@@ -149,10 +166,15 @@ class Notices:
             return await self._push_current(notice)
 
     async def _push_current(self, notice: Notice) -> Notice:
-        current = await asyncio.to_thread(self.storage.get_notice, notice.notice_id)
-        if current is None or current.delivered_at is not None:
-            self._forget_retry(notice.notice_id)
-            return current or notice
+        # Claimed: of several instances retrying it at once, one pushes it.
+        current = await asyncio.to_thread(
+            self.storage.claim_notice, notice.notice_id, self.clock(), NOTICE_LEASE_S
+        )
+        if current is None:  # delivered, gone, or another instance is pushing it
+            stored = await asyncio.to_thread(self.storage.get_notice, notice.notice_id)
+            if stored is None or stored.delivered_at is not None:
+                self._forget_retry(notice.notice_id)
+            return stored or notice
         notifier = self._notifiers.get(current.user_id.channel)
         if notifier is None or not notifier.pushes:
             return current  # the channel cannot push (any more): it waits in the mailbox

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from bot.activity import Activity
@@ -45,7 +46,12 @@ class Scheduler:
         *,
         interval_s: float = 60.0,
         activity: Activity | None = None,
+        rescan_s: float | None = None,
     ) -> None:
+        """``rescan_s``: with several instances on one store (PostgreSQL), read the stored
+        schedule again this often: a draft whose inputs another instance heard (and which
+        that instance, stopped, will not remind) is found here too."""
+        self.rescan_s = rescan_s
         self.service = service
         self.storage = service.storage
         self.notices = service.notices
@@ -82,9 +88,31 @@ class Scheduler:
     async def run_forever(self) -> None:
         """The start-up scan, then a round every ``interval_s`` until cancelled."""
         await self.load_schedule()
+        scanned = time.monotonic()
         while True:
             await self.sweep_due_now()
             await asyncio.sleep(self.interval_s)
+            if self.rescan_s is not None and time.monotonic() - scanned >= self.rescan_s:
+                await self.rescan()
+                scanned = time.monotonic()
+
+    async def rescan(self) -> None:
+        """Schedule from what is stored again, and find notices to push again (no scanners:
+        their work, an album's reply, belongs to the instance that took the album)."""
+        with self.activity.during():
+            schedule = await asyncio.to_thread(self._stored_schedule)
+            await asyncio.to_thread(self.notices.load_retries)
+        with self._lock:
+            for user_id, at in schedule.items():
+                self._due[user_id] = min(at, self._due.get(user_id, at))
+
+    def _stored_schedule(self) -> dict[UserKey, float]:
+        schedule = self.service.documents_schedule()
+        for record in self.storage.iter_conversations():
+            at = self.service.next_check(record)
+            if at is not None:
+                schedule[record.user_id] = min(at, schedule.get(record.user_id, at))
+        return schedule
 
     async def load_schedule(self) -> None:
         """Schedule every stored draft and documents reminder, and find the notices to push
@@ -123,23 +151,35 @@ class Scheduler:
         """Look at one person in their turn; return when to look again (None: never)."""
         ticket = self.sequencer.take(user_id)
         async with self.sequencer.turn(user_id, ticket):
-            result = await asyncio.to_thread(self.service.sweep, user_id)
-            if result.replies:
-                await self._post(user_id, result)
-            if result.action or result.reminded_cases:  # recorded once the notice is stored
-                await asyncio.to_thread(self.service.sweep_sent, user_id, result)
+            result, stored = await asyncio.to_thread(self._sweep_in_turn, user_id)
+            if self.notices.pushes(user_id):
+                for notice in stored:  # pushed once the turn is committed
+                    await self.notices.push(notice, in_turn=True)
             return result.next_check
 
-    async def _post(self, user_id: UserKey, result: SweepResult) -> None:
+    def _sweep_in_turn(self, user_id: UserKey) -> tuple[SweepResult, list[Notice]]:
+        """Decide, store the notices and record them in the person's turn of the store: on
+        PostgreSQL one transaction under their lock, so of several instances sweeping
+        them at once one reminds them and the others find it recorded."""
+        with self.storage.user_turn(user_id):
+            result = self.service.sweep(user_id)
+            stored = self._store(user_id, result) if result.replies else []
+            if result.action or result.reminded_cases:  # recorded once the notice is stored
+                self.service.sweep_sent(user_id, result)
+        return result, stored
+
+    def _store(self, user_id: UserKey, result: SweepResult) -> list[Notice]:
         """One notice per case reminded of its documents, one for the draft."""
+        stored = []
         cases = len(result.reminded_cases)
         for reply, number in zip(result.replies[:cases], result.reminded_cases, strict=True):
-            await self.notices.post(
-                user_id, [reply], kind="documents_reminder", case_number=number, in_turn=True
+            stored.append(
+                self.notices.store(user_id, [reply], kind="documents_reminder", case_number=number)
             )
         if result.replies[cases:]:
             kind = "expiry" if result.action == "expire" else "reminder"
-            await self.notices.post(user_id, result.replies[cases:], kind=kind, in_turn=True)
+            stored.append(self.notices.store(user_id, result.replies[cases:], kind=kind))
+        return stored
 
     async def retry_notices(self) -> None:
         """Push again every failed notice whose wait is over (each in its person's turn)."""

@@ -349,7 +349,14 @@ async def run_telegram(
 ) -> None:
     """The whole bot with Telegram (tests pass a ``channel`` with their own timings)."""
     doors = build_doors(settings, service, channel=channel)
-    await serve(settings, doors, scheduler=Scheduler(service), stop=stop, ready=ready)
+    # Several instances may share PostgreSQL: each reads the stored schedule again now and then.
+    rescan = RESCAN_S if settings.database_url else None
+    scheduler = Scheduler(service, rescan_s=rescan)
+    await serve(settings, doors, scheduler=scheduler, stop=stop, ready=ready)
+
+
+# How often an instance on a shared store (DATABASE_URL) rescans the stored schedule.
+RESCAN_S = 600.0
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -316,6 +316,17 @@ class Storage(ABC):
                 counts[notice.case_number] = counts.get(notice.case_number, 0) + 1
         return counts
 
+    def claim_notice(self, notice_id: str, now: float, lease: float) -> Notice | None:
+        """Take the notice to push it now: None when it is delivered, unknown, or being
+        pushed by another process (until ``now + lease``, or until it is marked).
+
+        One process (this default) pushes a person's notices in their turn of its
+        sequencer; a store shared by several processes claims the row
+        (storage/postgres_claims.py).
+        """
+        notice = self.get_notice(notice_id)
+        return notice if notice is not None and notice.delivered_at is None else None
+
     @abstractmethod
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
         """Record that the notice reached its person at ``at``; return it as it is now.

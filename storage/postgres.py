@@ -49,6 +49,7 @@ from storage.case_changes import apply_update, case_from_draft, created_entry
 from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, normalize_case_number
 from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound, StorageError
 from storage.evidence_files import check_sha256
+from storage.postgres_claims import claim_notice
 from storage.postgres_turns import TurnPool
 from storage.records import (
     AuditEntry,
@@ -749,6 +750,10 @@ class PostgresStorage(Storage):
             ).fetchall()
         return {str(number): int(count) for number, count in rows}
 
+    def claim_notice(self, notice_id: str, now: float, lease: float) -> Notice | None:
+        """FOR UPDATE SKIP LOCKED and a lease (storage/postgres_claims.py)."""
+        return claim_notice(self._pool, notice_id, now, lease)
+
     def mark_notice_delivered(self, notice_id: str, at: float) -> Notice:
         return self._change_notice(notice_id, lambda n: notice_delivered(n, at))
 
@@ -764,7 +769,8 @@ class PostgresStorage(Storage):
                 raise NoticeNotFound(notice_id)
             notice = how(Notice.from_dict(json.loads(row[0])))
             conn.execute(
-                "UPDATE notices SET delivered_at = %s, data = %s WHERE notice_id = %s",
+                "UPDATE notices SET delivered_at = %s, data = %s, claimed_until = NULL"
+                " WHERE notice_id = %s",
                 (notice.delivered_at, _dump(notice.to_dict()), notice_id),
             )
             return notice

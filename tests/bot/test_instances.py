@@ -8,6 +8,7 @@ two bot processes would. The requests go through
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +18,9 @@ import pytest
 
 from bot.intake import IncomingFile, IntakeService
 from flows.conversation import IntakeFlow
-from flows.messages import ChoiceInput, CommandInput, Input, TextInput
+from flows.messages import ChoiceInput, CommandInput, Input, Reply, TextInput
 from flows.policy import load_policy
-from storage import CaseFilter, Storage
+from storage import CaseFilter, Notice, Storage
 from storage.memory import MemoryStorage
 from storage.postgres import PostgresStorage
 from tests.support.users import tg
@@ -189,4 +190,105 @@ async def test_a_staff_member_signed_in_on_one_instance_is_served_by_the_other(p
             await on_a.page("/staff/", status=303)
     finally:
         a.close()
+        b.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Pusher:
+    """A channel that pushes: records what reached each person (several instances share it,
+    as they share Telegram)."""
+
+    channel = "testdoor"
+    pushes = True
+
+    def __init__(self, delivered: list) -> None:
+        self.delivered = delivered
+
+    async def deliver(self, user_id, replies) -> None:
+        await asyncio.sleep(0.01)  # a network call: the other instance runs meanwhile
+        self.delivered.append((user_id, [r.text for r in replies]))
+
+
+async def test_each_reminder_is_sent_once_by_two_instances_sweeping_together(pg_database):
+    """Regression: every instance scheduled reminders from its own memory, so two instances
+    both found a silent draft due and each reminded the person (two reminders, two
+    pushes). Now the sweep is the person's turn of the store and the push a claimed
+    notice: one reminder, pushed once."""
+    from bot.scheduler import Scheduler
+    from flows.identity import UserKey
+
+    clock = Clock()
+    stores = [PostgresStorage(pg_database, pool_size=4) for _ in range(2)]
+    delivered: list = []
+    schedulers = []
+    for store in stores:
+        service = IntakeService(IntakeFlow(load_policy()), store, clock=clock)
+        service.notices.register(Pusher(delivered))
+        schedulers.append(Scheduler(service))
+    users = [UserKey("testdoor", f"p{n}") for n in range(8)]
+    try:
+        for user in users:
+            schedulers[0].service.handle(user, CommandInput("start"))
+            schedulers[0].service.handle(user, ChoiceInput("consent", "agree"))
+        for scheduler in schedulers:
+            await scheduler.load_schedule()
+        clock.now += 25 * 3600
+        await asyncio.gather(*(s.sweep_due_now() for s in schedulers))
+        for user in users:
+            notices = [n for n in stores[1].undelivered_notices(user)]
+            assert notices == [], notices  # pushed, so none waits
+            reminders = [d for d in delivered if d[0] == user]
+            assert len(reminders) == 1, reminders
+        # A push that failed is retried by both instances' rounds at once: delivered once.
+        failing = users[0]
+        notice = await schedulers[0].notices.post(failing, [Reply("소식")], kind="review")
+        assert notice.delivered_at is not None
+        stored = stores[0].get_notice(notice.notice_id)
+        assert stored is not None
+        for scheduler in schedulers:
+            scheduler.notices._retry.clear()
+        retried = Notice(
+            **{**stored.__dict__, "delivered_at": None, "notice_id": "again", "attempts": 1}
+        )
+        stores[0].add_notice(retried)
+        before = len(delivered)
+        for scheduler in schedulers:
+            scheduler.notices.load_retries()
+        clock.now += 3600
+        await asyncio.gather(*(s.retry_notices() for s in schedulers))
+        assert len(delivered) == before + 1
+    finally:
+        for store in stores:
+            store.close()
+
+
+async def test_a_draft_heard_by_a_stopped_instance_is_reminded_by_the_other(pg_database):
+    """Regression: an instance scheduled only the drafts it found at start-up and the inputs
+    it heard itself, so a draft whose inputs a since-stopped instance heard was never
+    reminded. With a shared store an instance reads the stored schedule again (rescan)."""
+    from bot.scheduler import Scheduler
+    from flows.identity import UserKey
+
+    clock = Clock()
+    a, b = PostgresStorage(pg_database, pool_size=2), PostgresStorage(pg_database, pool_size=2)
+    services = [IntakeService(IntakeFlow(load_policy()), s, clock=clock) for s in (a, b)]
+    user = UserKey("testdoor", "left")
+    try:
+        on_b = Scheduler(services[1], rescan_s=600)
+        await on_b.load_schedule()  # b started before the person wrote
+        services[0].handle(user, CommandInput("start"))
+        services[0].handle(user, ChoiceInput("consent", "agree"))
+        a.close()  # a stops for good
+        clock.now += 25 * 3600
+        await on_b.rescan()
+        await on_b.sweep_due_now()
+        assert [n.kind for n in b.undelivered_notices(user)] == ["reminder"]
+    finally:
         b.close()
