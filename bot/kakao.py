@@ -543,7 +543,7 @@ class KakaoSkill:
                     # restart): nothing applied twice, the current question again.
                     prompt = await asyncio.to_thread(self.service.current_prompt, user)
                     record = await asyncio.to_thread(self._load, user)
-                    lang = person.lang or self.service.user_lang(user)
+                    lang = person.lang or await asyncio.to_thread(self.service.user_lang, user)
                     state = record.state if record is not None else None
                     shown = self._shown([prompt] if prompt else [], lang, state, user)
                     response, person.rest = skill_response(shown)
@@ -591,7 +591,7 @@ class KakaoSkill:
             replies = handled.replies
             if isinstance(message, CommandInput) and message.name == "help" and replies:
                 # What only KakaoTalk has: words instead of a command menu.
-                lang = self.service.user_lang(user, language_code)
+                lang = await asyncio.to_thread(self.service.user_lang, user, language_code)
                 first = replies[0]
                 help_text = f"{first.text}\n\n{t(lang, 'kakao.help')}"
                 replies = [Reply(help_text, first.buttons), *replies[1:]]
@@ -599,7 +599,10 @@ class KakaoSkill:
             prompt = await asyncio.to_thread(self.service.current_prompt, user)
             replies = [prompt] if prompt is not None else []
         record = await asyncio.to_thread(self._load, user)
-        lang = record.lang if record is not None else self.service.user_lang(user, language_code)
+        if record is not None:
+            lang = record.lang
+        else:
+            lang = await asyncio.to_thread(self.service.user_lang, user, language_code)
         person.lang = lang
         shown = self._shown(replies, lang, record.state if record else None, user)
         shown.texts = [*earlier, *notes, *shown.texts]
@@ -631,7 +634,7 @@ class KakaoSkill:
         return None
 
     async def _navigate(self, user: UserKey, person: _Person, nav: str, earlier: list[str]) -> dict:
-        lang = person.lang or self.service.user_lang(user)
+        lang = person.lang or await asyncio.to_thread(self.service.user_lang, user)
         if nav == "continue":
             rest = person.rest
             shown = person.shown or Shown([], [], lang)
@@ -687,7 +690,7 @@ class KakaoSkill:
                 if choice is not None:
                     return choice
         if _is_chat_photo(skill.utterance):
-            lang = person.lang or self.service.user_lang(user)
+            lang = person.lang or await asyncio.to_thread(self.service.user_lang, user)
             return _DoorSays([t(lang, "kakao.chat_photo")])
         return read_words(skill.utterance)
 
@@ -710,7 +713,7 @@ class KakaoSkill:
         files = tuple(f for f in fetched if f is not None)
         failed = len(fetched) - len(files)
         if failed:
-            lang = self._person(user).lang or self.service.user_lang(user)
+            lang = self._person(user).lang or await asyncio.to_thread(self.service.user_lang, user)
             return _DoorSays([t(lang, "kakao.photos_failed", count=failed)], files)
         return files
 

@@ -726,3 +726,42 @@ async def test_a_slow_upload_page_does_not_hold_the_skill(tmp_path: Path) -> Non
         store.slow.clear()
         async with await page as shown:
             assert shown.status == 200
+
+
+class SlowLangs(TinyDBStorage):
+    """A TinyDB store whose look-ups of a person's language take ``delay_s`` when ``slow``."""
+
+    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay_s = delay_s
+        self.slow = threading.Event()
+
+    def load_user_lang(self, user_id: UserKey) -> str | None:
+        if self.slow.is_set():
+            time.sleep(self.delay_s)
+        return super().load_user_lang(user_id)
+
+
+async def test_a_slow_language_look_up_does_not_hold_the_answer(tmp_path: Path) -> None:
+    """Regression: a person with no conversation (here: consent declined) had their
+    language looked up on the event loop: a slow disk held the answer past Kakao's 5 s
+    instead of sending it by the callback."""
+    store = SlowLangs(tmp_path / "data", delay_s=6.0)
+    async with running(tmp_path / "data", storage=store) as bot:
+        person = bot.person(callback=True)
+        await person.type("안녕하세요")
+        (refuse,) = [q for q in person.quick_replies if q["label"] == "동의하지 않아요"]
+        body = person.payload(refuse["messageText"], extra=refuse["extra"])
+        store.slow.set()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with bot.http.post(
+            bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
+        ) as response:
+            answer = await response.json()
+        elapsed = loop.time() - started
+        assert elapsed < 5.0
+        assert answer["useCallback"] is True
+        store.slow.clear()
+        late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
+        assert "저장하지 않았어요" in late["template"]["outputs"][0]["simpleText"]["text"]
