@@ -37,7 +37,7 @@ from flows.question import Invalid, Option, Question
 from flows.record import MESSAGE_KEY, SUPPLEMENT_KEY, ConversationRecord
 from flows.summary import build_submission, summary_lines
 from flows.texts import CATALOG, t
-from flows.typed_text import clean_text, fold
+from flows.typed_text import clean_text, fold, without_note
 
 if TYPE_CHECKING:
     from flows.conversation import IntakeFlow
@@ -731,7 +731,9 @@ class Step:
                 (state, value), ()
             ):
                 return value
-        return None
+        # The label's words without its note in brackets, when only one button reads so.
+        short = [v for v, label in options if key and key == fold(without_note(label))]
+        return short[0] if len(short) == 1 else None
 
     # -- summary ----------------------------------------------------------------------------------
     def path(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from flows.evidence import normalize_file_name
@@ -46,3 +47,12 @@ def fold(text: str) -> str:
     """Normalise typed text for matching button labels: width, case, spaces, punctuation."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in text if ch.isalnum())
+
+
+# A note in brackets after a button's words: "카카오 로그인(다른 서비스)", "Gifts (선물하기)".
+_NOTE = re.compile(r"\s*[(\uff08][^()\uff08\uff09]*[)\uff09]")
+
+
+def without_note(label: str) -> str:
+    """A label without its parenthesised notes ("카카오 로그인(다른 서비스)" → "카카오 로그인")."""
+    return _NOTE.sub("", label).strip()

@@ -480,6 +480,50 @@ def test_typed_labels_and_numbers_answer_buttons(talk):
     assert talk.state == "amount" and talk.answers["description"] == ""
 
 
+def test_typed_words_match_a_label_without_its_parenthesised_note(make_talk):
+    """Regression: typing "카카오 로그인" at the service question did not match the
+    button "카카오 로그인(다른 서비스)": the note in brackets had to be typed too."""
+    talk = make_talk()
+    talk.command("start")
+    talk.press("agree")
+    talk.say("기업")  # "기업(중견·대기업)"
+    assert talk.answers["reporter_type"] == "company"
+    talk.say("카카오 로그인")
+    assert talk.answers["service"] == "kakao_login"
+    english = make_talk(lang="en")
+    english.command("start")
+    english.press("agree")
+    english.say("company")  # "Company (mid/large)"
+    assert english.answers["reporter_type"] == "company"
+    english.say("gifts")  # "Gifts (선물하기)"
+    assert english.answers["service"] == "gifts"
+
+
+def test_a_label_without_its_note_matches_only_when_one_button_has_it(policy, make_talk):
+    """Two buttons that read alike without their notes: the short words pick neither."""
+    from dataclasses import replace
+
+    from flows.conversation import IntakeFlow
+    from flows.policy import Text
+
+    services = [
+        replace(s, name=Text("카카오 로그인(웹)", "Kakao login (web)"))
+        if s.id == "kakao_login"
+        else replace(s, name=Text("카카오 로그인(앱)", "Kakao login (app)"))
+        if s.id == "kakaomap"
+        else s
+        for s in policy.services
+    ]
+    talk = make_talk(flow=IntakeFlow(replace(policy, services=tuple(services))))
+    talk.command("start")
+    talk.press("agree")
+    talk.press("general")
+    talk.say("카카오 로그인")
+    assert talk.state == "service" and "service" not in talk.answers
+    talk.say("카카오 로그인 (앱)")
+    assert talk.answers["service"] == "kakaomap"
+
+
 def test_every_button_fits_telegram_callback_data(talk):
     small_business_report(talk, "1만")
     talk.press("skip")
