@@ -38,8 +38,12 @@ def t(lang: str, key: str, channel: str | None = None, /, **values: object) -> s
 
     ``channel`` (``telegram``, ``console``…; positional, so no placeholder is shadowed) fills the channel's placeholders
     (:data:`CHANNEL_WORDS`) with its own words; without one they get neutral ones.
+    With ``count=1`` the key's singular ``<key>.one`` is used where the catalog has one
+    (English "1 file"; Korean has no plural and says the same in both).
     """
     catalog = CATALOG.get(lang, KO)
+    if values.get("count") == 1 and f"{key}.one" in catalog:
+        key = f"{key}.one"  # the singular, where the language has one ("1 file")
     text = catalog[key]
     for word in CHANNEL_WORDS:
         if "{" + word + "}" in text and word not in values:

@@ -102,7 +102,8 @@ MESSAGES: dict[str, str] = {
     "value.no_loss": "No (question / opinion)",
     "value.runs_channel": "Runs one",
     "value.no_channel": "Does not run one",
-    "value.files": "{count} file(s)",
+    "value.files": "{count} files",
+    "value.files.one": "{count} file",
     "value.no_files": "No files",
     "value.files_later": "To send after submitting",
     "value.no_description": "Not given",
@@ -286,7 +287,8 @@ MESSAGES: dict[str, str] = {
         "Your damage report draft was deleted after {days} days without an answer.\n"
         "Send /start to report again."
     ),
-    "notices.unread": "You have {count} unread notice(s).",
+    "notices.unread": "You have {count} unread notices.",
+    "notices.unread.one": "You have {count} unread notice.",
     "group_chat": "Reports are taken in private chats only. Please message me directly.",
     "error.internal": (
         "Sorry, something went wrong on our side. Your answers are safe. "
@@ -610,7 +612,8 @@ MESSAGES: dict[str, str] = {
     "web.upload": "Send files",
     "web.uploading": "Sending… {percent}%",
     "web.sending": "Sending…",
-    "web.sent_files": "{count} file(s): {names}",
+    "web.sent_files": "{count} files: {names}",
+    "web.sent_files.one": "{count} file: {names}",
     "web.switch": "한국어",
     "web.switch_label": "한국어로 보기",
     "web.status_link": "Check a report",

@@ -107,6 +107,7 @@ MESSAGES: dict[str, str] = {
     "value.runs_channel": "운영해요",
     "value.no_channel": "운영하지 않아요",
     "value.files": "{count}개",
+    "value.files.one": "{count}개",
     "value.no_files": "없어요",
     "value.files_later": "접수 뒤에 보낼게요",
     "value.no_description": "적지 않았어요",
@@ -287,6 +288,7 @@ MESSAGES: dict[str, str] = {
         "다시 접수하시려면 /start 를 눌러 주세요."
     ),
     "notices.unread": "읽지 않은 알림이 {count}개 있어요.",
+    "notices.unread.one": "읽지 않은 알림이 {count}개 있어요.",
     "group_chat": "피해 접수는 1:1 대화에서만 받아요. 저에게 직접 메시지를 보내 주세요.",
     "error.internal": (
         "죄송해요. 잠시 문제가 생겼어요. 입력하신 내용은 그대로 있어요. 잠시 뒤 다시 보내 주세요."
@@ -608,6 +610,7 @@ MESSAGES: dict[str, str] = {
     "web.uploading": "보내는 중… {percent}%",
     "web.sending": "보내는 중…",
     "web.sent_files": "파일 {count}개: {names}",
+    "web.sent_files.one": "파일 {count}개: {names}",
     "web.switch": "English",
     "web.switch_label": "Switch to English",
     "web.status_link": "접수 조회",

@@ -72,7 +72,7 @@ async def test_the_unread_line_speaks_the_persons_language(notices, storage):
     storage.save_user_lang(WEB, "en")
     await notices.post(WEB, NEWS, kind="review")
     await notices.post(WEB, [Reply("second")], kind="staff_message")
-    assert notices.take_mailbox(WEB)[0].text == "You have 2 unread notice(s)."
+    assert notices.take_mailbox(WEB)[0].text == "You have 2 unread notices."
 
 
 async def test_a_pushing_channel_delivers_at_once(notices, storage):

@@ -843,6 +843,23 @@ def test_files_acknowledged_in_english(make_talk, receipt):
     )
 
 
+def test_the_english_summary_counts_files_in_proper_english(make_talk, receipt):
+    """Regression: the English summary said "1 file(s)"; Korean keeps "1개"."""
+    for lang, one, two in (("en", "1 file\n", "2 files\n"), ("ko", "1개\n", "2개\n")):
+        talk = make_talk(lang=lang)
+        small_business_report(talk, "1만")
+        talk.files(receipt(1))
+        talk.press("done")
+        assert talk.state == "summary"
+        assert one in talk.text + "\n" and "(s)" not in talk.text
+        talk.press("edit")
+        talk.press("evidence")
+        talk.files(receipt(2))
+        talk.press("done")
+        assert talk.state == "summary"
+        assert two in talk.text + "\n" and "(s)" not in talk.text
+
+
 def test_a_refused_first_file_still_gets_the_question(talk, receipt):
     small_business_report(talk, "1만")
     talk.files(receipt(1, name="virus.exe", mime="application/x-msdownload"))
