@@ -610,6 +610,11 @@ class KakaoSkill:
         response, person.rest = skill_response(shown)
         return response
 
+    async def _state(self, user: UserKey) -> str | None:
+        """The person's conversation state (None: no report under way)."""
+        record = await asyncio.to_thread(self._load, user)
+        return record.state if record is not None else None
+
     def _load(self, user: UserKey) -> Any:
         try:
             return self.service.storage.load_conversation(user)
@@ -641,7 +646,7 @@ class KakaoSkill:
             texts = earlier + rest if (earlier or rest) else [t(lang, "kakao.nothing_more")]
             if not earlier and not rest:
                 prompt = await asyncio.to_thread(self.service.current_prompt, user)
-                shown = self._shown([prompt] if prompt else [], lang, None, user)
+                shown = self._shown([prompt] if prompt else [], lang, await self._state(user), user)
                 texts += shown.texts
             response, person.rest = skill_response(Shown(texts, shown.buttons, lang, shown.extras))
             return response
@@ -649,7 +654,7 @@ class KakaoSkill:
             shown = person.shown
         else:  # nothing remembered (a restart): the current question
             prompt = await asyncio.to_thread(self.service.current_prompt, user)
-            shown = self._shown([prompt] if prompt else [], lang, None, user)
+            shown = self._shown([prompt] if prompt else [], lang, await self._state(user), user)
         try:
             page = int(nav.partition(":")[2])
         except ValueError:
@@ -800,7 +805,7 @@ class KakaoSkill:
         if state in (None, "submitted", "closed"):
             status = t(lang, "kakao.status")
             extras.append(quick_reply(status, status))
-        if state in ("submitted", "closed"):
+        if state in (None, "submitted", "closed"):  # no report under way: a new one
             start = t(lang, "kakao.start")
             extras.append(quick_reply(start, start))
         if state in (None, "consent", "submitted", "closed"):

@@ -765,3 +765,36 @@ async def test_a_slow_language_look_up_does_not_hold_the_answer(tmp_path: Path) 
         store.slow.clear()
         late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
         assert "저장하지 않았어요" in late["template"]["outputs"][0]["simpleText"]["text"]
+
+
+async def test_after_a_cancel_the_start_over_it_names_is_there_to_press(tmp_path: Path) -> None:
+    """Regression: after "취소" (or consent declined) the answer said "다시 접수하시려면
+    '처음부터'를 눌러 주세요", with no "처음부터" quick reply under it to press."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        for label in TO_DESCRIPTION:
+            await person.press(label)
+        cancelled = await person.type("취소")
+        assert "'처음부터'" in cancelled and "처음부터" in person.labels
+        assert "동의해요" in person.labels or "동의" in await person.press("처음부터")
+        declined = await person.press("동의하지 않아요")
+        assert "'처음부터'" in declined and "처음부터" in person.labels
+
+
+async def test_paging_after_a_restart_keeps_the_questions_quick_replies(tmp_path: Path) -> None:
+    """Regression: "다음 목록 ▶" reaching a restarted server (the door remembers nothing)
+    was rendered as if no report were under way: no "◀ 뒤로", but "처음부터" and
+    "English" under the middle of a report."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        await person.press("동의해요")
+        await person.press("소상공인")
+        (more,) = [q for q in person.quick_replies if q["label"] == "다음 목록 ▶"]
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await person.send(more["messageText"], extra=more["extra"])
+        assert "기타(직접 입력)" in [q["messageText"] for q in person.quick_replies]
+        assert "◀ 뒤로" in person.labels
+        assert "처음부터" not in person.labels and "English" not in person.labels
