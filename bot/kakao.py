@@ -708,13 +708,18 @@ class KakaoSkill:
         call it empty): the person is told how many did not come, beside what the
         intake says of the others. One too big is passed on with its size, unread.
         """
-        if not await asyncio.to_thread(self.service.takes_files, user):
+        record = await asyncio.to_thread(self._load, user)
+        if record is None or record.state not in FILE_STATES:
             # Not at a step that takes files: answered without fetching them.
             return tuple(
                 IncomingFile(name=f"photo_{n}.jpg", mime="image/jpeg", size=0)
                 for n in range(1, len(urls) + 1)
             )
-        fetched = await asyncio.gather(*(self._fetch(url, n) for n, url in enumerate(urls, 1)))
+        # Numbered after the files the person has sent here already (one name, one photo).
+        held = len(record.evidence_sha256())
+        fetched = await asyncio.gather(
+            *(self._fetch(url, held + n) for n, url in enumerate(urls, 1))
+        )
         files = tuple(f for f in fetched if f is not None)
         failed = len(fetched) - len(files)
         if failed:

@@ -798,3 +798,18 @@ async def test_paging_after_a_restart_keeps_the_questions_quick_replies(tmp_path
         assert "기타(직접 입력)" in [q["messageText"] for q in person.quick_replies]
         assert "◀ 뒤로" in person.labels
         assert "처음부터" not in person.labels and "English" not in person.labels
+
+
+async def test_photos_sent_in_two_goes_get_different_names(tmp_path: Path) -> None:
+    """Regression: every batch of photos was numbered from 1: the person was told
+    "받았어요: photo_1.jpg" twice, and staff saw two different photos of one name."""
+    async with running(tmp_path / "data") as bot:
+        person = bot.person()
+        await walk_to_evidence(person)
+        first = await person.photos(bot.platform.add_photo("one.jpg", Photo(JPEG)))
+        assert "받았어요: photo_1.jpg" in first
+        second = await person.photos(bot.platform.add_photo("two.jpg", Photo(JPEG2)))
+        assert "받았어요: photo_2.jpg" in second
+        record = bot.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None
+        assert [f["name"] for f in record.answers["evidence"]] == ["photo_1.jpg", "photo_2.jpg"]
