@@ -463,10 +463,17 @@ class IntakeService:
         confirmed: bool,
         now: float,
     ) -> list[Reply]:
-        """Drop the draft and its files; record a deletion request for submitted cases."""
+        """Drop the draft and its files; record a deletion request for submitted cases.
+
+        The person's waiting notices that belong to no case (the draft's reminder or
+        expiry news) are dropped too, so none is shown or pushed after this answer.
+        Notices about a submitted case are kept: they follow that case's deletion
+        request, which staff handle (a decision still reaches the person meanwhile).
+        """
         if not confirmed:
             return [Reply(t(lang, "delete.kept"))]
         self.storage.save_user_lang(user_id, None)
+        self.notices.drop_caseless(user_id)
         lines = []
         if record is not None and record.state != "submitted":
             self.storage.delete_conversation(user_id)

@@ -220,6 +220,18 @@ class Notices:
             self.storage.mark_notice_delivered(notice.notice_id, now)
         return replies
 
+    def drop_caseless(self, user_id: UserKey) -> int:
+        """Drop the person's undelivered notices of no case (their draft's reminder or
+        expiry news), stored and queued for a retry; return how many (/delete_my_data).
+
+        Call it in the person's turn. Notices about a case stay (see
+        :meth:`storage.base.Storage.drop_caseless_notices`).
+        """
+        dropped = self.storage.drop_caseless_notices(user_id)
+        for notice_id in dropped:
+            self._forget_retry(notice_id)
+        return len(dropped)
+
     def unread_count(self, user_id: UserKey) -> int:
         """How many notices wait for ``user_id`` (a web page's title shows it)."""
         return len(self.storage.undelivered_notices(user_id))

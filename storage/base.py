@@ -343,6 +343,16 @@ class Storage(ABC):
         :class:`storage.NoticeNotFound` for an unknown id.
         """
 
+    @abstractmethod
+    def drop_caseless_notices(self, user_id: UserKey) -> list[str]:
+        """Forget the person's undelivered notices that belong to no case; return their ids.
+
+        For /delete_my_data (:meth:`bot.intake.IntakeService.delete_my_data`): a draft's
+        reminder or expiry notice is about the draft being deleted and must not be shown
+        or pushed afterwards. Notices about a case are kept: they follow the case's
+        deletion request, which staff handle. Dropping nothing is not an error.
+        """
+
     # -- audit log -----------------------------------------------------------------
     @abstractmethod
     def append_audit(self, entry: AuditEntry) -> None:

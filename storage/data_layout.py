@@ -37,7 +37,8 @@ class DataLayout:
     case_index.jsonl                    append-only index of cases (rebuildable)
     audit.jsonl                         append-only audit log
     evidence_holds.jsonl                which evidence files each draft holds (rebuildable)
-    notices.jsonl                       notices for people, a line per change (optional: absent = none)
+    notices.jsonl                       notices for people, a line per change (optional: absent = none;
+                                        a {"notice_id", "dropped": true} line forgets one)
     request_ids.jsonl                   recently processed requests ("telegram:<update id>")
     request_ids.prev.jsonl              the ones before those (rolled over)
     tmp/                                temporary files of writes in flight and of downloads

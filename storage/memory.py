@@ -263,6 +263,18 @@ class MemoryStorage(Storage):
     def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
         return self._change_notice(notice_id, lambda n: notice_failed(n, at, error))
 
+    def drop_caseless_notices(self, user_id: UserKey) -> list[str]:
+        with self._lock:
+            dropped = [
+                i
+                for i, (owner, number) in self._undelivered.items()
+                if owner == user_id and not number
+            ]
+            for notice_id in dropped:
+                del self._undelivered[notice_id]
+                del self._notices[notice_id]
+        return dropped
+
     def _change_notice(self, notice_id: str, how: Callable[[Notice], Notice]) -> Notice:
         with self._lock:
             data = self._notices.get(notice_id)

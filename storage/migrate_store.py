@@ -171,9 +171,12 @@ def _copy_audit(tiny: TinyDBStorage, pg: PostgresStorage) -> tuple[int, int]:
 
 
 def _notices(layout: DataLayout) -> dict[str, Notice]:
-    """Every notice as its last line in notices.jsonl leaves it."""
+    """Every notice as its last line in notices.jsonl leaves it (a dropped one left out)."""
     found: dict[str, Notice] = {}
     for value in _log(layout, layout.notices_file).scan(repair=False, strict=False):
+        if isinstance(value, dict) and value.get("dropped") is True:
+            found.pop(str(value.get("notice_id")), None)
+            continue
         try:
             notice = Notice.from_dict(value)
         except (KeyError, TypeError, ValueError, AttributeError):

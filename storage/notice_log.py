@@ -22,6 +22,11 @@ class NoticeLog:
     change being made then: a notice added is never lost once :meth:`add`
     returned (fsync'd). An absent file is an empty log (no layout change).
 
+    A notice dropped (:meth:`drop_caseless`, for /delete_my_data) gets a tombstone line
+    ``{"notice_id": "n1", "dropped": true}``: from then on it is as if never added (its
+    earlier lines stay in the file until the log is rewritten; they hold the bot's own
+    words, a draft's reminder, not what the person wrote).
+
     In memory: the undelivered notices whole (a mailbox check on every request and
     the staff count read only these), and of the delivered ones only where their
     last line is, for :meth:`get`.
@@ -43,6 +48,9 @@ class NoticeLog:
         if not self._read_only:
             self._log.repair_tail()
         for offset, value in self._log.scan_with_offsets(end=self._log.size()):
+            if isinstance(value, dict) and value.get("dropped") is True:
+                self._forget(str(value.get("notice_id")))
+                continue
             try:
                 notice = Notice.from_dict(value)
             except (KeyError, TypeError, ValueError, AttributeError):
@@ -64,6 +72,15 @@ class NoticeLog:
                 if not ids:
                     self._by_user.pop(old.user_id, None)
             self._delivered[notice.notice_id] = offset
+
+    def _forget(self, notice_id: str) -> None:
+        self._delivered.pop(notice_id, None)
+        old = self._undelivered.pop(notice_id, None)
+        if old is not None:
+            ids = self._by_user.get(old.user_id, {})
+            ids.pop(notice_id, None)
+            if not ids:
+                self._by_user.pop(old.user_id, None)
 
     # -- lookups -----------------------------------------------------------------------
     def get(self, notice_id: str) -> Notice | None:
@@ -118,6 +135,17 @@ class NoticeLog:
             offset = self._log.append(new.to_dict())
             self._place(new, offset)
             return _copy(new)
+
+    def drop_caseless(self, user_id: UserKey) -> list[str]:
+        """Drop the person's undelivered notices of no case (a tombstone line each)."""
+        with self._lock:
+            dropped = [
+                i for i in self._by_user.get(user_id, ()) if not self._undelivered[i].case_number
+            ]
+            for notice_id in dropped:
+                self._log.append({"notice_id": notice_id, "dropped": True})
+                self._forget(notice_id)
+        return dropped
 
     def close(self) -> None:
         self._log.close()

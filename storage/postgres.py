@@ -760,6 +760,16 @@ class PostgresStorage(Storage):
     def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
         return self._change_notice(notice_id, lambda n: notice_failed(n, at, error))
 
+    def drop_caseless_notices(self, user_id: UserKey) -> list[str]:
+        """One indexed delete (the undelivered notices per person's partial index)."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "DELETE FROM notices WHERE delivered_at IS NULL AND user_id = %s"
+                " AND case_number IS NULL RETURNING notice_id",
+                (str(user_id),),
+            ).fetchall()
+        return [str(notice_id) for (notice_id,) in rows]
+
     def _change_notice(self, notice_id: str, how: Callable[[Notice], Notice]) -> Notice:
         def work(conn: psycopg.Connection[Any]) -> Notice:
             row = conn.execute(

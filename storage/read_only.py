@@ -187,3 +187,6 @@ class ReadOnlyStorage(Storage):
 
     def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
         self._refuse()
+
+    def drop_caseless_notices(self, user_id: UserKey) -> list[str]:
+        self._refuse()

@@ -461,6 +461,9 @@ class TinyDBStorage(Storage):
     def mark_notice_failed(self, notice_id: str, at: float, error: str) -> Notice:
         return self._notices.change(notice_id, lambda n: notice_failed(n, at, error))
 
+    def drop_caseless_notices(self, user_id: UserKey) -> list[str]:
+        return self._notices.drop_caseless(user_id)
+
     # -- audit -------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
         self._append_audit(entry)

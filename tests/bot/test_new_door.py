@@ -147,3 +147,59 @@ async def test_a_staff_decision_reaches_the_door_through_its_mailbox_once(tmp_pa
     assert number in door.screen[-1].text  # then the answer to what they asked
     assert "읽지 않은 알림" not in door.type("/status")  # exactly once
     assert shown.count(number) >= 2
+
+
+async def test_deleting_my_data_drops_the_drafts_waiting_reminder_not_a_cases_news(
+    tmp_path: Path,
+) -> None:
+    """Regression: /delete_my_data dropped the draft but kept the person's notices, so the
+    draft's reminder ("your report is waiting"), posted while they were asked to confirm,
+    was shown right after "deleted" (and a pushing channel would retry it). A notice about
+    a submitted case stays: it follows the case's deletion request, which staff handle."""
+    from bot.scheduler import Scheduler
+    from bot.staff.review import ReviewService
+
+    door = open_door(tmp_path / "data")
+    service = door.service
+    clock = [1_700_000_000.0]
+    service.clock = lambda: clock[0]
+    service.notices.clock = service.clock
+    door.type("/start")
+    for label in TO_DESCRIPTION:
+        door.press(label)
+    door.type("단골 예약 문의를 못 받았어요")
+    door.type("35만 원")
+    door.press("네, 맞아요")
+    door.type("220-81-62517")
+    door.attach("receipt.jpg", "image/jpeg", b"\xff\xd8 receipt")
+    door.press("다 보냈어요")
+    number = re.search(r"접수번호: (\S+)", door.press("접수하기")).group(1)
+    door.type("/start")  # a second report, left as a draft
+    door.press("동의해요")
+    scheduler = Scheduler(service)
+    await scheduler.load_schedule()
+
+    clock[0] += 23.9 * 3600  # the draft is nearly a day old when they ask to delete
+    door.type("/delete_my_data")
+    clock[0] += 0.2 * 3600  # meanwhile: the draft's reminder, and a staff decision
+    await scheduler.sweep_due_now()
+    await ReviewService(service.storage, notices=service.notices).approve(
+        number, staff="staff:kim", final_amount=30_000
+    )
+    assert {n.kind for n in service.storage.undelivered_notices(door.user)} == {
+        "reminder",
+        "review",
+    }
+
+    shown = door.press("네, 지워 주세요")
+    assert "작성 중이던 접수와 파일을 지웠어요." in shown
+    assert "아직 끝나지 않았어요" not in shown  # the deleted draft's reminder is gone
+    assert door.screen[0].text == "읽지 않은 알림이 1개 있어요."
+    assert number in door.screen[1].text and "30,000원" in door.screen[1].text
+    storage = service.storage
+    assert storage.undelivered_notices(door.user) == []
+    assert storage.load_conversation(door.user) is None
+    # The case's deletion request is for staff; its notices go with it then.
+    actions = [e.action for e in storage.iter_audit(number)]
+    assert "privacy.deletion_requested" in actions
+    assert "아직 끝나지 않았어요" not in door.type("/status")

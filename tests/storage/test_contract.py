@@ -622,6 +622,35 @@ def test_notices_survive_reopening(make_store, storage_kind):
     assert [(n.notice_id, n.attempts) for n in again.undelivered_notices()] == [("notice-2", 1)]
 
 
+def test_dropping_a_persons_caseless_notices_keeps_their_cases_and_others(make_store, storage_kind):
+    """Regression: /delete_my_data could not drop the draft's waiting reminder (no way to
+    forget a notice), so it was shown right after the deletion. Notices about a case,
+    delivered ones and other people's stay."""
+    store = make_store()
+    store.add_notice(notice(1))  # the draft's reminder: dropped
+    store.add_notice(notice(2, case_number="K-1"))  # about a case: kept
+    store.add_notice(notice(3))
+    store.mark_notice_delivered("notice-3", 5.0)  # shown already: kept
+    store.add_notice(notice(4, tg(5)))  # somebody else's: kept
+    store.add_notice(notice(5, at=1_700_000_001.0))
+    store.mark_notice_failed("notice-5", 6.0, "TimedOut")  # failed push: dropped
+    assert sorted(store.drop_caseless_notices(CONSOLE_1)) == ["notice-1", "notice-5"]
+    assert store.drop_caseless_notices(CONSOLE_1) == []
+    assert [n.notice_id for n in store.undelivered_notices(CONSOLE_1)] == ["notice-2"]
+    assert store.get_notice("notice-1") is None and store.get_notice("notice-5") is None
+    assert store.get_notice("notice-3").delivered_at == 5.0
+    assert [n.notice_id for n in store.undelivered_notices(tg(5))] == ["notice-4"]
+    assert store.undelivered_by_case() == {"K-1": 1}
+    if storage_kind == "memory":
+        return
+    store.close()
+    again = make_store()  # the drop is stored, not only remembered
+    assert [n.notice_id for n in again.undelivered_notices()] == ["notice-2", "notice-4"]
+    assert again.get_notice("notice-1") is None
+    again.add_notice(notice(1))  # an id dropped may come again (a retried post)
+    assert again.get_notice("notice-1") == notice(1)
+
+
 # -- the staff list a page at a time, whole cases in a stream ------------------------------
 
 

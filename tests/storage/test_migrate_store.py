@@ -54,6 +54,9 @@ def generated(tmp_path, make_draft, make_conversation) -> Path:
             )
             if delivered:
                 tiny.mark_notice_delivered(n, delivered)
+        # A draft's reminder dropped by /delete_my_data: a tombstone line, not copied.
+        tiny.add_notice(Notice("n3", tg(101), None, "reminder", ({"text": "남아 있어요"},), 6002.0))
+        tiny.drop_caseless_notices(tg(101))
         for update_id in range(900, 910):
             tiny.mark_request("telegram", str(update_id))
         tiny.mark_request("web", "form-token-1")
@@ -103,6 +106,7 @@ def test_everything_is_copied_and_verified_and_again_changes_nothing(
             assert pg.evidence_holders(path.name) == tiny.evidence_holders(path.name)
         assert pg.undelivered_notices() == tiny.undelivered_notices()
         assert pg.get_notice("n2") == tiny.get_notice("n2")
+        assert pg.get_notice("n3") is None
         assert pg.seen_request("telegram", "905") and pg.seen_request("web", "form-token-1")
         assert not pg.seen_request("web", "905")
         # The store goes on: a new case gets a number of its own.

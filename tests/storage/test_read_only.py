@@ -134,4 +134,8 @@ def test_reads_the_notices_the_owner_keeps_and_refuses_to_change_them(tmp_path):
         view.mark_notice_delivered("n1", 4.0)
     with pytest.raises(ReadOnly):
         view.add_notice(first)
+    with pytest.raises(ReadOnly):
+        view.drop_caseless_notices(tg(7))
+    owner.drop_caseless_notices(tg(7))  # /delete_my_data: the view sees it gone
+    assert view.undelivered_notices() == [] and view.get_notice("n1") is None
     owner.close()
