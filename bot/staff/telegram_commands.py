@@ -34,6 +34,7 @@ from bot.telegram_send import Sender, chunks
 from flows.identity import UserKey
 from flows.messages import CommandInput
 from flows.policy import KST, Policy
+from flows.texts import t
 from storage import CaseFilter, CaseStatus, Storage
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,22 @@ class ExportRequest:
     lang: str
 
 
+def request_lang(arg: str, default_lang: str) -> str:
+    """The language of a staff command's answer and file: the word ``en`` or ``ko`` in
+    its arguments, else the bot's default (as /stats)."""
+    words = [w.lower() for w in arg.split()]
+    return next((w for w in reversed(words) if w in ("ko", "en")), default_lang)
+
+
+def _refused(lang: str, key: str, **values: object) -> FilterError:
+    """A FilterError saying what is wrong and the usage, in the staff's language."""
+    return FilterError(f"{t(lang, key, **values)} {t(lang, 'telegram.staff.usage', usage=USAGE)}")
+
+
 def parse_export(arg: str, policy: Policy, default_lang: str) -> ExportRequest:
-    """Read ``/export`` arguments; raise FilterError naming the word it cannot use."""
-    fmt, lang = "csv", default_lang
+    """Read ``/export`` arguments; raise FilterError naming the word it cannot use
+    (in the staff's language, :func:`request_lang`), with the usage."""
+    fmt, lang = "csv", request_lang(arg, default_lang)
     fields: dict[str, str] = {}
     flagged = None
     for word in arg.split():
@@ -67,19 +81,27 @@ def parse_export(arg: str, policy: Policy, default_lang: str) -> ExportRequest:
         if not sep and key in FORMATS:
             fmt = key
         elif not sep and key in ("ko", "en"):
-            lang = key
+            pass  # read by request_lang
         elif not sep and key == "flagged":
             flagged = True
         elif sep and key in ("from", "to", "status", "tier", "type", "service"):
             fields[key] = value
         else:
-            raise FilterError(f"I can't use {word!r}. Usage: {USAGE}")
+            raise _refused(lang, "telegram.staff.bad_word", word=word)
+    days: dict[str, dt.date | None] = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = dt.date.fromisoformat(fields[name]) if name in fields else None
+        except ValueError:
+            raise _refused(lang, "telegram.staff.bad_date", value=fields[name]) from None
+    first, last = days["from"], days["to"]
     try:
-        first = dt.date.fromisoformat(fields["from"]) if "from" in fields else None
-        last = dt.date.fromisoformat(fields["to"]) if "to" in fields else None
         status = CaseStatus(fields["status"]) if "status" in fields else None
-    except ValueError as exc:
-        raise FilterError(f"{exc}. Usage: {USAGE}") from None
+    except ValueError:
+        choices = ", ".join(str(s) for s in CaseStatus)
+        raise _refused(
+            lang, "telegram.staff.bad_status", value=fields["status"], choices=choices
+        ) from None
     start, end = kst_days(first, last)
     filter = CaseFilter(
         submitted_from=start,
@@ -89,7 +111,10 @@ def parse_export(arg: str, policy: Policy, default_lang: str) -> ExportRequest:
         reporter_type=fields.get("type"),
         service=fields.get("service"),
     )
-    check_filter(filter, policy)
+    try:
+        check_filter(filter, policy)
+    except FilterError as exc:
+        raise _refused(lang, "telegram.staff.bad_filter", error=exc) from None
     return ExportRequest(format=fmt, filter=filter, flagged=flagged, lang=lang)
 
 
@@ -140,7 +165,7 @@ async def run_staff_command(
 ) -> None:
     """Answer a staff command; ``run_blocking`` runs a function in a worker thread."""
     if name == "stats":
-        lang = "en" if arg.strip().lower() == "en" else default_lang
+        lang = request_lang(arg, default_lang)
         await send_text(await run_blocking(stats_text, storage, policy, lang), True)
         return
     try:
@@ -151,13 +176,9 @@ async def run_staff_command(
     with tempfile.TemporaryDirectory(prefix="export-") as folder:
         path, count = await run_blocking(write_export, request, storage, policy, Path(folder))
         if path.stat().st_size > UPLOAD_LIMIT:
-            await send_text(
-                f"{count} cases make a file over Telegram's 50 MB upload limit. "
-                "Narrow the filter, or use the staff web page or `python -m bot export`.",
-                False,
-            )
+            await send_text(t(request.lang, "telegram.staff.too_big", count=count), False)
             return
-        await send_file(path, f"{count} cases")
+        await send_file(path, t(request.lang, "telegram.staff.cases", count=count))
 
 
 class TelegramStaffCommands:
@@ -217,4 +238,5 @@ class TelegramStaffCommands:
             )
         except Exception:
             log.exception("staff command /%s failed", message.name)
-            await send_text("The command failed; the log has the details.", False)
+            lang = request_lang(message.arg, self.settings.default_lang)
+            await send_text(t(lang, "telegram.staff.failed"), False)

@@ -51,7 +51,7 @@ async def test_staff_export_sends_a_csv_for_excel(channel):
     staff = api.user(STAFF, language_code="ko")
     await channel.send(api.command_update(staff, "/export csv type=general"))
     (document,) = api.documents_sent
-    assert document.file_name.endswith(".csv") and document.caption == "2 cases"
+    assert document.file_name.endswith(".csv") and document.caption == "2건"
     assert document.data.startswith(b"\xef\xbb\xbf")  # the BOM Korean Excel needs
     rows = list(csv.reader(io.StringIO(document.data.decode("utf-8-sig"))))
     assert len(rows) == 3
@@ -63,8 +63,27 @@ async def test_staff_export_explains_a_bad_filter(channel):
     staff = api.user(STAFF)
     await channel.send(api.command_update(staff, "/export status=lost"))
     text = api.messages_to(STAFF)[-1]["text"]
-    assert "'lost'" in text and "Usage: /export" in text
+    assert "'lost'" in text and "사용법: /export" in text
     assert api.documents_sent == []
+
+
+async def test_staff_export_usage_speaks_the_staffs_language(channel):
+    """Regression: /export's usage and errors were English only; they follow the staff's
+    language as the file and /stats do (BOT default, or the word `en`/`ko`)."""
+    api = channel.api
+    staff = api.user(STAFF, language_code="ko")
+    await channel.send(api.command_update(staff, "/export nonsense"))
+    text = api.messages_to(STAFF)[-1]["text"]
+    assert "'nonsense'" in text and "사용법: /export" in text and "Usage" not in text
+    await channel.send(api.command_update(staff, "/export from=2022-13-40"))
+    text = api.messages_to(STAFF)[-1]["text"]
+    assert "날짜" in text and "YYYY-MM-DD" in text and "month must be" not in text
+    await channel.send(api.command_update(staff, "/export en nonsense"))
+    assert "I can't use 'nonsense'. Usage: /export" in api.messages_to(STAFF)[-1]["text"]
+    await channel.send(api.command_update(staff, "/export csv type=general"))
+    assert api.documents_sent[-1].caption == "2건"
+    await channel.send(api.command_update(staff, "/export csv en type=general"))
+    assert api.documents_sent[-1].caption == "2 cases"
 
 
 async def test_staff_stats_is_monospace(channel):
