@@ -142,15 +142,23 @@ async def test_staff_signs_in_filters_opens_a_case_and_requests_documents(site, 
             await no_horizontal_overflow(page, PHONE["width"])
             await page.screenshot(path=tmp_path / "list-390.png", full_page=True)
 
-            # An export says it is being prepared, then the download starts by itself.
+            # An export says what the file will hold; the person's press starts the download.
+            await page.click(".exports a:text('CSV')")
+            await page.wait_for_selector(".export-status")
+            assert "1건" in await page.text_content(".export-status")
             async with page.expect_download() as started:
-                await page.click(".exports a:text('CSV')")
-                await page.wait_for_selector(".export-status")
-                assert "1건을 담고 있어요" in await page.text_content(".export-status")
+                await page.click(".export-status a.download-link")
             download = await started.value
             assert download.suggested_filename.endswith(".csv")
             data = Path(await download.path()).read_bytes().decode("utf-8-sig")
             assert site.review_number in data and len(data.splitlines()) == 2
+            # Regression: the page started the download by a meta refresh, so coming back to
+            # it (Back from the list, Forward) downloaded the file again.
+            await page.go_back()
+            await page.wait_for_url(re.compile(r"reporter_type=small_business"))
+            await page.go_forward()
+            await page.wait_for_selector(".export-status a.download-link")
+            assert await page.locator("meta[http-equiv=refresh]").count() == 0
             await page.go_back()
             await page.wait_for_url(re.compile(r"reporter_type=small_business"))
 

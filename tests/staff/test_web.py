@@ -917,18 +917,19 @@ async def test_exports_stream_the_current_filter(storage):
 
 async def test_an_export_link_first_shows_that_the_file_is_being_prepared(storage):
     """Regression: a 105,000-case CSV took 22 s from the link with no sign of progress.
-    The link now opens a page that says what is being prepared and starts the download
-    itself (a meta refresh: no script under the CSP); the download still streams."""
+    The link now opens a page that says what the file will hold, with a button that
+    downloads it (no meta refresh: that downloaded the file again each time the page
+    came back, tests/staff/test_browser.py); the download still streams."""
     for i in range(3):
         add_case(storage, at=DAY1 + i * 60)
     add_case(storage, reporter_type="general", tier="general_package")
     async with serve(storage) as staff:
         await signed_in(staff)
         page = await staff.page("/staff/exporting/csv?reporter_type=small_business")
-        assert "CSV 파일에 3건을 담고 있어요" in page
+        assert "CSV 파일에 3건이 담겨요" in page
         download = "/staff/export/csv?reporter_type=small_business"
-        assert f'<meta http-equiv="refresh" content="0; url={download}">' in page
-        assert f'class="download-link" href="{download}"' in page
+        assert "http-equiv" not in page
+        assert f'class="button download-link" href="{download}" download>CSV 파일 내려받기' in page
         assert "<script" not in page
         response = await staff.client.get(download)
         assert response.headers["Content-Disposition"].startswith("attachment;")
