@@ -478,9 +478,9 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.message": "What the user will receive",
     "staff.confirm.channel": "Sent on {channel}, in {lang}, exactly as shown.",
     "staff.confirm.offline": (
-        "Nothing can be sent on {channel} right now. The decision is saved; this message is kept, "
-        "in {lang} exactly as shown, and reaches the person as soon as it can be sent or the "
-        "next time they write."
+        "This message does not reach the person at once. The decision is saved; the message is "
+        "kept, in {lang} exactly as shown, and shown the next time they write on {channel}, or "
+        "sent as soon as it can be."
     ),
     "staff.confirm.check": "{action}…",
     "staff.confirm.send.request_documents": "Request and tell the user",
@@ -491,7 +491,7 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.cancel": "Cancel",
     "staff.resend.title": "A message the user did not get",
     "staff.resend.lead": "The decision is saved, but this message did not reach the user. Sending it again sends it in {lang}, as shown.",
-    "staff.notice.mailbox": "This cannot be sent on {channel} now, so it is kept: the person sees it once, the next time they write, or the bot sends it as soon as it can.",
+    "staff.notice.mailbox": "Not delivered yet, so it is kept: the person sees it once, the next time they write on {channel}, or the bot sends it as soon as it can.",
     "staff.notice.retrying": "Tried {attempts} time(s) on {channel} without reaching the person (last: {at}, {error}). The bot keeps trying by itself; 'Send again' tries now.",
     "staff.resend.button": "Send again",
     "staff.action.correct_amount": "Correct the amount",

@@ -410,7 +410,7 @@ MESSAGES: dict[str, str] = {
     "staff.done.approve": "지원을 확정하고 이용자에게 알렸어요.",
     "staff.done.reject": "지원 불가로 처리하고 이용자에게 알렸어요.",
     "staff.done.pay": "지급 완료로 기록하고 이용자에게 알렸어요.",
-    "staff.done.not_told": "처리는 저장했지만 이용자에게 {channel} 알림을 보내지 못했어요. 처리 이력을 확인해 주세요.",
+    "staff.done.not_told": "처리는 저장했지만 이용자에게 알리지 못했어요({channel}). 처리 이력을 확인해 주세요.",
     "staff.error.documents": "필요한 서류를 하나 이상 고르거나 적어 주세요.",
     "staff.error.amount": "최종 지원금을 숫자로 적어 주세요 (예: 50000 또는 5만원).",
     "staff.error.reason": "사유를 적어 주세요.",
@@ -477,8 +477,8 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.message": "이용자가 받을 메시지",
     "staff.confirm.channel": "{channel} 메시지로, {lang}로 이대로 보내요.",
     "staff.confirm.offline": (
-        "지금은 {channel} 메시지를 바로 보낼 수 없어요. 처리는 저장되고, 이 메시지는 {lang}로 이대로 "
-        "보관했다가 보낼 수 있게 되면 보내거나, 이용자가 다음에 말을 걸 때 보여 드려요."
+        "이 메시지는 이용자에게 바로 가지 않아요. 처리는 저장되고, 메시지는 {lang}로 이대로 보관했다가 "
+        "이용자가 {channel}에서 다음에 말을 걸 때 보여 드리거나, 보낼 수 있게 되면 보내요."
     ),
     "staff.confirm.check": "{action}…",
     "staff.confirm.send.request_documents": "서류 보완 요청 보내기",
@@ -489,7 +489,7 @@ MESSAGES: dict[str, str] = {
     "staff.confirm.cancel": "취소",
     "staff.resend.title": "이용자에게 보내지 못한 메시지",
     "staff.resend.lead": "처리는 저장됐지만 이 메시지가 이용자에게 가지 못했어요. 다시 보내면 {lang}로 이대로 가요.",
-    "staff.notice.mailbox": "이 메시지는 지금 {channel} 알림으로 보낼 수 없어서 보관하고 있어요. 이용자가 다음에 말을 걸 때 한 번 보여 드리고, 보낼 수 있게 되면 봇이 보내요.",
+    "staff.notice.mailbox": "이 메시지는 아직 이용자에게 가지 않아 보관하고 있어요. 이용자가 {channel}에서 다음에 말을 걸 때 한 번 보여 드리고, 보낼 수 있게 되면 봇이 보내요.",
     "staff.notice.retrying": "{channel} 알림을 {attempts}번 보내 봤지만 전하지 못했어요(마지막 시도: {at}, {error}). 봇이 알아서 다시 보내요. 바로 보내려면 '다시 보내기'를 눌러 주세요.",
     "staff.resend.button": "다시 보내기",
     "staff.action.correct_amount": "지원금 정정",

@@ -130,5 +130,5 @@ async def test_an_answer_that_could_not_be_delivered_is_kept_and_said(storage):
         await signed_in(staff)
         await answer(staff, case.case_number, "답을 드려요")
         page = await staff.page(f"/staff/cases/{case.case_number}")
-        assert "보내지 못했어요" in html.unescape(page)
+        assert "이용자에게 알리지 못했어요" in html.unescape(page)
     assert storage.case_messages(case.case_number)[-1].text == "답을 드려요"

@@ -727,7 +727,7 @@ async def test_review_actions_change_status_audit_and_tell_the_user_on_telegram(
                 unreachable = add_case(storage, user_id=tg(99))  # no chat with the bot
                 page = await staff.act(unreachable.case_number, "reject", reason="중복 접수")
                 assert storage.get_case(unreachable.case_number).status == CaseStatus.REJECTED
-                assert "알림을 보내지 못했어요" in page and "이용자 알림 실패" in page
+                assert "이용자에게 알리지 못했어요" in page and "이용자 알림 실패" in page
 
                 assert (
                     await staff.post(f"/staff/cases/{other}/receive_documents", {})
@@ -818,9 +818,9 @@ async def test_without_telegram_the_confirmation_does_not_promise_a_message(stor
         await signed_in(staff)
         page = html.unescape(await staff.act(number, "reject", reason="중복 접수"))
         assert "텔레그램으로, 한국어로 이대로 보내요" not in staff.confirmed
-        assert "지금은 텔레그램 메시지를 바로 보낼 수 없어요" in staff.confirmed
-        assert "보관했다가 보낼 수 있게 되면 보내거나" in staff.confirmed
-        assert "지금 텔레그램 알림으로 보낼 수 없어서 보관하고 있어요" in page  # as promised
+        assert "이 메시지는 이용자에게 바로 가지 않아요." in staff.confirmed
+        assert "보낼 수 있게 되면 보내요" in staff.confirmed
+        assert "아직 이용자에게 가지 않아 보관하고 있어요" in page  # as promised
         assert any("중복 접수" in m for m in chat_messages(page))
         assert storage.get_case(number).status == "rejected"
         (kept,) = storage.undelivered_notices()
@@ -842,14 +842,16 @@ async def test_a_message_that_failed_is_shown_and_can_be_sent_again(storage):
     async with serve(storage, review=ReviewService(storage, notify=notify)) as staff:
         await signed_in(staff)
         page = await staff.act(number, "reject", reason="중복 접수")
-        assert "알림을 보내지 못했어요" in page
+        assert "이용자에게 알리지 못했어요" in page
         assert 'action="/staff/cases/' + number + '/resend"' in page
         assert any("중복 접수" in m for m in chat_messages(page))
         # The audit trail does not dump the stored message.
         assert '"text":' not in html.unescape(page)
 
         page = await staff.act(number, "resend", **resend_fields(page))
-        assert "알림을 보내지 못했어요" in page and "/resend" in page  # failed again, still offered
+        assert (
+            "이용자에게 알리지 못했어요" in page and "/resend" in page
+        )  # failed again, still offered
 
         reachable["now"] = True
         page = await staff.act(number, "resend", **resend_fields(page))
@@ -1168,8 +1170,8 @@ async def test_review_words_name_the_channel_of_the_case(storage):
             response = await staff.post(f"/staff/cases/{number}/reject", {"reason": "중복"})
             confirm = html.unescape(await response.text())
             sent = {  # the console cannot push: the message waits for the person
-                "ko": "지금은 콘솔 메시지를 바로 보낼 수 없어요",
-                "en": "Nothing can be sent on Console right now",
+                "ko": "이용자가 콘솔에서 다음에 말을 걸 때",
+                "en": "the next time they write on Console",
             }
             assert sent[lang] in confirm and other not in confirm, lang
 
@@ -1184,17 +1186,23 @@ async def test_review_words_name_the_channel_of_the_case(storage):
         await staff.page("/staff/?lang=ko")
         failing["on"] = True
         page = html.unescape(await staff.act(telegram.case_number, "reject", reason="중복"))
-        assert "이용자에게 텔레그램 알림을 보내지 못했어요" in page and "콘솔" not in page
+        assert "이용자에게 알리지 못했어요(텔레그램)" in page and "콘솔" not in page
 
 
 async def test_without_a_notifier_the_confirmation_names_the_cases_channel(storage):
-    """Regression: the "bot is not running" confirmation named Telegram for every case."""
+    """Regression: the "bot is not running" confirmation named Telegram for every case.
+    Regression: it then read "지금은 콘솔 메시지를 바로 보낼 수 없어요" (as if a console
+    message could be sent some other time) and the kept notice "지금 콘솔 알림으로 보낼 수
+    없어서": it now says where the person will see it."""
     number = add_case(storage, user_id=UserKey("console", "2")).case_number
     async with serve(storage, review=ReviewService(storage)) as staff:
         await signed_in(staff)
-        await staff.act(number, "reject", reason="중복 접수")
+        page = html.unescape(await staff.act(number, "reject", reason="중복 접수"))
         confirmed = html.unescape(staff.confirmed)
-        assert "지금은 콘솔 메시지를 바로 보낼 수 없어요" in confirmed
+        assert "이 메시지는 이용자에게 바로 가지 않아요." in confirmed
+        assert "이용자가 콘솔에서 다음에 말을 걸 때 보여 드리거나" in confirmed
+        assert "콘솔 메시지" not in confirmed and "콘솔 알림" not in page
+        assert "이용자가 콘솔에서 다음에 말을 걸 때 한 번 보여 드리고" in page
         assert "텔레그램" not in confirmed
 
 
@@ -1226,7 +1234,7 @@ async def test_staff_see_which_notices_are_still_undelivered(storage):
         (kept,) = [n for n in storage.undelivered_notices() if n.user_id == blocked.user_id]
         assert kept.notice_id not in detail  # bookkeeping, not shown in the audit trail
         detail = html.unescape(await staff.page(f"/staff/cases/{console.case_number}"))
-        assert "이용자가 다음에 말을 걸 때 한 번 보여 드리고" in detail
+        assert "다음에 말을 걸 때 한 번 보여 드리고" in detail
         assert "/resend" not in detail  # nothing to push: it waits for the person
         page = html.unescape(await staff.page("/staff/?lang=en"))
         assert "2 notice(s) not yet delivered to the people they are for (2 case(s))." in page
