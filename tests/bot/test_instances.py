@@ -292,3 +292,32 @@ async def test_a_draft_heard_by_a_stopped_instance_is_reminded_by_the_other(pg_d
         assert [n.kind for n in b.undelivered_notices(user)] == ["reminder"]
     finally:
         b.close()
+
+
+def test_a_failed_trim_after_the_commit_does_not_fail_the_request(pg_database):
+    """Regression: the processed ids were trimmed after the turn's commit, and a failure
+    there (the server gone at that moment) raised out of a request whose work was
+    committed, so the person was told it failed. Trimming is housekeeping: it may fail."""
+    from storage import postgres_turns
+
+    a = service_on(PostgresStorage(pg_database, pool_size=2, keep_request_ids=1))
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'no trimming now'; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse_trim BEFORE DELETE ON processed_requests"
+            " FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    old = postgres_turns.TRIM_EVERY
+    postgres_turns.TRIM_EVERY = 1
+    try:
+        user = tg(9)
+        a.storage.mark_request(CHANNEL, "1")  # a row for the trim to reach
+        handled = a.handle_request(user, CommandInput("start"), request=(CHANNEL, "2"))
+        assert handled is not None and handled.replies
+        assert a.storage.load_conversation(user) is not None
+    finally:
+        postgres_turns.TRIM_EVERY = old
+        a.storage.close()
