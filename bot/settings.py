@@ -37,7 +37,8 @@ class Settings:
     staff_web_token: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    # Signs the web chat's cookies and lookup codes; None: kept in DATA_DIR/web_secret.
+    # Signs the web chat's cookies and lookup codes; None: made once and kept by the store
+    # (DATA_DIR/web_secret on TinyDB, the database on PostgreSQL: every instance alike).
     web_secret: str | None = None
     # The web chat's requests per minute from one address (behind TRUSTED_PROXIES:
     # the client's); 0 turns the per-address limit off (the per-person one stays).

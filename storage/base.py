@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flows.identity import UserKey
 from flows.record import ConversationRecord
@@ -352,6 +352,35 @@ class Storage(ABC):
         or pushed afterwards. Notices about a case are kept: they follow the case's
         deletion request, which staff handle. Dropping nothing is not an error.
         """
+
+    # -- the web chat's pages (bot/webchat/transcript.py) -----------------------------
+    # What a visitor's page shows, kept in the store so that any instance of the bot
+    # serves any visitor. A transcript is a list of entries, each the request number
+    # that added it and the bubbles it added (JSON objects), oldest first; a page's
+    # answer appends one entry (one appended line on TinyDB), and a long transcript is
+    # replaced by one entry holding what the page still shows. An exception to the
+    # durability promise: TinyDB does not fsync these (a power cut only shortens what
+    # the page shows; the conversation itself is durable).
+    @abstractmethod
+    def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
+        """The visitor's entries in order ([] when none); an unreadable entry is skipped."""
+
+    @abstractmethod
+    def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        """Add one entry at the end of the visitor's transcript."""
+
+    @abstractmethod
+    def replace_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        """Replace the visitor's whole transcript by one entry, at once."""
+
+    @abstractmethod
+    def delete_web_transcript(self, visitor: str) -> None:
+        """Forget the visitor's transcript; deleting a missing one is not an error."""
+
+    @abstractmethod
+    def web_secret(self, proposed: str) -> str:
+        """The web chat's signing secret shared by every process on this store: the one
+        kept, else ``proposed`` (kept from now on). Callers racing agree on one."""
 
     # -- audit log -----------------------------------------------------------------
     @abstractmethod

@@ -55,6 +55,8 @@ class MemoryStorage(Storage):
         self._notices: dict[str, str] = {}  # notice id -> notice as JSON, in order added
         # ids not yet delivered, in order added -> (their person, their case)
         self._undelivered: dict[str, tuple[UserKey, str | None]] = {}
+        self._web_transcripts: dict[str, list[str]] = {}  # visitor -> entries as JSON
+        self._web_secret: str | None = None
 
     # -- conversations -----------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
@@ -223,6 +225,32 @@ class MemoryStorage(Storage):
         key = request_key(channel, request_id)
         with self._lock:
             self._requests.add(key)
+
+    # -- the web chat's pages ------------------------------------------------------------
+    def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
+        with self._lock:
+            entries = list(self._web_transcripts.get(visitor, ()))
+        return [(int(seq), bubbles) for seq, bubbles in map(json.loads, entries)]
+
+    def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        data = json.dumps([int(seq), bubbles], ensure_ascii=False)
+        with self._lock:
+            self._web_transcripts.setdefault(visitor, []).append(data)
+
+    def replace_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        data = json.dumps([int(seq), bubbles], ensure_ascii=False)
+        with self._lock:
+            self._web_transcripts[visitor] = [data]
+
+    def delete_web_transcript(self, visitor: str) -> None:
+        with self._lock:
+            self._web_transcripts.pop(visitor, None)
+
+    def web_secret(self, proposed: str) -> str:
+        with self._lock:
+            if self._web_secret is None:
+                self._web_secret = str(proposed)
+            return self._web_secret
 
     # -- notices -----------------------------------------------------------------------
     def add_notice(self, notice: Notice) -> None:

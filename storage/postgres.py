@@ -702,6 +702,49 @@ class PostgresStorage(Storage):
                     "DELETE FROM processed_requests WHERE seq <= %s", (int(row[0]) - self._keep,)
                 )
 
+    # -- the web chat's pages (migration 0008) -------------------------------------------
+    def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT seq, bubbles FROM web_transcripts WHERE visitor = %s ORDER BY line",
+                (visitor,),
+            ).fetchall()
+        return [(int(seq), json.loads(bubbles)) for seq, bubbles in rows]
+
+    def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO web_transcripts (visitor, seq, bubbles) VALUES (%s, %s, %s)",
+                (visitor, int(seq), json.dumps(bubbles, ensure_ascii=False)),
+            )
+
+    def replace_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        data = json.dumps(bubbles, ensure_ascii=False)
+
+        def replace(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("DELETE FROM web_transcripts WHERE visitor = %s", (visitor,))
+            conn.execute(
+                "INSERT INTO web_transcripts (visitor, seq, bubbles) VALUES (%s, %s, %s)",
+                (visitor, int(seq), data),
+            )
+
+        self._tx(replace)
+
+    def delete_web_transcript(self, visitor: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute("DELETE FROM web_transcripts WHERE visitor = %s", (visitor,))
+
+    def web_secret(self, proposed: str) -> str:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('web_secret', %s)"
+                " ON CONFLICT (key) DO NOTHING",
+                (str(proposed),),
+            )
+            row = conn.execute("SELECT value FROM store_meta WHERE key = 'web_secret'").fetchone()
+        assert row is not None
+        return str(row[0])
+
     # -- notices -------------------------------------------------------------------------
     def add_notice(self, notice: Notice) -> None:
         data = _dump(notice.to_dict())

@@ -40,6 +40,7 @@ from storage.records import (
 from storage.request_ids import request_key
 from storage.schema import check_schema
 from storage.tinydb_store import CASE_TABLE, CONVERSATION_TABLE, USER_TABLE
+from storage.webchat_files import WebChatFiles
 
 
 class ReadOnly(StorageError):
@@ -63,6 +64,7 @@ class ReadOnlyStorage(Storage):
         self._index.load_snapshot()
         self._audit = JsonLinesLog(self._layout.audit_file, files)
         self._cases_dir = str(self._layout.cases_dir)
+        self._web = WebChatFiles(self.data_dir, writable=False)
 
     def _read(self, path: Path | str, table: str) -> dict[str, Any] | None:
         """The one document of an entity file; a damaged file is reported, left where it is."""
@@ -144,6 +146,15 @@ class ReadOnlyStorage(Storage):
         return lang if isinstance(lang, str) else None
 
     # -- writing: refused -----------------------------------------------------------------
+    def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
+        return self._web.load(visitor)
+
+    def web_secret(self, proposed: str) -> str:
+        kept = self._web.stored_secret()
+        if kept is None:
+            self._refuse()
+        return kept
+
     def _refuse(self) -> NoReturn:
         raise ReadOnly(f"{self.data_dir} is open read-only")
 
@@ -174,6 +185,15 @@ class ReadOnlyStorage(Storage):
         self._refuse()
 
     def mark_request(self, channel: str, request_id: str) -> None:
+        self._refuse()
+
+    def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        self._refuse()
+
+    def replace_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        self._refuse()
+
+    def delete_web_transcript(self, visitor: str) -> None:
         self._refuse()
 
     def append_audit(self, entry: AuditEntry) -> None:

@@ -42,6 +42,7 @@ from storage.records import (
 )
 from storage.request_ids import DEFAULT_KEEP, RequestIdFile, request_key
 from storage.schema import check_schema
+from storage.webchat_files import WebChatFiles
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class TinyDBStorage(Storage):
             self._open_holds(force_rebuild=rebuild_index)
             self._notices = NoticeLog(JsonLinesLog(self._layout.notices_file, self._files))
             self._notices.load()
+            self._web = WebChatFiles(self.data_dir)
         except BaseException:
             self.close()
             raise
@@ -441,6 +443,22 @@ class TinyDBStorage(Storage):
 
     def mark_request(self, channel: str, request_id: str) -> None:
         self._requests.mark(request_key(channel, request_id))
+
+    # -- the web chat's pages (storage/webchat_files.py) ------------------------------------
+    def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
+        return self._web.load(visitor)
+
+    def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        self._web.append(visitor, seq, bubbles)
+
+    def replace_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        self._web.replace(visitor, seq, bubbles)
+
+    def delete_web_transcript(self, visitor: str) -> None:
+        self._web.delete(visitor)
+
+    def web_secret(self, proposed: str) -> str:
+        return self._web.secret(proposed)
 
     # -- notices -----------------------------------------------------------------------
     def add_notice(self, notice: Notice) -> None:

@@ -101,8 +101,8 @@ class WebChat:
         self.service = service
         self.storage = service.storage
         self.settings = settings
-        self.signer = Signer(load_secret(settings.web_secret, settings.data_dir))
-        self.transcripts = TranscriptStore(settings.data_dir / "webchat")
+        self.signer = Signer(load_secret(settings.web_secret, self.storage, settings.data_dir))
+        self.transcripts = TranscriptStore(self.storage)
         # The server's one line of turns per person and its notices (shared with the
         # scheduler and every door), unless a test brings its own.
         self.sequencer = sequencer or service.sequencer

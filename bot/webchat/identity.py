@@ -14,45 +14,36 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from flows.identity import UserKey
+from storage import Storage
+from storage.webchat_files import SECRET_FILE
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "web"
-SECRET_FILE = "web_secret"
 # Letters and digits a person reads off a phone and types on another without confusion.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 
 
-def load_secret(configured: str | None, data_dir: Path) -> bytes:
-    """``WEB_SECRET``, else the one kept in ``DATA_DIR/web_secret`` (made on first use).
+def load_secret(configured: str | None, storage: Storage, data_dir: Path) -> bytes:
+    """``WEB_SECRET``, else the one the store keeps for every process on it (made on first use).
 
-    Made with ``O_EXCL``, so two servers starting on one data directory agree on one.
+    TinyDB keeps it in ``DATA_DIR/web_secret``; PostgreSQL in the database, so several
+    instances sign alike. A secret an older release made in ``DATA_DIR/web_secret`` is
+    the one proposed to a store that has none yet (a data directory moved to PostgreSQL
+    keeps its visitors' cookies and lookup codes).
     """
     if configured:
         return configured.encode()
-    path = data_dir / SECRET_FILE
     try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    made = secrets.token_urlsafe(32).encode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as file:
-        file.write(made + b"\n")
-        file.flush()
-        os.fsync(file.fileno())
-    log.info("WEB_SECRET is not set: made one in %s", path)
-    return made
+        older = (data_dir / SECRET_FILE).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        older = ""
+    return storage.web_secret(older or secrets.token_urlsafe(32)).encode()
 
 
 class Signer:

@@ -691,3 +691,44 @@ def test_undelivered_notices_are_counted_per_case(store):
     store.add_notice(notice(4))  # no case (a draft's reminder): not counted
     store.mark_notice_delivered("notice-3", 5.0)
     assert store.undelivered_by_case() == {"K-1": 2}
+
+
+# -- the web chat's pages ------------------------------------------------------------------
+
+
+def test_web_transcript_appends_and_reads_back_in_order(store):
+    """Regression: a web chat page lived in files of one process's DATA_DIR (issue 14)."""
+    assert store.web_transcript("v1") == []
+    store.append_web_transcript("v1", 1, [{"text": "yes", "mine": True}])
+    store.append_web_transcript("v1", 2, [{"text": "next?", "buttons": [[["A", "q:a"]]]}])
+    store.append_web_transcript("v2", 1, [{"text": "someone else"}])
+    assert store.web_transcript("v1") == [
+        (1, [{"text": "yes", "mine": True}]),
+        (2, [{"text": "next?", "buttons": [[["A", "q:a"]]]}]),
+    ]
+    got = store.web_transcript("v1")
+    got[0][1].append({"text": "changed after load"})
+    assert len(store.web_transcript("v1")[0][1]) == 1
+
+
+def test_web_transcript_replaced_by_one_entry_and_deleted(store):
+    for n in range(1, 5):
+        store.append_web_transcript("v1", n, [{"text": f"b{n}"}])
+    store.replace_web_transcript("v1", 4, [{"text": "b3"}, {"text": "b4"}])
+    assert store.web_transcript("v1") == [(4, [{"text": "b3"}, {"text": "b4"}])]
+    store.append_web_transcript("v1", 5, [{"text": "b5"}])
+    assert [seq for seq, _ in store.web_transcript("v1")] == [4, 5]
+    store.delete_web_transcript("v1")
+    assert store.web_transcript("v1") == []
+    store.delete_web_transcript("v1")  # deleting a missing one is not an error
+    store.replace_web_transcript("v9", 3, [{"text": "new"}])  # replacing nothing makes one
+    assert store.web_transcript("v9") == [(3, [{"text": "new"}])]
+
+
+def test_web_secret_is_the_first_proposed_for_everyone(store):
+    """Every process on one store signs with one secret (cookies, CSRF, lookup codes)."""
+    assert store.web_secret("first-secret-0123456789") == "first-secret-0123456789"
+    assert store.web_secret("second-secret-0123456789") == "first-secret-0123456789"
+    with ThreadPoolExecutor(4) as pool:
+        seen = set(pool.map(store.web_secret, [f"other-{n}" for n in range(8)]))
+    assert seen == {"first-secret-0123456789"}

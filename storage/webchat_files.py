@@ -1,0 +1,143 @@
+"""The web chat's pages and signing secret as files of a data directory (TinyDB store).
+
+One small file of JSON lines per visitor under ``DATA_DIR/webchat/chats/`` (fanned out by
+the id's hash). Each answer appends one line (its request number and the bubbles it
+added) in a single ``write`` with ``O_APPEND``: no rename, no rewrite of what was there,
+which keeps the web chat's own cost per step small beside the conversation's durable
+write. A line torn by a kill is skipped when read (the lines before it stand).
+:meth:`WebChatFiles.replace` rewrites a file atomically (a temporary file renamed over
+it). Nothing here is fsync'd: the conversation itself is, and a transcript lost to a
+power cut only shortens what the page shows. The folder is optional: absent, every
+visitor's transcript is empty (no layout change).
+
+The secret lives in ``DATA_DIR/web_secret``, made with ``O_EXCL`` and fsync'd, so two
+processes on one data directory agree on one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SECRET_FILE = "web_secret"
+Entry = tuple[int, list[dict[str, Any]]]
+
+
+def entry_line(seq: int, bubbles: list[dict[str, Any]]) -> bytes:
+    data = {"seq": seq, "add": bubbles}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def read_entries(raw: bytes, visitor: str) -> list[Entry]:
+    entries: list[Entry] = []
+    for line in raw.splitlines():
+        try:
+            data = json.loads(line)
+            seq = int(data["seq"])
+            added = data["add"]
+            if not isinstance(added, list) or not all(isinstance(b, dict) for b in added):
+                raise TypeError("bubbles")
+        except (ValueError, KeyError, TypeError):
+            log.warning("web chat transcript of %s: a torn line skipped", visitor)
+            continue
+        entries.append((seq, added))
+    return entries
+
+
+class WebChatFiles:
+    """Transcripts under ``data_dir/webchat`` and the secret in ``data_dir/web_secret``."""
+
+    def __init__(self, data_dir: Path, *, writable: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.chats = self.data_dir / "webchat" / "chats"
+        self.tmp = self.data_dir / "webchat" / "tmp"
+        self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._names = itertools.count()  # next() is atomic: worker threads never share a name
+        if writable and self.tmp.is_dir():
+            for entry in os.scandir(self.tmp):  # rewrites that never finished
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+    def path(self, visitor: str) -> Path:
+        fan = hashlib.sha256(visitor.encode()).hexdigest()[:2]
+        return self.chats / fan / f"{visitor}.jsonl"
+
+    def load(self, visitor: str) -> list[Entry]:
+        try:
+            raw = self.path(visitor).read_bytes()
+        except FileNotFoundError:
+            return []
+        return read_entries(raw, visitor)
+
+    def append(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        line = entry_line(seq, bubbles)
+        path = self.path(visitor)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # personal data
+        except FileNotFoundError:  # the fan-out folder is new
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def replace(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        path = self.path(visitor)
+        self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.tmp / f"{self._prefix}-{next(self._names)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(entry_line(seq, bubbles))
+        try:
+            os.replace(tmp, path)
+        except FileNotFoundError:  # the fan-out folder is new
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.replace(tmp, path)
+
+    def delete(self, visitor: str) -> None:
+        self.path(visitor).unlink(missing_ok=True)
+
+    def stored_secret(self) -> str | None:
+        try:
+            return (self.data_dir / SECRET_FILE).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def secret(self, proposed: str) -> str:
+        """The secret kept in the data directory, made from ``proposed`` on first use.
+
+        Written whole to a temporary file, then linked into place (``link`` fails when
+        the name exists): a reader never sees half a secret, and of two makers the
+        first wins and the second takes theirs.
+        """
+        if (kept := self.stored_secret()) is not None:
+            return kept
+        path = self.data_dir / SECRET_FILE
+        self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.tmp / f"{self._prefix}-{next(self._names)}.secret"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(proposed + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # another process or thread made it first: use theirs
+                kept = self.stored_secret()
+                assert kept is not None
+                return kept
+        finally:
+            tmp.unlink(missing_ok=True)
+        log.info("WEB_SECRET is not set: made one in %s", path)
+        return proposed
