@@ -31,12 +31,15 @@ class Answered:
     """What answering came to: the case as it is now, and whether the person was told.
 
     ``sent`` is False when this answer was stored before (a form posted twice): it
-    was neither stored nor delivered again.
+    was neither stored nor delivered again. ``waits`` is True when the person's
+    channel cannot push (web chat, KakaoTalk, console): the answer waits in their
+    mailbox for their next visit, which is no failure.
     """
 
     case: Case
     delivered: bool
     sent: bool = True
+    waits: bool = False
 
 
 def answer_replies(case: Case, text: str, lang: str) -> list[Reply]:
@@ -94,7 +97,7 @@ class StaffMessages:
         lang = await asyncio.to_thread(self.lang_of, case)
         delivered = await deliver(self.review, case, answer_replies(case, text, lang))
         log.info("staff %r answered case %s (delivered: %s)", staff, case.case_number, delivered)
-        return Answered(case, delivered)
+        return Answered(case, delivered, waits=not self.review.delivers_to(case.user_id))
 
     async def done(self, case_number: str, *, staff: str) -> Case:
         """Mark the case's thread done: nothing in it waits for staff any more."""

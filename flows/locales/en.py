@@ -521,6 +521,7 @@ MESSAGES: dict[str, str] = {
     "staff.thread.send": "Send answer",
     "staff.thread.mark_done": "Mark done",
     "staff.done.answer": "Answer sent.",
+    "staff.done.answer_waits": "Answer saved. They will see it the next time they open the chat.",
     "staff.done.thread_done": "This case's messages are marked done.",
     "staff.error.answer_empty": "Write the answer first.",
     "staff.audit.case.message": "Message",

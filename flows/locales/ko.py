@@ -519,6 +519,7 @@ MESSAGES: dict[str, str] = {
     "staff.thread.send": "답장 보내기",
     "staff.thread.mark_done": "처리 완료로 표시",
     "staff.done.answer": "답장을 보냈어요.",
+    "staff.done.answer_waits": "답장을 남겼어요. 이용자가 다음에 대화를 열면 볼 수 있어요.",
     "staff.done.thread_done": "이 접수의 메시지를 처리 완료로 표시했어요.",
     "staff.error.answer_empty": "보낼 내용을 적어 주세요.",
     "staff.audit.case.message": "메시지",

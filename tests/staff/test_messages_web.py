@@ -132,3 +132,27 @@ async def test_an_answer_that_could_not_be_delivered_is_kept_and_said(storage):
         page = await staff.page(f"/staff/cases/{case.case_number}")
         assert "이용자에게 알리지 못했어요" in html.unescape(page)
     assert storage.case_messages(case.case_number)[-1].text == "답을 드려요"
+
+
+async def test_an_answer_to_a_web_chat_reporter_waits_in_their_mailbox_and_says_so(storage):
+    """Regression: answering a web chat (mailbox) reporter said "처리는 저장했지만 이용자에게
+    웹 채팅 알림을 보내지 못했어요" though the answer waited correctly in their mailbox."""
+    from bot.staff.review import ReviewService
+    from flows.identity import UserKey
+
+    person = UserKey("web", "vMailboxReporter0001")
+    case = add_case(storage, user_id=person)
+    user_message(storage, case.case_number, 1)
+    async with serve(storage, review=ReviewService(storage, notify=Inbox())) as staff:
+        await signed_in(staff)
+        await answer(staff, case.case_number, "다음 주에 지급돼요.")
+        page = html.unescape(await staff.page(f"/staff/cases/{case.case_number}"))
+        assert "보내지 못했어요" not in page
+        assert "다음에 대화를 열면 볼 수 있어요" in page
+        await staff.page(f"/staff/cases/{case.case_number}?lang=en")
+        await answer(staff, case.case_number, "Next week.")
+        page = html.unescape(await staff.page(f"/staff/cases/{case.case_number}"))
+        assert "could not be told" not in page
+        assert "will see it the next time they open the chat" in page
+    waiting = storage.undelivered_notices(person)
+    assert [n.kind for n in waiting] == ["staff_message", "staff_message"]

@@ -51,6 +51,8 @@ async def answer(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     if answered.delivered or not answered.sent:
         session.flash = ("ok", word(session.lang, "done.answer"))
+    elif answered.waits:  # a channel that cannot push: the mailbox shows it next time
+        session.flash = ("ok", word(session.lang, "done.answer_waits"))
     else:
         channel = channel_name(session.lang, answered.case.user_id.channel)
         session.flash = ("error", word(session.lang, "done.not_told", channel=channel))
