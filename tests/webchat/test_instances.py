@@ -41,7 +41,7 @@ async def test_a_visitor_sees_one_page_whichever_instance_answers(tmp_path, pg_d
             assert await me.press(after.buttons[0][0]) in (200, 303)
             me.script = True  # the same browser, now with its script on, on the second
             switch(me, two.url)
-            before = (await me.open()).bubbles
+            before = list((await me.open()).bubbles)
             assert await me.press(me.screen.buttons[0][0]) == 200
             scripted = list(me.screen.bubbles)  # the page as the script left it
             assert len(scripted) > len(before)
