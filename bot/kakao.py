@@ -86,6 +86,7 @@ from flows.commands import read_words
 from flows.conversation import FILE_STATES
 from flows.evidence import MAX_FILE_BYTES, MAX_FILES
 from flows.identity import UserKey
+from flows.locales.ko_particles import fit_particle
 from flows.messages import Button, ChoiceInput, CommandInput, Input, Reply, parse_callback
 from flows.texts import CATALOG, pick_lang, t
 from storage import CorruptFile
@@ -362,15 +363,7 @@ def kakao_words(text: str, lang: str) -> str:
         if at == 0 or text[at - 1] == "\n":
             return match.group(0)
         name = t(lang, _COMMAND_WORDS[match.group(1)]).lstrip("◀ ").strip()
-        particle = match.group(2) or ""
-        if particle:
-            last = ord(name[-1]) - 0xAC00
-            final = (last % 28) if 0 <= last < 11172 else 0  # 0: ends in a vowel
-            if particle in ("으로", "로"):
-                particle = "으로" if final not in (0, 8) else "로"  # 8: ㄹ
-            elif particle in ("을", "를"):
-                particle = "을" if final else "를"
-        return f"'{name}'{particle}"
+        return f"'{name}'{fit_particle(name, match.group(2) or '')}"
 
     return _COMMAND.sub(word, text)
 
