@@ -35,7 +35,7 @@ from bot.sequencer import UserSequencer
 from flows.identity import UserKey
 from flows.messages import Button, Reply
 from flows.texts import t
-from storage import Notice, Storage
+from storage import Notice, NoticeNotFound, Storage
 from storage.postgres_claims import NOTICE_LEASE_S
 
 log = logging.getLogger(__name__)
@@ -188,19 +188,26 @@ class Notices:
                 current.user_id,
                 type(exc).__name__,
             )
-            failed = await asyncio.to_thread(
-                self.storage.mark_notice_failed,
-                current.notice_id,
-                self.clock(),
-                type(exc).__name__,
-            )
+            try:
+                failed = await asyncio.to_thread(
+                    self.storage.mark_notice_failed,
+                    current.notice_id,
+                    self.clock(),
+                    type(exc).__name__,
+                )
+            except NoticeNotFound:  # dropped meanwhile: nothing to retry
+                self._forget_retry(current.notice_id)
+                return current
             with self._retry_lock:
                 self._retry[failed.notice_id] = failed
             return failed
         self._forget_retry(current.notice_id)
-        return await asyncio.to_thread(
-            self.storage.mark_notice_delivered, current.notice_id, self.clock()
-        )
+        try:
+            return await asyncio.to_thread(
+                self.storage.mark_notice_delivered, current.notice_id, self.clock()
+            )
+        except NoticeNotFound:  # dropped meanwhile (/delete_my_data on another instance)
+            return current
 
     # -- mailboxes ----------------------------------------------------------------------
     def take_mailbox(self, user_id: UserKey) -> list[Reply]:

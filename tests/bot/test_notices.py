@@ -136,3 +136,31 @@ async def test_the_mailbox_comes_before_the_answer_to_the_next_input(service, no
     ]
     assert len(replies) == 3  # then the answer to /status
     assert len(service.handle(WEB, CommandInput("status"))) == 1
+
+
+async def test_a_notice_dropped_while_it_is_pushed_ends_the_push_quietly(notices, storage):
+    """Regression: a draft's reminder dropped by /delete_my_data (on another instance)
+    while this one pushed it made marking it delivered raise NoticeNotFound out of the
+    push (the scheduler's round logged a failure; a post raised to its caller)."""
+    tg_user = tg(41)
+
+    class DroppingNotifier(PushNotifier):
+        async def deliver(self, user_id: UserKey, replies: list[Reply]) -> None:
+            await super().deliver(user_id, replies)
+            storage.drop_caseless_notices(user_id)  # the person deleted their data meanwhile
+
+    notices.register(DroppingNotifier())
+    posted = await notices.post(tg_user, [Reply("작성하던 접수가 남아 있어요.")], kind="reminder")
+    assert posted.delivered_at is None and storage.get_notice(posted.notice_id) is None
+    assert storage.undelivered_notices(tg_user) == []
+    assert notices.retries_due(float("inf")) == []
+
+    class DroppingThenFailing(PushNotifier):  # dropped, then the push fails
+        async def deliver(self, user_id: UserKey, replies: list[Reply]) -> None:
+            storage.drop_caseless_notices(user_id)
+            raise ConnectionError("the channel is unreachable")
+
+    notices.register(DroppingThenFailing())
+    posted = await notices.post(tg_user, [Reply("작성하던 접수가 남아 있어요.")], kind="reminder")
+    assert storage.get_notice(posted.notice_id) is None
+    assert notices.retries_due(float("inf")) == []  # nothing left to retry
