@@ -42,7 +42,9 @@ def build_service(settings: Settings, storage: Storage) -> IntakeService:
     """The intake every door shares (each person's channel picks their words, e.g. the
     consent's account)."""
     flow = IntakeFlow(load_policy(settings.policy), expire_days=settings.draft_expire_days)
-    return IntakeService(flow, storage, default_lang=settings.default_lang)
+    return IntakeService(
+        flow, storage, default_lang=settings.default_lang, remind_after=settings.remind_after_s
+    )
 
 
 def run_chat(settings: Settings, lang: str | None) -> int:

@@ -44,19 +44,21 @@ class Scheduler:
         self,
         service: IntakeService,
         *,
-        interval_s: float = 60.0,
+        interval_s: float | None = None,
         activity: Activity | None = None,
         rescan_s: float | None = None,
     ) -> None:
         """``rescan_s``: with several instances on one store (PostgreSQL), read the stored
         schedule again this often: a draft whose inputs another instance heard (and which
-        that instance, stopped, will not remind) is found here too."""
+        that instance, stopped, will not remind) is found here too. ``interval_s``: the
+        time between rounds, by default a quarter of the service's ``remind_after`` and at
+        most a minute."""
         self.rescan_s = rescan_s
         self.service = service
         self.storage = service.storage
         self.notices = service.notices
         self.sequencer = service.sequencer
-        self.interval_s = interval_s
+        self.interval_s = min(60.0, service.remind_after / 4) if interval_s is None else interval_s
         self.activity = activity or Activity()  # a round under way is work in progress
         self.scanners: list[Scanner] = []
         # person -> when to look at them next (an early guess is fine: the round reads

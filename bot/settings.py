@@ -50,6 +50,9 @@ class Settings:
     policy: Path | None = None  # None: the bundled 1015 policy
     default_lang: str = "ko"
     draft_expire_days: int = 14
+    # A silent draft is reminded (once) after this many seconds; the scheduler looks at
+    # least four times as often (at most every minute).
+    remind_after_s: int = 24 * 3600
     # Messages per second to Telegram overall (PTB's AIORateLimiter); 0 turns it off.
     telegram_max_rate: int = 30
     # Evidence downloads at once, in all and of one user (each streams to a file in DATA_DIR).
@@ -118,6 +121,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     web_address_rate = integer("WEB_ADDRESS_RATE", 600)
     if web_address_rate < 0:
         raise ConfigError(f"WEB_ADDRESS_RATE must be 0 or more, got {web_address_rate}")
+    remind_after_s = integer("REMIND_AFTER_S", 24 * 3600)
+    if remind_after_s < 1:
+        raise ConfigError(f"REMIND_AFTER_S must be at least 1, got {remind_after_s}")
     downloads_max = integer("DOWNLOADS_MAX", 4)
     downloads_per_user = integer("DOWNLOADS_PER_USER", 2)
     for name, value in (
@@ -155,6 +161,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         policy=Path(policy) if policy else None,
         default_lang=lang,
         draft_expire_days=integer("DRAFT_EXPIRE_DAYS", 14),
+        remind_after_s=remind_after_s,
         telegram_max_rate=integer("TELEGRAM_MAX_RATE", 30),
         downloads_max=downloads_max,
         downloads_per_user=downloads_per_user,
