@@ -202,6 +202,7 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
     process's memory, so a second instance doubled answers and reminders.)"""
     require_haproxy()
     seed = int(os.environ.get("TWO_INSTANCES_SEED") or random.randrange(1 << 30))
+    print(f"two instances: seed {seed} (TWO_INSTANCES_SEED repeats the plans and kill moments)")
     rng = random.Random(seed)
     plans = make_plans(USERS, rng, load_policy())
     plans = [
@@ -257,6 +258,7 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
         "posts": c["posts"],
         "kills": c["kills"],
         "database_restarts": c["database_restarts"],
+        "failed_starts": c["failed_starts"],
         **figures,
         "album_replies_missing": c["album_replies_missing"],
         # Known gap (not asserted): an instance killed between its turn's commit and its
@@ -279,7 +281,23 @@ async def killer(bot: BotProcess, run: Run, moments: list[float], rng: random.Ra
         await asyncio.sleep(rng.uniform(0.0, 0.2))
         await bot.kill()
         run.counts["kills"] += 1
-        await bot.start()
+        await start_supervised(bot, run)
+
+
+async def start_supervised(bot: BotProcess, run: Run) -> None:
+    """Start the instance again as a service manager does (systemd's ``Restart=always``):
+    one that exits at start-up (PostgreSQL still recovering from its crash) is started
+    again after a pause."""
+    for _attempt in range(60):
+        try:
+            await bot.start()
+            return
+        except RuntimeError:
+            if bot.alive():
+                raise
+            run.counts["failed_starts"] += 1
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"the instance would not start again\n{bot.log_tail()}")
 
 
 async def crash_database(server: PostgresServer, run: Run, moment: float) -> None:
