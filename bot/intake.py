@@ -107,10 +107,17 @@ class Handled:
     ``choice_taken`` is False for a button of a passed question, a forged one, a
     stale confirmation and a redelivered press: the channel marks a pressed
     message with the choice only when it counted.
+
+    ``saved`` is True when this input wrote the person's conversation, ``record``
+    being it as written (None: deleted): a door that shows the next question (the
+    web chat) need not read it back. False when nothing was written (a redelivery,
+    a refusal): read it from the store if needed.
     """
 
     replies: list[Reply]
     choice_taken: bool = False
+    record: ConversationRecord | None = None
+    saved: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,7 +237,7 @@ class IntakeService:
             mailbox = []
         if not mailbox:
             return handled
-        return Handled([*mailbox, *handled.replies], handled.choice_taken)
+        return dataclasses.replace(handled, replies=[*mailbox, *handled.replies])
 
     def handle_request(
         self,
@@ -368,7 +375,7 @@ class IntakeService:
         # of a submission, submitted into a case, an abandoned document upload); a file
         # is deleted only when no other draft and no case holds it.
         self.storage.release_evidence(holder, keep=draft_files(outcome.record))
-        return Handled(outcome.replies, choice_taken)
+        return Handled(outcome.replies, choice_taken, outcome.record, saved=True)
 
     def takes_files(self, user_id: UserKey) -> bool:
         """Whether the user's conversation is at a step that takes files (one small read).

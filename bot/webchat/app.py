@@ -317,11 +317,16 @@ class WebChat:
             # A button on a page whose conversation is gone (or the first one): start first.
             self.service.handle(user, CommandInput("start"), language_code=language_code)
         try:
-            replies = self.service.handle(user, message, language_code=language_code, input_id=n)
+            handled = self.service.handle_input(
+                user, message, language_code=language_code, input_id=n
+            )
+            replies = handled.replies
+            # The conversation as the intake wrote it: no second read of the store.
+            after = handled.record if handled.saved else self._record(user)
         except Exception:
             log.exception("web chat answer of %s failed", user)
             replies = [Reply(t(lang, "error.internal"))]
-        after = self._record(user)
+            after = self._record(user)
         new = [Bubble(shown, mine=True), *(Bubble.of(r) for r in replies)]
         if after is not None and after.case_number and after.case_number != before:
             code = self.signer.lookup_code(after.case_number)

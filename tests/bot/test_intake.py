@@ -546,3 +546,13 @@ def test_the_consent_names_the_account_of_the_users_channel(storage, channel, la
     # The same service answers a person of another door in that door's words.
     (console,) = service.handle(UserKey("console", "9"), CommandInput("start"))
     assert "• 항목: 이 컴퓨터에서 나눈 대화 기록," in console.text
+
+
+def test_handled_carries_the_conversation_as_saved(service, storage):
+    """A door that shows the next question (the web chat) gets the conversation as this
+    input wrote it, instead of reading it back from the store after every step."""
+    handled = service.handle_input(tg(77), CommandInput("start"), input_id=1)
+    assert handled.saved and handled.record == storage.load_conversation(tg(77))
+    assert handled.record.last_input_id == 1
+    again = service.handle_input(tg(77), CommandInput("start"), input_id=1)  # redelivered
+    assert not again.saved and again.record is None  # nothing written: read it if needed
