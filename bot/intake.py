@@ -112,12 +112,16 @@ class Handled:
     being it as written (None: deleted): a door that shows the next question (the
     web chat) need not read it back. False when nothing was written (a redelivery,
     a refusal): read it from the store if needed.
+
+    ``forgotten`` is True when the person confirmed ``/delete_my_data``: a door that
+    keeps anything of its own about them (the web chat's transcript) forgets it too.
     """
 
     replies: list[Reply]
     choice_taken: bool = False
     record: ConversationRecord | None = None
     saved: bool = False
+    forgotten: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,8 +305,9 @@ class IntakeService:
             if answer == "yes" and not _fresh(asked_at, now):
                 # A stale confirmation (or one never asked): ask again instead of deleting.
                 return Handled([self.delete_question(lang, now)])
-            replies = self.delete_my_data(user_id, record, lang, confirmed=answer == "yes", now=now)
-            return Handled(replies, choice_taken=True)
+            confirmed = answer == "yes"
+            replies = self.delete_my_data(user_id, record, lang, confirmed=confirmed, now=now)
+            return Handled(replies, choice_taken=True, forgotten=confirmed)
         opens_documents = False
         if isinstance(message, ChoiceInput) and message.question == DOCUMENTS_QUESTION:
             case = self.storage.get_case(message.value)

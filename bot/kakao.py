@@ -536,7 +536,7 @@ class KakaoSkill:
                     # restart): nothing applied twice, the current question again.
                     prompt = await asyncio.to_thread(self.service.current_prompt, user)
                     record = await asyncio.to_thread(self._load, user)
-                    lang = person.lang or await asyncio.to_thread(self.service.user_lang, user)
+                    lang = await self._lang(user, person)
                     state = record.state if record is not None else None
                     shown = self._shown([prompt] if prompt else [], lang, state, user)
                     response, person.rest = skill_response(shown)
@@ -632,7 +632,7 @@ class KakaoSkill:
         return None
 
     async def _navigate(self, user: UserKey, person: _Person, nav: str, earlier: list[str]) -> dict:
-        lang = person.lang or await asyncio.to_thread(self.service.user_lang, user)
+        lang = await self._lang(user, person)
         if nav == "continue":
             rest = person.rest
             shown = person.shown or Shown([], [], lang)
@@ -688,7 +688,7 @@ class KakaoSkill:
                 if choice is not None:
                     return choice
         if _is_chat_photo(skill.utterance):
-            lang = person.lang or await asyncio.to_thread(self.service.user_lang, user)
+            lang = await self._lang(user, person)
             return _DoorSays([t(lang, "kakao.chat_photo")])
         return read_words(skill.utterance)
 
@@ -716,7 +716,7 @@ class KakaoSkill:
         files = tuple(f for f in fetched if f is not None)
         failed = len(fetched) - len(files)
         if failed:
-            lang = self._person(user).lang or await asyncio.to_thread(self.service.user_lang, user)
+            lang = await self._lang(user, self._person(user))
             return _DoorSays([t(lang, "kakao.photos_failed", count=failed)], files)
         return files
 
@@ -771,6 +771,13 @@ class KakaoSkill:
             if allowed in (host, netloc):
                 return True
         return False
+
+    async def _lang(self, user: UserKey, person: _Person) -> str:
+        """The language the door last spoke to the person in, else theirs (read off the loop)."""
+        if person.lang is not None:
+            return person.lang
+        lang: str = await asyncio.to_thread(self.service.user_lang, user)
+        return lang
 
     def _shown(self, replies: list[Reply], lang: str, state: str | None, user: UserKey) -> Shown:
         """The replies as texts and one list of buttons, plus the door's quick replies."""

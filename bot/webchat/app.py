@@ -323,6 +323,9 @@ class WebChat:
             replies = handled.replies
             # The conversation as the intake wrote it: no second read of the store.
             after = handled.record if handled.saved else self._record(user)
+            if handled.forgotten:  # /delete_my_data: the page forgets what was said too
+                self.transcripts.delete(user.id)
+                transcript = Transcript()
         except Exception:
             log.exception("web chat answer of %s failed", user)
             replies = [Reply(t(lang, "error.internal"))]

@@ -173,3 +173,21 @@ async def test_web_secret_is_made_once_in_the_data_directory(tmp_path):
     finally:
         await runner.cleanup()
         third.service.storage.close()
+
+
+async def test_deleting_my_data_forgets_the_page_too(site: ChatSite):
+    """Regression: /delete_my_data dropped the draft but the web chat kept the visitor's
+    transcript (every answer they typed) in the store, shown again on the next visit."""
+    async with site.visitor(script=False) as me:
+        await me.open()
+        await me.start()
+        await me.press("동의해요")
+        await me.press("소상공인")
+        visitor = visitor_id(me, site)
+        assert site.service.storage.web_transcript(visitor)
+        await me.type("/delete_my_data")
+        await me.press("네, 지워 주세요")
+        kept = site.service.storage.web_transcript(visitor)
+        assert "소상공인" not in str(kept)
+        page = await me.open()
+        assert "소상공인" not in page.text()
