@@ -214,14 +214,21 @@ class Notices:
         """Every notice waiting for ``user_id``, each exactly once, headed by an unread count.
 
         Marks them delivered: the caller shows the replies now. Empty when nothing
-        waits. Call it in the person's turn (a door handles one request of a person
+        waits. A notice being pushed by another instance of the bot (claimed, see
+        :meth:`storage.base.Storage.claim_notice`) is left to that push. Call it in the person's turn (a door handles one request of a person
         at a time), so a retried push never crosses it.
         """
-        waiting = self.storage.undelivered_notices(user_id)
+        now = self.clock()
+        # Claimed like a push: a notice another instance is pushing at this moment
+        # (a shared store's lease) is left to that push, not shown a second time here.
+        waiting = [
+            claimed
+            for notice in self.storage.undelivered_notices(user_id)
+            if (claimed := self.storage.claim_notice(notice.notice_id, now, NOTICE_LEASE_S))
+        ]
         if not waiting:
             return []
         replies = [Reply(t(self.lang_of(user_id), "notices.unread", count=len(waiting)))]
-        now = self.clock()
         for notice in waiting:
             replies.extend(replies_of(notice))
             self.storage.mark_notice_delivered(notice.notice_id, now)

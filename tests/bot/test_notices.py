@@ -164,3 +164,33 @@ async def test_a_notice_dropped_while_it_is_pushed_ends_the_push_quietly(notices
     posted = await notices.post(tg_user, [Reply("작성하던 접수가 남아 있어요.")], kind="reminder")
     assert storage.get_notice(posted.notice_id) is None
     assert notices.retries_due(float("inf")) == []  # nothing left to retry
+
+
+async def test_a_notice_another_instance_is_pushing_is_not_also_shown_in_the_mailbox(
+    pg_database, clock
+):
+    """Regression (two instances, tests/bot/test_two_instances.py: "2 reminders sent, 1
+    stored"): a person's request reaching instance B while instance A pushed their
+    reminder showed it in B's mailbox too, so the person got it twice."""
+    from storage.postgres import PostgresStorage
+    from storage.postgres_claims import NOTICE_LEASE_S
+
+    a = PostgresStorage(pg_database)
+    b = PostgresStorage(pg_database)
+    try:
+        person = tg(7)
+        stored = await Notices(a, lang_of=lambda _: "ko", clock=clock).post(
+            person, NEWS, kind="reminder"
+        )
+        # Instance A has claimed the push and is sending it right now.
+        assert a.claim_notice(stored.notice_id, clock(), NOTICE_LEASE_S) is not None
+        b_notices = Notices(b, lang_of=lambda _: "ko", clock=clock)
+        assert b_notices.take_mailbox(person) == []
+        assert b.get_notice(stored.notice_id).delivered_at is None  # A's push records it
+        # A push that failed ends the lease: the next request shows it after all.
+        a.mark_notice_failed(stored.notice_id, clock(), "ConnectionError")
+        shown = b_notices.take_mailbox(person)
+        assert [r.text for r in shown[1:]] == [NEWS[0].text]
+    finally:
+        a.close()
+        b.close()
