@@ -124,6 +124,11 @@ class Handled:
     forgotten: bool = False
 
 
+# Seconds a redelivered request waits for the reply of the instance that processed it
+# (a live one marks it within a round trip to Telegram) before asking again.
+REPLY_WAIT = 3.0
+
+
 @dataclass(frozen=True)
 class SweepResult:
     """What a reminder/expiry check found: replies to send, and when to look again (or None).
@@ -164,6 +169,9 @@ class IntakeService:
         self.remind_after = remind_after
         self.documents_remind_after = documents_remind_after
         self.expire_after = flow.expire_days * DAY
+        # How long a duplicate of a request processed elsewhere waits for that
+        # instance's reply before asking the current question itself (handle_request).
+        self.reply_wait = REPLY_WAIT
         # One line of turns per person for every door and the scheduler, and one place
         # notices go through: a server has one service, so these are the server's.
         self.sequencer = UserSequencer()
@@ -255,15 +263,30 @@ class IntakeService:
         """:meth:`handle_input` in the person's turn of the store (:meth:`Storage.user_turn`).
 
         ``request`` is ``(channel, request id)``. None when another process (or this
-        one) processed that request already: send nothing then. On PostgreSQL the
+        one) processed that request already: send nothing then; but when that one
+        never replied (killed after its commit) and has not for :attr:`reply_wait`
+        seconds, the current question is asked again (:meth:`Storage.take_unreplied`),
+        and the door marks the request once it has replied. On PostgreSQL the
         turn is one transaction across every instance of the bot (the person's lock,
         the request's claim, the writes), committed before this returns, so the door
         replies only after it; in one process (memory, TinyDB) it is
         :meth:`handle_input` itself, the door checking and marking the request.
         """
         with self.storage.user_turn(user_id, request) as claimed:
-            if not claimed:
-                return None
+            if claimed:
+                return self.handle_input(
+                    user_id, message, language_code=language_code, input_id=input_id
+                )
+        # Claimed before: its reply was sent, or is about to be (another instance), or
+        # never will be (that instance died after its commit): then ask again.
+        if request is None or not self.storage.take_unreplied(*request, self.reply_wait):
+            return None
+        with self.storage.user_turn(user_id, None):
+            record = self.storage.load_conversation(user_id)
+            if record is not None:
+                return Handled([self.flow.prompt(record, user_id.channel)])
+            # Nothing to ask again (the request made no conversation): processed again,
+            # as one process does with a redelivery it had not marked.
             return self.handle_input(
                 user_id, message, language_code=language_code, input_id=input_id
             )

@@ -281,9 +281,22 @@ class Storage(ABC):
         the person's lock, the claim of ``request`` (``(channel, request_id)``; False
         when it was processed already, by any process: do nothing then), the writes of
         the body, commit on leaving; a body that raises leaves nothing, not the claim.
-        Reply only after leaving it.
+        Reply only after leaving it, then mark the request (``mark_request``) as the
+        sign that its reply was sent (see :meth:`take_unreplied`).
         """
         yield True
+
+    def take_unreplied(self, channel: str, request_id: str, wait: float) -> bool:
+        """For a request ``user_turn`` found claimed: True when its reply was never sent.
+
+        Called outside any turn. A store shared by several processes (PostgreSQL) waits
+        up to ``wait`` seconds for the claiming process to mark the request answered
+        (``mark_request`` after its replies were sent); when that does not come (the
+        process died between its commit and its reply) the caller takes the request
+        over, replies, and marks it; of several callers one is told True. One process
+        (this default: memory, TinyDB) never finds a request claimed: False.
+        """
+        return False
 
     # -- notices (bot/notices.py) ---------------------------------------------------
     # A notice is stored before anybody tries to deliver it and stays until it was

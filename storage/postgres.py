@@ -50,7 +50,7 @@ from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, norm
 from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound, StorageError
 from storage.evidence_files import check_sha256
 from storage.postgres_claims import claim_notice
-from storage.postgres_turns import TurnPool
+from storage.postgres_turns import TurnPool, take_unreplied
 from storage.records import (
     AuditEntry,
     Case,
@@ -278,6 +278,12 @@ class PostgresStorage(Storage):
         """One transaction: the person's advisory lock, the request's claim, the body's writes."""
         with self._pool.turn(str(user_id), request, self._keep) as claimed:
             yield claimed
+
+    def take_unreplied(self, channel: str, request_id: str, wait: float) -> bool:
+        request_key(channel, request_id)
+        if self._pool.in_turn():
+            raise RuntimeError("take_unreplied inside a turn would hold the person's lock")
+        return take_unreplied(self._pool, (channel, request_id), wait)
 
     # -- conversations -------------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
@@ -689,11 +695,23 @@ class PostgresStorage(Storage):
         return row is not None
 
     def mark_request(self, channel: str, request_id: str) -> None:
+        """Remember the request as processed and answered: a door calls this once its
+        replies were sent, so a request claimed by a turn (``user_turn``) is marked
+        ``replied`` here (see :meth:`take_unreplied`)."""
         request_key(channel, request_id)
         with self._pool.connection() as conn, conn.transaction():
+            answered = conn.execute(
+                "UPDATE processed_requests SET replied = true"
+                " WHERE channel = %s AND request_id = %s",
+                (channel, request_id),
+            ).rowcount
+            if answered:
+                return
             row = conn.execute(
-                "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
-                " ON CONFLICT DO NOTHING RETURNING seq",
+                "INSERT INTO processed_requests (channel, request_id, replied)"
+                " VALUES (%s, %s, true)"
+                " ON CONFLICT (channel, request_id) DO UPDATE SET replied = true"
+                " RETURNING seq",
                 (channel, request_id),
             ).fetchone()
             if row is not None:
@@ -936,8 +954,8 @@ class PostgresStorage(Storage):
         with self._pool.connection() as conn, conn.transaction():
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
-                    " ON CONFLICT DO NOTHING",
+                    "INSERT INTO processed_requests (channel, request_id, replied)"
+                    " VALUES (%s, %s, true) ON CONFLICT DO NOTHING",
                     requests,
                 )
             conn.execute(

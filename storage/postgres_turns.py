@@ -15,6 +15,12 @@ request one transaction, whichever instance took it:
    turn's connection, inside its transaction (:class:`TurnPool`);
 4. commit when the body returns (then the caller replies); a body that raises rolls
    everything back, the request's id too, so a redelivery processes it again.
+5. once the replies were sent the door marks the request (``mark_request``), which sets
+   its ``replied``. An instance killed between the commit and that mark leaves a claim
+   never answered: a duplicate that finds the claim waits outside the turn (no lock held)
+   for ``replied`` (:func:`take_unreplied`), and when it does not come takes the request
+   over (``claimed_at`` moved on, so of several duplicates one does) and asks the
+   person's current question again, as a redelivery does on one process.
 
 A person's requests taken by two instances at the same moment are applied one after
 the other; one older than the last applied (a Telegram update id at or below the
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -115,3 +122,38 @@ def _trim(conn: psycopg.Connection[Any], below: int) -> None:
         conn.execute("DELETE FROM processed_requests WHERE seq <= %s", (below,))
     except psycopg.Error as exc:
         log.warning("processed request ids not trimmed: %s", type(exc).__name__)
+
+
+def take_unreplied(pool: TurnPool, request: tuple[str, str], wait: float) -> bool:
+    """Wait up to ``wait`` seconds for the claimed ``request``'s reply to be marked sent;
+    True when it never was and this caller took it over (it replies, then marks it).
+
+    A request no longer stored (trimmed: an old one) or marked counts as answered. The
+    take-over moves ``claimed_at`` on only when it is still the value seen when waiting
+    began: of several duplicates waiting together one takes it, and one arriving after
+    a take-over waits for that instance's reply in turn.
+    """
+    deadline = time.monotonic() + wait
+    first = None
+    while True:
+        with pool.connection() as conn:
+            row = conn.execute(
+                "SELECT replied, claimed_at FROM processed_requests"
+                " WHERE channel = %s AND request_id = %s",
+                request,
+            ).fetchone()
+        if row is None or row[0]:
+            return False
+        if first is None:
+            first = row[1]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(0.1, left))
+    with pool.connection() as conn:
+        taken = conn.execute(
+            "UPDATE processed_requests SET claimed_at = clock_timestamp()"
+            " WHERE channel = %s AND request_id = %s AND NOT replied AND claimed_at = %s",
+            (*request, first),
+        ).rowcount
+    return bool(taken)

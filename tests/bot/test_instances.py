@@ -85,6 +85,7 @@ def test_a_request_delivered_to_two_instances_at_once_is_processed_once(two_inst
             user, script[step], request=(CHANNEL, f"{user.id}-{step}"), input_id=step + 1
         )
         if handled is not None:
+            service.storage.mark_request(CHANNEL, f"{user.id}-{step}")  # the door, replied
             with lock:
                 processed[(str(user), step)] = processed.get((str(user), step), 0) + 1
 
@@ -161,6 +162,7 @@ def test_a_failed_turn_leaves_the_request_unclaimed(two_instances):
         raise RuntimeError("the instance failed before committing")
     assert a.storage.load_conversation(user) is None
     assert b.handle_request(user, CommandInput("start"), request=(CHANNEL, "9"), input_id=9)
+    b.storage.mark_request(CHANNEL, "9")  # the door, once it replied
     assert b.handle_request(user, CommandInput("start"), request=(CHANNEL, "9")) is None
 
 
@@ -321,3 +323,39 @@ def test_a_failed_trim_after_the_commit_does_not_fail_the_request(pg_database):
     finally:
         postgres_turns.TRIM_EVERY = old
         a.storage.close()
+
+
+def test_a_redelivery_after_an_instance_died_before_replying_asks_the_current_question(
+    two_instances,
+):
+    """Regression: an instance killed after its turn's commit but before its reply reached
+    the person left the request claimed, so the redelivery (to the other instance) found
+    it processed and sent nothing at all (the two-instance test's ``silent_acks``). Now a
+    duplicate whose claim was never marked answered waits a little for the first
+    instance's reply, then asks the current question itself, as on one process; the
+    duplicate of an answered request still sends nothing."""
+    a, b = two_instances
+    a.reply_wait = b.reply_wait = 0.3
+    user = tg(9)
+    # The instance that dies: its turn commits (the claim, the new conversation) and it
+    # never replies, so it never marks the request answered.
+    with a.storage.user_turn(user, (CHANNEL, "21")) as claimed:
+        assert claimed
+        a.handle_input(user, CommandInput("start"), input_id=21)
+    record = b.storage.load_conversation(user)
+    assert record is not None
+
+    redelivered = b.handle_request(user, CommandInput("start"), request=(CHANNEL, "21"))
+    assert redelivered is not None, "the redelivery of an unanswered request sent nothing"
+    assert redelivered.replies == [b.flow.prompt(record, CHANNEL)]
+    b.storage.mark_request(CHANNEL, "21")  # the door, once the replies were sent
+    assert b.storage.load_conversation(user) == record  # asked again, nothing applied
+    assert a.handle_request(user, CommandInput("start"), request=(CHANNEL, "21")) is None
+
+    # A request answered by its instance: its duplicate still gets nothing.
+    step = a.handle_request(user, ChoiceInput(record.state, "agree"), request=(CHANNEL, "22"))
+    assert step is not None
+    a.storage.mark_request(CHANNEL, "22")
+    assert (
+        b.handle_request(user, ChoiceInput(record.state, "agree"), request=(CHANNEL, "22")) is None
+    )
