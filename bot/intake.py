@@ -284,6 +284,10 @@ class IntakeService:
         with self.storage.user_turn(user_id, None):
             record = self.storage.load_conversation(user_id)
             if record is not None:
+                if input_id is not None and record.last_input_id != input_id:
+                    # The person answered on (they had that reply; only its mark was
+                    # lost): asking an older question now would only confuse them.
+                    return None
                 return Handled([self.flow.prompt(record, user_id.channel)])
             # Nothing to ask again (the request made no conversation): processed again,
             # as one process does with a redelivery it had not marked.

@@ -345,7 +345,9 @@ def test_a_redelivery_after_an_instance_died_before_replying_asks_the_current_qu
     record = b.storage.load_conversation(user)
     assert record is not None
 
-    redelivered = b.handle_request(user, CommandInput("start"), request=(CHANNEL, "21"))
+    redelivered = b.handle_request(
+        user, CommandInput("start"), request=(CHANNEL, "21"), input_id=21
+    )
     assert redelivered is not None, "the redelivery of an unanswered request sent nothing"
     assert redelivered.replies == [b.flow.prompt(record, CHANNEL)]
     b.storage.mark_request(CHANNEL, "21")  # the door, once the replies were sent
