@@ -244,56 +244,81 @@ async def test_a_retried_request_has_one_effect(tmp_path: Path) -> None:
         assert record is not None and record.state == "business_number"
 
 
-class SlowDisk(TinyDBStorage):
-    """A TinyDB store whose conversation saves take ``delay_s`` when ``slow`` is set."""
+class Gate:
+    """Holds a store call (on the server's worker thread) until the test lets it go.
 
-    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+    ``entered`` is set when a call is held, ``left`` once it went on: an answer that
+    arrives while ``left`` is not set was given without waiting for the disk, which is
+    what the slow-disk tests check (no clock is read). A call is let go after
+    ``limit_s`` at the latest, so a door that does wait fails the test instead of hanging.
+    """
+
+    def __init__(self, limit_s: float = 30.0) -> None:
+        self.limit_s = limit_s
+        self.closed = threading.Event()
+        self.entered = threading.Event()
+        self.released = threading.Event()
+        self.left = threading.Event()
+
+    def close(self) -> None:
+        self.closed.set()
+
+    def open(self) -> None:
+        self.closed.clear()
+        self.released.set()
+
+    def hold(self) -> None:
+        if self.closed.is_set():
+            self.entered.set()
+            self.released.wait(self.limit_s)
+            self.left.set()
+
+
+class SlowDisk(TinyDBStorage):
+    """A TinyDB store whose conversation saves wait at ``gate`` while it is closed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.delay_s = delay_s
-        self.slow = threading.Event()
-        self.saving = threading.Event()
+        self.gate = Gate()
 
     def save_conversation(self, record: Any) -> None:
-        if self.slow.is_set():
-            self.saving.set()
-            time.sleep(self.delay_s)
+        self.gate.hold()
         super().save_conversation(record)
 
 
 async def test_a_slow_disk_answers_within_five_seconds_by_the_callback(tmp_path: Path) -> None:
     """Regression: a reply must never take Kakao's 5 s; the callback carries the late one."""
-    store = SlowDisk(tmp_path / "data", delay_s=6.0)
+    store = SlowDisk(tmp_path / "data")
     async with running(tmp_path / "data", storage=store) as bot:
         person = bot.person(callback=True)
         await person.type("안녕하세요")
-        store.slow.set()
+        store.gate.close()
         (agree,) = [q for q in person.quick_replies if q["label"] == "동의해요"]
         body = person.payload(agree["messageText"], extra=agree["extra"])
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         async with bot.http.post(
             bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
         ) as response:
             answer = await response.json()
-        elapsed = loop.time() - started
         assert answer["useCallback"] is True and "data" in answer
-        assert store.saving.is_set() and not bot.platform.callbacks["2"]  # still saving
-        assert elapsed < 5.0
+        # Answered while the save was still held: the door did not wait for the disk.
+        assert store.gate.entered.is_set() and not store.gate.left.is_set()
+        assert not bot.platform.callbacks["2"]  # still saving
+        store.gate.open()
         late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
         assert "소상공인" in [q["label"] for q in late["template"]["quickReplies"]]
-        store.slow.clear()
 
 
 async def test_a_slow_disk_without_the_callback_shows_the_answer_next(tmp_path: Path) -> None:
-    store = SlowDisk(tmp_path / "data", delay_s=2.0)
+    store = SlowDisk(tmp_path / "data")
     async with running(tmp_path / "data", storage=store, budget_s=0.5) as bot:
         person = bot.person()
         await person.type("안녕하세요")
-        store.slow.set()
+        store.gate.close()
         working = await person.press("동의해요")
         assert "처리하고 있어요" in working and person.labels == ["이어서 보기"]
-        store.slow.clear()
-        await asyncio.sleep(2.5)
+        store.gate.open()
+        await asyncio.to_thread(store.gate.left.wait, store.gate.limit_s)
+        await asyncio.sleep(0.1)  # the save after the gate, in the same worker thread
         shown = await person.press("이어서 보기")
         assert "소상공인" in person.labels, shown
         record = bot.storage.load_conversation(UserKey("kakao", USER))
@@ -596,39 +621,34 @@ async def test_the_same_words_typed_again_after_another_answer_are_taken(tmp_pat
 
 
 class SlowMarks(TinyDBStorage):
-    """A TinyDB store whose request-id marks take ``delay_s`` when ``slow`` is set."""
+    """A TinyDB store whose request-id marks wait at ``gate`` while it is closed."""
 
-    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.delay_s = delay_s
-        self.slow = threading.Event()
+        self.gate = Gate()
 
     def mark_request(self, channel: str, request_id: str) -> None:
-        if self.slow.is_set():
-            time.sleep(self.delay_s)
+        self.gate.hold()
         super().mark_request(channel, request_id)
 
 
 async def test_a_slow_request_mark_does_not_hold_the_answer(tmp_path: Path) -> None:
     """Regression: the retry mark was written on the event loop: a slow disk held every
     answer (and the timer that sends the callback answer) past Kakao's 5 s."""
-    store = SlowMarks(tmp_path / "data", delay_s=6.0)
+    store = SlowMarks(tmp_path / "data")
     async with running(tmp_path / "data", storage=store) as bot:
         person = bot.person(callback=True)
         await person.type("안녕하세요")
-        store.slow.set()
+        store.gate.close()
         (agree,) = [q for q in person.quick_replies if q["label"] == "동의해요"]
         body = person.payload(agree["messageText"], extra=agree["extra"])
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         async with bot.http.post(
             bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
         ) as response:
             answer = await response.json()
-        elapsed = loop.time() - started
         assert answer["useCallback"] is True
-        assert elapsed < 5.0
-        store.slow.clear()
+        assert not store.gate.left.is_set()  # answered while the mark was still held
+        store.gate.open()
         late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
         assert "소상공인" in [q["label"] for q in late["template"]["quickReplies"]]
 
@@ -687,23 +707,22 @@ async def test_a_photo_of_some_megabytes_is_kept_whole(tmp_path: Path) -> None:
 
 
 class SlowUploadChecks(TinyDBStorage):
-    """A TinyDB store whose look-ups of used upload tokens take ``delay_s`` when ``slow``."""
+    """A TinyDB store whose look-ups of used upload tokens wait at ``gate`` while it is closed."""
 
-    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.delay_s = delay_s
-        self.slow = threading.Event()
+        self.gate = Gate()
 
     def seen_request(self, channel: str, request_id: str) -> bool:
-        if channel == "kakao_upload" and self.slow.is_set():
-            time.sleep(self.delay_s)
+        if channel == "kakao_upload":
+            self.gate.hold()
         return super().seen_request(channel, request_id)
 
 
 async def test_a_slow_upload_page_does_not_hold_the_skill(tmp_path: Path) -> None:
     """Regression: the upload page checked its token (and the person's step) on the event
     loop: a slow disk there held every KakaoTalk answer past Kakao's 5 s."""
-    store = SlowUploadChecks(tmp_path / "data", delay_s=6.0)
+    store = SlowUploadChecks(tmp_path / "data")
     async with running(tmp_path / "data", storage=store) as bot:
         person = bot.person()
         evidence = await walk_to_evidence(person)
@@ -712,33 +731,28 @@ async def test_a_slow_upload_page_does_not_hold_the_skill(tmp_path: Path) -> Non
         await other.type("안녕하세요")
         (agree,) = [q for q in other.quick_replies if q["label"] == "동의해요"]
         body = other.payload(agree["messageText"], extra=agree["extra"])
-        store.slow.set()
-        loop = asyncio.get_running_loop()
-        started = loop.time()  # this test's client shares the server's event loop
-        page = asyncio.create_task(bot.http.get(link))
-        await asyncio.sleep(0.2)  # the page's token check is under way
+        store.gate.close()
+        page = asyncio.create_task(bot.http.get(link))  # the client shares the server's loop
+        await asyncio.to_thread(store.gate.entered.wait, store.gate.limit_s)  # check under way
         async with bot.http.post(
             bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
         ) as response:
             await response.json()
-        elapsed = loop.time() - started
-        assert elapsed < 5.0
-        store.slow.clear()
+        assert not store.gate.left.is_set()  # the skill answered while the page's check waited
+        store.gate.open()
         async with await page as shown:
             assert shown.status == 200
 
 
 class SlowLangs(TinyDBStorage):
-    """A TinyDB store whose look-ups of a person's language take ``delay_s`` when ``slow``."""
+    """A TinyDB store whose look-ups of a person's language wait at ``gate`` while it is closed."""
 
-    def __init__(self, *args: Any, delay_s: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.delay_s = delay_s
-        self.slow = threading.Event()
+        self.gate = Gate()
 
     def load_user_lang(self, user_id: UserKey) -> str | None:
-        if self.slow.is_set():
-            time.sleep(self.delay_s)
+        self.gate.hold()
         return super().load_user_lang(user_id)
 
 
@@ -746,23 +760,20 @@ async def test_a_slow_language_look_up_does_not_hold_the_answer(tmp_path: Path) 
     """Regression: a person with no conversation (here: consent declined) had their
     language looked up on the event loop: a slow disk held the answer past Kakao's 5 s
     instead of sending it by the callback."""
-    store = SlowLangs(tmp_path / "data", delay_s=6.0)
+    store = SlowLangs(tmp_path / "data")
     async with running(tmp_path / "data", storage=store) as bot:
         person = bot.person(callback=True)
         await person.type("안녕하세요")
         (refuse,) = [q for q in person.quick_replies if q["label"] == "동의하지 않아요"]
         body = person.payload(refuse["messageText"], extra=refuse["extra"])
-        store.slow.set()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        store.gate.close()
         async with bot.http.post(
             bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
         ) as response:
             answer = await response.json()
-        elapsed = loop.time() - started
-        assert elapsed < 5.0
+        assert not store.gate.left.is_set()  # answered while the look-up was still held
         assert answer["useCallback"] is True
-        store.slow.clear()
+        store.gate.open()
         late = await bot.platform.callback_body(body["userRequest"]["callbackUrl"])
         assert "저장하지 않았어요" in late["template"]["outputs"][0]["simpleText"]["text"]
 
