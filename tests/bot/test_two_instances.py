@@ -26,8 +26,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
-import subprocess
 import time
 from collections import Counter
 from dataclasses import replace
@@ -49,11 +47,11 @@ from tests.soak.kill_soak import (
     SimulatedUser,
     SoakStandIn,
     check_case,
-    free_port,
     make_plans,
 )
 from tests.staff.test_web import CSRF
 from tests.support.bot_api import SECRET_HEADER, JSONDict
+from tests.support.haproxy import haproxy, require_haproxy
 from tests.support.postgres_server import PostgresServer
 
 # Unsettled: about one run in three a person's first question never arrives after the
@@ -61,11 +59,6 @@ from tests.support.postgres_server import PostgresServer
 # test-unsettled` runs it, `make test` not until it is found.
 pytestmark = [pytest.mark.slow, pytest.mark.unsettled]
 
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-NO_HAPROXY = (
-    "HAProxy is not installed, so the two-instance test cannot run: install Debian's "
-    "haproxy package (`make test` does it as root)"
-)
 USERS = 30
 QUIT_EVERY = 5  # every fifth person stops mid-report: their draft is reminded
 KILLS = 4
@@ -73,63 +66,6 @@ DUPLICATE_SHARE = 0.30
 REMIND_AFTER_S = 12  # longer than any pause of a person still reporting
 STAFF_TOKEN = "two-instances-staff-token-0123456789"
 DEADLINE_S = 400.0
-
-# The configuration the README shows (the ports filled in).
-HAPROXY_CFG = """\
-global
-    maxconn 256
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    # A connection refused by an instance that is down is tried on the other one.
-    retries 3
-    option redispatch
-
-frontend telegram_webhook
-    bind 127.0.0.1:{lb_port}
-    default_backend bot
-
-backend bot
-    balance random
-    option httpchk GET /healthz
-    default-server inter 200ms fall 1 rise 1
-    server a 127.0.0.1:{port_a} check
-    server b 127.0.0.1:{port_b} check
-"""
-
-
-def require_haproxy() -> None:
-    if not os.access(HAPROXY, os.X_OK):
-        if os.environ.get("CI"):
-            pytest.fail(NO_HAPROXY)
-        pytest.skip(NO_HAPROXY)
-
-
-@contextlib.contextmanager
-def haproxy(work: Path, port_a: int, port_b: int):
-    """HAProxy in the foreground on a free port in front of both instances; yields its port."""
-    lb_port = free_port()
-    config = work / "haproxy.cfg"
-    config.write_text(HAPROXY_CFG.format(lb_port=lb_port, port_a=port_a, port_b=port_b))
-    check = subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], capture_output=True)
-    assert check.returncode == 0, check.stderr.decode(errors="replace")
-    log = (work / "haproxy.log").open("wb")
-    proc = subprocess.Popen(
-        [HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        yield lb_port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 class TwoInstanceRun(Run):
@@ -222,7 +158,8 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
     started = time.monotonic()
     async with SoakStandIn() as api:
         bots = [BotProcess(api, tmp_path / f"data_{n}", tmp_path / f"bot_{n}.log") for n in "ab"]
-        with haproxy(tmp_path, bots[0].port, bots[1].port) as lb_port:
+        with haproxy(tmp_path, [bots[0].port, bots[1].port]) as balancer:
+            lb_port = balancer.port
             for bot in bots:
                 bot.env.update(
                     DATABASE_URL=pg_database,
