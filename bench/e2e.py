@@ -38,6 +38,17 @@ in the JSON, and a non-zero exit when any is). The peers start empty as always.
 
 ``--profile`` runs the bots under cProfile (one profiler per thread, CPU time per
 thread) and prints where their CPU time goes; their throughput is then not comparable.
+
+``--store postgres --instances N`` starts a durable PostgreSQL server of its own
+(tests/support/postgres_server.py, fsync and synchronous_commit on) and measures, in
+alternating rounds of the same load: one TinyDB instance (``tinydb``), one PostgreSQL
+instance alone (``pg-alone``, no balancer: like for like with TinyDB) and N PostgreSQL
+instances behind HAProxy (``pg-lbN``, tests/support/haproxy.py, the README's
+configuration), each PostgreSQL run on a database of its own. Each instance's CPU
+time (utime+stime from /proc) is divided by the updates it handled: HAProxy's
+per-server request count from its stats socket (health checks not counted), or
+every POST for an instance alone. The PostgreSQL server's CPU (all its processes)
+and HAProxy's are printed per update too, as the cost moved there. No peer is run.
 """
 
 from __future__ import annotations
