@@ -15,7 +15,8 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,6 +252,22 @@ class IntakeService:
             return handled
         return dataclasses.replace(handled, replies=[*mailbox, *handled.replies])
 
+    @contextmanager
+    def turn(self, user_id: UserKey, request: tuple[str, str] | None = None) -> Iterator[bool]:
+        """The person's turn of the store, the one path every door takes for a request.
+
+        :meth:`Storage.user_turn`: yields whether to process ``request`` (``(channel,
+        request id)``; None: no claim, the turn only orders the person's requests). On
+        PostgreSQL it is one transaction across every instance (the person's lock, the
+        claim, every write made in it), committed on leaving: the door replies after.
+        In one process (memory, TinyDB) it yields True and does nothing else. Telegram
+        goes through it with :meth:`handle_request`; a door whose step writes more than
+        the conversation (the web chat's page, KakaoTalk's memory of the person) calls
+        :meth:`handle_input` and its own writes inside it.
+        """
+        with self.storage.user_turn(user_id, request) as claimed:
+            yield claimed
+
     def handle_request(
         self,
         user_id: UserKey,
@@ -272,7 +289,7 @@ class IntakeService:
         replies only after it; in one process (memory, TinyDB) it is
         :meth:`handle_input` itself, the door checking and marking the request.
         """
-        with self.storage.user_turn(user_id, request) as claimed:
+        with self.turn(user_id, request) as claimed:
             if claimed:
                 return self.handle_input(
                     user_id, message, language_code=language_code, input_id=input_id
@@ -281,7 +298,7 @@ class IntakeService:
         # never will be (that instance died after its commit): then ask again.
         if request is None or not self.storage.take_unreplied(*request, self.reply_wait):
             return None
-        with self.storage.user_turn(user_id, None):
+        with self.turn(user_id):
             record = self.storage.load_conversation(user_id)
             if record is not None:
                 if input_id is not None and record.last_input_id != input_id:

@@ -8,7 +8,9 @@ and the controls of the next question as HTML, rendered by the same templates.
 
 Each visitor's requests run one at a time, in arrival order
 (:class:`~bot.sequencer.UserSequencer`); the intake runs in a worker thread, as for
-Telegram. Every post must carry the visitor's CSRF token (signed for that visitor
+Telegram, in the visitor's turn of the store (:meth:`bot.intake.IntakeService.turn`:
+on PostgreSQL one transaction with the person's lock, shared by every instance, and
+the form's request number claimed, so an answer sent to two instances is applied once). Every post must carry the visitor's CSRF token (signed for that visitor
 alone) and come from this origin; every request counts against the visitor's and the
 address's rate (the address behind ``TRUSTED_PROXIES`` as for the staff web).
 """
@@ -192,6 +194,10 @@ class WebChat:
 
     def _look(self, user: UserKey, request: web.Request) -> Turn:
         """The visitor's page as it stands (with any news from the mailbox added)."""
+        with self.service.turn(user):  # news taken and the page written in one turn
+            return self._look_in_turn(user, request)
+
+    def _look_in_turn(self, user: UserKey, request: web.Request) -> Turn:
         record = self._record(user)
         language_code = accept_language(request)
         transcript = self.transcripts.load(user.id)
@@ -305,10 +311,32 @@ class WebChat:
         mine: str,
         language_code: str | None,
     ) -> Turn:
-        """Run one answer through the intake (in a worker thread, in the visitor's turn)."""
+        """Run one answer through the intake (in a worker thread, in the visitor's turn).
+
+        The visitor's turn of the store (:meth:`bot.intake.IntakeService.turn`): on
+        PostgreSQL one transaction across every instance, the person's lock, the form's
+        request number claimed, the conversation and the page written, commit; then the
+        page is answered. The same form sent to two instances at once is applied by one;
+        the other, and a form older than the last one applied, shows the page as it is.
+        """
+        request = (CHANNEL, f"{user.id}:{n}") if message is not None and n > 0 else None
+        with self.service.turn(user, request) as claimed:
+            return self._answer_in_turn(user, n, message, mine, language_code, claimed)
+
+    def _answer_in_turn(
+        self,
+        user: UserKey,
+        n: int,
+        message: Input | tuple[IncomingFile, ...] | None,
+        mine: str,
+        language_code: str | None,
+        claimed: bool,
+    ) -> Turn:
         record = self._record(user)
         transcript = self.transcripts.load(user.id) or self._new_transcript(record)
-        if message is None or n <= transcript.seq:  # empty, or sent before (a resent form)
+        if message is None or n <= transcript.seq or not claimed:
+            # Empty, or sent before (a resent form; on PostgreSQL one another instance
+            # took): the page as it is.
             return self._turn(transcript, [], user, record, language_code)
         lang = record.lang if record is not None else self.service.user_lang(user, language_code)
         before = record.case_number if record else None
@@ -396,6 +424,10 @@ class WebChat:
         return self.answered(request, visitor, turn)
 
     def _switch(self, user: UserKey, lang: str) -> Turn:
+        with self.service.turn(user):  # the language and the page written in one turn
+            return self._switch_in_turn(user, lang)
+
+    def _switch_in_turn(self, user: UserKey, lang: str) -> Turn:
         self.service.set_language(user, lang)
         record = self._record(user)
         transcript = self.transcripts.load(user.id) or self._new_transcript(record)

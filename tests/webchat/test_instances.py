@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from yarl import URL
+
+from flows.identity import UserKey
+from storage import CaseFilter
 from tests.support.web_chat import WebVisitor
 from tests.webchat.conftest import open_site
 
@@ -47,6 +53,95 @@ async def test_a_visitor_sees_one_page_whichever_instance_answers(tmp_path, pg_d
             assert len(scripted) > len(before)
             switch(me, one.url)
             assert (await me.open()).bubbles == scripted
+    finally:
+        for site, runner in sites:
+            await runner.cleanup()
+            site.service.storage.close()
+
+
+# The steps of a small business's report, as (kind, what): a pressed button's label or
+# typed words.
+REPORT = (
+    ("cmd", "start"),
+    ("press", "동의해요"),
+    ("press", "소상공인"),
+    ("press", "카카오톡 채널"),
+    ("press", "무료로 이용했어요"),
+    ("press", "네, 금전 피해가 있어요"),
+    ("type", "단골 예약 문의를 못 받았어요"),
+    ("type", "35만 원"),
+    ("press", "네, 맞아요"),
+    ("type", "220-81-62517"),
+    ("press", "건너뛰기"),
+    ("press", "접수하기"),
+)
+
+
+def form_of(me: WebVisitor, kind: str, what: str) -> dict[str, str]:
+    """The form the visitor's page posts for one step (its CSRF token and request number)."""
+    fields = {"csrf": me.screen.csrf, "n": me.screen.n}
+    if kind == "cmd":
+        return {**fields, "cmd": what}
+    if kind == "type":
+        return {**fields, "text": what}
+    value = dict(me.screen.buttons).get(what)
+    assert value is not None, f"no button {what!r} among {me.screen.buttons}"
+    return {**fields, "choice": value}
+
+
+async def post_to(me: WebVisitor, url: str, fields: dict[str, str]) -> int:
+    """The browser's form sent to one instance (a plain form post; the 303 not followed)."""
+    headers = {**me.headers, "Origin": url}
+    async with me.http.post(
+        url + "/say", data=fields, headers=headers, allow_redirects=False
+    ) as response:
+        await response.read()
+        return response.status
+
+
+async def test_one_visitors_answers_sent_to_two_instances_at_once_apply_once_in_order(
+    tmp_path, pg_database
+):
+    """Regression: the web chat's turn was one process's (its UserSequencer) only. The
+    same form sent to two instances at once (a double tap through the load balancer, a
+    retry) was applied by both: the visitor's answer twice on the page, the transcript's
+    request numbers going back, and an answer applied after a newer one. Now each
+    answer is one turn of the store (storage.user_turn: the person's lock, the form's
+    request number claimed, the conversation and the page written, commit)."""
+    sites = [await open_site(tmp_path / name, DATABASE_URL=pg_database) for name in "ab"]
+    (one, _), (two, _) = sites
+    storage = one.service.storage
+    try:
+        async with WebVisitor(one.url, script=False) as me:
+            await me.open()
+            visitor = me.http.cookie_jar.filter_cookies(URL(one.url))["chat"].value.split(".")[0]
+            for step, (kind, what) in enumerate(REPORT):
+                fields = form_of(me, kind, what)
+                first, second = (one.url, two.url) if step % 2 else (two.url, one.url)
+                statuses = await asyncio.gather(
+                    post_to(me, first, fields), post_to(me, second, fields)
+                )
+                assert statuses == [303, 303], (step, statuses)
+                # One page, whichever instance shows it.
+                page = list((await me.open()).bubbles)
+                switch(me, two.url if me.base == one.url else one.url)
+                assert (await me.open()).bubbles == page, step
+                mine = [text for who, text in page if who == "mine"]
+                assert len(mine) == len(set(mine)), f"an answer shown twice: {mine}"
+            # A newer form (n + 1) and the one before it (n), at once to the two
+            # instances: the older one is applied before the newer or not at all.
+            await me.open()
+            n = int(me.screen.n)
+            older = {"csrf": me.screen.csrf, "n": str(n), "cmd": "start"}
+            newer = {"csrf": me.screen.csrf, "n": str(n + 1), "text": "/status"}
+            await asyncio.gather(post_to(me, two.url, newer), post_to(me, one.url, older))
+        entries = storage.web_transcript(visitor)
+        seqs = [seq for seq, _ in entries]
+        assert seqs == sorted(set(seqs)), f"request numbers went back or repeated: {seqs}"
+        cases = storage.list_cases(CaseFilter(user_id=UserKey("web", visitor)))
+        assert len(cases) == 1 and cases[0].amount == 350_000
+        case = storage.get_case(cases[0].case_number)
+        assert case.description == "단골 예약 문의를 못 받았어요"
     finally:
         for site, runner in sites:
             await runner.cleanup()
