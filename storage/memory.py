@@ -55,6 +55,8 @@ class MemoryStorage(Storage):
         self._notices: dict[str, str] = {}  # notice id -> notice as JSON, in order added
         # ids not yet delivered, in order added -> (their person, their case)
         self._undelivered: dict[str, tuple[UserKey, str | None]] = {}
+        # the same ids per person, in order added: a mailbox check reads only theirs
+        self._undelivered_by_user: dict[UserKey, dict[str, None]] = {}
         self._web_transcripts: dict[str, list[str]] = {}  # visitor -> entries as JSON
         self._web_secret: str | None = None
 
@@ -261,6 +263,7 @@ class MemoryStorage(Storage):
             self._notices[notice.notice_id] = data
             if notice.delivered_at is None:
                 self._undelivered[notice.notice_id] = (notice.user_id, notice.case_number)
+                self._undelivered_by_user.setdefault(notice.user_id, {})[notice.notice_id] = None
 
     def get_notice(self, notice_id: str) -> Notice | None:
         with self._lock:
@@ -269,11 +272,10 @@ class MemoryStorage(Storage):
 
     def undelivered_notices(self, user_id: UserKey | None = None) -> list[Notice]:
         with self._lock:
-            snapshot = [
-                self._notices[i]
-                for i, (owner, _) in self._undelivered.items()
-                if user_id is None or owner == user_id
-            ]
+            ids = (
+                self._undelivered if user_id is None else self._undelivered_by_user.get(user_id, {})
+            )
+            snapshot = [self._notices[i] for i in ids]
         notices = [Notice.from_dict(json.loads(data)) for data in snapshot]
         return sorted(notices, key=lambda n: n.created_at)  # stable: ties stay in order added
 
@@ -293,15 +295,23 @@ class MemoryStorage(Storage):
 
     def drop_caseless_notices(self, user_id: UserKey) -> list[str]:
         with self._lock:
-            dropped = [
-                i
-                for i, (owner, number) in self._undelivered.items()
-                if owner == user_id and not number
-            ]
+            mine = self._undelivered_by_user.get(user_id, {})
+            dropped = [i for i in mine if not self._undelivered[i][1]]
             for notice_id in dropped:
-                del self._undelivered[notice_id]
+                self._forget_undelivered(notice_id)
                 del self._notices[notice_id]
         return dropped
+
+    def _forget_undelivered(self, notice_id: str) -> None:
+        """Take the id out of the undelivered list and its person's index (lock held)."""
+        found = self._undelivered.pop(notice_id, None)
+        if found is None:
+            return
+        mine = self._undelivered_by_user.get(found[0])
+        if mine is not None:
+            mine.pop(notice_id, None)
+            if not mine:
+                del self._undelivered_by_user[found[0]]
 
     def _change_notice(self, notice_id: str, how: Callable[[Notice], Notice]) -> Notice:
         with self._lock:
@@ -311,7 +321,7 @@ class MemoryStorage(Storage):
             notice = how(Notice.from_dict(json.loads(data)))
             self._notices[notice_id] = _dump(notice.to_dict())
             if notice.delivered_at is not None:
-                self._undelivered.pop(notice_id, None)
+                self._forget_undelivered(notice_id)
         return notice
 
     # -- audit -------------------------------------------------------------------------
