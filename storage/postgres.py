@@ -50,7 +50,7 @@ from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, norm
 from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound, StorageError
 from storage.evidence_files import check_sha256
 from storage.postgres_claims import claim_notice
-from storage.postgres_turns import TurnPool, take_unreplied
+from storage.postgres_turns import WAIT_S, DatabaseUnavailable, TurnPool, take_unreplied
 from storage.records import (
     AuditEntry,
     Case,
@@ -91,10 +91,6 @@ SORTS = {
     "amount_desc": "amount DESC NULLS LAST, submitted_at, case_number",
     "amount_asc": "amount ASC NULLS LAST, submitted_at, case_number",
 }
-
-
-class DatabaseUnavailable(StorageError):
-    """The database at DATABASE_URL cannot be reached or refused the connection."""
 
 
 # -- migrations ----------------------------------------------------------------------------
@@ -196,7 +192,9 @@ class PostgresStorage(Storage):
 
     Opening applies missing migrations (:func:`apply_migrations`). Several processes
     may open the same database at once; each keeps a pool of ``pool_size``
-    connections.
+    connections. A call that gets no working connection within ``wait_s`` (the server
+    down or restarting) raises :class:`DatabaseUnavailable`; the first call once the
+    server accepts again is served (:class:`storage.postgres_turns.TurnPool`).
     """
 
     def __init__(
@@ -206,6 +204,7 @@ class PostgresStorage(Storage):
         keep_request_ids: int = DEFAULT_KEEP,
         pool_size: int = 10,
         migrate: bool = True,
+        wait_s: float = WAIT_S,
     ) -> None:
         if keep_request_ids < 1:
             raise ValueError("keep_request_ids must be at least 1")
@@ -225,13 +224,14 @@ class PostgresStorage(Storage):
                 min_size=1,
                 max_size=max(1, pool_size),
                 kwargs={"autocommit": True},
-                # A connection is checked (an empty query) as it is handed out, so one the
-                # server dropped (a restart, a failover) is replaced instead of failing the
-                # call that got it.
-                check=ConnectionPool.check_connection,
+                # TurnPool checks each connection as it lends it and replaces a dead one
+                # at once; a failed connect is tried again on the next call, not after a
+                # growing back-off (storage/postgres_turns.py, TurnPool).
+                reconnect_timeout=0.0,
                 open=True,
                 name="outage-intake",
-            )
+            ),
+            wait_s=wait_s,
         )
         self._pool.wait()
         self.blobs = PostgresBlobs(self._pool)

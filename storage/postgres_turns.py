@@ -37,11 +37,22 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
+from storage.errors import StorageError
 from storage.request_ids import request_key
 
 log = logging.getLogger(__name__)
+
+# How long a call waits for a working connection before DatabaseUnavailable, and the
+# slices it waits in: each slice asks the pool again, which lets it try to connect anew.
+WAIT_S = 5.0
+WAIT_SLICE_S = 0.25
+
+
+class DatabaseUnavailable(StorageError):
+    """The database at DATABASE_URL cannot be reached or refused the connection."""
+
 
 # pg_advisory_xact_lock(USER_LOCK_SPACE, hashtext(user key)): one person's turn. Two
 # people whose keys hash alike only wait for each other; nothing is mixed up.
@@ -54,17 +65,62 @@ class TurnPool:
     ``connection()`` is what the store's methods use; in a thread that is inside
     :meth:`turn` it hands out the turn's connection (already in its transaction, so a
     method's own ``transaction()`` becomes a savepoint), elsewhere a pooled one.
+
+    A pooled connection is checked (an empty query) before it is lent. One the server
+    dropped (a restart, a crash, a failover) is given back, which makes the pool close
+    it and connect anew at once, and the next one is tried with no pause: after
+    ``pg_ctl restart -m immediate`` every idle connection is dead, and psycopg_pool's
+    own ``check`` slept 1, 2, 4, 8 ... s between them, so a pool of ten took longer
+    than its 30 s to lend a working one. The pool is built with ``reconnect_timeout=0``
+    (see :class:`storage.postgres.PostgresStorage`): a failed connect is not retried
+    with a growing back-off; instead a caller still waiting asks again every
+    :data:`WAIT_SLICE_S`, and its request makes the pool connect again, so the first
+    call once the server accepts is served. A call that gets no working connection
+    within ``wait_s`` raises :class:`DatabaseUnavailable`, as does one whose connection
+    broke under it (its transaction is rolled back or unknown: it is not retried here).
     """
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool, *, wait_s: float = WAIT_S) -> None:
         self.pool = pool
+        self.wait_s = wait_s
         self._local = threading.local()
 
     def connection(self, timeout: float | None = None) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return nullcontext(conn)
-        return self.pool.connection(timeout)
+        return self._pooled(self.wait_s if timeout is None else timeout)
+
+    @contextmanager
+    def _pooled(self, timeout: float) -> Iterator[psycopg.Connection[Any]]:
+        conn = self._working(timeout)
+        try:
+            with conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            if conn.broken:
+                raise DatabaseUnavailable(f"the database connection was lost: {exc}") from exc
+            raise
+        finally:
+            self.pool.putconn(conn)
+
+    def _working(self, timeout: float) -> psycopg.Connection[Any]:
+        """A pooled connection that answered an empty query, or DatabaseUnavailable."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseUnavailable(f"no working database connection within {timeout:g} s")
+            try:
+                conn = self.pool.getconn(min(WAIT_SLICE_S, left))
+            except PoolTimeout:
+                continue
+            try:
+                conn.execute("")
+            except psycopg.Error:
+                self.pool.putconn(conn)  # dropped by the server: closed, another opened
+                continue
+            return conn
 
     def in_turn(self) -> bool:
         return getattr(self._local, "conn", None) is not None
@@ -82,7 +138,7 @@ class TurnPool:
             request_key(*request)  # ValueError for a malformed one, before any lock
         if self.in_turn():
             raise RuntimeError("a turn inside a turn of the same thread")
-        with self.pool.connection() as conn:
+        with self._pooled(self.wait_s) as conn:
             seq = None
             with conn.transaction():
                 conn.execute(

@@ -113,6 +113,20 @@ class PostgresServer:
         if done.returncode != 0:
             raise RuntimeError(f"restart failed: {done.stderr}{self.log.read_text()}")
 
+    def halt(self) -> None:
+        """Stop the server as a crash does (``-m immediate``), keeping its files for :meth:`resume`."""
+        done = self._run(
+            "pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"stop failed: {done.stderr}{self.log.read_text()}")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port (crash recovery runs first)."""
+        done = self._pg_ctl("start")
+        if done.returncode != 0:
+            raise RuntimeError(f"start failed: {done.stderr}{self.log.read_text()}")
+
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
