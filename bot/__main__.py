@@ -145,7 +145,9 @@ def run_migrate_store(settings: Settings) -> int:
         f"{done.conversations} conversations, {done.users} language choices, "
         f"{done.evidence_files} evidence files ({done.evidence_bytes:,} bytes, sha256 checked), "
         f"{done.audit_entries} audit entries ({done.audit_copied_now} copied now), "
-        f"{done.notices} notices, {done.request_ids} processed request ids. "
+        f"{done.notices} notices, {done.request_ids} processed request ids, "
+        f"{done.web_transcripts} web chat pages"
+        f"{' and the web chat secret' if done.web_secret else ''}. "
         "Set DATABASE_URL for the bot from now on."
     )
     return 0

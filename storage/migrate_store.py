@@ -1,8 +1,12 @@
 """``python -m bot migrate-store --to postgres``: copy a TinyDB data directory into PostgreSQL.
 
 What is copied: conversations, chosen languages, cases (with their numbers, index
-columns and evidence holds), evidence files (the bytes, into the blob table), the
-drafts' holds on evidence, the audit log, notices and processed request ids.
+columns, evidence holds and message threads), evidence files (the bytes, into the
+blob table), the drafts' holds on evidence, the audit log, notices (delivered or
+not, with their attempts), processed request ids of every channel, the web chat's
+pages (``DATA_DIR/webchat/``) and its signing secret (``DATA_DIR/web_secret``, which
+signed the visitors' cookies and lookup codes). Staff web sessions are in memory on
+TinyDB: nothing to copy (staff sign in again).
 
 1. The data directory is opened as the bot opens it (:class:`TinyDBStorage`), so
    its lock is taken: while the bot holds the directory this refuses
@@ -11,14 +15,17 @@ drafts' holds on evidence, the audit log, notices and processed request ids.
 2. The database is opened as the bot opens it (its migrations applied).
 3. Each kind is copied so that running the command again changes nothing:
    cases, notices and request ids are inserted unless there; a conversation
-   replaces the database's only when newer (``updated_at``); evidence bytes are
-   inserted unless there; audit entries continue after the ones a previous run
-   copied (the count is kept in ``store_meta``; the audit log is append-only).
-4. Verified: every conversation, case, language, evidence file and (undelivered)
-   notice of the directory is in the database, the audit entries copied number as
-   many as the directory has, and the sha256 of every evidence file, computed
-   from the directory's bytes and by the database from its own, is the file's name.
-   Any difference raises :class:`MigrationMismatch` naming it.
+   replaces the database's only when newer (``updated_at``), a web chat page only
+   when its last request number is higher; evidence bytes are inserted unless
+   there; audit entries continue after the ones a previous run copied (the count is
+   kept in ``store_meta``; the audit log is append-only); the web secret is kept
+   unless the database has one.
+4. Verified: every conversation, case, language, evidence file, notice and web chat
+   page of the directory is in the database, the audit entries copied number as
+   many as the directory has, the database's web secret is the directory's, and
+   the sha256 of every evidence file, computed from the directory's bytes and by
+   the database from its own, is the file's name. Any difference raises
+   :class:`MigrationMismatch` naming it.
 
 Stop the bot before and point it at ``DATABASE_URL`` after: the copy is a snapshot.
 """
@@ -40,6 +47,7 @@ from storage.jsonl_log import JsonLinesLog
 from storage.postgres import PostgresStorage
 from storage.records import DRAFT_HOLDER_PREFIX, Case, Notice
 from storage.tinydb_store import TinyDBStorage
+from storage.webchat_files import WebChatFiles
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,8 @@ class Copied:
     audit_copied_now: int
     notices: int
     request_ids: int
+    web_transcripts: int  # visitors whose page the directory keeps
+    web_secret: bool  # whether the directory keeps a web chat secret
 
 
 def migrate_store(data_dir: Path, database_url: str) -> Copied:
@@ -102,7 +112,12 @@ def _copy(tiny: TinyDBStorage, layout: DataLayout, pg: PostgresStorage) -> Copie
     pg.copy_notices(list(notices.values()))
     requests = _request_keys(layout)
     pg.copy_requests(requests)
+    pages = _copy_web_pages(tiny, layout, pg)
+    secret = WebChatFiles(layout.root, writable=False).stored_secret()
+    if secret is not None:
+        pg.web_secret(secret)
     _verify(tiny, layout, pg, numbers, conversations, users, notices, audit_total)
+    _verify_web(pg, pages, secret)
     return Copied(
         conversations=len(conversations),
         users=len(users),
@@ -113,6 +128,8 @@ def _copy(tiny: TinyDBStorage, layout: DataLayout, pg: PostgresStorage) -> Copie
         audit_copied_now=audit_now,
         notices=len(notices),
         request_ids=len(requests),
+        web_transcripts=len(pages),
+        web_secret=secret is not None,
     )
 
 
@@ -131,6 +148,47 @@ def _copy_evidence(layout: DataLayout, pg: PostgresStorage) -> tuple[int, int]:
         count += 1
         size += len(data)
     return count, size
+
+
+def _copy_web_pages(
+    tiny: TinyDBStorage, layout: DataLayout, pg: PostgresStorage
+) -> dict[str, list[tuple[int, list[dict[str, Any]]]]]:
+    """Every visitor's page kept under ``webchat/chats/`` (read through the store)."""
+    pages = {}
+    for path in sorted(WebChatFiles(layout.root, writable=False).chats.glob("??/*.jsonl")):
+        visitor = path.name[: -len(".jsonl")]
+        entries = tiny.web_transcript(visitor)
+        if entries:
+            pg.copy_web_transcript(visitor, entries)
+            pages[visitor] = entries
+    return pages
+
+
+def _verify_web(
+    pg: PostgresStorage,
+    pages: dict[str, list[tuple[int, list[dict[str, Any]]]]],
+    secret: str | None,
+) -> None:
+    problems = []
+    # A page the bot wrote after a first copy may be newer; never older or absent.
+    behind = [v for v, entries in pages.items() if _last_seq(pg.web_transcript(v)) < entries[-1][0]]
+    if behind:
+        problems.append(f"{len(behind)} web chat pages missing or older, e.g. {behind[0]}")
+    if secret is not None and pg.web_secret(secret) != secret:
+        problems.append(
+            "the database has a web chat secret of its own (the bot ran on it before the"
+            " copy), but the directory's signed the visitors' cookies and lookup codes:"
+            " give the bot WEB_SECRET set to DATA_DIR/web_secret's, or delete the database's"
+            " (store_meta key 'web_secret') and run this again"
+        )
+    if problems:
+        raise MigrationMismatch(
+            "the copy does not match the data directory: " + "; ".join(problems)
+        )
+
+
+def _last_seq(entries: list[tuple[int, list[dict[str, Any]]]]) -> int:
+    return entries[-1][0] if entries else -1
 
 
 def _copy_languages(

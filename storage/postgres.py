@@ -964,6 +964,30 @@ class PostgresStorage(Storage):
                 (self._keep,),
             )
 
+    def copy_web_transcript(
+        self, visitor: str, entries: list[tuple[int, list[dict[str, Any]]]]
+    ) -> bool:
+        """Put a visitor's page in, in one transaction; True when copied. One already here
+        is kept when its last request number is at least the copy's (the same page, or
+        one the bot wrote after a first copy)."""
+
+        def work(conn: psycopg.Connection[Any]) -> bool:
+            row = conn.execute(
+                "SELECT seq FROM web_transcripts WHERE visitor = %s ORDER BY line DESC LIMIT 1",
+                (visitor,),
+            ).fetchone()
+            if not entries or (row is not None and int(row[0]) >= entries[-1][0]):
+                return False
+            conn.execute("DELETE FROM web_transcripts WHERE visitor = %s", (visitor,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO web_transcripts (visitor, seq, bubbles) VALUES (%s, %s, %s)",
+                    [(visitor, int(seq), json.dumps(b, ensure_ascii=False)) for seq, b in entries],
+                )
+            return True
+
+        return self._tx(work)
+
     def copy_audit(self, entries: list[AuditEntry], counter: str, copied: int) -> None:
         """Append entries and set ``store_meta[counter]`` to ``copied``, in one transaction."""
 
