@@ -13,6 +13,11 @@
 
 Nothing here knows about sign-in: the staff web uses it for its sign-in throttle,
 and any other door (a web chat) can limit per client behind the same proxies.
+
+Each limit counts in this process's memory, unless it is given ``shared`` counters
+(:meth:`storage.base.Storage.shared_limits`: PostgreSQL's table, one count for every
+instance behind the load balancer) and a ``scope`` naming it there; the arithmetic is
+the same. Shared counters are a database round trip: call them off the event loop.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Callable, Iterable, Sequence
+
+from storage.limit_counters import LimitCounters
+
+DAY_S = 24 * 3600.0
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -89,21 +98,31 @@ class Backoff:
         free: int = 3,
         max_wait: float = 900.0,
         max_keys: int = 10_000,
+        shared: LimitCounters | None = None,
+        scope: str = "backoff",
     ) -> None:
         self._clock = clock
         self.free = free
         self.max_wait = max_wait
         self.max_keys = max_keys
         self._failures: dict[str, tuple[int, float]] = {}  # key -> (in a row, last at)
+        self.shared = shared
+        self.scope = scope
 
     def wait_s(self, key: str) -> float:
         """Seconds before ``key`` may try again (0 when it may now)."""
-        count, last = self._failures.get(key, (0, 0.0))
+        if self.shared is not None:
+            count, last = self.shared.failures(self.scope, key)
+        else:
+            count, last = self._failures.get(key, (0, 0.0))
         return max(0.0, last + self.delay(count) - self._clock())
 
     def failed(self, key: str) -> int:
         """Count a failure of ``key``; return how many in a row."""
         now = self._clock()
+        if self.shared is not None:
+            # Kept a day after the last failure (longer than any wait), then forgotten.
+            return self.shared.fail(self.scope, key, now=now, keep_s=max(self.max_wait, DAY_S))
         if len(self._failures) >= self.max_keys:
             self._failures = {
                 k: (n, t) for k, (n, t) in self._failures.items() if now - t < self.max_wait
@@ -113,6 +132,9 @@ class Backoff:
         return count
 
     def succeeded(self, key: str) -> None:
+        if self.shared is not None:
+            self.shared.clear(self.scope, key)
+            return
         self._failures.pop(key, None)
 
     def delay(self, count: int) -> float:
@@ -125,15 +147,29 @@ class Backoff:
 class Budget:
     """A token bucket: ``capacity`` units, one more every ``refill_s`` seconds."""
 
-    def __init__(self, clock: Callable[[], float], *, capacity: int, refill_s: float) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        capacity: int,
+        refill_s: float,
+        shared: LimitCounters | None = None,
+        scope: str = "budget",
+    ) -> None:
         self._clock = clock
         self.capacity = capacity
         self.refill_s = refill_s
         self._level = float(capacity)
         self._at = clock()
+        self.shared = shared
+        self.scope = scope
 
     def _refill(self) -> float:
         now = self._clock()
+        if self.shared is not None:
+            return self.shared.level(
+                self.scope, "", capacity=self.capacity, refill_s=self.refill_s, now=now
+            )
         self._level = min(self.capacity, self._level + (now - self._at) / self.refill_s)
         self._at = now
         return self._level
@@ -145,6 +181,11 @@ class Budget:
 
     def spend(self) -> None:
         """Take a unit (the level may go below zero: what is spent is spent)."""
+        if self.shared is not None:
+            self.shared.spend(
+                self.scope, "", capacity=self.capacity, refill_s=self.refill_s, now=self._clock()
+            )
+            return
         self._refill()
         self._level -= 1
 
@@ -170,16 +211,24 @@ class Rates:
         per_minute: float,
         burst: int,
         max_keys: int = 100_000,
+        shared: LimitCounters | None = None,
+        scope: str = "rates",
     ) -> None:
         self._clock = clock
         self.refill_s = 60.0 / per_minute
         self.burst = burst
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (level, at)
+        self.shared = shared
+        self.scope = scope
 
     def take(self, key: str) -> float:
         """Spend one request of ``key``: 0 when allowed, else the seconds to wait."""
         now = self._clock()
+        if self.shared is not None:
+            return self.shared.take(
+                self.scope, key, capacity=self.burst, refill_s=self.refill_s, now=now
+            )
         level, at = self._buckets.get(key, (float(self.burst), now))
         level = min(float(self.burst), level + (now - at) / self.refill_s)
         if level < 1:

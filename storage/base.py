@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 from flows.identity import UserKey
 from flows.record import ConversationRecord
 from storage.errors import CaseNotFound, CorruptFile
+from storage.limit_counters import LimitCounters
 from storage.records import (
     USER_SENDER,
     AuditEntry,
@@ -365,6 +366,17 @@ class Storage(ABC):
         or pushed afterwards. Notices about a case are kept: they follow the case's
         deletion request, which staff handle. Dropping nothing is not an error.
         """
+
+    # -- the per-client limits' counters, across instances (bot/ratelimit.py) ----------
+    def shared_limits(self) -> LimitCounters | None:
+        """Where the per-client limits count when several instances share this store.
+
+        None (this default: memory, TinyDB, one process): each limit counts in the
+        process's memory. A store shared by several instances (PostgreSQL) returns its
+        :class:`storage.limit_counters.LimitCounters`, so that N instances give a client
+        no more tries than one.
+        """
+        return None
 
     # -- the web chat's pages (bot/webchat/transcript.py) -----------------------------
     # What a visitor's page shows, kept in the store so that any instance of the bot

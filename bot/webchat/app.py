@@ -110,11 +110,29 @@ class WebChat:
         self.sequencer = sequencer or service.sequencer
         self.notices = notices if notices is not None else service.notices
         self.clock = clock
-        self.visitor_rates = Rates(clock, per_minute=VISITOR_PER_MINUTE, burst=VISITOR_BURST)
+        # The limits count in the database when several instances share it (PostgreSQL):
+        # N instances give a client no more tries than one.
+        shared = self.storage.shared_limits()
+        self.shared_limits = shared is not None
+        self.visitor_rates = Rates(
+            clock,
+            per_minute=VISITOR_PER_MINUTE,
+            burst=VISITOR_BURST,
+            shared=shared,
+            scope="web.visitor",
+        )
         rate = settings.web_address_rate
-        self.address_rates = Rates(clock, per_minute=rate, burst=rate) if rate else None
-        self.lookup_backoff = Backoff(clock, free=3, max_wait=900.0)
-        self.lookup_budget = Budget(clock, capacity=200, refill_s=18.0)
+        self.address_rates = (
+            Rates(clock, per_minute=rate, burst=rate, shared=shared, scope="web.address")
+            if rate
+            else None
+        )
+        self.lookup_backoff = Backoff(
+            clock, free=3, max_wait=900.0, shared=shared, scope="web.lookup"
+        )
+        self.lookup_budget = Budget(
+            clock, capacity=200, refill_s=18.0, shared=shared, scope="web.lookups"
+        )
         self.env = jinja2.Environment(**template_options(FOLDER / "templates"))
         self.css = StaticFile.load("bot.webchat", "static/chat.css", "text/css", STATIC)
         self.js = StaticFile.load("bot.webchat", "static/chat.js", "text/javascript", STATIC)
@@ -142,7 +160,7 @@ class WebChat:
             visitor = self.signer.visitor(request.cookies.get(COOKIE))
             fresh = visitor is None
             visitor = visitor or self.signer.new_id()
-            wait = self.visitor_rates.take(visitor)
+            address = None
             if self.address_rates is not None:
                 address = address_key(
                     client_address(
@@ -151,7 +169,10 @@ class WebChat:
                         self.settings.trusted_proxies,
                     )
                 )
-                wait = max(wait, self.address_rates.take(address))
+            if self.shared_limits:  # the database's counters: off the event loop
+                wait = await asyncio.to_thread(self.rate_wait, visitor, address)
+            else:
+                wait = self.rate_wait(visitor, address)
             if wait > 0:
                 response: web.StreamResponse = self.too_fast(request, visitor, wait)
             else:
@@ -167,6 +188,13 @@ class WebChat:
             return response
 
         return guarded
+
+    def rate_wait(self, visitor: str, address: str | None) -> float:
+        """Spend one request of the visitor and of their address: 0, or seconds to wait."""
+        wait = self.visitor_rates.take(visitor)
+        if self.address_rates is not None and address is not None:
+            wait = max(wait, self.address_rates.take(address))
+        return wait
 
     def set_cookie(self, request: web.Request, response: web.StreamResponse, visitor: str) -> None:
         response.set_cookie(
@@ -575,7 +603,7 @@ class WebChat:
                 self.settings.trusted_proxies,
             )
         )
-        wait = max(self.lookup_backoff.wait_s(address), self.lookup_budget.wait_s())
+        wait = await asyncio.to_thread(self._lookup_wait, address)
         if wait > 0:
             error = t(lang, "web.status.throttled", seconds=math.ceil(wait))
             response = await self.render_status(request, visitor, lang, error=error, status=429)
@@ -588,16 +616,22 @@ class WebChat:
             or owner is None
             or not self.signer.lookup_ok(number, form.get("code")[:40])
         ):
-            self.lookup_backoff.failed(address)
-            self.lookup_budget.spend()
+            await asyncio.to_thread(self._lookup_failed, address)
             log.warning("web chat lookup from %s refused", address)
             error = t(lang, "web.status.wrong")
             return await self.render_status(request, visitor, lang, error=error, status=403)
-        self.lookup_backoff.succeeded(address)
+        await asyncio.to_thread(self.lookup_backoff.succeeded, address)
         response = web.Response(status=303, headers={"Location": "/status"})
         self.set_cookie(request, response, owner)
         log.info("web chat case opened by lookup code from another browser")
         return response
+
+    def _lookup_wait(self, address: str) -> float:
+        return max(self.lookup_backoff.wait_s(address), self.lookup_budget.wait_s())
+
+    def _lookup_failed(self, address: str) -> None:
+        self.lookup_backoff.failed(address)
+        self.lookup_budget.spend()
 
     def _owner(self, number: str | None) -> str | None:
         """The web visitor id that filed case ``number`` (None: no such web case)."""

@@ -98,3 +98,76 @@ def test_rates_forget_full_buckets_past_max_keys():
     now[0] += 10.0  # every bucket is full again
     rates.take("d")
     assert len(rates._buckets) == 1
+
+
+@pytest.fixture
+def two_instances(pg_database):
+    """Two store objects on one PostgreSQL database: two instances of the bot."""
+    from storage.postgres import PostgresStorage
+
+    stores = [PostgresStorage(pg_database, pool_size=2) for _ in range(2)]
+    yield stores
+    for store in stores:
+        store.close()
+
+
+def test_limits_on_postgresql_count_across_instances(two_instances):
+    """Regression: every limit counted in one process's memory, so a guesser spread over
+    N instances behind the load balancer got N times the tries. On PostgreSQL the
+    counters are rows of the database (Storage.shared_limits): N instances, one count."""
+    one, two = (store.shared_limits() for store in two_instances)
+    assert one is not None and two is not None
+    now = [1000.0]
+
+    def clock() -> float:
+        return now[0]
+
+    rates = [Rates(clock, per_minute=60, burst=3, shared=s, scope="visitor") for s in (one, two)]
+    taken = [rates[n % 2].take("a") for n in range(4)]
+    assert taken[:3] == [0.0, 0.0, 0.0] and taken[3] == pytest.approx(1.0)
+    assert rates[0].take("b") == 0.0  # another key has its own bucket
+    now[0] += 1.0
+    assert rates[1].take("a") == 0.0 and rates[0].take("a") > 0
+
+    backoffs = [Backoff(clock, free=3, max_wait=900, shared=s, scope="lookup") for s in (one, two)]
+    for n in range(3):
+        assert backoffs[n % 2].wait_s("x") == 0
+        assert backoffs[n % 2].failed("x") == n + 1
+    assert backoffs[0].wait_s("x") == 2 and backoffs[1].wait_s("x") == 2
+    assert backoffs[1].wait_s("y") == 0
+    backoffs[1].succeeded("x")
+    assert backoffs[0].wait_s("x") == 0
+
+    budgets = [Budget(clock, capacity=2, refill_s=10, shared=s, scope="all") for s in (one, two)]
+    budgets[0].spend()
+    budgets[1].spend()
+    assert budgets[0].wait_s() == pytest.approx(10) and budgets[1].wait_s() == pytest.approx(10)
+    now[0] += 4
+    assert budgets[1].wait_s() == pytest.approx(6)
+    now[0] += 100
+    assert budgets[0].wait_s() == 0
+    # Two scopes never share a count.
+    assert Backoff(clock, shared=one, scope="other").wait_s("x") == 0
+
+
+def test_shared_limits_forget_old_windows(two_instances):
+    """Counters whose window has passed are pruned (the table does not grow with every
+    address ever seen), and a pruned counter is a fresh one."""
+    one, _ = (store.shared_limits() for store in two_instances)
+    now = [1000.0]
+    rates = Rates(lambda: now[0], per_minute=60, burst=2, shared=one, scope="visitor")
+    for n in range(50):
+        rates.take(f"10.0.0.{n}")
+    assert one.count("visitor") == 50
+    now[0] += 3600
+    one.prune(now[0])
+    assert one.count("visitor") == 0
+    assert rates.take("10.0.0.1") == 0.0
+
+
+def test_memory_and_tinydb_keep_limits_in_the_process(store):
+    """One process (memory, TinyDB) needs nothing shared: the limits stay in memory."""
+    if type(store).__name__ == "PostgresStorage":
+        assert store.shared_limits() is not None
+    else:
+        assert store.shared_limits() is None

@@ -22,6 +22,7 @@ from bot.staff.review import ReviewService
 from bot.staff.web import SignInThrottle, create_staff_app
 from bot.web import create_app
 from flows.policy import load_policy
+from storage.base import Storage
 from storage.memory import MemoryStorage
 
 TOKEN = "throttle-staff-token-0123456789"
@@ -70,8 +71,10 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def staff_server(clock: Clock, *, trusted: tuple = PROXY) -> AsyncIterator[TestServer]:
-    storage = MemoryStorage()
+async def staff_server(
+    clock: Clock, *, trusted: tuple = PROXY, storage: Storage | None = None
+) -> AsyncIterator[TestServer]:
+    storage = storage or MemoryStorage()
     staff_app = create_staff_app(
         storage=storage,
         policy=POLICY,
@@ -216,3 +219,27 @@ async def test_guesses_from_many_addresses_use_up_a_global_budget():
             assert (await second.sign_in("guess")).status == 429
         clock.now += SignInThrottle.RIGHT_TOKEN_EVERY_S
         assert (await second.sign_in()).status == 303
+
+
+async def test_two_instances_on_postgresql_give_a_guesser_no_more_tries(pg_database):
+    """Regression: the sign-in throttle counted in each instance's memory, so a guesser
+    whose tries the load balancer spread over two instances had three free tries at each
+    (six before the first wait). On PostgreSQL the counts are shared: three in all."""
+    from storage.postgres import PostgresStorage
+
+    clock = Clock()
+    stores = [PostgresStorage(pg_database, pool_size=2) for _ in range(2)]
+    try:
+        async with (
+            staff_server(clock, storage=stores[0]) as one,
+            staff_server(clock, storage=stores[1]) as two,
+            browsers(one, ATTACKER) as (at_one,),
+            browsers(two, ATTACKER) as (at_two,),
+        ):
+            statuses = [
+                (await (at_one if n % 2 else at_two).sign_in(f"guess-{n}")).status for n in range(6)
+            ]
+        assert statuses == [401, 401, 401, 429, 429, 429]
+    finally:
+        for store in stores:
+            store.close()

@@ -100,7 +100,7 @@ async def post_to(me: WebVisitor, url: str, fields: dict[str, str]) -> int:
 
 
 async def test_one_visitors_answers_sent_to_two_instances_at_once_apply_once_in_order(
-    tmp_path, pg_database
+    tmp_path, pg_database, monkeypatch
 ):
     """Regression: the web chat's turn was one process's (its UserSequencer) only. The
     same form sent to two instances at once (a double tap through the load balancer, a
@@ -108,6 +108,9 @@ async def test_one_visitors_answers_sent_to_two_instances_at_once_apply_once_in_
     request numbers going back, and an answer applied after a newer one. Now each
     answer is one turn of the store (storage.user_turn: the person's lock, the form's
     request number claimed, the conversation and the page written, commit)."""
+    # Every step is sent twice and its page read from both: more than the visitor's
+    # burst, which the two instances now count together.
+    monkeypatch.setattr("bot.webchat.app.VISITOR_BURST", 1000)
     sites = [await open_site(tmp_path / name, DATABASE_URL=pg_database) for name in "ab"]
     (one, _), (two, _) = sites
     storage = one.service.storage
@@ -142,6 +145,28 @@ async def test_one_visitors_answers_sent_to_two_instances_at_once_apply_once_in_
         assert len(cases) == 1 and cases[0].amount == 350_000
         case = storage.get_case(cases[0].case_number)
         assert case.description == "단골 예약 문의를 못 받았어요"
+    finally:
+        for site, runner in sites:
+            await runner.cleanup()
+            site.service.storage.close()
+
+
+async def test_an_address_gets_its_rate_once_across_two_instances(tmp_path, pg_database):
+    """Regression: the per-address (and per-visitor) rate counted in each instance's
+    memory: behind a load balancer spreading requests over two instances an address got
+    twice its rate. On PostgreSQL the two count together."""
+    sites = [
+        await open_site(tmp_path / name, DATABASE_URL=pg_database, WEB_ADDRESS_RATE="3")
+        for name in "ab"
+    ]
+    try:
+        statuses = []
+        async with WebVisitor(sites[0][0].url, script=False) as me:
+            for n in range(5):
+                switch(me, sites[n % 2][0].url)
+                await me.open()
+                statuses.append(me.last_status)
+        assert statuses == [200, 200, 200, 429, 429]
     finally:
         for site, runner in sites:
             await runner.cleanup()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.webchat.conftest import ChatSite
+from tests.webchat.conftest import ChatSite, open_site
 from tests.webchat.test_page import to_evidence
 
 
@@ -70,3 +70,31 @@ async def test_no_personal_data_or_code_in_a_url(site: ChatSite):
             page = await response.text()
     assert 'method="post" action="/status"' in page
     assert "?case" not in page and "?code" not in page
+
+
+async def test_two_instances_on_postgresql_give_a_lookup_guesser_no_more_tries(
+    tmp_path, pg_database
+):
+    """Regression: the lookup code's throttle counted in each instance's memory, so wrong
+    codes spread over two instances had three free tries at each. On PostgreSQL the
+    count is the database's: the fourth wrong try waits, whichever instance it reaches."""
+    sites = [await open_site(tmp_path / name, DATABASE_URL=pg_database) for name in "ab"]
+    (one, _), (two, _) = sites
+    try:
+        number, _code = await file_a_case(one)
+        async with one.visitor(script=False) as guesser:
+            await guesser.open("/status")
+            statuses = []
+            for n in range(6):
+                target = (one, two)[n % 2]
+                guesser.base = target.url
+                guesser.headers["Origin"] = target.url
+                await guesser.open("/status")
+                statuses.append(
+                    await guesser.post("/status", {"case_number": number, "code": f"AAAA-AAA{n}"})
+                )
+        assert statuses == [403, 403, 403, 429, 429, 429]
+    finally:
+        for site, runner in sites:
+            await runner.cleanup()
+            site.service.storage.close()

@@ -64,7 +64,9 @@ def create_staff_app(
         token_digest=token_digest,
         sessions=session_store(storage, clock),
         throttle=SignInThrottle(
-            clock, device_key=hmac.new(token_digest, b"staff-device", hashlib.sha256).digest()
+            clock,
+            device_key=hmac.new(token_digest, b"staff-device", hashlib.sha256).digest(),
+            shared=storage.shared_limits(),  # PostgreSQL: every instance counts together
         ),
         trusted_proxies=settings.trusted_proxies,
         flags=Refreshed(lambda: flags_of(storage), clock, overview_max_age),

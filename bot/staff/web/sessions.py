@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.ratelimit import Backoff, Budget, address_key
+from storage.limit_counters import LimitCounters
 
 SESSION_SECONDS = 8 * 3600
 ONE_TIME_SECONDS = 15 * 60
@@ -143,11 +144,31 @@ class SignInThrottle:
     DEVICE_DAYS = 180
     RIGHT_TOKEN_EVERY_S = 10.0  # right tokens while refusing: one per 10 s, never counted
 
-    def __init__(self, clock: Callable[[], float], device_key: bytes) -> None:
-        self.addresses = Backoff(clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S)
-        self.devices = Backoff(clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S)
-        self.budget = Budget(clock, capacity=self.GLOBAL_BUDGET, refill_s=self.GLOBAL_REFILL_S)
-        self.right_tokens = Budget(clock, capacity=1, refill_s=self.RIGHT_TOKEN_EVERY_S)
+    def __init__(
+        self, clock: Callable[[], float], device_key: bytes, shared: LimitCounters | None = None
+    ) -> None:
+        """``shared``: the store's counters (:meth:`storage.base.Storage.shared_limits`,
+        PostgreSQL) so that every instance counts together; None counts in this process."""
+        self.addresses, self.devices = (
+            Backoff(
+                clock, free=self.FREE_TRIES, max_wait=self.MAX_WAIT_S, shared=shared, scope=scope
+            )
+            for scope in ("staff.address", "staff.device")
+        )
+        self.budget = Budget(
+            clock,
+            capacity=self.GLOBAL_BUDGET,
+            refill_s=self.GLOBAL_REFILL_S,
+            shared=shared,
+            scope="staff.budget",
+        )
+        self.right_tokens = Budget(
+            clock,
+            capacity=1,
+            refill_s=self.RIGHT_TOKEN_EVERY_S,
+            shared=shared,
+            scope="staff.right_token",
+        )
         self._device_key = device_key
 
     def new_device(self) -> str:
