@@ -246,7 +246,12 @@ class TelegramChannel:
                 log.exception("could not read update %s", update.update_id)
                 message = None
             async with self.sequencer.turn(user_id, ticket):
-                if self.storage.seen_request(TELEGRAM, str(update.update_id)):
+                try:
+                    seen = self.storage.seen_request(TELEGRAM, str(update.update_id))
+                except Exception as exc:  # the store cannot answer (PostgreSQL down)
+                    await self._sorry(update, chat_id, language_code, exc)
+                    return None
+                if seen:
                     return None
                 if isinstance(message, FileMessage):
                     # Not at a file step before: earlier updates in line may have moved on.
@@ -312,10 +317,30 @@ class TelegramChannel:
                 edit = None
         pressed = query.message.message_id if query is not None and query.message else None
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
-        self.storage.mark_request(TELEGRAM, str(update.update_id))
+        try:
+            self.storage.mark_request(TELEGRAM, str(update.update_id))
+        except Exception:
+            if handled is not None:
+                raise
+            # The turn failed (nothing applied) and the person was asked to send it again:
+            # acknowledged though the store could not record it (PostgreSQL down).
+            log.warning("update %s not marked: the store cannot answer", update.update_id)
         if isinstance(message, IncomingFiles) and message.group:
             self.albums.item_done(user_id, chat_id, message.group, language_code)
         return edit
+
+    async def _sorry(
+        self, update: Update, chat_id: int, language_code: str | None, exc: Exception
+    ) -> None:
+        """The store could not say whether the update was processed: nothing is applied,
+        the person is asked to send it again (the buttons stay), and the update is
+        acknowledged. A store that is back processes their next one as usual."""
+        log.warning("update %s not processed, the store cannot answer: %r", update.update_id, exc)
+        lang = pick_lang(language_code, self.settings.default_lang)
+        sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.internal"))])]
+        if update.callback_query is not None:
+            sent.append(self.sender.answer_query(update.callback_query.id))
+        await asyncio.gather(*sent)
 
     async def _to_input(self, update: Update) -> Input | FileMessage | None:
         """Read what the user did; a file is only described here (see :mod:`bot.telegram_downloads`)."""

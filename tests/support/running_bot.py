@@ -7,6 +7,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from bot.intake import IntakeService
 from bot.server import run_telegram
@@ -77,8 +78,12 @@ class RunningBot:
         self.waits.append(seconds)
         await asyncio.sleep(0)
 
+    def open_storage(self) -> Any:
+        """The store the bot runs on (a subclass may run it on another)."""
+        return TinyDBStorage(self.settings.data_dir)
+
     async def start(self) -> None:
-        self.storage = TinyDBStorage(self.settings.data_dir)
+        self.storage = self.open_storage()
         service = IntakeService(IntakeFlow(load_policy()), self.storage)
         self.channel = TelegramChannel(
             service, self.settings, album_quiet_s=ALBUM_QUIET_S, sleep=self._no_wait
