@@ -88,15 +88,27 @@ class Scheduler:
 
     # -- running ------------------------------------------------------------------------
     async def run_forever(self) -> None:
-        """The start-up scan, then a round every ``interval_s`` until cancelled."""
+        """The start-up scan, then a round every ``interval_s`` until cancelled.
+
+        A round or a rescan that fails (the database down for a while) is logged and
+        tried again at the next round: the loop itself never ends on one, or this
+        instance would remind nobody again.
+        """
         await self.load_schedule()
         scanned = time.monotonic()
         while True:
-            await self.sweep_due_now()
+            try:
+                await self.sweep_due_now()
+            except Exception as exc:
+                log.warning("a reminder round failed, the next one tries again: %r", exc)
             await asyncio.sleep(self.interval_s)
             if self.rescan_s is not None and time.monotonic() - scanned >= self.rescan_s:
-                await self.rescan()
-                scanned = time.monotonic()
+                try:
+                    await self.rescan()
+                except Exception as exc:
+                    log.warning("the schedule rescan failed, tried again next round: %r", exc)
+                else:
+                    scanned = time.monotonic()
 
     async def rescan(self) -> None:
         """Schedule from what is stored again, and find notices to push again (no scanners:

@@ -5,12 +5,20 @@ A server of the test's own (durable), stopped with ``-m immediate`` as a crash s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.intake import IntakeService
+from bot.scheduler import Scheduler
+from flows.conversation import IntakeFlow
+from flows.identity import UserKey
+from flows.messages import ChoiceInput, CommandInput
+from flows.policy import load_policy
 from storage.postgres import PostgresStorage
 from tests.support.bot_api import BotAPIStandIn
 from tests.support.postgres_server import PostgresServer, find_bindir
@@ -61,3 +69,51 @@ async def test_an_update_during_an_outage_gets_the_friendly_answer_and_the_next_
             assert bot.storage.load_conversation(tg(person.id)).state == "service"
         finally:
             await bot.stop()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _until(condition: Any, what: str, limit: float = 30.0) -> None:
+    """Wait for ``condition()`` (a bound on a hang, not a timing the test asserts)."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_the_scheduler_goes_on_after_a_rescan_during_an_outage(
+    own_server: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: a rescan of the stored schedule (every 10 minutes with DATABASE_URL)
+    that met the database down raised out of the scheduler's loop and ended it: that
+    instance never reminded anyone again, nor retried a failed push."""
+    url = own_server.create_database("rescan")
+    clock = Clock()
+    other = PostgresStorage(url, pool_size=2)  # the instance that hears the person
+    mine = PostgresStorage(url, pool_size=2, wait_s=0.5)
+    services = [IntakeService(IntakeFlow(load_policy()), s, clock=clock) for s in (other, mine)]
+    scheduler = Scheduler(services[1], interval_s=0.05, rescan_s=0.2)
+    rounds = asyncio.create_task(scheduler.run_forever())
+    user = UserKey("testdoor", "heard-elsewhere")
+    try:
+        await asyncio.sleep(0.3)  # the start-up scan and a few rounds on a working server
+        own_server.halt()
+        await _until(lambda: rounds.done() or "rescan" in caplog.text, "a rescan met the outage")
+        own_server.resume()
+        services[0].handle(user, CommandInput("start"))
+        services[0].handle(user, ChoiceInput("consent", "agree"))
+        clock.now += 25 * 3600  # the draft is due a reminder; only a rescan finds it here
+        await _until(lambda: rounds.done() or mine.undelivered_notices(user), "the reminder stored")
+        assert not rounds.done(), rounds.exception()
+        assert [n.kind for n in mine.undelivered_notices(user)] == ["reminder"]
+    finally:
+        rounds.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await rounds
+        other.close()
+        mine.close()
