@@ -526,6 +526,10 @@ class Measured:
         self.cpu_by_bot = [0.0] * target.instances
         self.updates_by_bot = [0] * target.instances
         self.postgres_cpu_s = self.balancer_cpu_s = 0.0
+        self.balancer_downs: list[int] = []
+        self._downs_at_start: dict[str, int] = {}
+        self.balancer_connects: list[int] = []
+        self._connects_at_start: dict[str, tuple[int, int]] = {}
         self.calls = 0
         self.peak_rss_mb = 0.0
         # Our bot with --migrated: the cases the migrated directory held, then what of them
@@ -576,6 +580,9 @@ class Measured:
             await bot.ready(self.api)
         if self.balancer is not None:
             await asyncio.to_thread(self.balancer.wait_all_up)
+            # Down until the instances answered their first check: not counted.
+            self._downs_at_start = self.balancer.downs_by_server()
+            self._connects_at_start = self.balancer.connections_by_server()
         warmup = self.args.warmup
         if warmup:
             warm = await self.users.run([next(self.ids) for _ in range(warmup)], warmup)
@@ -625,6 +632,18 @@ class Measured:
 
     async def stop(self) -> None:
         """Read the bots' peak RSS, then stop them (SIGTERM), the balancer and the stand-in."""
+        if self.balancer is not None:
+            with contextlib.suppress(OSError):
+                downs = self.balancer.downs_by_server()
+                self.balancer_downs = [
+                    downs[name] - self._downs_at_start.get(name, 0)
+                    for name in self.balancer.servers
+                ]
+                connects = self.balancer.connections_by_server()
+                self.balancer_connects = [
+                    connects[name][0] - self._connects_at_start.get(name, (0, 0))[0]
+                    for name in self.balancer.servers
+                ]
         for bot in self.bots:
             with contextlib.suppress(OSError):
                 self.peak_rss_mb = max(self.peak_rss_mb, bot.peak_rss_mb())
@@ -670,6 +689,8 @@ class Measured:
             ],
             "postgres_cpu_ms_per_update": self.postgres_cpu_s * per_update,
             "balancer_cpu_ms_per_update": self.balancer_cpu_s * per_update,
+            "balancer_downs_by_instance": self.balancer_downs,
+            "balancer_connects_by_instance": self.balancer_connects,
             "harness_cpu_pct": 100 * self.harness_cpu_s / wall,
             "api_calls_per_update": self.calls / max(updates, 1),
             "peak_rss_mb": self.peak_rss_mb,
@@ -770,6 +791,7 @@ HTTPX = "httpx + httpcore + h11 + anyio (PTB's Bot API client)"
 FLOWS = "flows + transitions (the intake state machine, texts, parsing)"
 STORAGE = "storage + tinydb (conversation files, logs, update ids)"
 LOOP = "asyncio event loop, tasks, to_thread, threads"
+PSYCOPG = "psycopg + psycopg_pool (the PostgreSQL client: statements, waits, the pool)"
 # Where a file's own time goes: the first needle found in its path names the area.
 CATEGORIES = (
     ("<frozen importlib", "import machinery (imports at run time)"),
@@ -785,6 +807,9 @@ CATEGORIES = (
     ("/yarl/", "aiohttp server (webhook requests)"),
     ("/transitions/", FLOWS),
     ("/tinydb/", STORAGE),
+    ("/psycopg/", PSYCOPG),
+    ("/psycopg_pool/", PSYCOPG),
+    ("/psycopg_binary/", PSYCOPG),
     ("/asyncio/", LOOP),
     ("/concurrent/", LOOP),
     ("/selectors.py", LOOP),
@@ -825,6 +850,17 @@ HOT_SPOTS = (
     ("storage/tinydb_store.py", "save_conversation", "storage: save_conversation (2 fsyncs)"),
     ("storage/tinydb_store.py", "mark_request", "storage: mark_request (written, no fsync)"),
     ("storage/tinydb_store.py", "create_case", "storage: create_case (on submit)"),
+    ("storage/postgres_turns.py", "turn", "postgres: a person's turn (lock, claim, commit)"),
+    ("storage/postgres.py", "seen_request", "postgres: seen_request"),
+    ("storage/postgres.py", "load_conversation", "postgres: load_conversation"),
+    ("storage/postgres.py", "save_conversation", "postgres: save_conversation"),
+    ("storage/postgres.py", "release_evidence", "postgres: release_evidence"),
+    ("storage/postgres.py", "undelivered_notices", "postgres: undelivered_notices (mailbox)"),
+    ("storage/postgres.py", "mark_request", "postgres: mark_request (replied)"),
+    ("storage/postgres.py", "create_case", "postgres: create_case (on submit)"),
+    ("psycopg_pool/pool.py", "getconn", "psycopg_pool: a connection handed out"),
+    ("psycopg_pool/pool.py", "putconn", "psycopg_pool: a connection given back"),
+    ("psycopg/connection.py", "wait", "psycopg: waiting on the server (every round trip)"),
     ("telegram/ext/_utils/webhookhandler.py", "post", "peer: PTB's tornado webhook handler"),
     ("telegram/ext/_application.py", "process_update", "peer: Application.process_update"),
     ("bench/peers/ptb_conversation.py", "take_choice", "peer: answer, edit the pressed message"),
@@ -1061,7 +1097,10 @@ async def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
         )
     print(
         f"updates per instance behind the balancer: {balanced['updates_by_instance']} "
-        f"(HAProxy's req_tot); TinyDB row's PostgreSQL column: the idle server meanwhile"
+        f"(HAProxy's req_tot) over {balanced['balancer_connects_by_instance']} connections it "
+        "opened to them (warm-up included), taken out by its health check "
+        f"{balanced['balancer_downs_by_instance']} times; TinyDB row's PostgreSQL column: the "
+        "idle server meanwhile"
     )
     worst = max(alone["cpu_ms_per_update_by_instance"] + balanced["cpu_ms_per_update_by_instance"])
     goal_met = worst <= 1.25 * base
@@ -1103,6 +1142,8 @@ async def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
         "updates_by_instance": balanced["updates_by_instance"],
         "postgres_cpu_ms_per_update": round(balanced["postgres_cpu_ms_per_update"], 3),
         "balancer_cpu_ms_per_update": round(balanced["balancer_cpu_ms_per_update"], 3),
+        "balancer_downs_by_instance": balanced["balancer_downs_by_instance"],
+        "balancer_connects_by_instance": balanced["balancer_connects_by_instance"],
         "api_calls_per_update": round(balanced["api_calls_per_update"], 2),
         "harness_cpu_pct": round(balanced["harness_cpu_pct"]),
         "single_instance_updates_per_s": round(alone["updates_per_s"], 1),

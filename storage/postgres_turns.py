@@ -30,6 +30,7 @@ conversation's ``last_input_id``) re-asks the current question, as in one proces
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -54,6 +55,23 @@ class DatabaseUnavailable(StorageError):
     """The database at DATABASE_URL cannot be reached or refused the connection."""
 
 
+def check_lent(conn: psycopg.Connection[Any]) -> None:
+    """Check a pooled connection before it is lent: a round trip only when it may be dead.
+
+    An idle connection has nothing to read. One the server ended (a restart or crash,
+    ``pg_terminate_backend``, a failover) has its last message or the end of the stream
+    waiting on its socket: then the empty query runs, and fails. A healthy one is lent
+    without that query, which cost a round trip before every store call (three per
+    Telegram update; bench/e2e.py --store postgres).
+    """
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the pooled connection is closed")
+    waiting = select.poll()
+    waiting.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if waiting.poll(0):
+        conn.execute("")
+
+
 # pg_advisory_xact_lock(USER_LOCK_SPACE, hashtext(user key)): one person's turn. Two
 # people whose keys hash alike only wait for each other; nothing is mixed up.
 USER_LOCK_SPACE = 2
@@ -66,7 +84,7 @@ class TurnPool:
     :meth:`turn` it hands out the turn's connection (already in its transaction, so a
     method's own ``transaction()`` becomes a savepoint), elsewhere a pooled one.
 
-    A pooled connection is checked (an empty query) before it is lent. One the server
+    A pooled connection is checked (:func:`check_lent`) before it is lent. One the server
     dropped (a restart, a crash, a failover) is given back, which makes the pool close
     it and connect anew at once, and the next one is tried with no pause: after
     ``pg_ctl restart -m immediate`` every idle connection is dead, and psycopg_pool's
@@ -116,7 +134,7 @@ class TurnPool:
             except PoolTimeout:
                 continue
             try:
-                conn.execute("")
+                check_lent(conn)
             except psycopg.Error:
                 self.pool.putconn(conn)  # dropped by the server: closed, another opened
                 continue

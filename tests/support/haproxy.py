@@ -41,6 +41,10 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    # A health check's answer may take this long (without it the check interval, 200ms,
+    # is the limit, and a busy instance is taken out: both at once make HAProxy answer
+    # 503). A stopped instance refuses the connection at once and is out within 200ms.
+    timeout check 5s
     # A connection refused by an instance that is down is tried on the other one.
     retries 3
     option redispatch
@@ -114,6 +118,17 @@ class HAProxy:
     def requests_by_server(self) -> dict[str, int]:
         """Requests forwarded to each server so far (health checks are not requests)."""
         return {name: int(row["req_tot"] or 0) for name, row in self.stats().items()}
+
+    def connections_by_server(self) -> dict[str, tuple[int, int]]:
+        """Connections HAProxy opened to each server, and requests sent on one reused."""
+        return {
+            name: (int(row["connect"] or 0), int(row["reuse"] or 0))
+            for name, row in self.stats().items()
+        }
+
+    def downs_by_server(self) -> dict[str, int]:
+        """How often each server's health check took it out (UP to DOWN) so far."""
+        return {name: int(row["chkdown"] or 0) for name, row in self.stats().items()}
 
     def wait_all_up(self, timeout: float = 10.0) -> None:
         """Until every server passed its health check (status UP)."""

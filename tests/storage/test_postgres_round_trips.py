@@ -1,0 +1,152 @@
+"""How many round trips to the server one update costs on PostgreSQL, and that the cheap
+paths stay correct.
+
+Every statement is a round trip (a wait for the server, work in both processes); a
+transaction or savepoint adds two (BEGIN/SAVEPOINT, COMMIT/RELEASE). bench/e2e.py
+--store postgres showed a PostgreSQL instance spending far more CPU per update than a
+TinyDB one, much of it in psycopg waiting on 17 round trips per update. Counted here
+at the psycopg layer: ``Connection.execute`` calls (the pool's check of a connection
+it hands out is one) and ``Connection.transaction`` blocks, two each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+import psycopg
+import pytest
+
+from storage.postgres import PostgresStorage
+from storage.postgres_turns import check_lent
+from tests.support.users import tg
+
+TELEGRAM = "telegram"
+
+
+@pytest.fixture
+def pg(pg_database):
+    opened = PostgresStorage(pg_database, pool_size=2)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Count what the store sends: statements, and transaction blocks (entered)."""
+    counted: Counter[str] = Counter()
+    execute, transaction = psycopg.Connection.execute, psycopg.Connection.transaction
+
+    def counting_execute(self, query, *args, **kwargs):
+        text = query if isinstance(query, str) else repr(query)
+        counted["statements"] += 1
+        counted["checks" if text == "" else "queries"] += 1
+        return execute(self, query, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def counting_transaction(self, *args, **kwargs):
+        counted["transactions"] += 1
+        with transaction(self, *args, **kwargs) as tx:
+            yield tx
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counting_execute)
+    monkeypatch.setattr(psycopg.Connection, "transaction", counting_transaction)
+    return counted
+
+
+def total(counted: Counter[str]) -> int:
+    return counted["statements"] + 2 * counted["transactions"]
+
+
+def test_marking_a_claimed_request_replied_is_one_statement(pg, round_trips):
+    """Regression: mark_request opened a transaction around its UPDATE (BEGIN, UPDATE,
+    COMMIT: three round trips and a check) for the request its turn had claimed."""
+    with pg.user_turn(tg(1), (TELEGRAM, "501")) as claimed:
+        assert claimed
+    round_trips.clear()
+    pg.mark_request(TELEGRAM, "501")
+    assert round_trips["transactions"] == 0, round_trips
+    assert round_trips["queries"] == 1, round_trips
+    assert pg.seen_request(TELEGRAM, "501")
+    assert not pg.take_unreplied(TELEGRAM, "501", wait=0)  # marked replied
+
+
+def test_marking_an_unclaimed_request_still_stores_it(pg):
+    """The cheap path must not lose the other case: a request no turn claimed is stored."""
+    assert not pg.seen_request(TELEGRAM, "777")
+    pg.mark_request(TELEGRAM, "777")
+    assert pg.seen_request(TELEGRAM, "777")
+    assert not pg.take_unreplied(TELEGRAM, "777", wait=0)
+
+
+def test_releasing_a_draft_that_holds_nothing_is_one_statement(pg, round_trips):
+    """Regression: release_evidence opened a transaction (inside a turn a savepoint) for
+    the read that finds nothing held, every update: three round trips for one."""
+    with pg.user_turn(tg(2), None):
+        round_trips.clear()
+        assert pg.release_evidence("draft:telegram:2") == []
+    assert round_trips["transactions"] == 0, round_trips
+    assert round_trips["queries"] == 1, round_trips
+
+
+def test_releasing_held_evidence_still_deletes_it(pg):
+    """The read before the transaction changes nothing when something is held."""
+    digest = pg.put_evidence(b"receipt", holder="draft:telegram:3")
+    kept = pg.put_evidence(b"kept", holder="draft:telegram:3")
+    with pg.user_turn(tg(3), None):
+        assert pg.release_evidence("draft:telegram:3", keep=[kept]) == [digest]
+    assert not pg.blobs.exists(digest) and pg.blobs.exists(kept)
+
+
+def test_a_healthy_pooled_connection_is_handed_out_without_a_query(pg, round_trips):
+    """Regression: the pool checked every connection it handed out with an empty query,
+    a round trip before each of the three checkouts of an update."""
+    pg.seen_request(TELEGRAM, "1")
+    round_trips.clear()
+    pg.seen_request(TELEGRAM, "2")
+    assert round_trips["checks"] == 0, round_trips
+    assert round_trips["queries"] == 1, round_trips
+
+
+def test_a_connection_the_server_ended_is_not_handed_out(pg_database):
+    """The check still refuses a connection whose server process is gone (a restart, an
+    administrator's pg_terminate_backend): the pool replaces it, the caller never sees it."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        check_lent(conn)  # alive: passes
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (conn.info.backend_pid,))
+        with pytest.raises(psycopg.OperationalError):
+            check_lent(conn)
+
+
+def test_a_store_answers_after_its_connections_were_terminated(pg, pg_database):
+    """Every pooled connection ended by the server: the next calls get fresh ones."""
+    pg.mark_request(TELEGRAM, "900")
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    assert pg.seen_request(TELEGRAM, "900")
+    pg.mark_request(TELEGRAM, "901")
+    assert pg.seen_request(TELEGRAM, "901")
+
+
+def test_one_update_takes_at_most_ten_round_trips(pg, round_trips, make_conversation):
+    """What the door and the intake do for one update of a person with nothing held and
+    no notice waiting: the seen check, the turn (lock, claim, load, save, release, the
+    mailbox), the reply's mark. Regression: 17 round trips (3 pool checks, 3
+    transactions or savepoints of which 2 avoidable), now 10."""
+    user = tg(4)
+    pg.save_conversation(make_conversation(user_id=user))
+    round_trips.clear()
+    assert not pg.seen_request(TELEGRAM, "1001")
+    with pg.user_turn(user, (TELEGRAM, "1001")) as claimed:
+        assert claimed
+        record = pg.load_conversation(user)
+        assert record is not None
+        pg.save_conversation(record)
+        pg.release_evidence(f"draft:{user}", keep=[])
+        assert pg.undelivered_notices(user) == []
+    pg.mark_request(TELEGRAM, "1001")
+    assert total(round_trips) <= 10, round_trips
