@@ -111,7 +111,12 @@ def main() -> None:
     finally:
         server.stop()
 
-    summary: dict[str, object] = {"code": str(args.code), "pool": args.pool, "idle": args.idle}
+    summary: dict[str, object] = {
+        "bench": "pg_restart",
+        "code": str(args.code),
+        "pool": args.pool,
+        "idle": args.idle,
+    }
     print(f"code from {args.code}; pool {args.pool}, {args.idle} idle at each crash")
     for part, rows in results.items():
         if not rows:

@@ -67,3 +67,9 @@ def test_export_bench_runs_on_postgres(pg_server):
     )
     assert result["bench"] == "export" and result["store"] == "postgres"
     assert result["cases"] == 600 and result["csv_s"] > 0 and result["peak_rss_mb"] > 0
+
+
+def test_restart_bench_runs(pg_server):
+    """bench/pg_restart.py starts a server of its own (pg_server: the binaries are there)."""
+    result = run_bench("pg_restart.py", "--rounds", "1", "--skip", "outage,waiting")
+    assert result["bench"] == "pg_restart" and result["restart_first_call_failed"] == 0
