@@ -41,16 +41,27 @@ pages and the public samples they were checked against).
   answer; only typed text relies on the window alone. Only the person's *last* request
   is a retry: the very same thing sent twice in a row within that window is shown the
   same answer again (the person simply sends it once more), while the same words after
-  another answer are new. The last answer is held in this process; the fingerprint is
-  also marked in storage (``seen_request("kakao", …)``, :func:`retry_marks`, looked up
-  only when the process holds nothing of the person), so a retry reaching a restarted
-  server changes nothing either and is shown the current question.
+  another answer are new. The last answer is held in this process on TinyDB and in
+  the database on PostgreSQL ("Instances" below); the fingerprint is also marked in
+  storage (``seen_request("kakao", …)``, :func:`retry_marks`, looked up only when the
+  door holds nothing of the person), so a retry reaching a restarted server changes
+  nothing either and is shown the current question.
 - **notices**: Kakao cannot message a person first without the paid Event API, so
   the door registers no notifier: notices wait in the person's mailbox, and the
   intake shows them (headed "새 메시지 N개") before the answer to their next input,
   once (:meth:`bot.notices.Notices.take_mailbox`).
 
-Per person, requests are handled in arrival order (:class:`bot.sequencer.UserSequencer`).
+Per person, requests are handled in arrival order (:class:`bot.sequencer.UserSequencer`),
+each in the person's turn of the store (:meth:`bot.intake.IntakeService.turn`).
+
+**Instances**: on PostgreSQL that turn is one transaction across every instance behind
+the load balancer (the person's lock, the request's retry mark claimed, the
+conversation and what the door remembers of the person written, commit, then the
+answer), and that memory (:class:`_Person`: the last answer, the list page, the texts
+behind "이어서 보기", an answer not seen) is the database's
+(:meth:`storage.base.Storage.door_memory`), so a retry or the next request may reach
+any instance. On TinyDB (one process) it stays in this process's memory, the newest
+:data:`MAX_PEOPLE` people.
 """
 
 from __future__ import annotations
@@ -108,7 +119,8 @@ SKILL_TIMEOUT_S = 5.0  # Kakao gives up on a skill after this
 ANSWER_BUDGET_S = 3.5
 # A request whose fingerprint was seen for the same person this recently is a retry.
 RETRY_WINDOW_S = 60.0
-# People the door keeps in memory (last answer, buttons shown, texts still to show).
+# People the door keeps in this process's memory on TinyDB (last answer, buttons shown,
+# texts still to show); on PostgreSQL the database keeps them (bot/kakao.py "Instances").
 MAX_PEOPLE = 10_000
 IMAGE_TIMEOUT_S = 20.0
 LANG_QUESTION = "lang"
@@ -379,21 +391,71 @@ class _Answer:
 
     response: dict
     fingerprint: str
-    at: float
+    at: float  # wall-clock seconds (instances compare it)
 
 
 @dataclass
 class _Person:
-    """What the door remembers of a person between requests (in this process)."""
+    """What the door remembers of a person between requests.
+
+    In this process's memory on one process (memory, TinyDB: :attr:`KakaoSkill.people`,
+    the newest :data:`MAX_PEOPLE`); on PostgreSQL in the database
+    (:meth:`storage.base.Storage.door_memory`), read and written in the person's turn,
+    so their next request may reach any instance (:meth:`to_json` / :meth:`from_json`).
+    """
 
     lang: str | None = None
     shown: Shown | None = None  # the last buttons shown, for an utterance without extra
     page: int = 0
     rest: list[str] = field(default_factory=list)  # texts waiting behind "이어서 보기"
     last: _Answer | None = None  # for recognising a retry
-    late: asyncio.Task[tuple[dict, list[str]]] | None = None  # an answer not yet seen
+    # The fingerprint of the last answer when it was not seen (too late for Kakao's 5 s,
+    # and no callback): the next request shows its texts first.
+    late: str | None = None
     at_files: bool = False  # the last answer asked for files (its note was said)
-    base_url: str = ""  # this server as Kakao reached it (for the upload link)
+    base_url: str = ""  # this server as Kakao reached it (for the upload link; not kept)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"page": self.page, "rest": self.rest, "at_files": self.at_files}
+        if self.lang is not None:
+            data["lang"] = self.lang
+        if self.shown is not None:
+            data["shown"] = {
+                "texts": self.shown.texts,
+                "buttons": [[b.label, b.data] for b in self.shown.buttons],
+                "lang": self.shown.lang,
+                "extras": self.shown.extras,
+            }
+        if self.last is not None:
+            data["last"] = {
+                "response": self.last.response,
+                "fingerprint": self.last.fingerprint,
+                "at": self.last.at,
+            }
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], late: str | None) -> _Person:
+        shown = data.get("shown")
+        last = data.get("last")
+        return cls(
+            lang=data.get("lang"),
+            shown=Shown(
+                texts=list(shown["texts"]),
+                buttons=[Button(str(label), str(value)) for label, value in shown["buttons"]],
+                lang=str(shown["lang"]),
+                extras=list(shown["extras"]),
+            )
+            if isinstance(shown, dict)
+            else None,
+            page=int(data.get("page", 0)),
+            rest=list(data.get("rest", [])),
+            last=_Answer(last["response"], str(last["fingerprint"]), float(last["at"]))
+            if isinstance(last, dict)
+            else None,
+            late=late,
+            at_files=bool(data.get("at_files")),
+        )
 
 
 class KakaoSkill:
@@ -407,7 +469,7 @@ class KakaoSkill:
         sequencer: UserSequencer | None = None,
         budget_s: float = ANSWER_BUDGET_S,
         uploads: UploadLinks | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -418,8 +480,11 @@ class KakaoSkill:
         self.uploads = uploads or UploadLinks(service, settings.kakao_skill_secret or "")
         self.clock = clock
         # What is remembered of the people heard from lately (the newest MAX_PEOPLE):
-        # conveniences only; a person forgotten is answered from storage.
+        # conveniences only; a person forgotten is answered from storage. In this
+        # process on one process (memory, TinyDB); on PostgreSQL in the database
+        # (``memory``), so that any instance answers the person's next request.
         self.people: OrderedDict[UserKey, _Person] = OrderedDict()
+        self.memory = service.storage.door_memory()
         self.session: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
 
@@ -464,11 +529,12 @@ class KakaoSkill:
         except (ValueError, RecursionError) as exc:  # bad JSON is a ValueError too
             log.warning("kakao skill body refused: %s", exc)
             return web.Response(status=400, text="bad skill payload")
-        person = self._person(user)
-        person.base_url = base_url_of(request)
-        lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
+        base_url = base_url_of(request)
+        lang = pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
+        if self.memory is None:
+            lang = self._person(user).lang or lang
         ticket = self.sequencer.take(user)
-        task = asyncio.create_task(self._answer(user, skill, ticket))
+        task = asyncio.create_task(self._answer(user, skill, ticket, base_url))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         budget = 0.0 if skill.image_urls and skill.callback_url else self.budget_s
@@ -477,11 +543,11 @@ class KakaoSkill:
             return web.json_response(task.result()[0])
         if skill.callback_url:
             url = skill.callback_url
-            follow = asyncio.create_task(self._post_callback(user, task, url))
+            follow = asyncio.create_task(self._post_callback(user, task, url, skill.fingerprint))
             self.tasks.add(follow)
             follow.add_done_callback(self.tasks.discard)
             return web.json_response(callback_answer(lang))
-        person.late = task
+        await self._mark_late(user, skill.fingerprint)
         shown = Shown([t(lang, "kakao.working")], [], lang)
         response, _ = skill_response(shown)
         label = t(lang, "kakao.continue")
@@ -489,7 +555,7 @@ class KakaoSkill:
         return web.json_response(tag_quick_replies(response))
 
     async def _post_callback(
-        self, user: UserKey, task: asyncio.Task[tuple[dict, list[str]]], url: str
+        self, user: UserKey, task: asyncio.Task[tuple[dict, list[str]]], url: str, late: str
     ) -> None:
         """Post the finished answer to the request's one-time callback URL."""
         response, _ = await asyncio.shield(task)
@@ -504,66 +570,159 @@ class KakaoSkill:
             except (TimeoutError, aiohttp.ClientError):
                 log.warning("kakao callback failed (attempt %s)", attempt)
         # Not delivered: the person sees it on their next request instead.
-        self._person(user).late = task
+        await self._mark_late(user, late)
+
+    async def _mark_late(self, user: UserKey, fingerprint: str) -> None:
+        """The answer to the request ``fingerprint`` was not seen: shown by the next one.
+
+        Set outside the person's turn (the answer may still be in the making); on
+        PostgreSQL in the database, so the next request may reach any instance.
+        """
+        if self.memory is None:
+            self._person(user).late = fingerprint
+            return
+        memory = self.memory
+        try:
+            await asyncio.to_thread(
+                memory.mark_late, KAKAO, str(user), fingerprint, now=time.time()
+            )
+        except Exception:  # the answer is kept; only its "not seen" mark is lost
+            log.exception("kakao: late answer of user %s not marked", user)
 
     # -- one request, in the person's turn ------------------------------------------------
     async def _answer(
-        self, user: UserKey, skill: SkillRequest, ticket: int
+        self, user: UserKey, skill: SkillRequest, ticket: int, base_url: str = ""
     ) -> tuple[dict, list[str]]:
         async with self.sequencer.turn(user, ticket):
-            person = self._person(user)
+            # Photos are fetched first (their URLs expire), outside the store's turn: no
+            # transaction waits on Kakao's servers.
+            photos = await self._fetch_photos(user, skill)
+            try:
+                # One worker thread for the whole turn: a slow disk must not hold the
+                # event loop (and with it the timer that answers within Kakao's 5 s).
+                response = await asyncio.to_thread(self._take_turn, user, skill, photos, base_url)
+            finally:
+                files = photos.files if isinstance(photos, _DoorSays) else photos or ()
+                for f in files:
+                    if f.path is not None:  # taken over by the store, or not wanted: gone
+                        f.path.unlink(missing_ok=True)
+            return response, []
+
+    def _take_turn(
+        self,
+        user: UserKey,
+        skill: SkillRequest,
+        photos: tuple[IncomingFile, ...] | _DoorSays | None,
+        base_url: str,
+    ) -> dict:
+        """The request in the person's turn of the store (in a worker thread).
+
+        :meth:`bot.intake.IntakeService.turn`: on PostgreSQL one transaction across every
+        instance, the person's lock, the request's retry mark claimed, the conversation
+        and the door's memory of the person written, commit; then the answer is sent.
+        So a request given to two instances at once (Kakao's retry through the load
+        balancer) is applied once and both answer alike; in one process (memory,
+        TinyDB) the turn is the sequencer's, and the memory this process's.
+        """
+        marks = retry_marks(skill.fingerprint, time.time())
+        storage = self.service.storage
+        with self.service.turn(user, (KAKAO, marks[0])) as claimed:
+            person = self._recall(user)
+            person.base_url = base_url
             now = self.clock()
             last = person.last
+            seen = person.late  # shown by this answer (set again meanwhile: kept)
             if (
                 last is not None
                 and last.fingerprint == skill.fingerprint
                 and now - last.at < RETRY_WINDOW_S
             ):
-                return last.response, []  # a retry: the same answer, no second effect
-            marks = retry_marks(skill.fingerprint, time.time())
-            storage = self.service.storage
+                # A retry: the same answer, no second effect (and now it was seen).
+                seen = seen if seen == last.fingerprint else None
+                self._seen(user, person, seen)
+                return last.response
             try:
                 # Kakao retries the request it got no answer to, i.e. the last one: while
-                # this process holds the last answer, only that counts (the same words
-                # typed again after another answer are a new request). The storage marks
-                # are for a retry whose first answer went with a restart. Storage is read
-                # and written in a worker thread: a slow disk must not hold the event loop
-                # (and with it the timer that answers within Kakao's 5 s).
-                if last is None and await asyncio.to_thread(
-                    lambda: any(storage.seen_request(KAKAO, mark) for mark in marks)
+                # the door holds the last answer, only that counts (the same words typed
+                # again after another answer are a new request). The storage marks are
+                # for a retry whose first answer went with a restart (or a memory
+                # forgotten); on PostgreSQL the turn's claim is the first of them.
+                if last is None and (
+                    not claimed
+                    or storage.seen_request(KAKAO, marks[1])
+                    or (self.memory is None and storage.seen_request(KAKAO, marks[0]))
                 ):
                     # A retry whose first answer this process no longer holds (a
                     # restart): nothing applied twice, the current question again.
-                    prompt = await asyncio.to_thread(self.service.current_prompt, user)
-                    record = await asyncio.to_thread(self._load, user)
-                    lang = await self._lang(user, person)
+                    prompt = self.service.current_prompt(user)
+                    record = self._load(user)
+                    lang = self._lang(user, person)
                     state = record.state if record is not None else None
-                    shown = self._shown([prompt] if prompt else [], lang, state, user)
+                    shown = self._shown([prompt] if prompt else [], lang, state, user, person)
                     response, person.rest = skill_response(shown)
                     person.shown, person.page = shown, 0
                 else:
-                    response = await self._respond(user, person, skill)
-                    await asyncio.to_thread(storage.mark_request, KAKAO, marks[0])
+                    response = self._respond(user, person, skill, photos)
             except Exception:
                 log.exception("kakao request of user %s failed", user)
                 lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
                 response, _ = skill_response(Shown([t(lang, "error.internal")], [], lang))
             tag_quick_replies(response)
             person.last = _Answer(response, skill.fingerprint, now)
-            return response, []
+            self._seen(user, person, seen)
+        storage.mark_request(KAKAO, marks[0])
+        return response
 
-    async def _respond(self, user: UserKey, person: _Person, skill: SkillRequest) -> dict:
-        """Read the request, run it through the intake (in a worker thread), render."""
+    def _recall(self, user: UserKey) -> _Person:
+        """The door's memory of the person: this process's, or the database's (in the turn)."""
+        if self.memory is None:
+            return self._person(user)
+        data, late = self.memory.load(KAKAO, str(user))
+        if data is None:
+            return _Person(late=late)
+        try:
+            return _Person.from_json(data, late)
+        except (KeyError, TypeError, ValueError):  # unreadable: forgotten, as after a restart
+            log.warning("kakao memory of user %s unreadable: forgotten", user)
+            return _Person(late=late)
+
+    def _seen(self, user: UserKey, person: _Person, seen: str | None) -> None:
+        """Keep the memory (on PostgreSQL written back, in the turn); ``seen``: the late
+        mark this answer showed, cleared unless another was set meanwhile."""
+        if self.memory is None:
+            if seen is not None and person.late == seen:
+                person.late = None
+            return
+        self.memory.save(KAKAO, str(user), person.to_json(), now=time.time(), seen=seen)
+
+    async def _fetch_photos(
+        self, user: UserKey, skill: SkillRequest
+    ) -> tuple[IncomingFile, ...] | _DoorSays | None:
+        """The secure-image plugin's photos, when the request is that (not a pressed
+        quick reply, not the door's own navigation): fetched before the turn."""
+        if not skill.image_urls or isinstance(skill.client_extra.get("data"), str):
+            return None
+        if _navigation_of(skill) is not None:
+            return None
+        return await self._photos(user, skill.image_urls)
+
+    def _respond(
+        self,
+        user: UserKey,
+        person: _Person,
+        skill: SkillRequest,
+        photos: tuple[IncomingFile, ...] | _DoorSays | None,
+    ) -> dict:
+        """Read the request, run it through the intake, render (in the person's turn)."""
         language_code = _lang_tag(skill.lang)
         earlier: list[str] = []
-        if person.late is not None:
-            late, person.late = person.late, None
-            if late.done() and not late.cancelled() and late.exception() is None:
-                earlier = _texts_of(late.result()[0])
-        nav = self._navigation(person, skill)
+        last = person.last
+        if last is not None and person.late == last.fingerprint:  # an answer not seen
+            earlier = _texts_of(last.response)
+        nav = _navigation_of(skill, person.page)
         if nav is not None:
-            return await self._navigate(user, person, nav, earlier)
-        read = await self._to_input(user, person, skill)
+            return self._navigate(user, person, nav, earlier)
+        read = self._to_input(user, person, skill, photos)
         notes: list[str] = []
         message: Input | tuple[IncomingFile, ...] | None = None
         if isinstance(read, _DoorSays):
@@ -573,39 +732,29 @@ class KakaoSkill:
             message = read
         replies: list[Reply] = []
         if message is not None:
-            try:
-                handled = await asyncio.to_thread(
-                    self.service.handle_input, user, message, language_code=language_code
-                )
-            finally:
-                for f in message if isinstance(message, tuple) else ():
-                    if f.path is not None:  # taken over by the store, or not wanted: gone
-                        f.path.unlink(missing_ok=True)
+            handled = self.service.handle_input(user, message, language_code=language_code)
             replies = handled.replies
             if isinstance(message, CommandInput) and message.name == "help" and replies:
                 # What only KakaoTalk has: words instead of a command menu.
-                lang = await asyncio.to_thread(self.service.user_lang, user, language_code)
+                lang = self.service.user_lang(user, language_code)
                 first = replies[0]
                 help_text = f"{first.text}\n\n{t(lang, 'kakao.help')}"
                 replies = [Reply(help_text, first.buttons), *replies[1:]]
         else:
-            prompt = await asyncio.to_thread(self.service.current_prompt, user)
+            prompt = self.service.current_prompt(user)
             replies = [prompt] if prompt is not None else []
-        record = await asyncio.to_thread(self._load, user)
-        if record is not None:
-            lang = record.lang
-        else:
-            lang = await asyncio.to_thread(self.service.user_lang, user, language_code)
+        record = self._load(user)
+        lang = record.lang if record is not None else self.service.user_lang(user, language_code)
         person.lang = lang
-        shown = self._shown(replies, lang, record.state if record else None, user)
+        shown = self._shown(replies, lang, record.state if record else None, user, person)
         shown.texts = [*earlier, *notes, *shown.texts]
         person.shown, person.page = shown, 0
         response, person.rest = skill_response(shown)
         return response
 
-    async def _state(self, user: UserKey) -> str | None:
+    def _state(self, user: UserKey) -> str | None:
         """The person's conversation state (None: no report under way)."""
-        record = await asyncio.to_thread(self._load, user)
+        record = self._load(user)
         return record.state if record is not None else None
 
     def _load(self, user: UserKey) -> Any:
@@ -614,40 +763,24 @@ class KakaoSkill:
         except CorruptFile:
             return None
 
-    def _navigation(self, person: _Person, skill: SkillRequest) -> str | None:
-        """ "다음 목록" / "이전 목록" / "이어서 보기": the door's own quick replies."""
-        extra = skill.client_extra
-        if "page" in extra:
-            return f"page:{extra['page']}"
-        if extra.get("nav") == "continue":
-            return "continue"
-        said = _fold(skill.utterance)
-        for lang in CATALOG:
-            if said == _fold(t(lang, "kakao.continue")):
-                return "continue"
-            if said == _fold(t(lang, "kakao.more")):
-                return f"page:{person.page + 1}"
-            if said == _fold(t(lang, "kakao.previous")):
-                return f"page:{person.page - 1}"
-        return None
-
-    async def _navigate(self, user: UserKey, person: _Person, nav: str, earlier: list[str]) -> dict:
-        lang = await self._lang(user, person)
+    def _navigate(self, user: UserKey, person: _Person, nav: str, earlier: list[str]) -> dict:
+        lang = self._lang(user, person)
         if nav == "continue":
             rest = person.rest
             shown = person.shown or Shown([], [], lang)
             texts = earlier + rest if (earlier or rest) else [t(lang, "kakao.nothing_more")]
             if not earlier and not rest:
-                prompt = await asyncio.to_thread(self.service.current_prompt, user)
-                shown = self._shown([prompt] if prompt else [], lang, await self._state(user), user)
+                prompt = self.service.current_prompt(user)
+                state = self._state(user)
+                shown = self._shown([prompt] if prompt else [], lang, state, user, person)
                 texts += shown.texts
             response, person.rest = skill_response(Shown(texts, shown.buttons, lang, shown.extras))
             return response
         if person.shown is not None:
             shown = person.shown
         else:  # nothing remembered (a restart): the current question
-            prompt = await asyncio.to_thread(self.service.current_prompt, user)
-            shown = self._shown([prompt] if prompt else [], lang, await self._state(user), user)
+            prompt = self.service.current_prompt(user)
+            shown = self._shown([prompt] if prompt else [], lang, self._state(user), user, person)
         try:
             page = int(nav.partition(":")[2])
         except ValueError:
@@ -656,16 +789,21 @@ class KakaoSkill:
         response, person.rest = skill_response(shown, page=person.page)
         return response
 
-    async def _to_input(
-        self, user: UserKey, person: _Person, skill: SkillRequest
+    def _to_input(
+        self,
+        user: UserKey,
+        person: _Person,
+        skill: SkillRequest,
+        photos: tuple[IncomingFile, ...] | _DoorSays | None,
     ) -> Input | tuple[IncomingFile, ...] | _DoorSays:
-        """What the person did, as the flow's input (or the door's own answer)."""
+        """What the person did, as the flow's input (or the door's own answer); the
+        plugin's ``photos`` were fetched before the turn (:meth:`_fetch_photos`)."""
         data = skill.client_extra.get("data")
         if isinstance(data, str):
             # A button we did not make is treated like a stale one: refused politely.
             return parse_callback(data) or ChoiceInput(question="?", value="?")
-        if skill.image_urls:
-            return await self._photos(user, skill.image_urls)
+        if skill.image_urls and photos is not None:
+            return photos
         said = _fold(skill.utterance)
         for lang in CATALOG:
             if said == _fold(t(lang, "lang.name")):
@@ -675,7 +813,7 @@ class KakaoSkill:
         buttons = person.shown.buttons if person.shown else []
         for pass_ in (1, 2):
             if pass_ == 2:
-                prompt = await asyncio.to_thread(self.service.current_prompt, user)
+                prompt = self.service.current_prompt(user)
                 buttons = [b for row in prompt.buttons for b in row] if prompt else []
             for button in buttons:
                 if said and said in (_fold(button.label), _fold(shorten(button.label))):
@@ -688,7 +826,7 @@ class KakaoSkill:
                 if choice is not None:
                     return choice
         if _is_chat_photo(skill.utterance):
-            lang = await self._lang(user, person)
+            lang = self._lang(user, person)
             return _DoorSays([t(lang, "kakao.chat_photo")])
         return read_words(skill.utterance)
 
@@ -716,7 +854,7 @@ class KakaoSkill:
         files = tuple(f for f in fetched if f is not None)
         failed = len(fetched) - len(files)
         if failed:
-            lang = await self._lang(user, self._person(user))
+            lang = await asyncio.to_thread(self.service.user_lang, user)
             return _DoorSays([t(lang, "kakao.photos_failed", count=failed)], files)
         return files
 
@@ -772,16 +910,17 @@ class KakaoSkill:
                 return True
         return False
 
-    async def _lang(self, user: UserKey, person: _Person) -> str:
-        """The language the door last spoke to the person in, else theirs (read off the loop)."""
+    def _lang(self, user: UserKey, person: _Person) -> str:
+        """The language the door last spoke to the person in, else theirs (in the turn)."""
         if person.lang is not None:
             return person.lang
-        lang: str = await asyncio.to_thread(self.service.user_lang, user)
+        lang: str = self.service.user_lang(user)
         return lang
 
-    def _shown(self, replies: list[Reply], lang: str, state: str | None, user: UserKey) -> Shown:
+    def _shown(
+        self, replies: list[Reply], lang: str, state: str | None, user: UserKey, person: _Person
+    ) -> Shown:
         """The replies as texts and one list of buttons, plus the door's quick replies."""
-        person = self._person(user)
         texts: list[str] = []
         buttons: list[Button] = []
         at_files = False
@@ -826,6 +965,25 @@ class _DoorSays:
 
     texts: list[str]
     files: tuple[IncomingFile, ...] = ()
+
+
+def _navigation_of(skill: SkillRequest, page: int = 0) -> str | None:
+    """ "다음 목록" / "이전 목록" / "이어서 보기": the door's own quick replies (typed words
+    move from ``page``, the list page last shown)."""
+    extra = skill.client_extra
+    if "page" in extra:
+        return f"page:{extra['page']}"
+    if extra.get("nav") == "continue":
+        return "continue"
+    said = _fold(skill.utterance)
+    for lang in CATALOG:
+        if said == _fold(t(lang, "kakao.continue")):
+            return "continue"
+        if said == _fold(t(lang, "kakao.more")):
+            return f"page:{page + 1}"
+        if said == _fold(t(lang, "kakao.previous")):
+            return f"page:{page - 1}"
+    return None
 
 
 def _lang_tag(lang: str | None) -> str | None:

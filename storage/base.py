@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 from flows.identity import UserKey
 from flows.record import ConversationRecord
+from storage.door_memory import DoorMemory
 from storage.errors import CaseNotFound, CorruptFile
 from storage.limit_counters import LimitCounters
 from storage.records import (
@@ -375,6 +376,17 @@ class Storage(ABC):
         process's memory. A store shared by several instances (PostgreSQL) returns its
         :class:`storage.limit_counters.LimitCounters`, so that N instances give a client
         no more tries than one.
+        """
+        return None
+
+    # -- what a door remembers of a person, across instances (bot/kakao.py) ------------
+    def door_memory(self) -> DoorMemory | None:
+        """Where a door keeps what it remembers of a person between requests.
+
+        None (this default: memory, TinyDB, one process): the door keeps it in the
+        process's memory. A store shared by several instances (PostgreSQL) returns its
+        :class:`storage.door_memory.DoorMemory`, written in the person's turn, so the
+        person's next request may go to any instance.
         """
         return None
 

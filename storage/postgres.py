@@ -50,6 +50,7 @@ from storage.case_numbers import SEQUENCE_SPACE, case_number_from_sequence, norm
 from storage.errors import CaseNotFound, EvidenceNotFound, NoticeNotFound, StorageError
 from storage.evidence_files import check_sha256
 from storage.postgres_claims import claim_notice
+from storage.postgres_door_memory import PostgresDoorMemory
 from storage.postgres_limits import PostgresLimits
 from storage.postgres_turns import WAIT_S, DatabaseUnavailable, TurnPool, take_unreplied
 from storage.records import (
@@ -235,6 +236,7 @@ class PostgresStorage(Storage):
         self._pool.wait()
         self.blobs = PostgresBlobs(self._pool)
         self._limits = PostgresLimits(self._pool)
+        self._door_memory = PostgresDoorMemory(self._pool)
         self._number_key = self._case_number_key()
         self._numbers: deque[int] = deque()  # sequence values drawn, not yet used
         self._numbers_lock = threading.Lock()
@@ -288,6 +290,10 @@ class PostgresStorage(Storage):
     # -- the per-client limits' counters (storage/postgres_limits.py, migration 0010) ----
     def shared_limits(self) -> PostgresLimits:
         return self._limits
+
+    # -- what a door remembers of a person (storage/postgres_door_memory.py, 0011) ------
+    def door_memory(self) -> PostgresDoorMemory:
+        return self._door_memory
 
     # -- conversations -------------------------------------------------------------------
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:
