@@ -667,6 +667,11 @@ class KakaoSkill:
                 log.exception("kakao request of user %s failed", user)
                 lang = person.lang or pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
                 response, _ = skill_response(Shown([t(lang, "error.internal")], [], lang))
+                tag_quick_replies(response)
+                # Not kept as the last answer: it asks the person to send the same again
+                # (the store down, nothing applied), which must then be a new request.
+                person.last = None
+                return response, []
             tag_quick_replies(response)
             person.last = _Answer(response, skill.fingerprint, now)
             self._seen(user, person, seen)

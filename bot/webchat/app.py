@@ -53,7 +53,7 @@ from flows.identity import UserKey
 from flows.messages import ChoiceInput, CommandInput, Input, Reply, parse_callback
 from flows.record import ConversationRecord
 from flows.texts import CATALOG, pick_lang, t
-from storage import CaseFilter, CorruptFile
+from storage import CaseFilter, CorruptFile, StorageError
 from storage.case_numbers import normalize_case_number
 
 log = logging.getLogger(__name__)
@@ -169,25 +169,41 @@ class WebChat:
                         self.settings.trusted_proxies,
                     )
                 )
-            if self.shared_limits:  # the database's counters: off the event loop
-                wait = await asyncio.to_thread(self.rate_wait, visitor, address)
-            else:
-                wait = self.rate_wait(visitor, address)
-            if wait > 0:
-                response: web.StreamResponse = self.too_fast(request, visitor, wait)
-            else:
-                try:
-                    response = await handler(request, visitor)
-                except web.HTTPException:
-                    raise
-                except (TooBig, BadForm) as exc:
-                    response = self.refused(request, visitor, exc)
+            response: web.StreamResponse
+            try:
+                if self.shared_limits:  # the database's counters: off the event loop
+                    wait = await asyncio.to_thread(self.rate_wait, visitor, address)
+                else:
+                    wait = self.rate_wait(visitor, address)
+                if wait > 0:
+                    response = self.too_fast(request, visitor, wait)
+                else:
+                    try:
+                        response = await handler(request, visitor)
+                    except web.HTTPException:
+                        raise
+                    except (TooBig, BadForm) as exc:
+                        response = self.refused(request, visitor, exc)
+            except StorageError as exc:  # the store cannot answer (PostgreSQL down)
+                response = self.unavailable(request, exc)
             add_security_headers(response, CSP)
             if fresh or request.method == "GET":  # a visit keeps the cookie alive
                 self.set_cookie(request, response, visitor)
             return response
 
         return guarded
+
+    def unavailable(self, request: web.Request, problem: Exception) -> web.Response:
+        """The store could not answer: nothing was applied; the visitor sends it again."""
+        log.warning(
+            "web chat %s %s: the store cannot answer: %r", request.method, request.path, problem
+        )
+        lang = pick_lang(accept_language(request), self.settings.default_lang)
+        response = web.Response(
+            text=t(lang, "error.internal"), status=503, content_type="text/plain", charset="utf-8"
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     def rate_wait(self, visitor: str, address: str | None) -> float:
         """Spend one request of the visitor and of their address: 0, or seconds to wait."""

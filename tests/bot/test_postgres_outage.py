@@ -20,6 +20,7 @@ from flows.identity import UserKey
 from flows.messages import ChoiceInput, CommandInput
 from flows.policy import load_policy
 from storage.postgres import PostgresStorage
+from tests.bot.test_kakao import running
 from tests.support.bot_api import BotAPIStandIn
 from tests.support.postgres_server import PostgresServer, find_bindir
 from tests.support.running_bot import Person, RunningBot, bot_settings
@@ -117,3 +118,24 @@ async def test_the_scheduler_goes_on_after_a_rescan_during_an_outage(
             await rounds
         other.close()
         mine.close()
+
+
+async def test_a_kakao_answer_during_an_outage_can_be_sent_again_once_it_is_back(
+    own_server: PostgresServer, tmp_path: Path
+) -> None:
+    """Regression: the KakaoTalk door kept its 'please send that again' answer as the
+    person's last answer, so sending the same words again within a minute (as it asks)
+    was taken for Kakao's retry and got the same apology, with the database back."""
+    store = PostgresStorage(own_server.create_database("kakao"), pool_size=4, wait_s=1.0)
+    async with running(tmp_path / "data", storage=store, budget_s=30.0) as bot:
+        person = bot.person()
+        await person.type("안녕하세요")
+        await person.press("동의해요")
+        (quick,) = [q for q in person.quick_replies if q["label"] == "소상공인"]
+        own_server.halt()
+        during = await person.send(quick["messageText"], extra=quick.get("extra"))
+        assert SORRY_KO in during and "Traceback" not in during
+        own_server.resume()
+        after = await person.send(quick["messageText"], extra=quick.get("extra"))
+        assert SORRY_KO not in after
+        assert store.load_conversation(UserKey("kakao", person.user_id)).state == "service"
