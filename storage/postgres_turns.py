@@ -11,6 +11,8 @@ request one transaction, whichever instance took it:
 2. the request's id inserted into ``processed_requests`` with ``ON CONFLICT DO
    NOTHING``: when it was there already the turn says so (``claimed`` False) and the
    caller does nothing; a duplicate delivered to two instances at once is processed once.
+   Steps 1 and 2 are one statement (:func:`_claim`: the lock is the CTE the insert
+   reads from, so it is taken first), one round trip instead of two.
 3. the state change: every store method called in this thread meanwhile runs on the
    turn's connection, inside its transaction (:class:`TurnPool`);
 4. commit when the body returns (then the caller replies); a body that raises rolls
@@ -159,12 +161,13 @@ class TurnPool:
         with self._pooled(self.wait_s) as conn:
             seq = None
             with conn.transaction():
-                conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (USER_LOCK_SPACE, user)
-                )
                 claimed = True
-                if request is not None:
-                    seq = _claim(conn, request)
+                if request is None:
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (USER_LOCK_SPACE, user)
+                    )
+                else:
+                    seq = _claim(conn, user, request)
                     claimed = seq is not None
                 self._local.conn = conn
                 try:
@@ -180,11 +183,19 @@ class TurnPool:
 TRIM_EVERY = 64
 
 
-def _claim(conn: psycopg.Connection[Any], request: tuple[str, str]) -> int | None:
+def _claim(conn: psycopg.Connection[Any], user: str, request: tuple[str, str]) -> int | None:
+    """Take ``user``'s lock, then claim ``request``: one statement, one round trip.
+
+    The lock is the CTE the insert reads its row from, so it is taken (waiting for
+    another instance's turn to commit) before the row is inserted; ``ON CONFLICT`` sees
+    a claim committed meanwhile even though the statement's snapshot is older.
+    """
     row = conn.execute(
-        "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)"
+        "WITH locked AS (SELECT pg_advisory_xact_lock(%s, hashtext(%s)))"
+        " INSERT INTO processed_requests (channel, request_id)"
+        " SELECT %s, %s FROM locked"
         " ON CONFLICT DO NOTHING RETURNING seq",
-        request,
+        (USER_LOCK_SPACE, user, *request),
     ).fetchone()
     return None if row is None else int(row[0])
 

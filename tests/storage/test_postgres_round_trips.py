@@ -132,11 +132,54 @@ def test_a_store_answers_after_its_connections_were_terminated(pg, pg_database):
     assert pg.seen_request(TELEGRAM, "901")
 
 
-def test_one_update_takes_at_most_ten_round_trips(pg, round_trips, make_conversation):
+def test_a_turn_locks_and_claims_in_one_statement(pg, round_trips):
+    """Regression: the person's advisory lock and the request's claim were two statements
+    (two round trips) at the start of every turn; one statement takes the lock, then
+    inserts the claim (the lock is its CTE, evaluated first)."""
+    with pg.user_turn(tg(5), (TELEGRAM, "601")) as claimed:
+        assert claimed
+        assert round_trips["queries"] == 1 and round_trips["transactions"] == 1, round_trips
+    with pg.user_turn(tg(5), (TELEGRAM, "601")) as claimed:  # a duplicate
+        assert not claimed
+    with pg.user_turn(tg(5), None) as claimed:  # no request: the lock alone
+        assert claimed
+
+
+def test_a_claim_waits_for_the_persons_turn_on_another_connection(pg, pg_database):
+    """The claim is made under the lock: while another connection holds the person's turn
+    (it has claimed the request, not yet committed), a second claim of that request
+    waits, and once the first commits finds it claimed."""
+    import threading
+
+    from storage.postgres_turns import USER_LOCK_SPACE
+
+    user = str(tg(6))
+    outcome: list[bool] = []
+    with psycopg.connect(pg_database, autocommit=True) as other:
+        with other.transaction():
+            other.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (USER_LOCK_SPACE, user))
+            other.execute(
+                "INSERT INTO processed_requests (channel, request_id) VALUES (%s, %s)",
+                (TELEGRAM, "701"),
+            )
+
+            def second() -> None:
+                with pg.user_turn(tg(6), (TELEGRAM, "701")) as claimed:
+                    outcome.append(claimed)
+
+            worker = threading.Thread(target=second)
+            worker.start()
+            worker.join(0.5)
+            assert worker.is_alive() and outcome == []  # waiting for the lock
+        worker.join(10)
+    assert outcome == [False]
+
+
+def test_one_update_takes_at_most_nine_round_trips(pg, round_trips, make_conversation):
     """What the door and the intake do for one update of a person with nothing held and
-    no notice waiting: the seen check, the turn (lock, claim, load, save, release, the
+    no notice waiting: the seen check, the turn (lock and claim, load, save, release, the
     mailbox), the reply's mark. Regression: 17 round trips (3 pool checks, 3
-    transactions or savepoints of which 2 avoidable), now 10."""
+    transactions or savepoints of which 2 avoidable, the lock and the claim apart), now 9."""
     user = tg(4)
     pg.save_conversation(make_conversation(user_id=user))
     round_trips.clear()
@@ -149,4 +192,4 @@ def test_one_update_takes_at_most_ten_round_trips(pg, round_trips, make_conversa
         pg.release_evidence(f"draft:{user}", keep=[])
         assert pg.undelivered_notices(user) == []
     pg.mark_request(TELEGRAM, "1001")
-    assert total(round_trips) <= 10, round_trips
+    assert total(round_trips) <= 9, round_trips
