@@ -601,6 +601,11 @@ class KakaoSkill:
                 # One worker thread for the whole turn: a slow disk must not hold the
                 # event loop (and with it the timer that answers within Kakao's 5 s).
                 response = await asyncio.to_thread(self._take_turn, user, skill, photos, base_url)
+            except Exception:  # the store cannot answer (PostgreSQL down): nothing applied
+                log.exception("kakao request of user %s failed", user)
+                lang = pick_lang(_lang_tag(skill.lang), self.settings.default_lang)
+                response, _ = skill_response(Shown([t(lang, "error.internal")], [], lang))
+                tag_quick_replies(response)
             finally:
                 files = photos.files if isinstance(photos, _DoorSays) else photos or ()
                 for f in files:
@@ -670,8 +675,7 @@ class KakaoSkill:
                 tag_quick_replies(response)
                 # Not kept as the last answer: it asks the person to send the same again
                 # (the store down, nothing applied), which must then be a new request.
-                person.last = None
-                return response, []
+                return response
             tag_quick_replies(response)
             person.last = _Answer(response, skill.fingerprint, now)
             self._seen(user, person, seen)
