@@ -32,8 +32,8 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from bot.intake import IncomingFiles, IntakeService
-from bot.webchat.uploads import BadForm, TooBig, read_form, spool_folder
+from bot.intake import Handled, IncomingFiles, IntakeService
+from bot.webchat.uploads import BadForm, Form, TooBig, read_form, spool_folder
 from bot.webpage import (
     add_security_headers,
     content_security_policy,
@@ -151,20 +151,32 @@ class UploadLinks:
             if not form.files:
                 return self._page(lang, [t(lang, "kakao.upload.none")], status=400)
             async with self.service.sequencer.turn(user, self.service.sequencer.take(user)):
-                record = await asyncio.to_thread(self.service.storage.load_conversation, user)
-                if record is None or record.state not in FILE_STATES:
-                    return self._page(lang, [t(lang, "kakao.upload.passed")], status=409)
-                storage = self.service.storage
-                if await asyncio.to_thread(storage.seen_request, USED, ticket.nonce):
-                    return self._refused(request)  # used meanwhile (a double submit)
-                handled = await asyncio.to_thread(
-                    self.service.handle_input, user, IncomingFiles(tuple(form.files))
-                )
-                await asyncio.to_thread(storage.mark_request, USED, ticket.nonce)
+                taken = await asyncio.to_thread(self._take, user, ticket.nonce, form)
         finally:
             form.discard()
-        texts = [r.text for r in handled.replies] + [t(lang, "kakao.upload.back")]
+        if taken == "passed":
+            return self._page(lang, [t(lang, "kakao.upload.passed")], status=409)
+        if taken == "used":
+            return self._refused(request)  # used meanwhile (a double submit)
+        assert isinstance(taken, Handled)
+        texts = [r.text for r in taken.replies] + [t(lang, "kakao.upload.back")]
         return self._page(lang, texts)
+
+    def _take(self, user: UserKey, nonce: str, form: Form) -> Handled | str:
+        """The files into the conversation, in the person's turn of the store (one
+        transaction on PostgreSQL, across instances): the link checked unused, the
+        files taken, the link marked used. The same form posted to two instances at
+        once is taken by one; the other finds the link used."""
+        storage = self.service.storage
+        with self.service.turn(user):
+            record = storage.load_conversation(user)
+            if record is None or record.state not in FILE_STATES:
+                return "passed"
+            if storage.seen_request(USED, nonce):
+                return "used"
+            handled = self.service.handle_input(user, IncomingFiles(tuple(form.files)))
+            storage.mark_request(USED, nonce)
+        return handled
 
     def _refused(self, request: web.Request, *, status: int = 404) -> web.Response:
         lang = "ko" if "ko" in request.headers.get("Accept-Language", "ko")[:2] else "en"

@@ -14,6 +14,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from flows.identity import UserKey
 from storage import CaseFilter
 from storage.postgres import PostgresStorage
@@ -156,3 +158,35 @@ async def test_an_answer_too_late_for_one_instance_is_shown_by_the_other(
         shown = await person.press("이어서 보기")
         assert "현금 5만 원 지원 대상" in shown, shown  # the late answer's own words
         assert "사업자등록번호" in shown, shown
+
+
+async def test_an_upload_link_posted_to_two_instances_at_once_is_taken_once(
+    tmp_path: Path, pg_database: str
+) -> None:
+    """Regression: the one-time upload link was checked (seen_request) and spent
+    (mark_request) around the intake in one process's turn only, so the same form
+    posted to two instances at once could pass both checks and attach its files twice.
+    Now the check, the files and the mark are one turn of the store."""
+    from tests.bot.test_kakao import LINK, PDF, walk_to_evidence
+
+    async with AsyncExitStack() as stack:
+        one, two = await two_doors(stack, tmp_path, pg_database)
+        person = one.person()
+        found = LINK.search(await walk_to_evidence(person))
+        assert found
+        url = found.group(1)
+        urls = [url, url.replace(f":{one.settings.port}/", f":{two.settings.port}/")]
+
+        async def post(target: str) -> int:
+            form = aiohttp.FormData()
+            form.add_field("files", PDF, filename="sales.pdf", content_type="application/pdf")
+            origin = target.split("/kakao/", 1)[0]
+            async with person.http.post(target, data=form, headers={"Origin": origin}) as r:
+                await r.read()
+                return r.status
+
+        statuses = sorted(await asyncio.gather(*(post(u) for u in urls)))
+        assert statuses == [200, 404], statuses
+        record = two.storage.load_conversation(UserKey("kakao", USER))
+        assert record is not None
+        assert [f["name"] for f in record.answers["evidence"]] == ["sales.pdf"]
