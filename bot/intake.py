@@ -125,6 +125,9 @@ class Handled:
     forgotten: bool = False
 
 
+# ``handle_input(loaded=...)`` left out: the intake reads the conversation itself.
+UNREAD: object = object()
+
 # Seconds a redelivered request waits for the reply of the instance that processed it
 # (a live one marks it within a round trip to Telegram) before asking again.
 REPLY_WAIT = 3.0
@@ -232,14 +235,21 @@ class IntakeService:
         *,
         language_code: str | None = None,
         input_id: int | str | None = None,
+        loaded: ConversationRecord | object | None = UNREAD,
     ) -> Handled:
         """Like :meth:`handle`, also telling whether a pressed button was taken.
 
         The notices waiting in the person's mailbox (:meth:`bot.notices.Notices.take_mailbox`)
         come first, each shown once: a door that cannot push needs nothing more.
+
+        ``loaded`` is the person's conversation as the door has just read it in this
+        person's turn (``load_conversation``; None: they have none), so that a door which
+        needs it before the answer (the web chat) does not make the intake read it a
+        second time. The intake takes it over (the flow changes it). Left out, the intake
+        reads it itself.
         """
         handled = self._handle_input(
-            user_id, message, language_code=language_code, input_id=input_id
+            user_id, message, language_code=language_code, input_id=input_id, loaded=loaded
         )
         for hook in self.on_input:
             hook(user_id)
@@ -319,10 +329,15 @@ class IntakeService:
         *,
         language_code: str | None,
         input_id: int | str | None,
+        loaded: ConversationRecord | object | None = UNREAD,
     ) -> Handled:
         now = self.clock()
         try:
-            record = self.storage.load_conversation(user_id)
+            if loaded is UNREAD:
+                record = self.storage.load_conversation(user_id)
+            else:
+                assert loaded is None or isinstance(loaded, ConversationRecord)
+                record = loaded
         except CorruptFile as exc:
             log.error("conversation of user %s unreadable: %s", user_id, exc)
             lang = self.user_lang(user_id, language_code)

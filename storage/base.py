@@ -402,6 +402,18 @@ class Storage(ABC):
     def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
         """The visitor's entries in order ([] when none); an unreadable entry is skipped."""
 
+    def web_transcript_tail(
+        self, visitor: str
+    ) -> tuple[int, list[tuple[int, list[dict[str, Any]]]]]:
+        """How many entries the visitor's transcript holds, and its newest entries back to
+        the newest one holding a bubble not ``mine`` (all of them when none does).
+
+        What an answer needs (its request number, the buttons on the page, when to
+        compact) without reading every entry back; a store may do it cheaper than this.
+        """
+        entries = self.web_transcript(visitor)
+        return len(entries), entries[tail_start(entries) :]
+
     @abstractmethod
     def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
         """Add one entry at the end of the visitor's transcript."""
@@ -430,3 +442,11 @@ class Storage(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing open
         """Release held resources; the default holds none."""
+
+
+def tail_start(entries: list[tuple[int, list[dict[str, Any]]]]) -> int:
+    """Index of the newest entry holding a bubble that is not ``mine`` (0 when none does)."""
+    for index in range(len(entries) - 1, -1, -1):
+        if any(not bubble.get("mine") for bubble in entries[index][1]):
+            return index
+    return 0

@@ -448,6 +448,11 @@ class TinyDBStorage(Storage):
     def web_transcript(self, visitor: str) -> list[tuple[int, list[dict[str, Any]]]]:
         return self._web.load(visitor)
 
+    def web_transcript_tail(
+        self, visitor: str
+    ) -> tuple[int, list[tuple[int, list[dict[str, Any]]]]]:
+        return self._web.tail(visitor)  # the file's lines counted, only the last ones parsed
+
     def append_web_transcript(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
         self._web.append(visitor, seq, bubbles)
 

@@ -37,20 +37,41 @@ def entry_line(seq: int, bubbles: list[dict[str, Any]]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
+def read_entry(line: bytes, visitor: str) -> Entry | None:
+    """One line's entry; None (and a warning) for a torn or damaged line."""
+    try:
+        data = json.loads(line)
+        seq = int(data["seq"])
+        added = data["add"]
+        if not isinstance(added, list) or not all(isinstance(b, dict) for b in added):
+            raise TypeError("bubbles")
+    except (ValueError, KeyError, TypeError):
+        log.warning("web chat transcript of %s: a torn line skipped", visitor)
+        return None
+    return seq, added
+
+
 def read_entries(raw: bytes, visitor: str) -> list[Entry]:
-    entries: list[Entry] = []
-    for line in raw.splitlines():
-        try:
-            data = json.loads(line)
-            seq = int(data["seq"])
-            added = data["add"]
-            if not isinstance(added, list) or not all(isinstance(b, dict) for b in added):
-                raise TypeError("bubbles")
-        except (ValueError, KeyError, TypeError):
-            log.warning("web chat transcript of %s: a torn line skipped", visitor)
+    return [entry for line in raw.splitlines() if (entry := read_entry(line, visitor))]
+
+
+def read_tail(raw: bytes, visitor: str) -> tuple[int, list[Entry]]:
+    """The number of lines and the newest entries back to one with a bubble not ``mine``.
+
+    Only those lines are parsed: an answer needs no more (see
+    :meth:`storage.base.Storage.web_transcript_tail`).
+    """
+    lines = [line for line in raw.splitlines() if line.strip()]
+    tail: list[Entry] = []
+    for line in reversed(lines):
+        entry = read_entry(line, visitor)
+        if entry is None:
             continue
-        entries.append((seq, added))
-    return entries
+        tail.append(entry)
+        if any(not bubble.get("mine") for bubble in entry[1]):
+            break
+    tail.reverse()
+    return len(lines), tail
 
 
 class WebChatFiles:
@@ -77,6 +98,13 @@ class WebChatFiles:
         except FileNotFoundError:
             return []
         return read_entries(raw, visitor)
+
+    def tail(self, visitor: str) -> tuple[int, list[Entry]]:
+        try:
+            raw = self.path(visitor).read_bytes()
+        except FileNotFoundError:
+            return 0, []
+        return read_tail(raw, visitor)
 
     def append(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
         line = entry_line(seq, bubbles)

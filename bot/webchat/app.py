@@ -30,7 +30,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bot.intake import MESSAGE_QUESTION, IncomingFile, IntakeService
+from bot.intake import MESSAGE_QUESTION, UNREAD, IncomingFile, IntakeService
 from bot.notices import Notices
 from bot.ratelimit import Backoff, Budget, Rates, address_key, client_address, retry_after
 from bot.sequencer import UserSequencer
@@ -376,8 +376,11 @@ class WebChat:
         language_code: str | None,
         claimed: bool,
     ) -> Turn:
+        """The step's store work, all in this one worker-thread call: the conversation read
+        once (the intake is handed it), the transcript's newest entries only (not the whole
+        page), the intake's durable save, one appended transcript line."""
         record = self._record(user)
-        transcript = self.transcripts.load(user.id) or self._new_transcript(record)
+        transcript = self.transcripts.load_tail(user.id) or self._new_transcript(record)
         if message is None or n <= transcript.seq or not claimed:
             # Empty, or sent before (a resent form; on PostgreSQL one another instance
             # took): the page as it is.
@@ -385,12 +388,14 @@ class WebChat:
         lang = record.lang if record is not None else self.service.user_lang(user, language_code)
         before = record.case_number if record else None
         shown = self._shown(transcript, message, mine, lang, record is not None)
+        loaded: ConversationRecord | object | None = record  # the intake need not read it again
         if record is None and isinstance(message, ChoiceInput):
             # A button on a page whose conversation is gone (or the first one): start first.
             self.service.handle(user, CommandInput("start"), language_code=language_code)
+            loaded = UNREAD
         try:
             handled = self.service.handle_input(
-                user, message, language_code=language_code, input_id=n
+                user, message, language_code=language_code, input_id=n, loaded=loaded
             )
             replies = handled.replies
             # The conversation as the intake wrote it: no second read of the store.
@@ -444,9 +449,7 @@ class WebChat:
 
     def fragment(self, visitor: str, turn: Turn, *, status: int = 200) -> web.Response:
         context = {**self.context(visitor, turn), "unread": 0}  # shown now: nothing unread
-        bubbles = self.env.get_template("bubbles.html").render(
-            **context, bubbles=turn.new, start=len(turn.transcript.bubbles) - len(turn.new)
-        )
+        bubbles = self.env.get_template("bubbles.html").render(**context, bubbles=turn.new)
         controls = self.env.get_template("controls.html").render(**context)
         title = self.env.get_template("title.html").render(**context)
         return web.json_response(

@@ -72,6 +72,9 @@ class Transcript:
     bubbles: list[Bubble] = field(default_factory=list)
     unsaved: list[Bubble] = field(default_factory=list)  # added since it was read
     lines: int = 0  # lines its file held when read (0: no file yet)
+    # Read with :meth:`TranscriptStore.load_tail`: ``bubbles`` holds only the newest
+    # entries (enough for ``seq``, the buttons shown and what an answer adds), not the page.
+    partial: bool = False
 
     @property
     def buttons(self) -> tuple[tuple[Button, ...], ...]:
@@ -109,9 +112,30 @@ class TranscriptStore:
         del transcript.bubbles[:-KEEP_BUBBLES]
         return transcript
 
+    def load_tail(self, visitor: str) -> Transcript | None:
+        """What an answer needs of the transcript, without parsing every earlier entry:
+        its counter, its line count and its newest entries back to the bot's last bubble
+        (so :attr:`Transcript.buttons` is right). Saving it appends as :meth:`load`'s does.
+        """
+        lines, entries = self.storage.web_transcript_tail(visitor)
+        if not entries:
+            return None
+        transcript = Transcript(lines=lines, partial=True)
+        for seq, added in entries:
+            transcript.seq = max(transcript.seq, seq)
+            transcript.bubbles.extend(Bubble.from_json(b) for b in added)
+        return transcript
+
     def save(self, visitor: str, transcript: Transcript) -> None:
         """Append what was added since the transcript was read (or replace a long one)."""
         if transcript.lines + 1 >= COMPACT_AT:
+            if transcript.partial:  # the page's earlier bubbles are kept in the rewrite
+                whole = self.load(visitor) or Transcript()
+                whole.seq = max(whole.seq, transcript.seq)
+                whole.add(transcript.unsaved)
+                self.rewrite(visitor, whole)
+                transcript.lines, transcript.unsaved = whole.lines, []
+                return
             self.rewrite(visitor, transcript)
             return
         added = [b.to_json() for b in transcript.unsaved]

@@ -725,6 +725,27 @@ def test_web_transcript_replaced_by_one_entry_and_deleted(store):
     assert store.web_transcript("v9") == [(3, [{"text": "new"}])]
 
 
+def test_web_transcript_tail_is_its_count_and_last_entries(store):
+    """What an answer needs of a page (its request number, the buttons shown, when to
+    compact) without reading every entry: the count and the newest entries back to the
+    newest holding a bubble of the bot's (all of them when none does)."""
+    assert store.web_transcript_tail("v1") == (0, [])
+    store.append_web_transcript("v1", 1, [{"text": "yes", "mine": True}])
+    assert store.web_transcript_tail("v1") == (1, [(1, [{"text": "yes", "mine": True}])])
+    question = {"text": "next?", "buttons": [[["A", "q:a"]]]}
+    store.append_web_transcript("v1", 2, [{"text": "A", "mine": True}, question])
+    assert store.web_transcript_tail("v1") == (2, [(2, [{"text": "A", "mine": True}, question])])
+    store.append_web_transcript("v1", 3, [{"text": "mine only", "mine": True}])
+    assert store.web_transcript_tail("v1") == (
+        3,
+        [(2, [{"text": "A", "mine": True}, question]), (3, [{"text": "mine only", "mine": True}])],
+    )
+    store.append_web_transcript("v1", 4, [{"text": "news", "notice": True}])
+    assert store.web_transcript_tail("v1") == (4, [(4, [{"text": "news", "notice": True}])])
+    store.replace_web_transcript("v1", 4, [question])
+    assert store.web_transcript_tail("v1") == (1, [(4, [question])])
+
+
 def test_web_secret_is_the_first_proposed_for_everyone(store):
     """Every process on one store signs with one secret (cookies, CSRF, lookup codes)."""
     assert store.web_secret("first-secret-0123456789") == "first-secret-0123456789"

@@ -136,7 +136,19 @@ async def test_a_whole_report_on_a_phone(site: ChatSite, browser, script: bool, 
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
+    posted: list[str] = []  # the content type of each answer the page sent
+    page.on(
+        "request",
+        lambda r: (
+            posted.append(r.headers.get("content-type", "").split(";")[0])
+            if r.method == "POST" and r.url.endswith("/say")
+            else None
+        ),
+    )
     await to_evidence(page, shots, script)
+    # Regression: the script sent every answer as multipart/form-data (FormData), which
+    # the server parses at several times the cost of a urlencoded form; only files need it.
+    assert posted and set(posted) == {"application/x-www-form-urlencoded"}
     await no_horizontal_overflow(page, PHONE["width"])
     files = page.locator("#f-files")
     assert await files.get_attribute("multiple") is not None
@@ -147,6 +159,7 @@ async def test_a_whole_report_on_a_phone(site: ChatSite, browser, script: bool, 
     await shots.take(page, "files-chosen")
     await press(page, "파일 보내기")
     await wait_for_bot(page, "받았어요: receipt1.jpg, receipt2.jpg")
+    assert posted[-1] == "multipart/form-data"  # the files, with the script or without
     await shots.take(page, "files-received")
     await press(page, "다 보냈어요")
     await wait_for_bot(page, "증빙 자료: 2개")

@@ -59,3 +59,27 @@ def chats(tiny):
 
 def store_new() -> Transcript:
     return Transcript()
+
+
+def test_answers_read_only_the_tail_and_a_long_file_keeps_the_page(tiny):
+    """Answers read only the newest entries (load_tail); when such a transcript reaches the
+    compaction, the rewrite still holds the page's earlier bubbles, not only the tail's."""
+    store = TranscriptStore(tiny)
+    question = (Button("A", "q:a"),)
+    for n in range(1, COMPACT_AT + 5):
+        transcript = store.load_tail("v4") or store_new()
+        if n > 1:
+            assert transcript.partial and transcript.seq == n - 1
+            assert transcript.buttons == (question,)  # from the newest bot bubble
+        transcript.seq = n
+        transcript.add([Bubble(f"me{n}", mine=True), Bubble(f"b{n}", buttons=(question,))])
+        store.save("v4", transcript)
+    path = next(chats(tiny).rglob("v4.jsonl"))
+    assert len(path.read_bytes().splitlines()) < COMPACT_AT
+    whole = store.load("v4")
+    assert whole.seq == COMPACT_AT + 4 and len(whole.bubbles) == KEEP_BUBBLES
+    assert [b.text for b in whole.bubbles[-3:]] == [
+        f"b{COMPACT_AT + 3}",
+        f"me{COMPACT_AT + 4}",
+        f"b{COMPACT_AT + 4}",
+    ]

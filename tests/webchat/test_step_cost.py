@@ -1,0 +1,73 @@
+"""What one answer through the web chat costs the store: counted calls, never a timing.
+
+bench/web.py measures the CPU; these pin the work behind it, so that a change that adds a
+read or a thread hop to every step shows here, not only as a slower benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.webchat.conftest import ChatSite
+from tests.webchat.test_page import TO_DESCRIPTION
+
+COUNTED = ("load_conversation", "web_transcript", "web_transcript_tail", "save_conversation")
+
+
+def count_calls(site: ChatSite, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Count the store's calls of ``COUNTED`` (and the door's worker-thread hops)."""
+    calls: Counter[str] = Counter()
+    storage = site.service.storage
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in COUNTED:
+        if hasattr(storage, name):
+            monkeypatch.setattr(storage, name, counted(name, getattr(storage, name)))
+    monkeypatch.setattr(asyncio, "to_thread", counted("to_thread", asyncio.to_thread))
+    return calls
+
+
+async def test_an_answer_reads_the_conversation_once(site: ChatSite, monkeypatch):
+    """Regression: each answer read the person's conversation twice (the web chat's own read
+    for the page, then the intake's for the answer), and parsed the whole transcript again
+    (every bubble of every earlier answer) to learn the request number and the buttons."""
+    async with site.visitor(script=True) as me:
+        await me.open()
+        await me.start()
+        for label in TO_DESCRIPTION[:3]:
+            await me.press(label)
+        calls = count_calls(site, monkeypatch)
+        await me.press(TO_DESCRIPTION[3])
+        assert "금전 피해" in me.screen.last_bot()
+        assert calls["load_conversation"] == 1
+        assert calls["save_conversation"] == 1
+        assert calls["web_transcript"] == 0 and calls["web_transcript_tail"] == 1
+        assert calls["to_thread"] == 1  # the step's store work in one worker-thread call
+        calls.clear()
+        await me.type("단골 예약 문의를 못 받았어요")
+        assert calls["load_conversation"] == 1 and calls["web_transcript"] == 0
+
+
+async def test_a_button_after_the_conversation_is_gone_still_starts_one(site: ChatSite):
+    """The web chat passes the conversation it read to the intake: when there is none (an old
+    page's button), the intake starts one first, as before."""
+    async with site.visitor(script=True) as me:
+        await me.open()
+        await me.start()
+        await me.press(TO_DESCRIPTION[0])
+        user = next(iter(site.service.storage.iter_conversations())).user_id
+        site.service.storage.delete_conversation(user)
+        await me.press(TO_DESCRIPTION[1])  # the page still shows the reporter-type buttons
+        assert me.last_status == 200
+        assert "개인정보" in me.screen.last_bot()  # a new report, at its first question
