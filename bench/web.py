@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -41,13 +42,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import e2e
 
-from bot.settings import ENV_VARS
+from bot.__main__ import build_service, build_storage
+from bot.intake import IncomingFile
+from bot.settings import ENV_VARS, load_settings
+from flows.commands import read_line
+from flows.identity import UserKey
+from flows.messages import CommandInput, Input, parse_callback
 from tests.support.web_chat import WebVisitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +74,7 @@ class WebRun:
     latencies: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    sys_s: float = 0.0  # of cpu_s, in the kernel (system calls, wake-ups, the file system)
 
     @property
     def steps(self) -> int:
@@ -86,6 +94,7 @@ class WebRun:
             "p99_ms": round(e2e.pct(self.latencies, 0.99), 2),
             "max_ms": round(e2e.pct(self.latencies, 1.0), 2),
             "cpu_ms_per_step": round(1000 * self.cpu_s / max(self.steps, 1), 3),
+            "sys_ms_per_step": round(1000 * self.sys_s / max(self.steps, 1), 3),
             "cpu_pct": round(100 * self.cpu_s / wall),
         }
 
@@ -147,6 +156,9 @@ class Server:
     def cpu_s(self) -> float:
         return e2e.proc_cpu_s(self.proc.pid)
 
+    def sys_s(self) -> float:
+        return proc_sys_s(self.proc.pid)
+
     def peak_rss_mb(self) -> float:
         return e2e.proc_status_kb(self.proc.pid, "VmHWM") / 1024
 
@@ -201,7 +213,7 @@ async def load(server: Server, label: str, people: int, script: bool, pace_s: fl
     run = WebRun(label, people)
     rng = random.Random(1015)
     connector = aiohttp.TCPConnector(limit=0)
-    cpu_before = server.cpu_s()
+    cpu_before, sys_before = server.cpu_s(), server.sys_s()
     started = time.monotonic()
     ticker = asyncio.create_task(progress(run, started))
     try:
@@ -215,7 +227,94 @@ async def load(server: Server, label: str, people: int, script: bool, pace_s: fl
         await connector.close()
     run.wall_s = time.monotonic() - started
     run.cpu_s = server.cpu_s() - cpu_before
+    run.sys_s = server.sys_s() - sys_before
     return run
+
+
+def proc_sys_s(pid: int) -> float:
+    """System (kernel) CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
+# -- the floor: the same steps through the intake alone, in-process ---------------------------
+def web_input(what: str, value: str, spool: Path) -> Input | tuple[IncomingFile, ...]:
+    """What the web chat hands the intake for one of :func:`web_steps`' posts."""
+    if what == "cmd":
+        return CommandInput(value)
+    if what == "choice":
+        message = parse_callback(value)
+        assert message is not None, value
+        return message
+    if what == "file":  # as the door spools it: on disk, hashed on the way
+        fd, name = tempfile.mkstemp(prefix="web-", suffix=".part", dir=spool)
+        with os.fdopen(fd, "wb") as sink:
+            sink.write(RECEIPT)
+        digest = hashlib.sha256(RECEIPT).hexdigest()
+        return (IncomingFile(value, "image/jpeg", len(RECEIPT), path=Path(name), sha256=digest),)
+    return read_line(value)
+
+
+def telegram_input(step: e2e.Step) -> Input:
+    """What the Telegram door hands the intake for one of bench/e2e.py's steps."""
+    if step.kind == "press":
+        message = parse_callback(step.value)
+        assert message is not None, step.value
+        return message
+    return read_line(step.value)
+
+
+def intake_floor(data_dir: Path, channel: str, people: int) -> dict[str, Any]:
+    """CPU per step of the intake alone: the loads' steps, no HTTP, on a fresh TinyDB store.
+
+    ``channel`` "web": :func:`web_steps` (with the receipt); "telegram": bench/e2e.py's
+    scripts. The people take their steps in turn (one step each, round after round), as
+    the doors' loads interleave them, in this one thread: each step's CPU is this
+    thread's (user and system) around :meth:`IntakeService.handle_input`, the call every
+    door makes: the conversation read, the flow, the fsync'd save, the evidence.
+    """
+    settings = load_settings({"DATA_DIR": str(data_dir)})
+    storage = build_storage(settings)
+    service = build_service(settings, storage)
+    spool = Path(storage.spool_dir() or tempfile.gettempdir())
+    scripts: list[tuple[UserKey, list[Any]]] = []
+    for n in range(people):
+        kind = e2e.KINDS[n % len(e2e.KINDS)]
+        if channel == "web":
+            user = UserKey("web", f"vfloor{n}")
+            steps: list[Any] = web_steps(kind)
+        else:
+            user = UserKey("telegram", str(e2e.FIRST_USER_ID + n))
+            steps = list(e2e.SCRIPTS[kind])
+        scripts.append((user, steps))
+    cpu = 0.0
+    count = 0
+    submitted = 0
+    try:
+        for index in range(max(len(steps) for _, steps in scripts)):
+            for user, steps in scripts:
+                if index >= len(steps):
+                    continue
+                if channel == "web":
+                    what, value = steps[index]
+                    message = web_input(what, value, spool)
+                    language = "ko-KR"
+                else:
+                    message = telegram_input(steps[index])
+                    language = "ko"
+                started = time.thread_time()
+                handled = service.handle_input(
+                    user, message, language_code=language, input_id=index + 1
+                )
+                cpu += time.thread_time() - started
+                count += 1
+                if index == len(steps) - 1 and SUBMITTED.search(handled.replies[-1].text):
+                    submitted += 1
+    finally:
+        storage.close()
+    if submitted != people:
+        raise AssertionError(f"intake floor ({channel}): {submitted} of {people} submitted")
+    return {"steps": count, "cpu_ms_per_step": round(1000 * cpu / max(count, 1), 3)}
 
 
 async def progress(run: WebRun, started: float) -> None:
@@ -227,6 +326,102 @@ async def progress(run: WebRun, started: float) -> None:
             f"{run.steps / elapsed:.0f} steps/s",
             flush=True,
         )
+
+
+# -- a bare aiohttp server: what an HTTP form post costs alone, paced and at once -------------
+STEPS_PER_REPORT = 12  # about a report's posts (bench/e2e.py's scripts, a receipt added)
+
+
+async def bare_say(request: aiohttp.web.Request) -> aiohttp.web.Response:
+    """Read the form, answer a small JSON: no store, no templates."""
+    form = await request.post()
+    return aiohttp.web.json_response({"n": form.get("n", "")})
+
+
+async def bare_hop(request: aiohttp.web.Request) -> aiohttp.web.Response:
+    """The same, with one worker-thread call in between (as each web chat step makes)."""
+    form = await request.post()
+    n = await asyncio.to_thread(str, form.get("n", ""))
+    return aiohttp.web.json_response({"n": n})
+
+
+def run_bare_server(port: int) -> None:
+    app = aiohttp.web.Application()
+    app.router.add_get("/healthz", lambda request: bare_ok())
+    app.router.add_post("/say", bare_say)
+    app.router.add_post("/hop", bare_hop)
+    aiohttp.web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+async def bare_ok() -> aiohttp.web.Response:
+    return aiohttp.web.json_response({"status": "ok"})
+
+
+class BareServer(Server):
+    """:func:`run_bare_server` in its own process (``bench/web.py --bare-server PORT``)."""
+
+    def __init__(self, work: Path) -> None:
+        self.port = e2e.free_port()
+        work.mkdir(parents=True)
+        self.log_path = work / "bare.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(self.port)],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+
+async def bare_load(server: BareServer, path: str, people: int, pace_s: float) -> dict[str, Any]:
+    """``people`` posting a small form ``STEPS_PER_REPORT`` times each, paced as the web loads."""
+    rng = random.Random(1015)
+    connector = aiohttp.TCPConnector(limit=0)
+    requests = 0
+
+    async def one(n: int) -> None:
+        nonlocal requests
+        async with aiohttp.ClientSession(connector=connector, connector_owner=False) as http:
+            if pace_s:
+                await asyncio.sleep(rng.uniform(0, pace_s))
+            for step in range(STEPS_PER_REPORT):
+                if pace_s:
+                    await asyncio.sleep(rng.expovariate(1 / pace_s))
+                form = {"csrf": "c" * 24, "n": str(step + 1), "choice": "consent:agree"}
+                async with http.post(server.url + path, data=form) as response:
+                    await response.read()
+                    if response.status != 200:
+                        raise AssertionError(f"bare {path}: HTTP {response.status}")
+                requests += 1
+
+    cpu_before, sys_before = server.cpu_s(), server.sys_s()
+    try:
+        await asyncio.gather(*(one(n) for n in range(people)))
+    finally:
+        await connector.close()
+    cpu, sys_ = server.cpu_s() - cpu_before, server.sys_s() - sys_before
+    return {
+        "requests": requests,
+        "cpu_ms_per_request": round(1000 * cpu / max(requests, 1), 3),
+        "sys_ms_per_request": round(1000 * sys_ / max(requests, 1), 3),
+    }
+
+
+async def bare_http(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The bare server's CPU per request: paced and at once, without and with a thread hop."""
+    server = BareServer(work)
+    try:
+        await server.ready()
+        await bare_load(server, "/hop", 9, 0.0)  # warm-up
+        figures = {}
+        for path in ("/say", "/hop"):
+            hop = "_hop" if path == "/hop" else ""
+            figures[f"paced{hop}"] = await bare_load(server, path, args.paced, args.pace_s)
+            figures[f"at_once{hop}"] = await bare_load(server, path, args.paced, 0.0)
+    finally:
+        await server.stop()
+    return figures
 
 
 async def telegram_cpu(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -276,16 +471,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         if code not in (0, -signal.SIGTERM):
             print(f"  serve exited with {code}: {server.log_path.read_text()[-2000:]}")
         telegram = await telegram_cpu(args, work / "tg")
+        print("  the floor: the same steps through the intake alone, in-process", flush=True)
+        floor = await asyncio.to_thread(
+            intake_floor, work / "floor-web" / "data", "web", args.paced
+        )
+        tg_floor = await asyncio.to_thread(
+            intake_floor, work / "floor-tg" / "data", "telegram", args.telegram
+        )
+        print("  a bare aiohttp server: paced and at once", flush=True)
+        bare = await bare_http(args, work / "bare")
     figures = [r.figures() for r in runs]
     print(
         f"\n{'load':<22}{'users':>6}{'done':>6}{'failed':>7}{'steps/s':>9}{'reports/s':>10}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'CPU ms/step':>12}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'CPU ms/step':>12}{'of it sys':>10}"
     )
     for f in figures:
         print(
             f"{f['label']:<22}{f['users']:>6}{f['completed']:>6}{f['failed_users']:>7}"
             f"{f['steps_per_s']:>9}{f['reports_per_s']:>10}{f['p50_ms']:>8}{f['p99_ms']:>8}"
-            f"{f['max_ms']:>8}{f['cpu_ms_per_step']:>12}"
+            f"{f['max_ms']:>8}{f['cpu_ms_per_step']:>12}{f['sys_ms_per_step']:>10}"
         )
     for r in runs:
         for failure, count in r.failures.most_common(3):
@@ -304,6 +508,27 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         f"{args.burst} at once, zero errors: {burst['failed_users']} failed; "
         f"peak RSS <= 200 MB: {peak:.0f} MB"
     )
+    intake = floor["cpu_ms_per_step"]
+    tg_intake = tg_floor["cpu_ms_per_step"]
+    web_door = round(paced["cpu_ms_per_step"] - intake, 3)
+    tg_door = round(tg_cpu - tg_intake, 3)
+    print(
+        f"the floor, the intake alone in-process (same steps, same store): {intake:.3f} ms per "
+        f"web step, {tg_intake:.3f} ms per Telegram update; a third of Telegram's figure is "
+        f"{tg_cpu / 3:.3f} ms"
+    )
+    print(
+        f"the doors' own CPU above it: web chat {web_door:.3f} ms per step (paced, script), "
+        f"{burst['cpu_ms_per_step'] - intake:.3f} at once; Telegram webhook "
+        f"{tg_door:.3f} ms per update"
+    )
+    print(
+        "a bare aiohttp form post (CPU ms per request, of it sys): "
+        + ", ".join(
+            f"{name} {b['cpu_ms_per_request']:.3f} ({b['sys_ms_per_request']:.3f})"
+            for name, b in bare.items()
+        )
+    )
     load_after = os.getloadavg()[0]
     print(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after")
     return {
@@ -315,11 +540,24 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "p99_ms": paced["p99_ms"],
         "cpu_ms_per_step": paced["cpu_ms_per_step"],
         "telegram_cpu_ms_per_update": round(tg_cpu, 3),
+        "sys_ms_per_step": paced["sys_ms_per_step"],
+        "intake_cpu_ms_per_step": intake,
+        "telegram_intake_cpu_ms_per_update": tg_intake,
+        "web_door_cpu_ms_per_step": web_door,
+        "telegram_door_cpu_ms_per_update": tg_door,
+        "bare_http": bare,
         "failed_users": sum(f["failed_users"] for f in figures) + telegram["failed"],
         "peak_rss_mb": round(peak, 1),
         "no_script": {
             k: plain[k]
-            for k in ("steps_per_s", "reports_per_s", "p50_ms", "p99_ms", "cpu_ms_per_step")
+            for k in (
+                "steps_per_s",
+                "reports_per_s",
+                "p50_ms",
+                "p99_ms",
+                "cpu_ms_per_step",
+                "sys_ms_per_step",
+            )
         },
         "burst": {
             k: burst[k]
@@ -331,6 +569,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 "p50_ms",
                 "p99_ms",
                 "cpu_ms_per_step",
+                "sys_ms_per_step",
             )
         },
         "pace_s": args.pace_s,
@@ -351,7 +590,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--telegram", type=int, default=200, help="Telegram webhook users (default 200)"
     )
+    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)  # its own process
     args = parser.parse_args(argv)
+    if args.bare_server:
+        run_bare_server(args.bare_server)
+        return 0
     summary = asyncio.run(main_async(args))
     print(json.dumps(summary, ensure_ascii=False))
     return 0 if summary["failed_users"] == 0 else 1

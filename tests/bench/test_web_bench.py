@@ -22,6 +22,12 @@ KEYS = (
     "telegram_cpu_ms_per_update",
     "failed_users",
     "peak_rss_mb",
+    "sys_ms_per_step",
+    "intake_cpu_ms_per_step",
+    "telegram_intake_cpu_ms_per_update",
+    "web_door_cpu_ms_per_step",
+    "telegram_door_cpu_ms_per_update",
+    "bare_http",
 )
 
 
@@ -43,3 +49,14 @@ def test_web_bench_files_whole_reports_with_and_without_the_script():
     for key in ("steps_per_s", "reports_per_s", "cpu_ms_per_step", "telegram_cpu_ms_per_update"):
         assert result[key] > 0, key
     assert result["no_script"]["reports_per_s"] > 0 and result["burst"]["failed_users"] == 0
+    # The floor (the same steps through the intake alone) and the doors' own part above it.
+    assert result["intake_cpu_ms_per_step"] > 0 and result["telegram_intake_cpu_ms_per_update"] > 0
+    assert result["web_door_cpu_ms_per_step"] == round(
+        result["cpu_ms_per_step"] - result["intake_cpu_ms_per_step"], 3
+    )
+    assert result["telegram_door_cpu_ms_per_update"] == round(
+        result["telegram_cpu_ms_per_update"] - result["telegram_intake_cpu_ms_per_update"], 3
+    )
+    bare = result["bare_http"]
+    assert set(bare) == {"paced", "at_once", "paced_hop", "at_once_hop"}
+    assert all(b["requests"] == 3 * 12 for b in bare.values())
