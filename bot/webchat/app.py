@@ -70,6 +70,12 @@ ACCEPT = ",".join(
     sorted({*ALLOWED_TYPES, *(s for suffixes in ALLOWED_TYPES.values() for s in suffixes)})
 )
 
+# Stand-ins for the visitor's values in a cached rendering of the controls (autoescape
+# leaves them as they are; no text of ours holds a NUL). A CSRF token is URL-safe base64.
+CSRF_MARK = "\x00csrf\x00"
+NUMBER_MARK = "\x00n\x00"
+CONTROLS_KEPT = 512  # shapes kept (languages x questions x files or not); then started again
+
 # A visitor: 40 requests in a row, then one every 1.5 s; a lookup code: three free wrong
 # tries per address, then doubling waits, and 200 wrong tries an hour from everyone.
 VISITOR_PER_MINUTE = 40
@@ -137,6 +143,9 @@ class WebChat:
         self.css = StaticFile.load("bot.webchat", "static/chat.css", "text/css", STATIC)
         self.js = StaticFile.load("bot.webchat", "static/chat.js", "text/javascript", STATIC)
         self.spool = spool_folder(self.storage)
+        # The script's answers: controls rendered once per shape, titles once per language.
+        self._controls: dict[tuple[Any, ...], str] = {}
+        self._titles: dict[str, str] = {}
 
     def mount(self, app: web.Application) -> None:
         """Add the web chat's routes at the root of the one server."""
@@ -450,11 +459,28 @@ class WebChat:
     def fragment(self, visitor: str, turn: Turn, *, status: int = 200) -> web.Response:
         context = {**self.context(visitor, turn), "unread": 0}  # shown now: nothing unread
         bubbles = self.env.get_template("bubbles.html").render(**context, bubbles=turn.new)
-        controls = self.env.get_template("controls.html").render(**context)
-        title = self.env.get_template("title.html").render(**context)
+        controls = self.controls(context)
+        title = self._titles.get(turn.lang)
+        if title is None:  # with nothing unread, the title depends on the language alone
+            title = self._titles[turn.lang] = self.env.get_template("title.html").render(**context)
         return web.json_response(
             {"bubbles": bubbles, "controls": controls, "title": title, "lang": turn.lang},
             status=status,
+        )
+
+    def controls(self, context: dict[str, Any]) -> str:
+        """``controls.html`` for this context: rendered once per shape (language, started,
+        files, buttons), then only the visitor's CSRF token and request number put in."""
+        key = (context["lang"], context["started"], context["takes_files"], context["buttons"])
+        shape = self._controls.get(key)
+        if shape is None:
+            marked = {**context, "csrf": CSRF_MARK, "n": NUMBER_MARK}
+            shape = self.env.get_template("controls.html").render(**marked)
+            if len(self._controls) >= CONTROLS_KEPT:
+                self._controls.clear()
+            self._controls[key] = shape
+        return shape.replace(CSRF_MARK, str(context["csrf"])).replace(
+            NUMBER_MARK, str(int(context["n"]))
         )
 
     async def language(self, request: web.Request, visitor: str) -> web.StreamResponse:

@@ -71,3 +71,28 @@ async def test_a_button_after_the_conversation_is_gone_still_starts_one(site: Ch
         await me.press(TO_DESCRIPTION[1])  # the page still shows the reporter-type buttons
         assert me.last_status == 200
         assert "개인정보" in me.screen.last_bot()  # a new report, at its first question
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("takes_files", [False, True])
+@pytest.mark.parametrize("seq", [0, 7])
+async def test_controls_rendered_once_per_shape_are_the_templates_own(
+    site: ChatSite, lang: str, takes_files: bool, seq: int
+):
+    """The script's controls come from a rendering kept per shape (language, started, files,
+    buttons) with the visitor's CSRF token and request number put in: byte for byte what
+    the template renders for that visitor, whoever asked for the shape first."""
+    from bot.webchat.app import Turn
+    from bot.webchat.transcript import Bubble, Transcript
+    from flows.messages import Button
+
+    chat = site.door.chat
+    buttons = ((Button("Yes <\"&\"> 'sure'", "q:yes"), Button("아니요", "q:no")),)
+    for visitor in ("vFirst000000000000000", "vSecond00000000000000"):
+        transcript = Transcript(seq=seq)
+        transcript.add([Bubble("question?", buttons=buttons if seq else ())])
+        turn = Turn(transcript, [], lang, takes_files, started=bool(seq))
+        context = {**chat.context(visitor, turn), "unread": 0}
+        direct = chat.env.get_template("controls.html").render(**context)
+        assert chat.controls(context) == direct
+        assert chat.signer.csrf(visitor) in direct and f'value="{seq + 1}"' in direct
