@@ -31,6 +31,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -287,7 +288,7 @@ def intake_floor(data_dir: Path, channel: str, people: int) -> dict[str, Any]:
             user = UserKey("telegram", str(e2e.FIRST_USER_ID + n))
             steps = list(e2e.SCRIPTS[kind])
         scripts.append((user, steps))
-    cpu = 0.0
+    cpu = kernel = 0.0
     count = 0
     submitted = 0
     try:
@@ -302,11 +303,12 @@ def intake_floor(data_dir: Path, channel: str, people: int) -> dict[str, Any]:
                 else:
                     message = telegram_input(steps[index])
                     language = "ko"
-                started = time.thread_time()
+                started, sys_before = time.thread_time(), thread_sys_s()
                 handled = service.handle_input(
                     user, message, language_code=language, input_id=index + 1
                 )
                 cpu += time.thread_time() - started
+                kernel += thread_sys_s() - sys_before
                 count += 1
                 if index == len(steps) - 1 and SUBMITTED.search(handled.replies[-1].text):
                     submitted += 1
@@ -314,7 +316,16 @@ def intake_floor(data_dir: Path, channel: str, people: int) -> dict[str, Any]:
         storage.close()
     if submitted != people:
         raise AssertionError(f"intake floor ({channel}): {submitted} of {people} submitted")
-    return {"steps": count, "cpu_ms_per_step": round(1000 * cpu / max(count, 1), 3)}
+    return {
+        "steps": count,
+        "cpu_ms_per_step": round(1000 * cpu / max(count, 1), 3),
+        "sys_ms_per_step": round(1000 * kernel / max(count, 1), 3),
+    }
+
+
+def thread_sys_s() -> float:
+    """This thread's system (kernel) CPU time so far."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_stime
 
 
 async def progress(run: WebRun, started: float) -> None:
@@ -514,7 +525,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     tg_door = round(tg_cpu - tg_intake, 3)
     print(
         f"the floor, the intake alone in-process (same steps, same store): {intake:.3f} ms per "
-        f"web step, {tg_intake:.3f} ms per Telegram update; a third of Telegram's figure is "
+        f"web step (of it sys {floor['sys_ms_per_step']:.3f}), {tg_intake:.3f} ms per Telegram "
+        f"update (sys {tg_floor['sys_ms_per_step']:.3f}); a third of Telegram's figure is "
         f"{tg_cpu / 3:.3f} ms"
     )
     print(
@@ -542,6 +554,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "telegram_cpu_ms_per_update": round(tg_cpu, 3),
         "sys_ms_per_step": paced["sys_ms_per_step"],
         "intake_cpu_ms_per_step": intake,
+        "intake_sys_ms_per_step": floor["sys_ms_per_step"],
         "telegram_intake_cpu_ms_per_update": tg_intake,
         "web_door_cpu_ms_per_step": web_door,
         "telegram_door_cpu_ms_per_update": tg_door,

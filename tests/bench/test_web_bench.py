@@ -24,6 +24,7 @@ KEYS = (
     "peak_rss_mb",
     "sys_ms_per_step",
     "intake_cpu_ms_per_step",
+    "intake_sys_ms_per_step",
     "telegram_intake_cpu_ms_per_update",
     "web_door_cpu_ms_per_step",
     "telegram_door_cpu_ms_per_update",

@@ -110,7 +110,9 @@ async def to_evidence(page, shots: Shots, script: bool) -> None:
     await shots.take(page, "amount-confirm")
     # Back and edit: the amount again, as another figure.
     await press(page, "이전 질문")
-    await wait_for_bot(page, "피해 금액을 적어")
+    # The question asked again: a second such bubble (the first is on the page already, and
+    # typing before the answer arrives would go into controls the answer then replaces).
+    await page.locator("#transcript li.bubble", has_text="피해 금액을 적어").nth(1).wait_for()
     await answer(page, "45만 원")
     await wait_for_bot(page, "450,000원 맞으신가요?")
     await press(page, "네, 맞아요")
