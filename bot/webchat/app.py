@@ -76,6 +76,9 @@ CSRF_MARK = "\x00csrf\x00"
 NUMBER_MARK = "\x00n\x00"
 CONTROLS_KEPT = 512  # shapes kept (languages x questions x files or not); then started again
 
+# The largest request number a form may carry (the store keeps it as a 32-bit integer).
+MAX_REQUEST_NUMBER = 2**31 - 1
+
 # A visitor: 40 requests in a row, then one every 1.5 s; a lookup code: three free wrong
 # tries per address, then doubling waits, and 200 wrong tries an hour from everyone.
 VISITOR_PER_MINUTE = 40
@@ -324,6 +327,8 @@ class WebChat:
             try:
                 n = int(form.get("n"))
             except ValueError:
+                n = 0
+            if not 0 < n <= MAX_REQUEST_NUMBER:  # forged: a stale form (the page as it is)
                 n = 0
             ticket = self.sequencer.take(user)
             async with self.sequencer.turn(user, ticket):

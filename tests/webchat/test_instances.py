@@ -171,3 +171,23 @@ async def test_an_address_gets_its_rate_once_across_two_instances(tmp_path, pg_d
         for site, runner in sites:
             await runner.cleanup()
             site.service.storage.close()
+
+
+async def test_a_forged_request_number_is_a_stale_form_not_an_error(tmp_path, pg_database):
+    """Regression: the form's request number was taken as any integer. On PostgreSQL one
+    beyond the transcript's integer column (or the request id's 256 characters) failed
+    the turn: a bare 500 for a forged form. Now a number out of range is a stale form:
+    the page as it is."""
+    site, runner = await open_site(tmp_path / "a", DATABASE_URL=pg_database)
+    try:
+        async with WebVisitor(site.url, script=False) as me:
+            await me.open()
+            await me.start()
+            before = list((await me.open()).bubbles)
+            for forged in ("9" * 300, str(2**31), "-5"):
+                fields = {"csrf": me.screen.csrf, "n": forged, "text": "안녕"}
+                assert await post_to(me, site.url, fields) == 303, forged
+            assert (await me.open()).bubbles == before
+    finally:
+        await runner.cleanup()
+        site.service.storage.close()
