@@ -526,6 +526,7 @@ class Measured:
         self.cpu_by_bot = [0.0] * target.instances
         self.updates_by_bot = [0] * target.instances
         self.postgres_cpu_s = self.balancer_cpu_s = 0.0
+        self.idle_cpu_per_s = [0.0] * target.instances  # CPU s per s with no update coming
         self.balancer_downs: list[int] = []
         self._downs_at_start: dict[str, int] = {}
         self.balancer_connects: list[int] = []
@@ -588,6 +589,15 @@ class Measured:
             warm = await self.users.run([next(self.ids) for _ in range(warmup)], warmup)
             if warm.failures:
                 raise RuntimeError(f"{self.target.name} warm-up failed: {dict(warm.failures)}")
+        if self.args.store == "postgres" and self.args.idle_s > 0:
+            # What an instance spends with nothing to do (its scheduler, the pool, the
+            # balancer's health checks), to tell fixed costs from the cost of an update.
+            before = [bot.cpu_s() for bot in self.bots]
+            await asyncio.sleep(self.args.idle_s)
+            self.idle_cpu_per_s = [
+                (bot.cpu_s() - cpu) / self.args.idle_s
+                for bot, cpu in zip(self.bots, before, strict=True)
+            ]
 
     def _counts(self) -> list[int] | None:
         """Requests HAProxy forwarded to each instance so far (None without a balancer)."""
@@ -686,6 +696,14 @@ class Measured:
             "cpu_ms_per_update_by_instance": [
                 1000 * seconds / max(handled, 1)
                 for seconds, handled in zip(self.cpu_by_bot, self.updates_by_bot, strict=True)
+            ],
+            "idle_cpu_ms_per_s_by_instance": [1000 * c for c in self.idle_cpu_per_s],
+            # Each instance's CPU per update less what it would have spent idle meanwhile.
+            "net_cpu_ms_per_update_by_instance": [
+                1000 * max(0.0, seconds - idle * self.stats.wall_s) / max(handled, 1)
+                for seconds, idle, handled in zip(
+                    self.cpu_by_bot, self.idle_cpu_per_s, self.updates_by_bot, strict=True
+                )
             ],
             "postgres_cpu_ms_per_update": self.postgres_cpu_s * per_update,
             "balancer_cpu_ms_per_update": self.balancer_cpu_s * per_update,
@@ -1086,6 +1104,21 @@ async def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
         f"{'run':<9} {'upd/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'instance(s)':>22} "
         f"{'x TinyDB':>14} {'PostgreSQL':>10} {'HAProxy':>8}"
     )
+    print(
+        f"{'':<9} {'':>7} {'':>7} {'':>8} {'less idle':>22} {'x TinyDB':>14}   (idle CPU "
+        "ms/s: "
+        + "; ".join(
+            f"{r['name']} " + " / ".join(f"{v:.1f}" for v in r["idle_cpu_ms_per_s_by_instance"])
+            for r in (tiny, alone, balanced)
+        )
+        + ")"
+    )
+    net_base = tiny["net_cpu_ms_per_update_by_instance"][0] or float("nan")
+    for r in (tiny, alone, balanced):
+        by = r["net_cpu_ms_per_update_by_instance"]
+        shown = " / ".join(f"{v:.2f}" for v in by)
+        ratios = " / ".join(f"{v / net_base:.2f}" for v in by)
+        print(f"{r['name']:<9} {'':>7} {'':>7} {'':>8} {shown:>22} {ratios:>14}")
     for r in (tiny, alone, balanced):
         by = r["cpu_ms_per_update_by_instance"]
         shown = " / ".join(f"{v:.2f}" for v in by)
@@ -1155,6 +1188,12 @@ async def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
         "tinydb_p50_ms": round(tiny["p50_ms"], 2),
         "tinydb_p99_ms": round(tiny["p99_ms"], 2),
         "tinydb_cpu_ms_per_update": round(base, 3),
+        "idle_cpu_ms_per_s_by_instance": rounded(balanced["idle_cpu_ms_per_s_by_instance"]),
+        "net_cpu_ms_per_update_by_instance": rounded(balanced["net_cpu_ms_per_update_by_instance"]),
+        "single_instance_net_cpu_ms_per_update": round(
+            alone["net_cpu_ms_per_update_by_instance"][0], 3
+        ),
+        "tinydb_net_cpu_ms_per_update": round(tiny["net_cpu_ms_per_update_by_instance"][0], 3),
         "cpu_ratio_vs_tinydb": round(alone["bot_cpu_ms_per_update"] / base, 3),
         "cpu_ratio_vs_tinydb_by_instance": [
             round(v / base, 3) for v in balanced["cpu_ms_per_update_by_instance"]
@@ -1340,6 +1379,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2,
         help="with --store postgres: instances behind the balancer (default 2)",
+    )
+    parser.add_argument(
+        "--idle-s",
+        type=float,
+        default=5.0,
+        help="with --store postgres: seconds each bot idles after its warm-up, to measure "
+        "its CPU with nothing to do (default 5, /proc's resolution is 10 ms; 0: not)",
     )
     parser.add_argument("--profile-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
