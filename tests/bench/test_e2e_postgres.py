@@ -28,7 +28,7 @@ def test_e2e_bench_runs_two_postgres_instances_behind_haproxy(pg_server):
     require_haproxy()  # pg_server above: PostgreSQL's binaries are there (or skip / fail in CI)
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "e2e.py"), "--store", "postgres",
-         "--instances", "2", "--users", "3", "--warmup", "0"],
+         "--instances", "2", "--users", "3", "--warmup", "0", "--idle-s", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -48,6 +48,8 @@ def test_e2e_bench_runs_two_postgres_instances_behind_haproxy(pg_server):
     by_instance = result["cpu_ms_per_update_by_instance"]
     assert len(by_instance) == 2
     assert len(result["cpu_ratio_vs_tinydb_by_instance"]) == 2
+    assert len(result["idle_cpu_ms_per_s_by_instance"]) == 2
+    assert len(result["net_cpu_ms_per_update_by_instance"]) == 2
     for key in (
         "updates_per_s",
         "p50_ms",
