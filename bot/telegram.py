@@ -35,7 +35,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ChatType
@@ -67,6 +67,7 @@ from flows.record import ConversationRecord
 from flows.texts import LANGS, pick_lang, t
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # The commands a user sees in the menu, in order, each described by the catalog's
@@ -247,7 +248,9 @@ class TelegramChannel:
                 message = None
             async with self.sequencer.turn(user_id, ticket):
                 try:
-                    seen = self.storage.seen_request(TELEGRAM, str(update.update_id))
+                    seen = await self._in_store(
+                        self.storage.seen_request, TELEGRAM, str(update.update_id)
+                    )
                 except Exception as exc:  # the store cannot answer (PostgreSQL down)
                     await self._sorry(update, chat_id, language_code, exc)
                     return None
@@ -262,6 +265,13 @@ class TelegramChannel:
                 for f in message.files:  # taken over by the store, or not wanted: gone
                     if f.path is not None:
                         f.path.unlink(missing_ok=True)
+
+    async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
+        """A small store call: on the event loop, or in a worker thread when the store
+        waits on a server for each (``Storage.remote``: PostgreSQL's mark is a commit)."""
+        if self.storage.remote:
+            return await asyncio.to_thread(call, *args)
+        return call(*args)
 
     async def _take_turn(
         self,
@@ -318,7 +328,7 @@ class TelegramChannel:
         pressed = query.message.message_id if query is not None and query.message else None
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
         try:
-            self.storage.mark_request(TELEGRAM, str(update.update_id))
+            await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
         except Exception:
             if handled is not None:
                 raise

@@ -45,6 +45,11 @@ class Storage(ABC):
       different users' updates concurrently).
     """
 
+    # Every call waits on a server (PostgreSQL): a door makes even its small calls
+    # (seen_request, mark_request) in a worker thread, never on its event loop. Memory
+    # and TinyDB answer those from memory or a buffered append: on the loop is cheaper.
+    remote: bool = False
+
     # -- conversations in progress -------------------------------------------------
     @abstractmethod
     def load_conversation(self, user_id: UserKey) -> ConversationRecord | None:

@@ -197,6 +197,8 @@ class PostgresStorage(Storage):
     server accepts again is served (:class:`storage.postgres_turns.TurnPool`).
     """
 
+    remote = True  # each call is a round trip, a write a commit waiting for the WAL flush
+
     def __init__(
         self,
         conninfo: str,
