@@ -256,7 +256,9 @@ class Storage(ABC):
     # (Telegram: ``str(update_id)``). The same id on two channels is two requests.
     @abstractmethod
     def seen_request(self, channel: str, request_id: str) -> bool:
-        """Tell whether this request of this channel was already processed.
+        """Tell whether this request of this channel was already processed and answered
+        (marked with :meth:`mark_request`; a claim of :meth:`user_turn` whose reply was
+        never marked sent is not seen: see :meth:`take_unreplied`).
 
         Raises ValueError for a malformed channel name or request id.
         """

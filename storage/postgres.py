@@ -708,13 +708,19 @@ class PostgresStorage(Storage):
 
     # -- processed requests, per channel -----------------------------------------------
     def seen_request(self, channel: str, request_id: str) -> bool:
+        """True once the request is marked answered (``mark_request``). A request a turn
+        claimed (``user_turn``) whose reply was never marked sent is not seen: its
+        instance may have died between its commit and its reply, and the redelivery
+        must reach the turn, which waits for that reply and otherwise asks the current
+        question (:meth:`take_unreplied`). Seen for any claim, a person's first update
+        claimed by a killed instance was answered 200 with nothing sent."""
         request_key(channel, request_id)  # ValueError for a malformed one
         with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT 1 FROM processed_requests WHERE channel = %s AND request_id = %s",
+                "SELECT replied FROM processed_requests WHERE channel = %s AND request_id = %s",
                 (channel, request_id),
             ).fetchone()
-        return row is not None
+        return row is not None and bool(row[0])
 
     def mark_request(self, channel: str, request_id: str) -> None:
         """Remember the request as processed and answered: a door calls this once its

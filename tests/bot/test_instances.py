@@ -361,3 +361,61 @@ def test_a_redelivery_after_an_instance_died_before_replying_asks_the_current_qu
     assert (
         b.handle_request(user, ChoiceInput(record.state, "agree"), request=(CHANNEL, "22")) is None
     )
+
+
+async def test_a_first_update_redelivered_after_its_instance_died_unanswered_is_answered(
+    pg_database: str, tmp_path
+):
+    """Regression: an instance killed between its turn's commit and its reply left the
+    person's very first update (/start, no conversation before it) claimed but never
+    answered; Telegram redelivered it (no 200 came) to the other instance, whose door asks
+    ``seen_request`` before the turn, and on PostgreSQL that was true for any claimed
+    request, answered or not: 200 and nothing sent, so the person never got their first
+    question (the two-instance test's "the bot never asked anything", about one run in
+    three, e.g. seeds 277634300 and 893737236; a later update's silence was only counted,
+    as the person answers the last question again). Through the real Telegram door and
+    webhook now: the redelivery reaches the turn, waits for the dead instance's reply and,
+    when none comes, asks the first question; its duplicate afterwards sends nothing."""
+    from bot.telegram import TELEGRAM
+    from tests.support.bot_api import BotAPIStandIn
+    from tests.support.running_bot import RunningBot, bot_settings
+
+    async with BotAPIStandIn() as api:
+        person = api.user(810_000_022, "User22", "ko")
+        update = api.command_update(person, "/start")
+        key, request_id = tg(810_000_022), str(update["update_id"])
+        # The instance that is killed: its turn commits (the claim, the new conversation)
+        # and it dies before replying, so the request is never marked answered.
+        dying = PostgresStorage(pg_database, pool_size=1)
+        try:
+            with dying.user_turn(key, (TELEGRAM, request_id)) as claimed:
+                assert claimed
+                service_on(dying).handle_input(
+                    key, CommandInput("start"), language_code="ko", input_id=update["update_id"]
+                )
+        finally:
+            dying.close()
+
+        settings = bot_settings(api, tmp_path / "b", "webhook")
+
+        class OnPostgres(RunningBot):
+            def open_storage(self) -> PostgresStorage:
+                return PostgresStorage(pg_database, pool_size=4)
+
+        other = OnPostgres(api, settings, "webhook")
+        await other.start()
+        try:
+            assert other.channel is not None and other.storage is not None
+            other.channel.service.reply_wait = 0.2
+            record = other.storage.load_conversation(key)
+            assert record is not None
+            first_question = other.channel.service.flow.prompt(record, TELEGRAM)
+
+            sent = await other.process(update)  # the redelivery, to the other instance
+            assert [m["text"] for m in sent] == [first_question.text], (
+                "the redelivered first update of a person was answered 200 with nothing sent"
+            )
+            assert other.storage.seen_request(TELEGRAM, request_id)
+            assert await other.process(update) == []  # answered now: a duplicate sends nothing
+        finally:
+            await other.stop()
