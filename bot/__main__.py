@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         log_masking.install(
             secrets=settings.secrets(), level=logging.INFO if server else logging.WARNING
         )
+        if server:  # the bot's own lines at LOG_LEVEL (DEBUG: each request's turn)
+            for own in ("bot", "storage"):
+                logging.getLogger(own).setLevel(settings.log_level)
         if args.command == "chat":
             return run_chat(settings, args.lang)
         if args.command == "reindex":

@@ -300,6 +300,12 @@ class IntakeService:
         :meth:`handle_input` itself, the door checking and marking the request.
         """
         with self.turn(user_id, request) as claimed:
+            log.debug(
+                "request %s of user %s: %s",
+                request,
+                user_id,
+                "claimed" if claimed else "claimed before",
+            )
             if claimed:
                 return self.handle_input(
                     user_id, message, language_code=language_code, input_id=input_id
@@ -307,7 +313,9 @@ class IntakeService:
         # Claimed before: its reply was sent, or is about to be (another instance), or
         # never will be (that instance died after its commit): then ask again.
         if request is None or not self.storage.take_unreplied(*request, self.reply_wait):
+            log.debug("request %s of user %s: answered by its claimer", request, user_id)
             return None
+        log.debug("request %s of user %s: never answered, taken over", request, user_id)
         with self.turn(user_id):
             record = self.storage.load_conversation(user_id)
             if record is not None:

@@ -23,6 +23,10 @@ SECRETS = (
 )
 
 
+# LOG_LEVEL's values (logging's level names).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable; built by :func:`load_settings`, passed down explicitly."""
@@ -62,6 +66,10 @@ class Settings:
     kakao_skill_secret: str | None = None
     # Hosts the skill fetches secure-image plugin photos from (a host or a ".suffix").
     kakao_image_hosts: tuple[str, ...] = (".kakaocdn.net",)
+    # The level of the bot's own log lines (bot.*, storage.*) in a server; DEBUG adds
+    # one line per step of each request's turn (claimed, claimed elsewhere, a wait for
+    # another instance's reply, a take-over). Libraries stay at INFO.
+    log_level: str = "INFO"
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a log line
         shown = ", ".join(
@@ -143,6 +151,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         for part in (get("KAKAO_IMAGE_HOSTS") or ".kakaocdn.net").split(",")
         if part.strip()
     )
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
     return Settings(
         telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
@@ -167,6 +178,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         downloads_per_user=downloads_per_user,
         kakao_skill_secret=kakao_secret,
         kakao_image_hosts=image_hosts,
+        log_level=log_level,
     )
 
 

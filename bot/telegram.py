@@ -255,6 +255,11 @@ class TelegramChannel:
                     await self._sorry(update, chat_id, language_code, exc)
                     return None
                 if seen:
+                    log.debug(
+                        "update %s of user %s: answered before, nothing sent",
+                        update.update_id,
+                        user_id,
+                    )
                     return None
                 if isinstance(message, FileMessage):
                     # Not at a file step before: earlier updates in line may have moved on.
@@ -305,6 +310,11 @@ class TelegramChannel:
                 input_id=update.update_id,
             )
             if taken is None:  # another instance processed it (its reply is sent)
+                log.debug(
+                    "update %s of user %s: claimed elsewhere, nothing sent",
+                    update.update_id,
+                    user_id,
+                )
                 return None
             handled = taken
             replies = handled.replies
@@ -326,6 +336,9 @@ class TelegramChannel:
                 extras.append(self.sender.mark_choice(edit))
                 edit = None
         pressed = query.message.message_id if query is not None and query.message else None
+        log.debug(
+            "update %s of user %s: sending %d replies", update.update_id, user_id, len(replies)
+        )
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
         try:
             await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
@@ -335,6 +348,8 @@ class TelegramChannel:
             # The turn failed (nothing applied) and the person was asked to send it again:
             # acknowledged though the store could not record it (PostgreSQL down).
             log.warning("update %s not marked: the store cannot answer", update.update_id)
+        else:
+            log.debug("update %s of user %s: replied, marked", update.update_id, user_id)
         if isinstance(message, IncomingFiles) and message.group:
             self.albums.item_done(user_id, chat_id, message.group, language_code)
         return edit

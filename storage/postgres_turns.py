@@ -228,6 +228,7 @@ def take_unreplied(pool: TurnPool, request: tuple[str, str], wait: float) -> boo
                 request,
             ).fetchone()
         if row is None or row[0]:
+            log.debug("request %s: %s", request, "gone" if row is None else "replied")
             return False
         if first is None:
             first = row[1]
@@ -241,4 +242,5 @@ def take_unreplied(pool: TurnPool, request: tuple[str, str], wait: float) -> boo
             " WHERE channel = %s AND request_id = %s AND NOT replied AND claimed_at = %s",
             (*request, first),
         ).rowcount
+    log.debug("request %s: not replied in %.1f s, taken over: %s", request, wait, bool(taken))
     return bool(taken)

@@ -9,6 +9,7 @@ two bot processes would. The requests go through
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -364,7 +365,7 @@ def test_a_redelivery_after_an_instance_died_before_replying_asks_the_current_qu
 
 
 async def test_a_first_update_redelivered_after_its_instance_died_unanswered_is_answered(
-    pg_database: str, tmp_path
+    pg_database: str, tmp_path, caplog
 ):
     """Regression: an instance killed between its turn's commit and its reply left the
     person's very first update (/start, no conversation before it) claimed but never
@@ -375,7 +376,8 @@ async def test_a_first_update_redelivered_after_its_instance_died_unanswered_is_
     three, e.g. seeds 277634300 and 893737236; a later update's silence was only counted,
     as the person answers the last question again). Through the real Telegram door and
     webhook now: the redelivery reaches the turn, waits for the dead instance's reply and,
-    when none comes, asks the first question; its duplicate afterwards sends nothing."""
+    when none comes, asks the first question; its duplicate afterwards sends nothing.
+    At LOG_LEVEL=DEBUG the take-over is in the log."""
     from bot.telegram import TELEGRAM
     from tests.support.bot_api import BotAPIStandIn
     from tests.support.running_bot import RunningBot, bot_settings
@@ -407,6 +409,7 @@ async def test_a_first_update_redelivered_after_its_instance_died_unanswered_is_
         try:
             assert other.channel is not None and other.storage is not None
             other.channel.service.reply_wait = 0.2
+            caplog.set_level(logging.DEBUG, logger="bot")
             record = other.storage.load_conversation(key)
             assert record is not None
             first_question = other.channel.service.flow.prompt(record, TELEGRAM)
@@ -416,6 +419,9 @@ async def test_a_first_update_redelivered_after_its_instance_died_unanswered_is_
                 "the redelivered first update of a person was answered 200 with nothing sent"
             )
             assert other.storage.seen_request(TELEGRAM, request_id)
+            assert f"('telegram', '{request_id}') of user {key}: never answered, taken over" in (
+                caplog.text
+            )
             assert await other.process(update) == []  # answered now: a duplicate sends nothing
         finally:
             await other.stop()

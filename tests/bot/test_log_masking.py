@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from bot.log_masking import MaskingFilter, mask
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -70,3 +72,15 @@ def test_mask_spares_ten_digit_ids_and_hashes():
         "file 08490295488a1189099751ebeddb5992313dd2a831e07a92e66d196ddc261777",
     ):
         assert mask(line) == line
+
+
+def test_log_level_names_the_level_of_the_bots_own_lines():
+    """LOG_LEVEL (DEBUG shows each request's turn across instances) takes logging's level
+    names in any case; anything else is refused at start-up, not silently INFO."""
+    from bot.errors import ConfigError
+    from bot.settings import load_settings
+
+    assert load_settings({}).log_level == "INFO"
+    assert load_settings({"LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_settings({"LOG_LEVEL": "verbose"})

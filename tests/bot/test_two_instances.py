@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import replace
@@ -166,6 +167,9 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
                     WEBHOOK_URL=f"http://127.0.0.1:{lb_port}{WEBHOOK_PATH}",
                     REMIND_AFTER_S=str(REMIND_AFTER_S),
                     STAFF_WEB_TOKEN=STAFF_TOKEN,
+                    # Each request's turn in the logs (claimed, claimed elsewhere, waits,
+                    # take-overs): a failure below shows the people's lines of both.
+                    LOG_LEVEL="DEBUG",
                 )
             await asyncio.gather(*(bot.start() for bot in bots))
             run = TwoInstanceRun(api, started + DEADLINE_S, (bots[0].port, bots[1].port), seed)
@@ -217,7 +221,21 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
     print("two instances:", json.dumps(figures))
     assert c["kills"] == KILLS and c["database_restarts"] == 1, figures
     assert codes == [0, 0], f"the instances did not stop cleanly: {codes}"
-    assert not problems, "\n".join(problems[:20]) + "\n" + bots[1].log_tail()
+    assert not problems, "\n".join(problems[:20]) + "\n" + turns_of(people, bots)
+
+
+def turns_of(people: list[SimulatedUser], bots: list[BotProcess], lines: int = 60) -> str:
+    """The log lines of both instances (kills and starts included) about the people with
+    a problem: how their updates were taken, which is what a failure needs."""
+    ids = [str(p.plan.user_id) for p in people if p.problem or (p.plan.finishes and not p.finished)]
+    if not ids:
+        return bots[1].log_tail()
+    about = re.compile(rf"telegram:(?:{'|'.join(ids)})\b|^--- kill soak")
+    shown: list[str] = []
+    for name, bot in zip("ab", bots, strict=True):
+        text = bot.log_path.read_text(errors="replace") if bot.log_path.exists() else ""
+        shown += [f"{name}: {line}" for line in text.splitlines() if about.search(line)]
+    return "\n".join(shown[-lines:])
 
 
 async def killer(bot: BotProcess, run: Run, moments: list[float], rng: random.Random) -> None:
