@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k amount"`.
 PYTEST_ARGS ?=
 
-.PHONY: run serve chat test test-unsettled test-fast lint format bench clean browser postgres haproxy
+.PHONY: run serve chat test test-fast lint format bench clean browser postgres haproxy
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,14 +68,9 @@ test: $(VENV)/.installed-test browser postgres haproxy
 	$(PY) -m mypy
 	@# pytest exits 5 when nothing is collected: a failure for the whole suite,
 	@# but fine when PYTEST_ARGS deliberately selects nothing.
-	$(PY) -m pytest -m "not unsettled" $(PYTEST_ARGS) || { rc=$$?; \
+	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ] && [ -n "$(PYTEST_ARGS)" ]; then echo "no test selected by PYTEST_ARGS"; exit 0; fi; \
 	  exit $$rc; }
-
-## The proofs still failing now and then on a known open defect (tests marked `unsettled`:
-## the two-instance test of issue 14). Not part of `make test` until they are green.
-test-unsettled: $(VENV)/.installed-test postgres haproxy
-	$(PY) -m pytest -m unsettled $(PYTEST_ARGS)
 
 # test-fast keeps its temporary data directories in memory when the machine has a tmpfs:
 # each TinyDB data directory is a thousand directories and fsyncs, about 5x slower on disk
@@ -87,7 +82,7 @@ FAST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
 test-fast: $(VENV)/.installed-test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(if $(FAST_TMPDIR),TMPDIR=$(FAST_TMPDIR) )$(PY) -m pytest -m "not slow and not unsettled" $(PYTEST_ARGS) || { rc=$$?; \
+	$(if $(FAST_TMPDIR),TMPDIR=$(FAST_TMPDIR) )$(PY) -m pytest -m "not slow" $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ] && [ -n "$(PYTEST_ARGS)" ]; then echo "no test selected by PYTEST_ARGS"; exit 0; fi; \
 	  exit $$rc; }
 
