@@ -29,6 +29,7 @@ import random
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from flows.policy import load_policy
 from flows.texts import t
 from storage import CaseFilter
 from storage.postgres import PostgresStorage
+from tests.bot.test_postgres_outage import PostgresBot
 from tests.soak.kill_soak import (
     BotProcess,
     Run,
@@ -53,7 +55,8 @@ from tests.soak.kill_soak import (
 from tests.staff.test_web import CSRF
 from tests.support.bot_api import SECRET_HEADER, JSONDict
 from tests.support.haproxy import haproxy, require_haproxy
-from tests.support.postgres_server import PostgresServer
+from tests.support.postgres_server import PostgresServer, find_bindir
+from tests.support.running_bot import bot_settings
 
 pytestmark = pytest.mark.slow
 
@@ -213,6 +216,9 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
         # question itself (Storage.take_unreplied); counted, not asserted, as a reply
         # later than the simulated person waits would count here too.
         "silent_acks": c["silent_acks"],
+        # A first message met by the database restart gets the bot's apology ("send that
+        # again in a moment", nothing applied, acknowledged); the person sends it again.
+        "sent_again": c["sent_again"],
         "elapsed_s": round(time.monotonic() - started, 1),
     }
     print("two instances:", json.dumps(figures))
@@ -348,3 +354,49 @@ def verify(
         "reminders_sent": sent_reminders,
         "reminders_stored": sum(stored_reminders.values()),
     }, problems
+
+
+@pytest.fixture
+def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
+    """A server of the test's own (durable), to stop and start again."""
+    bindir = find_bindir()
+    assert bindir is not None
+    server = PostgresServer(bindir, settings={}).start()
+    yield server
+    server.stop()
+
+
+async def test_a_simulated_person_whose_first_message_met_the_outage_sends_it_again(
+    own_server: PostgresServer, tmp_path: Path
+):
+    """Regression (of this test's simulated people): a person whose very first message
+    (/start) met the database restarting got the bot's apology ("please send that again
+    in a moment": nothing applied, acknowledged, see tests/bot/test_postgres_outage.py)
+    and no question, and the simulated person, who only answers questions, gave up with
+    "the bot never asked anything" (seed 277634300 once: the redelivery of a /start
+    claimed by the killed instance met the restart while it waited for that reply). A
+    person sends it again, as asked; then the report goes on to its end."""
+    async with SoakStandIn() as api:
+        bot = PostgresBot(api, bot_settings(api, tmp_path / "data", "webhook"), "webhook")
+        bot.url = own_server.create_database("first_message")
+        await bot.start()
+        try:
+            # Someone else first: the instance has done its start-up scan (which, met by
+            # the outage, would end it: a service manager restarts it, see
+            # start_supervised) and serves.
+            earlier = api.user(7001, "Earlier", "ko")
+            assert await bot.process(api.command_update(earlier, "/start"))
+            run = Run(api, deadline=time.monotonic() + 120)
+            plan = make_plans(1, random.Random(7), load_policy())[0]
+            person = SimulatedUser(run, plan, 0.0)
+            own_server.halt()
+            talking = asyncio.create_task(person.converse())
+            async with asyncio.timeout(60):  # a bound on a hang, not a timing asserted
+                while not person.log.apologised():
+                    await asyncio.sleep(0.05)
+            own_server.resume()
+            await asyncio.wait_for(talking, 120)
+            assert person.problem is None, person.problem
+            assert person.finished and run.counts["sent_again"] >= 1
+        finally:
+            await bot.stop()

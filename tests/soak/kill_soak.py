@@ -93,6 +93,10 @@ RECEIVED_COUNT = re.compile(
     )
 )
 TYPOS = {"ko": "잘 모르겠어요", "en": "not sure"}
+# The bot's "sorry, please send that again in a moment" (it could not process a message).
+APOLOGIES = frozenset(t(lang, "error.internal") for lang in LANGS)
+# How long a person told to send a message again waits before they do.
+SEND_AGAIN_AFTER_S = 0.5
 
 
 # -- what the users see ----------------------------------------------------------------------
@@ -153,6 +157,11 @@ class ChatLog:
     def question(self) -> Shown | None:
         """The bot's last message that asks something: what the user answers next."""
         return next((m for m in reversed(self.messages) if m.question), None)
+
+    def apologised(self) -> bool:
+        """The bot's last message is its apology asking to send the last message again
+        (``error.internal``: it could not process it, e.g. its database was down)."""
+        return bool(self.messages) and self.messages[-1].text in APOLOGIES
 
     def reasked(self) -> int:
         """Questions sent twice running, word for word: asked again for a redelivered update."""
@@ -428,6 +437,13 @@ class SimulatedUser:
                 # update it is still a bug (the bot answers 200 only after replying).
                 self.run.counts["album_replies_missing" if album else "silent_acks"] += 1
             shown = self.log.question()
+            if shown is None and self.log.apologised() and self.sent < MAX_UPDATES_PER_USER:
+                # The bot could not take the first message (its database restarting) and
+                # said so, asking for it again "in a moment": a person sends it again.
+                self.run.counts["sent_again"] += 1
+                await asyncio.sleep(SEND_AGAIN_AFTER_S)
+                updates = [self.api.command_update(self.user, "/start")]
+                continue
             if shown is None:
                 raise AssertionError("the bot never asked anything")
             if shown.question == "submitted":
