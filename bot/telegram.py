@@ -65,6 +65,7 @@ from flows.messages import (
 )
 from flows.record import ConversationRecord
 from flows.texts import LANGS, pick_lang, t
+from storage import StoreUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -251,9 +252,9 @@ class TelegramChannel:
                     seen = await self._in_store(
                         self.storage.seen_request, TELEGRAM, str(update.update_id)
                     )
-                except Exception as exc:  # the store cannot answer (PostgreSQL down)
-                    await self._sorry(update, chat_id, language_code, exc)
-                    return None
+                except StoreUnavailable:  # PostgreSQL down: asked to wait, delivered again
+                    await self._sorry(update, chat_id, language_code)
+                    raise
                 if seen:
                     log.debug(
                         "update %s of user %s: answered before, nothing sent",
@@ -318,6 +319,11 @@ class TelegramChannel:
                 return None
             handled = taken
             replies = handled.replies
+        except StoreUnavailable:
+            # Nothing was applied: the person is asked to wait, and the update is not
+            # acknowledged, so Telegram delivers it again once the store is back.
+            await self._sorry(update, chat_id, language_code)
+            raise
         except Exception:
             log.exception("update %s of user %s failed", update.update_id, user_id)
             lang = pick_lang(language_code, self.settings.default_lang)
@@ -340,27 +346,18 @@ class TelegramChannel:
             "update %s of user %s: sending %d replies", update.update_id, user_id, len(replies)
         )
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
-        try:
-            await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
-        except Exception:
-            if handled is not None:
-                raise
-            # The turn failed (nothing applied) and the person was asked to send it again:
-            # acknowledged though the store could not record it (PostgreSQL down).
-            log.warning("update %s not marked: the store cannot answer", update.update_id)
-        else:
-            log.debug("update %s of user %s: replied, marked", update.update_id, user_id)
+        await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
+        log.debug("update %s of user %s: replied, marked", update.update_id, user_id)
         if isinstance(message, IncomingFiles) and message.group:
             self.albums.item_done(user_id, chat_id, message.group, language_code)
         return edit
 
-    async def _sorry(
-        self, update: Update, chat_id: int, language_code: str | None, exc: Exception
-    ) -> None:
-        """The store could not say whether the update was processed: nothing is applied,
-        the person is asked to send it again (the buttons stay), and the update is
-        acknowledged. A store that is back processes their next one as usual."""
-        log.warning("update %s not processed, the store cannot answer: %r", update.update_id, exc)
+    async def _sorry(self, update: Update, chat_id: int, language_code: str | None) -> None:
+        """The store cannot answer (PostgreSQL down or restarting): nothing was applied.
+        The person is told (the buttons stay) and the update is left unacknowledged
+        (the webhook answers 503), so Telegram delivers it again: once the store is
+        back it is processed, and answered, as if it had just come."""
+        log.warning("update %s not processed: the store cannot answer", update.update_id)
         lang = pick_lang(language_code, self.settings.default_lang)
         sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.internal"))])]
         if update.callback_query is not None:

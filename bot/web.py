@@ -12,6 +12,7 @@ from telegram import Update
 from bot.staff.web import PREFIX as STAFF_PREFIX
 from bot.telegram import TelegramChannel
 from bot.update_shape import update_problem
+from storage import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     shows in the time taken; header bytes that are not UTF-8 are compared as they came.
     A body that is not an update (bad JSON, nested too deep, wrong field types) gets a
     400 and one warning line: Telegram never sends one, and a 5xx would be retried.
+    An update the store could not take (PostgreSQL down) gets a 503: the person was
+    told to wait, and Telegram's redelivery is processed once the store is back.
     """
     secret = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
     if not hmac.compare_digest(hashlib.sha256(secret).digest(), request.app[SECRET_KEY]):
@@ -58,7 +61,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return web.Response(status=400, text="bad update")
     if update is None:
         return web.Response(status=400, text="bad update")
-    reply = await channel.accept(update)
+    try:
+        reply = await channel.accept(update)
+    except StoreUnavailable:
+        # Not processed (the person was told to wait): Telegram delivers it again.
+        return web.Response(status=503, text="try again", headers={"Retry-After": "5"})
     if reply is not None:  # a Bot API call Telegram makes for us (see TelegramChannel.accept)
         return web.json_response(reply)
     return web.Response(status=200)

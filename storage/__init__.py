@@ -10,6 +10,7 @@ from storage.errors import (
     NeedsMigration,
     NoticeNotFound,
     StorageError,
+    StoreUnavailable,
 )
 from storage.records import (
     AuditEntry,
@@ -43,4 +44,5 @@ __all__ = [
     "NoticeNotFound",
     "Storage",
     "StorageError",
+    "StoreUnavailable",
 ]

@@ -7,6 +7,11 @@ class StorageError(Exception):
     """Base class for errors raised by :mod:`storage`."""
 
 
+class StoreUnavailable(StorageError):
+    """The store cannot be reached for now (its database server down or restarting):
+    nothing was done, and the same call later may succeed."""
+
+
 class CaseNotFound(StorageError):
     """No case has that number."""
 

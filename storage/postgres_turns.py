@@ -42,7 +42,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from storage.errors import StorageError
+from storage.errors import StoreUnavailable
 from storage.request_ids import request_key
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ WAIT_S = 5.0
 WAIT_SLICE_S = 0.25
 
 
-class DatabaseUnavailable(StorageError):
+class DatabaseUnavailable(StoreUnavailable):
     """The database at DATABASE_URL cannot be reached or refused the connection."""
 
 
