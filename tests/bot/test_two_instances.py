@@ -217,7 +217,8 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
         # later than the simulated person waits would count here too.
         "silent_acks": c["silent_acks"],
         # A first message met by the database restart gets the bot's apology ("send that
-        # again in a moment", nothing applied, acknowledged); the person sends it again.
+        # again in a moment", nothing applied, a 503: delivered again); the person may send
+        # it again too.
         "sent_again": c["sent_again"],
         "elapsed_s": round(time.monotonic() - started, 1),
     }
@@ -371,7 +372,7 @@ async def test_a_simulated_person_whose_first_message_met_the_outage_sends_it_ag
 ):
     """Regression (of this test's simulated people): a person whose very first message
     (/start) met the database restarting got the bot's apology ("please send that again
-    in a moment": nothing applied, acknowledged, see tests/bot/test_postgres_outage.py)
+    in a moment": nothing applied; see tests/bot/test_postgres_outage.py)
     and no question, and the simulated person, who only answers questions, gave up with
     "the bot never asked anything" (seed 277634300 once: the redelivery of a /start
     claimed by the killed instance met the restart while it waited for that reply). A
@@ -397,6 +398,9 @@ async def test_a_simulated_person_whose_first_message_met_the_outage_sends_it_ag
             own_server.resume()
             await asyncio.wait_for(talking, 120)
             assert person.problem is None, person.problem
-            assert person.finished and run.counts["sent_again"] >= 1
+            # The /start met by the outage is answered with the apology and a 503, and its
+            # redelivery is processed once the server is back: the person finishes, whether
+            # or not they had sent it again meanwhile (sent_again).
+            assert person.finished
         finally:
             await bot.stop()
