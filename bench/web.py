@@ -17,8 +17,16 @@ bench/e2e.py (``python -m bot telegram`` against the Bot API stand-in, ``--teleg
 users) gives the CPU the server spends per Telegram update, for comparison with the
 web chat's CPU per step. A step's latency is from just before its request is sent to
 the end of the response the visitor needs (the JSON; the page after the redirect). The
-server's CPU time is read from /proc before and after each load. Prints progress, a
-table and, as its last line, JSON (../shared/docs/benchmarks.md, section bench/web.py).
+server's CPU time (and its kernel part) is read from /proc before and after each load.
+
+Also in the same run, to show where the CPU goes: the floor, the same steps through
+:meth:`IntakeService.handle_input` alone, in-process on a fresh TinyDB data directory
+(the web chat's steps and the Telegram users' steps), so that each door's own part is
+its figure minus its floor (``web_door_cpu_ms_per_step``,
+``telegram_door_cpu_ms_per_update``); and a bare aiohttp server answering a form post
+with a small JSON, paced and at once, without and with one worker-thread call
+(``bare_http``): what waking the server per request costs. Prints progress, a table
+and, as its last line, JSON (../shared/docs/benchmarks.md, section bench/web.py).
 """
 
 from __future__ import annotations
@@ -444,6 +452,8 @@ async def telegram_cpu(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         think_ms=0.0,
         warmup=9,
         migrated=None,  # a fresh data directory, as the web chat's
+        store="tinydb",  # the web chat's store; one instance, no idle measurement
+        idle_s=0.0,
     )
     target = e2e.Target("telegram", [sys.executable, "-m", "bot", "telegram"])
     measured = e2e.Measured(target, e2e_args, work)

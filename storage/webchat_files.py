@@ -4,7 +4,8 @@ One small file of JSON lines per visitor under ``DATA_DIR/webchat/chats/`` (fann
 the id's hash). Each answer appends one line (its request number and the bubbles it
 added) in a single ``write`` with ``O_APPEND``: no rename, no rewrite of what was there,
 which keeps the web chat's own cost per step small beside the conversation's durable
-write. A line torn by a kill is skipped when read (the lines before it stand).
+write; an answer parses only the file's last lines (:meth:`WebChatFiles.tail`), the
+page all of them. A line torn by a kill is skipped when read (the lines before it stand).
 :meth:`WebChatFiles.replace` rewrites a file atomically (a temporary file renamed over
 it). Nothing here is fsync'd: the conversation itself is, and a transcript lost to a
 power cut only shortens what the page shows. The folder is optional: absent, every
