@@ -589,14 +589,16 @@ class Measured:
             warm = await self.users.run([next(self.ids) for _ in range(warmup)], warmup)
             if warm.failures:
                 raise RuntimeError(f"{self.target.name} warm-up failed: {dict(warm.failures)}")
-        if self.args.store == "postgres" and self.args.idle_s > 0:
+        # bench/web.py measures through this class with arguments of its own (no --store).
+        postgres = getattr(self.args, "store", None) == "postgres"
+        idle_s = getattr(self.args, "idle_s", 0.0) if postgres else 0.0
+        if idle_s > 0:
             # What an instance spends with nothing to do (its scheduler, the pool, the
             # balancer's health checks), to tell fixed costs from the cost of an update.
             before = [bot.cpu_s() for bot in self.bots]
-            await asyncio.sleep(self.args.idle_s)
+            await asyncio.sleep(idle_s)
             self.idle_cpu_per_s = [
-                (bot.cpu_s() - cpu) / self.args.idle_s
-                for bot, cpu in zip(self.bots, before, strict=True)
+                (bot.cpu_s() - cpu) / idle_s for bot, cpu in zip(self.bots, before, strict=True)
             ]
 
     def _counts(self) -> list[int] | None:
