@@ -90,19 +90,31 @@ class Scheduler:
     async def run_forever(self) -> None:
         """The start-up scan, then a round every ``interval_s`` until cancelled.
 
-        A round or a rescan that fails (the database down for a while) is logged and
-        tried again at the next round: the loop itself never ends on one, or this
-        instance would remind nobody again.
+        The start-up scan, a round or a rescan that fails (the database down for a
+        while, an instance started during an outage) is logged and tried again at the
+        next round: the loop itself never ends on one, or this instance would remind
+        nobody again. Until the start-up scan succeeds, the rounds remind only the people
+        heard meanwhile.
         """
-        await self.load_schedule()
-        scanned = time.monotonic()
+        scanned: float | None = None  # when the start-up scan succeeded
         while True:
+            if scanned is None:
+                try:
+                    await self.load_schedule()
+                except Exception as exc:
+                    log.warning("the start-up scan failed, tried again next round: %r", exc)
+                else:
+                    scanned = time.monotonic()
             try:
                 await self.sweep_due_now()
             except Exception as exc:
                 log.warning("a reminder round failed, the next one tries again: %r", exc)
             await asyncio.sleep(self.interval_s)
-            if self.rescan_s is not None and time.monotonic() - scanned >= self.rescan_s:
+            if (
+                scanned is not None
+                and self.rescan_s is not None
+                and time.monotonic() - scanned >= self.rescan_s
+            ):
                 try:
                     await self.rescan()
                 except Exception as exc:

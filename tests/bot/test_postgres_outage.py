@@ -131,6 +131,43 @@ async def test_the_scheduler_goes_on_after_a_rescan_during_an_outage(
         mine.close()
 
 
+async def test_the_scheduler_starts_its_rounds_after_a_start_up_scan_during_an_outage(
+    own_server: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: the start-up scan (Scheduler.load_schedule) that met the database down
+    raised out of run_forever and ended it before its first round: an instance started
+    (or restarted) during an outage never reminded anyone, nor retried a failed push.
+    It is now tried again each round until it succeeds, as the periodic rescan is."""
+    url = own_server.create_database("startscan")
+    clock = Clock()
+    other = PostgresStorage(url, pool_size=2)  # the instance that hears the person
+    mine = PostgresStorage(url, pool_size=2, wait_s=0.5)
+    services = [IntakeService(IntakeFlow(load_policy()), s, clock=clock) for s in (other, mine)]
+    user = UserKey("testdoor", "heard-before-the-outage")
+    services[0].handle(user, CommandInput("start"))
+    services[0].handle(user, ChoiceInput("consent", "agree"))
+    clock.now += 25 * 3600  # the draft is due a reminder; only a scan finds it here
+    own_server.halt()
+    scheduler = Scheduler(services[1], interval_s=0.05, rescan_s=None)
+    rounds = asyncio.create_task(scheduler.run_forever())
+    try:
+        await _until(
+            lambda: rounds.done() or "start-up scan" in caplog.text, "the start-up scan failed"
+        )
+        own_server.resume()
+        await _until(lambda: rounds.done() or mine.undelivered_notices(user), "the reminder stored")
+        assert not rounds.done(), rounds.exception()
+        assert [n.kind for n in mine.undelivered_notices(user)] == ["reminder"]
+    finally:
+        with contextlib.suppress(RuntimeError):  # already running again
+            own_server.resume()
+        rounds.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await rounds
+        other.close()
+        mine.close()
+
+
 async def test_a_kakao_answer_during_an_outage_can_be_sent_again_once_it_is_back(
     own_server: PostgresServer, tmp_path: Path
 ) -> None:
