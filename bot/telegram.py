@@ -34,6 +34,7 @@ import contextlib
 import functools
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -69,6 +70,9 @@ from storage import StoreUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Update ids whose person was told to wait while the store was down, kept per process so
+# that Telegram's redeliveries during one outage tell them once (TelegramChannel._sorry).
+TOLD_TO_WAIT_KEPT = 10_000
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # The commands a user sees in the menu, in order, each described by the catalog's
@@ -129,6 +133,7 @@ class TelegramChannel:
         self.storage = service.storage
         self.settings = settings
         self.sequencer = service.sequencer  # the server's one, shared by every door
+        self._told_to_wait: OrderedDict[int, None] = OrderedDict()
         self.application: Application | None = None
         self.activity = Activity()
         self.sender = Sender(self._bot, sleep=sleep)
@@ -356,10 +361,22 @@ class TelegramChannel:
         """The store cannot answer (PostgreSQL down or restarting): nothing was applied.
         The person is told (the buttons stay) and the update is left unacknowledged
         (the webhook answers 503), so Telegram delivers it again: once the store is
-        back it is processed, and answered, as if it had just come."""
+        back it is processed, and answered, as if it had just come.
+
+        So the words are "I will answer this, no need to send it again" (``error.wait``),
+        not "please send that again": a message sent again besides Telegram's redelivery
+        would be processed too, its copy taken as the answer to the next question.
+        And they are said once per update in this process (:data:`TOLD_TO_WAIT_KEPT`):
+        each redelivery that meets the outage again gets the 503 alone.
+        """
         log.warning("update %s not processed: the store cannot answer", update.update_id)
+        if update.update_id in self._told_to_wait:
+            return  # told (and the button's press answered) at an earlier delivery
+        self._told_to_wait[update.update_id] = None
+        while len(self._told_to_wait) > TOLD_TO_WAIT_KEPT:
+            self._told_to_wait.popitem(last=False)
         lang = pick_lang(language_code, self.settings.default_lang)
-        sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.internal"))])]
+        sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.wait"))])]
         if update.callback_query is not None:
             sent.append(self.sender.answer_query(update.callback_query.id))
         await asyncio.gather(*sent)

@@ -294,6 +294,10 @@ MESSAGES: dict[str, str] = {
         "Sorry, something went wrong on our side. Your answers are safe. "
         "Please send that again in a moment."
     ),
+    "error.wait": (
+        "Sorry, I can't save answers for a moment. Your answers are safe, and I'll "
+        "answer this message by myself as soon as I can. No need to send it again."
+    ),
     "error.corrupt": (
         "Sorry, I couldn't load your draft. Our staff will look into it. "
         "You can start again with /start."

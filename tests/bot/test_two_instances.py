@@ -216,9 +216,9 @@ async def test_two_instances_behind_haproxy_lose_and_double_nothing(
         # question itself (Storage.take_unreplied); counted, not asserted, as a reply
         # later than the simulated person waits would count here too.
         "silent_acks": c["silent_acks"],
-        # A first message met by the database restart gets the bot's apology ("send that
-        # again in a moment", nothing applied, a 503: delivered again); the person may send
-        # it again too.
+        # A first message met by the database restart gets the bot's "I will answer this,
+        # no need to send it again" (nothing applied, a 503: delivered again); a person
+        # sends it again only when asked to (the bot's other apology, "send that again").
         "sent_again": c["sent_again"],
         "elapsed_s": round(time.monotonic() - started, 1),
     }
@@ -367,24 +367,23 @@ def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
     server.stop()
 
 
-async def test_a_simulated_person_whose_first_message_met_the_outage_sends_it_again(
+async def test_a_simulated_person_whose_first_message_met_the_outage_finishes(
     own_server: PostgresServer, tmp_path: Path
 ):
     """Regression (of this test's simulated people): a person whose very first message
-    (/start) met the database restarting got the bot's apology ("please send that again
-    in a moment": nothing applied; see tests/bot/test_postgres_outage.py)
-    and no question, and the simulated person, who only answers questions, gave up with
-    "the bot never asked anything" (seed 277634300 once: the redelivery of a /start
-    claimed by the killed instance met the restart while it waited for that reply). A
-    person sends it again, as asked; then the report goes on to its end."""
+    (/start) met the database restarting got the bot's apology and no question, and the
+    simulated person, who only answers questions, gave up with "the bot never asked
+    anything" (seed 277634300 once: the redelivery of a /start claimed by the killed
+    instance met the restart while it waited for that reply). Now the apology says the
+    bot will answer it (a 503: Telegram delivers it again, see
+    tests/bot/test_postgres_outage.py), the person waits, as told, and the report goes
+    on to its end."""
     async with SoakStandIn() as api:
         bot = PostgresBot(api, bot_settings(api, tmp_path / "data", "webhook"), "webhook")
         bot.url = own_server.create_database("first_message")
         await bot.start()
         try:
-            # Someone else first: the instance has done its start-up scan (which, met by
-            # the outage, would end it: a service manager restarts it, see
-            # start_supervised) and serves.
+            # Someone else first: the instance has done its start-up scan and serves.
             earlier = api.user(7001, "Earlier", "ko")
             assert await bot.process(api.command_update(earlier, "/start"))
             run = Run(api, deadline=time.monotonic() + 120)
@@ -399,8 +398,8 @@ async def test_a_simulated_person_whose_first_message_met_the_outage_sends_it_ag
             await asyncio.wait_for(talking, 120)
             assert person.problem is None, person.problem
             # The /start met by the outage is answered with the apology and a 503, and its
-            # redelivery is processed once the server is back: the person finishes, whether
-            # or not they had sent it again meanwhile (sent_again).
-            assert person.finished
+            # redelivery is processed once the server is back: the person finishes without
+            # sending it again.
+            assert person.finished and run.counts["sent_again"] == 0
         finally:
             await bot.stop()

@@ -94,7 +94,10 @@ RECEIVED_COUNT = re.compile(
 )
 TYPOS = {"ko": "잘 모르겠어요", "en": "not sure"}
 # The bot's "sorry, please send that again in a moment" (it could not process a message).
-APOLOGIES = frozenset(t(lang, "error.internal") for lang in LANGS)
+SEND_AGAIN = frozenset(t(lang, "error.internal") for lang in LANGS)
+# Its apologies: that one, or Telegram's "I will answer this, no need to send it again"
+# (its database down: the 503 makes Telegram deliver the update again, and it is processed).
+APOLOGIES = SEND_AGAIN | frozenset(t(lang, "error.wait") for lang in LANGS)
 # How long a person told to send a message again waits before they do.
 SEND_AGAIN_AFTER_S = 0.5
 
@@ -159,9 +162,13 @@ class ChatLog:
         return next((m for m in reversed(self.messages) if m.question), None)
 
     def apologised(self) -> bool:
-        """The bot's last message is its apology asking to send the last message again
-        (``error.internal``: it could not process it, e.g. its database was down)."""
+        """The bot's last message is an apology (``error.internal``: it could not process
+        the last message; ``error.wait``: its database is down, it will answer it)."""
         return bool(self.messages) and self.messages[-1].text in APOLOGIES
+
+    def asked_to_send_again(self) -> bool:
+        """The bot's last message asks to send the last message again (``error.internal``)."""
+        return bool(self.messages) and self.messages[-1].text in SEND_AGAIN
 
     def reasked(self) -> int:
         """Questions sent twice running, word for word: asked again for a redelivered update."""
@@ -437,9 +444,14 @@ class SimulatedUser:
                 # update it is still a bug (the bot answers 200 only after replying).
                 self.run.counts["album_replies_missing" if album else "silent_acks"] += 1
             shown = self.log.question()
-            if shown is None and self.log.apologised() and self.sent < MAX_UPDATES_PER_USER:
-                # The bot could not take the first message (its database restarting) and
-                # said so, asking for it again "in a moment": a person sends it again.
+            if (
+                shown is None
+                and self.log.asked_to_send_again()
+                and self.sent < MAX_UPDATES_PER_USER
+            ):
+                # The bot could not take the first message and said so, asking for it
+                # again "in a moment": a person sends it again. (Told to wait instead, the
+                # database down, they do not: Telegram's redelivery is answered.)
                 self.run.counts["sent_again"] += 1
                 await asyncio.sleep(SEND_AGAIN_AFTER_S)
                 updates = [self.api.command_update(self.user, "/start")]
