@@ -5,7 +5,8 @@ the id's hash). Each answer appends one line (its request number and the bubbles
 added) in a single ``write`` with ``O_APPEND``: no rename, no rewrite of what was there,
 which keeps the web chat's own cost per step small beside the conversation's durable
 write; an answer parses only the file's last lines (:meth:`WebChatFiles.tail`), the
-page all of them. A line torn by a kill is skipped when read (the lines before it stand).
+page all of them, and the writing process keeps each visitor's last lines as it wrote
+them, so the next answer does not read the file again. A line torn by a kill is skipped when read (the lines before it stand).
 :meth:`WebChatFiles.replace` rewrites a file atomically (a temporary file renamed over
 it). Nothing here is fsync'd: the conversation itself is, and a transcript lost to a
 power cut only shortens what the page shows. The folder is optional: absent, every
@@ -24,12 +25,15 @@ import json
 import logging
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "web_secret"
+TAILS_KEPT = 4096  # visitors whose transcript tail the writing process keeps (a few KB each)
 Entry = tuple[int, list[dict[str, Any]]]
 
 
@@ -84,14 +88,24 @@ class WebChatFiles:
         self.tmp = self.data_dir / "webchat" / "tmp"
         self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._names = itertools.count()  # next() is atomic: worker threads never share a name
+        self._chats = str(self.chats)
+        # The tails this process wrote (see tail()); only for the writer: a read-only store
+        # reads files another process writes.
+        self._tails: OrderedDict[str, tuple[int, list[Entry]]] | None = (
+            OrderedDict() if writable else None
+        )
+        self._tails_lock = threading.Lock()
         if writable and self.tmp.is_dir():
             for entry in os.scandir(self.tmp):  # rewrites that never finished
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
     def path(self, visitor: str) -> Path:
+        return Path(self._file(visitor))
+
+    def _file(self, visitor: str) -> str:
         fan = hashlib.sha256(visitor.encode()).hexdigest()[:2]
-        return self.chats / fan / f"{visitor}.jsonl"
+        return f"{self._chats}/{fan}/{visitor}.jsonl"
 
     def load(self, visitor: str) -> list[Entry]:
         try:
@@ -101,26 +115,74 @@ class WebChatFiles:
         return read_entries(raw, visitor)
 
     def tail(self, visitor: str) -> tuple[int, list[Entry]]:
+        """The file's line count and its newest entries (:func:`read_tail`).
+
+        The writing process keeps what it read or wrote of a visitor's tail (the
+        :data:`TAILS_KEPT` most recent visitors), updated by its own appends, rewrites and
+        deletions: one process holds a TinyDB data directory (its ``.lock``), so nobody
+        else changes these files, and the next answer need not open, read and parse the
+        file again. What is kept is the lines as a reader of the file parses them. The
+        entries returned are shared with what is kept: callers read them, never change them.
+        """
+        if self._tails is not None:
+            with self._tails_lock:
+                kept = self._tails.get(visitor)
+                if kept is not None:
+                    self._tails.move_to_end(visitor)
+                    return kept[0], list(kept[1])
         try:
-            raw = self.path(visitor).read_bytes()
+            with open(self._file(visitor), "rb") as file:
+                raw = file.read()
         except FileNotFoundError:
             return 0, []
-        return read_tail(raw, visitor)
+        lines, entries = read_tail(raw, visitor)
+        self._keep(visitor, (lines, entries))
+        return lines, list(entries)
+
+    def _keep(self, visitor: str, tail: tuple[int, list[Entry]] | None) -> None:
+        """Keep (or, with None, forget) the visitor's tail as the file now holds it."""
+        if self._tails is None:
+            return
+        with self._tails_lock:
+            if tail is None:
+                self._tails.pop(visitor, None)
+                return
+            self._tails[visitor] = tail
+            self._tails.move_to_end(visitor)
+            if len(self._tails) > TAILS_KEPT:
+                self._tails.popitem(last=False)
 
     def append(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
         line = entry_line(seq, bubbles)
-        path = self.path(visitor)
+        path = self._file(visitor)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # personal data
         except FileNotFoundError:  # the fan-out folder is new
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line)
+            written = os.write(fd, line)
+        except BaseException:
+            self._keep(visitor, None)  # the file may hold part of the line: read it again
+            raise
         finally:
             os.close(fd)
+        if self._tails is None:
+            return
+        with self._tails_lock:
+            kept = self._tails.get(visitor)
+        if kept is None:
+            return
+        entry = read_entry(line, visitor) if written == len(line) else None
+        if entry is None:  # a short write (a full disk): the file says what it holds
+            self._keep(visitor, None)
+            return
+        lines, entries = kept
+        mine_only = all(bubble.get("mine") for bubble in entry[1])
+        self._keep(visitor, (lines + 1, [*entries, entry] if mine_only else [entry]))
 
     def replace(self, visitor: str, seq: int, bubbles: list[dict[str, Any]]) -> None:
+        self._keep(visitor, None)
         path = self.path(visitor)
         self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.tmp / f"{self._prefix}-{next(self._names)}.tmp"
@@ -132,8 +194,12 @@ class WebChatFiles:
         except FileNotFoundError:  # the fan-out folder is new
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.replace(tmp, path)
+        line = entry_line(seq, bubbles)
+        entry = read_entry(line, visitor)
+        self._keep(visitor, (1, [entry]) if entry is not None else None)
 
     def delete(self, visitor: str) -> None:
+        self._keep(visitor, None)
         self.path(visitor).unlink(missing_ok=True)
 
     def stored_secret(self) -> str | None:

@@ -83,3 +83,47 @@ def test_answers_read_only_the_tail_and_a_long_file_keeps_the_page(tiny):
         f"me{COMPACT_AT + 4}",
         f"b{COMPACT_AT + 4}",
     ]
+
+
+def test_the_writing_process_keeps_the_tail_it_wrote(tiny):
+    """Regression: every answer opened, read and parsed the visitor's transcript file again
+    though this process (the only writer of a TinyDB data directory) had just written it.
+    The tail it keeps is what a fresh reader of the file gets, through appends, a rewrite
+    and a deletion; a read-only store (another process) keeps nothing and reads the file."""
+    from storage.webchat_files import WebChatFiles
+
+    files = tiny._web
+    fresh = WebChatFiles(tiny.data_dir, writable=False)
+    question = [{"text": "q?", "buttons": [["A", "q:a"]]}]
+    files.append("v5", 1, [{"text": "yes", "mine": True}, *question])
+    files.append("v5", 2, [{"text": "A", "mine": True}])
+    expected = fresh.tail("v5")
+    assert files.tail("v5") == expected  # read once from the file, then kept
+    files.append("v5", 3, [{"text": "B", "mine": True}])
+    expected = fresh.tail("v5")
+    assert expected == (
+        3,
+        [
+            (1, [{"text": "yes", "mine": True}, *question]),
+            (2, [{"text": "A", "mine": True}]),
+            (3, [{"text": "B", "mine": True}]),
+        ],
+    )
+    path = files.path("v5")
+    aside = path.with_suffix(".aside")
+    path.rename(aside)  # what the process kept answers, not the file
+    assert files.tail("v5") == expected and fresh.tail("v5") == (0, [])
+    aside.rename(path)
+    files.append("v5", 4, question)
+    assert files.tail("v5") == fresh.tail("v5") == (4, [(4, question)])
+    files.append("v5", 5, [])
+    assert files.tail("v5") == fresh.tail("v5") == (5, [(4, question), (5, [])])
+    files.replace("v5", 6, [{"text": "page"}])
+    assert files.tail("v5") == fresh.tail("v5") == (1, [(6, [{"text": "page"}])])
+    files.delete("v5")
+    assert files.tail("v5") == fresh.tail("v5") == (0, [])
+    files.append("v5", 7, question)  # not kept until read: the file holds one line
+    assert files.tail("v5") == fresh.tail("v5") == (1, [(7, question)])
+    with path.open("ab") as file:  # a reader of the file sees what is written there
+        file.write(b'{"seq":8,"add":[{"text":"x"}]}\n')
+    assert fresh.tail("v5")[0] == 2

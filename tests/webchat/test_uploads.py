@@ -9,7 +9,7 @@ import re
 import pytest
 from yarl import URL
 
-from bot.webchat.uploads import BODY_MAX
+from bot.webchat.uploads import BODY_MAX, FORM_MAX
 from flows.evidence import MAX_FILE_BYTES
 from flows.identity import UserKey
 from tests.webchat.conftest import ChatSite
@@ -125,3 +125,77 @@ async def test_files_where_the_conversation_takes_none_are_answered_without_keep
         assert me.last_status == 200
         assert "개인정보" in me.screen.last_bot() or me.screen.buttons
     assert not list(site.service.storage.spool_dir().iterdir())
+
+
+async def raw_post(site: ChatSite, me, head: str, body: bytes = b"") -> bytes:
+    """Send a POST /say by hand (the visitor's cookie) and return the status line (5 s at most)."""
+    host = site.url.removeprefix("http://")
+    reader, writer = await asyncio.open_connection(*host.split(":"))
+    cookie = me.http.cookie_jar.filter_cookies(URL(site.url))["chat"].value
+    writer.write(
+        (
+            f"POST /say HTTP/1.1\r\nHost: {host}\r\nCookie: chat={cookie}\r\n"
+            f"X-Chat-Script: 1\r\n{head}\r\n"
+        ).encode()
+        + body
+    )
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.readline(), 5)
+    finally:
+        writer.close()
+
+
+async def test_a_urlencoded_body_larger_than_any_answer_is_refused_before_it_is_read(
+    site: ChatSite,
+):
+    """Regression: a urlencoded answer was read whole up to aiohttp's 1 MiB before any check
+    of its own (the server waited for the body a Content-Length announced): a typed answer
+    is at most TEXT_MAX characters, so anything past FORM_MAX is refused at once."""
+    async with site.visitor(script=True) as me:
+        await me.open()
+        status = await raw_post(
+            site,
+            me,
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {FORM_MAX + 1}\r\n",
+        )
+        assert b" 413 " in status
+
+
+async def test_a_chunked_urlencoded_body_is_refused_as_soon_as_it_passes_the_cap(
+    site: ChatSite,
+):
+    """Without a Content-Length, the body is read only up to FORM_MAX, then refused (the
+    rest is never sent here: the answer must not wait for it)."""
+    async with site.visitor(script=True) as me:
+        await me.open()
+        piece = b"a" * (FORM_MAX + 10)
+        status = await raw_post(
+            site,
+            me,
+            "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n",
+            f"{len(piece):x}\r\n".encode() + piece + b"\r\n",
+        )
+        assert b" 413 " in status
+
+
+async def test_a_malformed_urlencoded_body_gets_a_friendly_answer(site: ChatSite):
+    """Bytes that are not UTF-8 (no browser sends them) get the polite 'page changed' answer,
+    never a traceback; percent-escapes that are not UTF-8 are read as replacement characters,
+    as before. Nothing is applied."""
+    async with site.visitor(script=True) as me:
+        await me.open()
+        await me.start()
+        before = me.screen.last_bot()
+        body = f"csrf={me.screen.csrf}&n={me.screen.n}&text=\xff\xfe".encode("latin-1")
+        status = await raw_post(
+            site,
+            me,
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n",
+            body,
+        )
+        assert b" 400 " in status
+        assert me.screen.last_bot() == before
+        await me.press("동의해요")  # the same form, well formed, is applied once
+        assert me.last_status == 200 and me.screen.last_bot() != before
