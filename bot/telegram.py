@@ -134,6 +134,9 @@ class TelegramChannel:
         self.settings = settings
         self.sequencer = service.sequencer  # the server's one, shared by every door
         self._told_to_wait: OrderedDict[int, None] = OrderedDict()
+        # Webhook mode: an update the webhook did not acknowledge (503) is delivered again.
+        # Polling acknowledges every update fetched, whatever became of it.
+        self._delivered_again = False
         self.application: Application | None = None
         self.activity = Activity()
         self.sender = Sender(self._bot, sleep=sleep)
@@ -179,6 +182,7 @@ class TelegramChannel:
         if not polling:
             builder = builder.updater(None)
         self._mark_in_response = not polling
+        self._delivered_again = not polling  # an unanswered webhook update comes again
         # Updates reach accept() one at a time and in order; it takes the user's
         # ticket and runs the work as a task, which is where concurrency comes from.
         application = builder.concurrent_updates(False).build()
@@ -367,16 +371,21 @@ class TelegramChannel:
         not "please send that again": a message sent again besides Telegram's redelivery
         would be processed too, its copy taken as the answer to the next question.
         And they are said once per update in this process (:data:`TOLD_TO_WAIT_KEPT`):
-        each redelivery that meets the outage again gets the 503 alone.
+        each redelivery that meets the outage again gets the 503 alone. Polling, nothing
+        delivers the update again (the next getUpdates acknowledges it): the person is
+        asked to send it again (``error.internal``).
         """
         log.warning("update %s not processed: the store cannot answer", update.update_id)
-        if update.update_id in self._told_to_wait:
-            return  # told (and the button's press answered) at an earlier delivery
-        self._told_to_wait[update.update_id] = None
-        while len(self._told_to_wait) > TOLD_TO_WAIT_KEPT:
-            self._told_to_wait.popitem(last=False)
         lang = pick_lang(language_code, self.settings.default_lang)
-        sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.wait"))])]
+        if not self._delivered_again:
+            sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.internal"))])]
+        elif update.update_id in self._told_to_wait:
+            return  # told (and the button's press answered) at an earlier delivery
+        else:
+            self._told_to_wait[update.update_id] = None
+            while len(self._told_to_wait) > TOLD_TO_WAIT_KEPT:
+                self._told_to_wait.popitem(last=False)
+            sent = [self.sender.send_all(chat_id, [Reply(t(lang, "error.wait"))])]
         if update.callback_query is not None:
             sent.append(self.sender.answer_query(update.callback_query.id))
         await asyncio.gather(*sent)

@@ -123,6 +123,33 @@ async def test_an_update_during_an_outage_tells_the_person_once_that_it_will_be_
             await bot.stop()
 
 
+async def test_an_update_polled_during_an_outage_asks_the_person_to_send_it_again(
+    own_server: PostgresServer, tmp_path: Path
+) -> None:
+    """Regression: in polling mode an update is acknowledged by the next getUpdates
+    whatever became of it, so nothing delivers one that met the database down again; the
+    person was told not to send it again, and it was lost. Polling, the person is asked
+    to send it again (and nothing was applied)."""
+    async with BotAPIStandIn() as api:
+        bot = PostgresBot(api, bot_settings(api, tmp_path / "data", "polling"), "polling")
+        bot.url = own_server.create_database("polled")
+        await bot.start()
+        try:
+            person = Person(bot, 7003)
+            await person.say("/start")
+            await person.press("agree")
+            own_server.halt()
+            during = await person.press("small_business")
+            assert SORRY_KO in during and WAIT_KO not in during, during
+            own_server.resume()
+            assert "어떤 분이신가요?" not in await person.press("small_business")
+            assert bot.storage.load_conversation(tg(person.id)).state == "service"
+        finally:
+            with contextlib.suppress(RuntimeError):  # already running again
+                own_server.resume()
+            await bot.stop()
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_700_000_000.0
