@@ -120,6 +120,8 @@ class TelegramChannel:
 
     channel = TELEGRAM  # as a ChannelNotifier: it serves Telegram people
     pushes = True  # the bot may message a person who wrote to it first
+    # An album in a draft written this recently may be another instance's (album_due).
+    album_orphan_s = 10.0
 
     def __init__(
         self,
@@ -134,6 +136,8 @@ class TelegramChannel:
         self.settings = settings
         self.sequencer = service.sequencer  # the server's one, shared by every door
         self._told_to_wait: OrderedDict[int, None] = OrderedDict()
+        # Albums found at start-up that another instance may be answering (album_due).
+        self.album_checks: set[asyncio.Task[None]] = set()
         # Webhook mode: an update the webhook did not acknowledge (503) is delivered again.
         # Polling acknowledges every update fetched, whatever became of it.
         self._delivered_again = False
@@ -205,13 +209,57 @@ class TelegramChannel:
         """The scheduler's start-up scan found ``record``: an album whose one reply was
         due when the process stopped (its timer lived in memory) is answered now.
 
+        On a store other instances may share (``Storage.remote``: PostgreSQL) the album
+        may be a live instance's, its quiet-period timer running or its reply on the way:
+        answered here too, the person got it twice. So an album whose draft was written
+        less than :attr:`album_orphan_s` ago is looked at again that long after it was
+        last written, and answered only if it is still there and the draft unchanged
+        (one still changing is looked at again later): then its instance has died.
+
         A :data:`bot.scheduler.Scanner`: called in a worker thread, it returns what to
         do on the event loop.
         """
         album = record.answers.get(ALBUM_KEY)
         if not album or record.user_id.channel != TELEGRAM:
             return None
-        return functools.partial(self.albums.reopen, record.user_id, album["group"])
+        wait = record.updated_at + self.album_orphan_s - self.service.clock()
+        if not self.storage.remote or wait <= 0:
+            return functools.partial(self.albums.reopen, record.user_id, album["group"])
+        user_id, group, written_at = record.user_id, album["group"], record.updated_at
+
+        def later() -> None:
+            check = asyncio.get_running_loop().create_task(
+                self._reopen_if_orphaned(user_id, group, written_at, wait)
+            )
+            self.album_checks.add(check)
+            check.add_done_callback(self.album_checks.discard)
+
+        return later
+
+    async def _reopen_if_orphaned(
+        self, user_id: UserKey, group: str, written_at: float, wait: float
+    ) -> None:
+        """Answer ``group`` once the draft has stayed as ``written_at`` left it for
+        :attr:`album_orphan_s` (see :meth:`album_due`). Not work in progress: a stop
+        cancels it (:meth:`drain`), and the next instance to start looks at the album."""
+        while True:
+            await asyncio.sleep(max(wait, 0.0))
+            try:
+                record = await asyncio.to_thread(self.storage.load_conversation, user_id)
+            except StoreUnavailable:  # the database down: look again a while later
+                wait = self.album_orphan_s
+                continue
+            except Exception:
+                log.exception("album %s of user %s: not looked at again", group, user_id)
+                return
+            album = record.answers.get(ALBUM_KEY) if record is not None else None
+            if record is None or not album or album["group"] != group:
+                return  # answered by its instance (or the draft moved on)
+            if record.updated_at == written_at:
+                self.albums.reopen(user_id, group)  # work in progress from here on
+                return
+            written_at = record.updated_at
+            wait = written_at + self.album_orphan_s - self.service.clock()
 
     # -- receiving --------------------------------------------------------------------------
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -489,7 +537,10 @@ class TelegramChannel:
         await self.activity.wait_idle()
 
     async def drain(self) -> None:
-        """On shutdown: answer open albums, then wait until idle."""
+        """On shutdown: answer open albums, then wait until idle (an album another
+        instance may still be answering is left to the next start, see :meth:`album_due`)."""
+        for check in list(self.album_checks):
+            check.cancel()
         self.albums.close_all()
         await self.idle()
 

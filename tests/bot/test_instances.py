@@ -425,3 +425,61 @@ async def test_a_first_update_redelivered_after_its_instance_died_unanswered_is_
             assert await other.process(update) == []  # answered now: a duplicate sends nothing
         finally:
             await other.stop()
+
+
+async def test_an_album_another_instance_is_answering_is_not_answered_again_at_start_up(
+    pg_database: str, tmp_path, monkeypatch
+):
+    """Regression: an instance's start-up scan answered every album stored in a draft,
+    as one process's restart owes them all; on PostgreSQL that included an album a live
+    instance had just taken (its quiet-period timer running, or its reply on the way), so
+    the person got its reply twice. Now, on a shared store, an album whose draft was
+    written in the last ``album_orphan_s`` is looked at again that long after it was
+    last written, and answered only if it is still there, unchanged: an album of a dead
+    instance is still answered once."""
+    from bot.intake import IncomingFiles
+    from bot.telegram import TelegramChannel
+    from flows.messages import AlbumDeliveredInput, AlbumEndInput
+    from tests.support.bot_api import BotAPIStandIn
+    from tests.support.running_bot import RunningBot, bot_settings
+
+    monkeypatch.setattr(TelegramChannel, "album_orphan_s", 3.0, raising=False)
+    script = report_script()
+    files_at = next(i for i, s in enumerate(script) if isinstance(s, tuple))
+    alive = PostgresStorage(pg_database, pool_size=2)  # an instance answering its album
+    async with BotAPIStandIn() as api:
+        users = [tg(api.user(810_000_040 + n, f"User{40 + n}", "ko")["id"]) for n in range(2)]
+        service = service_on(alive)
+        for user in users:
+            for message in script[:files_at]:
+                service.handle(user, message)
+            photo = IncomingFile(f"{user.id}.jpg", "image/jpeg", 4, b"\xff\xd8ab")
+            service.handle(user, IncomingFiles((photo,), group=f"album-{user.id}"))
+
+        class OnPostgres(RunningBot):
+            def open_storage(self) -> PostgresStorage:
+                return PostgresStorage(pg_database, pool_size=4)
+
+        starting = OnPostgres(api, bot_settings(api, tmp_path / "b", "webhook"), "webhook")
+        await starting.start()
+        try:
+            assert starting.channel is not None and starting.storage is not None
+            # What its start-up scan does with each stored draft:
+            for user in users:
+                due = starting.channel.album_due(starting.storage.load_conversation(user))
+                assert due is not None
+                due()
+            # A moment later (well within album_orphan_s: its quiet period is 1 s) the live
+            # instance's timer answers the first person's album.
+            await asyncio.sleep(0.3)
+            answering, dead = users
+            service.handle(answering, AlbumEndInput(f"album-{answering.id}"))
+            service.handle(answering, AlbumDeliveredInput(f"album-{answering.id}"))
+            await asyncio.gather(*starting.channel.album_checks)
+            await starting.channel.idle()
+            assert api.messages_to(int(answering.id)) == [], "the album was answered twice"
+            sent = api.messages_to(int(dead.id))  # the other's instance died: answered once
+            assert len(sent) == 1, sent
+        finally:
+            await starting.stop()
+            alive.close()
