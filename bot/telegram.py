@@ -306,7 +306,7 @@ class TelegramChannel:
                 message = None
             async with self.sequencer.turn(user_id, ticket):
                 try:
-                    seen = await self._in_store(
+                    seen = self._checks_seen(user_id, message) and await self._in_store(
                         self.storage.seen_request, TELEGRAM, str(update.update_id)
                     )
                 except StoreUnavailable:  # PostgreSQL down: asked to wait, delivered again
@@ -328,6 +328,22 @@ class TelegramChannel:
                 for f in message.files:  # taken over by the store, or not wanted: gone
                     if f.path is not None:
                         f.path.unlink(missing_ok=True)
+
+    def _checks_seen(self, user_id: UserKey, message: object) -> bool:
+        """Whether the door asks ``seen_request`` before processing the update.
+
+        Not when the update goes to the intake's turn on a store whose turn claims it
+        (``Storage.claims_in_turn``: PostgreSQL): the claim finds a duplicate and
+        ``take_unreplied`` one answered already, in the turn's own worker-thread call,
+        so a separate check was one round trip and one thread hand-off more per update.
+        Still asked for what no turn claims (no input, a staff command) and for a file,
+        so that a duplicate is not downloaded again before the turn finds it.
+        """
+        if not self.storage.claims_in_turn:
+            return True
+        if message is None or isinstance(message, FileMessage):
+            return True
+        return isinstance(message, CommandInput) and self.staff.handles(user_id, message)
 
     async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
         """A small store call: on the event loop, or in a worker thread when the store

@@ -49,6 +49,10 @@ class Storage(ABC):
     # (seen_request, mark_request) in a worker thread, never on its event loop. Memory
     # and TinyDB answer those from memory or a buffered append: on the loop is cheaper.
     remote: bool = False
+    # user_turn claims its request (PostgreSQL: ON CONFLICT DO NOTHING), so a door that
+    # takes a request through the turn needs no seen_request before it: the claim finds
+    # a duplicate (and take_unreplied one already answered) in the same worker-thread call.
+    claims_in_turn: bool = False
 
     # -- conversations in progress -------------------------------------------------
     @abstractmethod

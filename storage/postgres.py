@@ -198,6 +198,7 @@ class PostgresStorage(Storage):
     """
 
     remote = True  # each call is a round trip, a write a commit waiting for the WAL flush
+    claims_in_turn = True  # user_turn's claim (storage/postgres_turns.py) finds a duplicate
 
     def __init__(
         self,

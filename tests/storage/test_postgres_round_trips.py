@@ -193,3 +193,60 @@ def test_one_update_takes_at_most_nine_round_trips(pg, round_trips, make_convers
         assert pg.undelivered_notices(user) == []
     pg.mark_request(TELEGRAM, "1001")
     assert total(round_trips) <= 9, round_trips
+
+
+@pytest.fixture
+def hand_offs(monkeypatch):
+    """The worker-thread calls the Telegram door makes (``asyncio.to_thread`` from
+    bot/telegram.py), by the name of what each runs."""
+    import asyncio
+    import sys
+
+    made: list[str] = []
+    to_thread = asyncio.to_thread
+
+    def counting(func, /, *args, **kwargs):
+        if sys._getframe(1).f_globals.get("__name__") == "bot.telegram":
+            made.append(getattr(func, "__qualname__", repr(func)))
+        return to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counting)
+    return made
+
+
+async def test_an_update_through_the_telegram_door_is_two_hand_offs(
+    pg_database, tmp_path, round_trips, hand_offs
+):
+    """Regression: the Telegram door asked ``seen_request`` in a worker thread before the
+    turn (a round trip and a thread hand-off per update), though the turn's claim (``ON
+    CONFLICT DO NOTHING``) finds a duplicate by itself: three hand-offs (seen, turn, mark)
+    and nine round trips per update (bench/e2e.py --store postgres: an instance behind the
+    balancer cost 1.5x TinyDB's CPU per update). Now the turn (the claim, the intake, the
+    mailbox) and, after the reply, the mark: two. A duplicate of the answered update still
+    sends nothing, and is not processed again."""
+    from tests.support.bot_api import BotAPIStandIn
+    from tests.support.running_bot import RunningBot, bot_settings
+
+    class OnPostgres(RunningBot):
+        def open_storage(self) -> PostgresStorage:
+            return PostgresStorage(pg_database, pool_size=4)
+
+    async with BotAPIStandIn() as api:
+        bot = OnPostgres(api, bot_settings(api, tmp_path / "data", "webhook"), "webhook")
+        await bot.start()
+        try:
+            person = api.user(820_000_001, "User", "ko")
+            assert await bot.process(api.command_update(person, "/start"))
+            hand_offs.clear()
+            round_trips.clear()
+            update = api.text_update(person, "안녕하세요")
+            assert await bot.process(update)
+            assert hand_offs == ["IntakeService.handle_request", "PostgresStorage.mark_request"]
+            # The claim with its BEGIN and COMMIT, load, save, release, mailbox, mark.
+            assert total(round_trips) <= 8, round_trips
+            assert bot.storage.seen_request(TELEGRAM, str(update["update_id"]))
+            before = bot.storage.load_conversation(tg(820_000_001))
+            assert await bot.process(update) == []  # a duplicate: nothing sent, nothing done
+            assert bot.storage.load_conversation(tg(820_000_001)) == before
+        finally:
+            await bot.stop()
