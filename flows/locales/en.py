@@ -295,8 +295,8 @@ MESSAGES: dict[str, str] = {
         "Please send that again in a moment."
     ),
     "error.wait": (
-        "Sorry, I can't save answers for a moment. Your answers are safe, and I'll "
-        "answer this message by myself as soon as I can. No need to send it again."
+        "Sorry, I can't save anything for a moment. Your answers so far are safe, and "
+        "I'll reply to this message by myself as soon as I can. No need to send it again."
     ),
     "error.corrupt": (
         "Sorry, I couldn't load your draft. Our staff will look into it. "
