@@ -365,11 +365,11 @@ class TelegramChannel:
         if message is None:
             if query is not None:
                 await self.sender.answer_query(query.id)
-            self.storage.mark_request(TELEGRAM, str(update.update_id))
+            await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
             return None
         if isinstance(message, CommandInput) and self.staff.handles(user_id, message):
             await self.staff.answer(chat_id, message)
-            self.storage.mark_request(TELEGRAM, str(update.update_id))
+            await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
             return None
         handled: Handled | None = None
         try:
@@ -496,7 +496,7 @@ class TelegramChannel:
 
     async def _refuse_group(self, update: Update) -> None:
         """In a group the bot takes no report; it asks to be messaged directly (once per update)."""
-        if self.storage.seen_request(TELEGRAM, str(update.update_id)):
+        if await self._in_store(self.storage.seen_request, TELEGRAM, str(update.update_id)):
             return
         message = update.effective_message
         chat = update.effective_chat
@@ -506,10 +506,10 @@ class TelegramChannel:
                 await self.sender.call(
                     lambda: self._bot().send_message(chat.id, t(lang, "group_chat")), attempts=2
                 )
-        self.storage.mark_request(TELEGRAM, str(update.update_id))
+        await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
 
     async def _forget(self, update: Update) -> None:
-        self.storage.mark_request(TELEGRAM, str(update.update_id))
+        await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(

@@ -483,3 +483,43 @@ async def test_an_album_another_instance_is_answering_is_not_answered_again_at_s
         finally:
             await starting.stop()
             alive.close()
+
+
+async def test_a_staff_commands_mark_is_not_made_on_the_event_loop_on_postgresql(
+    pg_database: str, tmp_path
+):
+    """Regression: the Telegram door made its update marks in a worker thread on
+    PostgreSQL (a mark is a durable commit: the event loop would wait for its WAL flush,
+    and every other person's update with it), except after a staff command, an update
+    with no input and a message in a group, whose marks still ran on the event loop."""
+    import dataclasses
+    import threading
+
+    from tests.support.bot_api import BotAPIStandIn
+    from tests.support.running_bot import RunningBot, bot_settings
+
+    on_loop: list[bool] = []
+
+    class Watched(PostgresStorage):
+        def mark_request(self, channel: str, request_id: str) -> None:
+            on_loop.append(threading.current_thread() is threading.main_thread())
+            super().mark_request(channel, request_id)
+
+    class OnPostgres(RunningBot):
+        def open_storage(self) -> PostgresStorage:
+            return Watched(pg_database, pool_size=4)
+
+    async with BotAPIStandIn() as api:
+        staff = api.user(810_000_050, "Staff", "ko")
+        settings = dataclasses.replace(
+            bot_settings(api, tmp_path / "b", "webhook"), staff_ids=frozenset({staff["id"]})
+        )
+        bot = OnPostgres(api, settings, "webhook")
+        await bot.start()
+        try:
+            assert await bot.process(api.command_update(staff, "/stats"))
+            group = api.text_update(staff, "hello", chat_type="group", chat_id=-100_500)
+            assert await api.deliver(group) == 200
+            assert on_loop == [False, False], on_loop
+        finally:
+            await bot.stop()
