@@ -45,6 +45,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.activity import Activity
 from bot.intake import Handled, IncomingFiles, IntakeService
+from bot.request_marks import RequestMarks
 from bot.settings import Settings
 from bot.staff.telegram_commands import TelegramStaffCommands
 from bot.telegram_albums import Albums
@@ -141,6 +142,7 @@ class TelegramChannel:
         # Webhook mode: an update the webhook did not acknowledge (503) is delivered again.
         # Polling acknowledges every update fetched, whatever became of it.
         self._delivered_again = False
+        self._marks = RequestMarks(self.storage)
         self.application: Application | None = None
         self.activity = Activity()
         self.sender = Sender(self._bot, sleep=sleep)
@@ -419,7 +421,10 @@ class TelegramChannel:
             "update %s of user %s: sending %d replies", update.update_id, user_id, len(replies)
         )
         await asyncio.gather(self.sender.send_all(chat_id, replies, pressed=pressed), *extras)
-        await self._in_store(self.storage.mark_request, TELEGRAM, str(update.update_id))
+        if self.storage.remote:  # with the marks of the updates answered meanwhile
+            await self._marks.mark(TELEGRAM, str(update.update_id))
+        else:
+            self.storage.mark_request(TELEGRAM, str(update.update_id))
         log.debug("update %s of user %s: replied, marked", update.update_id, user_id)
         if isinstance(message, IncomingFiles) and message.group:
             self.albums.item_done(user_id, chat_id, message.group, language_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -281,6 +281,15 @@ class Storage(ABC):
         question again; a reply that changes nothing (``/status``, a staff export)
         is sent again. Raises ValueError for a malformed channel name or request id.
         """
+
+    def mark_requests(self, requests: Sequence[tuple[str, str]]) -> None:
+        """:meth:`mark_request` for each ``(channel, request_id)``, in order. A store that
+        waits on a server makes them together (PostgreSQL: one statement for those its
+        turns claimed): the Telegram door marks the updates answered meanwhile in one call
+        (:class:`bot.request_marks.RequestMarks`). Raises when any could not be marked.
+        """
+        for channel, request_id in requests:
+            self.mark_request(channel, request_id)
 
     # -- one person's turn, across processes (storage/postgres_turns.py) --------------
     @contextmanager

@@ -198,7 +198,7 @@ def test_one_update_takes_at_most_nine_round_trips(pg, round_trips, make_convers
 @pytest.fixture
 def hand_offs(monkeypatch):
     """The worker-thread calls the Telegram door makes (``asyncio.to_thread`` from
-    bot/telegram.py), by the name of what each runs."""
+    bot/telegram.py and its marks, bot/request_marks.py), by the name of what each runs."""
     import asyncio
     import sys
 
@@ -206,7 +206,7 @@ def hand_offs(monkeypatch):
     to_thread = asyncio.to_thread
 
     def counting(func, /, *args, **kwargs):
-        if sys._getframe(1).f_globals.get("__name__") == "bot.telegram":
+        if sys._getframe(1).f_globals.get("__name__") in ("bot.telegram", "bot.request_marks"):
             made.append(getattr(func, "__qualname__", repr(func)))
         return to_thread(func, *args, **kwargs)
 
@@ -241,7 +241,7 @@ async def test_an_update_through_the_telegram_door_is_two_hand_offs(
             round_trips.clear()
             update = api.text_update(person, "안녕하세요")
             assert await bot.process(update)
-            assert hand_offs == ["IntakeService.handle_request", "PostgresStorage.mark_request"]
+            assert hand_offs == ["IntakeService.handle_request", "PostgresStorage.mark_requests"]
             # The claim with its BEGIN and COMMIT, load, save, release, mailbox, mark.
             assert total(round_trips) <= 8, round_trips
             assert bot.storage.seen_request(TELEGRAM, str(update["update_id"]))
@@ -250,3 +250,22 @@ async def test_an_update_through_the_telegram_door_is_two_hand_offs(
             assert bot.storage.load_conversation(tg(820_000_001)) == before
         finally:
             await bot.stop()
+
+
+def test_the_marks_of_several_claimed_requests_are_one_statement(pg, round_trips):
+    """Regression: each answered mark was a statement (a commit) of its own; the marks the
+    door makes together (bot/request_marks.py) are one. One no turn claimed is stored."""
+    for n in (1101, 1102, 1103):
+        with pg.user_turn(tg(n), (TELEGRAM, str(n))) as claimed:
+            assert claimed
+    round_trips.clear()
+    pg.mark_requests([(TELEGRAM, "1101"), (TELEGRAM, "1102"), (TELEGRAM, "1103")])
+    assert round_trips["queries"] == 1 and round_trips["transactions"] == 0, round_trips
+    pg.mark_requests([(TELEGRAM, "1104"), ("webchat", "1101")])  # no turn claimed these
+    for request in ((TELEGRAM, "1101"), (TELEGRAM, "1102"), (TELEGRAM, "1103"),
+                    (TELEGRAM, "1104"), ("webchat", "1101")):  # fmt: skip
+        assert pg.seen_request(*request), request
+        assert not pg.take_unreplied(*request, wait=0)
+    assert not pg.seen_request(TELEGRAM, "1105")
+    with pytest.raises(ValueError):
+        pg.mark_requests([(TELEGRAM, "")])
