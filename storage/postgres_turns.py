@@ -17,8 +17,8 @@ request one transaction, whichever instance took it:
    turn's connection, inside its transaction (:class:`TurnPool`);
 4. commit when the body returns (then the caller replies); a body that raises rolls
    everything back, the request's id too, so a redelivery processes it again.
-5. once the replies were sent the door marks the request (``mark_request``), which sets
-   its ``replied``. An instance killed between the commit and that mark leaves a claim
+5. once the replies were sent the door marks the request (``mark_request``; the
+   Telegram door several at once, ``mark_requests``), which sets its ``replied``. An instance killed between the commit and that mark leaves a claim
    never answered: a duplicate that finds the claim waits outside the turn (no lock held)
    for ``replied`` (:func:`take_unreplied`), and when it does not come takes the request
    over (``claimed_at`` moved on, so of several duplicates one does) and asks the
