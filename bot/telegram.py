@@ -348,9 +348,11 @@ class TelegramChannel:
         return isinstance(message, CommandInput) and self.staff.handles(user_id, message)
 
     async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
-        """A small store call (the seen check): on the event loop, or in a worker thread
+        """A small store call (the seen check; the mark of an update no turn took: a staff
+        command, no input, a group message): on the event loop, or in a worker thread
         when the store waits on a server for each (``Storage.remote``: PostgreSQL). The
-        answered mark goes through :class:`~bot.request_marks.RequestMarks` there."""
+        answered mark of a turn's update goes through
+        :class:`~bot.request_marks.RequestMarks` there."""
         if self.storage.remote:
             return await asyncio.to_thread(call, *args)
         return call(*args)
