@@ -5,7 +5,8 @@ store's spool folder (:meth:`storage.Storage.spool_dir`), hashed on the way, and
 being written the moment it passes :data:`flows.evidence.MAX_FILE_BYTES` (the same limit
 as Telegram's; the flow then refuses it by name as too big). A body larger than all the
 files a report may take together is refused before it is read (by its Content-Length)
-or as soon as it passes that size (without one). Whatever goes wrong, a file written
+or as soon as it passes that size (without one); a form without files likewise past
+:data:`FORM_MAX`. Whatever goes wrong, a file written
 here is deleted: a broken upload keeps nothing, and after the flow has had its turn
 the caller deletes what the store did not take over (:meth:`Form.discard`).
 """
