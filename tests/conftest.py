@@ -62,6 +62,18 @@ def pg_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
+@pytest.fixture
+def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
+    """A durable PostgreSQL server of the test's own, for a test that stops, crashes or
+    restarts it (the session's ``pg_server`` is shared; asking for it first skips or
+    fails this one the same way when PostgreSQL is missing)."""
+    bindir = find_bindir()
+    assert bindir is not None
+    server = PostgresServer(bindir, settings={}).start()
+    yield server
+    server.stop()
+
+
 _databases = itertools.count(1)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,12 @@ from flows.policy import load_policy
 from storage.postgres import PostgresStorage
 from tests.bot.test_kakao import running
 from tests.support.bot_api import BotAPIStandIn
-from tests.support.postgres_server import PostgresServer, find_bindir
+from tests.support.postgres_server import PostgresServer
 from tests.support.running_bot import Person, RunningBot, bot_settings
 from tests.support.users import tg
 
 SORRY_KO = "잠시 뒤 다시 보내 주세요"
 WAIT_KO = "다시 보내지 않으셔도 돼요"  # Telegram: its redelivery is processed by itself
-
-
-@pytest.fixture
-def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    assert bindir is not None
-    server = PostgresServer(bindir, settings={}).start()
-    yield server
-    server.stop()
 
 
 class PostgresBot(RunningBot):

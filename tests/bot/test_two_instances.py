@@ -29,7 +29,6 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,7 +54,7 @@ from tests.soak.kill_soak import (
 from tests.staff.test_web import CSRF
 from tests.support.bot_api import SECRET_HEADER, JSONDict
 from tests.support.haproxy import haproxy, require_haproxy
-from tests.support.postgres_server import PostgresServer, find_bindir
+from tests.support.postgres_server import PostgresServer
 from tests.support.running_bot import bot_settings
 
 pytestmark = pytest.mark.slow
@@ -355,16 +354,6 @@ def verify(
         "reminders_sent": sent_reminders,
         "reminders_stored": sum(stored_reminders.values()),
     }, problems
-
-
-@pytest.fixture
-def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
-    """A server of the test's own (durable), to stop and start again."""
-    bindir = find_bindir()
-    assert bindir is not None
-    server = PostgresServer(bindir, settings={}).start()
-    yield server
-    server.stop()
 
 
 async def test_a_simulated_person_whose_first_message_met_the_outage_finishes(

@@ -7,25 +7,14 @@ time: the tests count failures; ``bench/pg_restart.py`` prints how long serving 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import psycopg
 import pytest
 
 from storage import StorageError
 from storage.postgres import DatabaseUnavailable, PostgresStorage
-from tests.support.postgres_server import PostgresServer, find_bindir
 from tests.support.users import tg
-
-
-@pytest.fixture
-def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
-    """A durable server of the test's own (``pg_server`` only says whether one can run)."""
-    bindir = find_bindir()
-    assert bindir is not None
-    server = PostgresServer(bindir, settings={}).start()
-    yield server
-    server.stop()
 
 
 def _failures(calls: list[Callable[[], object]]) -> list[str]:

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.support.postgres_server import PostgresServer, find_bindir
 from tests.webchat.conftest import open_site
 
 SORRY_KO = "잠시 뒤 다시 보내 주세요"
-
-
-@pytest.fixture
-def own_server(pg_server: PostgresServer) -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    assert bindir is not None
-    server = PostgresServer(bindir, settings={}).start()
-    yield server
-    server.stop()
 
 
 async def test_an_answer_during_an_outage_gets_the_friendly_words_and_the_next_is_taken(
