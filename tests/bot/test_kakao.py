@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from flows.identity import UserKey
 from flows.messages import Reply
 from storage import Storage
 from storage.tinydb_store import TinyDBStorage
+from tests.support.gate import Gate
 from tests.support.kakao_platform import KakaoPerson, KakaoPlatform, Photo, kakao_platform
 from tests.support.running_bot import free_port
 
@@ -244,36 +244,6 @@ async def test_a_retried_request_has_one_effect(tmp_path: Path) -> None:
         assert record is not None and record.state == "business_number"
 
 
-class Gate:
-    """Holds a store call (on the server's worker thread) until the test lets it go.
-
-    ``entered`` is set when a call is held, ``left`` once it went on: an answer that
-    arrives while ``left`` is not set was given without waiting for the disk, which is
-    what the slow-disk tests check (no clock is read). A call is let go after
-    ``limit_s`` at the latest, so a door that does wait fails the test instead of hanging.
-    """
-
-    def __init__(self, limit_s: float = 30.0) -> None:
-        self.limit_s = limit_s
-        self.closed = threading.Event()
-        self.entered = threading.Event()
-        self.released = threading.Event()
-        self.left = threading.Event()
-
-    def close(self) -> None:
-        self.closed.set()
-
-    def open(self) -> None:
-        self.closed.clear()
-        self.released.set()
-
-    def hold(self) -> None:
-        if self.closed.is_set():
-            self.entered.set()
-            self.released.wait(self.limit_s)
-            self.left.set()
-
-
 class SlowDisk(TinyDBStorage):
     """A TinyDB store whose conversation saves wait at ``gate`` while it is closed."""
 
@@ -282,11 +252,11 @@ class SlowDisk(TinyDBStorage):
         self.gate = Gate()
 
     def save_conversation(self, record: Any) -> None:
-        self.gate.hold()
-        super().save_conversation(record)
+        with self.gate.hold():
+            super().save_conversation(record)
 
 
-async def test_a_slow_disk_answers_within_five_seconds_by_the_callback(tmp_path: Path) -> None:
+async def test_an_answer_held_by_a_slow_disk_comes_by_the_callback(tmp_path: Path) -> None:
     """Regression: a reply must never take Kakao's 5 s; the callback carries the late one."""
     store = SlowDisk(tmp_path / "data")
     async with running(tmp_path / "data", storage=store) as bot:
@@ -317,8 +287,7 @@ async def test_a_slow_disk_without_the_callback_shows_the_answer_next(tmp_path: 
         working = await person.press("동의해요")
         assert "처리하고 있어요" in working and person.labels == ["이어서 보기"]
         store.gate.open()
-        await asyncio.to_thread(store.gate.left.wait, store.gate.limit_s)
-        await asyncio.sleep(0.1)  # the save after the gate, in the same worker thread
+        await store.gate.until_left()  # the held save done
         shown = await person.press("이어서 보기")
         assert "소상공인" in person.labels, shown
         record = bot.storage.load_conversation(UserKey("kakao", USER))
@@ -628,8 +597,8 @@ class SlowMarks(TinyDBStorage):
         self.gate = Gate()
 
     def mark_request(self, channel: str, request_id: str) -> None:
-        self.gate.hold()
-        super().mark_request(channel, request_id)
+        with self.gate.hold():
+            super().mark_request(channel, request_id)
 
 
 async def test_a_slow_request_mark_does_not_hold_the_answer(tmp_path: Path) -> None:
@@ -714,9 +683,10 @@ class SlowUploadChecks(TinyDBStorage):
         self.gate = Gate()
 
     def seen_request(self, channel: str, request_id: str) -> bool:
-        if channel == "kakao_upload":
-            self.gate.hold()
-        return super().seen_request(channel, request_id)
+        if channel != "kakao_upload":
+            return super().seen_request(channel, request_id)
+        with self.gate.hold():
+            return super().seen_request(channel, request_id)
 
 
 async def test_a_slow_upload_page_does_not_hold_the_skill(tmp_path: Path) -> None:
@@ -733,7 +703,7 @@ async def test_a_slow_upload_page_does_not_hold_the_skill(tmp_path: Path) -> Non
         body = other.payload(agree["messageText"], extra=agree["extra"])
         store.gate.close()
         page = asyncio.create_task(bot.http.get(link))  # the client shares the server's loop
-        await asyncio.to_thread(store.gate.entered.wait, store.gate.limit_s)  # check under way
+        await store.gate.until_entered()  # the page's check under way
         async with bot.http.post(
             bot.url, json=body, headers={"X-Kakao-Skill-Secret": SECRET}
         ) as response:
@@ -752,8 +722,8 @@ class SlowLangs(TinyDBStorage):
         self.gate = Gate()
 
     def load_user_lang(self, user_id: UserKey) -> str | None:
-        self.gate.hold()
-        return super().load_user_lang(user_id)
+        with self.gate.hold():
+            return super().load_user_lang(user_id)
 
 
 async def test_a_slow_language_look_up_does_not_hold_the_answer(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ import aiohttp
 from flows.identity import UserKey
 from storage import CaseFilter
 from storage.postgres import PostgresStorage
-from tests.bot.test_kakao import SECRET, USER, Gate, running
+from tests.bot.test_kakao import SECRET, USER, running
+from tests.support.gate import Gate
 from tests.support.kakao_platform import KakaoPerson
 
 STEPS = (
@@ -130,8 +131,8 @@ class SlowPostgres(PostgresStorage):
         self.gate = Gate()
 
     def save_conversation(self, record: Any) -> None:
-        self.gate.hold()
-        super().save_conversation(record)
+        with self.gate.hold():
+            super().save_conversation(record)
 
 
 async def test_an_answer_too_late_for_one_instance_is_shown_by_the_other(

@@ -13,32 +13,13 @@ person's answer must arrive while it is still held.
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 from typing import Any
 
 from storage.tinydb_store import TinyDBStorage
 from tests.support.bot_api import BotAPIStandIn
+from tests.support.gate import HANG_S, Gate
 from tests.support.running_bot import RunningBot, bot_settings
-
-
-class Gate:
-    """Holds a call (on whatever thread makes it) until the test lets it go, ``limit_s`` at
-    most, so a door that waits on the event loop fails the test instead of hanging it."""
-
-    def __init__(self, limit_s: float = 5.0) -> None:
-        self.limit_s = limit_s
-        self.closed = threading.Event()
-        self.entered = threading.Event()
-        self.released = threading.Event()
-        self.left = threading.Event()
-
-    def hold(self) -> None:
-        if self.closed.is_set():
-            self.closed.clear()  # one call held
-            self.entered.set()
-            self.released.wait(self.limit_s)
-            self.left.set()
 
 
 class ServerLikeStore(TinyDBStorage):
@@ -51,8 +32,8 @@ class ServerLikeStore(TinyDBStorage):
         self.gate = Gate()
 
     def mark_request(self, channel: str, request_id: str) -> None:
-        self.gate.hold()
-        super().mark_request(channel, request_id)
+        with self.gate.hold():
+            super().mark_request(channel, request_id)
 
 
 class RunningOnServer(RunningBot):
@@ -68,21 +49,20 @@ async def test_a_mark_waiting_on_the_server_holds_up_no_one_else(tmp_path: Path)
             store = bot.storage
             assert isinstance(store, ServerLikeStore)
             first, second = api.user(7001), api.user(7002)
-            store.gate.closed.set()
+            store.gate.close(calls=1)  # the first person's mark only
             update = api.text_update(first, "/start")
             held = asyncio.create_task(api.deliver(update))
-            await asyncio.to_thread(store.gate.entered.wait, 10)
-            assert store.gate.entered.is_set()  # the first person's mark is being made
+            await store.gate.until_entered()  # the first person's mark is being made
             assert await api.deliver(api.text_update(second, "/start")) == 200
-            replies = await api.wait_for_messages(7002, 1, timeout=10)
+            replies = await api.wait_for_messages(7002, 1, timeout=HANG_S)
             assert "동의하시나요?" in replies[0]["text"]
             # Answered while the first mark was still held: the loop did not wait for it.
             assert not store.gate.left.is_set()
-            store.gate.released.set()
+            store.gate.open()
             assert await held == 200
             assert store.seen_request("telegram", str(update["update_id"]))
         finally:
             store_gate = getattr(bot.storage, "gate", None)
             if store_gate is not None:
-                store_gate.released.set()
+                store_gate.open()
             await bot.stop()
