@@ -20,6 +20,8 @@ _BASE = len(ALPHABET)
 # the 1015 outage a guessed number hits a real case about once in 8 million tries.
 RANDOM_LENGTH = 8
 LENGTH = RANDOM_LENGTH + 1  # plus the check character, last
+_PAYLOADS = _BASE**RANDOM_LENGTH
+_DRAW_LIMIT = (1 << 64) // _PAYLOADS * _PAYLOADS  # 64-bit draws at or above it are redrawn
 GROUP = 3  # shown as XXX-XXX-XXX
 
 # What people put between or around the characters: spaces, hyphens and dashes.
@@ -48,7 +50,18 @@ def new_case_number() -> str:
     Uniqueness is not promised here: the storage that records the case creates
     its file or row exclusively and draws again on a clash.
     """
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    # One draw for all 8 symbols (secrets.choice per symbol was a getrandom each), uniform
+    # over the 31**8 payloads: 64 random bits, drawn again in the last, incomplete range.
+    while True:
+        value = int.from_bytes(secrets.token_bytes(8), "big")
+        if value < _DRAW_LIMIT:
+            break
+    value %= _PAYLOADS
+    symbols = []
+    for _ in range(RANDOM_LENGTH):
+        value, digit = divmod(value, _BASE)
+        symbols.append(ALPHABET[digit])
+    payload = "".join(symbols)
     return _group(payload + _check_char(payload))
 
 

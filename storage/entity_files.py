@@ -11,7 +11,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage as TinyDBStorageBase
 from tinydb.table import Document
 
-from storage.durable_files import DurableFiles
+from storage.durable_files import DurableFiles, read_file
 from storage.errors import CorruptFile
 
 # Each entity file is a TinyDB database with one table holding one document.
@@ -35,8 +35,7 @@ def read_document(path: Path | str, table: str) -> dict[str, Any] | None:
     to do with the file is the caller's business.
     """
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_file(path)
     except FileNotFoundError:
         return None
     try:
@@ -64,6 +63,8 @@ class EntityFileStorage(TinyDBStorageBase):
     the target and fsyncs the folder: readers and crashes see the old file or
     the new one, never a mix. ``read`` raises ValueError for a file that is not
     a TinyDB JSON document; :class:`EntityFiles` turns that into quarantine.
+    After a ``read``, ``found`` says whether the file was there (no second look
+    at the disk to tell a missing file from one without the document).
     """
 
     def __init__(self, path: Path, *, files: DurableFiles, mode: WriteMode) -> None:
@@ -71,6 +72,7 @@ class EntityFileStorage(TinyDBStorageBase):
         self._path = path
         self._files = files
         self._mode = mode
+        self.found = False
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         # Return None to tell TinyDB the database is empty: for REPLACE and
@@ -78,9 +80,10 @@ class EntityFileStorage(TinyDBStorageBase):
         if self._mode is not WriteMode.READ_MODIFY:
             return None
         try:
-            raw = self._path.read_bytes()
+            raw = read_file(self._path)  # open, fstat, read, close: no buffered file
         except FileNotFoundError:
             return None
+        self.found = True
         data = json.loads(raw)  # ValueError (JSON or UTF-8) for damaged bytes
         if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
             raise ValueError("not a TinyDB database (an object of tables)")
@@ -113,10 +116,13 @@ class EntityFiles:
         try:
             with self._db(path, WriteMode.READ_MODIFY) as db:
                 doc = db.table(table).get(doc_id=DOC_ID)
+                storage = db.storage
+                assert isinstance(storage, EntityFileStorage)
+                found = storage.found
         except (ValueError, TypeError, AttributeError) as exc:
             raise self.corrupt(path, f"{type(exc).__name__}: {exc}") from exc
         if doc is None:
-            if path.exists():
+            if found:
                 raise self.corrupt(path, f"no document {DOC_ID} in table {table!r}")
             return None
         return dict(doc)

@@ -46,6 +46,9 @@ class JsonLinesLog:
         self._files = files
         self._fsync = fsync
         self._fd: int | None = None
+        # Where the next append starts, kept by the appends themselves (one process holds
+        # the data directory): no lseek per line. None after a failed write: ask the file.
+        self._end: int | None = None
         self._lock = threading.Lock()
 
     # -- reading ---------------------------------------------------------------------
@@ -160,6 +163,8 @@ class JsonLinesLog:
             handle.truncate(start)
             handle.flush()
             os.fsync(handle.fileno())
+        with self._lock:
+            self._end = None  # (open for appending, which it is not at start-up) ask the file
         log.warning("%s: cut torn tail at byte %d, bytes kept in %s", self.path, start, kept)
 
     # -- writing ---------------------------------------------------------------------
@@ -168,7 +173,7 @@ class JsonLinesLog:
         if self._fd is not None:
             return
         created = not self.path.exists()
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        self._opened(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE))
         if created and self._fsync:
             fsync_dir(self.path.parent)
 
@@ -191,10 +196,14 @@ class JsonLinesLog:
         with self._lock:
             # One write() per line keeps lines whole: O_APPEND writes to a
             # regular file are not interleaved with other appends.
+            start = self._end
+            self._end = None  # unknown until the line is whole
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view) :]
-            start = os.lseek(fd, 0, os.SEEK_CUR) - len(line)
+            if start is None:  # after a write that failed: the file knows
+                start = os.lseek(fd, 0, os.SEEK_CUR) - len(line)
+            self._end = start + len(line)
         # fsync outside the lock: it flushes this line and every line written
         # before it, so threads that append together share one flush.
         if self._fsync:
@@ -222,7 +231,7 @@ class JsonLinesLog:
             self._close_fd()
             self._files.replace(self.path, _batched_lines(values))
             if reopen:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, FILE_MODE)
+                self._opened(os.open(self.path, os.O_WRONLY | os.O_APPEND, FILE_MODE))
 
     def roll_over(self, to: Path) -> None:
         """Rename this file to ``to`` (replacing what was there) and start an empty one.
@@ -236,13 +245,18 @@ class JsonLinesLog:
             if self._fsync:
                 fsync_dir(self.path.parent)
             if reopen:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+                self._opened(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE))
 
     def close(self) -> None:
         with self._lock:
             self._close_fd()
 
+    def _opened(self, fd: int) -> None:
+        self._fd = fd
+        self._end = os.fstat(fd).st_size  # appends land here: nobody else writes the file
+
     def _close_fd(self) -> None:
+        self._end = None
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

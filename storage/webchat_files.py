@@ -30,6 +30,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from storage.durable_files import read_file
+
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "web_secret"
@@ -109,7 +111,7 @@ class WebChatFiles:
 
     def load(self, visitor: str) -> list[Entry]:
         try:
-            raw = self.path(visitor).read_bytes()
+            raw = read_file(self._file(visitor))
         except FileNotFoundError:
             return []
         return read_entries(raw, visitor)
@@ -131,8 +133,7 @@ class WebChatFiles:
                     self._tails.move_to_end(visitor)
                     return kept[0], list(kept[1])
         try:
-            with open(self._file(visitor), "rb") as file:
-                raw = file.read()
+            raw = read_file(self._file(visitor))
         except FileNotFoundError:
             return 0, []
         lines, entries = read_tail(raw, visitor)
