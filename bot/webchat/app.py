@@ -29,6 +29,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from bot.intake import MESSAGE_QUESTION, UNREAD, IncomingFile, IntakeService
 from bot.notices import Notices
@@ -75,6 +76,7 @@ ACCEPT = ",".join(
 CSRF_MARK = "\x00csrf\x00"
 NUMBER_MARK = "\x00n\x00"
 CONTROLS_KEPT = 512  # shapes kept (languages x questions x files or not); then started again
+TEXT_MARK = "\x00text\x00"  # a bubble's text in its kept rendering (see WebChat.bubbles_html)
 
 # The largest request number a form may carry (the store keeps it as a 32-bit integer).
 MAX_REQUEST_NUMBER = 2**31 - 1
@@ -149,6 +151,8 @@ class WebChat:
         # The script's answers: controls rendered once per shape, titles once per language.
         self._controls: dict[tuple[Any, ...], str] = {}
         self._titles: dict[str, str] = {}
+        # A bubble's HTML before and after its text, per language and kind (the page's too).
+        self._bubbles: dict[tuple[str, bool, bool], tuple[str, str]] = {}
 
     def mount(self, app: web.Application) -> None:
         """Add the web chat's routes at the root of the one server."""
@@ -264,10 +268,10 @@ class WebChat:
             if record is not None:
                 transcript.add([Bubble.of(self.service.flow.prompt(record, CHANNEL))])
             else:
-                lang = self.service.user_lang(user, language_code)
+                lang = self._lang(user, None, language_code)
                 transcript.add([Bubble(t(lang, "web.welcome"))])
                 if not news:  # nothing kept for a mere visit
-                    return self._turn(transcript, [], user, None, language_code)
+                    return self._turn(transcript, [], user, None, language_code, lang=lang)
         if news:
             transcript.add(news)
         if news or transcript.seq == 0:
@@ -282,18 +286,24 @@ class WebChat:
         record: ConversationRecord | None,
         language_code: str | None = None,
         unread: int = 0,
+        *,
+        lang: str | None = None,
     ) -> Turn:
-        """The page's state from the conversation as stored (read once by the caller)."""
+        """The page's state from the conversation as stored (read once by the caller);
+        ``lang``: the visitor's language when the caller found it already."""
         if record is None:
-            lang = self.service.user_lang(user, language_code)
+            lang = lang or self._lang(user, None, language_code)
             return Turn(transcript, new, lang, False, unread, started=False)
         return Turn(transcript, new, record.lang, record.state in FILE_STATES, unread)
 
     def render_page(
         self, request: web.Request, visitor: str, turn: Turn, *, status: int = 200
     ) -> web.Response:
+        context = self.context(visitor, turn)
         body = self.env.get_template("chat.html").render(
-            **self.context(visitor, turn), bubbles=turn.transcript.bubbles
+            **context,
+            bubbles=self.bubbles_html(turn.lang, turn.transcript.bubbles),
+            controls=Markup(self.controls(context)),
         )
         return web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
 
@@ -399,7 +409,7 @@ class WebChat:
             # Empty, or sent before (a resent form; on PostgreSQL one another instance
             # took): the page as it is.
             return self._turn(transcript, [], user, record, language_code)
-        lang = record.lang if record is not None else self.service.user_lang(user, language_code)
+        lang = self._lang(user, record, language_code)
         before = record.case_number if record else None
         shown = self._shown(transcript, message, mine, lang, record is not None)
         loaded: ConversationRecord | object | None = record  # the intake need not read it again
@@ -463,7 +473,7 @@ class WebChat:
 
     def fragment(self, visitor: str, turn: Turn, *, status: int = 200) -> web.Response:
         context = {**self.context(visitor, turn), "unread": 0}  # shown now: nothing unread
-        bubbles = self.env.get_template("bubbles.html").render(**context, bubbles=turn.new)
+        bubbles = self.bubbles_html(turn.lang, turn.new)
         controls = self.controls(context)
         title = self._titles.get(turn.lang)
         if title is None:  # with nothing unread, the title depends on the language alone
@@ -472,6 +482,23 @@ class WebChat:
             {"bubbles": bubbles, "controls": controls, "title": title, "lang": turn.lang},
             status=status,
         )
+
+    def bubbles_html(self, lang: str, bubbles: list[Bubble]) -> Markup:
+        """``bubbles.html`` for these bubbles: each kind rendered once per language, then
+        only the bubble's text (escaped as the template escapes it) put in."""
+        parts: list[str] = []
+        for bubble in bubbles:
+            key = (lang, bubble.mine, bubble.notice)
+            shape = self._bubbles.get(key)
+            if shape is None:
+                marked = Bubble(TEXT_MARK, mine=bubble.mine, notice=bubble.notice)
+                html = self.env.get_template("bubbles.html").render(
+                    w=partial(_word, lang), bubbles=[marked]
+                )
+                before, after = html.split(TEXT_MARK)
+                shape = self._bubbles[key] = (before, after)
+            parts += (shape[0], escape(bubble.text), shape[1])
+        return Markup("".join(parts))
 
     def controls(self, context: dict[str, Any]) -> str:
         """``controls.html`` for this context: rendered once per shape (language, started,
@@ -698,6 +725,17 @@ class WebChat:
             return self.storage.load_conversation(user)
         except CorruptFile:
             return None
+
+    def _lang(
+        self, user: UserKey, record: ConversationRecord | None, language_code: str | None
+    ) -> str:
+        """:meth:`IntakeService.user_lang` with the conversation the caller has just read in
+        this turn (not read again): its language, else the visitor's choice, else the
+        browser's."""
+        if record is not None:
+            return record.lang
+        preferred = self.storage.load_user_lang(user)
+        return preferred or pick_lang(language_code, self.service.default_lang)
 
     def _new_transcript(self, record: ConversationRecord | None) -> Transcript:
         """An empty transcript; its counter continues the conversation's (a lost file)."""

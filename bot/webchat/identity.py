@@ -6,6 +6,12 @@ the browser sends that speaks for an identity is signed for that id alone: the C
 of its forms, so a form taken from one identity's page cannot be replayed with another
 identity's cookie. A case's lookup code is a signature of the case number, so it needs
 no storage and is only as lasting as ``WEB_SECRET``.
+
+A visitor's cookie signature and CSRF token depend on nothing but the id and the secret,
+so the signer remembers them for the last :data:`REMEMBERED` visitors it saw: a visitor's
+answer checks its cookie and form and gets its next token without computing an HMAC.
+Each remembered value is the one computed for that id (a cookie is remembered only once
+verified), so no visitor is ever handed or accepted with another's.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ CHANNEL = "web"
 # Letters and digits a person reads off a phone and types on another without confusion.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+REMEMBERED = 4096  # visitors whose verified cookie and CSRF token are kept; then started again
 
 
 def load_secret(configured: str | None, storage: Storage, data_dir: Path) -> bytes:
@@ -51,9 +58,11 @@ class Signer:
 
     def __init__(self, secret: bytes) -> None:
         self._key = hmac.new(secret, b"web chat", hashlib.sha256).digest()
+        self._verified: dict[str, str] = {}  # cookie -> the visitor id it verified
+        self._csrf: dict[str, str] = {}  # visitor id -> its CSRF token
 
     def _mac(self, purpose: str, value: str, size: int = 18) -> str:
-        mac = hmac.new(self._key, f"{purpose}\0{value}".encode(), hashlib.sha256).digest()
+        mac = hmac.digest(self._key, f"{purpose}\0{value}".encode(), "sha256")
         return base64.urlsafe_b64encode(mac[:size]).decode().rstrip("=")
 
     def new_id(self) -> str:
@@ -65,6 +74,9 @@ class Signer:
 
     def visitor(self, cookie: str | None) -> str | None:
         """The id in a cookie this server signed, or None."""
+        known = self._verified.get(cookie or "")
+        if known is not None:
+            return known
         visitor, _, signature = (cookie or "").rpartition(".")
         if not visitor or len(cookie or "") > 200:
             return None
@@ -75,11 +87,15 @@ class Signer:
             UserKey(CHANNEL, visitor)
         except ValueError:
             return None
+        _remember(self._verified, cookie or "", visitor)
         return visitor
 
     def csrf(self, visitor: str) -> str:
         """The CSRF token of this visitor's forms (useless with any other cookie)."""
-        return self._mac("csrf", visitor)
+        token = self._csrf.get(visitor)
+        if token is None:
+            token = _remember(self._csrf, visitor, self._mac("csrf", visitor))
+        return token
 
     def csrf_ok(self, visitor: str, sent: str) -> bool:
         return hmac.compare_digest(
@@ -88,7 +104,7 @@ class Signer:
 
     def lookup_code(self, case_number: str) -> str:
         """The code that, with the case number, opens the case from another browser."""
-        mac = hmac.new(self._key, f"lookup\0{case_number}".encode(), hashlib.sha256).digest()
+        mac = hmac.digest(self._key, f"lookup\0{case_number}".encode(), "sha256")
         number = int.from_bytes(mac[:8], "big")
         letters = []
         for _ in range(CODE_LENGTH):
@@ -102,3 +118,10 @@ class Signer:
         clean = "".join(ch for ch in typed.upper() if ch.isalnum())
         expected = self.lookup_code(case_number).replace("-", "")
         return hmac.compare_digest(clean.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+def _remember(kept: dict[str, str], key: str, value: str) -> str:
+    if len(kept) >= REMEMBERED:
+        kept.clear()
+    kept[key] = value
+    return value

@@ -115,3 +115,27 @@ async def test_a_stolen_form_cannot_act_for_another_identity(site: ChatSite):
         )
         assert status == 403
         assert site.service.storage.load_conversation(victim_user).state == "consent"
+
+
+def test_remembered_signatures_are_each_visitors_own(monkeypatch):
+    """The signer remembers verified cookies and CSRF tokens: each is the one computed for
+    that visitor alone, a forged cookie for a remembered id is still nobody, and a token
+    never opens another visitor's forms, also once the memory was started again."""
+    from bot.webchat import identity
+
+    monkeypatch.setattr(identity, "REMEMBERED", 3)
+    signer, fresh = identity.Signer(b"one secret"), identity.Signer(b"one secret")
+    other_secret = identity.Signer(b"another secret")
+    visitors = [f"v{i}" + "x" * 20 for i in range(5)]
+    for _ in range(2):  # the second round from memory (and after it was started again)
+        for me, other in zip(visitors, visitors[1:] + visitors[:1], strict=True):
+            cookie = signer.cookie(me)
+            assert signer.visitor(cookie) == me == fresh.visitor(fresh.cookie(me))
+            assert other_secret.visitor(cookie) is None
+            forged = f"{me}.{signer.cookie(other).rpartition('.')[2]}"
+            assert signer.visitor(forged) is None
+            assert signer.csrf(me) == fresh.csrf(me) != signer.csrf(other)
+            assert signer.csrf_ok(me, signer.csrf(me))
+            assert not signer.csrf_ok(me, signer.csrf(other))
+            assert not signer.csrf_ok(other, signer.csrf(me))
+    assert len(signer._verified) <= 3 and len(signer._csrf) <= 3

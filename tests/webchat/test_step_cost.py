@@ -96,3 +96,70 @@ async def test_controls_rendered_once_per_shape_are_the_templates_own(
         direct = chat.env.get_template("controls.html").render(**context)
         assert chat.controls(context) == direct
         assert chat.signer.csrf(visitor) in direct and f'value="{seq + 1}"' in direct
+
+
+async def test_an_answer_signs_nothing_again(site: ChatSite, monkeypatch):
+    """Regression: each answer computed three HMACs (the cookie's signature checked, the
+    CSRF token computed to check the form's, then again for the answer's controls); a
+    visitor's are computed once and remembered (they depend on the id and the secret alone)."""
+    signer = site.door.chat.signer
+    macs: Counter[str] = Counter()
+    real = signer._mac
+
+    def counted(purpose: str, value: str, size: int = 18) -> str:
+        macs[purpose] += 1
+        return real(purpose, value, size)
+
+    monkeypatch.setattr(signer, "_mac", counted)
+    async with site.visitor(script=True) as me:
+        await me.open()
+        await me.start()
+        await me.press(TO_DESCRIPTION[0])
+        macs.clear()
+        await me.press(TO_DESCRIPTION[1])
+        assert me.last_status == 200 and "서비스" in me.screen.last_bot()
+        assert sum(macs.values()) == 0
+
+
+async def test_a_first_visit_and_its_start_read_the_conversation_once_each(
+    site: ChatSite, monkeypatch
+):
+    """Regression: with no conversation yet, the door asked the intake for the visitor's
+    language (IntakeService.user_lang), which read the conversation the door had just read,
+    twice on the first visit (the welcome, then the page's language) and once on start."""
+    calls = count_calls(site, monkeypatch)
+    async with site.visitor(script=True) as me:
+        await me.open()
+        assert calls["load_conversation"] == 1
+        calls.clear()
+        await me.start()
+        assert "개인정보" in me.screen.last_bot()
+        assert calls["load_conversation"] == 1  # the door's; the intake is told there is none
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+async def test_bubbles_rendered_once_per_kind_are_the_templates_own(site: ChatSite, lang: str):
+    """The bubbles (the script's new ones, the page's whole transcript) come from a rendering
+    kept per language and kind with each text escaped and put in: byte for byte what the
+    template renders, for hostile texts too (markup, quotes, the stand-in itself)."""
+    from bot.webchat.app import TEXT_MARK
+    from bot.webchat.transcript import Bubble
+
+    chat = site.door.chat
+    texts = ("평범한 답", "<script>alert(1)</script> & \"q\" 'a'", TEXT_MARK, "", "a\nb\x00")
+    bubbles = [
+        Bubble(text, mine=mine, notice=notice)
+        for text in texts
+        for mine, notice in ((True, False), (False, False), (False, True))
+    ]
+    context = chat.context("vFirst000000000000000", _turn(lang))
+    direct = chat.env.get_template("bubbles.html").render(**context, bubbles=bubbles)
+    assert chat.bubbles_html(lang, bubbles) == direct
+    assert chat.bubbles_html(lang, []) == ""
+
+
+def _turn(lang: str) -> Any:
+    from bot.webchat.app import Turn
+    from bot.webchat.transcript import Transcript
+
+    return Turn(Transcript(seq=3), [], lang, False)
