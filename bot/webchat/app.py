@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -77,6 +78,10 @@ CSRF_MARK = "\x00csrf\x00"
 NUMBER_MARK = "\x00n\x00"
 CONTROLS_KEPT = 512  # shapes kept (languages x questions x files or not); then started again
 TEXT_MARK = "\x00text\x00"  # a bubble's text in its kept rendering (see WebChat.bubbles_html)
+# The page's: its bubbles and controls (see WebChat.render_page).
+BUBBLES_MARK = "\x00bubbles\x00"
+CONTROLS_MARK = "\x00controls\x00"
+PAGES_KEPT = 64  # page shapes kept (languages x unread counts); then started again
 
 # The largest request number a form may carry (the store keeps it as a 32-bit integer).
 MAX_REQUEST_NUMBER = 2**31 - 1
@@ -85,6 +90,17 @@ MAX_REQUEST_NUMBER = 2**31 - 1
 # tries per address, then doubling waits, and 200 wrong tries an hour from everyone.
 VISITOR_PER_MINUTE = 40
 VISITOR_BURST = 40
+
+
+class Shape:
+    """A template's output rendered once with stand-ins for the values that change: filled
+    by joining its parts with the values (what was put in is never searched again)."""
+
+    def __init__(self, html: str, marks: tuple[str, ...]) -> None:
+        self.parts = re.split("(" + "|".join(map(re.escape, marks)) + ")", html)
+
+    def fill(self, values: dict[str, str]) -> str:
+        return "".join(values[p] if i % 2 else p for i, p in enumerate(self.parts))
 
 
 @dataclass
@@ -153,6 +169,7 @@ class WebChat:
         self._titles: dict[str, str] = {}
         # A bubble's HTML before and after its text, per language and kind (the page's too).
         self._bubbles: dict[tuple[str, bool, bool], tuple[str, str]] = {}
+        self._pages: dict[tuple[str, int], Shape] = {}  # the page, per language and unread count
 
     def mount(self, app: web.Application) -> None:
         """Add the web chat's routes at the root of the one server."""
@@ -299,11 +316,29 @@ class WebChat:
     def render_page(
         self, request: web.Request, visitor: str, turn: Turn, *, status: int = 200
     ) -> web.Response:
+        """``chat.html``: rendered once per language and unread count, then the visitor's
+        CSRF token, bubbles and controls joined in."""
         context = self.context(visitor, turn)
-        body = self.env.get_template("chat.html").render(
-            **context,
-            bubbles=self.bubbles_html(turn.lang, turn.transcript.bubbles),
-            controls=Markup(self.controls(context)),
+        key = (turn.lang, turn.unread)
+        shape = self._pages.get(key)
+        if shape is None:
+            marked = {
+                **context,
+                "csrf": CSRF_MARK,
+                "bubbles": Markup(BUBBLES_MARK),
+                "controls": Markup(CONTROLS_MARK),
+            }
+            html = self.env.get_template("chat.html").render(**marked)
+            shape = Shape(html, (CSRF_MARK, BUBBLES_MARK, CONTROLS_MARK))
+            if len(self._pages) >= PAGES_KEPT:
+                self._pages.clear()
+            self._pages[key] = shape
+        body = shape.fill(
+            {
+                CSRF_MARK: context["csrf"],
+                BUBBLES_MARK: self.bubbles_html(turn.lang, turn.transcript.bubbles),
+                CONTROLS_MARK: self.controls(context),
+            }
         )
         return web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
 

@@ -163,3 +163,38 @@ def _turn(lang: str) -> Any:
     from bot.webchat.transcript import Transcript
 
     return Turn(Transcript(seq=3), [], lang, False)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("unread", [0, 2])
+async def test_the_page_rendered_once_per_shape_is_the_templates_own(
+    site: ChatSite, lang: str, unread: int
+):
+    """The whole page (the no-script path's every step) comes from a rendering kept per
+    language and unread count, with the visitor's token, bubbles and controls joined in:
+    byte for byte what the template renders for that visitor, whoever asked first, also
+    when a visitor's own text holds the stand-ins."""
+    from aiohttp.test_utils import make_mocked_request
+    from markupsafe import Markup
+
+    from bot.webchat.app import BUBBLES_MARK, CONTROLS_MARK, CSRF_MARK, Turn
+    from bot.webchat.transcript import Bubble, Transcript
+    from flows.messages import Button
+
+    chat = site.door.chat
+    request = make_mocked_request("GET", "/")
+    buttons = ((Button("예 <&>", "q:yes"),),)
+    for visitor in ("vFirst000000000000000", "vSecond00000000000000"):
+        transcript = Transcript(seq=4)
+        transcript.add([Bubble("질문?", buttons=buttons)])
+        transcript.add([Bubble(f"{visitor} {CSRF_MARK}{BUBBLES_MARK}{CONTROLS_MARK}", mine=True)])
+        turn = Turn(transcript, [], lang, False, unread)
+        context = chat.context(visitor, turn)
+        direct = chat.env.get_template("chat.html").render(
+            **context,
+            bubbles=chat.bubbles_html(lang, transcript.bubbles),
+            controls=Markup(chat.controls(context)),
+        )
+        page = chat.render_page(request, visitor, turn).text
+        assert page == direct
+        assert page.count(chat.signer.csrf(visitor)) == 5 and visitor in page
