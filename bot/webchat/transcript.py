@@ -51,14 +51,14 @@ class Bubble:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Bubble:
+        rows = data.get("buttons")
         return cls(
-            text=str(data.get("text", "")),
-            mine=bool(data.get("mine")),
-            notice=bool(data.get("notice")),
-            buttons=tuple(
-                tuple(Button(str(label), str(value)) for label, value in row)
-                for row in data.get("buttons", ())
-            ),
+            str(data.get("text", "")),
+            bool(data.get("mine")),
+            tuple(tuple(Button(str(label), str(value)) for label, value in row) for row in rows)
+            if rows
+            else (),
+            bool(data.get("notice")),
         )
 
     @classmethod
@@ -105,10 +105,14 @@ class TranscriptStore:
         entries = self.storage.web_transcript(visitor)
         if not entries:
             return None
-        transcript = Transcript(lines=len(entries))
-        for seq, added in entries:
-            transcript.seq = max(transcript.seq, seq)
-            transcript.bubbles.extend(Bubble.from_json(b) for b in added)
+        transcript = Transcript(seq=max(0, *(seq for seq, _ in entries)), lines=len(entries))
+        # Only the entries whose bubbles the page keeps (the newest KEEP_BUBBLES) are parsed.
+        first, kept = len(entries), 0
+        while first > 0 and kept < KEEP_BUBBLES:
+            first -= 1
+            kept += len(entries[first][1])
+        for _, added in entries[first:]:
+            transcript.bubbles.extend(Bubble.from_json(b) for b in added[-KEEP_BUBBLES:])
         del transcript.bubbles[:-KEEP_BUBBLES]
         return transcript
 

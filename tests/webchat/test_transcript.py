@@ -127,3 +127,31 @@ def test_the_writing_process_keeps_the_tail_it_wrote(tiny):
     with path.open("ab") as file:  # a reader of the file sees what is written there
         file.write(b'{"seq":8,"add":[{"text":"x"}]}\n')
     assert fresh.tail("v5")[0] == 2
+
+
+def test_the_page_parses_only_the_bubbles_it_shows(tiny, monkeypatch):
+    """Regression: opening the page turned every bubble of every line into a Bubble (up to
+    COMPACT_AT lines of them) and then kept only the last KEEP_BUBBLES."""
+    store = TranscriptStore(tiny)
+    lines = COMPACT_AT - 10
+    for n in range(1, lines + 1):
+        transcript = store.load_tail("v5") or store_new()
+        transcript.seq = n
+        transcript.add(
+            [Bubble(f"a{n}", mine=True), Bubble(f"q{n}", buttons=((Button("A", "q:a"),),))]
+        )
+        store.save("v5", transcript)
+    parsed = []
+    real = Bubble.from_json.__func__
+
+    def counted(cls, data):
+        parsed.append(data["text"])
+        return real(cls, data)
+
+    monkeypatch.setattr(Bubble, "from_json", classmethod(counted))
+    loaded = store.load("v5")
+    assert loaded.seq == lines and loaded.lines == lines
+    texts = [text for n in range(1, lines + 1) for text in (f"a{n}", f"q{n}")][-KEEP_BUBBLES:]
+    assert [b.text for b in loaded.bubbles] == texts
+    assert loaded.buttons == ((Button("A", "q:a"),),)
+    assert len(parsed) == KEEP_BUBBLES
