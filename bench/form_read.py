@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +30,14 @@ URLENCODED = (
     "application/x-www-form-urlencoded",
     f"csrf={CSRF}&n=7&choice=consent%3Ayes".encode(),
 )
-BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+BOUNDARY = "----WebKitFormBoundary"  # and 16 random characters, new for every request
 RECEIPT = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 350
 
 
-def multipart_body() -> bytes:
+def multipart(boundary: str) -> tuple[str, bytes]:
     """What Chromium posts for the evidence form with one receipt chosen."""
-    b = BOUNDARY.encode()
-    return b"".join(
+    b = boundary.encode()
+    return f"multipart/form-data; boundary={boundary}", b"".join(
         [
             b"--" + b + b'\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n',
             CSRF.encode() + b"\r\n",
@@ -51,7 +53,10 @@ def multipart_body() -> bytes:
     )
 
 
-MULTIPART = (f"multipart/form-data; boundary={BOUNDARY}", multipart_body())
+def shapes(name: str) -> Iterator[tuple[str, bytes]]:
+    """Request after request of one shape (a browser's boundary is new each time)."""
+    while True:
+        yield URLENCODED if name == "urlencoded" else multipart(BOUNDARY + secrets.token_hex(8))
 
 
 class Protocol:
@@ -77,12 +82,12 @@ def request(content_type: str, body: bytes, loop: asyncio.AbstractEventLoop):
     return make_mocked_request("POST", "/say", headers=headers, payload=payload)
 
 
-async def run(read_form: Any, shape: tuple[str, bytes], calls: int, spool: Path) -> float:
+async def run(read_form: Any, shape: str, calls: int, spool: Path) -> float:
     """Microseconds of CPU per read_form call (the request built outside the timing)."""
     loop = asyncio.get_running_loop()
     spent = 0.0
-    for _ in range(calls):
-        req = request(*shape, loop)
+    for _, sent in zip(range(calls), shapes(shape), strict=False):
+        req = request(*sent, loop)
         start = time.process_time()
         form = await read_form(req, spool)
         spent += time.process_time() - start
@@ -107,13 +112,15 @@ async def main() -> None:
     figures: dict[str, list[float]] = {"urlencoded": [], "multipart": []}
     with tempfile.TemporaryDirectory() as folder:
         spool = Path(folder)
-        form = await read_form(request(*MULTIPART, asyncio.get_running_loop()), spool)
+        form = await read_form(
+            request(*next(shapes("multipart")), asyncio.get_running_loop()), spool
+        )
         assert form.get("csrf") == CSRF and [f.size for f in form.files] == [len(RECEIPT)]
         form.discard()
         for _ in range(args.repeat):  # the two shapes alternate, so noise hits both
-            figures["urlencoded"].append(await run(read_form, URLENCODED, args.calls, spool))
+            figures["urlencoded"].append(await run(read_form, "urlencoded", args.calls, spool))
             figures["multipart"].append(
-                await run(read_form, MULTIPART, max(1, args.calls // 5), spool)
+                await run(read_form, "multipart", max(1, args.calls // 5), spool)
             )
     for name, runs in figures.items():
         shown = " ".join(f"{r:.1f}" for r in runs)

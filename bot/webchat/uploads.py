@@ -102,13 +102,16 @@ async def _read_urlencoded(request: web.Request) -> Form:
     (aiohttp's ``request.post()`` builds a multidict and checks its own size limit on top:
     about a third of the form's cost). Past the cap it is refused without reading the rest.
     """
-    if request.content_length is not None and request.content_length > FORM_MAX:
-        raise TooBig(request.content_length)
+    length = request.content_length
+    if length is not None and length > FORM_MAX:
+        raise TooBig(length)
     body = bytearray()
     while chunk := await request.content.read(FORM_MAX + 1 - len(body)):
         body += chunk
         if len(body) > FORM_MAX:
             raise TooBig(len(body))
+        if len(body) == length:  # all of it: aiohttp's stream ends there (no read to learn so)
+            break
     try:
         text = body.decode("utf-8")  # strict: no browser sends other bytes
         pairs = parse_qsl(text.rstrip(), keep_blank_values=True, encoding="utf-8")

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import aiohttp.helpers
 import aiohttp.multipart
 import pytest
@@ -444,3 +445,23 @@ async def test_a_chunked_body_past_all_an_answer_may_carry_is_refused_while_read
 
     answer = await post(client, pieces())
     assert answer["status"] == 413
+
+
+async def test_a_urlencoded_form_is_not_read_past_its_length(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    """Regression: the script's answer (a body of its Content-Length) took one more read of
+    the request stream after its last byte, only to learn that it had ended."""
+    got: list[int] = []
+    real = aiohttp.StreamReader.read
+
+    async def read(self: aiohttp.StreamReader, n: int = -1) -> bytes:
+        data = await real(self, n)
+        if READING:
+            got.append(len(data))
+        return data
+
+    monkeypatch.setattr(aiohttp.StreamReader, "read", read)
+    answer = await post(client, b"csrf=a&n=2&choice=consent%3Ayes", URLENCODED)
+    assert answer["fields"] == {"csrf": "a", "n": "2", "choice": "consent:yes"}
+    assert got and sum(got) == 31 and 0 not in got  # no read that found only the end
