@@ -192,6 +192,37 @@ async def test_a_whole_report_on_a_phone(site: ChatSite, browser, script: bool, 
     await context.close()
 
 
+@pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
+async def test_file_names_a_browser_writes_are_read_as_chosen(
+    site: ChatSite, browser, script: bool, tmp_path
+):
+    """Chromium's own multipart body (read by the web chat's reader, not aiohttp's): a
+    Korean name raw in UTF-8 and a name with ';', '=' and brackets inside the quotes,
+    chosen in one input while the camera's input stays empty."""
+    shots = Shots(f"file-names-390-ko-{'script' if script else 'no-script'}")
+    shots.base = site.url
+    context = await browser.new_context(viewport=PHONE, locale="ko-KR", java_script_enabled=script)
+    page = await context.new_page()
+    await to_evidence(page, shots, script)
+    names = ["영수증 1월.jpg", "receipt (2); a=b.jpg"]
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(JPEG + bytes([i]))
+    await page.locator("#f-files").set_input_files([str(tmp_path / name) for name in names])
+    await press(page, "파일 보내기")
+    await wait_for_bot(page, "받았어요: " + ", ".join(names))
+    await shots.take(page, "files-received")
+    user = UserKey(
+        "web",
+        site.door.chat.signer.visitor(
+            next(c for c in await context.cookies() if c["name"] == "chat")["value"]
+        ),
+    )
+    record = site.service.storage.load_conversation(user)
+    assert [f["name"] for f in record.answers["evidence"]] == names
+    assert not list(site.service.storage.spool_dir().iterdir())
+    await context.close()
+
+
 async def test_english_on_a_desktop_with_the_keyboard_alone(site: ChatSite, browser):
     """Tab and Enter only: the toggle to English, the start, a choice, a typed answer."""
     shots = Shots("keyboard-1280-en")
