@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -111,12 +112,12 @@ class DataLayout:
         return self.root / ".lock"
 
     def conversation_file(self, user_id: UserKey) -> Path:
-        key = str(user_id)
-        return self.conversations_dir / fan_out(key) / (key + CONVERSATION_SUFFIX)
+        """The person's conversation file: made once per person while they are about
+        (:func:`_person_file`), read and written on every step."""
+        return _person_file(self.root, "conversations", str(user_id), CONVERSATION_SUFFIX)
 
     def user_file(self, user_id: UserKey) -> Path:
-        key = str(user_id)
-        return self.users_dir / fan_out(key) / (key + USER_SUFFIX)
+        return _person_file(self.root, "users", str(user_id), USER_SUFFIX)
 
     def case_file(self, case_number: str) -> Path:
         """Path of a case; ``case_number`` must already be canonical (it becomes a file name)."""
@@ -147,6 +148,17 @@ class DataLayout:
 
     def iter_user_files(self) -> Iterator[Path]:
         yield from _iter_files(self.users_dir, USER_SUFFIX)
+
+
+# People being answered now: their files' paths, so a step's load and save (and the next
+# step's) do not each make it again (a sha256 and three pathlib joins, then its string for
+# the system call). Paths are immutable; a few thousand are a few MB at most.
+PERSON_PATHS_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=PERSON_PATHS_KEPT)
+def _person_file(root: Path, folder: str, key: str, suffix: str) -> Path:
+    return root / folder / fan_out(key) / (key + suffix)
 
 
 def _iter_files(parent: Path, suffix: str) -> Iterator[Path]:
