@@ -51,20 +51,34 @@ class ConversationRecord:
         if not isinstance(self.user_id, UserKey):
             raise TypeError(f"user_id must be a UserKey, not {self.user_id!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a deep, JSON-compatible copy (the user key as its string form)."""
-        data = {name: copy_json(getattr(self, name)) for name in _FIELDS if name != "user_id"}
+    def to_dict(self, *, copy_data: bool = True) -> dict[str, Any]:
+        """Return a deep, JSON-compatible copy (the user key as its string form).
+
+        ``copy_data=False`` shares the record's answers and history: only for a dict
+        serialised at once, before the record changes again (a store's write).
+        """
+        if not copy_data:
+            data = {name: getattr(self, name) for name in _FIELDS if name != "user_id"}
+        else:
+            data = {name: copy_json(getattr(self, name)) for name in _FIELDS if name != "user_id"}
         return {"user_id": str(self.user_id), **data}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ConversationRecord:
-        """Build a record from :meth:`to_dict` output (a deep copy is taken)."""
+    def from_dict(cls, data: dict[str, Any], *, copy_data: bool = True) -> ConversationRecord:
+        """Build a record from :meth:`to_dict` output (a deep copy is taken).
+
+        ``copy_data=False`` adopts ``data``'s values as they are: only for a dict nobody
+        else holds, such as one just parsed from a file.
+        """
         version = data.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise ValueError(f"conversation schema {version} is newer than {SCHEMA_VERSION}")
         if version < SCHEMA_VERSION:
             raise ValueError(f"conversation schema {version}: run `python -m bot migrate`")
-        fields_ = {k: copy_json(v) for k, v in data.items() if k in _FIELDS and k != "user_id"}
+        if copy_data:
+            fields_ = {k: copy_json(v) for k, v in data.items() if k in _FIELDS and k != "user_id"}
+        else:
+            fields_ = {k: v for k, v in data.items() if k in _FIELDS and k != "user_id"}
         return cls(user_id=UserKey.parse(data["user_id"]), **fields_)
 
     def evidence_sha256(self) -> set[str]:

@@ -232,7 +232,7 @@ class TinyDBStorage(Storage):
         if doc is None:
             return None
         try:
-            record = ConversationRecord.from_dict(doc)
+            record = ConversationRecord.from_dict(doc, copy_data=False)  # just parsed
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise self._entities.corrupt(path, f"not a conversation: {exc}") from exc
         if record.user_id != user_id:
@@ -241,7 +241,8 @@ class TinyDBStorage(Storage):
 
     def save_conversation(self, record: ConversationRecord) -> None:
         path = self._layout.conversation_file(record.user_id)
-        self._entities.save(path, CONVERSATION_TABLE, record.to_dict())
+        # Serialised in this call: the record's own values, not a copy of them.
+        self._entities.save(path, CONVERSATION_TABLE, record.to_dict(copy_data=False))
 
     def delete_conversation(self, user_id: UserKey) -> None:
         self._entities.delete(self._layout.conversation_file(user_id))

@@ -27,3 +27,32 @@ def test_a_person_s_conversation_path_is_made_once(tmp_path: Path):
     assert layout.conversation_file(tg(7)) is first
     assert DataLayout(tmp_path).conversation_file(tg(7)) is first
     assert layout.user_file(tg(7)) is layout.user_file(tg(7))
+
+
+def test_a_conversation_is_read_and_written_without_copying_it_first(
+    tiny, make_conversation, monkeypatch
+):
+    """Regression: load_conversation deep-copied the document it had just parsed (nobody
+    else holds it) and save_conversation deep-copied the record only to serialise the
+    copy at once: two walks of every answer per step for nothing."""
+    import flows.record
+
+    copies: list[object] = []
+    original = flows.record.copy_json
+
+    def counting(value: object) -> object:
+        copies.append(value)
+        return original(value)
+
+    record = make_conversation(tg(7), answers={"evidence": [{"sha256": "a" * 64}], "paid": True})
+    monkeypatch.setattr(flows.record, "copy_json", counting)
+    tiny.save_conversation(record)
+    loaded = tiny.load_conversation(tg(7))
+    assert copies == []
+    assert loaded == record
+    # What was saved is what was written then; what is loaded belongs to the caller.
+    record.answers["evidence"].append({"sha256": "b" * 64})
+    again = tiny.load_conversation(tg(7))
+    assert again == loaded and again.answers is not loaded.answers
+    loaded.answers["evidence"][0]["sha256"] = "c" * 64
+    assert tiny.load_conversation(tg(7)).answers["evidence"] == [{"sha256": "a" * 64}]
