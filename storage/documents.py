@@ -4,7 +4,7 @@ The records' own ``to_dict`` methods return deep copies, safe to keep; that
 costs about 70 µs for a case, more than a third of a durable write. A view
 shares the record's nested values instead, so it must be serialised right
 away and never kept or changed: every caller here passes it straight to
-``json.dumps`` (directly or through TinyDB, which only copies the top level).
+``json.dumps`` (directly or through :meth:`EntityFiles.save`, which encodes it at once).
 """
 
 from __future__ import annotations

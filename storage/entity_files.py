@@ -1,4 +1,4 @@
-"""One entity per small TinyDB file, written atomically through a custom TinyDB storage."""
+"""One entity per small TinyDB file, written atomically in the bytes TinyDB writes, read through a custom TinyDB storage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage as TinyDBStorageBase
-from tinydb.table import Document
 
 from storage.durable_files import DurableFiles, read_file
 from storage.errors import CorruptFile
@@ -45,6 +44,17 @@ def read_document(path: Path | str, table: str) -> dict[str, Any] | None:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise DamagedDocument(f"{type(exc).__name__}: {exc}") from exc
     return doc
+
+
+def encode_database(data: dict[str, dict[str, Any]]) -> bytes:
+    """The bytes of a TinyDB database (an object of tables) as entity files hold them."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def encode_document(table: str, doc: dict[str, Any]) -> bytes:
+    """The bytes of an entity file holding ``doc``: what a TinyDB with nothing in it
+    writes after inserting ``doc`` as document :data:`DOC_ID` of ``table``."""
+    return encode_database({table: {str(DOC_ID): doc}})
 
 
 class WriteMode(Enum):
@@ -90,7 +100,7 @@ class EntityFileStorage(TinyDBStorageBase):
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = encode_database(data)
         if self._mode is WriteMode.CREATE:
             self._files.create(self._path, payload)
         else:
@@ -139,14 +149,17 @@ class EntityFiles:
             raise self.corrupt(Path(path), exc.reason) from exc
 
     def save(self, path: Path, table: str, doc: dict[str, Any]) -> None:
-        """Create or replace the file so it holds exactly ``doc``."""
-        with self._db(path, WriteMode.REPLACE) as db:
-            db.table(table).insert(Document(doc, doc_id=DOC_ID))
+        """Create or replace the file so it holds exactly ``doc``.
+
+        The bytes TinyDB writes for a fresh database holding ``doc`` in ``table``
+        (:func:`encode_document`), written without building one: a TinyDB, its table and
+        a Document were a third of a conversation's save outside the system calls.
+        """
+        self._files.replace(path, encode_document(table, doc))
 
     def create(self, path: Path, table: str, doc: dict[str, Any]) -> None:
         """Create the file holding ``doc``; raise FileExistsError when it exists."""
-        with self._db(path, WriteMode.CREATE) as db:
-            db.table(table).insert(Document(doc, doc_id=DOC_ID))
+        self._files.create(path, encode_document(table, doc))
 
     def delete(self, path: Path) -> bool:
         return self._files.delete(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from storage.data_layout import DataLayout, fan_out
 from tests.support.users import tg
 
@@ -56,3 +58,45 @@ def test_a_conversation_is_read_and_written_without_copying_it_first(
     assert again == loaded and again.answers is not loaded.answers
     loaded.answers["evidence"][0]["sha256"] = "c" * 64
     assert tiny.load_conversation(tg(7)).answers["evidence"] == [{"sha256": "a" * 64}]
+
+
+def test_an_entity_file_is_written_without_building_a_tinydb(tmp_path: Path, monkeypatch):
+    """Regression: every save (a step's conversation, a case) built a TinyDB, its
+    storage, a table and a Document, and read nothing, to write one known document;
+    the bytes are the same written directly, and TinyDB itself reads them."""
+    import tinydb
+
+    import storage.entity_files
+    from storage.durable_files import DurableFiles
+    from storage.entity_files import EntityFiles
+
+    built: list[object] = []
+    original = storage.entity_files.TinyDB
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(args)
+        return original(*args, **kwargs)
+
+    layout = DataLayout(tmp_path)
+    layout.create_dirs()
+    entities = EntityFiles(tmp_path, DurableFiles(layout.tmp_dir, layout.quarantine_dir))
+    doc = {"user_id": "telegram:7", "answers": {"amount": 350_000, "note": "가게 예약 ✓"}}
+    path, case = layout.conversation_file(tg(7)), layout.case_file("C-1")
+    monkeypatch.setattr(storage.entity_files, "TinyDB", counting)
+    entities.save(path, "conversation", doc)
+    entities.save(path, "conversation", doc | {"state": "summary"})
+    entities.create(case, "case", {"case_number": "C-1"})
+    assert built == []
+    raw = path.read_bytes()
+    assert (
+        raw
+        == (
+            '{"conversation":{"1":{"user_id":"telegram:7","answers":{"amount":350000,'
+            '"note":"가게 예약 ✓"},"state":"summary"}}}'
+        ).encode()
+    )
+    with tinydb.TinyDB(path, access_mode="r") as db:
+        assert db.table("conversation").get(doc_id=1) == doc | {"state": "summary"}
+    assert entities.load(path, "conversation") == doc | {"state": "summary"}
+    with pytest.raises(FileExistsError):
+        entities.create(case, "case", {"case_number": "C-1"})
