@@ -1,4 +1,4 @@
-"""One entity per small TinyDB file, written atomically in the bytes TinyDB writes, read through a custom TinyDB storage."""
+"""One entity per small TinyDB file: the bytes TinyDB writes, replaced atomically, read as TinyDB reads them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
 from tinydb.storages import Storage as TinyDBStorageBase
 
 from storage.durable_files import DurableFiles, read_file
@@ -46,6 +45,14 @@ def read_document(path: Path | str, table: str) -> dict[str, Any] | None:
     return doc
 
 
+def decode_database(raw: bytes) -> dict[str, dict[str, Any]]:
+    """The tables of an entity file's bytes; ValueError when they are not a TinyDB database."""
+    data = json.loads(raw)  # ValueError (JSON or UTF-8) for damaged bytes
+    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        raise ValueError("not a TinyDB database (an object of tables)")
+    return data
+
+
 def encode_database(data: dict[str, dict[str, Any]]) -> bytes:
     """The bytes of a TinyDB database (an object of tables) as entity files hold them."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
@@ -75,6 +82,11 @@ class EntityFileStorage(TinyDBStorageBase):
     a TinyDB JSON document; :class:`EntityFiles` turns that into quarantine.
     After a ``read``, ``found`` says whether the file was there (no second look
     at the disk to tell a missing file from one without the document).
+
+    :class:`EntityFiles` reads and writes the same bytes, with the same checks,
+    without building a TinyDB per file (its per-open machinery was a third of a
+    step's save and load outside the system calls); this is how TinyDB itself opens
+    an entity file (tests/storage/test_data_layout.py does).
     """
 
     def __init__(self, path: Path, *, files: DurableFiles, mode: WriteMode) -> None:
@@ -94,10 +106,7 @@ class EntityFileStorage(TinyDBStorageBase):
         except FileNotFoundError:
             return None
         self.found = True
-        data = json.loads(raw)  # ValueError (JSON or UTF-8) for damaged bytes
-        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-            raise ValueError("not a TinyDB database (an object of tables)")
-        return data
+        return decode_database(raw)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         payload = encode_database(data)
@@ -118,24 +127,25 @@ class EntityFiles:
         self._root = root
         self._files = files
 
-    def _db(self, path: Path, mode: WriteMode) -> TinyDB:
-        return TinyDB(path, storage=EntityFileStorage, files=self._files, mode=mode)
-
     def load(self, path: Path, table: str) -> dict[str, Any] | None:
-        """Return the stored document, or None when the file does not exist."""
+        """Return the stored document, or None when the file does not exist.
+
+        Read as TinyDB reads it through :class:`EntityFileStorage` (the same checks,
+        the same reasons for a quarantined file: not JSON, not an object of tables, no
+        document :data:`DOC_ID` in ``table``, a document that is no mapping), without
+        building a TinyDB, its storage and a table for one document on every step.
+        """
         try:
-            with self._db(path, WriteMode.READ_MODIFY) as db:
-                doc = db.table(table).get(doc_id=DOC_ID)
-                storage = db.storage
-                assert isinstance(storage, EntityFileStorage)
-                found = storage.found
+            raw = read_file(path)  # open, fstat, read, close: no buffered file
+        except FileNotFoundError:
+            return None
+        try:
+            doc = decode_database(raw).get(table, {}).get(str(DOC_ID))
+            if doc is not None:
+                return dict(doc)  # as TinyDB's Document makes it
         except (ValueError, TypeError, AttributeError) as exc:
             raise self.corrupt(path, f"{type(exc).__name__}: {exc}") from exc
-        if doc is None:
-            if found:
-                raise self.corrupt(path, f"no document {DOC_ID} in table {table!r}")
-            return None
-        return dict(doc)
+        raise self.corrupt(path, f"no document {DOC_ID} in table {table!r}")
 
     def peek(self, path: Path | str, table: str) -> dict[str, Any] | None:
         """Like :meth:`load`, through :func:`read_document` (no TinyDB built).

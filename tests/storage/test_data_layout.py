@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,21 +69,22 @@ def test_an_entity_file_is_written_without_building_a_tinydb(tmp_path: Path, mon
 
     import storage.entity_files
     from storage.durable_files import DurableFiles
-    from storage.entity_files import EntityFiles
+    from storage.entity_files import EntityFiles, EntityFileStorage
 
     built: list[object] = []
-    original = storage.entity_files.TinyDB
+    original = tinydb.TinyDB.__init__
 
-    def counting(*args: object, **kwargs: object) -> object:
+    def counting(self: tinydb.TinyDB, *args: Any, **kwargs: Any) -> None:
         built.append(args)
-        return original(*args, **kwargs)
+        original(self, *args, **kwargs)
 
     layout = DataLayout(tmp_path)
     layout.create_dirs()
-    entities = EntityFiles(tmp_path, DurableFiles(layout.tmp_dir, layout.quarantine_dir))
+    files = DurableFiles(layout.tmp_dir, layout.quarantine_dir)
+    entities = EntityFiles(tmp_path, files)
     doc = {"user_id": "telegram:7", "answers": {"amount": 350_000, "note": "가게 예약 ✓"}}
     path, case = layout.conversation_file(tg(7)), layout.case_file("C-1")
-    monkeypatch.setattr(storage.entity_files, "TinyDB", counting)
+    monkeypatch.setattr(tinydb.TinyDB, "__init__", counting)
     entities.save(path, "conversation", doc)
     entities.save(path, "conversation", doc | {"state": "summary"})
     entities.create(case, "case", {"case_number": "C-1"})
@@ -95,8 +97,60 @@ def test_an_entity_file_is_written_without_building_a_tinydb(tmp_path: Path, mon
             '"note":"가게 예약 ✓"},"state":"summary"}}}'
         ).encode()
     )
+    monkeypatch.undo()
     with tinydb.TinyDB(path, access_mode="r") as db:
+        assert db.table("conversation").get(doc_id=1) == doc | {"state": "summary"}
+    mode = storage.entity_files.WriteMode.READ_MODIFY
+    with tinydb.TinyDB(path, storage=EntityFileStorage, files=files, mode=mode) as db:
         assert db.table("conversation").get(doc_id=1) == doc | {"state": "summary"}
     assert entities.load(path, "conversation") == doc | {"state": "summary"}
     with pytest.raises(FileExistsError):
         entities.create(case, "case", {"case_number": "C-1"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "JSONDecodeError"),
+        (b'{"conversation": {"1": {"state": "x"}}, "other": []}', "not a TinyDB database"),
+        (b"[]", "not a TinyDB database"),
+        (b'{"conversation": {}}', "no document 1 in table 'conversation'"),
+        (b'{"user": {"1": {"lang": "ko"}}}', "no document 1 in table 'conversation'"),
+        (b'{"conversation": {"1": null}}', "no document 1 in table 'conversation'"),
+        (b'{"conversation": {"1": "text"}}', "ValueError"),
+        (b'{"conversation": {"1": 5}}', "TypeError"),
+    ],
+)
+def test_an_entity_file_is_read_and_refused_as_tinydb_read_it(
+    tmp_path: Path, monkeypatch, raw: bytes, reason: str
+):
+    """Regression: every load (a step's conversation) built a TinyDB, its storage and a
+    table to read one document; read directly, a file is taken or quarantined exactly as
+    TinyDB reading it through EntityFileStorage did, for the same reasons."""
+    import tinydb
+
+    from storage.durable_files import DurableFiles
+    from storage.entity_files import EntityFiles
+    from storage.errors import CorruptFile
+
+    layout = DataLayout(tmp_path)
+    layout.create_dirs()
+    entities = EntityFiles(tmp_path, DurableFiles(layout.tmp_dir, layout.quarantine_dir))
+    path = layout.conversation_file(tg(7))
+    built: list[object] = []
+    original = tinydb.TinyDB.__init__
+
+    def counting(self: tinydb.TinyDB, *args: Any, **kwargs: Any) -> None:
+        built.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tinydb.TinyDB, "__init__", counting)
+    assert entities.load(path, "conversation") is None  # no file
+    entities.save(path, "conversation", {"state": "amount", "answers": {"paid": True}})
+    assert entities.load(path, "conversation") == {"state": "amount", "answers": {"paid": True}}
+    assert built == []
+    path.write_bytes(raw)
+    with pytest.raises(CorruptFile) as caught:
+        entities.load(path, "conversation")
+    assert reason in caught.value.reason and not path.exists()
+    assert len(list(layout.quarantine_dir.iterdir())) == 1
