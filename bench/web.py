@@ -15,9 +15,12 @@ between steps, with the script and then without; then ``--burst`` people (defaul
 1,000) all at once with the script. In the same run the Telegram webhook path of
 bench/e2e.py (``python -m bot telegram`` against the Bot API stand-in, ``--telegram``
 users) gives the CPU the server spends per Telegram update, for comparison with the
-web chat's CPU per step. A step's latency is from just before its request is sent to
+web chat's CPU per step; and once more paced like the web chat (``--paced`` users, each
+mid-report, ~``--pace-s`` between updates), so the two doors are also compared at the same
+pace: a server woken for each request spends more per request than one kept busy. A step's latency is from just before its request is sent to
 the end of the response the visitor needs (the JSON; the page after the redirect). The
-server's CPU time (and its kernel part) is read from /proc before and after each load.
+server's CPU time (its kernel part, the event-loop thread's part and the context switches
+of its threads) is read from /proc before and after each load.
 
 Also in the same run, to show where the CPU goes: the floor, the same steps through
 :meth:`IntakeService.handle_input` alone, in-process on a fresh TinyDB data directory
@@ -84,6 +87,8 @@ class WebRun:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     sys_s: float = 0.0  # of cpu_s, in the kernel (system calls, wake-ups, the file system)
+    loop_s: float = 0.0  # of cpu_s, the event-loop thread's (the rest: the worker threads')
+    switches: int = 0  # context switches of the server's threads, voluntary or not
 
     @property
     def steps(self) -> int:
@@ -104,6 +109,11 @@ class WebRun:
             "max_ms": round(e2e.pct(self.latencies, 1.0), 2),
             "cpu_ms_per_step": round(1000 * self.cpu_s / max(self.steps, 1), 3),
             "sys_ms_per_step": round(1000 * self.sys_s / max(self.steps, 1), 3),
+            "loop_cpu_ms_per_step": round(1000 * self.loop_s / max(self.steps, 1), 3),
+            "workers_cpu_ms_per_step": round(
+                1000 * (self.cpu_s - self.loop_s) / max(self.steps, 1), 3
+            ),
+            "switches_per_step": round(self.switches / max(self.steps, 1), 1),
             "cpu_pct": round(100 * self.cpu_s / wall),
         }
 
@@ -168,6 +178,13 @@ class Server:
     def sys_s(self) -> float:
         return proc_sys_s(self.proc.pid)
 
+    def loop_s(self) -> float:
+        """The event-loop thread's CPU time (the process's first thread runs the loop)."""
+        return thread_cpu_s(self.proc.pid, self.proc.pid)
+
+    def switches(self) -> int:
+        return proc_switches(self.proc.pid)
+
     def peak_rss_mb(self) -> float:
         return e2e.proc_status_kb(self.proc.pid, "VmHWM") / 1024
 
@@ -223,6 +240,7 @@ async def load(server: Server, label: str, people: int, script: bool, pace_s: fl
     rng = random.Random(1015)
     connector = aiohttp.TCPConnector(limit=0)
     cpu_before, sys_before = server.cpu_s(), server.sys_s()
+    loop_before, switches_before = server.loop_s(), server.switches()
     started = time.monotonic()
     ticker = asyncio.create_task(progress(run, started))
     try:
@@ -237,6 +255,8 @@ async def load(server: Server, label: str, people: int, script: bool, pace_s: fl
     run.wall_s = time.monotonic() - started
     run.cpu_s = server.cpu_s() - cpu_before
     run.sys_s = server.sys_s() - sys_before
+    run.loop_s = server.loop_s() - loop_before
+    run.switches = server.switches() - switches_before
     return run
 
 
@@ -244,6 +264,24 @@ def proc_sys_s(pid: int) -> float:
     """System (kernel) CPU time of a process (all its threads) so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_s(pid: int, tid: int) -> float:
+    """User plus system CPU time of one thread of a process so far."""
+    fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_switches(pid: int) -> int:
+    """Context switches (voluntary and not) of a process's live threads so far: each time a
+    thread stopped running, to wait (a wake-up, the GIL, the disk) or because it was put off."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            for line in (task / "status").read_text().splitlines():
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[1])
+    return total
 
 
 # -- the floor: the same steps through the intake alone, in-process ---------------------------
@@ -443,13 +481,25 @@ async def bare_http(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return figures
 
 
-async def telegram_cpu(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """bench/e2e.py's users on ``python -m bot telegram`` (webhook): its CPU per update."""
+async def telegram_cpu(
+    args: argparse.Namespace,
+    work: Path,
+    *,
+    users: int,
+    think_ms: float = 0.0,
+    concurrency: int = 50,
+) -> dict[str, Any]:
+    """bench/e2e.py's users on ``python -m bot telegram`` (webhook): its CPU per update.
+
+    By default bench/e2e.py's own load (50 users mid-report at once, each sending its next
+    update as soon as the reply came); with ``think_ms`` every user is mid-report at once and
+    pauses like the web chat's paced people, so both doors are measured at the same pace.
+    """
     e2e_args = argparse.Namespace(
-        users=args.telegram,
-        concurrency=50,
+        users=users,
+        concurrency=concurrency,
         burst=False,
-        think_ms=0.0,
+        think_ms=think_ms,
         warmup=9,
         migrated=None,  # a fresh data directory, as the web chat's
         store="tinydb",  # the web chat's store; one instance, no idle measurement
@@ -459,7 +509,7 @@ async def telegram_cpu(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     measured = e2e.Measured(target, e2e_args, work)
     try:
         await measured.start()
-        await measured.round(args.telegram, "telegram")
+        await measured.round(users, "telegram")
     finally:
         await measured.stop()
     return measured.result()
@@ -491,7 +541,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             code = await server.stop()
         if code not in (0, -signal.SIGTERM):
             print(f"  serve exited with {code}: {server.log_path.read_text()[-2000:]}")
-        telegram = await telegram_cpu(args, work / "tg")
+        telegram = await telegram_cpu(args, work / "tg", users=args.telegram)
+        print("  the Telegram webhook path paced like the web chat", flush=True)
+        telegram_paced = await telegram_cpu(
+            args,
+            work / "tg-paced",
+            users=args.paced,
+            think_ms=1000 * args.pace_s,
+            concurrency=args.paced,
+        )
         print("  the floor: the same steps through the intake alone, in-process", flush=True)
         floor = await asyncio.to_thread(
             intake_floor, work / "floor-web" / "data", "web", args.paced
@@ -505,13 +563,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     print(
         f"\n{'load':<22}{'users':>6}{'done':>6}{'failed':>7}{'steps/s':>9}{'reports/s':>10}"
         f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'CPU ms/step':>12}{'of it sys':>10}"
+        f"{'loop':>7}{'workers':>8}{'switches':>9}"
     )
     for f in figures:
         print(
             f"{f['label']:<22}{f['users']:>6}{f['completed']:>6}{f['failed_users']:>7}"
             f"{f['steps_per_s']:>9}{f['reports_per_s']:>10}{f['p50_ms']:>8}{f['p99_ms']:>8}"
             f"{f['max_ms']:>8}{f['cpu_ms_per_step']:>12}{f['sys_ms_per_step']:>10}"
+            f"{f['loop_cpu_ms_per_step']:>7}{f['workers_cpu_ms_per_step']:>8}"
+            f"{f['switches_per_step']:>9}"
         )
+    print(
+        "  (loop: the event-loop thread's CPU ms per step; workers: the worker threads'; "
+        "switches: context switches of the server's threads per step)"
+    )
     for r in runs:
         for failure, count in r.failures.most_common(3):
             print(f"  {r.label}: {count} x {failure}")
@@ -520,6 +585,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         f"telegram webhook path: {telegram['users']} users, {telegram['updates']} updates, "
         f"{telegram['updates_per_s']:.0f} updates/s, p99 {telegram['p99_ms']:.1f} ms, "
         f"{tg_cpu:.3f} ms CPU per update, failed {telegram['failed']}"
+    )
+    tg_paced = telegram_paced["bot_cpu_ms_per_update"]
+    print(
+        f"telegram webhook path paced like the web chat: {telegram_paced['users']} users "
+        f"~{args.pace_s} s between updates, {telegram_paced['updates']} updates, "
+        f"p99 {telegram_paced['p99_ms']:.1f} ms, {tg_paced:.3f} ms CPU per update, "
+        f"failed {telegram_paced['failed']}"
     )
     paced, plain, burst = figures[0], figures[1], figures[2]
     print(
@@ -543,6 +615,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         f"the doors' own CPU above it: web chat {web_door:.3f} ms per step (paced, script), "
         f"{burst['cpu_ms_per_step'] - intake:.3f} at once; Telegram webhook "
         f"{tg_door:.3f} ms per update"
+    )
+    tg_paced_door = round(tg_paced - tg_intake, 3)
+    print(
+        f"at the same pace: web chat {paced['cpu_ms_per_step']:.3f} ms per step against "
+        f"Telegram's {tg_paced:.3f} per update ({paced['cpu_ms_per_step'] / tg_paced:.2f}x); "
+        f"their own parts above the floor {web_door:.3f} against {tg_paced_door:.3f} "
+        f"({web_door / tg_paced_door:.2f}x)"
     )
     print(
         "a bare aiohttp form post (CPU ms per request, of it sys): "
@@ -569,7 +648,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "web_door_cpu_ms_per_step": web_door,
         "telegram_door_cpu_ms_per_update": tg_door,
         "bare_http": bare,
-        "failed_users": sum(f["failed_users"] for f in figures) + telegram["failed"],
+        "telegram_paced_cpu_ms_per_update": round(tg_paced, 3),
+        "telegram_paced_door_cpu_ms_per_update": tg_paced_door,
+        "loop_cpu_ms_per_step": paced["loop_cpu_ms_per_step"],
+        "workers_cpu_ms_per_step": paced["workers_cpu_ms_per_step"],
+        "switches_per_step": paced["switches_per_step"],
+        "failed_users": sum(f["failed_users"] for f in figures)
+        + telegram["failed"]
+        + telegram_paced["failed"],
         "peak_rss_mb": round(peak, 1),
         "no_script": {
             k: plain[k]
@@ -580,6 +666,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 "p99_ms",
                 "cpu_ms_per_step",
                 "sys_ms_per_step",
+                "loop_cpu_ms_per_step",
+                "workers_cpu_ms_per_step",
+                "switches_per_step",
             )
         },
         "burst": {
@@ -593,6 +682,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 "p99_ms",
                 "cpu_ms_per_step",
                 "sys_ms_per_step",
+                "loop_cpu_ms_per_step",
+                "workers_cpu_ms_per_step",
+                "switches_per_step",
             )
         },
         "pace_s": args.pace_s,

@@ -29,6 +29,11 @@ KEYS = (
     "web_door_cpu_ms_per_step",
     "telegram_door_cpu_ms_per_update",
     "bare_http",
+    "telegram_paced_cpu_ms_per_update",
+    "telegram_paced_door_cpu_ms_per_update",
+    "loop_cpu_ms_per_step",
+    "workers_cpu_ms_per_step",
+    "switches_per_step",
 )
 
 
@@ -57,6 +62,15 @@ def test_web_bench_files_whole_reports_with_and_without_the_script():
     )
     assert result["telegram_door_cpu_ms_per_update"] == round(
         result["telegram_cpu_ms_per_update"] - result["telegram_intake_cpu_ms_per_update"], 3
+    )
+    # The Telegram path paced like the web chat, and where the server's time went per step.
+    assert result["telegram_paced_cpu_ms_per_update"] > 0
+    assert result["telegram_paced_door_cpu_ms_per_update"] == round(
+        result["telegram_paced_cpu_ms_per_update"] - result["telegram_intake_cpu_ms_per_update"], 3
+    )
+    assert result["switches_per_step"] > 0
+    assert result["loop_cpu_ms_per_step"] + result["workers_cpu_ms_per_step"] == pytest.approx(
+        result["cpu_ms_per_step"], abs=0.002
     )
     bare = result["bare_http"]
     assert set(bare) == {"paced", "at_once", "paced_hop", "at_once_hop"}
