@@ -18,6 +18,7 @@ address's rate (the address behind ``TRUSTED_PROXIES`` as for the staff web).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import re
@@ -77,6 +78,9 @@ ACCEPT = ",".join(
 CSRF_MARK = "\x00csrf\x00"
 NUMBER_MARK = "\x00n\x00"
 CONTROLS_KEPT = 512  # shapes kept (languages x questions x files or not); then started again
+# The same stand-ins inside a JSON string (a token and a number need no JSON escaping).
+CSRF_JSON = json.dumps(CSRF_MARK)[1:-1]
+NUMBER_JSON = json.dumps(NUMBER_MARK)[1:-1]
 TEXT_MARK = "\x00text\x00"  # a bubble's text in its kept rendering (see WebChat.bubbles_html)
 # The page's: its bubbles and controls (see WebChat.render_page).
 BUBBLES_MARK = "\x00bubbles\x00"
@@ -166,7 +170,8 @@ class WebChat:
         self.spool = spool_folder(self.storage)
         # The script's answers: controls rendered once per shape, titles once per language.
         self._controls: dict[tuple[Any, ...], str] = {}
-        self._titles: dict[str, str] = {}
+        self._controls_json: dict[tuple[Any, ...], str] = {}  # the same, JSON-encoded
+        self._titles: dict[str, str] = {}  # JSON-encoded
         # A bubble's HTML before and after its text, per language and kind (the page's too).
         self._bubbles: dict[tuple[str, bool, bool], tuple[str, str]] = {}
         self._pages: dict[tuple[str, int], Shape] = {}  # the page, per language and unread count
@@ -507,16 +512,27 @@ class WebChat:
         return web.Response(status=303, headers={"Location": "/#latest"})
 
     def fragment(self, visitor: str, turn: Turn, *, status: int = 200) -> web.Response:
+        """The script's answer: ``json.dumps`` of the new bubbles, the controls, the title
+        and the language, with the controls and the title taken JSON-encoded as kept."""
         context = {**self.context(visitor, turn), "unread": 0}  # shown now: nothing unread
-        bubbles = self.bubbles_html(turn.lang, turn.new)
-        controls = self.controls(context)
+        bubbles = json.dumps(self.bubbles_html(turn.lang, turn.new))
+        key = self._controls_key(context)
+        controls = self._controls_json.get(key)
+        if controls is None:
+            controls = json.dumps(self._controls_shape(context))
+            if len(self._controls_json) >= CONTROLS_KEPT:
+                self._controls_json.clear()
+            self._controls_json[key] = controls
+        controls = controls.replace(CSRF_JSON, str(context["csrf"])).replace(
+            NUMBER_JSON, str(int(context["n"]))
+        )
         title = self._titles.get(turn.lang)
         if title is None:  # with nothing unread, the title depends on the language alone
-            title = self._titles[turn.lang] = self.env.get_template("title.html").render(**context)
-        return web.json_response(
-            {"bubbles": bubbles, "controls": controls, "title": title, "lang": turn.lang},
-            status=status,
-        )
+            title = json.dumps(self.env.get_template("title.html").render(**context))
+            self._titles[turn.lang] = title
+        lang = json.dumps(turn.lang)
+        body = f'{{"bubbles": {bubbles}, "controls": {controls}, "title": {title}, "lang": {lang}}}'
+        return web.Response(text=body, status=status, content_type="application/json")
 
     def bubbles_html(self, lang: str, bubbles: list[Bubble]) -> Markup:
         """``bubbles.html`` for these bubbles: each kind rendered once per language, then
@@ -538,7 +554,17 @@ class WebChat:
     def controls(self, context: dict[str, Any]) -> str:
         """``controls.html`` for this context: rendered once per shape (language, started,
         files, buttons), then only the visitor's CSRF token and request number put in."""
-        key = (context["lang"], context["started"], context["takes_files"], context["buttons"])
+        return (
+            self._controls_shape(context)
+            .replace(CSRF_MARK, str(context["csrf"]))
+            .replace(NUMBER_MARK, str(int(context["n"])))
+        )
+
+    def _controls_key(self, context: dict[str, Any]) -> tuple[Any, ...]:
+        return (context["lang"], context["started"], context["takes_files"], context["buttons"])
+
+    def _controls_shape(self, context: dict[str, Any]) -> str:
+        key = self._controls_key(context)
         shape = self._controls.get(key)
         if shape is None:
             marked = {**context, "csrf": CSRF_MARK, "n": NUMBER_MARK}
@@ -546,9 +572,7 @@ class WebChat:
             if len(self._controls) >= CONTROLS_KEPT:
                 self._controls.clear()
             self._controls[key] = shape
-        return shape.replace(CSRF_MARK, str(context["csrf"])).replace(
-            NUMBER_MARK, str(int(context["n"]))
-        )
+        return shape
 
     async def language(self, request: web.Request, visitor: str) -> web.StreamResponse:
         """Switch the visitor's language (kept for them, and for the draft in progress)."""

@@ -9,9 +9,10 @@ no storage and is only as lasting as ``WEB_SECRET``.
 
 A visitor's cookie signature and CSRF token depend on nothing but the id and the secret,
 so the signer remembers them for the last :data:`REMEMBERED` visitors it saw: a visitor's
-answer checks its cookie and form and gets its next token without computing an HMAC.
-Each remembered value is the one computed for that id (a cookie is remembered only once
-verified), so no visitor is ever handed or accepted with another's.
+answer checks its cookie and form, gets its next token and (a page) its cookie again
+without computing an HMAC. Each remembered value is the one computed for that id (a
+cookie a browser sent is remembered only once verified), so no visitor is ever handed
+or accepted with another's.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Signer:
         self._key = hmac.new(secret, b"web chat", hashlib.sha256).digest()
         self._verified: dict[str, str] = {}  # cookie -> the visitor id it verified
         self._csrf: dict[str, str] = {}  # visitor id -> its CSRF token
+        self._cookies: dict[str, str] = {}  # visitor id -> its cookie
 
     def _mac(self, purpose: str, value: str, size: int = 18) -> str:
         mac = hmac.digest(self._key, f"{purpose}\0{value}".encode(), "sha256")
@@ -70,7 +72,10 @@ class Signer:
         return "v" + secrets.token_urlsafe(16)
 
     def cookie(self, visitor: str) -> str:
-        return f"{visitor}.{self._mac('id', visitor)}"
+        cookie = self._cookies.get(visitor)
+        if cookie is None:
+            cookie = _remember(self._cookies, visitor, f"{visitor}.{self._mac('id', visitor)}")
+        return cookie
 
     def visitor(self, cookie: str | None) -> str | None:
         """The id in a cookie this server signed, or None."""

@@ -111,14 +111,15 @@ async def test_an_answer_signs_nothing_again(site: ChatSite, monkeypatch):
         return real(purpose, value, size)
 
     monkeypatch.setattr(signer, "_mac", counted)
-    async with site.visitor(script=True) as me:
-        await me.open()
-        await me.start()
-        await me.press(TO_DESCRIPTION[0])
-        macs.clear()
-        await me.press(TO_DESCRIPTION[1])
-        assert me.last_status == 200 and "서비스" in me.screen.last_bot()
-        assert sum(macs.values()) == 0
+    for script in (True, False):  # without the script: the post, then the page (its cookie)
+        async with site.visitor(script=script) as me:
+            await me.open()
+            await me.start()
+            await me.press(TO_DESCRIPTION[0])
+            macs.clear()
+            await me.press(TO_DESCRIPTION[1])
+            assert me.last_status == 200 and "서비스" in me.screen.last_bot()
+            assert sum(macs.values()) == 0
 
 
 async def test_a_first_visit_and_its_start_read_the_conversation_once_each(
@@ -198,3 +199,37 @@ async def test_the_page_rendered_once_per_shape_is_the_templates_own(
         page = chat.render_page(request, visitor, turn).text
         assert page == direct
         assert page.count(chat.signer.csrf(visitor)) == 5 and visitor in page
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+async def test_the_scripts_answer_is_the_json_of_its_parts(site: ChatSite, lang: str):
+    """The script's answer is put together from JSON kept per shape (the controls with the
+    visitor's token and number put in, the title per language): byte for byte
+    ``json.dumps`` of the bubbles, controls, title and language, for each of two visitors."""
+    import json
+
+    from bot.webchat.app import Turn
+    from bot.webchat.transcript import Bubble, Transcript
+    from flows.messages import Button
+
+    chat = site.door.chat
+    buttons = ((Button('네 "맞아요" <&>', "q:yes"), Button("아니요", "q:no")),)
+    for visitor in ("vFirst000000000000000", "vSecond00000000000000"):
+        transcript = Transcript(seq=5)
+        new = [
+            Bubble(f'{visitor} "typed" \\ </script>', mine=True),
+            Bubble("질문?", buttons=buttons),
+        ]
+        transcript.add(new)
+        turn = Turn(transcript, new, lang, False, 3)
+        context = {**chat.context(visitor, turn), "unread": 0}
+        expected = {
+            "bubbles": chat.env.get_template("bubbles.html").render(**context, bubbles=new),
+            "controls": chat.env.get_template("controls.html").render(**context),
+            "title": chat.env.get_template("title.html").render(**context),
+            "lang": lang,
+        }
+        for _ in range(2):  # rendered, then from what was kept
+            response = chat.fragment(visitor, turn)
+            assert response.content_type == "application/json"
+            assert response.text == json.dumps(expected)
