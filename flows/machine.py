@@ -2,9 +2,8 @@
 
 One plain :class:`transitions.Machine` is built per flow and shared by every
 conversation. A conversation is a :class:`Draft` restored from its stored record for
-each input; :func:`fire` moves it as ``machine.events[trigger].trigger(draft)`` would,
-reading the machine's own transitions, so no model is ever registered with the machine
-and nothing per user lives in it.
+each input; the machine moves it by ``machine.events[trigger].trigger(draft)``, so no
+model is ever registered with the machine and nothing per user lives in it.
 
 Forward moves are all ``advance``: after a valid answer, the first transition of the
 current state whose conditions hold decides the next question. Those rows come from
@@ -15,12 +14,11 @@ target as argument; they are left out of the diagram to keep it readable.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from transitions import Machine, Transition
+from transitions import Machine
 
 from flows.policy import Policy
 from flows.question import Question, When
@@ -185,99 +183,9 @@ def build_machine(
 
 
 def fire(machine: Machine, draft: Draft, trigger: str, *args: Any) -> bool:
-    """Fire ``trigger`` on ``draft``; False when no transition of it applies from here.
-
-    The move is the one ``transitions`` makes (the first of the event's transitions
-    from the draft's state whose conditions all hold, in order), looked up in the
-    machine's own transitions (:class:`Moves`) rather than run through its
-    ``Event.trigger``, whose per-event machinery (an EventData, the event queue, empty
-    callback lists, five debug log calls) was half of the flow's CPU per step. A
-    machine with callbacks, and a state the event does not leave (ignored, or an
-    unknown state's error), are left to ``transitions`` itself.
-    """
-    moves = _MOVES.get(machine)
-    if moves is None:
-        moves = _MOVES[machine] = Moves(machine)
-    if moves.table is not None:
-        from_here = moves.table[trigger].get(draft.state)
-        if from_here is not None:
-            for dest, conditions in from_here:
-                for check, target in conditions:
-                    if isinstance(check, str):
-                        check = getattr(draft, check)
-                        if not callable(check):  # a property: its value, as transitions reads it
-                            if check != target:
-                                break
-                            continue
-                    if check(*args) != target:
-                        break
-                else:
-                    draft.state = dest
-                    return True
-            return False
+    """Fire ``trigger`` on ``draft``; False when no transition of it applies from here."""
     result: bool = machine.events[trigger].trigger(draft, *args)
     return result
-
-
-# A condition as transitions keeps it: a name of the model's (or a callable), and
-# whether it must hold (True) or fail (False, an ``unless``).
-Condition = tuple[str | Callable[..., Any], bool]
-
-
-class Moves:
-    """A machine's transitions as plain lookups: trigger -> source -> (dest, conditions).
-
-    Read once from the machine ``transitions`` built from the table, so the machine stays
-    the single source of truth; only the firing is :func:`fire`'s own. :attr:`table` is
-    None for a machine whose firing does more than move the state (callbacks on the
-    machine, a state or a transition, events passed to conditions, an internal
-    transition, another model attribute than ``state``): :func:`fire` leaves those
-    to ``transitions``.
-    """
-
-    def __init__(self, machine: Machine) -> None:
-        self.table: dict[str, dict[str, tuple[tuple[str, tuple[Condition, ...]], ...]]] | None
-        self.table = None
-        if not _only_moves(machine):
-            return
-        self.table = {
-            name: {
-                source: tuple(_move(t) for t in found)
-                for source, found in event.transitions.items()
-            }
-            for name, event in machine.events.items()
-        }
-
-
-def _move(transition: Transition) -> tuple[str, tuple[Condition, ...]]:
-    assert transition.dest is not None  # an internal transition is left to transitions
-    return transition.dest, tuple((c.func, c.target) for c in transition.conditions)
-
-
-def _only_moves(machine: Machine) -> bool:
-    """Whether firing an event of ``machine`` does nothing but move the model's state."""
-    hooks = (
-        machine.prepare_event,
-        machine.before_state_change,
-        machine.after_state_change,
-        machine.finalize_event,
-        machine.on_exception,
-        machine.on_final,
-    )
-    if any(hooks) or machine.send_event or machine.model_attribute != "state":
-        return False
-    if any(s.on_enter or s.on_exit or s.final for s in machine.states.values()):
-        return False
-    return all(
-        t.dest is not None and not (t.prepare or t.before or t.after)
-        for event in machine.events.values()
-        for found in event.transitions.values()
-        for t in found
-    )
-
-
-# Each machine's moves, read on its first fire (machines are built once per flow).
-_MOVES: weakref.WeakKeyDictionary[Machine, Moves] = weakref.WeakKeyDictionary()
 
 
 def path_of(
