@@ -7,6 +7,8 @@ aiohttp application over loopback whose handler reads the form and answers what 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -376,6 +378,53 @@ async def test_part_headers_no_browser_writes_are_refused(client: TestClient, he
     data = b"--" + B.encode() + b"\r\n" + head + b"\r\nvalue\r\n--" + B.encode() + b"--\r\n"
     answer = await post(client, data)
     assert answer["status"] == 400, answer
+
+
+# Header lines whose whitespace made the reader's old header pattern,
+# ``(token):[ \t]*(.*?)[ \t]*``, backtrack: a run of spaces between two words (every lazy
+# step rescanned the run: n squared), and one before a bare LF, which fails the match
+# (each split of the run tried again: n cubed; 8,000 spaces, inside HEAD_MAX, were about
+# 8 CPU-minutes).
+BACKTRACKING_LINES = [
+    ("X-Pad: a" + " " * 2_000_000 + "b", "read"),
+    ("X-Pad:" + " " * 8_000 + "\n", "refused"),
+    ("X-Pad:" + "\t " * 4_000 + "\n", "refused"),
+]
+CPU_SECONDS = 30  # the child's whole budget, imports included: linear reading needs < 1
+
+
+@pytest.mark.parametrize(("line", "outcome"), BACKTRACKING_LINES)
+def test_a_part_header_line_costs_work_in_proportion_to_its_length(line: str, outcome: str):
+    """Regression: a part's header line was matched with a pattern that backtracks over a
+    run of spaces or tabs, so one request of about 8 KB (a header line of spaces before a
+    bare LF) held the event loop for minutes: every visitor and the Telegram webhook
+    waited. The line is read in a child process limited to CPU_SECONDS of CPU (a budget
+    hundreds of times what linear reading needs and far below the old pattern's hours),
+    not timed: past the budget the kernel stops the child and the test fails."""
+    head = 'Content-Disposition: form-data; name="a"\r\n' + line
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_CPU, ({CPU_SECONDS}, {CPU_SECONDS}))\n"
+        "from bot.webchat.uploads import BadForm, _part_head\n"
+        "head = sys.stdin.read()\n"
+        "try:\n"
+        "    print(_part_head(head))\n"
+        "except BadForm as exc:\n"
+        "    print('refused', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=head,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    if outcome == "read":
+        assert done.stdout.strip() == "('a', None, 'application/octet-stream')"
+    else:
+        assert done.stdout.strip() == "refused unreadable part header"
 
 
 @pytest.mark.parametrize(
