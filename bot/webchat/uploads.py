@@ -259,16 +259,16 @@ def _part_head(block: str) -> tuple[str | None, str | None, str]:
     for line in block.split("\r\n"):
         # A token, ':', the value without the spaces and tabs around it. Split and strip,
         # not one pattern: ``:[ \t]*(.*?)[ \t]*`` backtracks over a run of spaces (n**3).
-        name, colon, value = line.partition(":")
-        if not colon or TOKEN.fullmatch(name) is None or CONTROL.search(line):
+        header, colon, value = line.partition(":")
+        if not colon or TOKEN.fullmatch(header) is None or CONTROL.search(line):
             raise BadForm("unreadable part header")  # a fold, a bare CR or LF, a NUL ...
-        name = name.lower()
+        header = header.lower()
         value = value.strip(" \t")
-        if name == "content-disposition":
+        if header == "content-disposition":
             if disposition is not None:
                 raise BadForm("two Content-Dispositions")
             disposition = value
-        elif name == "content-type":
+        elif header == "content-type":
             mime = value
             if mime.split(";")[0].strip().lower().partition("/")[0] == "multipart":
                 raise BadForm("nested multipart")  # no browser sends one
