@@ -139,10 +139,12 @@ BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]"
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # One parameter after a ';': a token name, then a token or a quoted string (any character
 # but controls other than HTAB; a backslash escapes the next one). Raw UTF-8 is read as
-# browsers write it (the header block is decoded first).
+# browsers write it (the header block is decoded first). A quoted string that only closes
+# when its backslashes are not escapes is read as browsers write it (they escape nothing
+# with a backslash: a name ending in one is sent as it is, e.g. filename="scan\").
 PARAM = re.compile(
     rf'[ \t]*;[ \t]*(?:({_TOKEN})[ \t]*=[ \t]*(?:"((?:[^"\\\x00-\x08\x0a-\x1f\x7f]'
-    rf'|\\[^\x00-\x08\x0a-\x1f\x7f])*)"|({_TOKEN}))[ \t]*)?'
+    rf'|\\[^\x00-\x08\x0a-\x1f\x7f])*)"|"([^"\x00-\x08\x0a-\x1f\x7f]*)"|({_TOKEN}))[ \t]*)?'
 )
 DISPOSITION = re.compile(rf"[ \t]*({_TOKEN})[ \t]*")
 QUOTED_PAIR = re.compile(r"\\(.)")
@@ -292,7 +294,7 @@ def _names(disposition: str) -> tuple[str | None, str | None]:
         if param is None or param.end() == at:
             raise BadForm("unreadable Content-Disposition")
         at = param.end()
-        key, quoted, token = param.groups()
+        key, quoted, literal, token = param.groups()
         if key is None:  # an empty parameter (a trailing ';')
             continue
         key = key.lower()
@@ -301,7 +303,7 @@ def _names(disposition: str) -> tuple[str | None, str | None]:
         if quoted is not None:
             params[key] = QUOTED_PAIR.sub(r"\1", quoted) if "\\" in quoted else quoted
         else:
-            params[key] = token
+            params[key] = literal if literal is not None else token
     filename = params.get("filename")
     if (extended := params.get("filename*")) is not None:
         value = EXTENDED.fullmatch(extended)

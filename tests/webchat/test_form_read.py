@@ -197,11 +197,18 @@ async def test_a_urlencoded_form_by_any_spelling_of_its_type(client: TestClient)
         ('form-data; name="files"; filename="../../etc/passwd"', "passwd"),
         # a file without a name of its own
         ('form-data; name="files"; filename=""', "file"),
+        # Chromium, a name ending in a backslash (Linux, macOS): written as it is, unescaped
+        ('form-data; name="files"; filename="scan\\"', "file"),
+        ('form-data; name="files"; filename="a\\b\\"', "file"),
     ],
 )
 async def test_file_names_as_browsers_and_clients_send_them(
     client: TestClient, disposition: str, name: str
 ):
+    """Regression (the last two): a file name ending in a backslash, which Chromium writes
+    inside the quotes as it is (only '"', CR and LF are escaped, as %22, %0D, %0A), was read
+    as an escaped closing quote and the whole upload refused (400); aiohttp's reader took
+    it. It is read up to its closing quote (a folder separator, so "file", as before)."""
     answer = await post(client, body(field("csrf", "t"), part(disposition, b"x" * 10)))
     assert answer["status"] == 200, answer
     assert answer["fields"] == {"csrf": "t"}
