@@ -17,6 +17,7 @@ below): a part's headers cost a few µs instead of about 100.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -383,14 +384,15 @@ async def _spool_part(parts: _Parts, filename: str, mime: str, spool: Path) -> I
             if not name:
                 return None
             path, sink = _spool_file(spool)  # an empty file with a name: kept, as sent
-    except BaseException:
         if sink is not None:
-            sink.close()
+            sink.close()  # writes out its buffered last bytes: a full disk fails here too
+    except BaseException:
         if path is not None:
             path.unlink(missing_ok=True)
+        if sink is not None:
+            with contextlib.suppress(OSError):  # the first failure is the one raised
+                sink.close()
         raise
-    if sink is not None:
-        sink.close()
     if size > MAX_FILE_BYTES:  # too big: the flow names it and says so; nothing is kept
         if path is not None:
             path.unlink(missing_ok=True)
