@@ -73,3 +73,11 @@ def test_restart_bench_runs(pg_server):
     """bench/pg_restart.py starts a server of its own (pg_server: the binaries are there)."""
     result = run_bench("pg_restart.py", "--rounds", "1", "--skip", "outage,waiting")
     assert result["bench"] == "pg_restart" and result["restart_first_call_failed"] == 0
+
+
+def test_form_read_bench_runs():
+    """bench/form_read.py reads both of the web chat's form shapes and prints its figures."""
+    result = run_bench("form_read.py", "--calls", "10", "--repeat", "1")
+    assert result["bench"] == "form_read"
+    assert result["urlencoded_us"] > 0 and result["multipart_us"] > 0
+    assert len(result["urlencoded_runs_us"]) == len(result["multipart_runs_us"]) == 1
