@@ -73,6 +73,18 @@ ROOT = Path(__file__).resolve().parent.parent
 RECEIPT = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"receipt-bytes" * 2000  # ~26 KB
 START_TIMEOUT_S = 30.0
 SUBMITTED = re.compile(r"접수번호: (\S+)")
+# A load's figures the JSON gives for the no-script and the at-once loads.
+LOAD_KEYS = (
+    "steps_per_s",
+    "reports_per_s",
+    "p50_ms",
+    "p99_ms",
+    "cpu_ms_per_step",
+    "sys_ms_per_step",
+    "loop_cpu_ms_per_step",
+    "workers_cpu_ms_per_step",
+    "switches_per_step",
+)
 
 
 @dataclass
@@ -657,36 +669,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         + telegram["failed"]
         + telegram_paced["failed"],
         "peak_rss_mb": round(peak, 1),
-        "no_script": {
-            k: plain[k]
-            for k in (
-                "steps_per_s",
-                "reports_per_s",
-                "p50_ms",
-                "p99_ms",
-                "cpu_ms_per_step",
-                "sys_ms_per_step",
-                "loop_cpu_ms_per_step",
-                "workers_cpu_ms_per_step",
-                "switches_per_step",
-            )
-        },
-        "burst": {
-            k: burst[k]
-            for k in (
-                "users",
-                "failed_users",
-                "steps_per_s",
-                "reports_per_s",
-                "p50_ms",
-                "p99_ms",
-                "cpu_ms_per_step",
-                "sys_ms_per_step",
-                "loop_cpu_ms_per_step",
-                "workers_cpu_ms_per_step",
-                "switches_per_step",
-            )
-        },
+        "no_script": {k: plain[k] for k in LOAD_KEYS},
+        "burst": {k: burst[k] for k in ("users", "failed_users", *LOAD_KEYS)},
         "pace_s": args.pace_s,
         "telegram_users": args.telegram,
         "telegram_updates_per_s": round(telegram["updates_per_s"], 1),
