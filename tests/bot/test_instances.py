@@ -464,14 +464,19 @@ async def test_an_album_another_instance_is_answering_is_not_answered_again_at_s
         await starting.start()
         try:
             assert starting.channel is not None and starting.storage is not None
+            drafts = [starting.storage.load_conversation(user) for user in users]
+            # The starting instance's clock stands at the drafts' last write, however long
+            # its start took: its checks wait the whole album_orphan_s from the scan on.
+            written = max(draft.updated_at for draft in drafts if draft is not None)
+            starting.channel.service.clock = lambda: written
             # What its start-up scan does with each stored draft:
-            for user in users:
-                due = starting.channel.album_due(starting.storage.load_conversation(user))
+            for draft in drafts:
+                assert draft is not None
+                due = starting.channel.album_due(draft)
                 assert due is not None
                 due()
-            # A moment later (well within album_orphan_s: its quiet period is 1 s) the live
-            # instance's timer answers the first person's album.
-            await asyncio.sleep(0.3)
+            # Right after the scan (its checks wait album_orphan_s) the live instance's
+            # timer answers the first person's album.
             answering, dead = users
             service.handle(answering, AlbumEndInput(f"album-{answering.id}"))
             service.handle(answering, AlbumDeliveredInput(f"album-{answering.id}"))
