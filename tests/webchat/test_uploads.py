@@ -12,6 +12,7 @@ from yarl import URL
 from bot.webchat.uploads import BODY_MAX, FORM_MAX
 from flows.evidence import MAX_FILE_BYTES
 from flows.identity import UserKey
+from tests.support.gate import HANG_S
 from tests.webchat.conftest import ChatSite
 from tests.webchat.test_page import MODES, to_evidence, visitor_id
 
@@ -128,7 +129,10 @@ async def test_files_where_the_conversation_takes_none_are_answered_without_keep
 
 
 async def raw_post(site: ChatSite, me, head: str, body: bytes = b"") -> bytes:
-    """Send a POST /say by hand (the visitor's cookie) and return the status line (5 s at most)."""
+    """Send a POST /say by hand (the visitor's cookie) and return the status line.
+
+    A server that waits for a body that never comes fails the test after HANG_S: a bound on
+    a hang, not a timing (a correct server answers at once)."""
     host = site.url.removeprefix("http://")
     reader, writer = await asyncio.open_connection(*host.split(":"))
     cookie = me.http.cookie_jar.filter_cookies(URL(site.url))["chat"].value
@@ -141,7 +145,7 @@ async def raw_post(site: ChatSite, me, head: str, body: bytes = b"") -> bytes:
     )
     await writer.drain()
     try:
-        return await asyncio.wait_for(reader.readline(), 5)
+        return await asyncio.wait_for(reader.readline(), HANG_S)
     finally:
         writer.close()
 
