@@ -16,6 +16,7 @@ import pytest
 
 from bot.request_marks import RequestMarks
 from storage.memory import MemoryStorage
+from tests.support.gate import HANG_S
 
 
 class HeldStore(MemoryStorage):
@@ -34,7 +35,7 @@ class HeldStore(MemoryStorage):
         self.calls.append(list(requests))
         if len(self.calls) == 1:
             self.entered.set()
-            self.release.wait(5)
+            self.release.wait(HANG_S)  # a bound on a hang: the test opens it
         if self.fail_with is not None:
             raise self.fail_with
         super().mark_requests(requests)
@@ -44,7 +45,7 @@ async def test_marks_made_while_one_is_being_made_go_together_in_the_next_call()
     store = HeldStore()
     marks = RequestMarks(store, parallel=1)
     first = asyncio.create_task(marks.mark("telegram", "1"))
-    await asyncio.to_thread(store.entered.wait, 5)
+    assert await asyncio.to_thread(store.entered.wait, HANG_S)
     later = [asyncio.create_task(marks.mark("telegram", str(n))) for n in (2, 3, 4)]
     await asyncio.sleep(0)
     assert not any(task.done() for task in later)  # each waits for its mark
@@ -64,7 +65,7 @@ async def test_a_failed_call_fails_each_of_its_marks_and_not_the_next_ones() -> 
     store.fail_with = ConnectionError("the server is gone")
     marks = RequestMarks(store, parallel=1)
     first = asyncio.create_task(marks.mark("telegram", "1"))
-    await asyncio.to_thread(store.entered.wait, 5)
+    assert await asyncio.to_thread(store.entered.wait, HANG_S)
     second = asyncio.create_task(marks.mark("telegram", "2"))
     await asyncio.sleep(0)
     store.release.set()
@@ -92,8 +93,8 @@ async def test_a_call_held_up_does_not_hold_up_the_next_mark() -> None:
     store = HeldStore()
     marks = RequestMarks(store)
     first = asyncio.create_task(marks.mark("telegram", "1"))
-    await asyncio.to_thread(store.entered.wait, 5)
-    await asyncio.wait_for(marks.mark("telegram", "2"), 10)
+    assert await asyncio.to_thread(store.entered.wait, HANG_S)
+    await asyncio.wait_for(marks.mark("telegram", "2"), HANG_S)
     assert not first.done()
     store.release.set()
     await first
